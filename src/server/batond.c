@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { puts("batond: not yet"); return 0; }

@@ -43,12 +43,15 @@ int bt_template_compile(const char *text, size_t len, bt_template **out,
                         bt_error *err);
 void bt_template_free(bt_template *t);
 bool bt_template_is_literal(const bt_template *t);
+/* The text with escapes resolved; the whole value when is_literal. */
+const char *bt_template_literal(const bt_template *t);
 const char *bt_template_source(const bt_template *t);
 size_t bt_template_ref_count(const bt_template *t);
 bt_template_ref *bt_template_ref_at(bt_template *t, size_t i);
 
 /* Appends the expansion. An unbound or missing reference expands to "" and
- * is reported through *missing (may be NULL) as "activity.field". */
+ * *missing (may be NULL) then points at the '{' of the first such
+ * reference in the source text. */
 int bt_template_expand(const bt_template *t, const bt_expand_env *env,
                        bt_buf *out, const char **missing);
 

@@ -46,6 +46,8 @@ typedef enum {
 } bt_prop_kind;
 
 typedef struct bt_prop_spec {
+    /* "*" as the last entry admits any other property name of this kind
+     * (Return Data's fields, for example). */
     const char *name;
     bt_prop_kind kind;
     bool required;
@@ -116,6 +118,9 @@ size_t bt_act_list(bt_activity_ctx *ctx, const char *name,
 /* A map property; keys are not expanded, values are. Returns the count. */
 size_t bt_act_map(bt_activity_ctx *ctx, const char *name,
                   const char *const **keys, const char *const **values);
+/* Names of the properties present in the definition (for types whose
+ * property names are free, like Return Data). Returns the count. */
+size_t bt_act_prop_names(bt_activity_ctx *ctx, const char *const **names);
 /* Expands any text against this instance's published data. */
 const char *bt_act_expand(bt_activity_ctx *ctx, const char *text);
 /* Memory that lives until the activity completes. */
@@ -132,6 +137,10 @@ void bt_act_publishf(bt_activity_ctx *ctx, const char *name, const char *fmt,
                      ...) __attribute__((format(printf, 3, 4)));
 void bt_act_new_row(bt_activity_ctx *ctx);
 size_t bt_act_row_count(const bt_activity_ctx *ctx);
+/* A successful run that found nothing (Read Line on an empty file) may
+ * publish zero rows: then no link out of it fires. Without this call an
+ * activity that published nothing still gets one row of common fields. */
+void bt_act_publish_no_rows(bt_activity_ctx *ctx);
 
 /* Result. bt_act_fail returns -BT_EINVAL so `return bt_act_fail(...)`
  * reads naturally. The first message wins. */

@@ -1,2 +1,48 @@
+/* baton: the command-line designer and Runbook Tester. */
 #include <stdio.h>
-int main(void) { puts("baton: not yet"); return 0; }
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef BATON_VERSION
+#define BATON_VERSION "0.1.0"
+#endif
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"validate", bt_cli_validate, "check runbook files and report every problem"},
+    {"test", bt_cli_test, "run a runbook file locally (the Runbook Tester)"},
+    {"activities", bt_cli_activities, "list activity types, or show one"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: baton COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nbaton COMMAND --help shows a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return BT_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return BT_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("baton %s\n", BATON_VERSION);
+        return BT_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "baton: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return BT_EXIT_USAGE;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Baton needs, only those missing.
+#   scripts/install-deps.sh run    what building and running needs
+#   scripts/install-deps.sh test   that plus what the tests need
+set -euo pipefail
+
+run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
+          libjansson-dev libsodium-dev)
+test_pkgs=(libcmocka-dev python3 valgrind)
+
+want=("${run_pkgs[@]}")
+[ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

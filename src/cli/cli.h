@@ -1,0 +1,14 @@
+/* baton subcommands: each is `int cmd_x(int argc, char **argv)` returning
+ * the process exit status (0 ok, 1 failure, 2 invalid input or usage). */
+#ifndef BT_CLI_H
+#define BT_CLI_H
+
+#define BT_EXIT_OK 0
+#define BT_EXIT_FAILED 1
+#define BT_EXIT_USAGE 2
+
+int bt_cli_validate(int argc, char **argv);
+int bt_cli_test(int argc, char **argv);
+int bt_cli_activities(int argc, char **argv);
+
+#endif

@@ -1,0 +1,396 @@
+/* Engine semantics: parameters, links and conditions, rows and flatten,
+ * looping, junctions, loop guards, concurrency and cancel. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "common/util.h"
+
+static void run_ok(const char *yaml, const char *const *params,
+                   bt_harness_run *run) {
+    int rc = bt_harness_run_yaml(yaml, params, run);
+    if (rc) {
+        bt_diags_print(&run->diags, stderr);
+        if (run->start_rc) fprintf(stderr, "%s\n", run->start_err.message);
+    }
+    assert_int_equal(rc, 0);
+}
+
+static const char *PARAMS_RB =
+    "name: params\n"
+    "parameters:\n"
+    "  - {name: who, type: string, required: true}\n"
+    "  - {name: times, type: integer, default: 2}\n"
+    "  - {name: mode, allowed: [fast, slow], default: fast}\n"
+    "activities:\n"
+    "  - {id: start, type: initialize-data}\n"
+    "  - {id: done, type: return-data, properties: {who: '{start.who}', "
+    "times: '{start.times}', mode: '{start.mode}'}}\n"
+    "links:\n"
+    "  - {from: start, to: done}\n";
+
+static void test_parameters_defaults_and_return_data(void **state) {
+    (void)state;
+    bt_harness_run run;
+    const char *params[] = {"who=ops", NULL};
+    run_ok(PARAMS_RB, params, &run);
+    assert_int_equal(bt_instance_result(run.inst), BT_RESULT_SUCCESS);
+    const bt_row *ret = bt_instance_returned(run.inst);
+    assert_string_equal(bt_row_get(ret, "who"), "ops");
+    assert_string_equal(bt_row_get(ret, "times"), "2");
+    assert_string_equal(bt_row_get(ret, "mode"), "fast");
+    assert_string_equal(bt_harness_field(&run, "start", "who"), "ops");
+    bt_harness_run_free(&run);
+}
+
+static void expect_start_error(const char *const *params, const char *text) {
+    bt_harness_run run;
+    assert_int_not_equal(bt_harness_run_yaml(PARAMS_RB, params, &run), 0);
+    assert_int_equal(run.load_rc, 0);
+    assert_non_null(strstr(run.start_err.message, text));
+    bt_harness_run_free(&run);
+}
+
+static void test_parameter_errors(void **state) {
+    (void)state;
+    const char *missing[] = {NULL};
+    expect_start_error(missing, "parameter 'who' is required");
+    const char *bad_int[] = {"who=x", "times=many", NULL};
+    expect_start_error(bad_int, "'many' is not a valid integer");
+    const char *unknown[] = {"who=x", "colour=red", NULL};
+    expect_start_error(unknown, "no parameter 'colour'");
+    const char *not_allowed[] = {"who=x", "mode=medium", NULL};
+    expect_start_error(not_allowed, "not one of the allowed values");
+}
+
+static void test_link_conditions(void **state) {
+    (void)state;
+    const char *yaml =
+        "name: conditions\n"
+        "activities:\n"
+        "  - {id: m, type: map-published-data, properties: {map: {x: '5', "
+        "word: 'web-01'}}}\n"
+        "  - {id: big, type: return-data, properties: {big: yes}}\n"
+        "  - {id: small, type: return-data, properties: {small: yes}}\n"
+        "  - {id: vetoed, type: return-data, properties: {vetoed: yes}}\n"
+        "  - {id: either, type: return-data, properties: {either: yes}}\n"
+        "  - {id: on_fail, type: return-data, properties: {failed: yes}}\n"
+        "links:\n"
+        "  - {from: m, to: big, when: '{m.x} > 3'}\n"
+        "  - {from: m, to: small, when: '{m.x} < 3'}\n"
+        "  - {from: m, to: vetoed, when: '{m.x} > 3', exclude: ['{m.word} "
+        "starts with web']}\n"
+        "  - {from: m, to: either, include: ['{m.x} == 4', '{m.word} "
+        "matches \"^web-[0-9]+$\"']}\n"
+        "  - {from: m, to: on_fail, on: failed}\n";
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    const bt_row *ret = bt_instance_returned(run.inst);
+    assert_non_null(bt_row_get(ret, "big"));
+    assert_null(bt_row_get(ret, "small"));
+    assert_null(bt_row_get(ret, "vetoed"));
+    assert_non_null(bt_row_get(ret, "either"));
+    assert_null(bt_row_get(ret, "failed"));
+    bt_harness_run_free(&run);
+}
+
+static void test_failure_takes_failed_link(void **state) {
+    (void)state;
+    const char *yaml =
+        "name: failure\n"
+        "activities:\n"
+        "  - {id: cmd, type: run-program, properties: {command: 'exit 3'}}\n"
+        "  - {id: ok, type: return-data, properties: {path: ok}}\n"
+        "  - {id: handler, type: return-data, properties: {path: "
+        "'handled {cmd.exit_code}'}}\n"
+        "links:\n"
+        "  - {from: cmd, to: ok}\n"
+        "  - {from: cmd, to: handler, on: failed}\n";
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_string_equal(bt_row_get(bt_instance_returned(run.inst), "path"),
+                        "handled 3");
+    assert_int_equal(bt_harness_record_count(&run, "ok"), 0);
+    /* A handled failure still marks the instance failed, as Orchestrator
+     * does: the record of what went wrong must not be hidden. */
+    assert_int_equal(bt_instance_result(run.inst), BT_RESULT_FAILED);
+    assert_string_equal(bt_harness_field(&run, "cmd", "status"), "failed");
+    bt_harness_run_free(&run);
+}
+
+static const char *ROWS_RB =
+    "name: rows\n"
+    "activities:\n"
+    "  - {id: gen, type: generate-random-text, properties: {count: 3, "
+    "length: 4, charset: digits}%s}\n"
+    "  - {id: each, type: compare-values, properties: {left: '{gen.text}', "
+    "operator: is-not-empty}}\n"
+    "links:\n"
+    "  - {from: gen, to: each}\n";
+
+static void test_rows_fan_out(void **state) {
+    (void)state;
+    char *yaml = bt_xasprintf(ROWS_RB, "");
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    const bt_activity_record *gen = bt_harness_record(&run, "gen", 0);
+    assert_int_equal(gen->n_rows, 3);
+    assert_int_equal(bt_harness_record_count(&run, "each"), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const bt_activity_record *each = bt_harness_record(&run, "each", i);
+        /* Each run saw a different row of gen. */
+        assert_string_equal(bt_row_get(each->rows[0], "left"),
+                            bt_row_get(gen->rows[i], "text"));
+    }
+    bt_harness_run_free(&run);
+    free(yaml);
+}
+
+static void test_flatten_joins_rows(void **state) {
+    (void)state;
+    char *yaml = bt_xasprintf(ROWS_RB, ", flatten: {separator: ','}");
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "each"), 1);
+    const char *text = bt_harness_field(&run, "gen", "text");
+    assert_int_equal(strlen(text), 14); /* 3 x 4 digits + 2 commas */
+    assert_string_equal(bt_harness_field(&run, "each", "left"), text);
+    bt_harness_run_free(&run);
+    free(yaml);
+}
+
+static void test_retry_until(void **state) {
+    (void)state;
+    const char *yaml =
+        "name: retry\n"
+        "activities:\n"
+        "  - id: poll\n"
+        "    type: map-published-data\n"
+        "    properties: {map: {v: ok}}\n"
+        "    retry: {max: 10, delay: 1ms, until: '{poll.attempts} >= 3'}\n"
+        "  - {id: after, type: return-data, properties: {n: "
+        "'{poll.attempts}'}}\n"
+        "links:\n"
+        "  - {from: poll, to: after}\n";
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "poll"), 3);
+    assert_int_equal(bt_harness_record(&run, "poll", 2)->attempt, 3);
+    assert_int_equal(bt_harness_record_count(&run, "after"), 1);
+    assert_string_equal(bt_row_get(bt_instance_returned(run.inst), "n"), "3");
+    bt_harness_run_free(&run);
+}
+
+static void test_retry_gives_up_after_max(void **state) {
+    (void)state;
+    const char *yaml =
+        "name: retry-max\n"
+        "activities:\n"
+        "  - id: cmd\n"
+        "    type: run-program\n"
+        "    properties: {command: 'exit 1'}\n"
+        "    retry: {max: 3}\n";
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "cmd"), 3);
+    assert_int_equal(bt_instance_result(run.inst), BT_RESULT_FAILED);
+    bt_harness_run_free(&run);
+}
+
+static const char *JUNCTION_RB =
+    "name: junction\n"
+    "activities:\n"
+    "  - {id: start, type: initialize-data}\n"
+    "  - {id: a, type: generate-random-text, properties: {count: 3}}\n"
+    "  - {id: b, type: map-published-data, properties: {map: {x: from-b}}}\n"
+    "  - {id: j, type: junction%s}\n"
+    "  - {id: after, type: map-published-data, properties: {map: {seen: "
+    "'{b.x}/{a.text}'}}}\n"
+    "links:\n"
+    "  - {from: start, to: a}\n"
+    "  - {from: start, to: b%s}\n"
+    "  - {from: a, to: j}\n"
+    "  - {from: b, to: j}\n"
+    "  - {from: j, to: after}\n";
+
+static void test_junction_waits_and_merges(void **state) {
+    (void)state;
+    char *yaml = bt_xasprintf(JUNCTION_RB, "", "");
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "j"), 1);
+    assert_int_equal(bt_harness_record_count(&run, "after"), 1);
+    /* The junction ran after every branch activity finished. */
+    const bt_activity_record *j = bt_harness_record(&run, "j", 0);
+    for (size_t i = 0; i < bt_instance_record_count(run.inst); i++) {
+        const bt_activity_record *r = bt_instance_record_at(run.inst, i);
+        if (!strcmp(r->def->id, "a") || !strcmp(r->def->id, "b"))
+            assert_true(r->seq < j->seq);
+    }
+    const char *seen = bt_harness_field(&run, "after", "seen");
+    assert_non_null(strstr(seen, "from-b/"));
+    assert_true(strlen(seen) > strlen("from-b/"));
+    bt_harness_run_free(&run);
+    free(yaml);
+}
+
+static void test_junction_republish_rows(void **state) {
+    (void)state;
+    char *yaml =
+        bt_xasprintf(JUNCTION_RB, ", properties: {republish: a}", "");
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "j"), 3);
+    assert_int_equal(bt_harness_record_count(&run, "after"), 3);
+    bt_harness_run_free(&run);
+    free(yaml);
+}
+
+static void test_junction_missing_branch_does_not_fire(void **state) {
+    (void)state;
+    char *yaml = bt_xasprintf(JUNCTION_RB, "", ", when: '1 == 2'");
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "b"), 0);
+    assert_int_equal(bt_harness_record_count(&run, "j"), 0);
+    assert_int_equal(bt_harness_record_count(&run, "after"), 0);
+    assert_true(bt_instance_done(run.inst));
+    bt_harness_run_free(&run);
+    free(yaml);
+}
+
+static void test_loop_guard_bounds_a_cycle(void **state) {
+    (void)state;
+    const char *yaml =
+        "name: cycle\n"
+        "activities:\n"
+        "  - {id: a, type: map-published-data, properties: {map: {v: a}}}\n"
+        "  - {id: b, type: map-published-data, properties: {map: {v: b}}}\n"
+        "links:\n"
+        "  - {from: a, to: b}\n"
+        "  - {from: b, to: a, loop_guard: 3}\n";
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "a"), 4);
+    assert_int_equal(bt_harness_record_count(&run, "b"), 4);
+    bt_harness_run_free(&run);
+}
+
+/* ---- many instances on one loop, and cancel ---------------------------- */
+
+static void count_finished(bt_instance *inst, void *ud) {
+    (void)inst;
+    (*(size_t *)ud)++;
+}
+
+static bt_runbook *load(const char *yaml) {
+    bt_diags d;
+    bt_diags_init(&d);
+    bt_runbook *rb = NULL;
+    int rc = bt_runbook_load_string("t.yaml", yaml, strlen(yaml), NULL, &rb,
+                                    &d);
+    if (rc) bt_diags_print(&d, stderr);
+    assert_int_equal(rc, 0);
+    bt_diags_free(&d);
+    return rb;
+}
+
+static void test_many_instances_on_one_loop(void **state) {
+    (void)state;
+    bt_runbook *rb = load(
+        "name: many\n"
+        "parameters: [{name: n}]\n"
+        "activities:\n"
+        "  - {id: start, type: initialize-data}\n"
+        "  - {id: m, type: map-published-data, properties: {map: {v: "
+        "'{start.n}'}}}\n"
+        "  - {id: r, type: return-data, properties: {v: '{m.v}'}}\n"
+        "links: [{from: start, to: m}, {from: m, to: r}]\n");
+    enum { N = 2000 };
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    size_t finished = 0;
+    bt_engine_hooks hooks = {.instance_finished = count_finished,
+                             .ud = &finished};
+    bt_engine *eng;
+    bt_engine_new(&loop, &hooks, &eng);
+    bt_instance **insts = calloc(N, sizeof *insts);
+    char value[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(value, sizeof value, "%d", i);
+        bt_param_value p = {"n", value};
+        assert_int_equal(
+            bt_engine_start(eng, rb, &p, 1, NULL, &insts[i], NULL), 0);
+    }
+    assert_int_equal(bt_engine_running(eng), N);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(finished, N);
+    for (int i = 0; i < N; i++) {
+        snprintf(value, sizeof value, "%d", i);
+        assert_string_equal(bt_row_get(bt_instance_returned(insts[i]), "v"),
+                            value);
+        bt_instance_free(insts[i]);
+    }
+    free(insts);
+    bt_engine_free(eng);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    bt_runbook_free(rb);
+}
+
+static void cancel_now(uv_timer_t *t) { bt_instance_cancel(t->data); }
+
+static void test_cancel_kills_running_program(void **state) {
+    (void)state;
+    bt_runbook *rb = load(
+        "name: cancel\n"
+        "activities:\n"
+        "  - {id: sleep, type: run-program, properties: {command: "
+        "'sleep 30'}}\n"
+        "  - {id: after, type: return-data, properties: {x: y}}\n"
+        "links: [{from: sleep, to: after}]\n");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bt_engine *eng;
+    bt_engine_new(&loop, NULL, &eng);
+    bt_instance *inst;
+    assert_int_equal(bt_engine_start(eng, rb, NULL, 0, NULL, &inst, NULL), 0);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    t.data = inst;
+    uv_timer_start(&t, cancel_now, 100, 0);
+    uint64_t t0 = bt_mono_us();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    /* Well under the 30 s the program would have slept. */
+    assert_true(bt_mono_us() - t0 < 20 * 1000000u);
+    assert_true(bt_instance_done(inst));
+    assert_true(bt_instance_canceled(inst));
+    assert_int_equal(bt_instance_result(inst), BT_RESULT_FAILED);
+    assert_int_equal(bt_instance_record_count(inst), 1);
+    bt_instance_free(inst);
+    uv_close((uv_handle_t *)&t, NULL);
+    bt_engine_free(eng);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    bt_runbook_free(rb);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parameters_defaults_and_return_data),
+        cmocka_unit_test(test_parameter_errors),
+        cmocka_unit_test(test_link_conditions),
+        cmocka_unit_test(test_failure_takes_failed_link),
+        cmocka_unit_test(test_rows_fan_out),
+        cmocka_unit_test(test_flatten_joins_rows),
+        cmocka_unit_test(test_retry_until),
+        cmocka_unit_test(test_retry_gives_up_after_max),
+        cmocka_unit_test(test_junction_waits_and_merges),
+        cmocka_unit_test(test_junction_republish_rows),
+        cmocka_unit_test(test_junction_missing_branch_does_not_fire),
+        cmocka_unit_test(test_loop_guard_bounds_a_cycle),
+        cmocka_unit_test(test_many_instances_on_one_loop),
+        cmocka_unit_test(test_cancel_kills_running_program),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,769 @@
+#include "activities/file/fileutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "runbook/runbook.h"
+
+/* ---- errors ----------------------------------------------------------- */
+
+const char *bt_fileutil_strerror(int errnum, char *buf, size_t size) {
+    /* GNU strerror_r: returns a static string or fills buf. */
+    return strerror_r(errnum, buf, size);
+}
+
+int bt_fileutil_errno(bt_error *err, int errnum, const char *verb,
+                      const char *path) {
+    char buf[128];
+    int code = errnum == ENOENT   ? BT_ENOTFOUND
+               : errnum == EEXIST ? BT_EEXIST
+               : errnum == EFBIG  ? BT_ETOOBIG
+                                  : BT_EIO;
+    return bt_error_set(err, code, "cannot %s '%s': %s", verb, path,
+                        bt_fileutil_strerror(errnum, buf, sizeof buf));
+}
+
+int bt_fileutil_fail(bt_activity_ctx *ctx, const bt_error *err) {
+    const bt_activity_def *def = bt_act_def(ctx);
+    const char *type = def && def->type_name ? def->type_name : "activity";
+    return bt_act_fail(ctx, "%s: %s", type,
+                       err->message[0] ? err->message : "failed");
+}
+
+/* "64 MiB" reads better than 67108864 in a message. */
+static void format_size(size_t n, char *buf, size_t size) {
+    if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+        snprintf(buf, size, "%zu MiB", n >> 20);
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(buf, size, "%zu KiB", n >> 10);
+    else
+        snprintf(buf, size, "%zu byte", n);
+}
+
+/* ---- properties ------------------------------------------------------- */
+
+int bt_fileutil_check_path(const char *prop, const char *path,
+                           bt_error *err) {
+    if (!path || !*path)
+        return bt_error_set(err, BT_EINVAL, "property '%s' is empty", prop);
+    if (path[0] != '/')
+        return bt_error_set(err, BT_EINVAL,
+                            "property '%s' must be an absolute path, got '%s'",
+                            prop, path);
+    if (strlen(path) >= PATH_MAX)
+        return bt_error_set(err, BT_EINVAL,
+                            "property '%s' is longer than %d characters",
+                            prop, PATH_MAX - 1);
+    return 0;
+}
+
+int bt_fileutil_path_prop(bt_activity_ctx *ctx, const char *prop,
+                          const char **out) {
+    const char *v = bt_act_str(ctx, prop, NULL);
+    bt_error err = {0};
+    if (bt_fileutil_check_path(prop, v, &err))
+        return bt_fileutil_fail(ctx, &err);
+    *out = v;
+    return 0;
+}
+
+int bt_fileutil_parse_mode(const char *text, mode_t *out) {
+    if (!text) return -BT_EINVAL;
+    size_t n = strlen(text);
+    if (n == 0 || n > 5) return -BT_EINVAL;
+    mode_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] < '0' || text[i] > '7') return -BT_EINVAL;
+        m = (mode_t)(m * 8 + (mode_t)(text[i] - '0'));
+    }
+    if (m > 07777) return -BT_EINVAL;
+    *out = m;
+    return 0;
+}
+
+void bt_fileutil_format_mode(mode_t mode, char *buf, size_t size) {
+    snprintf(buf, size, "%04o", (unsigned)(mode & 07777));
+}
+
+const char *const bt_fileutil_if_exists_names[] = {"fail", "overwrite",
+                                                   "skip", "rename", NULL};
+
+int bt_fileutil_if_exists_prop(bt_activity_ctx *ctx, const char *prop,
+                               bt_if_exists *out) {
+    const char *v = bt_act_str(ctx, prop, "fail");
+    for (int i = 0; bt_fileutil_if_exists_names[i]; i++) {
+        if (strcmp(v, bt_fileutil_if_exists_names[i]) == 0) {
+            *out = (bt_if_exists)i;
+            return 0;
+        }
+    }
+    bt_error err = {0};
+    bt_error_set(&err, BT_EINVAL,
+                 "property '%s' must be overwrite, skip, fail or rename, "
+                 "got '%s'",
+                 prop, v);
+    return bt_fileutil_fail(ctx, &err);
+}
+
+/* ---- paths and globs -------------------------------------------------- */
+
+bool bt_fileutil_has_glob(const char *text) {
+    return strpbrk(text, "*?[") != NULL;
+}
+
+static void pathlist_add(bt_pathlist *l, const char *path) {
+    l->items = bt_xrealloc(l->items, (l->count + 1) * sizeof *l->items);
+    l->items[l->count++] = bt_xstrdup(path);
+}
+
+int bt_fileutil_expand(const char *prop, const char *text, bt_pathlist *out,
+                       bt_error *err) {
+    memset(out, 0, sizeof *out);
+    out->pattern = bt_fileutil_has_glob(text);
+    if (!out->pattern) {
+        pathlist_add(out, text);
+        return 0;
+    }
+    /* Unreadable folders are skipped rather than fatal, the way a shell
+     * expands a pattern; glob(3) sorts the matches. */
+    glob_t g;
+    memset(&g, 0, sizeof g);
+    int rc = glob(text, 0, NULL, &g);
+    if (rc == GLOB_NOSPACE) {
+        globfree(&g);
+        return bt_error_set(err, BT_ENOMEM,
+                            "out of memory expanding %s pattern '%s'", prop,
+                            text);
+    }
+    if (rc == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) pathlist_add(out, g.gl_pathv[i]);
+    globfree(&g);
+    return 0;
+}
+
+void bt_pathlist_free(bt_pathlist *list) {
+    if (!list) return;
+    for (size_t i = 0; i < list->count; i++) free(list->items[i]);
+    free(list->items);
+    memset(list, 0, sizeof *list);
+}
+
+/* Length of path without trailing slashes (but "/" stays "/"). */
+static size_t trimmed_len(const char *path) {
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;
+    return n;
+}
+
+char *bt_fileutil_basename(const char *path) {
+    size_t n = trimmed_len(path);
+    size_t start = n;
+    while (start > 0 && path[start - 1] != '/') start--;
+    if (start == n) return bt_xstrndup(path, n); /* "/" or "" */
+    return bt_xstrndup(path + start, n - start);
+}
+
+char *bt_fileutil_dirname(const char *path) {
+    size_t n = trimmed_len(path);
+    while (n > 0 && path[n - 1] != '/') n--;
+    if (n == 0) return bt_xstrdup(".");
+    while (n > 1 && path[n - 1] == '/') n--;
+    return bt_xstrndup(path, n);
+}
+
+char *bt_fileutil_join(const char *dir, const char *name) {
+    size_t n = trimmed_len(dir);
+    if (n == 1 && dir[0] == '/') return bt_xasprintf("/%s", name);
+    return bt_xasprintf("%.*s/%s", (int)n, dir, name);
+}
+
+char *bt_fileutil_numbered(const char *path, unsigned n) {
+    char *dir = bt_fileutil_dirname(path);
+    char *base = bt_fileutil_basename(path);
+    /* The number goes before the extension, as a file manager does it;
+     * a leading dot (".profile") is not an extension. */
+    char *dot = strrchr(base, '.');
+    if (dot == base) dot = NULL;
+    char *name;
+    if (dot)
+        name = bt_xasprintf("%.*s (%u)%s", (int)(dot - base), base, n, dot);
+    else
+        name = bt_xasprintf("%s (%u)", base, n);
+    char *out = bt_fileutil_join(dir, name);
+    free(name);
+    free(base);
+    free(dir);
+    return out;
+}
+
+int bt_fileutil_mkdirs(const char *path, mode_t mode, bool parents,
+                       bool *created, bt_error *err) {
+    *created = false;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return bt_error_set(err, BT_EEXIST,
+                                "'%s' exists and is not a folder", path);
+        return 0;
+    }
+    if (errno != ENOENT) return bt_fileutil_errno(err, errno, "access", path);
+    if (parents) {
+        char *parent = bt_fileutil_dirname(path);
+        bool made;
+        int rc = strcmp(parent, path) == 0
+                     ? 0
+                     : bt_fileutil_mkdirs(parent, mode | 0300, true, &made,
+                                          err);
+        free(parent);
+        if (rc) return rc;
+    }
+    if (mkdir(path, mode) != 0) {
+        int e = errno;
+        /* Someone else made it in between: that is what we wanted. */
+        if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        if (e == ENOENT && !parents)
+            return bt_error_set(err, BT_ENOTFOUND,
+                                "cannot create folder '%s': its parent folder "
+                                "does not exist",
+                                path);
+        return bt_fileutil_errno(err, e, "create folder", path);
+    }
+    if (chmod(path, mode) != 0)
+        return bt_fileutil_errno(err, errno, "set the mode of", path);
+    *created = true;
+    return 0;
+}
+
+/* Walks with dirfd-relative calls so a symbolic link met on the way is
+ * removed, never followed. */
+static int remove_at(int dirfd, const char *name, const char *display,
+                     bt_error *err) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return bt_fileutil_errno(err, errno, "delete", display);
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlinkat(dirfd, name, 0) != 0)
+            return bt_fileutil_errno(err, errno, "delete", display);
+        return 0;
+    }
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return bt_fileutil_errno(err, errno, "open folder", display);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return bt_fileutil_errno(err, e, "open folder", display);
+    }
+    int rc = 0;
+    struct dirent *de;
+    errno = 0;
+    while (!rc && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *child = bt_fileutil_join(display, de->d_name);
+        rc = remove_at(fd, de->d_name, child, err);
+        free(child);
+        errno = 0;
+    }
+    if (!rc && errno) rc = bt_fileutil_errno(err, errno, "list folder", display);
+    closedir(d);
+    if (!rc && unlinkat(dirfd, name, AT_REMOVEDIR) != 0)
+        rc = bt_fileutil_errno(err, errno, "delete folder", display);
+    return rc;
+}
+
+int bt_fileutil_remove_tree(const char *path, bt_error *err) {
+    return remove_at(AT_FDCWD, path, path, err);
+}
+
+int bt_fileutil_rename_noreplace(const char *from, const char *to) {
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    /* The filesystem has no RENAME_NOREPLACE: link(2) also refuses an
+     * existing name atomically, for anything but a folder. */
+    if (link(from, to) == 0) {
+        unlink(from);
+        return 0;
+    }
+    if (errno == EEXIST) return -1;
+    struct stat st;
+    if (lstat(to, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(from, to);
+}
+
+int bt_fileutil_sync_dir(const char *dir, bt_error *err) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return bt_fileutil_errno(err, errno, "open folder", dir);
+    int rc = 0;
+    /* Some filesystems cannot sync a directory; nothing more to do then. */
+    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+        rc = bt_fileutil_errno(err, errno, "sync folder", dir);
+    close(fd);
+    return rc;
+}
+
+/* ---- writing through a temporary file ---------------------------------- */
+
+static void random_suffix(char *out, size_t n) {
+    static const char alphabet[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char rnd[16];
+    if (n > sizeof rnd) n = sizeof rnd;
+    if (getrandom(rnd, n, 0) != (ssize_t)n) {
+        uint64_t x = bt_mono_us() ^ ((uint64_t)getpid() << 32) ^
+                     (uint64_t)(uintptr_t)out;
+        for (size_t i = 0; i < n; i++, x = x * 6364136223846793005u + 1)
+            rnd[i] = (unsigned char)(x >> 56);
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[rnd[i] % (sizeof alphabet - 1)];
+    out[n] = '\0';
+}
+
+int bt_fileutil_tmp_open(bt_tmpfile *t, const char *final_path, mode_t mode,
+                         bt_error *err) {
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+    t->dir = bt_fileutil_dirname(final_path);
+    t->final = bt_xstrdup(final_path);
+    char *base = bt_fileutil_basename(final_path);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char suffix[8];
+        random_suffix(suffix, 6);
+        /* Keep the temporary name within NAME_MAX for long names. */
+        char *name = bt_xasprintf(".%.200s.%s.tmp", base, suffix);
+        t->path = bt_fileutil_join(t->dir, name);
+        free(name);
+        t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (t->fd >= 0) break;
+        int e = errno;
+        free(t->path);
+        t->path = NULL;
+        if (e != EEXIST) {
+            free(base);
+            int rc = bt_fileutil_errno(err, e, "create a file in", t->dir);
+            bt_fileutil_tmp_discard(t);
+            return rc;
+        }
+    }
+    free(base);
+    if (t->fd < 0) {
+        int rc = bt_error_set(err, BT_EIO,
+                              "cannot create a temporary file in '%s'",
+                              t->dir);
+        bt_fileutil_tmp_discard(t);
+        return rc;
+    }
+    return 0;
+}
+
+int bt_fileutil_tmp_write(bt_tmpfile *t, const void *data, size_t len,
+                          bt_error *err) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(t->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return bt_fileutil_errno(err, errno, "write", t->final);
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int bt_fileutil_tmp_copy_from(bt_tmpfile *t, int fd, const char *src_path,
+                              uint64_t *copied, bt_error *err) {
+    /* copy_file_range lets the kernel (or a reflink-capable filesystem) do
+     * the work; on any error the read/write loop takes over from the same
+     * offsets and reports the failing side precisely. */
+    for (;;) {
+        ssize_t n = copy_file_range(fd, NULL, t->fd, NULL, (size_t)1 << 30, 0);
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        *copied += (uint64_t)n;
+    }
+    size_t size = (size_t)128 << 10;
+    char *buf = bt_xmalloc(size);
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, size);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = bt_fileutil_errno(err, errno, "read", src_path);
+            break;
+        }
+        if (n == 0) break;
+        rc = bt_fileutil_tmp_write(t, buf, (size_t)n, err);
+        if (rc) break;
+        *copied += (uint64_t)n;
+    }
+    free(buf);
+    return rc;
+}
+
+int bt_fileutil_tmp_commit(bt_tmpfile *t, const char *target, bool replace,
+                           bt_error *err) {
+    if (t->fd >= 0) {
+        int fd = t->fd;
+        t->fd = -1;
+        /* fsync before rename: otherwise a crash may leave the new name
+         * pointing at an empty file. */
+        if (fsync(fd) != 0) {
+            int e = errno;
+            close(fd);
+            return bt_fileutil_errno(err, e, "write", t->final);
+        }
+        if (close(fd) != 0)
+            return bt_fileutil_errno(err, errno, "write", t->final);
+    }
+    int rc = replace ? rename(t->path, target)
+                     : bt_fileutil_rename_noreplace(t->path, target);
+    if (rc != 0) {
+        if (errno == EEXIST)
+            return bt_error_set(err, BT_EEXIST, "'%s' already exists",
+                                target);
+        return bt_fileutil_errno(err, errno, "write", target);
+    }
+    free(t->path);
+    t->path = NULL;
+    return bt_fileutil_sync_dir(t->dir, err);
+}
+
+void bt_fileutil_tmp_discard(bt_tmpfile *t) {
+    if (!t) return;
+    if (t->fd >= 0) close(t->fd);
+    if (t->path) unlink(t->path);
+    free(t->path);
+    free(t->dir);
+    free(t->final);
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+}
+
+int bt_fileutil_rewrite(const char *path, const void *data, size_t len,
+                        mode_t mode_if_new, bt_error *err) {
+    /* Rewrite the file a symbolic link points at, not the link. */
+    char *real = realpath(path, NULL);
+    const char *target = real ? real : path;
+    struct stat st;
+    bool exists = stat(target, &st) == 0;
+    if (!exists && errno != ENOENT) {
+        int rc = bt_fileutil_errno(err, errno, "access", path);
+        free(real);
+        return rc;
+    }
+    bt_tmpfile t;
+    int rc = bt_fileutil_tmp_open(&t, target, 0600, err);
+    if (rc) {
+        free(real);
+        return rc;
+    }
+    mode_t mode = exists ? (st.st_mode & 07777) : mode_if_new;
+    if (fchmod(t.fd, mode) != 0)
+        rc = bt_fileutil_errno(err, errno, "set the mode of", path);
+    /* Keeping the owner needs privilege; without it the file becomes ours,
+     * as it would with any editor that saves by rename. */
+    if (!rc && exists && (st.st_uid != geteuid() || st.st_gid != getegid()))
+        (void)fchown(t.fd, st.st_uid, st.st_gid);
+    if (!rc) rc = bt_fileutil_tmp_write(&t, data, len, err);
+    if (!rc) rc = bt_fileutil_tmp_commit(&t, target, true, err);
+    bt_fileutil_tmp_discard(&t);
+    free(real);
+    return rc;
+}
+
+int bt_fileutil_read_all(const char *path, size_t cap, bt_buf *out,
+                         bt_error *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return bt_error_set(err, BT_ENOTFOUND, "'%s' does not exist",
+                                path);
+        return bt_fileutil_errno(err, errno, "read", path);
+    }
+    struct stat st;
+    int rc = 0;
+    char capbuf[32];
+    format_size(cap, capbuf, sizeof capbuf);
+    if (fstat(fd, &st) != 0) {
+        rc = bt_fileutil_errno(err, errno, "read", path);
+    } else if (S_ISDIR(st.st_mode)) {
+        rc = bt_error_set(err, BT_EINVAL, "'%s' is a folder, not a file",
+                          path);
+    } else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap) {
+        rc = bt_error_set(err, BT_ETOOBIG,
+                          "'%s' is larger than the %s limit", path, capbuf);
+    }
+    bt_buf_init(out, cap);
+    char chunk[65536];
+    while (!rc) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = bt_fileutil_errno(err, errno, "read", path);
+        } else if (n == 0) {
+            break;
+        } else {
+            int arc = bt_buf_append(out, chunk, (size_t)n);
+            if (arc == -BT_ETOOBIG)
+                rc = bt_error_set(err, BT_ETOOBIG,
+                                  "'%s' is larger than the %s limit", path,
+                                  capbuf);
+            else if (arc)
+                rc = bt_error_set(err, -arc, "out of memory reading '%s'",
+                                  path);
+        }
+    }
+    close(fd);
+    if (rc) bt_buf_free(out);
+    return rc;
+}
+
+/* ---- lines ------------------------------------------------------------ */
+
+#define LINE_CHUNK ((size_t)64 << 10)
+
+int bt_fileutil_lines_open(bt_line_reader *r, const char *path,
+                           bt_error *err) {
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->file_cap = BT_FILEUTIL_FILE_CAP;
+    r->line_cap = BT_FILEUTIL_LINE_CAP;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        if (errno == ENOENT)
+            return bt_error_set(err, BT_ENOTFOUND, "'%s' does not exist",
+                                path);
+        return bt_fileutil_errno(err, errno, "read", path);
+    }
+    struct stat st;
+    if (fstat(r->fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int rc = S_ISDIR(st.st_mode)
+                     ? bt_error_set(err, BT_EINVAL,
+                                    "'%s' is a folder, not a file", path)
+                     : bt_fileutil_errno(err, errno, "read", path);
+        bt_fileutil_lines_close(r);
+        return rc;
+    }
+    /* One byte of slack for the '\r' that a CRLF line carries. */
+    bt_buf_init(&r->line, r->line_cap + 1);
+    r->chunk = bt_xmalloc(LINE_CHUNK);
+    return 0;
+}
+
+int bt_fileutil_lines_next(bt_line_reader *r, const char **line,
+                           size_t *len, bt_error *err) {
+    bt_buf_reset(&r->line);
+    for (;;) {
+        if (r->chunk_pos == r->chunk_len) {
+            if (r->eof) {
+                if (r->line.len == 0) return 0;
+                break; /* a last line without '\n' */
+            }
+            ssize_t n = read(r->fd, r->chunk, LINE_CHUNK);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return bt_fileutil_errno(err, errno, "read", r->path);
+            }
+            if (n == 0) {
+                r->eof = true;
+                continue;
+            }
+            r->bytes_read += (uint64_t)n;
+            if (r->bytes_read > r->file_cap) {
+                char capbuf[32];
+                format_size(r->file_cap, capbuf, sizeof capbuf);
+                return bt_error_set(err, BT_ETOOBIG,
+                                    "'%s' is larger than the %s limit",
+                                    r->path, capbuf);
+            }
+            r->chunk_pos = 0;
+            r->chunk_len = (size_t)n;
+        }
+        const char *start = r->chunk + r->chunk_pos;
+        size_t avail = r->chunk_len - r->chunk_pos;
+        const char *nl = memchr(start, '\n', avail);
+        size_t take = nl ? (size_t)(nl - start) : avail;
+        if (bt_buf_append(&r->line, start, take) != 0) {
+            char capbuf[32];
+            format_size(r->line_cap, capbuf, sizeof capbuf);
+            return bt_error_set(err, BT_ETOOBIG,
+                                "line %" PRIu64
+                                " of '%s' is longer than the %s limit",
+                                r->line_number + 1, r->path, capbuf);
+        }
+        r->chunk_pos += take;
+        if (nl) {
+            r->chunk_pos++;
+            break;
+        }
+    }
+    size_t n = r->line.len;
+    if (n > 0 && r->line.data[n - 1] == '\r') n--;
+    if (n > r->line_cap) {
+        char capbuf[32];
+        format_size(r->line_cap, capbuf, sizeof capbuf);
+        return bt_error_set(err, BT_ETOOBIG,
+                            "line %" PRIu64
+                            " of '%s' is longer than the %s limit",
+                            r->line_number + 1, r->path, capbuf);
+    }
+    r->line_number++;
+    *line = r->line.data ? r->line.data : "";
+    *len = n;
+    return 1;
+}
+
+void bt_fileutil_lines_close(bt_line_reader *r) {
+    if (!r) return;
+    if (r->fd >= 0) close(r->fd);
+    r->fd = -1;
+    bt_buf_free(&r->line);
+    free(r->chunk);
+    r->chunk = NULL;
+}
+
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
+    return s;
+}
+
+static bool parse_line_number(const char *s, uint64_t *out) {
+    int64_t v;
+    if (!bt_parse_int64(s, &v) || v < 1) return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+int bt_fileutil_ranges_parse(const char *text, bt_line_ranges *out,
+                             bt_error *err) {
+    memset(out, 0, sizeof *out);
+    char *copy = bt_xstrdup(text ? text : "");
+    char *all = trim(copy);
+    if (*all == '\0' || strcasecmp(all, "all") == 0) {
+        out->all = true;
+        free(copy);
+        return 0;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(all, ",", &save); tok && !rc;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *item = trim(tok);
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", item);
+        bt_line_range r = {0, 0};
+        char *dash = strchr(item, '-');
+        bool ok;
+        if (strcasecmp(item, "end") == 0) {
+            out->want_last = true;
+            continue;
+        } else if (dash) {
+            *dash = '\0';
+            char *hi = trim(dash + 1);
+            ok = parse_line_number(trim(item), &r.first);
+            if (ok && strcasecmp(hi, "end") == 0)
+                r.last = UINT64_MAX;
+            else
+                ok = ok && parse_line_number(hi, &r.last) &&
+                     r.last >= r.first;
+        } else {
+            ok = parse_line_number(item, &r.first);
+            r.last = r.first;
+        }
+        if (!ok) {
+            rc = bt_error_set(err, BT_EINVAL,
+                              "property 'lines': '%s' is not a line "
+                              "selection (use all, N, N-M, N-END, END or a "
+                              "comma list such as 1,3,5-7)",
+                              shown);
+            break;
+        }
+        out->items =
+            bt_xrealloc(out->items, (out->count + 1) * sizeof *out->items);
+        out->items[out->count++] = r;
+    }
+    free(copy);
+    if (rc) bt_fileutil_ranges_free(out);
+    return rc;
+}
+
+bool bt_fileutil_ranges_has(const bt_line_ranges *r, uint64_t line) {
+    if (r->all) return true;
+    for (size_t i = 0; i < r->count; i++)
+        if (line >= r->items[i].first && line <= r->items[i].last)
+            return true;
+    return false;
+}
+
+bool bt_fileutil_ranges_done(const bt_line_ranges *r, uint64_t line) {
+    if (r->all || r->want_last) return false;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->items[i].last > line) return false;
+    return true;
+}
+
+void bt_fileutil_ranges_free(bt_line_ranges *r) {
+    if (!r) return;
+    free(r->items);
+    memset(r, 0, sizeof *r);
+}
+
+int bt_fileutil_each_line(const char *path, const bt_line_ranges *ranges,
+                          bt_line_fn fn, void *ud, bt_error *err) {
+    bt_line_reader r;
+    int rc = bt_fileutil_lines_open(&r, path, err);
+    if (rc) return rc;
+    /* "END" needs the last line, known only at the end: keep a copy of the
+     * latest line that was not already handed to fn. */
+    bt_buf last;
+    bt_buf_init(&last, BT_FILEUTIL_LINE_CAP + 1);
+    uint64_t last_number = 0;
+    bool last_done = false;
+    const char *line;
+    size_t len;
+    while ((rc = bt_fileutil_lines_next(&r, &line, &len, err)) == 1) {
+        bool want = bt_fileutil_ranges_has(ranges, r.line_number);
+        rc = want ? fn(ud, r.line_number, line, len, err) : 0;
+        if (rc) break;
+        if (ranges->want_last) {
+            last_number = r.line_number;
+            last_done = want;
+            bt_buf_reset(&last);
+            if (!want && bt_buf_append(&last, line, len) != 0) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory reading "
+                                  "'%s'", path);
+                break;
+            }
+        }
+        if (bt_fileutil_ranges_done(ranges, r.line_number)) break;
+    }
+    if (rc == 0 && ranges->want_last && last_number > 0 && !last_done)
+        rc = fn(ud, last_number, bt_buf_str(&last), last.len, err);
+    bt_buf_free(&last);
+    bt_fileutil_lines_close(&r);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,94 @@
+# Shared by the end-to-end scripts: where baton is, a scratch directory,
+# pass/fail counting and JSON assertions in python3.
+#
+# Run by CTest with BATON_SOURCE_DIR and BATON_BUILD_DIR set; by hand the
+# defaults are the source tree two levels up and its build/ folder.
+set -uo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=${BATON_SOURCE_DIR:-$(cd "$E2E_DIR/../.." && pwd)}
+BUILD=${BATON_BUILD_DIR:-$SRC/build}
+BATON=$BUILD/baton
+if [[ ! -x $BATON ]]; then
+    echo "no baton binary at $BATON (set BATON_BUILD_DIR)" >&2
+    exit 2
+fi
+command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 2; }
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/baton-e2e.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+PASSED=0
+FAILED=0
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; shift; [[ $# -gt 0 ]] && printf '     %s\n' "$@"; return 0; }
+
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    [[ $FAILED -eq 0 ]]
+}
+
+# fresh_dir NAME: a new empty directory under the scratch directory.
+fresh_dir() { mktemp -d "$SCRATCH/$1.XXXXXX"; }
+
+# run_baton OUT_PREFIX ARGS...: runs baton, stdout to OUT_PREFIX.out,
+# stderr to OUT_PREFIX.err; sets RC.
+run_baton() {
+    local out=$1
+    shift
+    "$BATON" "$@" >"$out.out" 2>"$out.err"
+    RC=$?
+}
+
+# check_json NAME JSON_FILE <<'PY' ... PY
+# Runs the python snippet on stdin with these in scope:
+#   doc            the parsed document
+#   recs(id)       the activity records of activity id, in finish order
+#   rows(id)       every row of every record of id, concatenated
+#   field(id, f)   field f of the first row of the first record of id
+#   ret            the returned data (a dict)
+#   results(id)    the result of each record of id
+#   env            os.environ (the test exports what the snippet needs)
+# Any failed assert (or exception) fails the test with its message.
+check_json() {
+    local name=$1 json=$2 msg
+    if msg=$(python3 - "$json" 3<&0 <<'PY' 2>&1
+import json, os, sys, traceback
+path = sys.argv[1]
+with open(path) as f:
+    text = f.read()
+try:
+    doc = json.loads(text)
+except ValueError as e:
+    print("output is not JSON (%s): %.300s" % (e, text))
+    sys.exit(1)
+acts = doc.get("activities", [])
+def recs(i): return [a for a in acts if a["id"] == i]
+def rows(i): return [r for a in recs(i) for r in a["rows"]]
+def field(i, f):
+    rs = rows(i)
+    assert rs, "activity %r has no rows" % i
+    return rs[0].get(f)
+def results(i): return [a["result"] for a in recs(i)]
+ret = doc.get("returned", {})
+env = os.environ
+code = os.fdopen(3).read()
+try:
+    exec(compile(code, "<check>", "exec"))
+except AssertionError as e:
+    tb = [t for t in traceback.extract_tb(sys.exc_info()[2])
+          if t.filename == "<check>"][-1]
+    src = code.splitlines()[tb.lineno - 1].strip()
+    print("assertion failed: %s%s" % (src, " -- %s" % e if str(e) else ""))
+    sys.exit(1)
+except Exception as e:
+    print("check raised %s: %s" % (type(e).__name__, e))
+    sys.exit(1)
+PY
+    ); then
+        pass "$name"
+    else
+        fail "$name" "$msg"
+    fi
+}

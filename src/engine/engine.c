@@ -69,10 +69,9 @@ int bt_engine_new(uv_loop_t *loop, const bt_engine_hooks *hooks,
     eng->loop = loop;
     if (hooks) eng->hooks = *hooks;
     uv_idle_init(loop, &eng->idle);
+    /* The idle handle is active only while work is queued, and then it
+     * must keep the loop alive and polling without blocking. */
     eng->idle.data = eng;
-    /* The idle handle only runs while work is queued; it must not keep the
-     * loop alive on its own. */
-    uv_unref((uv_handle_t *)&eng->idle);
     *out = eng;
     return 0;
 }

@@ -37,6 +37,11 @@ static void print_value(const char *name, const char *value) {
 
 static void print_text(const bt_instance *inst, double total_ms) {
     size_t n = bt_instance_record_count(inst);
+    const bt_runbook *rb = bt_instance_runbook(inst);
+    const bt_row *params = bt_instance_params(inst);
+    printf("Runbook: %s (%s)\n", rb->name, rb->file);
+    for (size_t f = 0; f < params->count; f++)
+        printf("  parameter %s = %s\n", params->names[f], params->values[f]);
     for (size_t i = 0; i < n; i++) {
         const bt_activity_record *r = bt_instance_record_at(inst, i);
         printf("[%llu] %s (%s)  %s  %.3f ms", (unsigned long long)r->seq,

@@ -9,6 +9,7 @@
 
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -372,17 +373,24 @@ static int yaml_failure(parse_ctx *p, const yaml_parser_t *parser) {
     case YAML_MEMORY_ERROR:
         return bt_error_set_at(p->err, BT_ENOMEM, p->name, 0, 0,
                                "out of memory while parsing YAML");
-    case YAML_READER_ERROR:
-        offset_position(p->text, p->len, parser->problem_offset, &line, &col);
+    case YAML_READER_ERROR: {
+        const char *problem = parser->problem ? parser->problem : "bad input";
+        char value[48] = "";
         if (parser->problem_value >= 0)
+            snprintf(value, sizeof value, " (0x%02X at byte offset %zu)",
+                     (unsigned)parser->problem_value, parser->problem_offset);
+        else
+            snprintf(value, sizeof value, " (at byte offset %zu)",
+                     parser->problem_offset);
+        offset_position(p->text, p->len, parser->problem_offset, &line, &col);
+        if (strstr(problem, "UTF"))
             return fail_at(p, BT_ESYNTAX, line, col,
-                           "not valid UTF-8 text: %s (byte 0x%02X at offset "
-                           "%zu); a runbook must be UTF-8 text",
-                           parser->problem ? parser->problem : "bad input",
-                           (unsigned)parser->problem_value & 0xFFu,
-                           parser->problem_offset);
-        return fail_at(p, BT_ESYNTAX, line, col, "not valid text: %s",
-                       parser->problem ? parser->problem : "bad input");
+                           "not valid UTF-8 text: %s%s; a runbook must be "
+                           "UTF-8 text",
+                           problem, value);
+        return fail_at(p, BT_ESYNTAX, line, col, "not valid text: %s%s",
+                       problem, value);
+    }
     default:
         break;
     }

@@ -36,7 +36,9 @@ static void compute_upstream(bt_runbook *rb) {
     size_t n = rb->n_activities;
     if (!n) return;
     rb->upstream = bt_xcalloc(n * n, 1);
-    size_t *queue = bt_xmalloc(n * sizeof *queue);
+    /* n + 1: activity i itself is queued first and again when a cycle
+     * leads back to it (row[i] is only set then). */
+    size_t *queue = bt_xmalloc((n + 1) * sizeof *queue);
     for (size_t i = 0; i < n; i++) {
         unsigned char *row = rb->upstream + i * n;
         size_t head = 0, tail = 0;

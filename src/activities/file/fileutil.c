@@ -669,9 +669,9 @@ int bt_fileutil_ranges_parse(const char *text, bt_line_ranges *out,
         return 0;
     }
     int rc = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(all, ",", &save); tok && !rc;
-         tok = strtok_r(NULL, ",", &save)) {
+    /* strsep keeps empty items, so "1,,2" is reported, not skipped. */
+    char *rest = all;
+    for (char *tok; (tok = strsep(&rest, ",")) != NULL && !rc;) {
         char *item = trim(tok);
         char shown[64];
         snprintf(shown, sizeof shown, "%s", item);

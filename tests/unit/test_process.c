@@ -2,6 +2,7 @@
  * private loop without the engine: capture, caps, stdin, process-group
  * kill with the SIGKILL fallback, and start failures. */
 #include "harness.h"
+#include "proc_support.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -111,19 +112,6 @@ static void test_stdin(void **state) {
     bt_proc_free(p);
 }
 
-static bool process_gone(pid_t pid) {
-    /* A zombie waiting for its new parent to reap it is dead too. */
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return true;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
-}
-
 static void test_kill_group(void **state) {
     (void)state;
     char *dir = bt_harness_tmpdir();
@@ -142,7 +130,7 @@ static void test_kill_group(void **state) {
     pid_t bg = (pid_t)atoi(pid_text);
     assert_true(bg > 0);
     /* The background sleep held our pipes; they only closed once it died. */
-    assert_true(process_gone(bg));
+    assert_true(bt_test_process_gone(bg));
     free(pid_text);
     bt_proc_free(p);
     free(script);

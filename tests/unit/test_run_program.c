@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "proc_support.h"
 #include "common/util.h"
 
 static void run_ok(const char *yaml, bt_harness_run *run) {
@@ -248,19 +249,6 @@ static void test_killed_by_signal(void **state) {
     bt_harness_run_free(&run);
 }
 
-static bool process_gone(pid_t pid) {
-    /* A zombie waiting for its new parent to reap it is dead too. */
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return true;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
-}
-
 static void test_timeout_kills_the_process(void **state) {
     (void)state;
     bt_harness_run run;
@@ -273,7 +261,7 @@ static void test_timeout_kills_the_process(void **state) {
     assert_contains(record(&run)->error, "timed out");
     pid_t pid = (pid_t)atoi(field(&run, "pid"));
     assert_true(pid > 0);
-    assert_true(kill(pid, 0) != 0 || process_gone(pid));
+    assert_true(kill(pid, 0) != 0 || bt_test_process_gone(pid));
     bt_harness_run_free(&run);
 
     /* Through a shell, with a background child: the whole group goes. */
@@ -289,7 +277,8 @@ static void test_timeout_kills_the_process(void **state) {
     /* The pipes only reach EOF once every holder is dead, so if the shell
      * got as far as starting the sleep, it is gone now. */
     char *bg = bt_harness_read_file(pidfile);
-    if (bg && atoi(bg) > 0) assert_true(process_gone((pid_t)atoi(bg)));
+    if (bg && atoi(bg) > 0)
+        assert_true(bt_test_process_gone((pid_t)atoi(bg)));
     free(bg);
     bt_harness_run_free(&run);
     free(props);

@@ -146,6 +146,14 @@ int bt_fileutil_expand(const char *prop, const char *text, bt_pathlist *out,
                             "out of memory expanding %s pattern '%s'", prop,
                             text);
     }
+    if (rc == 0 && g.gl_pathc > BT_FILEUTIL_MAX_ROWS) {
+        size_t n = g.gl_pathc;
+        globfree(&g);
+        return bt_error_set(err, BT_ETOOBIG,
+                            "%s pattern '%s' matches %zu paths, more than "
+                            "the %d one activity handles",
+                            prop, text, n, BT_FILEUTIL_MAX_ROWS);
+    }
     if (rc == 0)
         for (size_t i = 0; i < g.gl_pathc; i++) pathlist_add(out, g.gl_pathv[i]);
     globfree(&g);

@@ -31,6 +31,10 @@ const char *bt_fileutil_strerror(int errnum, char *buf, size_t size);
  * (ENOENT: BT_ENOTFOUND, EEXIST: BT_EEXIST, else BT_EIO); returns -code. */
 int bt_fileutil_errno(bt_error *err, int errnum, const char *verb,
                       const char *path);
+/* "64 MiB" reads better than 67108864 in a message. */
+void bt_fileutil_format_size(size_t n, char *buf, size_t size);
+/* "'<path>' is larger than the 64 MiB limit", BT_ETOOBIG. */
+int bt_fileutil_file_too_large(bt_error *err, const char *path, size_t cap);
 /* Fails the activity with "<type-name>: <err->message>". */
 int bt_fileutil_fail(bt_activity_ctx *ctx, const bt_error *err);
 

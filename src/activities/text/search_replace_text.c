@@ -95,11 +95,15 @@ static int search_replace_text_run(bt_activity_ctx *ctx) {
     size_t count = 0;
     if (!rc) {
         rc = replace_all(&m, replacement, first_only, &in, &out, &count);
-        if (rc)
+        if (rc) {
+            char capbuf[32];
+            bt_fileutil_format_size(BT_FILEUTIL_FILE_CAP, capbuf,
+                                    sizeof capbuf);
             rc = bt_error_set(&err, BT_ETOOBIG,
                               "the result for '%s' would be larger than the "
-                              "%zu MiB limit",
-                              path, BT_FILEUTIL_FILE_CAP >> 20);
+                              "%s limit",
+                              path, capbuf);
+        }
         bt_buf_free(&in);
     }
     /* Nothing replaced in place: leave the file (and its mtime) alone. */

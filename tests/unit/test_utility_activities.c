@@ -27,6 +27,44 @@ static void run_one(bt_harness_run *run, const char *type, const char *props) {
     free(yaml);
 }
 
+/* Same, with the value of parameter v known only at run time, so checks
+ * that the loader makes on literal values happen when the activity runs. */
+static void run_param(bt_harness_run *run, const char *type,
+                      const char *props, const char *value) {
+    char *yaml = bt_xasprintf("name: param\n"
+                              "parameters: [{name: v}]\n"
+                              "activities:\n"
+                              "  - {id: start, type: initialize-data}\n"
+                              "  - id: a\n"
+                              "    type: %s\n"
+                              "    properties: %s\n"
+                              "links: [{from: start, to: a}]\n",
+                              type, props);
+    char *param = bt_xasprintf("v=%s", value);
+    const char *params[] = {param, NULL};
+    int rc = bt_harness_run_yaml(yaml, params, run);
+    if (rc) bt_diags_print(&run->diags, stderr);
+    assert_int_equal(rc, 0);
+    free(param);
+    free(yaml);
+}
+
+static char *one_yaml(const char *type, const char *props) {
+    return bt_xasprintf("name: one\n"
+                        "activities:\n"
+                        "  - {id: a, type: %s, properties: %s}\n",
+                        type, props);
+}
+
+static void expect_load_error(const char *yaml, const char *text);
+
+static void expect_one_load_error(const char *type, const char *props,
+                                  const char *text) {
+    char *yaml = one_yaml(type, props);
+    expect_load_error(yaml, text);
+    free(yaml);
+}
+
 static const char *field(const bt_harness_run *run, const char *name) {
     const char *v = bt_harness_field(run, "a", name);
     if (!v) fail_msg("activity 'a' did not publish '%s'", name);
@@ -120,45 +158,46 @@ static void test_compare_values_operators(void **state) {
 static void test_compare_values_failures(void **state) {
     (void)state;
     bt_harness_run run;
-    run_one(&run, "compare-values",
-            "{left: 'ten', operator: greater-than, right: '9', type: number}");
+    run_param(&run, "compare-values",
+              "{left: '{start.v}', operator: greater-than, right: '9', "
+              "type: number}",
+              "ten");
     expect_failed(&run, "the left value 'ten' is not a number");
     bt_harness_run_free(&run);
 
-    run_one(&run, "compare-values",
-            "{left: '2024-05-01', operator: less-than, right: 'tomorrow', "
-            "type: datetime}");
+    run_param(&run, "compare-values",
+              "{left: '2024-05-01', operator: less-than, right: '{start.v}', "
+              "type: datetime}",
+              "tomorrow");
     expect_failed(&run, "the right value 'tomorrow' is not an ISO 8601 date");
     bt_harness_run_free(&run);
 
-    run_one(&run, "compare-values",
-            "{left: 'x', operator: matches, right: '(['}");
+    run_param(&run, "compare-values",
+              "{left: 'x', operator: matches, right: '{start.v}'}", "([");
     expect_failed(&run, "invalid regular expression '(['");
     bt_harness_run_free(&run);
 
     /* An operator that comes from data is only known at run time. */
-    const char *yaml =
-        "name: dyn\n"
-        "parameters: [{name: op, default: bigger-than}]\n"
-        "activities:\n"
-        "  - {id: start, type: initialize-data}\n"
-        "  - {id: a, type: compare-values, properties: {left: '1', "
-        "operator: '{start.op}', right: '2'}}\n"
-        "links: [{from: start, to: a}]\n";
-    run_ok(yaml, &run);
+    run_param(&run, "compare-values",
+              "{left: '1', operator: '{start.v}', right: '2'}", "bigger-than");
     expect_failed(&run, "operator 'bigger-than' is not one of");
     bt_harness_run_free(&run);
 
-    expect_load_error("name: bad\n"
-                      "activities:\n"
-                      "  - {id: a, type: compare-values, properties: {left: "
-                      "x, operator: bigger}}\n",
-                      "'bigger' is not one of");
-    expect_load_error("name: bad\n"
-                      "activities:\n"
-                      "  - {id: a, type: compare-values, properties: "
-                      "{operator: equals}}\n",
-                      "left");
+    /* Literal values are checked when the runbook loads. */
+    expect_one_load_error("compare-values", "{left: x, operator: bigger}",
+                          "'bigger' is not one of");
+    expect_one_load_error("compare-values", "{operator: equals}", "left");
+    expect_one_load_error("compare-values",
+                          "{left: x, operator: not-matches, right: '(['}",
+                          "property 'right': invalid regular expression");
+    expect_one_load_error("compare-values",
+                          "{left: ten, operator: less-than, right: '9', "
+                          "type: number}",
+                          "property 'left': 'ten' is not a number");
+    expect_one_load_error("compare-values",
+                          "{left: '2024-01-01', operator: equals, right: "
+                          "'2024-01-32', type: datetime}",
+                          "'2024-01-32' is not an ISO 8601 date");
 }
 
 /* Three rows from generate-random-text run compare-values three times,
@@ -462,28 +501,45 @@ static void test_format_datetime_now_and_errors(void **state) {
     assert_true(epoch <= now && epoch >= now - 60);
     bt_harness_run_free(&run);
 
-    run_one(&run, "format-datetime", "{input: 'yesterday'}");
+    run_param(&run, "format-datetime", "{input: '{start.v}'}", "yesterday");
     expect_failed(&run, "is not an ISO 8601 date");
     bt_harness_run_free(&run);
-    run_one(&run, "format-datetime", "{input: '2024-13-01'}");
+    run_param(&run, "format-datetime", "{input: '{start.v}'}", "2024-13-01");
     expect_failed(&run, "is not an ISO 8601 date");
     bt_harness_run_free(&run);
-    run_one(&run, "format-datetime",
-            "{input: '1/5/2024 x', input_format: '%d/%m/%Y'}");
+    run_param(&run, "format-datetime",
+              "{input: '{start.v}', input_format: '%d/%m/%Y'}", "1/5/2024 x");
     expect_failed(&run, "does not match input_format");
     bt_harness_run_free(&run);
-    run_one(&run, "format-datetime", "{timezone: Mars/Olympus}");
+    run_param(&run, "format-datetime", "{timezone: '{start.v}'}",
+              "Mars/Olympus");
     expect_failed(&run, "timezone 'Mars/Olympus' is not");
     bt_harness_run_free(&run);
-    run_one(&run, "format-datetime", "{timezone: ../../etc/passwd}");
+    run_param(&run, "format-datetime", "{timezone: '{start.v}'}",
+              "../../etc/passwd");
     expect_failed(&run, "timezone '../../etc/passwd' is not");
     bt_harness_run_free(&run);
-    run_one(&run, "format-datetime", "{add: 'two days'}");
+    run_param(&run, "format-datetime", "{add: '{start.v}'}", "two days");
     expect_failed(&run, "add 'two days' is not a duration");
     bt_harness_run_free(&run);
-    run_one(&run, "format-datetime", "{input: 'abc', input_format: epoch}");
+    run_param(&run, "format-datetime",
+              "{input: '{start.v}', input_format: epoch}", "abc");
     expect_failed(&run, "is not a number of seconds");
     bt_harness_run_free(&run);
+
+    /* The same mistakes written literally fail at load. */
+    expect_one_load_error("format-datetime", "{input: yesterday}",
+                          "input 'yesterday' is not an ISO 8601 date");
+    expect_one_load_error("format-datetime",
+                          "{input: '1/5/2024 x', input_format: '%d/%m/%Y'}",
+                          "is not in input_format");
+    expect_one_load_error("format-datetime",
+                          "{input: abc, input_format: epoch}",
+                          "is not a number of seconds");
+    expect_one_load_error("format-datetime", "{timezone: Mars/Olympus}",
+                          "timezone 'Mars/Olympus' is not UTC, an offset");
+    expect_one_load_error("format-datetime", "{add: 'two days'}",
+                          "add 'two days' is not a duration");
 }
 
 /* ---- generate-random-text --------------------------------------------- */
@@ -567,28 +623,33 @@ static void test_random_text(void **state) {
 static void test_random_text_errors(void **state) {
     (void)state;
     bt_harness_run run;
-    run_one(&run, "generate-random-text", "{length: 0}");
+    run_param(&run, "generate-random-text", "{length: '{start.v}'}", "0");
     expect_failed(&run, "length 0 is not between 1 and 4096");
     bt_harness_run_free(&run);
-    run_one(&run, "generate-random-text", "{length: 4097}");
+    run_param(&run, "generate-random-text", "{length: '{start.v}'}", "4097");
     expect_failed(&run, "length 4097 is not between 1 and 4096");
     bt_harness_run_free(&run);
-    run_one(&run, "generate-random-text", "{count: 0}");
+    run_param(&run, "generate-random-text", "{count: '{start.v}'}", "0");
     expect_failed(&run, "count 0 is not between");
     bt_harness_run_free(&run);
-    run_one(&run, "generate-random-text", "{charset: custom}");
+    run_param(&run, "generate-random-text", "{length: '{start.v}'}", "many");
+    expect_failed(&run, "'many' is not an integer");
+    bt_harness_run_free(&run);
+    run_param(&run, "generate-random-text",
+              "{charset: custom, custom: '{start.v}'}", "");
     expect_failed(&run, "'custom' gives no characters");
     bt_harness_run_free(&run);
-    expect_load_error("name: bad\n"
-                      "activities:\n"
-                      "  - {id: a, type: generate-random-text, properties: "
-                      "{charset: emoji}}\n",
-                      "'emoji' is not one of");
-    expect_load_error("name: bad\n"
-                      "activities:\n"
-                      "  - {id: a, type: generate-random-text, properties: "
-                      "{length: many}}\n",
-                      "must be an integer");
+
+    expect_one_load_error("generate-random-text", "{charset: emoji}",
+                          "'emoji' is not one of");
+    expect_one_load_error("generate-random-text", "{length: many}",
+                          "must be an integer");
+    expect_one_load_error("generate-random-text", "{length: 0}",
+                          "length 0 is not between 1 and 4096");
+    expect_one_load_error("generate-random-text", "{count: 10001}",
+                          "count 10001 is not between 1 and 10000");
+    expect_one_load_error("generate-random-text", "{charset: custom}",
+                          "'custom' gives no characters");
 }
 
 int main(void) {

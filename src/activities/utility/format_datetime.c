@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "activities/utility/literal.h"
 #include "baton/activity.h"
 #include "common/util.h"
 #include "engine/datetime.h"
@@ -75,25 +76,29 @@ static bool zone_name_ok(const char *name) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int zone_parse(bt_activity_ctx *ctx, const char *text, zone *z) {
+#define ZONE_EXPECTED \
+    "UTC, an offset such as +02:00, 'local' or a time zone name such as " \
+    "Europe/Paris"
+
+static bool zone_from_text(const char *text, zone *z) {
     memset(z, 0, sizeof *z);
     if (!*text || bt_datetime_parse_offset(text, &z->offset) == 0) {
         z->kind = ZONE_OFFSET;
-        return 0;
+        return true;
     }
     if (strcasecmp(text, "local") == 0) {
         z->kind = ZONE_LOCAL;
-        return 0;
+        return true;
     }
-    if (!zone_name_ok(text))
-        return bt_act_fail(ctx,
-                           "format-datetime: timezone '%.100s' is not UTC, an "
-                           "offset such as +02:00, 'local' or a time zone "
-                           "name such as Europe/Paris",
-                           text);
     z->kind = ZONE_NAMED;
     z->name = text;
-    return 0;
+    return zone_name_ok(text);
+}
+
+static int zone_parse(bt_activity_ctx *ctx, const char *text, zone *z) {
+    if (zone_from_text(text, z)) return 0;
+    return bt_act_fail(ctx, "format-datetime: timezone '%.100s' is not "
+                            ZONE_EXPECTED, text);
 }
 
 static void zone_enter(bt_activity_ctx *ctx, zone *z) {
@@ -209,19 +214,24 @@ static int read_input(bt_activity_ctx *ctx, zone *z, const char *input,
 }
 
 /* "+1d", "-2h", "90m": a signed duration in milliseconds. */
-static int read_add(bt_activity_ctx *ctx, const char *text, int64_t *ms) {
+static bool parse_add(const char *text, int64_t *ms) {
     const char *p = text;
     while (*p == ' ') p++;
     int sign = 1;
     if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
     uint64_t v;
     if (bt_duration_parse(p, &v) != 0 || v > (uint64_t)INT64_MAX / 2)
-        return bt_act_fail(ctx,
-                           "format-datetime: add '%.100s' is not a duration "
-                           "such as -2h, +1d, 90m or 30s",
-                           text);
+        return false;
     *ms = sign * (int64_t)v;
-    return 0;
+    return true;
+}
+
+#define ADD_EXPECTED "a duration such as -2h, +1d, 90m or 30s"
+
+static int read_add(bt_activity_ctx *ctx, const char *text, int64_t *ms) {
+    if (parse_add(text, ms)) return 0;
+    return bt_act_fail(ctx, "format-datetime: add '%.100s' is not "
+                            ADD_EXPECTED, text);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -237,6 +247,53 @@ static void iso_text(const struct tm *tm, char *out, size_t size) {
     snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%s", tm->tm_year + 1900,
              tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec,
              zone_text);
+}
+
+/* A literal input is read as run would read it, in UTC: the zone
+ * changes the instant, not whether the text parses. */
+static bool input_ok(const char *input, const char *format) {
+    double v;
+    bt_datetime dt;
+    struct tm tm;
+    if (strcmp(format, "epoch") == 0) return bt_parse_double(input, &v);
+    if (!*format) return bt_datetime_parse_iso(input, &dt) == 0;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(input, format, &tm);
+    while (end && (*end == ' ' || *end == '\t' || *end == '\n')) end++;
+    return end && !*end;
+}
+
+static int check(const bt_activity_def *def, const bt_runbook *rb,
+                 bt_diags *diags) {
+    int rc = 0;
+    const bt_node *n, *fmt_node;
+    const char *tz = bt_utility_literal(def, "timezone", &n);
+    zone z;
+    if (tz && !zone_from_text(tz, &z))
+        rc = bt_diags_add(diags, BT_EINVAL, rb->file, n->line, n->column,
+                          "format-datetime '%s': timezone '%.100s' is not "
+                          ZONE_EXPECTED, def->id, tz);
+    int64_t ms;
+    const char *add = bt_utility_literal(def, "add", &n);
+    if (add && *add && !parse_add(add, &ms))
+        rc = bt_diags_add(diags, BT_EINVAL, rb->file, n->line, n->column,
+                          "format-datetime '%s': add '%.100s' is not "
+                          ADD_EXPECTED, def->id, add);
+    const char *input = bt_utility_literal(def, "input", &n);
+    const char *format = bt_utility_literal(def, "input_format", &fmt_node);
+    if (fmt_node && !format) return rc; /* format from data */
+    if (input && *input && !input_ok(input, format ? format : ""))
+        rc = bt_diags_add(diags, BT_EINVAL, rb->file, n->line, n->column,
+                          "format-datetime '%s': input '%.100s' is not %s",
+                          def->id, input,
+                          !format || !*format
+                              ? "an ISO 8601 date and time such as "
+                                "2024-05-01T12:00:00Z; set input_format to "
+                                "read other forms"
+                          : strcmp(format, "epoch") == 0
+                              ? "a number of seconds since 1970"
+                              : "in input_format");
+    return rc;
 }
 
 static int run(bt_activity_ctx *ctx) {
@@ -302,5 +359,6 @@ const bt_activity_type bt_activity_format_datetime = {
     .mode = BT_EXEC_INLINE,
     .props = props,
     .published = published,
+    .check = check,
     .run = run,
 };

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "activities/utility/literal.h"
 #include "baton/activity.h"
 #include "common/buf.h"
 #include "common/util.h"
@@ -56,6 +57,38 @@ static size_t split_chars(const char *s, size_t *starts, unsigned char *lens,
         i += w;
     }
     return n;
+}
+
+/* Literal values out of range fail at load rather than at run. */
+static int check(const bt_activity_def *def, const bt_runbook *rb,
+                 bt_diags *diags) {
+    static const struct {
+        const char *name;
+        int64_t max;
+    } limits[] = {{"length", LENGTH_MAX}, {"count", COUNT_MAX}};
+    int rc = 0;
+    for (size_t i = 0; i < BT_ARRAY_LEN(limits); i++) {
+        const bt_node *n;
+        const char *v = bt_utility_literal(def, limits[i].name, &n);
+        int64_t x;
+        if (v && bt_parse_int64(v, &x) && (x < 1 || x > limits[i].max))
+            rc = bt_diags_add(diags, BT_EINVAL, rb->file, n->line, n->column,
+                              "generate-random-text '%s': %s %lld is not "
+                              "between 1 and %lld",
+                              def->id, limits[i].name, (long long)x,
+                              (long long)limits[i].max);
+    }
+    const bt_node *cn;
+    const char *charset = bt_utility_literal(def, "charset", &cn);
+    const bt_node *custom = bt_node_get(def->properties, "custom");
+    if (charset && strcmp(charset, "custom") == 0 &&
+        (!custom || (custom->kind == BT_NODE_SCALAR && !custom->str[0]) ||
+         custom->kind == BT_NODE_NULL))
+        rc = bt_diags_add(diags, BT_EINVAL, rb->file, cn->line, cn->column,
+                          "generate-random-text '%s': charset is custom but "
+                          "'custom' gives no characters",
+                          def->id);
+    return rc;
 }
 
 static int run(bt_activity_ctx *ctx) {
@@ -120,5 +153,6 @@ const bt_activity_type bt_activity_generate_random_text = {
     .mode = BT_EXEC_INLINE,
     .props = props,
     .published = published,
+    .check = check,
     .run = run,
 };

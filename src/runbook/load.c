@@ -40,9 +40,13 @@ static void load_param(bt_loader *ld, const bt_node *n, size_t idx) {
     bt_runbook *rb = ld->rb;
     char where[160];
     snprintf(where, sizeof where, "parameter #%zu", idx + 1);
-    if (!bt__expect_kind(ld, n, BT_NODE_MAP, "", "parameters",
-                     "a list of parameter maps ({name: ..., type: ...})"))
+    if (n->kind != BT_NODE_MAP) {
+        bt__load_error(ld, n,
+                       "each item of 'parameters' must be a map such as "
+                       "{name: host, type: string}, not %s",
+                       bt__kind_phrase(n->kind));
         return;
+    }
     const bt_node *name = bt__text_field(ld, n, "name", where, true);
     if (name) snprintf(where, sizeof where, "parameter '%.100s'", name->str);
     bt__check_fields(ld, n, where, param_fields);
@@ -231,9 +235,13 @@ static void load_activity(bt_loader *ld, const bt_node *n, size_t pos) {
     int errors_at_start = ld->errors;
     char where[160];
     snprintf(where, sizeof where, "activity #%zu", pos + 1);
-    if (!bt__expect_kind(ld, n, BT_NODE_MAP, "", "activities",
-                     "a list of activity maps ({id: ..., type: ...})"))
+    if (n->kind != BT_NODE_MAP) {
+        bt__load_error(ld, n,
+                       "each item of 'activities' must be a map such as "
+                       "{id: start, type: initialize-data}, not %s",
+                       bt__kind_phrase(n->kind));
         return;
+    }
     const bt_node *id = bt__text_field(ld, n, "id", where, true);
     if (id) snprintf(where, sizeof where, "activity '%.100s'", id->str);
     bt__check_fields(ld, n, where, activity_fields);
@@ -374,9 +382,13 @@ static void load_link(bt_loader *ld, const bt_node *n, size_t pos) {
     bt_runbook *rb = ld->rb;
     char where[260];
     snprintf(where, sizeof where, "link #%zu", pos + 1);
-    if (!bt__expect_kind(ld, n, BT_NODE_MAP, "", "links",
-                     "a list of link maps ({from: ..., to: ...})"))
+    if (n->kind != BT_NODE_MAP) {
+        bt__load_error(ld, n,
+                       "each item of 'links' must be a map such as {from: a, "
+                       "to: b}, not %s",
+                       bt__kind_phrase(n->kind));
         return;
+    }
     const bt_node *from = bt_node_get(n, "from"), *to = bt_node_get(n, "to");
     if (from && to && from->kind == BT_NODE_SCALAR &&
         to->kind == BT_NODE_SCALAR)

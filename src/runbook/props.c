@@ -254,7 +254,7 @@ void bt__load_properties(bt_loader *ld, bt_activity_def *def,
         if (!s->required || strcmp(s->name, "*") == 0) continue;
         const bt_node *v = bt_node_get(props, s->name);
         if (!v)
-            bt__load_error(ld, props ? props : ld->activity_nodes[def->index],
+            bt__load_error(ld, ld->activity_nodes[def->index],
                            "%s: required property '%s' is missing", where,
                            s->name);
         else if (v->kind == BT_NODE_NULL ||

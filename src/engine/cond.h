@@ -33,8 +33,9 @@ const char *bt_cond_source(const bt_cond *c);
 size_t bt_cond_template_count(const bt_cond *c);
 bt_template *bt_cond_template_at(bt_cond *c, size_t i);
 
-/* Evaluates; a regex that fails to compile at parse time is a parse error,
- * so eval only fails on out-of-memory. */
+/* Evaluates. A literal regex is compiled at parse time (a bad one is a
+ * parse error); one built from references is compiled here, and a bad one
+ * makes eval return -BT_EINVAL, which the engine treats as "no match". */
 int bt_cond_eval(const bt_cond *c, const bt_expand_env *env, bool *out,
                  bt_error *err);
 

@@ -65,6 +65,18 @@ assert results("survey") == ["failed"]
 assert "No such file" in field("survey", "stderr"), field("survey", "stderr")
 assert recs("list") == [] and ret == {}
 PY
+# Names with glob characters: delete-file reads * ? [ as a pattern, so the
+# runbook escapes them; a fresh report1.log must survive the old report[1].log.
+mkdir -p "$D/glob"
+touch "$D/glob/report[1].log" "$D/glob/report1.log" "$D/glob/a*b" "$D/glob/ab" "$D/glob/back\\slash"
+touch -d '10 days ago' "$D/glob/report[1].log" "$D/glob/a*b" "$D/glob/back\\slash"
+sample cleanup5 "$EX/disk-cleanup.runbook.yaml" --param folder="$D/glob" --param days=7
+expect_rc "disk-cleanup, glob characters in names" 0
+check_json "disk-cleanup: deletes 'report[1].log' and 'a*b', not their look-alikes" "$OUT" <<'PY'
+import os
+assert sorted(os.listdir(env["D"] + "/glob")) == ["ab", "report1.log"], os.listdir(env["D"] + "/glob")
+assert ret["status"] == "cleaned" and ret["deleted"] == "3", ret
+PY
 # demo=true makes its own files in an empty folder.
 sample cleanup4 "$EX/disk-cleanup.runbook.yaml" --param folder="$D/demo" --param days=7 --param demo=true
 expect_rc "disk-cleanup demo" 0

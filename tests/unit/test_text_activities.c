@@ -121,6 +121,14 @@ static void test_read_line_rows_fan_out_and_empty_file(void **state) {
     assert_non_null(strstr(got, "1:web01\n"));
     assert_non_null(strstr(got, "2:web02\n"));
     assert_non_null(strstr(got, "3:db01\n"));
+    /* Each append reports the size right after its own write. */
+    long sizes[3];
+    for (size_t i = 0; i < 3; i++)
+        sizes[i] = atol(act_field(bt_harness_record(&run, "w", i), 0, "size"));
+    assert_true(sizes[0] != sizes[1] && sizes[1] != sizes[2] &&
+                sizes[0] != sizes[2]);
+    long max = sizes[0] > sizes[1] ? sizes[0] : sizes[1];
+    assert_int_equal(max > sizes[2] ? max : sizes[2], (long)strlen(got));
     free(got);
     bt_harness_run_free(&run);
     free(yaml);

@@ -99,8 +99,10 @@ static int append_line_run(bt_activity_ctx *ctx) {
     }
     if (!rc && fsync(fd) != 0 && errno != EINVAL)
         rc = bt_fileutil_errno(&err, errno, "write", path);
-    if (!rc && fstat(fd, &st) != 0)
-        rc = bt_fileutil_errno(&err, errno, "write", path);
+    /* After an O_APPEND write the offset is the end of our data: the size
+     * right after this append, whatever other appenders do next. */
+    off_t size = rc ? 0 : lseek(fd, 0, SEEK_CUR);
+    if (!rc && size < 0) rc = bt_fileutil_errno(&err, errno, "write", path);
     if (close(fd) != 0 && !rc)
         rc = bt_fileutil_errno(&err, errno, "write", path);
     bt_buf_free(&out);
@@ -111,7 +113,7 @@ static int append_line_run(bt_activity_ctx *ctx) {
     if (!ends_nl && (text_len > 0 || newline)) lines++;
     bt_act_publish(ctx, "path", path);
     bt_act_publishf(ctx, "lines_appended", "%zu", lines);
-    bt_act_publishf(ctx, "size", "%" PRIu64, (uint64_t)st.st_size);
+    bt_act_publishf(ctx, "size", "%" PRIu64, (uint64_t)size);
     return 0;
 }
 

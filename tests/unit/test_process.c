@@ -78,6 +78,13 @@ static void test_capture(void **state) {
     assert_false(bt_proc_truncated(p));
     assert_true(bt_proc_pid(p) > 0);
     bt_proc_free(p);
+
+    /* The same through the fallback exit watch (no pidfd). */
+    bt_proc_opts polled = {.max_output = 1024, .poll_exit = true};
+    p = run(argv, &polled, NULL);
+    assert_int_equal(bt_proc_exit_status(p), 3);
+    assert_string_equal(bt_buf_str(bt_proc_stdout(p)), "out\n");
+    bt_proc_free(p);
 }
 
 static void test_cap_keeps_draining(void **state) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -365,6 +366,42 @@ static void test_program_not_found(void **state) {
     bt_harness_run_free(&run);
 }
 
+static void test_path_from_env(void **state) {
+    (void)state;
+    char *dir = bt_harness_tmpdir();
+    char *tool = bt_harness_path(dir, "baton-tool");
+    bt_harness_write_file(tool, "#!/bin/sh\necho \"tool:$1\"\n");
+    chmod(tool, 0755);
+    char *plain = bt_harness_path(dir, "baton-plain");
+    bt_harness_write_file(plain, "#!/bin/sh\n");
+    chmod(plain, 0644);
+    /* A PATH set in env is where the program is looked up. */
+    char *props = bt_xasprintf("      command: baton-tool\n"
+                               "      args: [x]\n"
+                               "      env: {PATH: '/nonexistent:%s'}\n",
+                               dir);
+    bt_harness_run run;
+    run_program(props, NULL, &run);
+    assert_int_equal(record(&run)->result, BT_RESULT_SUCCESS);
+    assert_string_equal(field(&run, "stdout"), "tool:x");
+    bt_harness_run_free(&run);
+    free(props);
+
+    props = bt_xasprintf("      command: baton-plain\n"
+                         "      args: []\n"
+                         "      env: {PATH: '%s'}\n",
+                         dir);
+    run_program(props, NULL, &run);
+    assert_int_equal(record(&run)->result, BT_RESULT_FAILED);
+    assert_contains(record(&run)->error, "permission denied");
+    bt_harness_run_free(&run);
+    free(props);
+    free(plain);
+    free(tool);
+    bt_harness_rmrf(dir);
+    free(dir);
+}
+
 static void test_references_in_properties(void **state) {
     (void)state;
     bt_harness_run run;
@@ -399,6 +436,7 @@ int main(void) {
         cmocka_unit_test(test_timeout_kills_the_process),
         cmocka_unit_test(test_split_lines_fans_out),
         cmocka_unit_test(test_program_not_found),
+        cmocka_unit_test(test_path_from_env),
         cmocka_unit_test(test_references_in_properties),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -28,12 +32,17 @@ typedef struct proc_stream {
 } proc_stream;
 
 struct bt_proc {
-    uv_process_t process;
+    uv_loop_t *loop;
     proc_stream out, err;
+    /* Exit watch: a pidfd polled on the loop, or a timer polling waitpid
+     * where pidfds are not available (Linux before 5.3, some sandboxes). */
+    int pidfd;
+    uv_poll_t exit_poll;
+    uv_timer_t exit_timer;
     uv_timer_t kill_timer;
     bool timer_inited;
-    /* process + two pipes not yet closed; done fires after they and the
-     * kill timer are. */
+    /* Exit watch + two pipes not yet closed; done fires after they and
+     * the kill timer are. */
     unsigned core_open;
     bool done_called;
     bool exited;
@@ -59,8 +68,8 @@ static void proc_finish(bt_proc *p) {
 static void timer_closed(uv_handle_t *h) { proc_finish(h->data); }
 
 static void core_closed(uv_handle_t *h) {
-    bt_proc *p = h->type == UV_PROCESS ? h->data
-                                       : ((proc_stream *)h->data)->owner;
+    bt_proc *p = h->type == UV_NAMED_PIPE ? ((proc_stream *)h->data)->owner
+                                          : h->data;
     assert(p->core_open > 0);
     if (--p->core_open) return;
     if (p->timer_inited)
@@ -97,13 +106,58 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     }
 }
 
-static void exit_cb(uv_process_t *h, int64_t status, int sig) {
+/* ---- exit ------------------------------------------------------------- */
+
+static void exit_watch_closed(uv_handle_t *h) {
     bt_proc *p = h->data;
+    if (p->pidfd >= 0) close(p->pidfd);
+    p->pidfd = -1;
+    core_closed(h);
+}
+
+/* Reaps the child if it has exited. Only our own pid is waited for, so
+ * other children of the server (libuv's among them) are left alone. */
+static void check_exit(bt_proc *p) {
+    if (p->exited) return;
+    int st = 0;
+    pid_t r = waitpid(p->pid, &st, WNOHANG);
+    if (r == 0 || (r < 0 && errno == EINTR)) return;
     p->exited = true;
-    p->exit_status = status;
-    p->term_signal = sig;
     p->end_ns = uv_hrtime();
-    uv_close((uv_handle_t *)h, core_closed);
+    if (r == p->pid && WIFEXITED(st)) {
+        p->exit_status = WEXITSTATUS(st);
+    } else if (r == p->pid && WIFSIGNALED(st)) {
+        p->term_signal = WTERMSIG(st);
+    } else {
+        /* Reaped behind our back (SIGCHLD set to SIG_IGN): the status is
+         * gone. */
+        p->exit_status = -1;
+    }
+    uv_handle_t *h = p->pidfd >= 0 ? (uv_handle_t *)&p->exit_poll
+                                   : (uv_handle_t *)&p->exit_timer;
+    uv_close(h, exit_watch_closed);
+}
+
+static void exit_poll_cb(uv_poll_t *h, int status, int events) {
+    (void)status;
+    (void)events;
+    check_exit(h->data);
+}
+
+static void exit_timer_cb(uv_timer_t *t) { check_exit(t->data); }
+
+static void watch_exit(bt_proc *p, bool poll_exit) {
+    p->pidfd = poll_exit ? -1 : pidfd_open(p->pid, 0);
+    if (p->pidfd >= 0 && uv_poll_init(p->loop, &p->exit_poll, p->pidfd) == 0) {
+        p->exit_poll.data = p;
+        uv_poll_start(&p->exit_poll, UV_READABLE, exit_poll_cb);
+        return;
+    }
+    if (p->pidfd >= 0) close(p->pidfd);
+    p->pidfd = -1;
+    uv_timer_init(p->loop, &p->exit_timer);
+    p->exit_timer.data = p;
+    uv_timer_start(&p->exit_timer, exit_timer_cb, 0, 10);
 }
 
 /* ---- spawning --------------------------------------------------------- */
@@ -138,13 +192,96 @@ static int stage_input(const char *text, size_t len, bt_error *err) {
     return fd;
 }
 
-static void stream_init(bt_proc *p, proc_stream *s, uv_loop_t *loop,
-                        size_t cap) {
+static void stream_init(bt_proc *p, proc_stream *s, size_t cap) {
     s->owner = p;
     s->cap = cap;
     bt_buf_init(&s->buf, cap ? cap : 1);
-    uv_pipe_init(loop, &s->pipe, 0);
+    uv_pipe_init(p->loop, &s->pipe, 0);
     s->pipe.data = s;
+}
+
+/* Our descriptors must not sit on 0-2 (a server started with those
+ * closed): the child's dup2 onto 0-2 would clobber them in turn. */
+static int above_stdio(int fd) {
+    if (fd < 0 || fd > 2) return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    return moved;
+}
+
+static int make_pipe(int fds[2]) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+    fds[0] = above_stdio(fds[0]);
+    fds[1] = above_stdio(fds[1]);
+    return fds[0] < 0 || fds[1] < 0 ? -EMFILE : 0;
+}
+
+/* The PATH lookup execvp would do, but in the child's environment (an
+ * `env` that sets PATH is honoured) and before spawning, so that "not
+ * found" is known without a child. */
+static int find_program(const char *file, const char *const *env,
+                        char *out, size_t size) {
+    if (strchr(file, '/')) {
+        snprintf(out, size, "%s", file);
+        return 0;
+    }
+    const char *path = NULL;
+    for (size_t i = 0; env && env[i] && !path; i++)
+        if (!strncmp(env[i], "PATH=", 5)) path = env[i] + 5;
+    if (!path && !env) path = getenv("PATH");
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+    int rc = -ENOENT;
+    for (;;) {
+        size_t n = strcspn(path, ":");
+        /* An empty entry means the current directory, as for execvp. */
+        snprintf(out, size, "%.*s%s%s", (int)n, path, n ? "/" : "", file);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0) return 0;
+            rc = -EACCES;
+        }
+        if (!path[n]) break;
+        path += n + 1;
+    }
+    return rc;
+}
+
+/* posix_spawn rather than fork: glibc starts the child with
+ * CLONE_VM|CLONE_VFORK, so the cost does not grow with the server's
+ * memory (fork copies page tables and then takes copy-on-write faults).
+ * The child gets a new session (it leads its own process group, so
+ * cancel can signal everything it starts), default signal dispositions
+ * and an empty mask, whatever the server uses. */
+static int spawn_child(bt_proc *p, const bt_proc_opts *o, const char *path,
+                       int in_fd, int out_fd, int err_fd) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    if (o->cwd) posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+    sigset_t none, dflt;
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    for (int sig = 1; sig < 32; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) sigaddset(&dflt, sig);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dflt);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, path, &fa, &at, (char *const *)o->argv,
+                         o->env ? (char *const *)o->env : environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) return -rc;
+    p->pid = pid;
+    return 0;
 }
 
 int bt_proc_spawn(uv_loop_t *loop, const bt_proc_opts *opts,
@@ -153,58 +290,46 @@ int bt_proc_spawn(uv_loop_t *loop, const bt_proc_opts *opts,
     *out = NULL;
     int in_fd = -1;
     if (opts->input) {
-        in_fd = stage_input(opts->input, opts->input_len, err);
-        if (in_fd < 0) return in_fd;
+        in_fd = above_stdio(stage_input(opts->input, opts->input_len, err));
+        if (in_fd < 0) return -BT_EIO;
     }
     bt_proc *p = bt_xcalloc(1, sizeof *p);
+    p->loop = loop;
     p->done = done;
     p->ud = ud;
+    p->pidfd = -1;
     p->grace_ms = opts->kill_grace_ms ? opts->kill_grace_ms
                                       : BT_PROC_KILL_GRACE_MS;
-    stream_init(p, &p->out, loop, opts->max_output);
-    stream_init(p, &p->err, loop, opts->max_output);
-    p->core_open = 3;
+    stream_init(p, &p->out, opts->max_output);
+    stream_init(p, &p->err, opts->max_output);
 
-    uv_stdio_container_t stdio[3];
-    if (in_fd >= 0) {
-        stdio[0].flags = UV_INHERIT_FD;
-        stdio[0].data.fd = in_fd;
-    } else {
-        stdio[0].flags = UV_IGNORE; /* libuv opens /dev/null */
-    }
-    stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-    stdio[1].data.stream = (uv_stream_t *)&p->out.pipe;
-    stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-    stdio[2].data.stream = (uv_stream_t *)&p->err.pipe;
-
-    uv_process_options_t po = {0};
-    po.exit_cb = exit_cb;
-    po.file = opts->file;
-    po.args = (char **)opts->argv;
-    po.env = (char **)opts->env;
-    po.cwd = opts->cwd;
-    /* DETACHED makes the child call setsid(): it leads its own process
-     * group, so cancel can signal everything it started with kill(-pid). */
-    po.flags = UV_PROCESS_DETACHED;
-    po.stdio_count = 3;
-    po.stdio = stdio;
-
-    p->process.data = p;
+    int out_fds[2] = {-1, -1}, err_fds[2] = {-1, -1};
+    char path[4096];
     p->start_ns = uv_hrtime();
-    int rc = uv_spawn(loop, &p->process, &po);
+    int rc = make_pipe(out_fds);
+    if (rc == 0) rc = make_pipe(err_fds);
+    if (rc == 0) rc = find_program(opts->file, opts->env, path, sizeof path);
+    if (rc == 0) rc = spawn_child(p, opts, path, in_fd, out_fds[1], err_fds[1]);
+    /* The child has its copies; ours would keep the pipes from EOF. */
     if (in_fd >= 0) close(in_fd);
-    if (rc != 0) {
-        /* The handles are initialised either way; closing them is the one
-         * way to finish, and done reports the error. */
-        p->spawn_error = rc;
-        p->end_ns = p->start_ns;
-        uv_close((uv_handle_t *)&p->process, core_closed);
-        uv_close((uv_handle_t *)&p->out.pipe, core_closed);
-        uv_close((uv_handle_t *)&p->err.pipe, core_closed);
-    } else {
-        p->pid = p->process.pid;
+    if (out_fds[1] >= 0) close(out_fds[1]);
+    if (err_fds[1] >= 0) close(err_fds[1]);
+    if (rc == 0) {
+        uv_pipe_open(&p->out.pipe, out_fds[0]);
+        uv_pipe_open(&p->err.pipe, err_fds[0]);
         uv_read_start((uv_stream_t *)&p->out.pipe, alloc_cb, read_cb);
         uv_read_start((uv_stream_t *)&p->err.pipe, alloc_cb, read_cb);
+        p->core_open = 3;
+        watch_exit(p, opts->poll_exit);
+    } else {
+        /* One way to finish: close what exists, and done reports it. */
+        if (out_fds[0] >= 0) close(out_fds[0]);
+        if (err_fds[0] >= 0) close(err_fds[0]);
+        p->spawn_error = rc;
+        p->end_ns = p->start_ns;
+        p->core_open = 2;
+        uv_close((uv_handle_t *)&p->out.pipe, core_closed);
+        uv_close((uv_handle_t *)&p->err.pipe, core_closed);
     }
     *out = p;
     return 0;
@@ -228,7 +353,7 @@ void bt_proc_kill(bt_proc *p) {
         return;
     p->kill_requested = true;
     signal_group(p, SIGTERM);
-    uv_timer_init(p->process.loop, &p->kill_timer);
+    uv_timer_init(p->loop, &p->kill_timer);
     p->kill_timer.data = p;
     p->timer_inited = true;
     uv_timer_start(&p->kill_timer, grace_over, p->grace_ms, 0);

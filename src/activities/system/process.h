@@ -1,7 +1,7 @@
 /* Child processes for the system activities (run-program, run-script).
  *
  * Two layers:
- *   bt_proc_*      one child on a libuv loop: spawned in its own session
+ *   bt_proc_*      one child on a libuv loop: posix_spawn'ed in its own session
  *                  (so its whole process group can be killed), stdout and
  *                  stderr captured through capped buffers, stdin from
  *                  /dev/null or a given text. Knows nothing of activities.
@@ -36,6 +36,9 @@ typedef struct bt_proc_opts {
     size_t input_len;
     size_t max_output;        /* per stream; bytes beyond are drained */
     unsigned kill_grace_ms;   /* 0: BT_PROC_KILL_GRACE_MS */
+    /* Watch for the exit by polling waitpid, the fallback used when
+     * pidfd_open is unavailable; set by tests to cover that path. */
+    bool poll_exit;
 } bt_proc_opts;
 
 /* Called once, on the loop, when the child has exited (or failed to

@@ -104,6 +104,11 @@ const struct bt_activity_def *bt_act_def(const bt_activity_ctx *ctx);
 bool bt_act_has(bt_activity_ctx *ctx, const char *name);
 const char *bt_act_str(bt_activity_ctx *ctx, const char *name,
                        const char *dflt);
+/* A glob pattern property: wildcards written in the runbook match, but
+ * *, ?, [, ] and \ inside substituted published data are backslash-escaped,
+ * so a file name taken from upstream data matches only itself. */
+const char *bt_act_pattern(bt_activity_ctx *ctx, const char *name,
+                           const char *dflt);
 int bt_act_int(bt_activity_ctx *ctx, const char *name, int64_t dflt,
                int64_t *out);
 int bt_act_number(bt_activity_ctx *ctx, const char *name, double dflt,

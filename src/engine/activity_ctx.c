@@ -114,15 +114,18 @@ static const bt_node *prop_node(bt_activity_ctx *ctx, const char *name) {
     return bt_node_get(ctx->def->properties, name);
 }
 
-/* Expands a scalar node; literal values are returned without copying. */
-static const char *expand_node(bt_activity_ctx *ctx, const bt_node *n) {
+/* Expands a scalar node; literal values are returned without copying.
+ * specials: characters to escape in substituted values, or NULL. */
+static const char *expand_node_escaped(bt_activity_ctx *ctx, const bt_node *n,
+                                       const char *specials) {
     if (n->kind == BT_NODE_NULL) return "";
     const bt_template *t = n->compiled;
     if (!t) return n->str;
     if (bt_template_is_literal(t)) return bt_template_literal(t);
     bt_expand_env env = bt__instance_env(ctx->inst, ctx->frame);
     bt_buf_reset(&ctx->scratch);
-    if (bt_template_expand(t, &env, &ctx->scratch, NULL) != 0) {
+    if (bt_template_expand_escaped(t, &env, &ctx->scratch, NULL, specials) !=
+        0) {
         bt_act_fail(ctx, "a value of '%s' expands to more than %zu bytes",
                     ctx->def->id, ctx->scratch.cap);
         return "";
@@ -130,12 +133,16 @@ static const char *expand_node(bt_activity_ctx *ctx, const bt_node *n) {
     return bt_act_strdup(ctx, bt_buf_str(&ctx->scratch));
 }
 
+static const char *expand_node(bt_activity_ctx *ctx, const bt_node *n) {
+    return expand_node_escaped(ctx, n, NULL);
+}
+
 bool bt_act_has(bt_activity_ctx *ctx, const char *name) {
     return prop_node(ctx, name) != NULL;
 }
 
-const char *bt_act_str(bt_activity_ctx *ctx, const char *name,
-                       const char *dflt) {
+static const char *scalar_prop(bt_activity_ctx *ctx, const char *name,
+                               const char *dflt, const char *specials) {
     const bt_node *n = prop_node(ctx, name);
     if (!n) return dflt;
     if (n->kind == BT_NODE_SEQ || n->kind == BT_NODE_MAP) {
@@ -143,7 +150,17 @@ const char *bt_act_str(bt_activity_ctx *ctx, const char *name,
                     name, bt_node_kind_name(n->kind));
         return dflt;
     }
-    return expand_node(ctx, n);
+    return expand_node_escaped(ctx, n, specials);
+}
+
+const char *bt_act_str(bt_activity_ctx *ctx, const char *name,
+                       const char *dflt) {
+    return scalar_prop(ctx, name, dflt, NULL);
+}
+
+const char *bt_act_pattern(bt_activity_ctx *ctx, const char *name,
+                           const char *dflt) {
+    return scalar_prop(ctx, name, dflt, "*?[]");
 }
 
 /* Shared shape of the typed getters: absent -> default, else parse. */

@@ -155,8 +155,23 @@ bt_template_ref *bt_template_ref_at(bt_template *t, size_t i) {
     return i < t->n_refs ? &t->refs[i] : NULL;
 }
 
+static int append_escaped(bt_buf *out, const char *v, const char *specials) {
+    int rc = 0;
+    for (; *v && !rc; v++) {
+        if (*v == '\\' || strchr(specials, *v)) rc = bt_buf_appendc(out, '\\');
+        if (!rc) rc = bt_buf_appendc(out, *v);
+    }
+    return rc;
+}
+
 int bt_template_expand(const bt_template *t, const bt_expand_env *env,
                        bt_buf *out, const char **missing) {
+    return bt_template_expand_escaped(t, env, out, missing, NULL);
+}
+
+int bt_template_expand_escaped(const bt_template *t, const bt_expand_env *env,
+                               bt_buf *out, const char **missing,
+                               const char *specials) {
     if (missing) *missing = NULL;
     for (size_t i = 0; i < t->n_segs; i++) {
         const segment *s = &t->segs[i];
@@ -180,7 +195,8 @@ int bt_template_expand(const bt_template *t, const bt_expand_env *env,
             if (missing && !*missing) *missing = t->text + r->offset;
             continue;
         }
-        int rc = bt_buf_appends(out, v);
+        int rc = specials ? append_escaped(out, v, specials)
+                          : bt_buf_appends(out, v);
         if (rc) return rc;
     }
     return 0;

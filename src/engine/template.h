@@ -54,5 +54,12 @@ bt_template_ref *bt_template_ref_at(bt_template *t, size_t i);
  * reference in the source text. */
 int bt_template_expand(const bt_template *t, const bt_expand_env *env,
                        bt_buf *out, const char **missing);
+/* The same, but every character of `specials` (and the backslash) inside
+ * a substituted value is preceded by a backslash: data from upstream
+ * activities is then never taken for syntax, e.g. a file named "a[1].log"
+ * for a glob pattern. */
+int bt_template_expand_escaped(const bt_template *t, const bt_expand_env *env,
+                               bt_buf *out, const char **missing,
+                               const char *specials);
 
 #endif

@@ -81,6 +81,27 @@ static void test_missing_reference_is_reported(void **state) {
     bt_frame_unref(f);
 }
 
+static void test_escaped_expansion(void **state) {
+    (void)state;
+    bt_row *r = bt_row_new();
+    bt_row_set(r, "name", "report[1]*.log");
+    bt_frame *f = bt_frame_push(NULL, 0, r);
+    bt_template *t;
+    const char *text = "/logs/*/{a.name}";
+    assert_int_equal(bt_template_compile(text, strlen(text), &t, NULL), 0);
+    bt_template_ref_at(t, 0)->activity_index = 0;
+    bt_expand_env env = {f, NULL, NULL};
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    assert_int_equal(bt_template_expand_escaped(t, &env, &b, NULL, "*?[]"), 0);
+    /* The runbook's own wildcard stays; the data's are escaped. */
+    assert_string_equal(bt_buf_str(&b), "/logs/*/report\\[1\\]\\*.log");
+    bt_buf_free(&b);
+    bt_template_free(t);
+    bt_frame_unref(f);
+    bt_row_unref(r);
+}
+
 static const char *vars(void *ud, const char *name) {
     (void)ud;
     return !strcmp(name, "env") ? "prod" : NULL;
@@ -156,6 +177,7 @@ int main(void) {
         cmocka_unit_test(test_escape_writes_literal_reference),
         cmocka_unit_test(test_missing_reference_is_reported),
         cmocka_unit_test(test_variables),
+        cmocka_unit_test(test_escaped_expansion),
         cmocka_unit_test(test_nearest_frame_wins),
         cmocka_unit_test(test_long_chain_frees_without_recursion),
         cmocka_unit_test(test_buf_cap),

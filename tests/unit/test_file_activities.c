@@ -321,6 +321,14 @@ static void test_copy_file_errors(void **state) {
     act_expect_fail(rec, "is a folder");
     bt_harness_run_free(&run);
 
+    char *fifo = act_path(dir, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    rec = act_run1(&run, "copy-file", "source: '%s', destination: '%s/x'",
+                   fifo, dir);
+    act_expect_fail(rec, "is a pipe or socket, not a file");
+    bt_harness_run_free(&run);
+    free(fifo);
+
     if (act_permissions_apply()) {
         char *secret = act_path(dir, "secret.txt");
         bt_harness_write_file(secret, "s");

@@ -218,6 +218,18 @@ static void test_read_line_errors(void **state) {
     act_expect_fail(rec, "is a folder, not a file");
     bt_harness_run_free(&run);
 
+    /* A FIFO without a writer must not hang the thread pool. */
+    char *fifo = act_path(dir, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    rec = act_run1(&run, "read-line", "path: '%s'", fifo);
+    act_expect_fail(rec, "is a pipe or socket, not a file");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "search-replace-text",
+                   "path: '%s', search: a, replace: b", fifo);
+    act_expect_fail(rec, "is a pipe or socket, not a file");
+    bt_harness_run_free(&run);
+    free(fifo);
+
     if (act_permissions_apply()) {
         char *secret = act_path(dir, "secret.txt");
         bt_harness_write_file(secret, "s\n");

@@ -23,22 +23,9 @@ int bt_fileutil_lines_open(bt_line_reader *r, const char *path,
     r->path = path;
     r->file_cap = BT_FILEUTIL_FILE_CAP;
     r->line_cap = BT_FILEUTIL_LINE_CAP;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        if (errno == ENOENT)
-            return bt_error_set(err, BT_ENOTFOUND, "'%s' does not exist",
-                                path);
-        return bt_fileutil_errno(err, errno, "read", path);
-    }
     struct stat st;
-    if (fstat(r->fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int rc = S_ISDIR(st.st_mode)
-                     ? bt_error_set(err, BT_EINVAL,
-                                    "'%s' is a folder, not a file", path)
-                     : bt_fileutil_errno(err, errno, "read", path);
-        bt_fileutil_lines_close(r);
-        return rc;
-    }
+    r->fd = bt_fileutil_open_read(path, &st, err);
+    if (r->fd < 0) return r->fd;
     /* One byte of slack for the '\r' that a CRLF line carries. */
     bt_buf_init(&r->line, r->line_cap + 1);
     r->chunk = bt_xmalloc(LINE_CHUNK);

@@ -505,25 +505,43 @@ int bt_fileutil_rewrite(const char *path, const void *data, size_t len,
     return rc;
 }
 
-int bt_fileutil_read_all(const char *path, size_t cap, bt_buf *out,
-                         bt_error *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+int bt_fileutil_open_read(const char *path, struct stat *st,
+                          bt_error *err) {
+    /* O_NONBLOCK so that a FIFO without a writer cannot hang the thread;
+     * FIFOs and sockets are then refused, anything else read normally. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return bt_error_set(err, BT_ENOTFOUND, "'%s' does not exist",
                                 path);
         return bt_fileutil_errno(err, errno, "read", path);
     }
-    struct stat st;
     int rc = 0;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, st) != 0)
         rc = bt_fileutil_errno(err, errno, "read", path);
-    } else if (S_ISDIR(st.st_mode)) {
+    else if (S_ISDIR(st->st_mode))
         rc = bt_error_set(err, BT_EINVAL, "'%s' is a folder, not a file",
                           path);
-    } else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap) {
-        rc = bt_fileutil_file_too_large(err, path, cap);
+    else if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+        rc = bt_error_set(err, BT_EINVAL,
+                          "'%s' is a pipe or socket, not a file", path);
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        rc = bt_fileutil_errno(err, errno, "read", path);
+    if (rc) {
+        close(fd);
+        return rc;
     }
+    return fd;
+}
+
+int bt_fileutil_read_all(const char *path, size_t cap, bt_buf *out,
+                         bt_error *err) {
+    struct stat st;
+    int fd = bt_fileutil_open_read(path, &st, err);
+    if (fd < 0) return fd;
+    int rc = 0;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap)
+        rc = bt_fileutil_file_too_large(err, path, cap);
     bt_buf_init(out, cap);
     char chunk[65536];
     while (!rc) {

@@ -136,6 +136,10 @@ void bt_fileutil_tmp_discard(bt_tmpfile *t);
 int bt_fileutil_rewrite(const char *path, const void *data, size_t len,
                         mode_t mode_if_new, bt_error *err);
 
+/* Opens a file for reading: the fd, or a negative code with "'<path>' does
+ * not exist", "is a folder", "cannot read ...: <reason>" in err. Pipes and
+ * sockets are refused (they could block the thread for ever). */
+int bt_fileutil_open_read(const char *path, struct stat *st, bt_error *err);
 /* Reads a whole file through a bt_buf capped at cap bytes. */
 int bt_fileutil_read_all(const char *path, size_t cap, bt_buf *out,
                          bt_error *err);

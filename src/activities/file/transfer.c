@@ -99,14 +99,9 @@ static int place(transfer *x, bt_tmpfile *tmp, const char *src,
 
 static int copy_one(transfer *x, const char *src, const char *target,
                     bt_error *err) {
-    int fd = open(src, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return bt_fileutil_errno(err, errno, "read", src);
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int rc = bt_fileutil_errno(err, errno, "read", src);
-        close(fd);
-        return rc;
-    }
+    int fd = bt_fileutil_open_read(src, &st, err);
+    if (fd < 0) return fd;
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return bt_error_set(err, BT_EINVAL,

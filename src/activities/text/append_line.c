@@ -29,7 +29,9 @@ static const char *const append_line_published[] = {
  * checked (a write-only file still takes appends). */
 static int open_for_append(const char *path, bool create, bool *can_read,
                            int *out, bt_error *err) {
-    int flags = O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0);
+    /* O_NONBLOCK: opening a FIFO without a reader fails instead of
+     * hanging the thread; it has no effect on regular files. */
+    int flags = O_APPEND | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0);
     *can_read = true;
     int fd = open(path, O_RDWR | flags, 0666);
     if (fd < 0 && errno == EACCES) {

@@ -351,9 +351,13 @@ void bt_act_complete(bt_activity_ctx *ctx) {
     if (!ctx->in_run) ctx_finished(ctx);
 }
 
+const char *bt__flatten_separator(const bt_activity_def *def) {
+    return def->flatten_separator ? def->flatten_separator : "\n";
+}
+
 /* Joins the values of every row, field by field, into one row: the
  * Orchestrator "flatten" option. */
-static bt_row *flatten_rows(bt_row **rows, size_t n, const char *sep) {
+bt_row *bt__flatten_rows(bt_row *const *rows, size_t n, const char *sep) {
     bt_row *out = bt_row_new();
     bt_buf b;
     bt_buf_init(&b, 0);
@@ -420,10 +424,8 @@ static void ctx_finished(bt_activity_ctx *ctx) {
     } else if (ctx->n_rows == 0) {
         bt__ctx_add_row(ctx);
     } else if (ctx->def->flatten && ctx->n_rows > 1) {
-        bt_row *flat = flatten_rows(ctx->rows, ctx->n_rows,
-                                    ctx->def->flatten_separator
-                                        ? ctx->def->flatten_separator
-                                        : "\n");
+        bt_row *flat = bt__flatten_rows(ctx->rows, ctx->n_rows,
+                                    bt__flatten_separator(ctx->def));
         for (size_t i = 0; i < ctx->n_rows; i++) bt_row_unref(ctx->rows[i]);
         ctx->rows[0] = flat;
         ctx->n_rows = 1;

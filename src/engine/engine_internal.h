@@ -90,6 +90,10 @@ bt_row *bt__ctx_add_row(bt_activity_ctx *ctx);
 void bt__instance_activate(bt_instance *inst, const bt_activity_def *def,
                            bt_frame *frame, uint64_t parent_seq);
 uv_loop_t *bt__engine_loop(const bt_engine *eng);
+/* One row joining, field by field, the values of rows (the "flatten"
+ * option); the caller owns the result. */
+bt_row *bt__flatten_rows(bt_row *const *rows, size_t n, const char *sep);
+const char *bt__flatten_separator(const bt_activity_def *def);
 bt_expand_env bt__instance_env(const bt_instance *inst,
                                const bt_frame *frame);
 

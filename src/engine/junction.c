@@ -138,10 +138,38 @@ static bt_frame *merge(const bt_instance *inst, const junction_state *j,
     return merged;
 }
 
+/* flatten on a junction gathers the republished branch back into one row:
+ * the way to collect the results of a fan-out. */
+static void fire_flattened(bt_instance *inst, junction_state *j) {
+    const bt_runbook *rb = inst->rb;
+    const bt_activity_def *def = &rb->activities[j->activity];
+    bt_row **rows = bt_xcalloc(j->n, sizeof *rows);
+    const arrival *base = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k < j->n; k++) {
+        const arrival *a = &j->arrivals[k];
+        if (rb->links[a->link].from != j->republish) continue;
+        if (!base) base = a;
+        rows[n++] = (bt_row *)bt_frame_find(a->frame, j->republish);
+    }
+    bt_row *flat = bt__flatten_rows(rows, n, bt__flatten_separator(def));
+    bt_frame *merged = merge(inst, j, base);
+    bt_frame *top = bt_frame_push(merged, j->republish, flat);
+    bt__instance_activate(inst, def, top, base->parent_seq);
+    bt_frame_unref(top);
+    bt_frame_unref(merged);
+    bt_row_unref(flat);
+    free(rows);
+}
+
 static void fire(bt_instance *inst, junction_state *j) {
     const bt_runbook *rb = inst->rb;
     const bt_activity_def *def = &rb->activities[j->activity];
     size_t fired = 0;
+    if (def->flatten && j->republish != SIZE_MAX) {
+        fire_flattened(inst, j);
+        return;
+    }
     for (size_t k = 0; k < j->n; k++) {
         const arrival *a = &j->arrivals[k];
         if (j->republish == SIZE_MAX ? fired > 0

@@ -246,6 +246,26 @@ static void test_junction_republish_rows(void **state) {
     free(yaml);
 }
 
+static void test_junction_flatten_gathers_rows(void **state) {
+    (void)state;
+    char *yaml = bt_xasprintf(
+        JUNCTION_RB,
+        ", properties: {republish: a}, flatten: {separator: '+'}", "");
+    bt_harness_run run;
+    run_ok(yaml, NULL, &run);
+    assert_int_equal(bt_harness_record_count(&run, "j"), 1);
+    assert_int_equal(bt_harness_record_count(&run, "after"), 1);
+    const bt_activity_record *a = bt_harness_record(&run, "a", 0);
+    char *expect = bt_xasprintf("from-b/%s+%s+%s",
+                                bt_row_get(a->rows[0], "text"),
+                                bt_row_get(a->rows[1], "text"),
+                                bt_row_get(a->rows[2], "text"));
+    assert_string_equal(bt_harness_field(&run, "after", "seen"), expect);
+    free(expect);
+    bt_harness_run_free(&run);
+    free(yaml);
+}
+
 static void test_junction_missing_branch_does_not_fire(void **state) {
     (void)state;
     char *yaml = bt_xasprintf(JUNCTION_RB, "", ", when: '1 == 2'");
@@ -387,6 +407,7 @@ int main(void) {
         cmocka_unit_test(test_retry_gives_up_after_max),
         cmocka_unit_test(test_junction_waits_and_merges),
         cmocka_unit_test(test_junction_republish_rows),
+        cmocka_unit_test(test_junction_flatten_gathers_rows),
         cmocka_unit_test(test_junction_missing_branch_does_not_fire),
         cmocka_unit_test(test_loop_guard_bounds_a_cycle),
         cmocka_unit_test(test_many_instances_on_one_loop),

@@ -111,7 +111,8 @@ static void test_python3(void **state) {
                "      script: |\n"
                "        import os, sys\n"
                "        with open(os.environ['BATON_OUTPUT'], 'a') as f:\n"
-               "            f.write(f\"answer={int(os.environ['FACTOR']) * 7}\\n\")\n"
+               "            n = int(os.environ['FACTOR']) * 7\n"
+               "            f.write(f\"answer={n}\\n\")\n"
                "            f.write(f\"arg={sys.argv[1]}\\n\")\n"
                "        print('done')\n",
                &run);
@@ -218,8 +219,8 @@ static void test_temp_files_removed(void **state) {
                               "      script: |\n"
                               "        echo \"$0\" > seen\n"
                               "        echo \"$BATON_OUTPUT\" >> seen\n"
-                              "        ls -ld \"$(dirname \"$0\")\" | cut -c1-10 "
-                              ">> seen\n",
+                              "        ls -ld \"$(dirname \"$0\")\" | "
+                              "cut -c1-10 >> seen\n",
                               dir);
     bt_harness_run run;
     run_script(body, &run);

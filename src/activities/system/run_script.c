@@ -80,7 +80,8 @@ static int stage(bt_activity_ctx *ctx, run_script *rs, const char *text) {
     }
     if (!ok) {
         cleanup(rs);
-        return bt_act_fail(ctx, "run-script: cannot write the script to '%s': %s",
+        return bt_act_fail(ctx,
+                           "run-script: cannot write the script to '%s': %s",
                            base, strerror(e));
     }
     return 0;

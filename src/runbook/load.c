@@ -75,7 +75,7 @@ static void load_param(bt_loader *ld, const bt_node *n, size_t idx) {
     p->type = BT_TYPE_STRING;
     if (type) {
         const char *near = NULL;
-        if (bt__value_type_parse(type->str, &p->type, &near) != 0) {
+        if (bt__value_type_parse(ld, type->str, &p->type, &near) != 0) {
             bt__load_error(ld, type,
                            "%s: unknown type '%.100s'%s%s%s (types: string, "
                            "integer, number, boolean, datetime)",
@@ -140,6 +140,12 @@ static void load_params(bt_loader *ld, const bt_node *list) {
     if (!bt__expect_kind(ld, list, BT_NODE_SEQ, "", "parameters",
                      "a list of parameters"))
         return;
+    if (list->count > BT_RUNBOOK_MAX_PARAMS) {
+        bt__load_error(ld, list,
+                       "the runbook has %zu parameters, over the limit of %d",
+                       list->count, BT_RUNBOOK_MAX_PARAMS);
+        return;
+    }
     ld->rb->params = bt_xcalloc(list->count + 1, sizeof *ld->rb->params);
     for (size_t i = 0; i < list->count; i++)
         load_param(ld, list->items[i], i);
@@ -216,7 +222,7 @@ static void suggest_type(bt_loader *ld, const bt_node *type,
     const char **names = bt_xcalloc(ld->n_types + 1, sizeof *names);
     for (size_t i = 0; i < ld->n_types; i++)
         names[i] = ld->types[i] ? ld->types[i]->name : NULL;
-    const char *near = bt__closest(type->str, names, ld->n_types);
+    const char *near = bt__closest(ld, type->str, names, ld->n_types);
     if (near)
         bt__load_error(ld, type,
                        "%s: unknown activity type '%.100s'; did you mean "
@@ -290,6 +296,28 @@ static void load_activity(bt_loader *ld, const bt_node *n, size_t pos) {
     ld->activity_errors[idx] = ld->errors - errors_at_start;
 }
 
+typedef struct id_ref {
+    const char *id;
+    size_t index;
+} id_ref;
+
+static int id_ref_cmp(const void *a, const void *b) {
+    return strcmp(((const id_ref *)a)->id, ((const id_ref *)b)->id);
+}
+
+/* Links and references look activities up by id; with thousands of each a
+ * linear search would be the slowest part of a load. */
+static void sort_ids(bt_loader *ld) {
+    bt_runbook *rb = ld->rb;
+    id_ref *refs = bt_xcalloc(rb->n_activities + 1, sizeof *refs);
+    for (size_t i = 0; i < rb->n_activities; i++)
+        refs[i] = (id_ref){rb->activities[i].id, i};
+    qsort(refs, rb->n_activities, sizeof *refs, id_ref_cmp);
+    ld->by_id = bt_xcalloc(rb->n_activities + 1, sizeof *ld->by_id);
+    for (size_t i = 0; i < rb->n_activities; i++) ld->by_id[i] = refs[i].index;
+    free(refs);
+}
+
 static void load_activities(bt_loader *ld, const bt_node *list,
                             const bt_node *root) {
     if (!list || list->kind == BT_NODE_NULL) {
@@ -317,12 +345,20 @@ static void load_activities(bt_loader *ld, const bt_node *list,
     ld->activity_nodes = bt_xcalloc(n, sizeof *ld->activity_nodes);
     ld->activity_errors = bt_xcalloc(n, sizeof *ld->activity_errors);
     for (size_t i = 0; i < n; i++) load_activity(ld, list->items[i], i);
+    sort_ids(ld);
 }
 
 /* ---- links ------------------------------------------------------------- */
 
+/* The conditions of one link key, with the node each one came from. */
+typedef struct cond_list {
+    bt_cond **conds;
+    const bt_node **nodes;
+    size_t n;
+} cond_list;
+
 static void link_conditions(bt_loader *ld, const bt_node *n, const char *key,
-                            const char *where, bt_cond ***out, size_t *count) {
+                            const char *where, cond_list *out) {
     if (!n || n->kind == BT_NODE_NULL) return;
     char cwhere[220];
     snprintf(cwhere, sizeof cwhere, "%s '%s'", where, key);
@@ -331,11 +367,14 @@ static void link_conditions(bt_loader *ld, const bt_node *n, const char *key,
         return;
     }
     size_t total = n->kind == BT_NODE_SEQ ? n->count : 1;
-    *out = bt_xrealloc(*out, (*count + total + 1) * sizeof **out);
+    out->conds = bt_xrealloc(out->conds, (out->n + total + 1) * sizeof *out->conds);
+    out->nodes = bt_xrealloc(out->nodes, (out->n + total + 1) * sizeof *out->nodes);
     for (size_t i = 0; i < total; i++) {
-        bt_cond *c = bt__parse_condition(
-            ld, n->kind == BT_NODE_SEQ ? n->items[i] : n, cwhere);
-        if (c) (*out)[(*count)++] = c;
+        const bt_node *it = n->kind == BT_NODE_SEQ ? n->items[i] : n;
+        bt_cond *c = bt__parse_condition(ld, it, cwhere);
+        if (!c) continue;
+        out->conds[out->n] = c;
+        out->nodes[out->n++] = it;
     }
 }
 
@@ -371,7 +410,7 @@ static size_t link_end(bt_loader *ld, const bt_node *n, const char *which,
                        const char *where) {
     const bt_node *v = bt__text_field(ld, n, which, where, true);
     if (!v) return SIZE_MAX;
-    size_t idx = bt_runbook_index(ld->rb, v->str);
+    size_t idx = bt__activity_index(ld, v->str);
     if (idx == SIZE_MAX)
         bt__load_error(ld, v, "%s: no activity named '%.100s'", where,
                        v->str);
@@ -405,12 +444,21 @@ static void load_link(bt_loader *ld, const bt_node *n, size_t pos) {
     link.column = n->column;
     link.name = bt__text_copy(bt__text_field(ld, n, "name", where, false));
     link.on_mask = parse_on(ld, bt_node_get(n, "on"), where);
-    link_conditions(ld, bt_node_get(n, "when"), "when", where, &link.include,
-                    &link.n_include);
-    link_conditions(ld, bt_node_get(n, "include"), "include", where,
-                    &link.include, &link.n_include);
-    link_conditions(ld, bt_node_get(n, "exclude"), "exclude", where,
-                    &link.exclude, &link.n_exclude);
+    cond_list inc = {0}, exc = {0};
+    link_conditions(ld, bt_node_get(n, "when"), "when", where, &inc);
+    link_conditions(ld, bt_node_get(n, "include"), "include", where, &inc);
+    link_conditions(ld, bt_node_get(n, "exclude"), "exclude", where, &exc);
+    link.include = inc.conds;
+    link.n_include = inc.n;
+    link.exclude = exc.conds;
+    link.n_exclude = exc.n;
+    const bt_node **cond_nodes =
+        bt_xcalloc(inc.n + exc.n + 1, sizeof *cond_nodes);
+    if (inc.n) memcpy(cond_nodes, inc.nodes, inc.n * sizeof *cond_nodes);
+    if (exc.n)
+        memcpy(cond_nodes + inc.n, exc.nodes, exc.n * sizeof *cond_nodes);
+    free(inc.nodes);
+    free(exc.nodes);
     const bt_node *guard = bt__text_field(ld, n, "loop_guard", where, false);
     int64_t g;
     if (guard) {
@@ -437,8 +485,10 @@ static void load_link(bt_loader *ld, const bt_node *n, size_t pos) {
             bt_cond_free(link.exclude[i]);
         free(link.include);
         free(link.exclude);
+        free(cond_nodes);
         return;
     }
+    ld->link_cond_nodes[rb->n_links] = cond_nodes;
     ld->link_nodes[rb->n_links] = n;
     rb->links[rb->n_links++] = link;
 }
@@ -455,6 +505,8 @@ static void load_links(bt_loader *ld, const bt_node *list) {
     }
     ld->rb->links = bt_xcalloc(list->count + 1, sizeof *ld->rb->links);
     ld->link_nodes = bt_xcalloc(list->count + 1, sizeof *ld->link_nodes);
+    ld->link_cond_nodes =
+        bt_xcalloc(list->count + 1, sizeof *ld->link_cond_nodes);
     for (size_t i = 0; i < list->count; i++)
         load_link(ld, list->items[i], i);
 }
@@ -523,6 +575,7 @@ int bt__runbook_load_doc(bt_doc *doc, const bt_activity_type *const *types,
     bt_diags_init(&local);
     bt_loader ld = {0};
     ld.diags = diags ? diags : &local;
+    ld.suggest_budget = BT_LOADER_SUGGEST_BUDGET;
     ld.types = types;
     ld.n_types = n_types;
     bt_runbook *rb = bt_xcalloc(1, sizeof *rb);
@@ -534,6 +587,10 @@ int bt__runbook_load_doc(bt_doc *doc, const bt_activity_type *const *types,
     bt__build_graph(&ld);
     run_type_checks(&ld);
     bt__check_references(&ld);
+    for (size_t i = 0; ld.link_cond_nodes && i < rb->n_links; i++)
+        free(ld.link_cond_nodes[i]);
+    free(ld.link_cond_nodes);
+    free(ld.by_id);
     free(ld.link_nodes);
     free(ld.activity_nodes);
     free(ld.activity_errors);

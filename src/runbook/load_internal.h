@@ -15,6 +15,14 @@
  * cap; real runbooks have tens of activities. */
 #define BT_RUNBOOK_MAX_ACTIVITIES 4096
 #define BT_RUNBOOK_MAX_LINKS 16384
+/* Caps that keep every check linear or close to it on hostile files; far
+ * above what any real runbook uses. */
+#define BT_RUNBOOK_MAX_PARAMS 1000
+#define BT_RUNBOOK_MAX_NAMES 1000      /* returns, publishes */
+#define BT_RUNBOOK_MAX_PROPERTIES 1000 /* per activity */
+#define BT_RUNBOOK_MAX_REFERENCES 20000
+/* Edit-distance cells spent on "did you mean" suggestions per load. */
+#define BT_LOADER_SUGGEST_BUDGET ((size_t)20 << 20)
 
 typedef struct bt_loader {
     bt_runbook *rb;
@@ -29,6 +37,12 @@ typedef struct bt_loader {
     const bt_node **activity_nodes;
     /* Problems found in each activity's own definition. */
     int *activity_errors;
+    /* Activity indexes sorted by id, for lookups in O(log n). */
+    size_t *by_id;
+    /* Per loaded link: the scalar node of each include, then exclude
+     * condition, parallel to the link's arrays (for positions). */
+    const bt_node ***link_cond_nodes;
+    size_t suggest_budget; /* see BT_LOADER_SUGGEST_BUDGET */
 } bt_loader;
 
 void bt__load_error(bt_loader *ld, const bt_node *at, const char *fmt, ...)
@@ -36,12 +50,21 @@ void bt__load_error(bt_loader *ld, const bt_node *at, const char *fmt, ...)
 void bt__load_error_at(bt_loader *ld, int line, int column, const char *fmt,
                        ...) __attribute__((format(printf, 4, 5)));
 
+/* True when the diagnostics list is full: callers then skip work that only
+ * serves the message, and bt__load_error just counts. */
+bool bt__load_full(const bt_loader *ld);
+
 /* "a string", "a list", ... for messages. */
 const char *bt__kind_phrase(bt_node_kind kind);
 
 /* Nearest name by edit distance, for "did you mean"; NULL when nothing is
  * close enough. */
-const char *bt__closest(const char *word, const char *const *names, size_t n);
+const char *bt__closest(bt_loader *ld, const char *word,
+                        const char *const *names, size_t n);
+
+/* Index of the activity with this id among those loaded, or SIZE_MAX
+ * (after the activities pass has sorted them). */
+size_t bt__activity_index(const bt_loader *ld, const char *id);
 
 /* Where offset bytes into a scalar's text sit in the file (approximate for
  * multi-line or escaped text: then the scalar's own position). */
@@ -76,7 +99,7 @@ bt_cond *bt__parse_condition(bt_loader *ld, const bt_node *n,
                              const char *where);
 
 /* value.c */
-int bt__value_type_parse(const char *name, bt_value_type *out,
+int bt__value_type_parse(bt_loader *ld, const char *name, bt_value_type *out,
                          const char **suggestion);
 const char *bt__value_example(bt_value_type t); /* "an integer such as 42" */
 

@@ -11,12 +11,21 @@
 
 /* ---- reporting --------------------------------------------------------- */
 
+bool bt__load_full(const bt_loader *ld) {
+    size_t limit = ld->diags->limit ? ld->diags->limit : 200;
+    return ld->diags->count >= limit;
+}
+
 static void vreport(bt_loader *ld, int line, int column, const char *fmt,
                     va_list ap) {
+    ld->errors++;
+    if (bt__load_full(ld)) {
+        ld->diags->dropped++; /* what bt_diags_add_error would do */
+        return;
+    }
     bt_error e;
     bt_error_vset_at(&e, BT_EINVAL, ld->rb->file, line, column, fmt, ap);
     bt_diags_add_error(ld->diags, &e);
-    ld->errors++;
 }
 
 void bt__load_error(bt_loader *ld, const bt_node *at, const char *fmt, ...) {
@@ -64,12 +73,21 @@ static size_t edit_distance(const char *a, const char *b) {
     return row[lb];
 }
 
-const char *bt__closest(const char *word, const char *const *names,
-                        size_t n) {
+const char *bt__closest(bt_loader *ld, const char *word,
+                        const char *const *names, size_t n) {
     const char *best = NULL;
     size_t best_d = SIZE_MAX, wl = strlen(word);
+    if (ld && bt__load_full(ld)) return NULL;
     for (size_t i = 0; i < n; i++) {
         if (!names[i]) continue;
+        size_t nl = strlen(names[i]);
+        /* A suggestion is a luxury: a hostile file must not turn it into
+         * minutes of work. */
+        if (ld) {
+            size_t cost = (wl + 1) * (nl + 1);
+            if (cost > ld->suggest_budget) return NULL;
+            ld->suggest_budget -= cost;
+        }
         size_t d = edit_distance(word, names[i]);
         if (d < best_d) {
             best_d = d;
@@ -91,6 +109,20 @@ void bt__scalar_position(const bt_node *n, size_t offset, int *line,
     for (size_t i = 0; i < offset; i++)
         if (((unsigned char)n->str[i] & 0xC0) != 0x80) chars++;
     *column = n->column + (n->quoted ? 1 : 0) + chars;
+}
+
+size_t bt__activity_index(const bt_loader *ld, const char *id) {
+    const bt_runbook *rb = ld->rb;
+    if (!ld->by_id) return bt_runbook_index(rb, id);
+    size_t lo = 0, hi = rb->n_activities;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(rb->activities[ld->by_id[mid]].id, id);
+        if (c == 0) return ld->by_id[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return SIZE_MAX;
 }
 
 const bt_activity_type *bt__find_type(const bt_loader *ld, const char *name) {
@@ -118,7 +150,7 @@ void bt__check_fields(bt_loader *ld, const bt_node *map, const char *where,
         for (size_t j = 0; j < n && used < sizeof valid; j++)
             used += (size_t)snprintf(valid + used, sizeof valid - used,
                                      "%s%s", j ? ", " : "", names[j]);
-        const char *near = bt__closest(k->str, names, n);
+        const char *near = bt__closest(ld, k->str, names, n);
         if (near)
             bt__load_error(ld, k,
                            "%s: unknown field '%.100s'; did you mean '%s'? "
@@ -215,6 +247,11 @@ char **bt__name_list(bt_loader *ld, const bt_node *n, const char *where,
         return NULL;
     }
     size_t total = n->kind == BT_NODE_SEQ ? n->count : 1;
+    if (total > BT_RUNBOOK_MAX_NAMES) {
+        bt__load_error(ld, n, "%s: '%s' lists %zu names, over the limit of %d",
+                       where, field, total, BT_RUNBOOK_MAX_NAMES);
+        return NULL;
+    }
     char **out = bt_xcalloc(total + 1, sizeof *out);
     for (size_t i = 0; i < total; i++) {
         const bt_node *it = n->kind == BT_NODE_SEQ ? n->items[i] : n;

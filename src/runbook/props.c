@@ -110,7 +110,7 @@ static void check_scalar(bt_loader *ld, const bt_node *v,
         list_choices(spec->choices, choices, sizeof choices);
         size_t n = 0;
         while (spec->choices[n]) n++;
-        const char *near = bt__closest(lit, spec->choices, n);
+        const char *near = bt__closest(ld, lit, spec->choices, n);
         if (near)
             bt__load_error(ld, v,
                            "%s: '%.100s' is not one of %s; did you mean "
@@ -201,7 +201,7 @@ static void unknown_property(bt_loader *ld, const bt_activity_def *def,
             used += (size_t)snprintf(valid + used, sizeof valid - used,
                                      "%s%s", i ? ", " : "", names[i]);
     }
-    const char *near = bt__closest(key->str, names, n);
+    const char *near = bt__closest(ld, key->str, names, n);
     if (!n)
         bt__load_error(ld, key,
                        "%s: unknown property '%.100s'; %s takes no properties",
@@ -231,6 +231,12 @@ void bt__load_properties(bt_loader *ld, bt_activity_def *def,
     /* The node tree is the runbook's own; compiled templates hang off it
      * and are freed with the runbook. */
     bt_node *map = (bt_node *)props;
+    if (map && map->count > BT_RUNBOOK_MAX_PROPERTIES) {
+        bt__load_error(ld, map, "%s: %zu properties, over the limit of %d",
+                       where, map->count, BT_RUNBOOK_MAX_PROPERTIES);
+        def->properties = NULL;
+        return;
+    }
     for (size_t i = 0; map && i < map->count; i++) {
         const bt_node *key = map->keys[i];
         char pwhere[330];

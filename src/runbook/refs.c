@@ -23,18 +23,20 @@ static size_t known_fields(const bt_runbook *rb, const bt_activity_def *d,
     size_t cap = BT_ARRAY_LEN(common_fields) + d->n_publishes + 8, n = 0;
     const bt_activity_type *t = d->type;
     for (const char *const *p = t->published; p && *p; p++) cap++;
-    if (t->publishes) {
-        cap += rb->n_params;
-        if (d->properties) cap += d->properties->count;
-    }
+    /* Candidates for a publishes() hook, capped: this only feeds a
+     * message. */
+    size_t n_params = rb->n_params < 100 ? rb->n_params : 100;
+    size_t n_props = d->properties ? d->properties->count : 0;
+    if (n_props > 100) n_props = 100;
+    if (t->publishes) cap += n_params + n_props;
     const char **names = bt_xcalloc(cap + 1, sizeof *names);
     for (const char *const *p = t->published; p && *p; p++) names[n++] = *p;
     for (size_t i = 0; i < d->n_publishes; i++) names[n++] = d->publishes[i];
     if (t->publishes) {
-        for (size_t i = 0; i < rb->n_params; i++)
+        for (size_t i = 0; i < n_params; i++)
             if (t->publishes(d, rb, rb->params[i].name))
                 names[n++] = rb->params[i].name;
-        for (size_t i = 0; d->properties && i < d->properties->count; i++)
+        for (size_t i = 0; i < n_props; i++)
             if (t->publishes(d, rb, d->properties->keys[i]->str))
                 names[n++] = d->properties->keys[i]->str;
     }
@@ -60,6 +62,11 @@ static bool publishes(const bt_runbook *rb, const bt_activity_def *d,
 
 static void report_field(bt_loader *ld, int line, int col, const char *where,
                          const bt_template_ref *r, const bt_activity_def *d) {
+    if (bt__load_full(ld)) {
+        /* Counted, not kept: the list is full, so skip building it. */
+        bt__load_error_at(ld, line, col, "%s", "");
+        return;
+    }
     const char **names;
     size_t n = known_fields(ld->rb, d, &names);
     char list[300];
@@ -69,7 +76,7 @@ static void report_field(bt_loader *ld, int line, int col, const char *where,
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
                                  i ? ", " : "", names[i]);
     if (used >= sizeof list) memcpy(list + sizeof list - 4, "...", 4);
-    const char *near = bt__closest(r->field, names, n);
+    const char *near = bt__closest(ld, r->field, names, n);
     char hint[160] = "";
     if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
     const char *open = d->type->open_published
@@ -84,6 +91,8 @@ static void report_field(bt_loader *ld, int line, int col, const char *where,
 }
 
 static const char **activity_ids(const bt_runbook *rb) {
+    /* Only called for a report; the list is rebuilt each time because
+     * reports are capped by the diagnostics limit. */
     const char **ids = bt_xcalloc(rb->n_activities + 1, sizeof *ids);
     for (size_t i = 0; i < rb->n_activities; i++)
         ids[i] = rb->activities[i].id;
@@ -102,12 +111,20 @@ static void check_template(bt_loader *ld, bt_template *t, const bt_node *at,
     for (size_t i = 0; i < bt_template_ref_count(t); i++) {
         bt_template_ref *r = bt_template_ref_at(t, i);
         if (r->kind != BT_REF_DATA) continue; /* {var:x}: resolved at run */
+        size_t idx = bt__activity_index(ld, r->activity);
+        if (idx != SIZE_MAX) r->activity_index = idx;
+        bool upstream = idx != SIZE_MAX &&
+                        ((self_ok && idx == user) ||
+                         bt_runbook_is_upstream(rb, idx, user));
+        if (upstream && publishes(rb, &rb->activities[idx], r->field))
+            continue;
+        /* Only a problem costs a position (a scan of the text). */
         int line, col;
         bt__scalar_position(at, base + r->offset, &line, &col);
-        size_t idx = bt_runbook_index(rb, r->activity);
         if (idx == SIZE_MAX) {
             const char **ids = activity_ids(rb);
-            const char *near = bt__closest(r->activity, ids, rb->n_activities);
+            const char *near =
+                bt__closest(ld, r->activity, ids, rb->n_activities);
             bt__load_error_at(ld, line, col,
                               "%s: reference {%.60s.%.60s}: no activity "
                               "named '%.60s'%s%s%s",
@@ -115,29 +132,23 @@ static void check_template(bt_loader *ld, bt_template *t, const bt_node *at,
                               near ? "; did you mean '" : "",
                               near ? near : "", near ? "'?" : "");
             free(ids);
-            continue;
+        } else if (!upstream && idx == user) {
+            bt__load_error_at(ld, line, col,
+                              "%s: reference {%.60s.%.60s}: an activity "
+                              "cannot read its own data in its properties "
+                              "(only in retry 'until' and in conditions of "
+                              "links leaving it)",
+                              where, r->activity, r->field);
+        } else if (!upstream) {
+            bt__load_error_at(ld, line, col,
+                              "%s: reference {%.60s.%.60s}: activity '%s' "
+                              "does not run before '%s' (no path of links "
+                              "leads from it to '%s')",
+                              where, r->activity, r->field,
+                              rb->activities[idx].id, u->id, u->id);
+        } else {
+            report_field(ld, line, col, where, r, &rb->activities[idx]);
         }
-        r->activity_index = idx;
-        if (!(self_ok && idx == user) && !bt_runbook_is_upstream(rb, idx, user)) {
-            if (idx == user)
-                bt__load_error_at(ld, line, col,
-                                  "%s: reference {%.60s.%.60s}: an activity "
-                                  "cannot read its own data in its "
-                                  "properties (only in retry 'until' and in "
-                                  "conditions of links leaving it)",
-                                  where, r->activity, r->field);
-            else
-                bt__load_error_at(ld, line, col,
-                                  "%s: reference {%.60s.%.60s}: activity "
-                                  "'%s' does not run before '%s' (no path of "
-                                  "links leads from it to '%s')",
-                                  where, r->activity, r->field,
-                                  rb->activities[idx].id, u->id, u->id);
-            continue;
-        }
-        const bt_activity_def *d = &rb->activities[idx];
-        if (!publishes(rb, d, r->field))
-            report_field(ld, line, col, where, r, d);
     }
 }
 
@@ -167,24 +178,49 @@ static void check_cond(bt_loader *ld, bt_cond *c, const bt_node *at,
     }
 }
 
-/* The scalar nodes of a link's conditions (when, include, exclude). */
-static void cond_nodes(const bt_node *link, const bt_node **out,
-                       size_t max) {
-    size_t n = 0;
-    const char *keys[] = {"when", "include", "exclude"};
-    for (size_t k = 0; k < 3; k++) {
-        const bt_node *v = bt_node_get(link, keys[k]);
-        if (!v || v->kind == BT_NODE_NULL || v->kind == BT_NODE_MAP) continue;
-        size_t total = v->kind == BT_NODE_SEQ ? v->count : 1;
-        for (size_t i = 0; i < total && n < max; i++) {
-            const bt_node *it = v->kind == BT_NODE_SEQ ? v->items[i] : v;
-            if (it->kind == BT_NODE_SCALAR) out[n++] = it;
-        }
+static size_t count_tree(const bt_node *n) {
+    if (n->kind == BT_NODE_SCALAR)
+        return n->compiled ? bt_template_ref_count(n->compiled) : 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n->count; i++) total += count_tree(n->items[i]);
+    return total;
+}
+
+static size_t count_cond(bt_cond *c) {
+    size_t total = 0;
+    for (size_t i = 0; c && i < bt_cond_template_count(c); i++)
+        total += bt_template_ref_count(bt_cond_template_at(c, i));
+    return total;
+}
+
+/* Each check may call a type's publishes() hook, whose cost grows with the
+ * definition; the cap keeps the product bounded on hostile files. */
+static size_t count_references(const bt_runbook *rb) {
+    size_t total = 0;
+    for (size_t a = 0; a < rb->n_activities; a++) {
+        const bt_activity_def *d = &rb->activities[a];
+        if (d->properties) total += count_tree(d->properties);
+        total += count_cond(d->retry.until);
     }
+    for (size_t l = 0; l < rb->n_links; l++) {
+        for (size_t i = 0; i < rb->links[l].n_include; i++)
+            total += count_cond(rb->links[l].include[i]);
+        for (size_t i = 0; i < rb->links[l].n_exclude; i++)
+            total += count_cond(rb->links[l].exclude[i]);
+    }
+    return total;
 }
 
 void bt__check_references(bt_loader *ld) {
     bt_runbook *rb = ld->rb;
+    size_t total = count_references(rb);
+    if (total > BT_RUNBOOK_MAX_REFERENCES) {
+        bt__load_error_at(ld, 1, 1,
+                          "the runbook has %zu references ({...}), over the "
+                          "limit of %d",
+                          total, BT_RUNBOOK_MAX_REFERENCES);
+        return;
+    }
     for (size_t a = 0; a < rb->n_activities; a++) {
         bt_activity_def *d = &rb->activities[a];
         const bt_node *p = d->properties;
@@ -205,27 +241,15 @@ void bt__check_references(bt_loader *ld) {
     }
     for (size_t l = 0; l < rb->n_links; l++) {
         bt_link_def *link = &rb->links[l];
-        size_t total = link->n_include + link->n_exclude;
-        if (!total) continue;
-        const bt_node **nodes = bt_xcalloc(total + 1, sizeof *nodes);
-        cond_nodes(ld->link_nodes[l], nodes, total);
+        size_t n_conds = link->n_include + link->n_exclude;
         char where[260];
         snprintf(where, sizeof where, "link '%.80s' -> '%.80s' condition",
                  rb->activities[link->from].id, rb->activities[link->to].id);
-        for (size_t i = 0; i < total; i++) {
+        for (size_t i = 0; i < n_conds; i++) {
             bt_cond *c = i < link->n_include
                              ? link->include[i]
                              : link->exclude[i - link->n_include];
-            /* Conditions that failed to parse are not in the link, so
-             * match by source text rather than by position. */
-            const bt_node *at = ld->link_nodes[l];
-            for (size_t k = 0; k < total; k++)
-                if (nodes[k] && strcmp(nodes[k]->str, bt_cond_source(c)) == 0) {
-                    at = nodes[k];
-                    break;
-                }
-            check_cond(ld, c, at, where, link->from);
+            check_cond(ld, c, ld->link_cond_nodes[l][i], where, link->from);
         }
-        free(nodes);
     }
 }

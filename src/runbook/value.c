@@ -12,14 +12,14 @@
 static const char *const value_type_names[] = {"string", "integer", "number",
                                                "boolean", "datetime"};
 
-int bt__value_type_parse(const char *name, bt_value_type *out,
+int bt__value_type_parse(bt_loader *ld, const char *name, bt_value_type *out,
                          const char **suggestion) {
     for (size_t k = 0; k < BT_ARRAY_LEN(value_type_names); k++)
         if (strcmp(value_type_names[k], name) == 0) {
             *out = (bt_value_type)k;
             return 0;
         }
-    *suggestion = bt__closest(name, value_type_names,
+    *suggestion = bt__closest(ld, name, value_type_names,
                               BT_ARRAY_LEN(value_type_names));
     return -BT_EINVAL;
 }

@@ -108,7 +108,7 @@ static void loaded_free(loaded *l) {
 
 static void print_diags(const loaded *l) {
     char line[1024];
-    for (size_t i = 0; i < l->d.count; i++) {
+    for (size_t i = 0; i < l->d.count && i < 20; i++) {
         bt_error_format(&l->d.items[i], line, sizeof line);
         fprintf(stderr, "  diag: %s\n", line);
     }
@@ -1265,6 +1265,51 @@ static void test_builtin_compare_values(void **state) {
 
 /* ---- robustness -------------------------------------------------------- */
 
+/* Files built to make a naive loader quadratic: each must fail fast with a
+ * message naming the limit (the test's own time budget is the check). */
+static void test_hostile_sizes(void **state) {
+    (void)state;
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    /* 30000 references to fields of an activity with 1000 properties. */
+    bt_buf_appends(&b, "name: x\nactivities:\n"
+                       "  - {id: a, type: fake-script, properties: {script: "
+                       "x}, publishes: [");
+    for (int i = 0; i < 1000; i++) bt_buf_printf(&b, "%sf%d", i ? "," : "", i);
+    bt_buf_appends(&b, "]}\n  - {id: b, type: fake-exec, properties: "
+                       "{command: \"");
+    for (int i = 0; i < 30000; i++) bt_buf_printf(&b, "{a.g%d}", i);
+    bt_buf_appends(&b, "\"}}\nlinks: [{from: a, to: b}]\n");
+    loaded l;
+    load(bt_buf_str(&b), &l);
+    expect_at(&l, 1, 1, "the runbook has 30000 references ({...}), over the "
+                        "limit of 20000");
+    assert_int_equal(l.d.count, 1);
+    loaded_free(&l);
+
+    /* Lists of names, parameters and properties over their caps. */
+    bt_buf_reset(&b);
+    bt_buf_appends(&b, "name: x\nreturns: [");
+    for (int i = 0; i < 5000; i++) bt_buf_printf(&b, "%sr%d", i ? "," : "", i);
+    bt_buf_appends(&b, "]\nparameters:\n");
+    for (int i = 0; i < 1001; i++) bt_buf_printf(&b, "  - {name: p%d}\n", i);
+    bt_buf_appends(&b, "activities:\n  - {id: d, type: fake-exec, "
+                       "properties: {command: x, env: {");
+    for (int i = 0; i < 100; i++) bt_buf_printf(&b, "%sk%d: v", i ? "," : "", i);
+    bt_buf_appends(&b, "}}}\n  - {id: e, type: return-data, properties: {");
+    for (int i = 0; i < 1001; i++) bt_buf_printf(&b, "%sk%d: v", i ? "," : "", i);
+    bt_buf_appends(&b, "}}\n");
+    load(bt_buf_str(&b), &l);
+    expect_at(&l, 2, 10, "'returns' lists 5000 names, over the limit of 1000");
+    expect_at(&l, 4, 3, "the runbook has 1001 parameters, over the limit of "
+                        "1000");
+    expect_at(&l, 1007, 0, "activity 'e' (return-data): 1001 properties, over "
+                           "the limit of 1000");
+    assert_int_equal(l.d.count, 3);
+    loaded_free(&l);
+    bt_buf_free(&b);
+}
+
 static const char *FUZZ_BASE =
     "name: Fuzz\n"
     "parameters: [{name: n, type: integer, default: 2}]\n"
@@ -1397,6 +1442,7 @@ int main(void) {
         cmocka_unit_test(test_builtin_run_program),
         cmocka_unit_test(test_builtin_run_script),
         cmocka_unit_test(test_builtin_compare_values),
+        cmocka_unit_test(test_hostile_sizes),
         cmocka_unit_test(test_mutations_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,443 @@
+/* The SQLite backend: one connection per handle, WAL journal, schema
+ * migrations at open, a prepared-statement cache. The operations live in
+ * sqlite_catalog.c, sqlite_jobs.c, sqlite_runs.c and sqlite_globals.c.
+ *
+ * Durability (docs/store.md): WAL with synchronous=FULL by default, so a
+ * commit that returned 0 survives a SIGKILL and a power loss; "?sync=normal"
+ * keeps only the SIGKILL guarantee (the WAL is fsynced at checkpoints) in
+ * exchange for commits that cost no fsync. */
+#include "store/sqlite_internal.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/util.h"
+
+#define DEFAULT_BUSY_TIMEOUT_MS 10000
+
+/* ---- Statement cache and helpers ------------------------------------ */
+
+static size_t slot_of(const char *sql) {
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 7) % BT_SQLITE_STMT_SLOTS;
+}
+
+sqlite3_stmt *bt__sq_stmt(bt_sqlite *q, const char *sql, bt_error *err) {
+    size_t i = slot_of(sql);
+    for (size_t probes = 0; probes < BT_SQLITE_STMT_SLOTS; probes++) {
+        if (q->cache[i].sql == sql) {
+            sqlite3_reset(q->cache[i].stmt);
+            return q->cache[i].stmt;
+        }
+        if (!q->cache[i].sql) {
+            sqlite3_stmt *st = NULL;
+            if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                   &st, NULL) != SQLITE_OK) {
+                bt__sq_fail(q, "preparing a statement", err);
+                return NULL;
+            }
+            q->cache[i].sql = sql;
+            q->cache[i].stmt = st;
+            return st;
+        }
+        i = (i + 1) % BT_SQLITE_STMT_SLOTS;
+    }
+    assert(!"statement cache full: raise BT_SQLITE_STMT_SLOTS");
+    bt_error_set(err, BT_EINTERNAL, "store: statement cache is full");
+    return NULL;
+}
+
+static int map_code(int ext) {
+    switch (ext) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return BT_EEXIST;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return BT_ENOTFOUND;
+    case SQLITE_TOOBIG: return BT_ETOOBIG;
+    case SQLITE_NOMEM: return BT_ENOMEM;
+    }
+    switch (ext & 0xff) {
+    case SQLITE_CONSTRAINT: return BT_EINVAL;
+    case SQLITE_NOMEM: return BT_ENOMEM;
+    default: return BT_EIO;
+    }
+}
+
+int bt__sq_fail(bt_sqlite *q, const char *doing, bt_error *err) {
+    int ext = sqlite3_extended_errcode(q->db);
+    const char *hint = "";
+    if ((ext & 0xff) == SQLITE_FULL) hint = " (the disk is full)";
+    else if ((ext & 0xff) == SQLITE_BUSY)
+        hint = " (another process held the database lock for longer than "
+               "busy_timeout)";
+    else if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
+        hint = " (the database file is corrupt)";
+    return bt_error_set(err, map_code(ext), "store: %s in '%s' failed: %s%s",
+                        doing, q->path, sqlite3_errmsg(q->db), hint);
+}
+
+int bt__sq_exec_stmt(bt_sqlite *q, sqlite3_stmt *st, const char *doing,
+                     bt_error *err) {
+    int rc = sqlite3_step(st);
+    int out = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) out = bt__sq_fail(q, doing, err);
+    sqlite3_reset(st);
+    return out;
+}
+
+static int exec_sql(bt_sqlite *q, const char *sql, const char *doing,
+                    bt_error *err) {
+    if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return bt__sq_fail(q, doing, err);
+    return 0;
+}
+
+int bt__sq_begin(bt_sqlite *q, bt_error *err) {
+    static const char sql[] = "BEGIN IMMEDIATE";
+    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
+    if (!st) return -BT_EIO;
+    return bt__sq_exec_stmt(q, st, "starting a transaction", err);
+}
+
+int bt__sq_commit(bt_sqlite *q, bt_error *err) {
+    static const char sql[] = "COMMIT";
+    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
+    if (!st) {
+        bt__sq_rollback(q);
+        return -BT_EIO;
+    }
+    int rc = bt__sq_exec_stmt(q, st, "committing", err);
+    if (rc) bt__sq_rollback(q);
+    return rc;
+}
+
+void bt__sq_rollback(bt_sqlite *q) {
+    /* Some errors (I/O, disk full) already rolled back. */
+    if (!sqlite3_get_autocommit(q->db))
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+char *bt__sq_text(sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (!t) return NULL;
+    return bt_xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+char *bt__sq_text0(sqlite3_stmt *st, int col) {
+    char *t = bt__sq_text(st, col);
+    return t ? t : bt_xstrdup("");
+}
+
+void bt__sq_guid(sqlite3_stmt *st, int col, char out[BT_GUID_LEN]) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, BT_GUID_LEN, "%s", t ? (const char *)t : "");
+}
+
+int bt__sq_bind_text(sqlite3_stmt *st, int idx, const char *text) {
+    if (!text) return sqlite3_bind_null(st, idx);
+    return sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+}
+
+void *bt__sq_grow(void *items, size_t n, size_t *cap, size_t size) {
+    if (n < *cap) return items;
+    *cap = *cap ? *cap * 2 : 8;
+    items = bt_xrealloc(items, *cap * size);
+    memset((char *)items + n * size, 0, (*cap - n) * size);
+    return items;
+}
+
+/* ---- Migrations ----------------------------------------------------- */
+
+static int max_known_version(void) {
+    int v = 0;
+    for (size_t i = 0; i < bt__sqlite_migration_count; i++)
+        if (bt__sqlite_migrations[i].version > v)
+            v = bt__sqlite_migrations[i].version;
+    return v;
+}
+
+/* -1 when the table does not exist. */
+static int read_version(bt_sqlite *q, int *out, int *n_tables,
+                        bt_error *err) {
+    sqlite3_stmt *st = NULL;
+    *out = -1;
+    *n_tables = 0;
+    if (sqlite3_prepare_v2(q->db,
+                           "SELECT name FROM sqlite_master WHERE type='table'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return bt__sq_fail(q, "reading the schema", err);
+    bool has = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        (*n_tables)++;
+        if (!strcmp((const char *)sqlite3_column_text(st, 0),
+                    "schema_migrations"))
+            has = true;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return bt__sq_fail(q, "reading the schema", err);
+    if (!has) return 0;
+    if (sqlite3_prepare_v2(q->db,
+                           "SELECT coalesce(max(version), 0) FROM "
+                           "schema_migrations",
+                           -1, &st, NULL) != SQLITE_OK)
+        return bt__sq_fail(q, "reading the schema version", err);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return bt__sq_fail(q, "reading the schema version", err);
+    return 0;
+}
+
+static int check_version(bt_sqlite *q, int have, int n_tables, bt_error *err) {
+    int known = max_known_version();
+    if (have < 0 && n_tables > 0)
+        return bt_error_set(err, BT_EINVAL,
+                            "store: '%s' is an SQLite database but not a "
+                            "Baton one (it has tables and no "
+                            "schema_migrations table)",
+                            q->path);
+    if (have > known)
+        return bt_error_set(err, BT_ESTATE,
+                            "store: database '%s' has schema version %d, "
+                            "newer than this Baton supports (%d); upgrade "
+                            "Baton or open another database",
+                            q->path, have, known);
+    return 0;
+}
+
+static int create_root_folder(bt_sqlite *q, bt_error *err) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(q->db,
+                           "INSERT INTO folders(guid, parent_id, name, path, "
+                           "created_us) VALUES (?, NULL, '', '/', ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return bt__sq_fail(q, "creating the root folder", err);
+    char guid[BT_GUID_LEN];
+    bt_store_guid(guid);
+    sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, bt__sq_now(q));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return bt__sq_fail(q, "creating the root folder", err);
+    return 0;
+}
+
+static int apply_one(bt_sqlite *q, const bt_sqlite_migration *m,
+                     bt_error *err) {
+    int rc = exec_sql(q, "BEGIN IMMEDIATE", "starting a migration", err);
+    if (rc) return rc;
+    /* Another process may have migrated while this one waited. */
+    int have, n_tables;
+    rc = read_version(q, &have, &n_tables, err);
+    if (!rc) rc = check_version(q, have, n_tables, err);
+    if (rc || have >= m->version) {
+        bt__sq_rollback(q);
+        return rc;
+    }
+    rc = exec_sql(q,
+                  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                  "applied_us INTEGER NOT NULL)",
+                  "creating schema_migrations", err);
+    char doing[128];
+    snprintf(doing, sizeof doing, "applying schema migration %d (%s)",
+             m->version, m->name);
+    if (!rc) rc = exec_sql(q, m->sql, doing, err);
+    if (!rc && m->version == 1) rc = create_root_folder(q, err);
+    if (!rc) {
+        char *ins = sqlite3_mprintf("INSERT INTO schema_migrations VALUES "
+                                    "(%d, %Q, %lld)",
+                                    m->version, m->name,
+                                    (long long)bt__sq_now(q));
+        rc = exec_sql(q, ins, doing, err);
+        sqlite3_free(ins);
+    }
+    if (!rc) rc = exec_sql(q, "COMMIT", doing, err);
+    if (rc) bt__sq_rollback(q);
+    return rc;
+}
+
+static int migrate(bt_sqlite *q, bt_error *err) {
+    int have, n_tables;
+    int rc = read_version(q, &have, &n_tables, err);
+    if (!rc) rc = check_version(q, have, n_tables, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < bt__sqlite_migration_count; i++) {
+        if (bt__sqlite_migrations[i].version <= have) continue;
+        if ((rc = apply_one(q, &bt__sqlite_migrations[i], err))) return rc;
+    }
+    return 0;
+}
+
+/* ---- Open / close --------------------------------------------------- */
+
+static void sq_close(bt_store *s) {
+    bt_sqlite *q = bt__sq(s);
+    for (size_t i = 0; i < BT_SQLITE_STMT_SLOTS; i++)
+        if (q->cache[i].stmt) sqlite3_finalize(q->cache[i].stmt);
+    sqlite3_close(q->db);
+    free(q->path);
+    free(q);
+}
+
+static int sq_schema_version(bt_store *s, int *out, bt_error *err) {
+    int n_tables;
+    int rc = read_version(bt__sq(s), out, &n_tables, err);
+    if (*out < 0) *out = 0;
+    return rc;
+}
+
+static const bt_store_ops sqlite_ops = {
+#define OP(name) .name = bt__sq_##name
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    OP(folder_create), OP(folder_get), OP(folder_get_id), OP(folder_list),
+    OP(runbook_create), OP(runbook_get), OP(runbook_find), OP(runbook_list),
+    OP(runbook_set_settings), OP(version_add), OP(version_get),
+    OP(version_list), OP(job_create), OP(job_claim), OP(job_set_status),
+    OP(job_request_cancel), OP(job_get), OP(job_list), OP(instance_create),
+    OP(instance_finish), OP(instance_get), OP(instance_list),
+    OP(commit_activities), OP(activity_list), OP(server_register),
+    OP(server_heartbeat), OP(server_list), OP(server_takeover), OP(event_add),
+    OP(event_list), OP(audit_add), OP(audit_list), OP(variable_set),
+    OP(variable_get), OP(variable_list), OP(variable_delete),
+    OP(counter_set), OP(counter_get), OP(counter_add), OP(counter_delete),
+    OP(schedule_set), OP(schedule_get), OP(schedule_list),
+    OP(schedule_delete), OP(purge_instances), OP(purge_events),
+    OP(purge_audit),
+#undef OP
+};
+
+typedef struct open_options {
+    bool sync_full;
+    int busy_timeout_ms;
+} open_options;
+
+/* "PATH?sync=normal&busy_timeout=500": splits PATH off and reads options. */
+static int parse_target(const char *target, char **path, open_options *o,
+                        bt_error *err) {
+    o->sync_full = true;
+    o->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
+    const char *qm = strchr(target, '?');
+    *path = qm ? bt_xstrndup(target, (size_t)(qm - target))
+               : bt_xstrdup(target);
+    if (!qm) return 0;
+    char *opts = bt_xstrdup(qm + 1), *save = NULL;
+    int rc = 0;
+    for (char *kv = strtok_r(opts, "&", &save); kv && !rc;
+         kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        const char *val = eq ? eq + 1 : "";
+        if (eq) *eq = '\0';
+        int64_t ms;
+        if (!strcmp(kv, "sync") && !strcmp(val, "full")) o->sync_full = true;
+        else if (!strcmp(kv, "sync") && !strcmp(val, "normal"))
+            o->sync_full = false;
+        else if (!strcmp(kv, "busy_timeout") && bt_parse_int64(val, &ms) &&
+                 ms >= 0 && ms <= 3600000)
+            o->busy_timeout_ms = (int)ms;
+        else
+            rc = bt_error_set(err, BT_EINVAL,
+                              "store: database option '%s=%s' is not "
+                              "understood (sync=full|normal, "
+                              "busy_timeout=MILLISECONDS)",
+                              kv, val);
+    }
+    free(opts);
+    if (rc) {
+        free(*path);
+        *path = NULL;
+    }
+    return rc;
+}
+
+static int check_directory(const char *path, bt_error *err) {
+    char *copy = bt_xstrdup(path);
+    char *dir = dirname(copy);
+    struct stat sb;
+    int rc = 0;
+    if (stat(dir, &sb) != 0)
+        rc = bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO,
+                          "store: cannot create database '%s': directory "
+                          "'%s': %s",
+                          path, dir, strerror(errno));
+    else if (!S_ISDIR(sb.st_mode))
+        rc = bt_error_set(err, BT_EINVAL,
+                          "store: cannot create database '%s': '%s' is not "
+                          "a directory",
+                          path, dir);
+    free(copy);
+    return rc;
+}
+
+int bt__store_sqlite_open(const char *target, bt_store **out, bt_error *err) {
+    *out = NULL;
+    char *path = NULL;
+    open_options o;
+    int rc = parse_target(target, &path, &o, err);
+    if (rc) return rc;
+    if ((rc = check_directory(path, err))) {
+        free(path);
+        return rc;
+    }
+    bt_sqlite *q = bt_xcalloc(1, sizeof *q);
+    q->base.ops = &sqlite_ops;
+    q->path = path;
+    if (sqlite3_open_v2(path, &q->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = q->db ? bt__sq_fail(q, "opening the database", err)
+                   : bt_error_set(err, BT_ENOMEM, "store: out of memory");
+        sq_close(&q->base);
+        return rc;
+    }
+    sqlite3_extended_result_codes(q->db, 1);
+    sqlite3_busy_timeout(q->db, o.busy_timeout_ms);
+    /* journal_mode is the first statement that reads the file: garbage in
+     * place of a database fails here with SQLITE_NOTADB. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(q->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        int ext = sqlite3_extended_errcode(q->db);
+        if ((ext & 0xff) == SQLITE_NOTADB || (ext & 0xff) == SQLITE_CORRUPT)
+            rc = bt_error_set(err, BT_EINVAL,
+                              "store: '%s' is not an SQLite database or is "
+                              "corrupt (%s); restore it from a backup or "
+                              "point Baton at another file",
+                              path, sqlite3_errmsg(q->db));
+        else
+            rc = bt__sq_fail(q, "switching to WAL mode", err);
+    } else if (strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+        rc = bt_error_set(err, BT_EIO,
+                          "store: '%s' cannot use WAL mode (journal mode "
+                          "stays '%s'); is it on a network file system?",
+                          path, (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = exec_sql(q,
+                      o.sync_full ? "PRAGMA synchronous=FULL"
+                                  : "PRAGMA synchronous=NORMAL",
+                      "setting synchronous", err);
+    if (!rc)
+        rc = exec_sql(q, "PRAGMA foreign_keys=ON", "enabling foreign keys",
+                      err);
+    if (!rc) rc = migrate(q, err);
+    if (rc) {
+        sq_close(&q->base);
+        return rc;
+    }
+    *out = &q->base;
+    return 0;
+}

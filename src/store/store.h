@@ -1,0 +1,454 @@
+/* The orchestration store: everything Baton keeps in its database (folders,
+ * runbooks and their versions, jobs, runbook and activity instances with
+ * their published data, runbook servers, events, global settings, audit).
+ *
+ * Like redis' ae.c, this header is the whole interface; backends live
+ * behind a table of function pointers (store/backend.h): store/sqlite.c
+ * today, store/pg.c later. Nothing above this layer sees SQL.
+ *
+ * Every call returns 0 or -BT_E*, with a sentence for the operator in *err
+ * (which may be NULL). A handle is one database connection and is used by
+ * one thread at a time (a Baton process runs one event loop).
+ *
+ * Times are microseconds since the epoch, taken from the handle's clock
+ * (bt_now_us unless bt_store_set_clock replaced it), so that leases and
+ * retention behave the same on every backend and tests control time.
+ * Ids are 64-bit integers (0 means "none"); the entities that Orchestrator's
+ * web service exposes by key also carry a random v4 GUID. */
+#ifndef BT_STORE_H
+#define BT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "baton/activity.h"
+#include "baton/error.h"
+
+typedef struct bt_store bt_store;
+
+#define BT_GUID_LEN 37 /* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" + NUL */
+
+/* Hard caps on what one call may write; a value over a cap is refused with
+ * BT_ETOOBIG and nothing of that call is stored. */
+#define BT_STORE_VALUE_MAX ((size_t)1 << 20)  /* one published value */
+#define BT_STORE_TEXT_MAX ((size_t)16 << 20)  /* runbook YAML, JSON texts */
+
+/* ---- Opening -------------------------------------------------------- */
+
+/* url: "sqlite:PATH", or a plain PATH, optionally followed by options
+ * "?sync=full|normal&busy_timeout=MS" (sqlite). "postgresql://..." is
+ * reserved for the PostgreSQL backend. Creates the database when missing
+ * and applies pending schema migrations, each in its own transaction. */
+int bt_store_open(const char *url, bt_store **out, bt_error *err);
+void bt_store_close(bt_store *s); /* NULL is a no-op */
+
+/* "sqlite" or "postgresql". */
+const char *bt_store_backend(const bt_store *s);
+/* Highest schema migration applied. */
+int bt_store_schema_version(bt_store *s, int *out, bt_error *err);
+
+typedef uint64_t (*bt_store_clock_fn)(void *ud);
+/* Replaces the clock (NULL restores bt_now_us). */
+void bt_store_set_clock(bt_store *s, bt_store_clock_fn fn, void *ud);
+uint64_t bt_store_now(const bt_store *s);
+
+/* A random version 4 GUID (libsodium randombytes). */
+void bt_store_guid(char out[BT_GUID_LEN]);
+
+/* ---- Folders -------------------------------------------------------- */
+
+typedef struct bt_store_folder {
+    int64_t id;
+    char guid[BT_GUID_LEN];
+    int64_t parent_id; /* 0 for the root folder "/" */
+    char *name;        /* "" for the root */
+    char *path;        /* "/Operations/Web" */
+    int64_t created_us;
+} bt_store_folder;
+
+/* Creates path and any missing parents (names: no '/', not "." or "..").
+ * -BT_EEXIST when path itself already exists. out may be NULL. */
+int bt_store_folder_create(bt_store *s, const char *path, bt_store_folder *out,
+                           bt_error *err);
+int bt_store_folder_get(bt_store *s, const char *path, bt_store_folder *out,
+                        bt_error *err);
+int bt_store_folder_get_id(bt_store *s, int64_t id, bt_store_folder *out,
+                           bt_error *err);
+/* Direct children of parent_id, by name. */
+int bt_store_folder_list(bt_store *s, int64_t parent_id,
+                         bt_store_folder **items, size_t *n, bt_error *err);
+void bt_store_folder_clear(bt_store_folder *f);
+void bt_store_folder_list_free(bt_store_folder *items, size_t n);
+
+/* ---- Runbooks, versions, settings ----------------------------------- */
+
+typedef struct bt_store_runbook {
+    int64_t id;
+    char guid[BT_GUID_LEN];
+    int64_t folder_id;
+    char *name;
+    char *description;
+    char *path;               /* folder path + "/" + name */
+    int latest_version;       /* 0 until a version is added */
+    int max_concurrent;       /* simultaneous jobs; 0 = unlimited */
+    char **preferred_servers; /* server names in order of preference */
+    size_t n_preferred;
+    int64_t created_us;
+} bt_store_runbook;
+
+int bt_store_runbook_create(bt_store *s, int64_t folder_id, const char *name,
+                            const char *description, bt_store_runbook *out,
+                            bt_error *err);
+int bt_store_runbook_get(bt_store *s, int64_t id, bt_store_runbook *out,
+                         bt_error *err);
+int bt_store_runbook_find(bt_store *s, int64_t folder_id, const char *name,
+                          bt_store_runbook *out, bt_error *err);
+/* folder_id 0: every runbook. Ordered by path. */
+int bt_store_runbook_list(bt_store *s, int64_t folder_id,
+                          bt_store_runbook **items, size_t *n, bt_error *err);
+void bt_store_runbook_clear(bt_store_runbook *r);
+void bt_store_runbook_list_free(bt_store_runbook *items, size_t n);
+
+typedef struct bt_store_runbook_settings {
+    int max_concurrent; /* 0 = unlimited (Baton's default) */
+    const char *const *preferred_servers;
+    size_t n_preferred;
+} bt_store_runbook_settings;
+
+int bt_store_runbook_set_settings(bt_store *s, int64_t runbook_id,
+                                  const bt_store_runbook_settings *settings,
+                                  bt_error *err);
+
+typedef struct bt_store_version {
+    int64_t runbook_id;
+    int version; /* 1, 2, ... */
+    char *yaml;  /* NULL in lists */
+    char *author;
+    char *comment;
+    int64_t created_us;
+} bt_store_version;
+
+/* Check-in: the next version number is written to *out_version. */
+int bt_store_version_add(bt_store *s, int64_t runbook_id, const char *yaml,
+                         const char *author, const char *comment,
+                         int *out_version, bt_error *err);
+/* version 0: the latest. */
+int bt_store_version_get(bt_store *s, int64_t runbook_id, int version,
+                         bt_store_version *out, bt_error *err);
+/* Newest first, without the YAML text. */
+int bt_store_version_list(bt_store *s, int64_t runbook_id,
+                          bt_store_version **items, size_t *n, bt_error *err);
+void bt_store_version_clear(bt_store_version *v);
+void bt_store_version_list_free(bt_store_version *items, size_t n);
+
+/* ---- Jobs ----------------------------------------------------------- */
+
+typedef enum {
+    BT_JOB_PENDING = 0,
+    BT_JOB_RUNNING = 1,
+    BT_JOB_COMPLETED = 2,
+    BT_JOB_FAILED = 3,
+    BT_JOB_CANCELED = 4
+} bt_job_status;
+
+const char *bt_job_status_name(bt_job_status st);
+int bt_job_status_parse(const char *text, bt_job_status *out);
+
+typedef struct bt_store_job {
+    int64_t id;
+    char guid[BT_GUID_LEN];
+    int64_t runbook_id;
+    int runbook_version;
+    char *parameters; /* JSON object text */
+    char *created_by;
+    int64_t created_us;
+    bt_job_status status;
+    int64_t server_id; /* holder while running; 0 otherwise */
+    int64_t started_us, ended_us; /* 0 when not yet */
+    bool cancel_requested;
+    int takeovers;     /* times handed back after its server went down */
+    char **targets;    /* job-specific servers in order; overrides the
+                          runbook's preferred servers */
+    size_t n_targets;
+} bt_store_job;
+
+typedef struct bt_store_job_spec {
+    int64_t runbook_id;
+    int runbook_version;    /* 0: the latest (the runbook needs one) */
+    const char *parameters; /* JSON object text; NULL: "{}" */
+    const char *created_by;
+    const char *const *targets;
+    size_t n_targets;
+} bt_store_job_spec;
+
+/* A new pending job. out may be NULL. */
+int bt_store_job_create(bt_store *s, const bt_store_job_spec *spec,
+                        bt_store_job *out, bt_error *err);
+
+/* Server server_id atomically claims up to max pending jobs, oldest first:
+ * each becomes running and held by the server. A job is eligible when
+ * (a) its target list, or else its runbook's preferred list, is empty or
+ * names server_id's server as the first server in the list whose lease is
+ * current, and (b) its runbook has fewer running jobs than its limit; jobs
+ * beyond the limit stay pending, queued in creation order. An unfinished
+ * instance of a claimed job (one taken over) moves to the claiming server. */
+int bt_store_job_claim(bt_store *s, int64_t server_id, size_t max,
+                       bt_store_job **jobs, size_t *n, bt_error *err);
+/* Legal moves: pending -> running (server_id required), running ->
+ * completed | failed | canceled, pending -> canceled. Sets the times.
+ * -BT_ESTATE otherwise. */
+int bt_store_job_set_status(bt_store *s, int64_t job_id, bt_job_status st,
+                            int64_t server_id, bt_error *err);
+/* Pending: canceled at once. Running: cancel_requested is set for its
+ * server to act on. Finished: -BT_ESTATE. */
+int bt_store_job_request_cancel(bt_store *s, int64_t job_id, bt_error *err);
+int bt_store_job_get(bt_store *s, int64_t id, bt_store_job *out,
+                     bt_error *err);
+
+typedef struct bt_store_job_filter {
+    bool any_status;      /* false: only jobs with status */
+    bt_job_status status;
+    int64_t runbook_id;   /* 0: any */
+    int64_t server_id;    /* 0: any */
+    int64_t after_id;     /* cursor: ids greater than this (oldest first) */
+    size_t limit;         /* 0: 100 */
+} bt_store_job_filter;
+
+/* *next is the cursor for the following page, 0 when this was the last. */
+int bt_store_job_list(bt_store *s, const bt_store_job_filter *f,
+                      bt_store_job **items, size_t *n, int64_t *next,
+                      bt_error *err);
+void bt_store_job_clear(bt_store_job *j);
+void bt_store_job_list_free(bt_store_job *items, size_t n);
+
+/* ---- Runbook instances and activity instances ----------------------- */
+
+typedef struct bt_store_instance {
+    int64_t id;
+    char guid[BT_GUID_LEN];
+    int64_t job_id;
+    int64_t runbook_id;
+    int64_t server_id;
+    bt_job_status status; /* running, completed, failed or canceled */
+    int result;           /* bt_result, or -1 while running */
+    int64_t started_us, ended_us;
+    char *return_data;    /* JSON object text, or NULL */
+} bt_store_instance;
+
+/* A new running instance of a running job, on server_id. */
+int bt_store_instance_create(bt_store *s, int64_t job_id, int64_t server_id,
+                             bt_store_instance *out, bt_error *err);
+int bt_store_instance_finish(bt_store *s, int64_t instance_id,
+                             bt_job_status st, bt_result result,
+                             const char *return_data, bt_error *err);
+int bt_store_instance_get(bt_store *s, int64_t id, bt_store_instance *out,
+                          bt_error *err);
+/* Instances of job_id, oldest first. */
+int bt_store_instance_list(bt_store *s, int64_t job_id,
+                           bt_store_instance **items, size_t *n,
+                           bt_error *err);
+void bt_store_instance_clear(bt_store_instance *i);
+void bt_store_instance_list_free(bt_store_instance *items, size_t n);
+
+/* One published value: row `row` (0-based) of an activity instance. */
+typedef struct bt_store_datum {
+    uint32_t row;
+    const char *name;
+    const char *value;
+} bt_store_datum;
+
+typedef struct bt_store_activity_spec {
+    int64_t instance_id;
+    const char *activity_id; /* the runbook's activity id */
+    uint64_t seq;            /* 1, 2, ... unique per instance */
+    unsigned attempt;        /* 1-based */
+    bt_result result;
+    const char *error;       /* NULL on success */
+    uint64_t start_us, end_us;
+    uint64_t parent_seq;     /* 0: started without a triggering row */
+    const bt_store_datum *data;
+    size_t n_data;
+} bt_store_activity_spec;
+
+/* Writes one activity instance and all its data in one transaction: after
+ * 0 it is durable (see docs/store.md), after an error nothing of it is
+ * stored. server_id fences off a server whose job was taken over: when it
+ * is not 0 and the instance is no longer held by that server, -BT_ESTATE.
+ * A seq already stored for the instance is -BT_EEXIST. */
+int bt_store_commit_activity(bt_store *s, int64_t server_id,
+                             const bt_store_activity_spec *a,
+                             int64_t *out_id, bt_error *err);
+/* The same for n activity instances in one transaction (group commit). */
+int bt_store_commit_activities(bt_store *s, int64_t server_id,
+                               const bt_store_activity_spec *a, size_t n,
+                               bt_error *err);
+
+typedef struct bt_store_value {
+    uint32_t row;
+    char *name;
+    char *value;
+} bt_store_value;
+
+typedef struct bt_store_activity {
+    int64_t id;
+    char guid[BT_GUID_LEN];
+    int64_t instance_id;
+    char *activity_id;
+    uint64_t seq;
+    unsigned attempt;
+    bt_result result;
+    char *error; /* NULL when none */
+    uint64_t start_us, end_us;
+    uint64_t parent_seq;
+    bt_store_value *data; /* by row, then in insertion order */
+    size_t n_data;
+} bt_store_activity;
+
+/* The committed activity instances of instance_id with seq > after_seq,
+ * in seq order, with their data: what a server resumes from. */
+int bt_store_activity_list(bt_store *s, int64_t instance_id,
+                           uint64_t after_seq, bt_store_activity **items,
+                           size_t *n, bt_error *err);
+void bt_store_activity_clear(bt_store_activity *a);
+void bt_store_activity_list_free(bt_store_activity *items, size_t n);
+
+/* ---- Runbook servers ------------------------------------------------ */
+
+typedef struct bt_store_server {
+    int64_t id;
+    char guid[BT_GUID_LEN];
+    char *name;
+    char *version;
+    int64_t registered_us;
+    int64_t heartbeat_us;
+    int64_t lease_expires_us;
+    bool up; /* lease_expires_us > now */
+} bt_store_server;
+
+/* Registers (or re-registers) the server called name and gives it a lease
+ * of lease_ms. */
+int bt_store_server_register(bt_store *s, const char *name,
+                             const char *version, uint64_t lease_ms,
+                             int64_t *out_id, bt_error *err);
+/* Lease expiry = now + lease_ms. */
+int bt_store_server_heartbeat(bt_store *s, int64_t server_id,
+                              uint64_t lease_ms, bt_error *err);
+int bt_store_server_list(bt_store *s, bt_store_server **items, size_t *n,
+                         bt_error *err);
+/* Hands every running job held by a server whose lease has lapsed back to
+ * pending (takeovers + 1, an event per job), so the next eligible server
+ * claims it and resumes its instance. ids/n may be NULL. */
+int bt_store_server_takeover(bt_store *s, int64_t **ids, size_t *n,
+                             bt_error *err);
+void bt_store_server_clear(bt_store_server *sv);
+void bt_store_server_list_free(bt_store_server *items, size_t n);
+
+/* ---- Events and audit ----------------------------------------------- */
+
+typedef enum {
+    BT_SEVERITY_INFO = 0,
+    BT_SEVERITY_WARNING = 1,
+    BT_SEVERITY_ERROR = 2
+} bt_severity;
+
+const char *bt_severity_name(bt_severity sev);
+
+typedef struct bt_store_event {
+    int64_t id;
+    int64_t time_us;
+    bt_severity severity;
+    char *source;   /* server name or component */
+    char *message;
+    int64_t job_id; /* 0 when none */
+} bt_store_event;
+
+int bt_store_event_add(bt_store *s, bt_severity sev, const char *source,
+                       const char *message, int64_t job_id, bt_error *err);
+/* Events with id > after_id (oldest first); job_id 0: any. */
+int bt_store_event_list(bt_store *s, int64_t job_id, int64_t after_id,
+                        size_t limit, bt_store_event **items, size_t *n,
+                        bt_error *err);
+void bt_store_event_list_free(bt_store_event *items, size_t n);
+
+typedef struct bt_store_audit {
+    int64_t id;
+    int64_t time_us;
+    char *who;
+    char *action; /* "runbook.checkin", "variable.set", ... */
+    char *object; /* what it acted on: a path, a name */
+    char *before; /* JSON text or NULL */
+    char *after;  /* JSON text or NULL */
+} bt_store_audit;
+
+int bt_store_audit_add(bt_store *s, const char *who, const char *action,
+                       const char *object, const char *before,
+                       const char *after, bt_error *err);
+int bt_store_audit_list(bt_store *s, int64_t after_id, size_t limit,
+                        bt_store_audit **items, size_t *n, bt_error *err);
+void bt_store_audit_list_free(bt_store_audit *items, size_t n);
+
+/* ---- Global settings: variables, counters, schedules ---------------- */
+
+typedef struct bt_store_variable {
+    char *name;
+    unsigned char *value; /* bytes as stored; NUL-terminated for text */
+    size_t len;
+    bool encrypted;       /* the caller encrypts and decrypts */
+    int64_t updated_us;
+} bt_store_variable;
+
+int bt_store_variable_set(bt_store *s, const char *name, const void *value,
+                          size_t len, bool encrypted, bt_error *err);
+int bt_store_variable_get(bt_store *s, const char *name,
+                          bt_store_variable *out, bt_error *err);
+int bt_store_variable_list(bt_store *s, bt_store_variable **items, size_t *n,
+                           bt_error *err);
+int bt_store_variable_delete(bt_store *s, const char *name, bt_error *err);
+void bt_store_variable_clear(bt_store_variable *v);
+void bt_store_variable_list_free(bt_store_variable *items, size_t n);
+
+/* Counters are created by set; add on a missing counter is -BT_ENOTFOUND.
+ * add is atomic across handles and returns the new value. */
+int bt_store_counter_set(bt_store *s, const char *name, int64_t value,
+                         bt_error *err);
+int bt_store_counter_get(bt_store *s, const char *name, int64_t *out,
+                         bt_error *err);
+int bt_store_counter_add(bt_store *s, const char *name, int64_t delta,
+                         int64_t *out, bt_error *err);
+int bt_store_counter_delete(bt_store *s, const char *name, bt_error *err);
+
+/* A schedule is a name and a JSON object definition (its meaning belongs
+ * to the scheduler). */
+typedef struct bt_store_schedule {
+    char *name;
+    char *definition;
+    int64_t updated_us;
+} bt_store_schedule;
+
+int bt_store_schedule_set(bt_store *s, const char *name,
+                          const char *definition, bt_error *err);
+int bt_store_schedule_get(bt_store *s, const char *name,
+                          bt_store_schedule *out, bt_error *err);
+int bt_store_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
+                           bt_error *err);
+int bt_store_schedule_delete(bt_store *s, const char *name, bt_error *err);
+void bt_store_schedule_clear(bt_store_schedule *sc);
+void bt_store_schedule_list_free(bt_store_schedule *items, size_t n);
+
+/* ---- Retention ------------------------------------------------------ */
+
+/* Deletes finished instances (with their activity instances and data) of
+ * runbook_id (0: of every runbook) that are beyond the newest keep_last of
+ * their runbook AND ended before older_than_us. keep_last 0 or
+ * older_than_us 0 drops that criterion (not both). A running instance is
+ * never purged. Finished jobs left without instances go too. */
+int bt_store_purge_instances(bt_store *s, int64_t runbook_id,
+                             size_t keep_last, int64_t older_than_us,
+                             size_t *purged, bt_error *err);
+int bt_store_purge_events(bt_store *s, int64_t older_than_us, size_t *purged,
+                          bt_error *err);
+int bt_store_purge_audit(bt_store *s, int64_t older_than_us, size_t *purged,
+                         bt_error *err);
+
+#endif

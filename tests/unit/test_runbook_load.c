@@ -1377,9 +1377,9 @@ static void test_mutations_never_crash(void **state) {
     int ok = 0, bad = 0;
     /* Truncation at every offset. */
     for (size_t cut = 0; cut < n; cut++) load_mutant(FUZZ_BASE, cut, &ok, &bad);
-    /* Bit flips: every byte, two bits each. */
+    /* Bit flips: every bit of every byte. */
     for (size_t i = 0; i < n; i++) {
-        for (int bit = 0; bit < 8; bit += 5) {
+        for (int bit = 0; bit < 8; bit++) {
             memcpy(buf, FUZZ_BASE, n);
             buf[i] = (char)(buf[i] ^ (1 << bit));
             load_mutant(buf, n, &ok, &bad);
@@ -1388,7 +1388,7 @@ static void test_mutations_never_crash(void **state) {
     /* Insertions of YAML-significant and random bytes, fixed seed. */
     static const char special[] = "{}[]:,-#&*!|>'\"%@`\n\t {}.";
     uint32_t seed = 12345;
-    for (int round = 0; round < 1500; round++) {
+    for (int round = 0; round < 5000; round++) {
         size_t at = next_rand(&seed) % (n + 1);
         size_t k = 1 + next_rand(&seed) % 3;
         memcpy(buf, FUZZ_BASE, at);
@@ -1400,7 +1400,7 @@ static void test_mutations_never_crash(void **state) {
         load_mutant(buf, n + k, &ok, &bad);
     }
     /* Deletions of a random span. */
-    for (int round = 0; round < 500; round++) {
+    for (int round = 0; round < 2000; round++) {
         size_t at = next_rand(&seed) % n;
         size_t k = 1 + next_rand(&seed) % 8;
         if (at + k > n) k = n - at;
@@ -1412,7 +1412,7 @@ static void test_mutations_never_crash(void **state) {
     /* Both outcomes happen: the mutations are neither all fatal nor all
      * harmless. */
     assert_true(ok > 10);
-    assert_true(bad > 1000);
+    assert_true(bad > 3000);
 }
 
 int main(void) {

@@ -2,7 +2,9 @@
  * move-file, delete-file, get-file-status. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -358,6 +360,46 @@ static void test_copy_file_errors(void **state) {
     free(missing);
 }
 
+/* A write that fails half-way (a full disk, simulated with RLIMIT_FSIZE)
+ * leaves neither a partial file under the final name nor a temp file, and
+ * an overwritten target keeps its old content. */
+static void test_copy_file_failure_leaves_no_partial_file(void **state) {
+    const char *dir = *state;
+    char *src = act_path(dir, "big.bin");
+    char *out = act_path(dir, "out");
+    char *target = act_path(out, "big.bin");
+    assert_int_equal(mkdir(out, 0755), 0);
+    char *data = bt_xmalloc(256 * 1024);
+    memset(data, 'q', 256 * 1024);
+    data[256 * 1024 - 1] = '\0';
+    bt_harness_write_file(src, data);
+    free(data);
+    bt_harness_write_file(target, "previous");
+
+    struct rlimit old, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 64 * 1024;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "copy-file",
+        "source: '%s', destination: '%s', if_exists: overwrite", src, out);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    char *expect = bt_xasprintf("copy-file: cannot write '%s': File too large",
+                                target);
+    act_expect_fail(rec, expect);
+    free(expect);
+    bt_harness_run_free(&run);
+    act_assert_file(target, "previous");
+    assert_int_equal(hidden_entries(out), 0);
+    free(target);
+    free(out);
+    free(src);
+}
+
 /* ---- move-file -------------------------------------------------------- */
 
 static void test_move_file_and_policies(void **state) {
@@ -694,6 +736,7 @@ int main(void) {
         T(test_copy_file_if_exists_policies),
         T(test_copy_file_glob_rows),
         T(test_copy_file_errors),
+        T(test_copy_file_failure_leaves_no_partial_file),
         T(test_move_file_and_policies),
         T(test_move_file_glob_rows),
         T(test_move_file_across_filesystems),

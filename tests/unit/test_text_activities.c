@@ -2,7 +2,9 @@
  * find-text, search-replace-text. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -554,6 +556,38 @@ static void test_search_replace_text_atomic_rewrite(void **state) {
     free(f);
 }
 
+/* A rewrite that cannot be completed (RLIMIT_FSIZE standing in for a full
+ * disk) leaves the original file as it was and no temp file behind. */
+static void test_search_replace_text_failed_write_keeps_original(void **state) {
+    const char *dir = *state;
+    char *f = act_path(dir, "data.txt");
+    size_t n = 100 * 1024;
+    char *text = bt_xmalloc(n + 1);
+    memset(text, 'a', n);
+    text[n] = '\0';
+    bt_harness_write_file(f, text);
+    struct rlimit old, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 150 * 1024;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "search-replace-text", "path: '%s', search: a, replace: bb", f);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    act_expect_fail(rec, "File too large");
+    bt_harness_run_free(&run);
+    act_assert_file(f, text);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; (e = readdir(d));)
+        assert_false(e->d_name[0] == '.' && strlen(e->d_name) > 2);
+    closedir(d);
+    free(text);
+    free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, act_setup, act_teardown)
@@ -567,6 +601,7 @@ int main(void) {
         T(test_find_text_not_found),
         T(test_search_replace_text_modes),
         T(test_search_replace_text_atomic_rewrite),
+        T(test_search_replace_text_failed_write_keeps_original),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -642,6 +642,50 @@ static void test_delete_file_permission_denied(void **state) {
     free(locked);
 }
 
+/* A file name that comes from published data is taken literally even when
+ * it holds wildcard characters; wildcards written in the runbook match. */
+static void test_patterns_from_published_data_are_literal(void **state) {
+    const char *dir = *state;
+    char *odd = act_path(dir, "report[1]*.txt");
+    char *other = act_path(dir, "report1-other.txt");
+    bt_harness_write_file(odd, "odd");
+    bt_harness_write_file(other, "other");
+    char *out = act_path(dir, "out");
+    char *yaml = bt_xasprintf(
+        "name: literal\n"
+        "activities:\n"
+        "  - {id: m, type: map-published-data, properties: {map: {name: "
+        "'report[1]*.txt'}}}\n"
+        "  - {id: cp, type: copy-file, properties: {source: '%s/{m.name}', "
+        "destination: '%s/'}}\n"
+        "  - {id: rm, type: delete-file, properties: {path: '%s/{m.name}'}}\n"
+        "links:\n"
+        "  - {from: m, to: cp}\n"
+        "  - {from: cp, to: rm}\n",
+        dir, out, dir);
+    bt_harness_run run;
+    act_run_yaml(yaml, &run);
+    const bt_activity_record *cp = bt_harness_record(&run, "cp", 0);
+    assert_non_null(cp);
+    act_expect_ok(cp);
+    assert_int_equal(cp->n_rows, 1);
+    assert_string_equal(act_field(cp, 0, "source"), odd);
+    char *copied = act_path(out, "report[1]*.txt");
+    act_assert_file(copied, "odd");
+    const bt_activity_record *rm = bt_harness_record(&run, "rm", 0);
+    assert_non_null(rm);
+    act_expect_ok(rm);
+    assert_int_equal(rm->n_rows, 1);
+    assert_false(act_exists(odd));
+    assert_true(act_exists(other));
+    bt_harness_run_free(&run);
+    free(yaml);
+    free(copied);
+    free(out);
+    free(other);
+    free(odd);
+}
+
 /* ---- get-file-status -------------------------------------------------- */
 
 static void test_get_file_status(void **state) {
@@ -743,6 +787,7 @@ int main(void) {
         T(test_delete_file),
         T(test_delete_folder_recursive_keeps_link_targets),
         T(test_delete_file_permission_denied),
+        T(test_patterns_from_published_data_are_literal),
         T(test_get_file_status),
 #undef T
     };

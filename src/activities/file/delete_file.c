@@ -29,6 +29,8 @@ static void publish_row(bt_activity_ctx *ctx, const char *path, bool deleted) {
 static int delete_one(const char *path, bool recursive, bool ignore_missing,
                       bool *deleted, bt_error *err) {
     *deleted = false;
+    if (strspn(path, "/") == strlen(path))
+        return bt_error_set(err, BT_EINVAL, "refusing to delete '/'");
     struct stat st;
     if (lstat(path, &st) != 0) {
         if (errno == ENOENT && ignore_missing) return 0;
@@ -71,12 +73,10 @@ static int delete_one(const char *path, bool recursive, bool ignore_missing,
 static int delete_file_run(bt_activity_ctx *ctx) {
     const char *path;
     bool recursive, ignore_missing;
-    if (bt_fileutil_path_prop(ctx, "path", &path) ||
+    if (bt_fileutil_pattern_prop(ctx, "path", &path) ||
         bt_act_bool(ctx, "recursive", false, &recursive) ||
         bt_act_bool(ctx, "ignore_missing", false, &ignore_missing))
         return -BT_EINVAL;
-    if (strspn(path, "/") == strlen(path))
-        return bt_act_fail(ctx, "delete-file: refusing to delete '/'");
     bt_error err = {0};
     bt_pathlist list;
     if (bt_fileutil_expand("path", path, &list, &err))

@@ -72,14 +72,23 @@ int bt_fileutil_check_path(const char *prop, const char *path,
     return 0;
 }
 
-int bt_fileutil_path_prop(bt_activity_ctx *ctx, const char *prop,
-                          const char **out) {
-    const char *v = bt_act_str(ctx, prop, NULL);
+static int checked_prop(bt_activity_ctx *ctx, const char *prop,
+                        const char *v, const char **out) {
     bt_error err = {0};
     if (bt_fileutil_check_path(prop, v, &err))
         return bt_fileutil_fail(ctx, &err);
     *out = v;
     return 0;
+}
+
+int bt_fileutil_path_prop(bt_activity_ctx *ctx, const char *prop,
+                          const char **out) {
+    return checked_prop(ctx, prop, bt_act_str(ctx, prop, NULL), out);
+}
+
+int bt_fileutil_pattern_prop(bt_activity_ctx *ctx, const char *prop,
+                             const char **out) {
+    return checked_prop(ctx, prop, bt_act_pattern(ctx, prop, NULL), out);
 }
 
 int bt_fileutil_parse_mode(const char *text, mode_t *out) {
@@ -123,7 +132,25 @@ int bt_fileutil_if_exists_prop(bt_activity_ctx *ctx, const char *prop,
 /* ---- paths and globs -------------------------------------------------- */
 
 bool bt_fileutil_has_glob(const char *text) {
-    return strpbrk(text, "*?[") != NULL;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p) break;
+        } else if (*p == '*' || *p == '?' || *p == '[') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Drops glob escapes: "a\\[1\\].txt" names the file "a[1].txt". */
+static char *glob_unescape(const char *text) {
+    char *out = bt_xmalloc(strlen(text) + 1), *o = out;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\\' && p[1]) p++;
+        *o++ = *p;
+    }
+    *o = '\0';
+    return out;
 }
 
 static void pathlist_add(bt_pathlist *l, const char *path) {
@@ -136,7 +163,9 @@ int bt_fileutil_expand(const char *prop, const char *text, bt_pathlist *out,
     memset(out, 0, sizeof *out);
     out->pattern = bt_fileutil_has_glob(text);
     if (!out->pattern) {
-        pathlist_add(out, text);
+        char *path = glob_unescape(text);
+        pathlist_add(out, path);
+        free(path);
         return 0;
     }
     /* Unreadable folders are skipped rather than fatal, the way a shell

@@ -45,6 +45,11 @@ int bt_fileutil_fail(bt_activity_ctx *ctx, const bt_error *err);
  * resolve against the daemon's working directory, which nobody chose. */
 int bt_fileutil_path_prop(bt_activity_ctx *ctx, const char *prop,
                           const char **out);
+/* The same for a property that may hold a glob pattern: wildcards that
+ * come from published data arrive escaped (bt_act_pattern), so a file name
+ * taken from upstream matches only itself. */
+int bt_fileutil_pattern_prop(bt_activity_ctx *ctx, const char *prop,
+                             const char **out);
 int bt_fileutil_check_path(const char *prop, const char *path,
                            bt_error *err);
 /* Octal permission text ("755", "0640"); 0 or -BT_EINVAL. */
@@ -73,9 +78,10 @@ typedef struct bt_pathlist {
     bool pattern; /* the text had glob characters */
 } bt_pathlist;
 
+/* True when text has a wildcard (*, ? or [) not escaped by a backslash. */
 bool bt_fileutil_has_glob(const char *text);
-/* A text without glob characters gives itself (existing or not); a
- * pattern gives its sorted matches, possibly none. */
+/* A text without wildcards gives itself, escapes removed, existing or not;
+ * a pattern gives its sorted matches, possibly none. */
 int bt_fileutil_expand(const char *prop, const char *text, bt_pathlist *out,
                        bt_error *err);
 void bt_pathlist_free(bt_pathlist *list);

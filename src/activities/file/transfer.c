@@ -240,7 +240,7 @@ int bt_fileutil_transfer_run(bt_activity_ctx *ctx, bool move) {
     const char *source, *dest;
     bool create;
     transfer x = {.move = move};
-    if (bt_fileutil_path_prop(ctx, "source", &source) ||
+    if (bt_fileutil_pattern_prop(ctx, "source", &source) ||
         bt_fileutil_path_prop(ctx, "destination", &dest) ||
         bt_fileutil_if_exists_prop(ctx, "if_exists", &x.policy) ||
         bt_act_bool(ctx, "create_destination", true, &create) ||
@@ -272,7 +272,7 @@ int bt_fileutil_transfer_run(bt_activity_ctx *ctx, bool move) {
                 rc = bt_error_set(&err, BT_EINVAL,
                                   "source '%s' is a folder; give a pattern "
                                   "such as '%s/*' to take its files",
-                                  source, source);
+                                  list.items[i], list.items[i]);
                 break;
             }
             free(list.items[i]);

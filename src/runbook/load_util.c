@@ -101,8 +101,9 @@ const char *bt__closest(bt_loader *ld, const char *word,
 
 void bt__scalar_position(const bt_node *n, size_t offset, int *line,
                          int *column) {
-    *line = n->line;
-    *column = n->column;
+    *line = n ? n->line : 0;
+    *column = n ? n->column : 0;
+    if (!n) return;
     if (n->kind != BT_NODE_SCALAR || offset > n->len) return;
     if (memchr(n->str, '\n', offset)) return;
     int chars = 0;

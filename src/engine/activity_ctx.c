@@ -18,13 +18,13 @@ struct bt_arena_block {
 /* ---- lifecycle -------------------------------------------------------- */
 
 bt_activity_ctx *bt__ctx_new(bt_instance *inst, const bt_activity_def *def,
-                             bt_frame *frame, uint64_t parent_seq,
+                             bt_frame *frame, bt_trigger trigger,
                              unsigned attempt) {
     bt_activity_ctx *ctx = bt_xcalloc(1, sizeof *ctx);
     ctx->inst = inst;
     ctx->def = def;
     ctx->frame = bt_frame_ref(frame);
-    ctx->parent_seq = parent_seq;
+    ctx->trigger = trigger;
     ctx->attempt = attempt;
     ctx->result = BT_RESULT_SUCCESS;
     bt_buf_init(&ctx->scratch, 0);

@@ -18,8 +18,6 @@
 #include "engine/junction.h"
 
 static void ctx_run(bt_activity_ctx *ctx);
-static void ctx_resume(bt_instance *inst, void *token);
-static void instance_maybe_finish(bt_instance *inst);
 
 /* ---- queue ------------------------------------------------------------ */
 
@@ -149,7 +147,7 @@ static int check_params(const bt_runbook *rb, const bt_param_value *params,
 
 /* ---- instances -------------------------------------------------------- */
 
-static bool is_start(const bt_runbook *rb, const bt_activity_def *def) {
+bool bt__is_start(const bt_runbook *rb, const bt_activity_def *def) {
     for (size_t i = 0; i < def->n_links_in; i++)
         if (rb->links[def->links_in[i]].loop_guard == 0) return false;
     return true;
@@ -158,6 +156,26 @@ static bool is_start(const bt_runbook *rb, const bt_activity_def *def) {
 int bt_engine_start(bt_engine *eng, const bt_runbook *rb,
                     const bt_param_value *params, size_t n_params,
                     void *user_data, bt_instance **out, bt_error *err) {
+    bt_instance *inst;
+    int rc = bt__instance_new(eng, rb, params, n_params, user_data, &inst,
+                              err);
+    if (rc) return rc;
+    /* Count the start activities before queuing any, so that a start
+     * activity finishing early cannot make the instance look done. */
+    inst->active++;
+    for (size_t i = 0; i < rb->n_activities; i++)
+        if (bt__is_start(rb, &rb->activities[i]))
+            bt__instance_activate(inst, &rb->activities[i], NULL,
+                                  (bt_trigger){0, 0});
+    inst->active--;
+    if (out) *out = inst;
+    bt__instance_maybe_finish(inst);
+    return 0;
+}
+
+int bt__instance_new(bt_engine *eng, const bt_runbook *rb,
+                     const bt_param_value *params, size_t n_params,
+                     void *user_data, bt_instance **out, bt_error *err) {
     bt_row *param_row = NULL;
     int rc = check_params(rb, params, n_params, &param_row, err);
     if (rc) return rc;
@@ -173,15 +191,7 @@ int bt_engine_start(bt_engine *eng, const bt_runbook *rb,
     inst->link_fired = bt_xcalloc(rb->n_links, sizeof *inst->link_fired);
     inst->junctions = bt__junctions_new(rb);
     eng->running++;
-    /* Count the start activities before queuing any, so that a start
-     * activity finishing early cannot make the instance look done. */
-    inst->active++;
-    for (size_t i = 0; i < rb->n_activities; i++)
-        if (is_start(rb, &rb->activities[i]))
-            enqueue(bt__ctx_new(inst, &rb->activities[i], NULL, 0, 1));
-    inst->active--;
-    if (out) *out = inst;
-    instance_maybe_finish(inst);
+    *out = inst;
     return 0;
 }
 
@@ -189,8 +199,8 @@ static void worst(bt_result *acc, bt_result r) {
     if (r > *acc) *acc = r;
 }
 
-static void instance_maybe_finish(bt_instance *inst) {
-    if (inst->done) return;
+void bt__instance_maybe_finish(bt_instance *inst) {
+    if (inst->done || inst->replay) return;
     /* A junction may fire as soon as nothing upstream of it is alive. */
     bt__junctions_settle(inst);
     if (inst->active) return;
@@ -202,8 +212,8 @@ static void instance_maybe_finish(bt_instance *inst) {
 }
 
 void bt__instance_activate(bt_instance *inst, const bt_activity_def *def,
-                           bt_frame *frame, uint64_t parent_seq) {
-    enqueue(bt__ctx_new(inst, def, frame, parent_seq, 1));
+                           bt_frame *frame, bt_trigger trigger) {
+    bt__activate(inst, def, frame, trigger, 1, 0);
 }
 
 void bt_instance_cancel(bt_instance *inst) {
@@ -233,7 +243,7 @@ void bt_instance_cancel(bt_instance *inst) {
         }
     }
     free(all);
-    instance_maybe_finish(inst);
+    bt__instance_maybe_finish(inst);
 }
 
 bool bt_instance_done(const bt_instance *inst) { return inst->done; }
@@ -259,7 +269,7 @@ const bt_row *bt_instance_params(const bt_instance *inst) {
     return inst->params;
 }
 
-static void record_free(bt_activity_record *rec) {
+void bt__record_free(bt_activity_record *rec) {
     for (size_t i = 0; i < rec->n_rows; i++) bt_row_unref(rec->rows[i]);
     free(rec->rows);
     free(rec->error);
@@ -270,7 +280,7 @@ void bt_instance_free(bt_instance *inst) {
     if (!inst) return;
     assert(inst->done);
     for (size_t i = 0; i < inst->n_records; i++)
-        record_free(inst->records[i]);
+        bt__record_free(inst->records[i]);
     free(inst->records);
     bt_row_unref(inst->params);
     bt_row_unref(inst->returned);
@@ -289,10 +299,9 @@ static void timeout_cb(uv_timer_t *t) {
     /* Only a flag here: a blocking activity may be writing its own error
      * on a pool thread right now. ctx_finished turns it into the result. */
     ctx->timed_out = true;
-    if (ctx->def->type->mode == BT_EXEC_ASYNC) {
-        ctx->canceled = true;
-        if (ctx->def->type->cancel) ctx->def->type->cancel(ctx);
-    }
+    ctx->canceled = true; /* a blocking activity may check it and stop */
+    if (ctx->def->type->mode == BT_EXEC_ASYNC && ctx->def->type->cancel)
+        ctx->def->type->cancel(ctx);
 }
 
 static void work_cb(uv_work_t *w) {
@@ -310,7 +319,7 @@ static void ctx_run(bt_activity_ctx *ctx) {
     bt_instance *inst = ctx->inst;
     if (inst->canceled) {
         bt__ctx_free(ctx);
-        instance_maybe_finish(inst);
+        bt__instance_maybe_finish(inst);
         return;
     }
     ctx->state = BT_CTX_RUNNING;
@@ -393,6 +402,15 @@ static void add_common_fields(bt_activity_ctx *ctx, bt_row *row,
     bt_row_setf(row, "attempts", "%u", ctx->attempt);
 }
 
+void bt__instance_add_record(bt_instance *inst, bt_activity_record *rec) {
+    if (inst->n_records == inst->records_cap) {
+        inst->records_cap = inst->records_cap ? inst->records_cap * 2 : 16;
+        inst->records = bt_xrealloc(inst->records,
+                                    inst->records_cap * sizeof *inst->records);
+    }
+    inst->records[inst->n_records++] = rec;
+}
+
 static void ctx_finished(bt_activity_ctx *ctx) {
     bt_instance *inst = ctx->inst;
     if (ctx->timer_inited) uv_timer_stop(&ctx->timer);
@@ -417,7 +435,8 @@ static void ctx_finished(bt_activity_ctx *ctx) {
     rec->attempt = ctx->attempt;
     rec->start_us = ctx->start_us;
     rec->end_us = end_us;
-    rec->parent_seq = ctx->parent_seq;
+    rec->parent_seq = ctx->trigger.seq;
+    rec->parent_row = ctx->trigger.row;
     if (ctx->no_rows && ctx->result == BT_RESULT_SUCCESS) {
         for (size_t i = 0; i < ctx->n_rows; i++) bt_row_unref(ctx->rows[i]);
         ctx->n_rows = 0;
@@ -437,19 +456,14 @@ static void ctx_finished(bt_activity_ctx *ctx) {
     ctx->rows = NULL;
     ctx->n_rows = ctx->rows_cap = 0;
 
-    if (inst->n_records == inst->records_cap) {
-        inst->records_cap = inst->records_cap ? inst->records_cap * 2 : 16;
-        inst->records = bt_xrealloc(inst->records,
-                                    inst->records_cap * sizeof *inst->records);
-    }
-    inst->records[inst->n_records++] = rec;
+    bt__instance_add_record(inst, rec);
     ctx->record = rec;
 
     const bt_engine_hooks *h = &inst->eng->hooks;
     if (h->activity_finished)
-        h->activity_finished(inst, rec, ctx_resume, ctx, h->ud);
+        h->activity_finished(inst, rec, bt__ctx_resume, ctx, h->ud);
     else
-        ctx_resume(inst, ctx);
+        bt__ctx_resume(inst, ctx);
 }
 
 static bool retry_wanted(bt_activity_ctx *ctx, const bt_activity_record *rec) {
@@ -476,18 +490,23 @@ static bool retry_wanted(bt_activity_ctx *ctx, const bt_activity_record *rec) {
 
 static void retry_timer_cb(uv_timer_t *t) { enqueue(t->data); }
 
-static void schedule_retry(bt_activity_ctx *prev) {
-    bt_instance *inst = prev->inst;
-    bt_activity_ctx *next = bt__ctx_new(inst, prev->def, prev->frame,
-                                        prev->parent_seq, prev->attempt + 1);
-    uint64_t delay = prev->def->retry.delay_ms;
-    if (delay == 0) {
-        enqueue(next);
+void bt__activate(bt_instance *inst, const bt_activity_def *def,
+                  bt_frame *frame, bt_trigger trigger, unsigned attempt,
+                  uint64_t delay_ms) {
+    if (inst->replay) {
+        /* Resuming: the activation is matched against committed records
+         * first, and only started if none carries it. */
+        bt__replay_expect(inst, def, frame, trigger, attempt);
         return;
     }
-    next->state = BT_CTX_DELAYED;
-    bt__ctx_timer(next);
-    uv_timer_start(&next->timer, retry_timer_cb, delay, 0);
+    bt_activity_ctx *ctx = bt__ctx_new(inst, def, frame, trigger, attempt);
+    if (delay_ms == 0) {
+        enqueue(ctx);
+        return;
+    }
+    ctx->state = BT_CTX_DELAYED;
+    bt__ctx_timer(ctx);
+    uv_timer_start(&ctx->timer, retry_timer_cb, delay_ms, 0);
 }
 
 static bool link_fires(bt_instance *inst, const bt_link_def *link,
@@ -521,24 +540,27 @@ static void follow_links(bt_activity_ctx *ctx, const bt_activity_record *rec) {
             inst->link_fired[li]++;
             const bt_activity_def *to = &rb->activities[link->to];
             if (bt__is_junction(to))
-                bt__junction_arrive(inst, to, li, f, rec->seq);
+                bt__junction_arrive(inst, to, li, f,
+                                    (bt_trigger){rec->seq, (uint32_t)r});
             else
-                bt__instance_activate(inst, to, f, rec->seq);
+                bt__instance_activate(inst, to, f,
+                                      (bt_trigger){rec->seq, (uint32_t)r});
         }
         bt_frame_unref(f);
     }
 }
 
-static void ctx_resume(bt_instance *inst, void *token) {
+void bt__ctx_resume(bt_instance *inst, void *token) {
     bt_activity_ctx *ctx = token;
     const bt_activity_record *rec = ctx->record;
     assert(ctx->state == BT_CTX_FINISHED);
     if (retry_wanted(ctx, rec)) {
-        schedule_retry(ctx);
+        bt__activate(inst, ctx->def, ctx->frame, ctx->trigger,
+                     ctx->attempt + 1, ctx->def->retry.delay_ms);
     } else {
         worst(&inst->result, rec->result);
         follow_links(ctx, rec);
     }
     bt__ctx_free(ctx);
-    instance_maybe_finish(inst);
+    bt__instance_maybe_finish(inst);
 }

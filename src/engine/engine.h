@@ -35,6 +35,7 @@ typedef struct bt_activity_record {
     bt_row **rows;           /* published rows (with common fields) */
     size_t n_rows;
     uint64_t parent_seq;     /* record whose row triggered this; 0: start */
+    uint32_t parent_row;     /* which row of that record (0-based) */
 } bt_activity_record;
 
 typedef void (*bt_resume_fn)(bt_instance *inst, void *token);
@@ -67,6 +68,18 @@ int bt_engine_start(bt_engine *eng, const bt_runbook *rb,
                     const bt_param_value *params, size_t n_params,
                     void *user_data, bt_instance **out, bt_error *err);
 size_t bt_engine_running(const bt_engine *eng);
+
+/* Continues an instance whose server died, from the activity instances it
+ * had committed, given in any order. Records are malloc'd, with malloc'd
+ * rows arrays and error strings, and must belong to rb (def ==
+ * &rb->activities[activity]). On success the instance owns them; on error
+ * the caller still does. Activity instances that were started but not
+ * committed run again; no committed one runs twice. The hooks are not
+ * called for the records given. */
+int bt_engine_resume(bt_engine *eng, const bt_runbook *rb,
+                     const bt_param_value *params, size_t n_params,
+                     bt_activity_record **done, size_t n_done,
+                     void *user_data, bt_instance **out, bt_error *err);
 
 /* Stops running activities (kills children) and starts no new ones; the
  * instance then finishes with result failed and canceled set. */

@@ -3,9 +3,18 @@
 #ifndef BT_ENGINE_INTERNAL_H
 #define BT_ENGINE_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "engine/engine.h"
 
 typedef struct bt_junctions bt_junctions;
+
+/* What started an activity instance: row `row` of the record `seq` (0 for
+ * a start activity). Resume after a crash matches on it. */
+typedef struct bt_trigger {
+    uint64_t seq;
+    uint32_t row;
+} bt_trigger;
 
 /* How many queued contexts one idle callback runs before letting the loop
  * poll for I/O again. */
@@ -36,6 +45,7 @@ struct bt_instance {
     unsigned *link_fired;          /* per link, for loop guards */
     bt_junctions *junctions;
     bt_activity_ctx *ctx_list;     /* every live context */
+    struct bt_replay *replay;      /* set only while resuming */
     bt_activity_record **records;
     size_t n_records, records_cap;
     uint64_t next_seq;
@@ -54,7 +64,7 @@ struct bt_activity_ctx {
     bt_instance *inst;
     const bt_activity_def *def;
     bt_frame *frame; /* data on the path that led here; may be NULL */
-    uint64_t parent_seq;
+    bt_trigger trigger;
     unsigned attempt;
     bt_ctx_state state;
     uint64_t start_us, start_mono;
@@ -64,7 +74,8 @@ struct bt_activity_ctx {
     size_t n_rows, rows_cap;
     bool no_rows;
     bool in_run, completed, timed_out;
-    volatile bool canceled;
+    /* Read by blocking activities on pool threads (bt_act_canceled). */
+    atomic_bool canceled;
     bt_arena_block *arena;
     bt_buf scratch;
     void *state_ptr;
@@ -79,7 +90,7 @@ struct bt_activity_ctx {
 
 /* activity_ctx.c */
 bt_activity_ctx *bt__ctx_new(bt_instance *inst, const bt_activity_def *def,
-                             bt_frame *frame, uint64_t parent_seq,
+                             bt_frame *frame, bt_trigger trigger,
                              unsigned attempt);
 /* Unlinks from the instance and frees, after closing the timer if any. */
 void bt__ctx_free(bt_activity_ctx *ctx);
@@ -87,8 +98,25 @@ void bt__ctx_timer(bt_activity_ctx *ctx); /* init ctx->timer once */
 bt_row *bt__ctx_add_row(bt_activity_ctx *ctx);
 
 /* engine.c */
+int bt__instance_new(bt_engine *eng, const bt_runbook *rb,
+                     const bt_param_value *params, size_t n_params,
+                     void *user_data, bt_instance **out, bt_error *err);
+bool bt__is_start(const bt_runbook *rb, const bt_activity_def *def);
+/* Starts (or, while resuming, expects) an activity instance. */
+void bt__activate(bt_instance *inst, const bt_activity_def *def,
+                  bt_frame *frame, bt_trigger trigger, unsigned attempt,
+                  uint64_t delay_ms);
 void bt__instance_activate(bt_instance *inst, const bt_activity_def *def,
-                           bt_frame *frame, uint64_t parent_seq);
+                           bt_frame *frame, bt_trigger trigger);
+void bt__instance_add_record(bt_instance *inst, bt_activity_record *rec);
+void bt__record_free(bt_activity_record *rec);
+/* After an activity instance's record is stored: retry or follow links. */
+void bt__ctx_resume(bt_instance *inst, void *token);
+void bt__instance_maybe_finish(bt_instance *inst);
+
+/* resume.c */
+void bt__replay_expect(bt_instance *inst, const bt_activity_def *def,
+                       bt_frame *frame, bt_trigger trigger, unsigned attempt);
 uv_loop_t *bt__engine_loop(const bt_engine *eng);
 /* One row joining, field by field, the values of rows (the "flatten"
  * option); the caller owns the result. */

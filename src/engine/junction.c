@@ -12,7 +12,7 @@
 typedef struct arrival {
     size_t link;
     bt_frame *frame;
-    uint64_t parent_seq;
+    bt_trigger trigger;
 } arrival;
 
 typedef struct junction_state {
@@ -79,7 +79,7 @@ static junction_state *find(bt_junctions *js, size_t activity) {
 }
 
 void bt__junction_arrive(bt_instance *inst, const bt_activity_def *def,
-                         size_t link, bt_frame *f, uint64_t parent_seq) {
+                         size_t link, bt_frame *f, bt_trigger trigger) {
     junction_state *j = find(inst->junctions, def->index);
     if (!j->n) {
         /* Holding arrivals keeps the instance, and junctions downstream,
@@ -92,7 +92,7 @@ void bt__junction_arrive(bt_instance *inst, const bt_activity_def *def,
         j->cap = j->cap ? j->cap * 2 : 4;
         j->arrivals = bt_xrealloc(j->arrivals, j->cap * sizeof *j->arrivals);
     }
-    j->arrivals[j->n++] = (arrival){link, bt_frame_ref(f), parent_seq};
+    j->arrivals[j->n++] = (arrival){link, bt_frame_ref(f), trigger};
 }
 
 static bool ready(const bt_instance *inst, const junction_state *j) {
@@ -155,7 +155,7 @@ static void fire_flattened(bt_instance *inst, junction_state *j) {
     bt_row *flat = bt__flatten_rows(rows, n, bt__flatten_separator(def));
     bt_frame *merged = merge(inst, j, base);
     bt_frame *top = bt_frame_push(merged, j->republish, flat);
-    bt__instance_activate(inst, def, top, base->parent_seq);
+    bt__instance_activate(inst, def, top, base->trigger);
     bt_frame_unref(top);
     bt_frame_unref(merged);
     bt_row_unref(flat);
@@ -176,7 +176,7 @@ static void fire(bt_instance *inst, junction_state *j) {
                                      : rb->links[a->link].from != j->republish)
             continue;
         bt_frame *merged = merge(inst, j, a);
-        bt__instance_activate(inst, def, merged, a->parent_seq);
+        bt__instance_activate(inst, def, merged, a->trigger);
         bt_frame_unref(merged);
         fired++;
     }
@@ -198,6 +198,14 @@ bool bt__junctions_settle(bt_instance *inst) {
         clear_arrivals(inst, j);
     }
     return started;
+}
+
+void bt__junction_fire_now(bt_instance *inst, const bt_activity_def *def) {
+    junction_state *j = inst->junctions ? find(inst->junctions, def->index)
+                                        : NULL;
+    if (!j || !j->n) return;
+    fire(inst, j);
+    clear_arrivals(inst, j);
 }
 
 void bt__junctions_drop(bt_instance *inst) {

@@ -148,7 +148,13 @@ static void check_value(bt_loader *ld, bt_node *v, const bt_prop_spec *spec,
         if (v->kind == BT_NODE_SEQ) {
             for (size_t i = 0; i < v->count; i++) {
                 bt_node *it = v->items[i];
-                if (it->kind == BT_NODE_SEQ || it->kind == BT_NODE_MAP) {
+                /* A list of maps is a list of records (Map Published Data's
+                 * rules): the type's check validates their shape. */
+                if (it->kind == BT_NODE_MAP) {
+                    compile_tree(ld, it, where);
+                    continue;
+                }
+                if (it->kind == BT_NODE_SEQ) {
                     bt__load_error(ld, it,
                                    "%s: each item must be a single value, "
                                    "not %s",

@@ -1,0 +1,1369 @@
+/* The orchestration store against a real SQLite file in a temp dir: every
+ * operation, the claim under contention (two handles, two processes),
+ * per-runbook limits, lease take-over, atomic activity commits, SIGKILL
+ * durability, bad files and schema versions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "harness.h"
+#include "store/store.h"
+
+typedef struct fixture {
+    char *dir;
+    char *path;
+    char *url;
+    bt_store *s;
+    uint64_t now; /* the store's clock while clock_on */
+} fixture;
+
+static uint64_t fixed_clock(void *ud) { return ((fixture *)ud)->now; }
+
+static bt_store *open_or_fail(const char *url) {
+    bt_store *s = NULL;
+    bt_error err = {0};
+    int rc = bt_store_open(url, &s, &err);
+    if (rc) fail_msg("open %s: %s", url, err.message);
+    return s;
+}
+
+static int setup(void **state) {
+    fixture *f = bt_xcalloc(1, sizeof *f);
+    f->dir = bt_harness_tmpdir();
+    f->path = bt_harness_path(f->dir, "baton.db");
+    f->url = bt_xasprintf("sqlite:%s", f->path);
+    f->s = open_or_fail(f->url);
+    f->now = 1000000000000000ull; /* 2001-09-09 */
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    bt_store_close(f->s);
+    bt_harness_rmrf(f->dir);
+    free(f->dir);
+    free(f->path);
+    free(f->url);
+    free(f);
+    return 0;
+}
+
+static void use_clock(fixture *f, bt_store *s) {
+    bt_store_set_clock(s, fixed_clock, f);
+}
+
+#define OK(call)                                                              \
+    do {                                                                      \
+        bt_error e_ = {0};                                                    \
+        int rc_ = (call);                                                     \
+        if (rc_) fail_msg("%s: %d %s", #call, rc_, e_.message);               \
+    } while (0)
+/* `call` must pass &e_ as its error argument for OK to print it. */
+
+static int64_t raw_count(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void raw_exec(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A runbook with one version in "/Ops"; returns its id. */
+static int64_t make_runbook(bt_store *s, const char *name) {
+    bt_store_folder fo = {0};
+    bt_error err = {0};
+    int rc = bt_store_folder_get(s, "/Ops", &fo, &err);
+    if (rc == -BT_ENOTFOUND) OK(bt_store_folder_create(s, "/Ops", &fo, &e_));
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_create(s, fo.id, name, "test runbook", &rb, &e_));
+    int v = 0;
+    OK(bt_store_version_add(s, rb.id, "name: x\n", "tester", "first", &v,
+                            &e_));
+    assert_int_equal(v, 1);
+    int64_t id = rb.id;
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&fo);
+    return id;
+}
+
+static int64_t make_job(bt_store *s, int64_t runbook_id) {
+    bt_store_job j = {0};
+    bt_store_job_spec spec = {.runbook_id = runbook_id, .created_by = "tester"};
+    OK(bt_store_job_create(s, &spec, &j, &e_));
+    int64_t id = j.id;
+    bt_store_job_clear(&j);
+    return id;
+}
+
+static int64_t make_server(bt_store *s, const char *name) {
+    int64_t id = 0;
+    OK(bt_store_server_register(s, name, "0.1.0", 60000, &id, &e_));
+    return id;
+}
+
+/* ---- Opening, migrations, bad files --------------------------------- */
+
+static void test_open_is_idempotent(void **state) {
+    fixture *f = *state;
+    int v = 0;
+    OK(bt_store_schema_version(f->s, &v, &e_));
+    assert_int_equal(v, 1);
+    assert_string_equal(bt_store_backend(f->s), "sqlite");
+    bt_store_close(f->s);
+    f->s = open_or_fail(f->path); /* a plain path works too */
+    OK(bt_store_schema_version(f->s, &v, &e_));
+    assert_int_equal(v, 1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM schema_migrations"),
+                     1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM folders"), 1);
+    assert_int_equal(raw_count(f->path, "SELECT journal_mode = 'wal' FROM "
+                                        "pragma_journal_mode"),
+                     1);
+    bt_store_folder root = {0};
+    OK(bt_store_folder_get(f->s, "/", &root, &e_));
+    assert_string_equal(root.path, "/");
+    assert_int_equal(strlen(root.guid), 36);
+    assert_int_equal(root.guid[14], '4');
+    bt_store_folder_clear(&root);
+}
+
+static void test_newer_schema_refused(void **state) {
+    fixture *f = *state;
+    bt_store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->path, "INSERT INTO schema_migrations VALUES (999, 'future', 0)");
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open(f->url, &s, &err), -BT_ESTATE);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "schema version 999"));
+    assert_non_null(strstr(err.message, "newer than this Baton supports"));
+}
+
+static void test_corrupt_file(void **state) {
+    fixture *f = *state;
+    char *bad = bt_harness_path(f->dir, "garbage.db");
+    int fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)(i * 7 + 13);
+    assert_int_equal(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(fd);
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open(bad, &s, &err), -BT_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "is not an SQLite database or is "
+                                        "corrupt"));
+    assert_non_null(strstr(err.message, bad));
+
+    /* A real SQLite database that is not Baton's is refused, not adopted. */
+    char *other = bt_harness_path(f->dir, "other.db");
+    raw_exec(other, "CREATE TABLE customers(id INTEGER)");
+    assert_int_equal(bt_store_open(other, &s, &err), -BT_EINVAL);
+    assert_non_null(strstr(err.message, "not a Baton one"));
+
+    /* A Baton database whose pages were overwritten fails on use, with an
+     * error rather than a crash. */
+    bt_store_close(f->s);
+    f->s = NULL;
+    fd = open(f->path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, 4096, 4096), 4096);
+    close(fd);
+    char *wal = bt_xasprintf("%s-wal", f->path);
+    unlink(wal);
+    free(wal);
+    int rc = bt_store_open(f->url, &s, &err);
+    if (rc == 0) {
+        bt_store_folder fo = {0};
+        rc = bt_store_folder_create(s, "/After/Corruption", &fo, &err);
+        bt_store_folder_clear(&fo);
+        bt_store_close(s);
+    }
+    assert_int_not_equal(rc, 0);
+    assert_true(err.message[0] != '\0');
+    free(bad);
+    free(other);
+}
+
+static void test_missing_directory(void **state) {
+    fixture *f = *state;
+    char *url = bt_xasprintf("sqlite:%s/no/such/dir/baton.db", f->dir);
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open(url, &s, &err), -BT_ENOTFOUND);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "/no/such/dir'"));
+    assert_non_null(strstr(err.message, "No such file or directory"));
+    free(url);
+}
+
+static void test_bad_urls(void **state) {
+    fixture *f = *state;
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open("postgresql://localhost/baton", &s, &err),
+                     -BT_EINVAL);
+    assert_non_null(strstr(err.message, "PostgreSQL"));
+    assert_int_equal(bt_store_open("mysql://x", &s, &err), -BT_EINVAL);
+    assert_int_equal(bt_store_open("sqlite:", &s, &err), -BT_EINVAL);
+    char *url = bt_xasprintf("sqlite:%s?sync=sometimes", f->path);
+    assert_int_equal(bt_store_open(url, &s, &err), -BT_EINVAL);
+    assert_non_null(strstr(err.message, "sync=sometimes"));
+    free(url);
+    url = bt_xasprintf("sqlite:%s?sync=normal&busy_timeout=500", f->path);
+    s = open_or_fail(url);
+    bt_store_close(s);
+    free(url);
+}
+
+/* ---- Folders, runbooks, versions ------------------------------------ */
+
+static void test_folders(void **state) {
+    fixture *f = *state;
+    bt_store_folder web = {0}, ops = {0};
+    OK(bt_store_folder_create(f->s, "/Operations/Web", &web, &e_));
+    assert_string_equal(web.path, "/Operations/Web");
+    assert_string_equal(web.name, "Web");
+    OK(bt_store_folder_get(f->s, "/Operations", &ops, &e_));
+    assert_int_equal(web.parent_id, ops.id);
+    OK(bt_store_folder_create(f->s, "/Operations/Db/", NULL, &e_));
+    bt_store_folder *kids = NULL;
+    size_t n = 0;
+    OK(bt_store_folder_list(f->s, ops.id, &kids, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(kids[0].name, "Db");
+    assert_string_equal(kids[1].name, "Web");
+    bt_store_folder_list_free(kids, n);
+    bt_store_folder byid = {0};
+    OK(bt_store_folder_get_id(f->s, web.id, &byid, &e_));
+    assert_string_equal(byid.guid, web.guid);
+    bt_store_folder_clear(&byid);
+
+    bt_error err = {0};
+    assert_int_equal(bt_store_folder_create(f->s, "/Operations/Web", NULL, &err),
+                     -BT_EEXIST);
+    assert_non_null(strstr(err.message, "'/Operations/Web' already exists"));
+    assert_int_equal(bt_store_folder_create(f->s, "relative", NULL, &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_folder_create(f->s, "/a//b", NULL, &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_folder_create(f->s, "/a/../b", NULL, &err),
+                     -BT_EINVAL);
+    /* A refused path leaves no half-created parents. */
+    assert_int_equal(bt_store_folder_get(f->s, "/a", &byid, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_folder_get_id(f->s, 9999, &byid, &err),
+                     -BT_ENOTFOUND);
+    bt_store_folder_clear(&web);
+    bt_store_folder_clear(&ops);
+}
+
+static void test_runbooks_and_versions(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    bt_store_folder fo = {0};
+    OK(bt_store_folder_create(f->s, "/Ops", &fo, &e_));
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_create(f->s, fo.id, "Restart", "restarts", &rb, &e_));
+    assert_string_equal(rb.path, "/Ops/Restart");
+    assert_int_equal(rb.latest_version, 0);
+    assert_int_equal(rb.max_concurrent, 0);
+    assert_int_equal(strlen(rb.guid), 36);
+    assert_int_equal(bt_store_runbook_create(f->s, fo.id, "Restart", NULL,
+                                             NULL, &err),
+                     -BT_EEXIST);
+    assert_int_equal(bt_store_runbook_create(f->s, 777, "X", NULL, NULL, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_runbook_create(f->s, fo.id, "a/b", NULL, NULL,
+                                             &err),
+                     -BT_EINVAL);
+    bt_store_runbook at_root = {0};
+    OK(bt_store_runbook_create(f->s, fo.parent_id, "Top", NULL, &at_root, &e_));
+    assert_string_equal(at_root.path, "/Top");
+    bt_store_runbook_clear(&at_root);
+
+    int v = 0;
+    bt_store_version ver = {0};
+    assert_int_equal(bt_store_version_get(f->s, rb.id, 0, &ver, &err),
+                     -BT_ENOTFOUND);
+    OK(bt_store_version_add(f->s, rb.id, "name: Restart\n", "alice", "first",
+                            &v, &e_));
+    assert_int_equal(v, 1);
+    OK(bt_store_version_add(f->s, rb.id, "name: Restart\n# v2\n", "bob",
+                            "second", &v, &e_));
+    assert_int_equal(v, 2);
+    OK(bt_store_version_get(f->s, rb.id, 0, &ver, &e_));
+    assert_int_equal(ver.version, 2);
+    assert_string_equal(ver.author, "bob");
+    assert_string_equal(ver.yaml, "name: Restart\n# v2\n");
+    bt_store_version_clear(&ver);
+    OK(bt_store_version_get(f->s, rb.id, 1, &ver, &e_));
+    assert_string_equal(ver.comment, "first");
+    bt_store_version_clear(&ver);
+    assert_int_equal(bt_store_version_get(f->s, rb.id, 3, &ver, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_version_add(f->s, 4242, "x", "a", "", &v, &err),
+                     -BT_ENOTFOUND);
+    bt_store_version *vs = NULL;
+    size_t n = 0;
+    OK(bt_store_version_list(f->s, rb.id, &vs, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(vs[0].version, 2);
+    assert_null(vs[0].yaml);
+    bt_store_version_list_free(vs, n);
+
+    const char *servers[] = {"rs1", "rs2"};
+    bt_store_runbook_settings set = {.max_concurrent = 3,
+                                     .preferred_servers = servers,
+                                     .n_preferred = 2};
+    OK(bt_store_runbook_set_settings(f->s, rb.id, &set, &e_));
+    bt_store_runbook got = {0};
+    OK(bt_store_runbook_find(f->s, fo.id, "Restart", &got, &e_));
+    assert_int_equal(got.max_concurrent, 3);
+    assert_int_equal(got.latest_version, 2);
+    assert_int_equal(got.n_preferred, 2);
+    assert_string_equal(got.preferred_servers[1], "rs2");
+    bt_store_runbook_clear(&got);
+    set.n_preferred = 1;
+    set.max_concurrent = 0;
+    OK(bt_store_runbook_set_settings(f->s, rb.id, &set, &e_));
+    OK(bt_store_runbook_get(f->s, rb.id, &got, &e_));
+    assert_int_equal(got.n_preferred, 1);
+    assert_int_equal(got.max_concurrent, 0);
+    bt_store_runbook_clear(&got);
+    const char *dup[] = {"rs1", "rs1"};
+    bt_store_runbook_settings bad = {.preferred_servers = dup, .n_preferred = 2};
+    assert_int_equal(bt_store_runbook_set_settings(f->s, rb.id, &bad, &err),
+                     -BT_EINVAL);
+    bad = (bt_store_runbook_settings){.max_concurrent = -1};
+    assert_int_equal(bt_store_runbook_set_settings(f->s, rb.id, &bad, &err),
+                     -BT_EINVAL);
+
+    bt_store_runbook *all = NULL;
+    OK(bt_store_runbook_list(f->s, 0, &all, &n, &e_));
+    assert_int_equal(n, 2);
+    bt_store_runbook_list_free(all, n);
+    OK(bt_store_runbook_list(f->s, fo.id, &all, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(all[0].name, "Restart");
+    bt_store_runbook_list_free(all, n);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&fo);
+}
+
+/* ---- Jobs ----------------------------------------------------------- */
+
+static void test_job_lifecycle(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    bt_store_folder fo = {0};
+    OK(bt_store_folder_create(f->s, "/Ops", &fo, &e_));
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_create(f->s, fo.id, "Empty", NULL, &rb, &e_));
+    bt_store_job_spec spec = {.runbook_id = rb.id, .created_by = "alice"};
+    assert_int_equal(bt_store_job_create(f->s, &spec, NULL, &err), -BT_ESTATE);
+    assert_non_null(strstr(err.message, "no version checked in"));
+    int64_t rid = make_runbook(f->s, "Restart");
+    spec.runbook_id = rid;
+    spec.parameters = "{\"host\": \"web01\"";
+    assert_int_equal(bt_store_job_create(f->s, &spec, NULL, &err), -BT_ESYNTAX);
+    assert_non_null(strstr(err.message, "job parameters"));
+    spec.parameters = "[1]";
+    assert_int_equal(bt_store_job_create(f->s, &spec, NULL, &err), -BT_EINVAL);
+    spec.runbook_version = 9;
+    spec.parameters = NULL;
+    assert_int_equal(bt_store_job_create(f->s, &spec, NULL, &err),
+                     -BT_ENOTFOUND);
+    spec.runbook_version = 0;
+    spec.parameters = "{\"host\": \"web01\"}";
+    bt_store_job j = {0};
+    OK(bt_store_job_create(f->s, &spec, &j, &e_));
+    assert_int_equal(j.status, BT_JOB_PENDING);
+    assert_int_equal(j.runbook_version, 1);
+    assert_string_equal(j.parameters, "{\"host\": \"web01\"}");
+    assert_string_equal(j.created_by, "alice");
+    assert_int_equal(j.server_id, 0);
+    assert_int_equal(strlen(j.guid), 36);
+
+    /* Illegal moves are refused with the current state named. */
+    assert_int_equal(bt_store_job_set_status(f->s, j.id, BT_JOB_COMPLETED, 0,
+                                             &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "is pending and cannot become "
+                                        "completed"));
+    int64_t srv = make_server(f->s, "rs1");
+    OK(bt_store_job_set_status(f->s, j.id, BT_JOB_RUNNING, srv, &e_));
+    OK(bt_store_job_set_status(f->s, j.id, BT_JOB_COMPLETED, 0, &e_));
+    bt_store_job got = {0};
+    OK(bt_store_job_get(f->s, j.id, &got, &e_));
+    assert_int_equal(got.status, BT_JOB_COMPLETED);
+    assert_int_equal(got.server_id, srv);
+    assert_true(got.started_us > 0 && got.ended_us >= got.started_us);
+    bt_store_job_clear(&got);
+    assert_int_equal(bt_store_job_request_cancel(f->s, j.id, &err),
+                     -BT_ESTATE);
+    assert_int_equal(bt_store_job_get(f->s, 31337, &got, &err), -BT_ENOTFOUND);
+
+    /* Cancel: pending jobs end at once, running ones get the flag. */
+    int64_t p = make_job(f->s, rid), r = make_job(f->s, rid);
+    OK(bt_store_job_request_cancel(f->s, p, &e_));
+    OK(bt_store_job_set_status(f->s, r, BT_JOB_RUNNING, srv, &e_));
+    OK(bt_store_job_request_cancel(f->s, r, &e_));
+    OK(bt_store_job_get(f->s, p, &got, &e_));
+    assert_int_equal(got.status, BT_JOB_CANCELED);
+    bt_store_job_clear(&got);
+    OK(bt_store_job_get(f->s, r, &got, &e_));
+    assert_int_equal(got.status, BT_JOB_RUNNING);
+    assert_true(got.cancel_requested);
+    bt_store_job_clear(&got);
+
+    /* Targets are kept in order. */
+    const char *targets[] = {"rs2", "rs1"};
+    spec.targets = targets;
+    spec.n_targets = 2;
+    bt_store_job t = {0};
+    OK(bt_store_job_create(f->s, &spec, &t, &e_));
+    assert_int_equal(t.n_targets, 2);
+    assert_string_equal(t.targets[0], "rs2");
+    bt_store_job_clear(&t);
+
+    assert_string_equal(bt_job_status_name(BT_JOB_CANCELED), "canceled");
+    bt_job_status parsed;
+    assert_int_equal(bt_job_status_parse("running", &parsed), 0);
+    assert_int_equal(parsed, BT_JOB_RUNNING);
+    assert_int_equal(bt_job_status_parse("done", &parsed), -BT_EINVAL);
+    bt_store_job_clear(&j);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&fo);
+}
+
+static void test_job_list_paging(void **state) {
+    fixture *f = *state;
+    int64_t a = make_runbook(f->s, "A"), b = make_runbook(f->s, "B");
+    for (int i = 0; i < 25; i++) make_job(f->s, a);
+    for (int i = 0; i < 4; i++) make_job(f->s, b);
+    bt_store_job_filter filt = {.any_status = true, .runbook_id = a,
+                                .limit = 10};
+    size_t total = 0, pages = 0;
+    int64_t last = 0;
+    do {
+        bt_store_job *items = NULL;
+        size_t n = 0;
+        int64_t next = 0;
+        OK(bt_store_job_list(f->s, &filt, &items, &n, &next, &e_));
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(items[i].runbook_id, a);
+            assert_true(items[i].id > last);
+            last = items[i].id;
+        }
+        total += n;
+        pages++;
+        bt_store_job_list_free(items, n);
+        filt.after_id = next;
+    } while (filt.after_id);
+    assert_int_equal(total, 25);
+    assert_int_equal(pages, 3);
+
+    int64_t srv = make_server(f->s, "rs1");
+    bt_store_job *claimed = NULL;
+    size_t n = 0;
+    OK(bt_store_job_claim(f->s, srv, 3, &claimed, &n, &e_));
+    assert_int_equal(n, 3);
+    bt_store_job_list_free(claimed, n);
+    filt = (bt_store_job_filter){.status = BT_JOB_RUNNING};
+    bt_store_job *items = NULL;
+    int64_t next = 0;
+    OK(bt_store_job_list(f->s, &filt, &items, &n, &next, &e_));
+    assert_int_equal(n, 3);
+    assert_int_equal(next, 0);
+    bt_store_job_list_free(items, n);
+    filt = (bt_store_job_filter){.status = BT_JOB_PENDING, .runbook_id = b};
+    OK(bt_store_job_list(f->s, &filt, &items, &n, &next, &e_));
+    assert_int_equal(n, 4);
+    bt_store_job_list_free(items, n);
+}
+
+/* Claims until nothing is left; records every id in seen[] (counts). */
+static size_t claim_all(bt_store *s, int64_t srv, size_t batch,
+                        unsigned char *seen, size_t max_id, int out_fd) {
+    size_t total = 0;
+    for (;;) {
+        bt_store_job *jobs = NULL;
+        size_t n = 0;
+        bt_error err = {0};
+        int rc = bt_store_job_claim(s, srv, batch, &jobs, &n, &err);
+        if (rc) fail_msg("claim: %s", err.message);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(jobs[i].status, BT_JOB_RUNNING);
+            assert_int_equal(jobs[i].server_id, srv);
+            if (seen) {
+                assert_true(jobs[i].id > 0 && (size_t)jobs[i].id <= max_id);
+                seen[jobs[i].id]++;
+            }
+            if (out_fd >= 0) {
+                int64_t id = jobs[i].id;
+                assert_int_equal(write(out_fd, &id, sizeof id),
+                                 (ssize_t)sizeof id);
+            }
+        }
+        bt_store_job_list_free(jobs, n);
+        total += n;
+        if (n == 0) return total;
+    }
+}
+
+static void test_claim_two_handles(void **state) {
+    fixture *f = *state;
+    bt_store *other = open_or_fail(f->url);
+    int64_t rid = make_runbook(f->s, "Many");
+    enum { JOBS = 500 };
+    for (int i = 0; i < JOBS; i++) make_job(f->s, rid);
+    int64_t s1 = make_server(f->s, "rs1"), s2 = make_server(other, "rs2");
+    unsigned char seen[JOBS + 1] = {0};
+    size_t got1 = 0, got2 = 0;
+    /* Interleave handles with uneven batch sizes. */
+    for (unsigned round = 0;; round++) {
+        bt_store_job *jobs = NULL;
+        size_t n = 0;
+        bt_store *h = round % 2 ? other : f->s;
+        int64_t srv = round % 2 ? s2 : s1;
+            OK(bt_store_job_claim(h, srv, 1 + round % 7, &jobs, &n, &e_));
+        for (size_t i = 0; i < n; i++) seen[jobs[i].id]++;
+        if (round % 2) got2 += n;
+        else got1 += n;
+        bt_store_job_list_free(jobs, n);
+        if (n == 0 && got1 + got2 == JOBS) break;
+        assert_true(round < 10 * JOBS);
+    }
+    for (int i = 1; i <= JOBS; i++) assert_int_equal(seen[i], 1);
+    assert_true(got1 > 0 && got2 > 0);
+    bt_store_close(other);
+}
+
+static void test_claim_two_processes(void **state) {
+    fixture *f = *state;
+    int64_t rid = make_runbook(f->s, "Many");
+    enum { JOBS = 2000 };
+    for (int i = 0; i < JOBS; i++) make_job(f->s, rid);
+    int64_t s1 = make_server(f->s, "parent");
+    int64_t s2 = make_server(f->s, "child");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    /* The child's ids go to a file, so neither side waits on the other. */
+    char *ids_path = bt_harness_path(f->dir, "child-ids");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        bt_store *s = NULL;
+        bt_error err = {0};
+        if (bt_store_open(f->url, &s, &err)) _exit(2);
+        int out = open(ids_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        char go = 1;
+        if (write(fds[1], &go, 1) != 1) _exit(3); /* ready */
+        claim_all(s, s2, 5, NULL, JOBS, out);
+        close(out);
+        bt_store_close(s);
+        _exit(0);
+    }
+    close(fds[1]);
+    char go = 0;
+    assert_int_equal(read(fds[0], &go, 1), 1);
+    close(fds[0]);
+    unsigned char *seen = bt_xcalloc(JOBS + 1, 1);
+    size_t mine = claim_all(f->s, s1, 3, seen, JOBS, -1);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_error err = {0};
+    assert_int_equal(bt_buf_read_file(&b, ids_path, &err), 0);
+    size_t theirs = b.len / sizeof(int64_t);
+    for (size_t i = 0; i < theirs; i++) {
+        int64_t id;
+        memcpy(&id, b.data + i * sizeof id, sizeof id);
+        assert_true(id > 0 && id <= JOBS);
+        seen[id]++;
+    }
+    for (int i = 1; i <= JOBS; i++) {
+        if (seen[i] != 1) fail_msg("job %d claimed %d times", i, seen[i]);
+    }
+    assert_int_equal(mine + theirs, JOBS);
+    bt_buf_free(&b);
+    free(seen);
+    free(ids_path);
+}
+
+static void test_concurrency_limit_queues(void **state) {
+    fixture *f = *state;
+    int64_t rid = make_runbook(f->s, "One at a time");
+    int64_t other = make_runbook(f->s, "Free");
+    bt_store_runbook_settings set = {.max_concurrent = 2};
+    OK(bt_store_runbook_set_settings(f->s, rid, &set, &e_));
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) ids[i] = make_job(f->s, rid);
+    int64_t free_job = make_job(f->s, other);
+    int64_t srv = make_server(f->s, "rs1");
+    bt_store_job *jobs = NULL;
+    size_t n = 0;
+    OK(bt_store_job_claim(f->s, srv, 100, &jobs, &n, &e_));
+    /* Two of the limited runbook (oldest first) plus the unlimited one. */
+    assert_int_equal(n, 3);
+    assert_int_equal(jobs[0].id, ids[0]);
+    assert_int_equal(jobs[1].id, ids[1]);
+    assert_int_equal(jobs[2].id, free_job);
+    bt_store_job_list_free(jobs, n);
+    OK(bt_store_job_claim(f->s, srv, 100, &jobs, &n, &e_));
+    assert_int_equal(n, 0);
+    /* The rest wait, queued, not dropped. */
+    for (int i = 2; i < 5; i++) {
+        bt_store_job j = {0};
+        OK(bt_store_job_get(f->s, ids[i], &j, &e_));
+        assert_int_equal(j.status, BT_JOB_PENDING);
+        bt_store_job_clear(&j);
+    }
+    for (int done = 0; done < 5; done++) {
+        OK(bt_store_job_set_status(f->s, ids[done], BT_JOB_COMPLETED, 0, &e_));
+        OK(bt_store_job_claim(f->s, srv, 100, &jobs, &n, &e_));
+        if (done + 2 < 5) {
+            assert_int_equal(n, 1);
+            assert_int_equal(jobs[0].id, ids[done + 2]);
+        } else
+            assert_int_equal(n, 0);
+        bt_store_job_list_free(jobs, n);
+    }
+}
+
+static void test_preferred_servers(void **state) {
+    fixture *f = *state;
+    use_clock(f, f->s);
+    int64_t rid = make_runbook(f->s, "Pinned");
+    const char *prefs[] = {"rsA", "rsB"};
+    bt_store_runbook_settings set = {.preferred_servers = prefs,
+                                     .n_preferred = 2};
+    OK(bt_store_runbook_set_settings(f->s, rid, &set, &e_));
+    int64_t a = 0, b = 0, c = 0;
+    OK(bt_store_server_register(f->s, "rsA", "1", 6000, &a, &e_));
+    OK(bt_store_server_register(f->s, "rsB", "1", 6000, &b, &e_));
+    OK(bt_store_server_register(f->s, "rsC", "1", 6000, &c, &e_));
+    int64_t j1 = make_job(f->s, rid);
+    bt_store_job *jobs = NULL;
+    size_t n = 0;
+    OK(bt_store_job_claim(f->s, b, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 0); /* rsA is up and comes first */
+    OK(bt_store_job_claim(f->s, c, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 0); /* not in the list at all */
+    OK(bt_store_job_claim(f->s, a, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, j1);
+    bt_store_job_list_free(jobs, n);
+
+    /* rsA's lease lapses: rsB is next in line. */
+    int64_t j2 = make_job(f->s, rid);
+    f->now += 7000000;
+    OK(bt_store_server_heartbeat(f->s, b, 6000, &e_));
+    OK(bt_store_server_heartbeat(f->s, c, 6000, &e_));
+    OK(bt_store_job_claim(f->s, a, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 0);
+    OK(bt_store_job_claim(f->s, b, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, j2);
+    bt_store_job_list_free(jobs, n);
+
+    /* A job's own target list overrides the runbook's. */
+    const char *only_c[] = {"rsC"};
+    bt_store_job_spec spec = {.runbook_id = rid, .created_by = "t",
+                              .targets = only_c, .n_targets = 1};
+    bt_store_job j3 = {0};
+    OK(bt_store_job_create(f->s, &spec, &j3, &e_));
+    OK(bt_store_job_claim(f->s, b, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 0);
+    OK(bt_store_job_claim(f->s, c, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, j3.id);
+    bt_store_job_list_free(jobs, n);
+    bt_store_job_clear(&j3);
+
+    /* Nobody in the list is up: the job waits. */
+    f->now += 60000000;
+    OK(bt_store_server_heartbeat(f->s, c, 6000, &e_));
+    make_job(f->s, rid);
+    OK(bt_store_job_claim(f->s, c, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_error err = {0};
+    assert_int_equal(bt_store_job_claim(f->s, 999, 10, &jobs, &n, &err),
+                     -BT_ENOTFOUND);
+}
+
+/* ---- Instances and activity instances ------------------------------- */
+
+/* A running job on a new server, with an instance. */
+static int64_t start_instance(bt_store *s, const char *srv_name,
+                              int64_t *srv_out, int64_t *job_out) {
+    int64_t rid = make_runbook(s, srv_name);
+    int64_t job = make_job(s, rid);
+    int64_t srv = make_server(s, srv_name);
+    OK(bt_store_job_set_status(s, job, BT_JOB_RUNNING, srv, &e_));
+    bt_store_instance inst = {0};
+    OK(bt_store_instance_create(s, job, srv, &inst, &e_));
+    if (srv_out) *srv_out = srv;
+    if (job_out) *job_out = job;
+    return inst.id;
+}
+
+static bt_store_activity_spec activity(int64_t inst, uint64_t seq,
+                                       const bt_store_datum *d, size_t n) {
+    return (bt_store_activity_spec){.instance_id = inst,
+                                    .activity_id = "step",
+                                    .seq = seq,
+                                    .attempt = 1,
+                                    .result = BT_RESULT_SUCCESS,
+                                    .start_us = 1000 * seq,
+                                    .end_us = 1000 * seq + 500,
+                                    .parent_seq = seq - 1,
+                                    .data = d,
+                                    .n_data = n};
+}
+
+static void test_instances(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    int64_t rid = make_runbook(f->s, "R");
+    int64_t job = make_job(f->s, rid);
+    int64_t srv = make_server(f->s, "rs1");
+    assert_int_equal(bt_store_instance_create(f->s, job, srv, NULL, &err),
+                     -BT_ESTATE); /* still pending */
+    OK(bt_store_job_set_status(f->s, job, BT_JOB_RUNNING, srv, &e_));
+    int64_t other = make_server(f->s, "rs2");
+    assert_int_equal(bt_store_instance_create(f->s, job, other, NULL, &err),
+                     -BT_ESTATE);
+    bt_store_instance a = {0}, b = {0};
+    OK(bt_store_instance_create(f->s, job, srv, &a, &e_));
+    OK(bt_store_instance_create(f->s, job, srv, &b, &e_)); /* monitors */
+    assert_int_equal(a.status, BT_JOB_RUNNING);
+    assert_int_equal(a.result, -1);
+    assert_int_equal(a.runbook_id, rid);
+    assert_int_equal(a.server_id, srv);
+    OK(bt_store_instance_finish(f->s, a.id, BT_JOB_COMPLETED,
+                                BT_RESULT_WARNING, "{\"status\": \"ok\"}",
+                                &e_));
+    assert_int_equal(bt_store_instance_finish(f->s, a.id, BT_JOB_COMPLETED,
+                                              BT_RESULT_SUCCESS, NULL, &err),
+                     -BT_ESTATE);
+    assert_int_equal(bt_store_instance_finish(f->s, b.id, BT_JOB_RUNNING,
+                                              BT_RESULT_SUCCESS, NULL, &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_instance_finish(f->s, b.id, BT_JOB_COMPLETED,
+                                              BT_RESULT_SUCCESS, "oops", &err),
+                     -BT_ESYNTAX);
+    bt_store_instance *items = NULL;
+    size_t n = 0;
+    OK(bt_store_instance_list(f->s, job, &items, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(items[0].id, a.id);
+    assert_int_equal(items[0].status, BT_JOB_COMPLETED);
+    assert_int_equal(items[0].result, BT_RESULT_WARNING);
+    assert_string_equal(items[0].return_data, "{\"status\": \"ok\"}");
+    assert_true(items[0].ended_us > 0);
+    assert_null(items[1].return_data);
+    bt_store_instance_list_free(items, n);
+    assert_int_equal(bt_store_instance_get(f->s, 404, &a, &err),
+                     -BT_ENOTFOUND);
+    bt_store_instance_clear(&a);
+    bt_store_instance_clear(&b);
+}
+
+static void test_commit_activity_roundtrip(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    int64_t srv = 0;
+    int64_t inst = start_instance(f->s, "rs1", &srv, NULL);
+    bt_store_datum d1[] = {{0, "path", "/tmp/a"}, {0, "size", "10"},
+                           {1, "path", "/tmp/b"}, {1, "size", ""}};
+    bt_store_activity_spec a1 = activity(inst, 1, d1, 4);
+    int64_t id1 = 0;
+    OK(bt_store_commit_activity(f->s, srv, &a1, &id1, &e_));
+    assert_true(id1 > 0);
+    bt_store_activity_spec a2 = activity(inst, 2, NULL, 0);
+    a2.activity_id = "fail";
+    a2.result = BT_RESULT_FAILED;
+    a2.error = "copy-file: source '/x' does not exist";
+    a2.attempt = 3;
+    OK(bt_store_commit_activity(f->s, srv, &a2, NULL, &e_));
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &a2, NULL, &err),
+                     -BT_EEXIST);
+    assert_non_null(strstr(err.message, "seq 2"));
+
+    bt_store_activity *items = NULL;
+    size_t n = 0;
+    OK(bt_store_activity_list(f->s, inst, 0, &items, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(items[0].seq, 1);
+    assert_string_equal(items[0].activity_id, "step");
+    assert_int_equal(strlen(items[0].guid), 36);
+    assert_int_equal(items[0].n_data, 4);
+    assert_int_equal(items[0].data[2].row, 1);
+    assert_string_equal(items[0].data[2].value, "/tmp/b");
+    assert_string_equal(items[0].data[3].value, "");
+    assert_null(items[0].error);
+    assert_int_equal(items[0].start_us, 1000);
+    assert_int_equal(items[1].result, BT_RESULT_FAILED);
+    assert_int_equal(items[1].attempt, 3);
+    assert_int_equal(items[1].parent_seq, 1);
+    assert_string_equal(items[1].error, a2.error);
+    bt_store_activity_list_free(items, n);
+    OK(bt_store_activity_list(f->s, inst, 1, &items, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].seq, 2);
+    bt_store_activity_list_free(items, n);
+
+    /* Group commit: several in one transaction. */
+    bt_store_activity_spec batch[3] = {activity(inst, 3, d1, 1),
+                                       activity(inst, 4, d1, 2),
+                                       activity(inst, 5, NULL, 0)};
+    OK(bt_store_commit_activities(f->s, srv, batch, 3, &e_));
+    OK(bt_store_activity_list(f->s, inst, 2, &items, &n, &e_));
+    assert_int_equal(n, 3);
+    assert_int_equal(items[1].n_data, 2);
+    bt_store_activity_list_free(items, n);
+
+    bt_store_activity_spec bad = activity(inst, 0, NULL, 0);
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &bad, NULL, &err),
+                     -BT_EINVAL);
+    bad = activity(404, 9, NULL, 0);
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &bad, NULL, &err),
+                     -BT_ENOTFOUND);
+}
+
+static int64_t count_rows(fixture *f) {
+    return raw_count(f->path, "SELECT (SELECT count(*) FROM activity_instances)"
+                              " + (SELECT count(*) FROM activity_data)");
+}
+
+static void test_commit_activity_atomic(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    int64_t srv = 0;
+    int64_t inst = start_instance(f->s, "rs1", &srv, NULL);
+    bt_store_datum ok_row[] = {{0, "a", "1"}};
+    bt_store_activity_spec first = activity(inst, 1, ok_row, 1);
+    OK(bt_store_commit_activity(f->s, srv, &first, NULL, &e_));
+    int64_t before = count_rows(f);
+    assert_int_equal(before, 2);
+
+    /* Fault 1: the last value is over the cap; the activity instance row
+     * and the rows before it were already written in the transaction. */
+    char *huge = bt_xmalloc(BT_STORE_VALUE_MAX + 2);
+    memset(huge, 'x', BT_STORE_VALUE_MAX + 1);
+    huge[BT_STORE_VALUE_MAX + 1] = '\0';
+    bt_store_datum big[] = {{0, "a", "1"}, {0, "b", "2"}, {1, "a", "3"},
+                            {1, "b", huge}};
+    bt_store_activity_spec a2 = activity(inst, 2, big, 4);
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &a2, NULL, &err),
+                     -BT_ETOOBIG);
+    assert_non_null(strstr(err.message, "'b'"));
+    assert_non_null(strstr(err.message, "row 1"));
+    assert_int_equal(count_rows(f), before);
+
+    /* Fault 2: a field published twice in a row violates the table's
+     * uniqueness in the middle of the inserts. */
+    bt_store_datum dup[] = {{0, "a", "1"}, {0, "b", "2"}, {0, "a", "3"}};
+    bt_store_activity_spec a3 = activity(inst, 2, dup, 3);
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &a3, NULL, &err),
+                     -BT_EINVAL);
+    assert_non_null(strstr(err.message, "publishes 'a' twice in row 0"));
+    assert_int_equal(count_rows(f), before);
+
+    /* Fault 3: in a group commit, the second one fails: neither stays. */
+    bt_store_activity_spec batch[2] = {activity(inst, 2, ok_row, 1),
+                                       activity(inst, 1, ok_row, 1)};
+    assert_int_equal(bt_store_commit_activities(f->s, srv, batch, 2, &err),
+                     -BT_EEXIST);
+    assert_int_equal(count_rows(f), before);
+
+    /* The handle is still usable, and seq 2 is still free. */
+    OK(bt_store_commit_activity(f->s, srv, &batch[0], NULL, &e_));
+    assert_int_equal(count_rows(f), before + 2);
+
+    /* A finished instance takes no more activity instances. */
+    OK(bt_store_instance_finish(f->s, inst, BT_JOB_COMPLETED,
+                                BT_RESULT_SUCCESS, NULL, &e_));
+    bt_store_activity_spec late = activity(inst, 3, NULL, 0);
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &late, NULL, &err),
+                     -BT_ESTATE);
+    free(huge);
+}
+
+/* The child commits activity instances forever and acknowledges each one
+ * through a pipe once the call returned; the parent kills it mid-stream.
+ * Every acknowledged seq must be in the database afterwards. */
+static void test_sigkill_loses_nothing(void **state) {
+    fixture *f = *state;
+    int64_t srv = 0;
+    int64_t inst = start_instance(f->s, "rs1", &srv, NULL);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        bt_store *s = NULL;
+        bt_error err = {0};
+        if (bt_store_open(f->url, &s, &err)) _exit(2);
+        for (uint64_t seq = 1;; seq++) {
+            char value[32];
+            snprintf(value, sizeof value, "value-%llu",
+                     (unsigned long long)seq);
+            bt_store_datum d[] = {{0, "a", value}, {0, "b", "x"},
+                                  {1, "a", value}};
+            bt_store_activity_spec a = activity(inst, seq, d, 3);
+            if (bt_store_commit_activity(s, srv, &a, NULL, &err)) _exit(4);
+            if (write(fds[1], &seq, sizeof seq) != sizeof seq) _exit(5);
+        }
+    }
+    close(fds[1]);
+    uint64_t acked = 0, seq;
+    while (acked < 40 && read(fds[0], &seq, sizeof seq) == sizeof seq) {
+        assert_int_equal(seq, acked + 1);
+        acked = seq;
+    }
+    assert_int_equal(acked, 40);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    /* Acks already in the pipe count too. */
+    while (read(fds[0], &seq, sizeof seq) == sizeof seq) acked = seq;
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    bt_store_close(f->s);
+    f->s = open_or_fail(f->url);
+    bt_store_activity *items = NULL;
+    size_t n = 0;
+    OK(bt_store_activity_list(f->s, inst, 0, &items, &n, &e_));
+    assert_true(n >= acked);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].seq, i + 1);
+        assert_int_equal(items[i].n_data, 3); /* whole, never partial */
+        char value[32];
+        snprintf(value, sizeof value, "value-%zu", i + 1);
+        assert_string_equal(items[i].data[0].value, value);
+    }
+    bt_store_activity_list_free(items, n);
+}
+
+/* ---- Servers and take-over ------------------------------------------ */
+
+static void test_servers(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    use_clock(f, f->s);
+    int64_t a = 0, again = 0;
+    OK(bt_store_server_register(f->s, "rs1", "0.1.0", 6000, &a, &e_));
+    OK(bt_store_server_register(f->s, "rs1", "0.2.0", 6000, &again, &e_));
+    assert_int_equal(a, again);
+    bt_store_server *items = NULL;
+    size_t n = 0;
+    OK(bt_store_server_list(f->s, &items, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].version, "0.2.0");
+    assert_true(items[0].up);
+    assert_int_equal(items[0].lease_expires_us, (int64_t)f->now + 6000000);
+    assert_int_equal(strlen(items[0].guid), 36);
+    bt_store_server_list_free(items, n);
+    f->now += 6000000; /* expiry is exclusive: now == expiry is down */
+    OK(bt_store_server_list(f->s, &items, &n, &e_));
+    assert_false(items[0].up);
+    bt_store_server_list_free(items, n);
+    OK(bt_store_server_heartbeat(f->s, a, 2000, &e_));
+    OK(bt_store_server_list(f->s, &items, &n, &e_));
+    assert_true(items[0].up);
+    assert_int_equal(items[0].heartbeat_us, (int64_t)f->now);
+    bt_store_server_list_free(items, n);
+    assert_int_equal(bt_store_server_heartbeat(f->s, 77, 2000, &err),
+                     -BT_ENOTFOUND);
+}
+
+static void test_lease_takeover(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    use_clock(f, f->s);
+    int64_t rid = make_runbook(f->s, "Resumable");
+    const char *prefs[] = {"rsA", "rsB"};
+    bt_store_runbook_settings set = {.preferred_servers = prefs,
+                                     .n_preferred = 2};
+    OK(bt_store_runbook_set_settings(f->s, rid, &set, &e_));
+    int64_t a = 0, b = 0;
+    OK(bt_store_server_register(f->s, "rsA", "1", 6000, &a, &e_));
+    OK(bt_store_server_register(f->s, "rsB", "1", 6000, &b, &e_));
+    int64_t job = make_job(f->s, rid);
+    int64_t untouched = make_job(f->s, make_runbook(f->s, "Other"));
+    bt_store_job *jobs = NULL;
+    size_t n = 0;
+    OK(bt_store_job_claim(f->s, a, 1, &jobs, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(jobs[0].id, job);
+    bt_store_job_list_free(jobs, n);
+    bt_store_instance inst = {0};
+    OK(bt_store_instance_create(f->s, job, a, &inst, &e_));
+    bt_store_activity_spec s1 = activity(inst.id, 1, NULL, 0);
+    OK(bt_store_commit_activity(f->s, a, &s1, NULL, &e_));
+
+    /* Nothing lapsed yet. */
+    int64_t *ids = NULL;
+    OK(bt_store_server_takeover(f->s, &ids, &n, &e_));
+    assert_int_equal(n, 0);
+
+    /* rsA stops heartbeating; rsB keeps going. */
+    f->now += 3000000;
+    OK(bt_store_server_heartbeat(f->s, b, 6000, &e_));
+    f->now += 3500000;
+    OK(bt_store_server_takeover(f->s, &ids, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], job);
+    free(ids);
+    bt_store_job j = {0};
+    OK(bt_store_job_get(f->s, job, &j, &e_));
+    assert_int_equal(j.status, BT_JOB_PENDING);
+    assert_int_equal(j.takeovers, 1);
+    assert_int_equal(j.server_id, 0);
+    bt_store_job_clear(&j);
+    bt_store_event *ev = NULL;
+    OK(bt_store_event_list(f->s, job, 0, 10, &ev, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].severity, BT_SEVERITY_WARNING);
+    assert_string_equal(ev[0].source, "rsA");
+    assert_non_null(strstr(ev[0].message, "stopped heartbeating"));
+    bt_store_event_list_free(ev, n);
+
+    /* rsB, next in the list, claims it and now holds the instance. */
+    OK(bt_store_job_claim(f->s, b, 10, &jobs, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(jobs[0].id, job);
+    assert_int_equal(jobs[0].takeovers, 1);
+    assert_int_equal(jobs[1].id, untouched);
+    bt_store_job_list_free(jobs, n);
+    bt_store_instance moved = {0};
+    OK(bt_store_instance_get(f->s, inst.id, &moved, &e_));
+    assert_int_equal(moved.server_id, b);
+    bt_store_instance_clear(&moved);
+
+    /* rsA wakes up and tries to carry on: fenced off. */
+    bt_store_activity_spec s2 = activity(inst.id, 2, NULL, 0);
+    assert_int_equal(bt_store_commit_activity(f->s, a, &s2, NULL, &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "taken over"));
+    OK(bt_store_commit_activity(f->s, b, &s2, NULL, &e_));
+    bt_store_activity *acts = NULL;
+    OK(bt_store_activity_list(f->s, inst.id, 0, &acts, &n, &e_));
+    assert_int_equal(n, 2);
+    bt_store_activity_list_free(acts, n);
+
+    /* A job being canceled when its server died ends canceled. */
+    OK(bt_store_job_request_cancel(f->s, untouched, &e_));
+    f->now += 10000000;
+    OK(bt_store_server_takeover(f->s, NULL, &n, &e_));
+    assert_int_equal(n, 2);
+    OK(bt_store_job_get(f->s, untouched, &j, &e_));
+    assert_int_equal(j.status, BT_JOB_CANCELED);
+    bt_store_job_clear(&j);
+    OK(bt_store_job_get(f->s, job, &j, &e_));
+    assert_int_equal(j.status, BT_JOB_PENDING);
+    assert_int_equal(j.takeovers, 2);
+    bt_store_job_clear(&j);
+    bt_store_instance_clear(&inst);
+}
+
+/* ---- Events, audit, globals ----------------------------------------- */
+
+static void test_events_and_audit(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    use_clock(f, f->s);
+    int64_t rid = make_runbook(f->s, "R");
+    int64_t job = make_job(f->s, rid);
+    OK(bt_store_event_add(f->s, BT_SEVERITY_ERROR, "rs1", "disk full", job,
+                          &e_));
+    for (int i = 0; i < 5; i++)
+        OK(bt_store_event_add(f->s, BT_SEVERITY_INFO, "rs1", "started", 0,
+                              &e_));
+    assert_int_equal(bt_store_event_add(f->s, BT_SEVERITY_INFO, "", "m", 0,
+                                        &err),
+                     -BT_EINVAL);
+    bt_store_event *ev = NULL;
+    size_t n = 0;
+    OK(bt_store_event_list(f->s, 0, 0, 4, &ev, &n, &e_));
+    assert_int_equal(n, 4);
+    assert_string_equal(ev[0].message, "disk full");
+    assert_int_equal(ev[0].job_id, job);
+    assert_int_equal(ev[0].time_us, (int64_t)f->now);
+    int64_t cursor = ev[3].id;
+    bt_store_event_list_free(ev, n);
+    OK(bt_store_event_list(f->s, 0, cursor, 4, &ev, &n, &e_));
+    assert_int_equal(n, 2);
+    bt_store_event_list_free(ev, n);
+    assert_string_equal(bt_severity_name(BT_SEVERITY_WARNING), "warning");
+
+    OK(bt_store_audit_add(f->s, "alice", "variable.set", "smtp_host",
+                          "{\"value\": \"a\"}", "{\"value\": \"b\"}", &e_));
+    OK(bt_store_audit_add(f->s, "bob", "runbook.checkin", "/Ops/R", NULL,
+                          NULL, &e_));
+    assert_int_equal(bt_store_audit_add(f->s, "bob", "x", "y", "{bad", NULL,
+                                        &err),
+                     -BT_ESYNTAX);
+    assert_non_null(strstr(err.message, "audit 'before'"));
+    bt_store_audit *au = NULL;
+    OK(bt_store_audit_list(f->s, 0, 0, &au, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(au[0].who, "alice");
+    assert_string_equal(au[0].after, "{\"value\": \"b\"}");
+    assert_null(au[1].before);
+    bt_store_audit_list_free(au, n);
+}
+
+static void test_variables_counters_schedules(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    const unsigned char secret[] = {0x00, 0xff, 0x10, 0x00, 0x7f};
+    OK(bt_store_variable_set(f->s, "api_key", secret, sizeof secret, true,
+                             &e_));
+    OK(bt_store_variable_set(f->s, "smtp_host", "mail.local", 10, false, &e_));
+    bt_store_variable v = {0};
+    OK(bt_store_variable_get(f->s, "api_key", &v, &e_));
+    assert_int_equal(v.len, sizeof secret);
+    assert_memory_equal(v.value, secret, sizeof secret);
+    assert_true(v.encrypted);
+    bt_store_variable_clear(&v);
+    OK(bt_store_variable_set(f->s, "smtp_host", "mx", 2, false, &e_));
+    OK(bt_store_variable_get(f->s, "smtp_host", &v, &e_));
+    assert_string_equal((char *)v.value, "mx");
+    assert_false(v.encrypted);
+    bt_store_variable_clear(&v);
+    bt_store_variable *vars = NULL;
+    size_t n = 0;
+    OK(bt_store_variable_list(f->s, &vars, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(vars[0].name, "api_key");
+    bt_store_variable_list_free(vars, n);
+    OK(bt_store_variable_delete(f->s, "api_key", &e_));
+    assert_int_equal(bt_store_variable_get(f->s, "api_key", &v, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_variable_delete(f->s, "api_key", &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_variable_set(f->s, "big", "x",
+                                           BT_STORE_VALUE_MAX + 1, false,
+                                           &err),
+                     -BT_ETOOBIG);
+
+    int64_t c = 0;
+    assert_int_equal(bt_store_counter_add(f->s, "hits", 1, &c, &err),
+                     -BT_ENOTFOUND);
+    OK(bt_store_counter_set(f->s, "hits", 10, &e_));
+    OK(bt_store_counter_add(f->s, "hits", 5, &c, &e_));
+    assert_int_equal(c, 15);
+    OK(bt_store_counter_add(f->s, "hits", -20, &c, &e_));
+    assert_int_equal(c, -5);
+    OK(bt_store_counter_get(f->s, "hits", &c, &e_));
+    assert_int_equal(c, -5);
+    OK(bt_store_counter_set(f->s, "hits", INT64_MAX, &e_));
+    assert_int_equal(bt_store_counter_add(f->s, "hits", 1, &c, &err),
+                     -BT_EINVAL);
+    assert_non_null(strstr(err.message, "overflow"));
+    OK(bt_store_counter_get(f->s, "hits", &c, &e_));
+    assert_int_equal(c, INT64_MAX);
+    OK(bt_store_counter_delete(f->s, "hits", &e_));
+    assert_int_equal(bt_store_counter_get(f->s, "hits", &c, &err),
+                     -BT_ENOTFOUND);
+
+    assert_int_equal(bt_store_schedule_set(f->s, "nightly", "02:00", &err),
+                     -BT_ESYNTAX);
+    OK(bt_store_schedule_set(f->s, "nightly", "{\"at\": \"02:00\"}", &e_));
+    OK(bt_store_schedule_set(f->s, "weekdays", "{\"days\": [1,2,3,4,5]}",
+                             &e_));
+    bt_store_schedule sc = {0};
+    OK(bt_store_schedule_get(f->s, "nightly", &sc, &e_));
+    assert_string_equal(sc.definition, "{\"at\": \"02:00\"}");
+    bt_store_schedule_clear(&sc);
+    bt_store_schedule *scs = NULL;
+    OK(bt_store_schedule_list(f->s, &scs, &n, &e_));
+    assert_int_equal(n, 2);
+    bt_store_schedule_list_free(scs, n);
+    OK(bt_store_schedule_delete(f->s, "nightly", &e_));
+    assert_int_equal(bt_store_schedule_get(f->s, "nightly", &sc, &err),
+                     -BT_ENOTFOUND);
+}
+
+/* Two processes add to one counter; no increment is lost. */
+static void test_counter_add_two_processes(void **state) {
+    fixture *f = *state;
+    OK(bt_store_counter_set(f->s, "n", 0, &e_));
+    enum { ADDS = 300 };
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        bt_store *s = NULL;
+        bt_error err = {0};
+        if (bt_store_open(f->url, &s, &err)) _exit(2);
+        for (int i = 0; i < ADDS; i++)
+            if (bt_store_counter_add(s, "n", 1, NULL, &err)) _exit(3);
+        bt_store_close(s);
+        _exit(0);
+    }
+    for (int i = 0; i < ADDS; i++)
+        OK(bt_store_counter_add(f->s, "n", 1, NULL, &e_));
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int64_t c = 0;
+    OK(bt_store_counter_get(f->s, "n", &c, &e_));
+    assert_int_equal(c, 2 * ADDS);
+}
+
+/* ---- Retention ------------------------------------------------------ */
+
+static void test_retention(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    use_clock(f, f->s);
+    int64_t rid = make_runbook(f->s, "Busy");
+    int64_t other_rid = make_runbook(f->s, "Quiet");
+    int64_t srv = make_server(f->s, "rs1");
+    bt_store_datum d[] = {{0, "a", "1"}};
+    /* The oldest instance is still running: it must survive any purge. */
+    int64_t running_job = make_job(f->s, rid);
+    OK(bt_store_job_set_status(f->s, running_job, BT_JOB_RUNNING, srv, &e_));
+    bt_store_instance running = {0};
+    OK(bt_store_instance_create(f->s, running_job, srv, &running, &e_));
+    int64_t jobs[10];
+    for (int i = 0; i < 10; i++) {
+        f->now += 1000000;
+        jobs[i] = make_job(f->s, rid);
+        OK(bt_store_job_set_status(f->s, jobs[i], BT_JOB_RUNNING, srv, &e_));
+        bt_store_instance in = {0};
+        OK(bt_store_instance_create(f->s, jobs[i], srv, &in, &e_));
+        bt_store_activity_spec a = activity(in.id, 1, d, 1);
+        OK(bt_store_commit_activity(f->s, srv, &a, NULL, &e_));
+        OK(bt_store_instance_finish(f->s, in.id, BT_JOB_COMPLETED,
+                                    BT_RESULT_SUCCESS, NULL, &e_));
+        OK(bt_store_job_set_status(f->s, jobs[i], BT_JOB_COMPLETED, 0, &e_));
+        bt_store_instance_clear(&in);
+    }
+    /* One finished instance of another runbook, old. */
+    int64_t q = make_job(f->s, other_rid);
+    OK(bt_store_job_set_status(f->s, q, BT_JOB_RUNNING, srv, &e_));
+    bt_store_instance qi = {0};
+    OK(bt_store_instance_create(f->s, q, srv, &qi, &e_));
+    OK(bt_store_instance_finish(f->s, qi.id, BT_JOB_FAILED, BT_RESULT_FAILED,
+                                NULL, &e_));
+    bt_store_instance_clear(&qi);
+
+    assert_int_equal(bt_store_purge_instances(f->s, rid, 0, 0, NULL, &err),
+                     -BT_EINVAL);
+    size_t purged = 0;
+    /* Keep the newest 3 of "Busy": 7 finished go, the running one stays. */
+    OK(bt_store_purge_instances(f->s, rid, 3, 0, &purged, &e_));
+    assert_int_equal(purged, 7);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM instances"), 5);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM activity_data"),
+                     3);
+    bt_store_job j = {0};
+    assert_int_equal(bt_store_job_get(f->s, jobs[0], &j, &err), -BT_ENOTFOUND);
+    OK(bt_store_job_get(f->s, jobs[9], &j, &e_));
+    bt_store_job_clear(&j);
+    OK(bt_store_instance_get(f->s, running.id, &running, &e_));
+    /* By age only, across runbooks: what ended before now - 1s, that is
+     * the oldest kept "Busy" one (now - 2s). */
+    OK(bt_store_purge_instances(f->s, 0, 0, (int64_t)f->now - 1000000,
+                                &purged, &e_));
+    assert_int_equal(purged, 1);
+    OK(bt_store_purge_instances(f->s, 0, 1, (int64_t)f->now + 1, &purged,
+                                &e_));
+    /* Busy keeps its newest; the next one goes; the running one (older)
+     * is never purged. Quiet keeps its only one. */
+    assert_int_equal(purged, 1);
+    OK(bt_store_instance_get(f->s, running.id, &running, &e_));
+    assert_int_equal(running.status, BT_JOB_RUNNING);
+    bt_store_instance_clear(&running);
+
+    OK(bt_store_event_add(f->s, BT_SEVERITY_INFO, "rs1", "old", 0, &e_));
+    OK(bt_store_audit_add(f->s, "a", "x", "y", NULL, NULL, &e_));
+    f->now += 3600000000ull;
+    OK(bt_store_event_add(f->s, BT_SEVERITY_INFO, "rs1", "new", 0, &e_));
+    OK(bt_store_audit_add(f->s, "a", "x", "z", NULL, NULL, &e_));
+    OK(bt_store_purge_events(f->s, (int64_t)f->now - 60000000, &purged, &e_));
+    assert_int_equal(purged, 1);
+    OK(bt_store_purge_audit(f->s, (int64_t)f->now - 60000000, &purged, &e_));
+    assert_int_equal(purged, 1);
+    bt_store_event *ev = NULL;
+    size_t n = 0;
+    OK(bt_store_event_list(f->s, 0, 0, 10, &ev, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(ev[0].message, "new");
+    bt_store_event_list_free(ev, n);
+}
+
+static void test_guid(void **state) {
+    (void)state;
+    char a[BT_GUID_LEN], b[BT_GUID_LEN];
+    bt_store_guid(a);
+    bt_store_guid(b);
+    assert_int_equal(strlen(a), 36);
+    assert_string_not_equal(a, b);
+    assert_int_equal(a[8], '-');
+    assert_int_equal(a[14], '4');
+    assert_non_null(strchr("89ab", a[19]));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        T(test_open_is_idempotent),
+        T(test_newer_schema_refused),
+        T(test_corrupt_file),
+        T(test_missing_directory),
+        T(test_bad_urls),
+        T(test_folders),
+        T(test_runbooks_and_versions),
+        T(test_job_lifecycle),
+        T(test_job_list_paging),
+        T(test_claim_two_handles),
+        T(test_claim_two_processes),
+        T(test_concurrency_limit_queues),
+        T(test_preferred_servers),
+        T(test_instances),
+        T(test_commit_activity_roundtrip),
+        T(test_commit_activity_atomic),
+        T(test_sigkill_loses_nothing),
+        T(test_servers),
+        T(test_lease_takeover),
+        T(test_events_and_audit),
+        T(test_variables_counters_schedules),
+        T(test_counter_add_two_processes),
+        T(test_retention),
+        cmocka_unit_test(test_guid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
-          libjansson-dev libsodium-dev libsqlite3-dev)
+          libjansson-dev libsodium-dev libsqlite3-dev
+          libmicrohttpd-dev libcurl4-openssl-dev)
 test_pkgs=(libcmocka-dev python3 valgrind)
 
 want=("${run_pkgs[@]}")

@@ -4,9 +4,7 @@
 
 #include "cli/cli.h"
 
-#ifndef BATON_VERSION
-#define BATON_VERSION "0.1.0"
-#endif
+#include "common/version.h"
 
 static const struct {
     const char *name;
@@ -36,7 +34,7 @@ int main(int argc, char **argv) {
         return BT_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("baton %s\n", BATON_VERSION);
+        printf("baton %s\n", bt_version());
         return BT_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -4,18 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef BATON_VERSION
-#define BATON_VERSION "0.1.0"
-#endif
+#include "common/version.h"
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--version")) {
-        printf("batond %s\n", BATON_VERSION);
+        printf("batond %s\n", bt_version());
         return 0;
     }
     fprintf(stderr,
             "batond %s: the server roles are not built yet; use\n"
             "`baton test FILE` (the Runbook Tester) to run runbooks.\n",
-            BATON_VERSION);
+            bt_version());
     return 2;
 }

@@ -11,6 +11,9 @@ typedef struct bt_store_ops {
     const char *name; /* "sqlite", "postgresql" */
     void (*close)(bt_store *s);
     int (*schema_version)(bt_store *s, int *out, bt_error *err);
+    int (*begin)(bt_store *s, bt_error *err);
+    int (*commit)(bt_store *s, bt_error *err);
+    void (*rollback)(bt_store *s);
 
     int (*folder_create)(bt_store *s, const char *path, bt_store_folder *out,
                          bt_error *err);

@@ -97,29 +97,100 @@ static int exec_sql(bt_sqlite *q, const char *sql, const char *doing,
     return 0;
 }
 
-int bt__sq_begin(bt_sqlite *q, bt_error *err) {
-    static const char sql[] = "BEGIN IMMEDIATE";
+static int exec_cached(bt_sqlite *q, const char *sql, const char *doing,
+                       bt_error *err) {
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
-    return bt__sq_exec_stmt(q, st, "starting a transaction", err);
+    return bt__sq_exec_stmt(q, st, doing, err);
+}
+
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_savepoint[] = "SAVEPOINT op";
+static const char sql_release[] = "RELEASE op";
+static const char sql_rollback_to[] = "ROLLBACK TO op";
+
+int bt__sq_begin(bt_sqlite *q, bt_error *err) {
+    if (q->in_group) {
+        if (q->group_broken)
+            return bt_error_set(err, BT_ESTATE,
+                                "store: this group of changes was already "
+                                "rolled back (%s); roll it back and start "
+                                "again",
+                                q->group_error);
+        return exec_cached(q, sql_savepoint, "starting a change", err);
+    }
+    return exec_cached(q, sql_begin, "starting a transaction", err);
 }
 
 int bt__sq_commit(bt_sqlite *q, bt_error *err) {
-    static const char sql[] = "COMMIT";
-    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
-    if (!st) {
-        bt__sq_rollback(q);
-        return -BT_EIO;
-    }
-    int rc = bt__sq_exec_stmt(q, st, "committing", err);
+    int rc = exec_cached(q, q->in_group ? sql_release : sql_commit,
+                         "committing", err);
     if (rc) bt__sq_rollback(q);
     return rc;
 }
 
 void bt__sq_rollback(bt_sqlite *q) {
+    if (q->in_group) {
+        /* An I/O error or a full disk makes SQLite roll back the whole
+         * transaction: the group is lost, and its commit must say so. */
+        if (sqlite3_get_autocommit(q->db)) {
+            if (!q->group_broken)
+                snprintf(q->group_error, sizeof q->group_error, "%s",
+                         sqlite3_errmsg(q->db));
+            q->group_broken = true;
+            return;
+        }
+        sqlite3_exec(q->db, sql_rollback_to, NULL, NULL, NULL);
+        sqlite3_exec(q->db, sql_release, NULL, NULL, NULL);
+        return;
+    }
     /* Some errors (I/O, disk full) already rolled back. */
     if (!sqlite3_get_autocommit(q->db))
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sq_group_begin(bt_store *s, bt_error *err) {
+    bt_sqlite *q = bt__sq(s);
+    if (q->in_group)
+        return bt_error_set(err, BT_ESTATE,
+                            "store: a group of changes is already open on "
+                            "this handle (groups do not nest)");
+    int rc = exec_cached(q, sql_begin, "starting a group of changes", err);
+    if (rc) return rc;
+    q->in_group = true;
+    q->group_broken = false;
+    q->group_error[0] = '\0';
+    return 0;
+}
+
+static void sq_group_rollback(bt_store *s) {
+    bt_sqlite *q = bt__sq(s);
+    if (!q->in_group) return;
+    q->in_group = false;
+    q->group_broken = false;
+    if (!sqlite3_get_autocommit(q->db))
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sq_group_commit(bt_store *s, bt_error *err) {
+    bt_sqlite *q = bt__sq(s);
+    if (!q->in_group)
+        return bt_error_set(err, BT_ESTATE,
+                            "store: no group of changes is open");
+    if (q->group_broken) {
+        int rc = bt_error_set(err, BT_EIO,
+                              "store: the group of changes in '%s' was "
+                              "rolled back: %s",
+                              q->path, q->group_error);
+        sq_group_rollback(s);
+        return rc;
+    }
+    q->in_group = false;
+    int rc = exec_cached(q, sql_commit, "committing a group of changes", err);
+    if (rc && !sqlite3_get_autocommit(q->db))
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 char *bt__sq_text(sqlite3_stmt *st, int col) {
@@ -300,6 +371,9 @@ static const bt_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
     .schema_version = sq_schema_version,
+    .begin = sq_group_begin,
+    .commit = sq_group_commit,
+    .rollback = sq_group_rollback,
     OP(folder_create), OP(folder_get), OP(folder_get_id), OP(folder_list),
     OP(runbook_create), OP(runbook_get), OP(runbook_find), OP(runbook_list),
     OP(runbook_set_settings), OP(version_add), OP(version_get),

@@ -13,6 +13,9 @@ typedef struct bt_sqlite {
     bt_store base; /* first: a bt_store * is a bt_sqlite * */
     sqlite3 *db;
     char *path;
+    bool in_group;     /* inside bt_store_begin .. bt_store_commit */
+    bool group_broken; /* SQLite rolled the group back on an error */
+    char group_error[BT_ERROR_MESSAGE_MAX];
     /* Statements are cached per connection, keyed by the address of their
      * static SQL text (open addressing; the set of statements is fixed). */
     struct {
@@ -41,7 +44,8 @@ int bt__sq_exec_stmt(bt_sqlite *q, sqlite3_stmt *st, const char *doing,
                      bt_error *err);
 
 /* Write transactions take the write lock up front (BEGIN IMMEDIATE), so
- * two handles never deadlock upgrading a read lock; busy_timeout waits. */
+ * two handles never deadlock upgrading a read lock; busy_timeout waits.
+ * Inside a group they are savepoints of the group's transaction. */
 int bt__sq_begin(bt_sqlite *q, bt_error *err);
 int bt__sq_commit(bt_sqlite *q, bt_error *err);
 void bt__sq_rollback(bt_sqlite *q);

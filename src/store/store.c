@@ -64,6 +64,16 @@ uint64_t bt_store_now(const bt_store *s) {
     return s->clock ? s->clock(s->clock_ud) : bt_now_us();
 }
 
+int bt_store_begin(bt_store *s, bt_error *err) {
+    return s->ops->begin(s, err);
+}
+
+int bt_store_commit(bt_store *s, bt_error *err) {
+    return s->ops->commit(s, err);
+}
+
+void bt_store_rollback(bt_store *s) { s->ops->rollback(s); }
+
 void bt_store_guid(char out[BT_GUID_LEN]) {
     unsigned char b[16];
     randombytes_buf(b, sizeof b);

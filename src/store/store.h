@@ -56,6 +56,19 @@ uint64_t bt_store_now(const bt_store *s);
 /* A random version 4 GUID (libsodium randombytes). */
 void bt_store_guid(char out[BT_GUID_LEN]);
 
+/* ---- Group commit --------------------------------------------------- */
+
+/* Every call below is atomic on its own and, outside a group, durable when
+ * it returns 0. Between bt_store_begin and bt_store_commit the calls join
+ * one transaction instead (each still all-or-nothing: a failed call undoes
+ * only itself), and nothing of the group is durable, nor may it be
+ * acknowledged to anyone, until bt_store_commit returns 0. This is how a
+ * runbook server pays one disk flush for every activity instance that
+ * finished in the same loop iteration. Groups do not nest. */
+int bt_store_begin(bt_store *s, bt_error *err);
+int bt_store_commit(bt_store *s, bt_error *err);
+void bt_store_rollback(bt_store *s); /* no-op outside a group */
+
 /* ---- Folders -------------------------------------------------------- */
 
 typedef struct bt_store_folder {

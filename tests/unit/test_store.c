@@ -974,6 +974,88 @@ static void test_sigkill_loses_nothing(void **state) {
     bt_store_activity_list_free(items, n);
 }
 
+/* Group commit: calls join one transaction; each call stays atomic; other
+ * handles see nothing before bt_store_commit; a kill before it loses the
+ * whole group (which was never acknowledged). */
+static void test_group_commit(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    int64_t srv = 0;
+    int64_t inst = start_instance(f->s, "rs1", &srv, NULL);
+    bt_store *other = open_or_fail(f->url);
+    int64_t before = count_rows(f);
+
+    assert_int_equal(bt_store_commit(f->s, &err), -BT_ESTATE);
+    bt_store_rollback(f->s); /* harmless outside a group */
+    OK(bt_store_begin(f->s, &e_));
+    assert_int_equal(bt_store_begin(f->s, &err), -BT_ESTATE);
+    bt_store_datum d[] = {{0, "a", "1"}};
+    bt_store_activity_spec a1 = activity(inst, 1, d, 1);
+    bt_store_activity_spec a2 = activity(inst, 2, d, 1);
+    bt_store_datum dup[] = {{0, "a", "1"}, {0, "a", "2"}};
+    bt_store_activity_spec bad = activity(inst, 3, dup, 2);
+    bt_store_activity_spec a3 = activity(inst, 3, d, 1);
+    OK(bt_store_commit_activity(f->s, srv, &a1, NULL, &e_));
+    OK(bt_store_commit_activity(f->s, srv, &a2, NULL, &e_));
+    assert_int_equal(bt_store_commit_activity(f->s, srv, &bad, NULL, &err),
+                     -BT_EINVAL);
+    OK(bt_store_commit_activity(f->s, srv, &a3, NULL, &e_)); /* seq 3 free */
+    bt_store_activity *items = NULL;
+    size_t n = 0;
+    OK(bt_store_activity_list(f->s, inst, 0, &items, &n, &e_));
+    assert_int_equal(n, 3); /* this handle sees its own group */
+    bt_store_activity_list_free(items, n);
+    OK(bt_store_activity_list(other, inst, 0, &items, &n, &e_));
+    assert_int_equal(n, 0); /* others do not, yet */
+    OK(bt_store_commit(f->s, &e_));
+    OK(bt_store_activity_list(other, inst, 0, &items, &n, &e_));
+    assert_int_equal(n, 3);
+    bt_store_activity_list_free(items, n);
+    assert_int_equal(count_rows(f), before + 6);
+
+    /* Rolled back: nothing stays. */
+    OK(bt_store_begin(f->s, &e_));
+    bt_store_activity_spec a4 = activity(inst, 4, d, 1);
+    OK(bt_store_commit_activity(f->s, srv, &a4, NULL, &e_));
+    OK(bt_store_counter_set(f->s, "c", 1, &e_));
+    bt_store_rollback(f->s);
+    assert_int_equal(count_rows(f), before + 6);
+    int64_t c;
+    assert_int_equal(bt_store_counter_get(f->s, "c", &c, &err), -BT_ENOTFOUND);
+
+    /* Killed inside a group: the unacknowledged group is gone, whole. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        bt_store *s = NULL;
+        if (bt_store_open(f->url, &s, &err) || bt_store_begin(s, &err))
+            _exit(2);
+        for (uint64_t seq = 4; seq < 9; seq++) {
+            bt_store_activity_spec a = activity(inst, seq, d, 1);
+            if (bt_store_commit_activity(s, srv, &a, NULL, &err)) _exit(3);
+        }
+        char done = 1;
+        if (write(fds[1], &done, 1) != 1) _exit(4);
+        pause();
+        _exit(5);
+    }
+    close(fds[1]);
+    char done = 0;
+    assert_int_equal(read(fds[0], &done, 1), 1);
+    close(fds[0]);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    OK(bt_store_activity_list(other, inst, 0, &items, &n, &e_));
+    assert_int_equal(n, 3);
+    bt_store_activity_list_free(items, n);
+    bt_store_close(other);
+}
+
 /* ---- Servers and take-over ------------------------------------------ */
 
 static void test_servers(void **state) {
@@ -1357,6 +1439,7 @@ int main(void) {
         T(test_commit_activity_roundtrip),
         T(test_commit_activity_atomic),
         T(test_sigkill_loses_nothing),
+        T(test_group_commit),
         T(test_servers),
         T(test_lease_takeover),
         T(test_events_and_audit),

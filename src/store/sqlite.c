@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util.h"
 
@@ -391,6 +392,50 @@ static const bt_store_ops sqlite_ops = {
 #undef OP
 };
 
+/* journal_mode is the first statement that reads the file: garbage in
+ * place of a database fails here with SQLITE_NOTADB. Switching a new file
+ * to WAL needs an exclusive lock and does not go through the busy handler,
+ * and while another process is creating the same file SQLite can also
+ * report a transient I/O error (its journal vanishing under fstat), so
+ * those two are retried until busy_timeout. */
+static int enable_wal(bt_sqlite *q, int busy_timeout_ms, bt_error *err) {
+    uint64_t deadline = bt_mono_us() + (uint64_t)busy_timeout_ms * 1000;
+    useconds_t pause_us = 1000;
+    for (;;) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode=WAL", -1, &st,
+                                    NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(st, 0);
+            int out = 0;
+            if (!mode || strcmp(mode, "wal") != 0)
+                out = bt_error_set(err, BT_EIO,
+                                   "store: '%s' cannot use WAL mode (journal "
+                                   "mode stays '%s'); is it on a network "
+                                   "file system?",
+                                   q->path, mode ? mode : "");
+            sqlite3_finalize(st);
+            return out;
+        }
+        sqlite3_finalize(st);
+        int ext = sqlite3_extended_errcode(q->db);
+        int primary = ext & 0xff;
+        if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+            return bt_error_set(err, BT_EINVAL,
+                                "store: '%s' is not an SQLite database or is "
+                                "corrupt (%s); restore it from a backup or "
+                                "point Baton at another file",
+                                q->path, sqlite3_errmsg(q->db));
+        bool transient = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
+                         ext == SQLITE_IOERR_FSTAT;
+        if (!transient || bt_mono_us() >= deadline)
+            return bt__sq_fail(q, "switching to WAL mode", err);
+        usleep(pause_us);
+        if (pause_us < 50000) pause_us *= 2;
+    }
+}
+
 typedef struct open_options {
     bool sync_full;
     int busy_timeout_ms;
@@ -477,28 +522,8 @@ int bt__store_sqlite_open(const char *target, bt_store **out, bt_error *err) {
     }
     sqlite3_extended_result_codes(q->db, 1);
     sqlite3_busy_timeout(q->db, o.busy_timeout_ms);
-    /* journal_mode is the first statement that reads the file: garbage in
-     * place of a database fails here with SQLITE_NOTADB. */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(q->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) !=
-            SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        int ext = sqlite3_extended_errcode(q->db);
-        if ((ext & 0xff) == SQLITE_NOTADB || (ext & 0xff) == SQLITE_CORRUPT)
-            rc = bt_error_set(err, BT_EINVAL,
-                              "store: '%s' is not an SQLite database or is "
-                              "corrupt (%s); restore it from a backup or "
-                              "point Baton at another file",
-                              path, sqlite3_errmsg(q->db));
-        else
-            rc = bt__sq_fail(q, "switching to WAL mode", err);
-    } else if (strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-        rc = bt_error_set(err, BT_EIO,
-                          "store: '%s' cannot use WAL mode (journal mode "
-                          "stays '%s'); is it on a network file system?",
-                          path, (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
+    rc = 0;
+    if (!rc) rc = enable_wal(q, o.busy_timeout_ms, err);
     if (!rc)
         rc = exec_sql(q,
                       o.sync_full ? "PRAGMA synchronous=FULL"

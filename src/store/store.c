@@ -188,18 +188,6 @@ int bt_store_folder_list(bt_store *s, int64_t parent_id,
     return s->ops->folder_list(s, parent_id, items, n, err);
 }
 
-void bt_store_folder_clear(bt_store_folder *f) {
-    if (!f) return;
-    free(f->name);
-    free(f->path);
-    memset(f, 0, sizeof *f);
-}
-
-void bt_store_folder_list_free(bt_store_folder *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_folder_clear(&items[i]);
-    free(items);
-}
-
 /* ---- Runbooks ------------------------------------------------------- */
 
 int bt_store_runbook_create(bt_store *s, int64_t folder_id, const char *name,
@@ -234,21 +222,6 @@ int bt_store_runbook_list(bt_store *s, int64_t folder_id,
                           bt_store_runbook **items, size_t *n, bt_error *err) {
     ZERO_LIST(items, n);
     return s->ops->runbook_list(s, folder_id, items, n, err);
-}
-
-void bt_store_runbook_clear(bt_store_runbook *r) {
-    if (!r) return;
-    free(r->name);
-    free(r->description);
-    free(r->path);
-    for (size_t i = 0; i < r->n_preferred; i++) free(r->preferred_servers[i]);
-    free(r->preferred_servers);
-    memset(r, 0, sizeof *r);
-}
-
-void bt_store_runbook_list_free(bt_store_runbook *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_runbook_clear(&items[i]);
-    free(items);
 }
 
 int bt_store_runbook_set_settings(bt_store *s, int64_t runbook_id,
@@ -295,19 +268,6 @@ int bt_store_version_list(bt_store *s, int64_t runbook_id,
                           bt_store_version **items, size_t *n, bt_error *err) {
     ZERO_LIST(items, n);
     return s->ops->version_list(s, runbook_id, items, n, err);
-}
-
-void bt_store_version_clear(bt_store_version *v) {
-    if (!v) return;
-    free(v->yaml);
-    free(v->author);
-    free(v->comment);
-    memset(v, 0, sizeof *v);
-}
-
-void bt_store_version_list_free(bt_store_version *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_version_clear(&items[i]);
-    free(items);
 }
 
 /* ---- Jobs ----------------------------------------------------------- */
@@ -395,20 +355,6 @@ int bt_store_job_list(bt_store *s, const bt_store_job_filter *f,
     return s->ops->job_list(s, &copy, items, n, next, err);
 }
 
-void bt_store_job_clear(bt_store_job *j) {
-    if (!j) return;
-    free(j->parameters);
-    free(j->created_by);
-    for (size_t i = 0; i < j->n_targets; i++) free(j->targets[i]);
-    free(j->targets);
-    memset(j, 0, sizeof *j);
-}
-
-void bt_store_job_list_free(bt_store_job *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_job_clear(&items[i]);
-    free(items);
-}
-
 /* ---- Instances ------------------------------------------------------ */
 
 int bt_store_instance_create(bt_store *s, int64_t job_id, int64_t server_id,
@@ -445,17 +391,6 @@ int bt_store_instance_list(bt_store *s, int64_t job_id,
                            bt_error *err) {
     ZERO_LIST(items, n);
     return s->ops->instance_list(s, job_id, items, n, err);
-}
-
-void bt_store_instance_clear(bt_store_instance *i) {
-    if (!i) return;
-    free(i->return_data);
-    memset(i, 0, sizeof *i);
-}
-
-void bt_store_instance_list_free(bt_store_instance *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_instance_clear(&items[i]);
-    free(items);
 }
 
 /* Checks what does not need the database. Values over the cap are left to
@@ -521,23 +456,6 @@ int bt_store_activity_list(bt_store *s, int64_t instance_id,
     return s->ops->activity_list(s, instance_id, after_seq, items, n, err);
 }
 
-void bt_store_activity_clear(bt_store_activity *a) {
-    if (!a) return;
-    free(a->activity_id);
-    free(a->error);
-    for (size_t i = 0; i < a->n_data; i++) {
-        free(a->data[i].name);
-        free(a->data[i].value);
-    }
-    free(a->data);
-    memset(a, 0, sizeof *a);
-}
-
-void bt_store_activity_list_free(bt_store_activity *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_activity_clear(&items[i]);
-    free(items);
-}
-
 /* ---- Servers -------------------------------------------------------- */
 
 int bt_store_server_register(bt_store *s, const char *name,
@@ -572,18 +490,6 @@ int bt_store_server_takeover(bt_store *s, int64_t **ids, size_t *n,
     return rc;
 }
 
-void bt_store_server_clear(bt_store_server *sv) {
-    if (!sv) return;
-    free(sv->name);
-    free(sv->version);
-    memset(sv, 0, sizeof *sv);
-}
-
-void bt_store_server_list_free(bt_store_server *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_server_clear(&items[i]);
-    free(items);
-}
-
 /* ---- Events and audit ----------------------------------------------- */
 
 const char *bt_severity_name(bt_severity sev) {
@@ -616,14 +522,6 @@ int bt_store_event_list(bt_store *s, int64_t job_id, int64_t after_id,
                               n, err);
 }
 
-void bt_store_event_list_free(bt_store_event *items, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].source);
-        free(items[i].message);
-    }
-    free(items);
-}
-
 int bt_store_audit_add(bt_store *s, const char *who, const char *action,
                        const char *object, const char *before,
                        const char *after, bt_error *err) {
@@ -641,17 +539,6 @@ int bt_store_audit_list(bt_store *s, int64_t after_id, size_t limit,
                         bt_store_audit **items, size_t *n, bt_error *err) {
     ZERO_LIST(items, n);
     return s->ops->audit_list(s, after_id, limit ? limit : 100, items, n, err);
-}
-
-void bt_store_audit_list_free(bt_store_audit *items, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].who);
-        free(items[i].action);
-        free(items[i].object);
-        free(items[i].before);
-        free(items[i].after);
-    }
-    free(items);
 }
 
 /* ---- Variables, counters, schedules --------------------------------- */
@@ -689,18 +576,6 @@ int bt_store_variable_delete(bt_store *s, const char *name, bt_error *err) {
     int rc = check_name("variable", name, err);
     if (rc) return rc;
     return s->ops->variable_delete(s, name, err);
-}
-
-void bt_store_variable_clear(bt_store_variable *v) {
-    if (!v) return;
-    free(v->name);
-    free(v->value);
-    memset(v, 0, sizeof *v);
-}
-
-void bt_store_variable_list_free(bt_store_variable *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_variable_clear(&items[i]);
-    free(items);
 }
 
 int bt_store_counter_set(bt_store *s, const char *name, int64_t value,
@@ -762,18 +637,6 @@ int bt_store_schedule_delete(bt_store *s, const char *name, bt_error *err) {
     int rc = check_name("schedule", name, err);
     if (rc) return rc;
     return s->ops->schedule_delete(s, name, err);
-}
-
-void bt_store_schedule_clear(bt_store_schedule *sc) {
-    if (!sc) return;
-    free(sc->name);
-    free(sc->definition);
-    memset(sc, 0, sizeof *sc);
-}
-
-void bt_store_schedule_list_free(bt_store_schedule *items, size_t n) {
-    for (size_t i = 0; i < n; i++) bt_store_schedule_clear(&items[i]);
-    free(items);
 }
 
 /* ---- Retention ------------------------------------------------------ */

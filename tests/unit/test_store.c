@@ -146,6 +146,46 @@ static void test_open_is_idempotent(void **state) {
     bt_store_folder_clear(&root);
 }
 
+/* Several processes creating the same fresh database at once: one applies
+ * the migrations, the others find them applied; nobody fails. */
+static void test_concurrent_first_open(void **state) {
+    fixture *f = *state;
+    char *fresh = bt_harness_path(f->dir, "fresh.db");
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    enum { KIDS = 4 };
+    pid_t pids[KIDS];
+    for (int i = 0; i < KIDS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(go[1]);
+            char c;
+            if (read(go[0], &c, 1) != 0) _exit(3); /* wait for the close */
+            bt_store *s = NULL;
+            bt_error err = {0};
+            if (bt_store_open(fresh, &s, &err)) {
+                fprintf(stderr, "child: %s\n", err.message);
+                _exit(2);
+            }
+            bt_store_close(s);
+            _exit(0);
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* releases every child at once */
+    for (int i = 0; i < KIDS; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(raw_count(fresh, "SELECT count(*) FROM schema_migrations"),
+                     1);
+    assert_int_equal(raw_count(fresh, "SELECT count(*) FROM folders"), 1);
+    free(fresh);
+}
+
 static void test_newer_schema_refused(void **state) {
     fixture *f = *state;
     bt_store_close(f->s);
@@ -1423,6 +1463,7 @@ static void test_guid(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         T(test_open_is_idempotent),
+        T(test_concurrent_first_open),
         T(test_newer_schema_refused),
         T(test_corrupt_file),
         T(test_missing_directory),

@@ -13,7 +13,9 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -69,15 +71,44 @@ static int map_code(int ext) {
     }
 }
 
+/* "disk I/O error" alone does not tell a full disk from a broken one, and
+ * SQLite often no longer has the errno by the time it reports: look. */
+static void describe_io_failure(bt_sqlite *q, char *hint, size_t size) {
+    int sys = sqlite3_system_errno(q->db);
+    if (sys) {
+        snprintf(hint, size, " (%s)", strerror(sys));
+        return;
+    }
+    char *copy = bt_xstrdup(q->path);
+    struct statvfs vfs;
+    bool full = statvfs(dirname(copy), &vfs) == 0 &&
+                (uint64_t)vfs.f_bavail * vfs.f_frsize < ((uint64_t)1 << 20);
+    free(copy);
+    struct rlimit lim;
+    if (full)
+        snprintf(hint, size, " (the file system holding it is full)");
+    else if (getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
+             lim.rlim_cur != RLIM_INFINITY)
+        snprintf(hint, size,
+                 " (the process may have reached its file size limit, "
+                 "ulimit -f, of %llu bytes)",
+                 (unsigned long long)lim.rlim_cur);
+}
+
 int bt__sq_fail(bt_sqlite *q, const char *doing, bt_error *err) {
     int ext = sqlite3_extended_errcode(q->db);
-    const char *hint = "";
-    if ((ext & 0xff) == SQLITE_FULL) hint = " (the disk is full)";
-    else if ((ext & 0xff) == SQLITE_BUSY)
-        hint = " (another process held the database lock for longer than "
-               "busy_timeout)";
-    else if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
-        hint = " (the database file is corrupt)";
+    int primary = ext & 0xff;
+    char hint[160] = "";
+    if (primary == SQLITE_FULL)
+        snprintf(hint, sizeof hint, " (the disk is full)");
+    else if (primary == SQLITE_BUSY)
+        snprintf(hint, sizeof hint,
+                 " (another process held the database lock for longer than "
+                 "busy_timeout)");
+    else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+        snprintf(hint, sizeof hint, " (the database file is corrupt)");
+    else if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN)
+        describe_io_failure(q, hint, sizeof hint);
     return bt_error_set(err, map_code(ext), "store: %s in '%s' failed: %s%s",
                         doing, q->path, sqlite3_errmsg(q->db), hint);
 }

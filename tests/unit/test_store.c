@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1096,6 +1097,76 @@ static void test_group_commit(void **state) {
     bt_store_close(other);
 }
 
+/* A full disk (RLIMIT_FSIZE on the child): commits start failing with an
+ * error that names the cause, and every commit acknowledged before that is
+ * still there, whole, after the process is gone. */
+static void test_disk_full(void **state) {
+    fixture *f = *state;
+    int64_t srv = 0;
+    int64_t inst = start_instance(f->s, "rs1", &srv, NULL);
+    char *msg_path = bt_harness_path(f->dir, "child-error");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        signal(SIGXFSZ, SIG_IGN); /* get EFBIG instead of a signal */
+        struct rlimit lim = {2 << 20, 2 << 20};
+        if (setrlimit(RLIMIT_FSIZE, &lim)) _exit(2);
+        bt_store *s = NULL;
+        bt_error err = {0};
+        if (bt_store_open(f->url, &s, &err)) _exit(3);
+        char *big = bt_xmalloc(64 << 10);
+        memset(big, 'v', (64 << 10) - 1);
+        big[(64 << 10) - 1] = '\0';
+        for (uint64_t seq = 1; seq < 1000; seq++) {
+            bt_store_datum d[] = {{0, "blob", big}, {0, "n", "1"}};
+            bt_store_activity_spec a = activity(inst, seq, d, 2);
+            if (bt_store_commit_activity(s, srv, &a, NULL, &err)) {
+                bt_harness_write_file(msg_path, err.message);
+                /* The handle survives: a small commit may still fit or
+                 * fail the same clear way, but never crash. */
+                bt_store_close(s);
+                _exit(0);
+            }
+            if (write(fds[1], &seq, sizeof seq) != sizeof seq) _exit(4);
+        }
+        _exit(5); /* the limit never hit */
+    }
+    close(fds[1]);
+    uint64_t acked = 0, seq;
+    while (read(fds[0], &seq, sizeof seq) == sizeof seq) acked = seq;
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(acked > 0);
+    char *msg = bt_harness_read_file(msg_path);
+    assert_non_null(msg);
+    if (!strstr(msg, "File too large") && !strstr(msg, "disk is full") &&
+        !strstr(msg, "file size limit"))
+        fail_msg("error does not name the cause: %s", msg);
+    assert_non_null(strstr(msg, f->path));
+    print_message("what the operator sees: %s\n", msg);
+
+    bt_store_close(f->s);
+    f->s = open_or_fail(f->url);
+    bt_store_activity *items = NULL;
+    size_t n = 0;
+    OK(bt_store_activity_list(f->s, inst, 0, &items, &n, &e_));
+    assert_true(n >= acked);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].seq, i + 1);
+        assert_int_equal(items[i].n_data, 2);
+        assert_int_equal(strlen(items[i].data[0].value), (64 << 10) - 1);
+    }
+    bt_store_activity_list_free(items, n);
+    free(msg);
+    free(msg_path);
+}
+
 /* ---- Servers and take-over ------------------------------------------ */
 
 static void test_servers(void **state) {
@@ -1481,6 +1552,7 @@ int main(void) {
         T(test_commit_activity_atomic),
         T(test_sigkill_loses_nothing),
         T(test_group_commit),
+        T(test_disk_full),
         T(test_servers),
         T(test_lease_takeover),
         T(test_events_and_audit),

@@ -85,6 +85,10 @@ typedef struct bt_activity_type {
     /* ASYNC only: stop now (kill the child); bt_act_complete must still be
      * called once the work has stopped. */
     void (*cancel)(bt_activity_ctx *ctx);
+    /* A monitor (Monitor File, Monitor Date/Time...): ASYNC, starts a
+     * runbook, and runs until canceled; each time it fires it publishes
+     * the trigger's row(s) and calls bt_act_trigger. */
+    bool monitor;
 } bt_activity_type;
 
 /* Fields the engine publishes for every activity instance. */
@@ -162,6 +166,11 @@ void *bt_act_state(bt_activity_ctx *ctx);
 bool bt_act_canceled(const bt_activity_ctx *ctx);
 /* ASYNC: report completion. Must be called exactly once, on the loop. */
 void bt_act_complete(bt_activity_ctx *ctx);
+/* Monitors, on the loop: the rows published since the last trigger start
+ * a new runbook instance, which continues from this activity's links. */
+void bt_act_trigger(bt_activity_ctx *ctx);
+/* How many times this monitor has triggered. */
+uint64_t bt_act_trigger_count(const bt_activity_ctx *ctx);
 
 /* Runbook control activities. */
 size_t bt_act_param_count(const bt_activity_ctx *ctx);

@@ -35,13 +35,14 @@ static void print_value(const char *name, const char *value) {
     if (!shown || value[shown - 1] != '\n') putchar('\n');
 }
 
-static void print_text(const bt_instance *inst, double total_ms) {
-    size_t n = bt_instance_record_count(inst);
-    const bt_runbook *rb = bt_instance_runbook(inst);
-    const bt_row *params = bt_instance_params(inst);
+static void print_header(const bt_runbook *rb, const bt_row *params) {
     printf("Runbook: %s (%s)\n", rb->name, rb->file);
     for (size_t f = 0; f < params->count; f++)
         printf("  parameter %s = %s\n", params->names[f], params->values[f]);
+}
+
+static void print_text(const bt_instance *inst, double total_ms) {
+    size_t n = bt_instance_record_count(inst);
     for (size_t i = 0; i < n; i++) {
         const bt_activity_record *r = bt_instance_record_at(inst, i);
         printf("[%llu] %s (%s)  %s  %.3f ms", (unsigned long long)r->seq,
@@ -77,7 +78,7 @@ static json_t *row_json(const bt_row *row) {
     return o;
 }
 
-static void print_json(const bt_instance *inst, double total_ms) {
+static json_t *instance_json(const bt_instance *inst, double total_ms) {
     const bt_runbook *rb = bt_instance_runbook(inst);
     json_t *doc = json_object();
     json_object_set_new(doc, "runbook", json_string(rb->name));
@@ -110,10 +111,19 @@ static void print_json(const bt_instance *inst, double total_ms) {
     }
     json_object_set_new(doc, "activities", acts);
     json_object_set_new(doc, "returned", row_json(bt_instance_returned(inst)));
-    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    putchar('\n');
-    json_decref(doc);
+    return doc;
 }
+
+/* A monitor runbook's instance runs until its monitor stops (Ctrl-C, or
+ * its own limit); every instance it triggers is printed as it finishes. */
+typedef struct tester {
+    uv_signal_t sigs[2];
+    bool json;
+    json_t *triggered; /* --json: the triggered instances */
+    size_t n_triggered;
+    size_t failed_triggered;
+    uint64_t t0;
+} tester;
 
 static void on_signal(uv_signal_t *s, int signum) {
     (void)signum;
@@ -121,17 +131,32 @@ static void on_signal(uv_signal_t *s, int signum) {
 }
 
 static void on_instance_finished(bt_instance *inst, void *ud) {
-    (void)inst;
-    uv_signal_t *sigs = ud;
-    uv_signal_stop(&sigs[0]);
-    uv_signal_stop(&sigs[1]);
+    tester *t = ud;
+    if (!bt_instance_triggered(inst)) {
+        uv_signal_stop(&t->sigs[0]);
+        uv_signal_stop(&t->sigs[1]);
+        return;
+    }
+    double ms = (bt_mono_us() - t->t0) / 1000.0;
+    t->n_triggered++;
+    if (bt_instance_result(inst) == BT_RESULT_FAILED) t->failed_triggered++;
+    if (t->json) {
+        json_array_append_new(t->triggered, instance_json(inst, ms));
+    } else {
+        printf("--- triggered instance %zu\n", t->n_triggered);
+        print_text(inst, ms);
+        fflush(stdout);
+    }
+    bt_instance_free(inst);
 }
 
 static int usage(int status) {
     fprintf(status ? stderr : stdout,
             "usage: baton test FILE [--param NAME=VALUE]... [--json]\n"
             "Runs the runbook locally and prints every activity instance\n"
-            "with its result, duration and published data.\n"
+            "with its result, duration and published data. A monitor\n"
+            "runbook runs until its monitor stops (Ctrl-C or its own\n"
+            "limit); each instance it starts is printed as it finishes.\n"
             "Exit status: 0 succeeded, 1 failed, 2 invalid input.\n");
     return status;
 }
@@ -190,18 +215,20 @@ int bt_cli_test(int argc, char **argv) {
 
     uv_loop_t loop;
     uv_loop_init(&loop);
-    uv_signal_t sigs[2];
+    tester t = {.json = json, .triggered = json_array(), .t0 = bt_mono_us()};
+    uv_signal_t *sigs = t.sigs;
     bt_engine_hooks hooks = {.instance_finished = on_instance_finished,
-                             .ud = sigs};
+                             .ud = &t};
     bt_engine *eng;
     bt_engine_new(&loop, &hooks, &eng);
     bt_instance *inst = NULL;
     bt_error err;
-    uint64_t t0 = bt_mono_us();
     if (bt_engine_start(eng, rb, params, n_params, NULL, &inst, &err) != 0) {
         fprintf(stderr, "%s: %s\n", file, err.message);
         status = BT_EXIT_USAGE;
     } else {
+        if (!json) print_header(rb, bt_instance_params(inst));
+        fflush(stdout);
         for (int i = 0; i < 2; i++) {
             uv_signal_init(&loop, &sigs[i]);
             sigs[i].data = inst;
@@ -209,17 +236,29 @@ int bt_cli_test(int argc, char **argv) {
                 uv_signal_start(&sigs[i], on_signal, i ? SIGTERM : SIGINT);
         }
         uv_run(&loop, UV_RUN_DEFAULT);
-        double total_ms = (bt_mono_us() - t0) / 1000.0;
-        if (json)
-            print_json(inst, total_ms);
-        else
+        double total_ms = (bt_mono_us() - t.t0) / 1000.0;
+        if (json) {
+            json_t *doc = instance_json(inst, total_ms);
+            if (t.n_triggered)
+                json_object_set(doc, "triggered", t.triggered);
+            json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            putchar('\n');
+            json_decref(doc);
+        } else {
+            if (t.n_triggered) printf("--- monitor\n");
             print_text(inst, total_ms);
-        status = bt_instance_result(inst) == BT_RESULT_FAILED
-                     ? BT_EXIT_FAILED
-                     : BT_EXIT_OK;
+        }
+        /* Stopping a monitor is how a monitor runbook ends; what counts
+         * then is whether the instances it started succeeded. */
+        bool monitor_stopped = t.n_triggered && bt_instance_canceled(inst);
+        bool failed = t.failed_triggered ||
+                      (!monitor_stopped &&
+                       bt_instance_result(inst) == BT_RESULT_FAILED);
+        status = failed ? BT_EXIT_FAILED : BT_EXIT_OK;
         bt_instance_free(inst);
         for (int i = 0; i < 2; i++) uv_close((uv_handle_t *)&sigs[i], NULL);
     }
+    json_decref(t.triggered);
     bt_engine_free(eng);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);

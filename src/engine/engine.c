@@ -255,6 +255,12 @@ const bt_runbook *bt_instance_runbook(const bt_instance *inst) {
 void *bt_instance_user_data(const bt_instance *inst) {
     return inst->user_data;
 }
+void bt_instance_set_user_data(bt_instance *inst, void *user_data) {
+    inst->user_data = user_data;
+}
+bool bt_instance_triggered(const bt_instance *inst) {
+    return inst->triggered;
+}
 size_t bt_instance_record_count(const bt_instance *inst) {
     return inst->n_records;
 }
@@ -352,6 +358,46 @@ static void ctx_run(bt_activity_ctx *ctx) {
         }
         break;
     }
+}
+
+/* A monitor fired: its rows become the first activity instance of a new
+ * runbook instance, which the engine then runs like any other. The monitor
+ * itself keeps running in its own instance. */
+void bt_act_trigger(bt_activity_ctx *ctx) {
+    bt_instance *monitor = ctx->inst;
+    assert(ctx->def->type->monitor);
+    if (monitor->canceled || ctx->canceled) return;
+    ctx->triggers++;
+    /* Same parameters as the monitor's instance (checked when it
+     * started, so this cannot fail). */
+    const bt_row *p = monitor->params;
+    bt_param_value *pv = bt_xcalloc(p->count + 1, sizeof *pv);
+    for (size_t i = 0; i < p->count; i++)
+        pv[i] = (bt_param_value){p->names[i], p->values[i]};
+    bt_instance *inst = NULL;
+    int rc = bt__instance_new(monitor->eng, monitor->rb, pv, p->count,
+                              monitor->user_data, &inst, NULL);
+    free(pv);
+    assert(rc == 0);
+    (void)rc;
+    inst->triggered = true;
+    const bt_engine_hooks *h = &monitor->eng->hooks;
+    if (h->instance_triggered) h->instance_triggered(inst, monitor, h->ud);
+    bt_activity_ctx *fired =
+        bt__ctx_new(inst, ctx->def, ctx->frame, ctx->trigger, 1);
+    fired->rows = ctx->rows;
+    fired->n_rows = ctx->n_rows;
+    fired->rows_cap = ctx->rows_cap;
+    ctx->rows = NULL;
+    ctx->n_rows = ctx->rows_cap = 0;
+    fired->start_us = bt_now_us();
+    fired->start_mono = bt_mono_us();
+    fired->state = BT_CTX_RUNNING;
+    ctx_finished(fired);
+}
+
+uint64_t bt_act_trigger_count(const bt_activity_ctx *ctx) {
+    return ctx->triggers;
 }
 
 void bt_act_complete(bt_activity_ctx *ctx) {
@@ -559,7 +605,10 @@ void bt__ctx_resume(bt_instance *inst, void *token) {
                      ctx->attempt + 1, ctx->def->retry.delay_ms);
     } else {
         worst(&inst->result, rec->result);
-        follow_links(ctx, rec);
+        /* A monitor's links are taken by the instances it triggers, not
+         * when the monitor itself stops. */
+        if (!ctx->def->type->monitor || inst->triggered)
+            follow_links(ctx, rec);
     }
     bt__ctx_free(ctx);
     bt__instance_maybe_finish(inst);

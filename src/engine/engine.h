@@ -48,6 +48,12 @@ typedef struct bt_engine_hooks {
                               bt_resume_fn resume, void *token, void *ud);
     /* Called once when the instance has nothing left to run. */
     void (*instance_finished)(bt_instance *inst, void *ud);
+    /* Monitor runbooks: a monitor activity that fires starts a new
+     * instance (monitor is the instance holding the monitor activity).
+     * Called before anything of the new instance runs or is reported, so
+     * the store can create it; set its user data here. May be NULL. */
+    void (*instance_triggered)(bt_instance *inst, bt_instance *monitor,
+                               void *ud);
     bt_var_lookup_fn var_lookup; /* {var:name}; may be NULL */
     void *ud;
 } bt_engine_hooks;
@@ -89,6 +95,9 @@ bool bt_instance_canceled(const bt_instance *inst);
 bt_result bt_instance_result(const bt_instance *inst);
 const bt_runbook *bt_instance_runbook(const bt_instance *inst);
 void *bt_instance_user_data(const bt_instance *inst);
+void bt_instance_set_user_data(bt_instance *inst, void *user_data);
+/* True for an instance started by a monitor's trigger. */
+bool bt_instance_triggered(const bt_instance *inst);
 size_t bt_instance_record_count(const bt_instance *inst);
 const bt_activity_record *bt_instance_record_at(const bt_instance *inst,
                                                 size_t i);

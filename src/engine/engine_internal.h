@@ -46,6 +46,7 @@ struct bt_instance {
     bt_junctions *junctions;
     bt_activity_ctx *ctx_list;     /* every live context */
     struct bt_replay *replay;      /* set only while resuming */
+    bool triggered;                /* started by a monitor's trigger */
     bt_activity_record **records;
     size_t n_records, records_cap;
     uint64_t next_seq;
@@ -74,6 +75,7 @@ struct bt_activity_ctx {
     size_t n_rows, rows_cap;
     bool no_rows;
     bool in_run, completed, timed_out;
+    uint64_t triggers;             /* monitors: times fired */
     /* Read by blocking activities on pool threads (bt_act_canceled). */
     atomic_bool canceled;
     bt_arena_block *arena;

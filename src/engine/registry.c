@@ -10,6 +10,7 @@
 #include "activities/utility/activities.def"
 #include "activities/file/activities.def"
 #include "activities/text/activities.def"
+#include "activities/scheduling/activities.def"
 #undef BT_ACTIVITY
 
 static const bt_activity_type *const builtin_types[] = {
@@ -19,6 +20,7 @@ static const bt_activity_type *const builtin_types[] = {
 #include "activities/utility/activities.def"
 #include "activities/file/activities.def"
 #include "activities/text/activities.def"
+#include "activities/scheduling/activities.def"
 #undef BT_ACTIVITY
 };
 

@@ -514,6 +514,86 @@ static void test_resume_from_every_prefix(void **state) {
     bt_runbook_free(rb);
 }
 
+/* ---- monitors ---------------------------------------------------------- */
+
+typedef struct monitor_seen {
+    size_t triggered, finished;
+    char returned[8][16];
+    bt_instance *main;
+    size_t cancel_after; /* cancel the monitor after this many finished */
+} monitor_seen;
+
+static void on_triggered(bt_instance *inst, bt_instance *monitor, void *ud) {
+    monitor_seen *m = ud;
+    assert_true(bt_instance_triggered(inst));
+    assert_false(bt_instance_triggered(monitor));
+    m->triggered++;
+}
+
+static void on_finished(bt_instance *inst, void *ud) {
+    monitor_seen *m = ud;
+    if (!bt_instance_triggered(inst)) return;
+    const char *n = bt_row_get(bt_instance_returned(inst), "n");
+    assert_non_null(n);
+    snprintf(m->returned[m->finished++ % 8], 16, "%s", n);
+    bt_instance_free(inst);
+    if (m->cancel_after && m->finished == m->cancel_after)
+        bt_instance_cancel(m->main);
+}
+
+static void run_monitor(const char *props, monitor_seen *seen) {
+    char *yaml = bt_xasprintf(
+        "name: monitor\n"
+        "activities:\n"
+        "  - {id: tick, type: monitor-datetime, properties: {%s}}\n"
+        "  - {id: done, type: return-data, properties: {n: "
+        "'{tick.trigger_count}'}}\n"
+        "links: [{from: tick, to: done}]\n",
+        props);
+    bt_runbook *rb = load(yaml);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bt_engine_hooks hooks = {.instance_triggered = on_triggered,
+                             .instance_finished = on_finished,
+                             .ud = seen};
+    bt_engine *eng;
+    bt_engine_new(&loop, &hooks, &eng);
+    assert_int_equal(
+        bt_engine_start(eng, rb, NULL, 0, NULL, &seen->main, NULL), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(bt_instance_done(seen->main));
+    /* The monitor instance holds only the monitor's record: its links are
+     * taken by the triggered instances. */
+    assert_int_equal(bt_instance_record_count(seen->main), 1);
+    bt_instance_free(seen->main);
+    bt_engine_free(eng);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    bt_runbook_free(rb);
+    free(yaml);
+}
+
+static void test_monitor_triggers_new_instances(void **state) {
+    (void)state;
+    monitor_seen seen = {0};
+    run_monitor("interval: 5ms, max_triggers: 4", &seen);
+    assert_int_equal(seen.triggered, 4);
+    assert_int_equal(seen.finished, 4);
+    for (size_t i = 0; i < 4; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "%zu", i + 1);
+        assert_string_equal(seen.returned[i], want);
+    }
+}
+
+static void test_monitor_stops_on_cancel(void **state) {
+    (void)state;
+    monitor_seen seen = {.cancel_after = 2};
+    run_monitor("interval: 5ms, start_immediately: true", &seen);
+    assert_int_equal(seen.finished, 2);
+    assert_int_equal(seen.triggered, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parameters_defaults_and_return_data),
@@ -532,6 +612,8 @@ int main(void) {
         cmocka_unit_test(test_many_instances_on_one_loop),
         cmocka_unit_test(test_cancel_kills_running_program),
         cmocka_unit_test(test_resume_from_every_prefix),
+        cmocka_unit_test(test_monitor_triggers_new_instances),
+        cmocka_unit_test(test_monitor_stops_on_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,32 +155,99 @@ int bt__sq_job_create(bt_store *s, const bt_store_job_spec *spec,
 
 /* Pending jobs this server may take, oldest first: the job's target list
  * (or else its runbook's preferred list) must be empty or have this server
- * as its first server with a current lease, and the runbook must stay
- * within its limit counting the jobs already running and the ones this
- * claim takes before it (row_number per runbook). */
-static const char claim_sql[] =
-    "UPDATE jobs SET status = 1, server_id = ?1, "
-    "  started_us = CASE started_us WHEN 0 THEN ?2 ELSE started_us END "
-    "WHERE id IN ("
-    "  WITH up AS (SELECT name FROM servers WHERE lease_expires_us > ?2), "
-    "  cand AS ("
-    "    SELECT j.id, j.runbook_id, r.max_concurrent AS lim, "
-    "      row_number() OVER (PARTITION BY j.runbook_id ORDER BY j.id) AS rn "
-    "    FROM jobs j JOIN runbooks r ON r.id = j.runbook_id "
-    "    WHERE j.status = 0 AND CASE "
-    "      WHEN j.has_targets THEN (SELECT t.server_name FROM job_targets t "
-    "        WHERE t.job_id = j.id AND t.server_name IN up "
-    "        ORDER BY t.position LIMIT 1) = ?3 "
-    "      WHEN EXISTS (SELECT 1 FROM runbook_servers p "
-    "        WHERE p.runbook_id = j.runbook_id) "
-    "      THEN (SELECT p.server_name FROM runbook_servers p "
-    "        WHERE p.runbook_id = j.runbook_id AND p.server_name IN up "
-    "        ORDER BY p.position LIMIT 1) = ?3 "
-    "      ELSE 1 END) "
-    "  SELECT id FROM cand WHERE lim = 0 OR rn + (SELECT count(*) FROM jobs x "
-    "    WHERE x.runbook_id = cand.runbook_id AND x.status = 1) <= lim "
-    "  ORDER BY id LIMIT ?4) "
-    "RETURNING id, takeovers";
+ * as its first server with a current lease. The scan stops as soon as the
+ * claim is full, so its cost follows what it takes, not the backlog. */
+static const char claim_scan_sql[] =
+    "SELECT j.id, j.runbook_id, r.max_concurrent, j.takeovers "
+    "FROM jobs j JOIN runbooks r ON r.id = j.runbook_id "
+    "WHERE j.status = 0 AND CASE "
+    "  WHEN j.has_targets THEN (SELECT t.server_name FROM job_targets t "
+    "    JOIN servers s ON s.name = t.server_name "
+    "    WHERE t.job_id = j.id AND s.lease_expires_us > ?1 "
+    "    ORDER BY t.position LIMIT 1) = ?2 "
+    "  WHEN EXISTS (SELECT 1 FROM runbook_servers p "
+    "    WHERE p.runbook_id = j.runbook_id) "
+    "  THEN (SELECT p.server_name FROM runbook_servers p "
+    "    JOIN servers s ON s.name = p.server_name "
+    "    WHERE p.runbook_id = j.runbook_id AND s.lease_expires_us > ?1 "
+    "    ORDER BY p.position LIMIT 1) = ?2 "
+    "  ELSE 1 END "
+    "ORDER BY j.id";
+
+/* Per claim: how many jobs of a limited runbook run, counting the ones
+ * this claim has taken, so jobs beyond the limit stay queued. */
+typedef struct runbook_slots {
+    int64_t runbook_id;
+    int64_t used;
+} runbook_slots;
+
+typedef struct claim_pick {
+    int64_t id;
+    bool taken_over;
+} claim_pick;
+
+static int running_of(bt_sqlite *q, int64_t runbook_id, int64_t *out,
+                      bt_error *err) {
+    static const char sql[] =
+        "SELECT count(*) FROM jobs WHERE runbook_id = ? AND status = 1";
+    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
+    if (!st) return -BT_EIO;
+    sqlite3_bind_int64(st, 1, runbook_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : bt__sq_fail(q, "claiming jobs", err);
+}
+
+/* True when a job of runbook_id (limit lim > 0) still fits. */
+static int fits_limit(bt_sqlite *q, runbook_slots **slots, size_t *n_slots,
+                      size_t *cap, int64_t runbook_id, int64_t lim,
+                      bool *fits, bt_error *err) {
+    runbook_slots *sl = NULL;
+    for (size_t i = 0; i < *n_slots && !sl; i++)
+        if ((*slots)[i].runbook_id == runbook_id) sl = &(*slots)[i];
+    if (!sl) {
+        int64_t running = 0;
+        int rc = running_of(q, runbook_id, &running, err);
+        if (rc) return rc;
+        *slots = bt__sq_grow(*slots, *n_slots, cap, sizeof **slots);
+        sl = &(*slots)[(*n_slots)++];
+        sl->runbook_id = runbook_id;
+        sl->used = running;
+    }
+    *fits = sl->used < lim;
+    if (*fits) sl->used++;
+    return 0;
+}
+
+static int pick_jobs(bt_sqlite *q, const char *me, size_t max,
+                     claim_pick **picks, size_t *n_picks, bt_error *err) {
+    sqlite3_stmt *st = bt__sq_stmt(q, claim_scan_sql, err);
+    if (!st) return -BT_EIO;
+    sqlite3_bind_int64(st, 1, bt__sq_now(q));
+    sqlite3_bind_text(st, 2, me, -1, SQLITE_STATIC);
+    runbook_slots *slots = NULL;
+    size_t n_slots = 0, slots_cap = 0, cap = 0;
+    int rc = 0, step = SQLITE_DONE;
+    while (*n_picks < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t runbook_id = sqlite3_column_int64(st, 1);
+        int64_t lim = sqlite3_column_int64(st, 2);
+        bool fits = true;
+        if (lim > 0 &&
+            (rc = fits_limit(q, &slots, &n_slots, &slots_cap, runbook_id, lim,
+                             &fits, err)))
+            break;
+        if (!fits) continue;
+        *picks = bt__sq_grow(*picks, *n_picks, &cap, sizeof **picks);
+        (*picks)[*n_picks].id = sqlite3_column_int64(st, 0);
+        (*picks)[(*n_picks)++].taken_over = sqlite3_column_int(st, 3) > 0;
+    }
+    if (!rc && *n_picks < max && step != SQLITE_DONE)
+        rc = bt__sq_fail(q, "claiming jobs", err);
+    sqlite3_reset(st);
+    free(slots);
+    return rc;
+}
 
 static int server_name(bt_sqlite *q, int64_t id, char **name, bt_error *err) {
     static const char sql[] = "SELECT name FROM servers WHERE id = ?";
@@ -200,52 +267,48 @@ static int server_name(bt_sqlite *q, int64_t id, char **name, bt_error *err) {
 
 static int claim_in_tx(bt_sqlite *q, int64_t server_id, size_t max,
                        bt_store_job **jobs, size_t *n, bt_error *err) {
+    static const char take[] =
+        "UPDATE jobs SET status = 1, server_id = ?1, started_us = CASE "
+        "started_us WHEN 0 THEN ?2 ELSE started_us END WHERE id = ?3";
+    /* A job handed back by take-over keeps its instance: the claiming
+     * server now holds it and resumes it. */
     static const char move_instances[] =
         "UPDATE instances SET server_id = ? WHERE job_id = ? AND status = 1";
     char *name = NULL;
     int rc = server_name(q, server_id, &name, err);
     if (rc) return rc;
-    sqlite3_stmt *st = bt__sq_stmt(q, claim_sql, err);
-    if (!st) {
-        free(name);
-        return -BT_EIO;
-    }
-    sqlite3_bind_int64(st, 1, server_id);
-    sqlite3_bind_int64(st, 2, bt__sq_now(q));
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-    int64_t *ids = NULL;
-    bool *taken_over = NULL;
-    size_t n_ids = 0, cap = 0, cap2 = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ids = bt__sq_grow(ids, n_ids, &cap, sizeof *ids);
-        taken_over = bt__sq_grow(taken_over, n_ids, &cap2, sizeof *taken_over);
-        taken_over[n_ids] = sqlite3_column_int(st, 1) > 0;
-        ids[n_ids++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
+    claim_pick *picks = NULL;
+    size_t n_picks = 0;
+    rc = pick_jobs(q, name, max, &picks, &n_picks, err);
     free(name);
-    rc = rc == SQLITE_DONE ? 0 : bt__sq_fail(q, "claiming jobs", err);
-    /* A job handed back by take-over keeps its instance: the claiming
-     * server now holds it and resumes it. */
-    for (size_t i = 0; i < n_ids && !rc; i++) {
-        if (!taken_over[i]) continue;
-        if (!(st = bt__sq_stmt(q, move_instances, err))) rc = -BT_EIO;
-        else {
-            sqlite3_bind_int64(st, 1, server_id);
-            sqlite3_bind_int64(st, 2, ids[i]);
-            rc = bt__sq_exec_stmt(q, st, "claiming jobs", err);
+    int64_t now = bt__sq_now(q);
+    for (size_t i = 0; i < n_picks && !rc; i++) {
+        sqlite3_stmt *st = bt__sq_stmt(q, take, err);
+        if (!st) {
+            rc = -BT_EIO;
+            break;
         }
+        sqlite3_bind_int64(st, 1, server_id);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, picks[i].id);
+        rc = bt__sq_exec_stmt(q, st, "claiming jobs", err);
+        if (rc || !picks[i].taken_over) continue;
+        if (!(st = bt__sq_stmt(q, move_instances, err))) {
+            rc = -BT_EIO;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, server_id);
+        sqlite3_bind_int64(st, 2, picks[i].id);
+        rc = bt__sq_exec_stmt(q, st, "claiming jobs", err);
     }
-    if (!rc && n_ids) {
-        *jobs = bt_xcalloc(n_ids, sizeof **jobs);
-        for (size_t i = 0; i < n_ids && !rc; i++) {
-            rc = bt__sq_job_get(&q->base, ids[i], &(*jobs)[i], err);
+    if (!rc && n_picks) {
+        *jobs = bt_xcalloc(n_picks, sizeof **jobs);
+        for (size_t i = 0; i < n_picks && !rc; i++) {
+            rc = bt__sq_job_get(&q->base, picks[i].id, &(*jobs)[i], err);
             if (!rc) (*n)++;
         }
     }
-    free(ids);
-    free(taken_over);
+    free(picks);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #ifndef BT_WEB_H
 #define BT_WEB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "baton/error.h"
@@ -15,6 +16,7 @@ typedef struct bt_web_config {
     const char *bind_address; /* NULL: all addresses */
     uint16_t port;            /* 0: pick a free port (tests) */
     const char *store_url;    /* the orchestration database */
+    size_t max_body;          /* request body cap in bytes; 0: 1 MiB */
     /* Called (from a web thread) after a job was created or a cancel was
      * requested, so a runbook server in the same process wakes at once
      * instead of at its next poll. May be NULL. */

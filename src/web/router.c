@@ -1,0 +1,131 @@
+/* The routing table: method + path pattern -> handler. A "{}" segment
+ * captures one path segment. A path that matches with another method is
+ * 405 with an Allow header; no match at all is 404. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "web/web_internal.h"
+
+typedef struct route {
+    const char *method;
+    const char *pattern;
+    bt_web_handler handler;
+} route;
+
+static const route routes[] = {
+    {"GET", "/api/health", bt_web_health},
+    {"GET", "/api/runbooks", bt_web_runbooks_list},
+    {"GET", "/api/runbooks/{}", bt_web_runbooks_get},
+    {"POST", "/api/jobs", bt_web_jobs_create},
+    {"GET", "/api/jobs", bt_web_jobs_list},
+    {"GET", "/api/jobs/{}", bt_web_jobs_get},
+    {"POST", "/api/jobs/{}/cancel", bt_web_jobs_cancel},
+};
+
+/* Matches path against pattern, pointing captures into buf (a copy of
+ * path; a capture runs to the next '/', which bt_web_route cuts once the
+ * route is chosen). A trailing '/' is tolerated. */
+static bool match(const char *pattern, const char *path, char *buf,
+                  const char **captures) {
+    strcpy(buf, path);
+    size_t len = strlen(buf);
+    if (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+    if (buf[0] != '/') return false;
+    const char *p = pattern + 1;
+    char *s = buf + 1;
+    size_t n_cap = 0;
+    for (;;) {
+        const char *pe = strchrnul(p, '/');
+        char *se = strchrnul(s, '/');
+        size_t plen = (size_t)(pe - p), slen = (size_t)(se - s);
+        if (plen == 2 && !strncmp(p, "{}", 2)) {
+            if (!slen || n_cap == BT_WEB_MAX_CAPTURES) return false;
+            captures[n_cap++] = s;
+        } else if (plen != slen || strncmp(p, s, plen)) {
+            return false;
+        }
+        if (!*pe || !*se) return !*pe && !*se;
+        p = pe + 1;
+        s = se + 1;
+    }
+}
+
+void bt_web_route(bt_web_req *r) {
+    char *buf = bt_xmalloc(strlen(r->path) + 1);
+    for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++) {
+        const char *caps[BT_WEB_MAX_CAPTURES] = {0};
+        if (!match(routes[i].pattern, r->path, buf, caps)) continue;
+        if (!strcmp(routes[i].method, r->method)) {
+            for (size_t k = 0; k < BT_WEB_MAX_CAPTURES && caps[k]; k++) {
+                char *slash = strchr(caps[k], '/');
+                if (slash) *slash = '\0';
+                r->captures[k] = caps[k];
+            }
+            r->capture_buf = buf;
+            routes[i].handler(r);
+            return;
+        }
+        if (!strstr(r->allow, routes[i].method) &&
+            strlen(r->allow) + strlen(routes[i].method) + 3 <
+                sizeof r->allow) {
+            if (*r->allow) strcat(r->allow, ", ");
+            strcat(r->allow, routes[i].method);
+        }
+    }
+    free(buf);
+    if (*r->allow) {
+        bt_web_error(r, 405, "method_not_allowed", r->method,
+                     "%s is not allowed on %s (allowed: %s)", r->method,
+                     r->path, r->allow);
+        return;
+    }
+    bt_web_error(r, 404, "not_found", r->path, "no such resource: %s",
+                 r->path);
+}
+
+/* ---- request helpers -------------------------------------------------- */
+
+typedef struct query_check {
+    const char *const *allowed;
+    const char *stranger;
+} query_check;
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind,
+                                 const char *key, const char *value) {
+    query_check *q = cls;
+    for (size_t i = 0; q->allowed[i]; i++)
+        if (!strcmp(q->allowed[i], key)) return MHD_YES;
+    q->stranger = key;
+    return MHD_NO;
+}
+
+bool bt_web_query_only(bt_web_req *r, const char *const *allowed) {
+    query_check q = {allowed, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
+    if (!q.stranger) return true;
+    bt_web_error(r, 400, "unknown_parameter", q.stranger,
+                 "unknown query parameter '%s'", q.stranger);
+    return false;
+}
+
+const char *bt_web_query(bt_web_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *bt_web_header(bt_web_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+bool bt_web_parse_id(bt_web_req *r, const char *text, const char *target,
+                     int64_t *out) {
+    int64_t v;
+    if (text && bt_parse_int64(text, &v) && v > 0) {
+        *out = v;
+        return true;
+    }
+    bt_web_error(r, 400, "invalid_parameter", target,
+                 "%s must be a positive integer, got '%s'", target,
+                 text ? text : "");
+    return false;
+}

@@ -1,0 +1,194 @@
+/* Runbooks: GET /api/runbooks, GET /api/runbooks/{id}, and resolving the
+ * runbook a request names (by id or by "/Folder/Name" path). Parameters
+ * come from the latest version's YAML, read by the same loader that runs
+ * it, so what the API shows is what a job is checked against. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "web/web_internal.h"
+
+/* Loads version (0: latest) of runbook_id; on failure a sentence in msg. */
+static int load_version(bt_store *s, int64_t runbook_id, int version,
+                        bt_runbook **out, bt_error *err) {
+    *out = NULL;
+    bt_store_version v = {0};
+    int rc = bt_store_version_get(s, runbook_id, version, &v, err);
+    if (rc) return rc;
+    char name[64];
+    snprintf(name, sizeof name, "runbook %lld version %d",
+             (long long)runbook_id, v.version);
+    bt_diags diags;
+    bt_diags_init(&diags);
+    rc = bt_runbook_load_string(name, v.yaml, strlen(v.yaml), NULL, out,
+                                &diags);
+    if (rc) {
+        char first[BT_ERROR_MESSAGE_MAX + 300] = "";
+        if (diags.count) bt_error_format(&diags.items[0], first, sizeof first);
+        bt_error_set(err, BT_EINTERNAL, "%s does not load (%zu problem%s): %s",
+                     name, diags.count, diags.count == 1 ? "" : "s", first);
+        rc = -BT_EINTERNAL;
+    }
+    bt_diags_free(&diags);
+    bt_store_version_clear(&v);
+    return rc;
+}
+
+bt_runbook *bt_web_load_version(bt_web_req *r, int64_t runbook_id,
+                                int version) {
+    bt_store *s = bt_web_store(r);
+    if (!s) return NULL;
+    bt_runbook *rb = NULL;
+    bt_error err = {0};
+    int rc = load_version(s, runbook_id, version, &rb, &err);
+    if (rc) bt_web_error_from(r, rc, &err, "runbook");
+    return rb;
+}
+
+/* The runbook's JSON with its parameters (or why they are unknown). */
+static json_t *runbook_json(bt_store *s, const bt_store_runbook *rb) {
+    json_t *o = bt_web_runbook_json(rb);
+    if (!rb->latest_version) {
+        json_object_set_new(o, "parameters", json_array());
+        return o;
+    }
+    bt_runbook *def = NULL;
+    bt_error err = {0};
+    if (load_version(s, rb->id, 0, &def, &err)) {
+        json_object_set_new(o, "parameters", json_null());
+        json_object_set_new(o, "load_error", json_string(err.message));
+    } else {
+        json_object_set_new(o, "parameters", bt_web_params_json(def));
+        json_object_set_new(o, "returns",
+                            json_array());
+        for (size_t i = 0; i < def->n_returns; i++)
+            json_array_append_new(json_object_get(o, "returns"),
+                                  json_string(def->returns[i]));
+    }
+    bt_runbook_free(def);
+    return o;
+}
+
+void bt_web_runbooks_list(bt_web_req *r) {
+    static const char *const allowed[] = {NULL};
+    if (!bt_web_query_only(r, allowed)) return;
+    bt_store *s = bt_web_store(r);
+    if (!s) return;
+    bt_store_runbook *items = NULL;
+    size_t n = 0;
+    bt_error err = {0};
+    int rc = bt_store_runbook_list(s, 0, &items, &n, &err);
+    if (rc) {
+        bt_web_error_from(r, rc, &err, NULL);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, runbook_json(s, &items[i]));
+    bt_store_runbook_list_free(items, n);
+    bt_web_reply(r, 200, json_pack("{s:o}", "items", a));
+}
+
+static json_t *versions_json(bt_store *s, int64_t id, bt_error *err,
+                             int *rc) {
+    bt_store_version *v = NULL;
+    size_t n = 0;
+    *rc = bt_store_version_list(s, id, &v, &n, err);
+    if (*rc) return NULL;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:i, s:s?, s:s?, s:o}", "version", v[i].version,
+                         "author", v[i].author, "comment", v[i].comment,
+                         "created", bt_web_time(v[i].created_us)));
+    bt_store_version_list_free(v, n);
+    return a;
+}
+
+void bt_web_runbooks_get(bt_web_req *r) {
+    static const char *const allowed[] = {NULL};
+    if (!bt_web_query_only(r, allowed)) return;
+    bt_store_runbook rb = {0};
+    json_t *ref = json_string(r->captures[0]);
+    bool ok = ref && bt_web_resolve_runbook(r, ref, "id", &rb);
+    json_decref(ref);
+    if (!ok) {
+        if (!r->status)
+            bt_web_error(r, 400, "invalid_parameter", "id",
+                         "runbook id is not valid UTF-8");
+        return;
+    }
+    bt_store *s = bt_web_store(r);
+    bt_error err = {0};
+    int rc = 0;
+    json_t *versions = versions_json(s, rb.id, &err, &rc);
+    if (rc) {
+        bt_web_error_from(r, rc, &err, "id");
+    } else {
+        json_t *o = runbook_json(s, &rb);
+        json_object_set_new(o, "versions", versions);
+        bt_web_reply(r, 200, o);
+    }
+    bt_store_runbook_clear(&rb);
+}
+
+static bool all_digits(const char *s) {
+    if (!*s) return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9') return false;
+    return true;
+}
+
+bool bt_web_resolve_runbook(bt_web_req *r, json_t *ref, const char *target,
+                            bt_store_runbook *out) {
+    bt_store *s = bt_web_store(r);
+    if (!s) return false;
+    bt_error err = {0};
+    int rc;
+    int64_t id = 0;
+    const char *text = json_is_string(ref) ? json_string_value(ref) : NULL;
+    if (json_is_integer(ref)) {
+        id = json_integer_value(ref);
+    } else if (text && all_digits(text)) {
+        if (!bt_web_parse_id(r, text, target, &id)) return false;
+    } else if (text && text[0] == '/' && text[1]) {
+        const char *slash = strrchr(text, '/');
+        char *folder = slash == text ? bt_xstrdup("/")
+                                     : bt_xstrndup(text, (size_t)(slash - text));
+        bt_store_folder f = {0};
+        rc = bt_store_folder_get(s, folder, &f, &err);
+        if (!rc) {
+            rc = bt_store_runbook_find(s, f.id, slash + 1, out, &err);
+            bt_store_folder_clear(&f);
+        }
+        free(folder);
+        if (rc == -BT_ENOTFOUND) {
+            bt_web_error(r, 404, "not_found", target, "no runbook '%s'", text);
+            return false;
+        }
+        if (rc) {
+            bt_web_error_from(r, rc, &err, target);
+            return false;
+        }
+        return true;
+    } else {
+        bt_web_error(r, 400, "invalid_parameter", target,
+                     "%s must be a runbook id or a /Folder/Name path", target);
+        return false;
+    }
+    if (id <= 0) {
+        bt_web_error(r, 400, "invalid_parameter", target,
+                     "%s must be a positive runbook id", target);
+        return false;
+    }
+    rc = bt_store_runbook_get(s, id, out, &err);
+    if (rc == -BT_ENOTFOUND) {
+        bt_web_error(r, 404, "not_found", target, "no runbook with id %lld",
+                     (long long)id);
+        return false;
+    }
+    if (rc) {
+        bt_web_error_from(r, rc, &err, target);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,116 @@
+/* What the web service's files share: the service, one request, the route
+ * table's handler signature and the JSON encoders. Not part of web.h:
+ * nothing outside src/web/ sees these. */
+#ifndef BT_WEB_INTERNAL_H
+#define BT_WEB_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "runbook/runbook.h"
+#include "store/store.h"
+#include "web/web.h"
+
+#define BT_WEB_DEFAULT_MAX_BODY ((size_t)1 << 20)
+/* Idle store handles kept for reuse; busier moments open more. */
+#define BT_WEB_POOL_MAX 16
+#define BT_WEB_MAX_CAPTURES 4
+/* An oversize body of unknown length is read (and dropped) up to this
+ * many times the cap for the sake of a proper 413, then cut off. */
+#define BT_WEB_DRAIN_FACTOR 16
+
+struct bt_web {
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    char *store_url;
+    size_t max_body;
+    void (*jobs_changed)(void *ud);
+    void *ud;
+    atomic_bool stopping; /* long-polls give up when set */
+    pthread_mutex_t pool_lock;
+    bt_store *pool[BT_WEB_POOL_MAX];
+    size_t n_pool;
+};
+
+/* One HTTP request from its first byte to its answer. */
+typedef struct bt_web_req {
+    bt_web *web;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    bt_buf body;
+    bool too_big;
+    uint64_t received; /* body bytes seen, kept or not */
+    bool responded;
+    bt_store *store; /* taken from the pool on first use */
+    const char *captures[BT_WEB_MAX_CAPTURES]; /* {id} path segments */
+    char *capture_buf;
+    /* the answer */
+    unsigned status;
+    json_t *reply;
+    char *location;
+    char allow[32]; /* methods for a 405 */
+} bt_web_req;
+
+typedef void (*bt_web_handler)(bt_web_req *r);
+
+/* web.c: the request's store handle (NULL after answering 500). */
+bt_store *bt_web_store(bt_web_req *r);
+void bt_web_notify_jobs(bt_web_req *r);
+
+/* router.c */
+void bt_web_route(bt_web_req *r);
+
+/* json.c: answers and encoders. */
+void bt_web_reply(bt_web_req *r, unsigned status, json_t *body);
+/* {"error": {"code", "message", "target"}}; target may be NULL. */
+void bt_web_error(bt_web_req *r, unsigned status, const char *code,
+                  const char *target, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Maps a store/loader error to its status (404, 409, 400, 413, 500). */
+void bt_web_error_from(bt_web_req *r, int rc, const bt_error *err,
+                       const char *target);
+json_t *bt_web_time(int64_t us); /* ISO 8601 string, or null for 0 */
+/* Parses JSON object text; an unparsable text is kept as a string. */
+json_t *bt_web_json_text(const char *text);
+json_t *bt_web_runbook_json(const bt_store_runbook *rb);
+json_t *bt_web_job_json(const bt_store_job *j, const char *runbook_path);
+json_t *bt_web_instance_json(const bt_store_instance *in);
+json_t *bt_web_activity_json(const bt_store_activity *a,
+                             const bt_runbook *rb);
+json_t *bt_web_params_json(const bt_runbook *rb);
+
+/* Request helpers (router.c). */
+/* Only names in allowed (NULL-terminated) may appear in the query string;
+ * otherwise answers 400 naming the first stranger and returns false. */
+bool bt_web_query_only(bt_web_req *r, const char *const *allowed);
+const char *bt_web_query(bt_web_req *r, const char *name);
+const char *bt_web_header(bt_web_req *r, const char *name);
+/* A positive id from text; answers 400 naming target and returns false. */
+bool bt_web_parse_id(bt_web_req *r, const char *text, const char *target,
+                     int64_t *out);
+
+/* runbooks.c: resolves an id (number or digits) or a "/Folder/Name" path.
+ * Answers 400/404/500 and returns false when it cannot. */
+bool bt_web_resolve_runbook(bt_web_req *r, json_t *ref, const char *target,
+                            bt_store_runbook *out);
+/* Loads the YAML of a runbook version (0: latest). Answers and returns NULL
+ * when it cannot. */
+bt_runbook *bt_web_load_version(bt_web_req *r, int64_t runbook_id,
+                                int version);
+
+/* Handlers. */
+void bt_web_health(bt_web_req *r);
+void bt_web_runbooks_list(bt_web_req *r);
+void bt_web_runbooks_get(bt_web_req *r);
+void bt_web_jobs_create(bt_web_req *r);
+void bt_web_jobs_list(bt_web_req *r);
+void bt_web_jobs_get(bt_web_req *r);
+void bt_web_jobs_cancel(bt_web_req *r);
+
+#endif

@@ -178,6 +178,73 @@ void bt_act_param_at(const bt_activity_ctx *ctx, size_t i, const char **name,
                      const char **value);
 void bt_act_return(bt_activity_ctx *ctx, const char *name, const char *value);
 
+/* ---- host services ----------------------------------------------------
+ * What the host running the engine (a runbook server, the Runbook Tester)
+ * offers activities that need more than their inputs: the counters,
+ * schedules and variables of the store, and starting other runbooks.
+ * Every callback is called on the loop thread only, so the activities that
+ * use them are INLINE or ASYNC. Callbacks return 0 or -BT_E* with a
+ * sentence in *err; -BT_ENOTFOUND when the named thing does not exist. A
+ * NULL callback means the host does not offer that service. */
+
+typedef struct bt_invoke bt_invoke; /* a child runbook being followed */
+
+typedef struct bt_invoke_request {
+    const char *runbook; /* "/Folder/Name"; the tester also takes a file,
+                            relative to the invoking runbook's file */
+    const char *const *param_names;
+    const char *const *param_values;
+    size_t n_params;
+    bool wait; /* false: done as soon as the child job exists */
+} bt_invoke_request;
+
+typedef struct bt_invoke_result {
+    int64_t job_id;     /* the child's job; 0 when none was created */
+    const char *status; /* job status: pending, running, completed, failed,
+                           canceled */
+    bt_result result;   /* the child instance's result once it finished */
+    const char *error;  /* NULL, or why the child failed or was lost */
+    /* The child's Return Data (empty unless it finished). */
+    const char *const *names;
+    const char *const *values;
+    size_t n_returned;
+} bt_invoke_result;
+
+/* Called exactly once per started invoke, on the loop; res and everything
+ * it points to live only during the call. */
+typedef void (*bt_invoke_done_fn)(const bt_invoke_result *res, void *ud);
+
+typedef struct bt_act_services {
+    void *ud;
+    int (*counter_get)(void *ud, const char *name, int64_t *out,
+                       bt_error *err);
+    /* Creates the counter when missing. */
+    int (*counter_set)(void *ud, const char *name, int64_t value,
+                       bt_error *err);
+    /* Atomic; -BT_ENOTFOUND on a missing counter. *out: the new value. */
+    int (*counter_add)(void *ud, const char *name, int64_t delta,
+                       int64_t *out, bt_error *err);
+    /* A schedule's JSON definition (docs/activities/scheduling.md); the
+     * caller frees *definition with free(). */
+    int (*schedule_get)(void *ud, const char *name, char **definition,
+                        bt_error *err);
+    /* A variable's plain value; the caller frees *value with free(). */
+    int (*variable_get)(void *ud, const char *name, char **value,
+                        bt_error *err);
+    /* Starts the child runbook. On 0, done is called later (never from
+     * inside invoke) and *out identifies the child until then. */
+    int (*invoke)(void *ud, bt_activity_ctx *caller,
+                  const bt_invoke_request *req, bt_invoke_done_fn done,
+                  void *done_ud, bt_invoke **out, bt_error *err);
+    /* Stops following the child and asks for it to be canceled; done is
+     * still called once (possibly from inside this call). */
+    void (*invoke_cancel)(void *ud, bt_invoke *inv);
+} bt_act_services;
+
+/* The host's services, or NULL when it offers none (the tester without
+ * --db offers in-memory ones). */
+const bt_act_services *bt_act_get_services(bt_activity_ctx *ctx);
+
 /* A registry of activity types: the built-ins, later packs. */
 typedef struct bt_registry bt_registry;
 const bt_registry *bt_registry_builtin(void);

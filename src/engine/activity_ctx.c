@@ -108,6 +108,11 @@ const bt_activity_def *bt_act_def(const bt_activity_ctx *ctx) {
     return ctx->def;
 }
 
+const bt_act_services *bt_act_get_services(bt_activity_ctx *ctx) {
+    return ctx->inst->eng->hooks.services;
+}
+bt_instance *bt_act_instance(bt_activity_ctx *ctx) { return ctx->inst; }
+
 /* ---- properties ------------------------------------------------------- */
 
 static const bt_node *prop_node(bt_activity_ctx *ctx, const char *name) {

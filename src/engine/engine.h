@@ -55,6 +55,9 @@ typedef struct bt_engine_hooks {
     void (*instance_triggered)(bt_instance *inst, bt_instance *monitor,
                                void *ud);
     bt_var_lookup_fn var_lookup; /* {var:name}; may be NULL */
+    /* Counters, schedules, Invoke Runbook (activity.h); may be NULL.
+     * Must outlive the engine. */
+    const bt_act_services *services;
     void *ud;
 } bt_engine_hooks;
 
@@ -107,5 +110,8 @@ const bt_row *bt_instance_returned(const bt_instance *inst);
 const bt_row *bt_instance_params(const bt_instance *inst);
 /* Frees a finished instance. */
 void bt_instance_free(bt_instance *inst);
+/* The instance an activity instance belongs to (hosts use it in their
+ * services, e.g. to find the invoking runbook). */
+bt_instance *bt_act_instance(bt_activity_ctx *ctx);
 
 #endif

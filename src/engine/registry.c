@@ -11,6 +11,7 @@
 #include "activities/file/activities.def"
 #include "activities/text/activities.def"
 #include "activities/scheduling/activities.def"
+#include "activities/monitoring/activities.def"
 #undef BT_ACTIVITY
 
 static const bt_activity_type *const builtin_types[] = {
@@ -21,6 +22,7 @@ static const bt_activity_type *const builtin_types[] = {
 #include "activities/file/activities.def"
 #include "activities/text/activities.def"
 #include "activities/scheduling/activities.def"
+#include "activities/monitoring/activities.def"
 #undef BT_ACTIVITY
 };
 

@@ -21,6 +21,12 @@ static const route routes[] = {
     {"GET", "/api/jobs", bt_web_jobs_list},
     {"GET", "/api/jobs/{}", bt_web_jobs_get},
     {"POST", "/api/jobs/{}/cancel", bt_web_jobs_cancel},
+    {"GET", "/api/servers", bt_web_servers_list},
+    {"GET", "/api/events", bt_web_events_list},
+    {"GET", "/api/folders", bt_web_folders_tree},
+    {"GET", "/api/variables", bt_web_variables_list},
+    {"GET", "/api/counters/{}", bt_web_counters_get},
+    {"GET", "/api/schedules", bt_web_schedules_list},
 };
 
 /* Matches path against pattern, pointing captures into buf (a copy of

@@ -112,5 +112,11 @@ void bt_web_jobs_create(bt_web_req *r);
 void bt_web_jobs_list(bt_web_req *r);
 void bt_web_jobs_get(bt_web_req *r);
 void bt_web_jobs_cancel(bt_web_req *r);
+void bt_web_servers_list(bt_web_req *r);
+void bt_web_events_list(bt_web_req *r);
+void bt_web_folders_tree(bt_web_req *r);
+void bt_web_variables_list(bt_web_req *r);
+void bt_web_counters_get(bt_web_req *r);
+void bt_web_schedules_list(bt_web_req *r);
 
 #endif

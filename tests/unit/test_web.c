@@ -760,6 +760,102 @@ static void test_cancel(void **state) {
     expect_error(f, "POST", path, NULL, 409, "job_finished", "id");
 }
 
+/* Servers, events, the folder tree, variables (encrypted ones show no
+ * value), counters and schedules, as the store holds them. */
+static void test_resources(void **state) {
+    fixture *f = *state;
+    int64_t sid = 0;
+    OK(bt_store_server_register(f->s, "rb1", "9.9", 60000, &sid, &e_));
+    OK(bt_store_event_add(f->s, BT_SEVERITY_ERROR, "rb1", "disk <full>", 0,
+                          &e_));
+    OK(bt_store_event_add(f->s, BT_SEVERITY_INFO, "rb1", "second", 0, &e_));
+    OK(bt_store_folder_create(f->s, "/Ops/Web/Deep", NULL, &e_));
+    OK(bt_store_variable_set(f->s, "plain", "v1", 2, false, &e_));
+    OK(bt_store_variable_set(f->s, "secret", "\x01\x02cipher", 8, true, &e_));
+    OK(bt_store_counter_set(f->s, "tickets", 41, &e_));
+    OK(bt_store_schedule_set(f->s, "weekdays", "{\"days\": [\"mon\"]}", &e_));
+
+    reply r = http(f, "GET", "/api/servers", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *sv = json_array_get(json_object_get(r.json, "servers"), 0);
+    assert_string_equal(str_at(sv, "name"), "rb1");
+    assert_string_equal(str_at(sv, "version"), "9.9");
+    assert_true(json_is_true(json_object_get(sv, "up")));
+    reply_free(&r);
+
+    r = http(f, "GET", "/api/events?limit=1", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *evs = json_object_get(r.json, "events");
+    assert_int_equal(json_array_size(evs), 1);
+    json_t *ev = json_array_get(evs, 0);
+    assert_string_equal(str_at(ev, "message"), "disk <full>");
+    assert_string_equal(str_at(ev, "severity"), "error");
+    json_int_t next = int_at(r.json, "next_after");
+    reply_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/api/events?after=%lld", (long long)next);
+    r = http(f, "GET", path, NULL, NULL);
+    evs = json_object_get(r.json, "events");
+    assert_int_equal(json_array_size(evs), 1);
+    assert_string_equal(str_at(json_array_get(evs, 0), "message"), "second");
+    reply_free(&r);
+    expect_error(f, "GET", "/api/events?limit=x", NULL, 400,
+                 "invalid_parameter", "limit");
+    expect_error(f, "GET", "/api/events?severity=1", NULL, 400,
+                 "unknown_parameter", "severity");
+
+    r = http(f, "GET", "/api/folders", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str_at(r.json, "path"), "/");
+    json_t *ops = json_array_get(json_object_get(r.json, "folders"), 0);
+    assert_string_equal(str_at(ops, "path"), "/Ops");
+    assert_int_equal(json_array_size(json_object_get(ops, "runbooks")), 2);
+    json_t *web = json_array_get(json_object_get(ops, "folders"), 0);
+    assert_string_equal(
+        str_at(json_array_get(json_object_get(web, "folders"), 0), "path"),
+        "/Ops/Web/Deep");
+    reply_free(&r);
+    r = http(f, "GET", "/api/folders?path=/Ops/Web", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str_at(r.json, "name"), "Web");
+    reply_free(&r);
+    expect_error(f, "GET", "/api/folders?path=/Nope", NULL, 404, "not_found",
+                 "path");
+
+    r = http(f, "GET", "/api/variables", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *vars = json_object_get(r.json, "variables");
+    assert_int_equal(json_array_size(vars), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_array_get(vars, i);
+        if (!strcmp(str_at(v, "name"), "plain")) {
+            assert_string_equal(str_at(v, "value"), "v1");
+        } else {
+            assert_true(json_is_true(json_object_get(v, "encrypted")));
+            assert_true(json_is_null(json_object_get(v, "value")));
+        }
+    }
+    assert_null(strstr(bt_buf_str(&r.body), "cipher"));
+    reply_free(&r);
+
+    r = http(f, "GET", "/api/counters/tickets", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(int_at(r.json, "value"), 41);
+    reply_free(&r);
+    expect_error(f, "GET", "/api/counters/nope", NULL, 404, "not_found",
+                 "name");
+
+    r = http(f, "GET", "/api/schedules", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *sc = json_array_get(json_object_get(r.json, "schedules"), 0);
+    assert_string_equal(str_at(sc, "name"), "weekdays");
+    assert_string_equal(
+        json_string_value(json_array_get(
+            json_object_get(json_object_get(sc, "definition"), "days"), 0)),
+        "mon");
+    reply_free(&r);
+}
+
 static void test_store_error_is_500(void **state) {
     fixture *f = *state;
     start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": {\"host\": \"h\"}}");
@@ -818,6 +914,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_ends_long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_is_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
     };

@@ -38,7 +38,7 @@ void bt_web_servers_list(bt_web_req *r) {
                            bt_web_time(sv->lease_expires_us)));
     }
     bt_store_server_list_free(items, n);
-    bt_web_reply(r, 200, json_pack("{s:o}", "servers", arr));
+    bt_web_reply(r, 200, json_pack("{s:o}", "items", arr));
 }
 
 /* A non-negative integer query parameter no larger than max; answers 400
@@ -59,14 +59,14 @@ static bool query_count(bt_web_req *r, const char *name, long long max,
     return true;
 }
 
-/* GET /api/events?job=ID&after=ID&limit=N: oldest first, so a client
- * follows the log by passing the last id it saw as after. */
+/* GET /api/events?job=ID&cursor=ID&limit=N: oldest first, so a client
+ * follows the log by passing back next_cursor (the last id it saw). */
 void bt_web_events_list(bt_web_req *r) {
-    static const char *const allowed[] = {"job", "after", "limit", NULL};
+    static const char *const allowed[] = {"job", "cursor", "limit", NULL};
     if (!bt_web_query_only(r, allowed)) return;
     long long job = 0, after = 0, limit = 100;
     if (!query_count(r, "job", INT64_MAX, &job) ||
-        !query_count(r, "after", INT64_MAX, &after) ||
+        !query_count(r, "cursor", INT64_MAX, &after) ||
         !query_count(r, "limit", EVENTS_LIMIT_MAX, &limit))
         return;
     if (!limit) limit = 100;
@@ -94,8 +94,8 @@ void bt_web_events_list(bt_web_req *r) {
                                           : json_null());
         json_array_append_new(arr, o);
     }
-    json_t *body = json_pack("{s:o}", "events", arr);
-    json_object_set_new(body, "next_after",
+    json_t *body = json_pack("{s:o}", "items", arr);
+    json_object_set_new(body, "next_cursor",
                         json_integer(n ? items[n - 1].id : after));
     bt_store_event_list_free(items, n);
     bt_web_reply(r, 200, body);
@@ -187,7 +187,7 @@ void bt_web_variables_list(bt_web_req *r) {
         json_array_append_new(arr, o);
     }
     bt_store_variable_list_free(items, n);
-    bt_web_reply(r, 200, json_pack("{s:o}", "variables", arr));
+    bt_web_reply(r, 200, json_pack("{s:o}", "items", arr));
 }
 
 /* GET /api/counters/{name} */
@@ -229,5 +229,5 @@ void bt_web_schedules_list(bt_web_req *r) {
                            bt_web_json_text(items[i].definition), "updated",
                            bt_web_time(items[i].updated_us)));
     bt_store_schedule_list_free(items, n);
-    bt_web_reply(r, 200, json_pack("{s:o}", "schedules", arr));
+    bt_web_reply(r, 200, json_pack("{s:o}", "items", arr));
 }

@@ -777,7 +777,7 @@ static void test_resources(void **state) {
 
     reply r = http(f, "GET", "/api/servers", NULL, NULL);
     assert_int_equal(r.status, 200);
-    json_t *sv = json_array_get(json_object_get(r.json, "servers"), 0);
+    json_t *sv = json_array_get(json_object_get(r.json, "items"), 0);
     assert_string_equal(str_at(sv, "name"), "rb1");
     assert_string_equal(str_at(sv, "version"), "9.9");
     assert_true(json_is_true(json_object_get(sv, "up")));
@@ -785,17 +785,17 @@ static void test_resources(void **state) {
 
     r = http(f, "GET", "/api/events?limit=1", NULL, NULL);
     assert_int_equal(r.status, 200);
-    json_t *evs = json_object_get(r.json, "events");
+    json_t *evs = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(evs), 1);
     json_t *ev = json_array_get(evs, 0);
     assert_string_equal(str_at(ev, "message"), "disk <full>");
     assert_string_equal(str_at(ev, "severity"), "error");
-    json_int_t next = int_at(r.json, "next_after");
+    json_int_t next = int_at(r.json, "next_cursor");
     reply_free(&r);
     char path[128];
-    snprintf(path, sizeof path, "/api/events?after=%lld", (long long)next);
+    snprintf(path, sizeof path, "/api/events?cursor=%lld", (long long)next);
     r = http(f, "GET", path, NULL, NULL);
-    evs = json_object_get(r.json, "events");
+    evs = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(evs), 1);
     assert_string_equal(str_at(json_array_get(evs, 0), "message"), "second");
     reply_free(&r);
@@ -824,7 +824,7 @@ static void test_resources(void **state) {
 
     r = http(f, "GET", "/api/variables", NULL, NULL);
     assert_int_equal(r.status, 200);
-    json_t *vars = json_object_get(r.json, "variables");
+    json_t *vars = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(vars), 2);
     for (size_t i = 0; i < 2; i++) {
         json_t *v = json_array_get(vars, i);
@@ -847,7 +847,7 @@ static void test_resources(void **state) {
 
     r = http(f, "GET", "/api/schedules", NULL, NULL);
     assert_int_equal(r.status, 200);
-    json_t *sc = json_array_get(json_object_get(r.json, "schedules"), 0);
+    json_t *sc = json_array_get(json_object_get(r.json, "items"), 0);
     assert_string_equal(str_at(sc, "name"), "weekdays");
     assert_string_equal(
         json_string_value(json_array_get(

@@ -1,19 +1,350 @@
-/* batond: the Baton daemon. The roles (management server, runbook server,
- * web service, console) arrive with the server work; until then batond
- * says so plainly rather than pretending to serve. */
+/* batond: the Baton daemon. One binary runs any set of roles (management
+ * server, runbook server, web service, console) around one libuv loop:
+ * the runbook server lives on the loop, the web service on
+ * libmicrohttpd's threads, and the loop also waits for SIGTERM/SIGINT.
+ *
+ * Start-up either brings every enabled role up or exits without serving
+ * anything: settings (exit 2), then the database, then every port, and
+ * only then the runbook server, which is the one role that claims jobs. */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
 
+#include "common/util.h"
 #include "common/version.h"
+#include "server/config.h"
+#include "server/listen.h"
+#include "server/log.h"
+#include "server/placeholder.h"
+#include "server/rbserver.h"
+#include "server/samples.h"
+#include "store/store.h"
+#include "web/web.h"
 
-int main(int argc, char **argv) {
-    if (argc > 1 && !strcmp(argv[1], "--version")) {
-        printf("batond %s\n", bt_version());
+/* TEMPORARY until src/server/rbserver.c lands (helper "rbserver"): weak
+ * references keep batond linking; the role reports itself missing. */
+#pragma weak bt_rbserver_start
+#pragma weak bt_rbserver_wake
+#pragma weak bt_rbserver_stop
+#pragma weak bt_rbserver_free
+#pragma weak bt_rbserver_id
+#pragma weak bt_rbserver_running
+
+#define EXIT_BAD_SETTINGS 2
+#define EXIT_START_FAILED 1
+
+typedef struct daemon_ctx {
+    bt_config cfg;
+    bt_log log;
+    uv_loop_t loop;
+    bt_store *store;
+    bt_web *web;
+    bt_placeholder *mgmt, *console;
+    /* Read by web threads (jobs_changed), written once by main. */
+    _Atomic(bt_rbserver *) rb;
+    uv_signal_t sigterm, sigint;
+    bool stopping;
+} daemon_ctx;
+
+/* ---- shutdown --------------------------------------------------------- */
+
+static void close_signals(daemon_ctx *d) {
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+static void on_rbserver_stopped(bt_rbserver *srv, void *ud) {
+    daemon_ctx *d = ud;
+    bt_logf(&d->log, BT_LOG_INFO, "runbook server stopped");
+    close_signals(d);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+    daemon_ctx *d = h->data;
+    if (d->stopping) {
+        /* Nothing is lost by not waiting: every activity instance is
+         * committed, so held jobs resume on restart or on another server
+         * once the lease lapses. */
+        bt_logf(&d->log, BT_LOG_WARNING,
+                "%s again: exiting now without waiting for running "
+                "instances (their jobs resume later)",
+                strsignal(signum));
+        _exit(EXIT_START_FAILED);
+    }
+    d->stopping = true;
+    bt_logf(&d->log, BT_LOG_NOTICE, "%s: shutting down", strsignal(signum));
+    /* The web service first, so no new job arrives while the runbook
+     * server drains; its long-polls notice and answer at once. */
+    bt_web_stop(d->web);
+    d->web = NULL;
+    bt_placeholder_stop(d->mgmt);
+    bt_placeholder_stop(d->console);
+    d->mgmt = d->console = NULL;
+    bt_rbserver *rb = atomic_load(&d->rb);
+    if (rb) {
+        size_t running = bt_rbserver_running(rb);
+        if (running)
+            bt_logf(&d->log, BT_LOG_INFO,
+                    "waiting up to %.1fs for %zu running instance%s",
+                    (double)d->cfg.grace_ms / 1000.0, running,
+                    running == 1 ? "" : "s");
+        bt_rbserver_stop(rb, d->cfg.grace_ms, on_rbserver_stopped, d);
+    } else {
+        close_signals(d);
+    }
+}
+
+/* ---- start-up --------------------------------------------------------- */
+
+static void wake_runbook_server(void *ud) {
+    daemon_ctx *d = ud;
+    bt_rbserver *rb = atomic_load(&d->rb);
+    if (rb) bt_rbserver_wake(rb);
+}
+
+/* mkdir -p with mode 0750 (the database holds job parameters). */
+static int make_dirs(const char *path, bt_error *err) {
+    char *p = bt_xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; !rc; s++) {
+        bool end = !*s;
+        if (*s != '/' && !end) continue;
+        *s = '\0';
+        if (mkdir(p, 0750) != 0 && errno != EEXIST)
+            rc = bt_error_set(err, BT_EIO,
+                              "cannot create the data directory '%s': %s "
+                              "(change it with --data-dir, BATON_DATA_DIR or "
+                              "data_dir in the config file)",
+                              p, strerror(errno));
+        if (end) break;
+        *s = '/';
+    }
+    free(p);
+    return rc;
+}
+
+static int open_store(daemon_ctx *d, bt_error *err) {
+    /* The data directory is only ours to create when the database lives
+     * in it (the default); an explicit --db names its own place. */
+    char *default_db = bt_xasprintf("sqlite:%s/baton.db", d->cfg.data_dir);
+    int rc = 0;
+    if (!strcmp(default_db, d->cfg.db)) rc = make_dirs(d->cfg.data_dir, err);
+    free(default_db);
+    if (rc) return rc;
+    bt_error e = {0};
+    rc = bt_store_open(d->cfg.db, &d->store, &e);
+    if (rc)
+        return bt_error_set(err, -rc,
+                            "cannot open the orchestration database '%s': %s "
+                            "(change it with --db, BATON_DB or db in the "
+                            "config file)",
+                            d->cfg.db, e.message);
+    return 0;
+}
+
+static int load_samples(daemon_ctx *d, bt_error *err) {
+    size_t loaded = 0;
+    bool skipped = false;
+    const char *what = d->cfg.samples_dir ? d->cfg.samples_dir
+                                          : "the bundled examples";
+    bt_error e = {0};
+    int rc = bt_samples_load(d->store, d->cfg.samples_dir, &d->log, &loaded,
+                             &skipped, &e);
+    if (rc == -BT_EEXIST) { /* another batond loaded them just now */
+        bt_logf(&d->log, BT_LOG_NOTICE,
+                "samples: not loaded, another server loaded runbooks at the "
+                "same time (%s)", e.message);
         return 0;
     }
-    fprintf(stderr,
-            "batond %s: the server roles are not built yet; use\n"
-            "`baton test FILE` (the Runbook Tester) to run runbooks.\n",
-            bt_version());
-    return 2;
+    if (rc)
+        return bt_error_set(err, -rc,
+                            "samples: nothing loaded from %s: %s", what,
+                            e.message);
+    if (skipped)
+        bt_logf(&d->log, BT_LOG_NOTICE,
+                "samples: not loaded, the database already has runbooks");
+    else
+        bt_logf(&d->log, BT_LOG_INFO,
+                "samples: loaded %zu runbook%s from %s", loaded,
+                loaded == 1 ? "" : "s", what);
+    return 0;
+}
+
+static int start_placeholders(daemon_ctx *d, bt_error *err) {
+    char url[128];
+    if (d->cfg.roles & BT_ROLE_WEB)
+        bt_listen_url(d->cfg.bind, bt_web_port(d->web), url, sizeof url);
+    else
+        snprintf(url, sizeof url, "the web service (port %u)",
+                 (unsigned)d->cfg.web_port);
+    if (d->cfg.roles & BT_ROLE_MANAGEMENT) {
+        bt_listen_spec spec = {"management server", d->cfg.bind,
+                               d->cfg.mgmt_port, "mgmt_port"};
+        char *msg = bt_xasprintf(
+            "the management API is not built yet; use the web service at %s "
+            "(baton --url) to start and watch jobs",
+            url);
+        int rc = bt_placeholder_start(&spec, msg, &d->mgmt, err);
+        free(msg);
+        if (rc) return rc;
+    }
+    if (d->cfg.roles & BT_ROLE_CONSOLE) {
+        bt_listen_spec spec = {"console", d->cfg.bind, d->cfg.console_port,
+                               "console_port"};
+        char *msg = bt_xasprintf(
+            "the Orchestration console is not built yet; use the web "
+            "service's JSON API at %s/api/ or the baton CLI",
+            url);
+        int rc = bt_placeholder_start(&spec, msg, &d->console, err);
+        free(msg);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void say_where(daemon_ctx *d) {
+    char url[128];
+    const char *where = d->cfg.bind ? d->cfg.bind : "all addresses";
+    if (d->web) {
+        bt_listen_url(d->cfg.bind, bt_web_port(d->web), url, sizeof url);
+        bt_logf(&d->log, BT_LOG_INFO,
+                "web service: listening on %s port %u: %s/api/health "
+                "(BATON_URL=%s baton jobs)",
+                where, (unsigned)bt_web_port(d->web), url, url);
+    }
+    if (d->mgmt) {
+        bt_listen_url(d->cfg.bind, bt_placeholder_port(d->mgmt), url,
+                      sizeof url);
+        bt_logf(&d->log, BT_LOG_INFO,
+                "management server: listening on %s port %u: %s (not built "
+                "yet: answers 501)",
+                where, (unsigned)bt_placeholder_port(d->mgmt), url);
+    }
+    if (d->console) {
+        bt_listen_url(d->cfg.bind, bt_placeholder_port(d->console), url,
+                      sizeof url);
+        bt_logf(&d->log, BT_LOG_INFO,
+                "console: listening on %s port %u: %s (not built yet: "
+                "answers 501)",
+                where, (unsigned)bt_placeholder_port(d->console), url);
+    }
+    bt_rbserver *rb = atomic_load(&d->rb);
+    if (rb)
+        bt_logf(&d->log, BT_LOG_INFO,
+                "runbook server: '%s' (id %lld) claiming jobs, throttle %zu, "
+                "heartbeat %llums",
+                d->cfg.name, (long long)bt_rbserver_id(rb), d->cfg.throttle,
+                (unsigned long long)d->cfg.heartbeat_ms);
+}
+
+static int start_roles(daemon_ctx *d, bt_error *err) {
+    int rc = open_store(d, err);
+    if (rc) return rc;
+    bt_logf(&d->log, BT_LOG_INFO, "database: %s (%s)", d->cfg.db,
+            bt_store_backend(d->store));
+    if (d->cfg.samples && (rc = load_samples(d, err))) return rc;
+    if (d->cfg.roles & BT_ROLE_WEB) {
+        bt_web_config wc = {
+            .bind_address = d->cfg.bind,
+            .port = d->cfg.web_port,
+            .store_url = d->cfg.db,
+            .jobs_changed = wake_runbook_server,
+            .ud = d,
+        };
+        if ((rc = bt_web_start(&wc, &d->web, err))) return rc;
+    }
+    if ((rc = start_placeholders(d, err))) return rc;
+    if ((d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) && !bt_rbserver_start) {
+        bt_logf(&d->log, BT_LOG_WARNING,
+                "runbook server: not built into this batond yet; jobs stay "
+                "pending");
+    } else if (d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) {
+        bt_rbserver_config rc_cfg = {
+            .name = d->cfg.name,
+            .throttle = d->cfg.throttle,
+            .heartbeat_ms = d->cfg.heartbeat_ms,
+            .log = &d->log,
+        };
+        bt_rbserver *rb = NULL;
+        if ((rc = bt_rbserver_start(&d->loop, d->store, &rc_cfg, &rb, err)))
+            return rc;
+        atomic_store(&d->rb, rb);
+    }
+    return 0;
+}
+
+static void stop_all(daemon_ctx *d) {
+    bt_web_stop(d->web);
+    bt_placeholder_stop(d->mgmt);
+    bt_placeholder_stop(d->console);
+    d->web = NULL;
+    d->mgmt = d->console = NULL;
+}
+
+int main(int argc, char **argv) {
+    daemon_ctx d;
+    memset(&d, 0, sizeof d);
+    atomic_init(&d.rb, NULL);
+    bt_error err = {0};
+    if (bt_config_load(&d.cfg, argc, argv, &err)) {
+        fprintf(stderr, "batond: %s\n", err.message);
+        bt_config_clear(&d.cfg);
+        return EXIT_BAD_SETTINGS;
+    }
+    if (d.cfg.help || d.cfg.version) {
+        if (d.cfg.help) bt_config_usage(stdout);
+        else printf("batond %s\n", bt_version());
+        bt_config_clear(&d.cfg);
+        return 0;
+    }
+    bt_log_init(&d.log);
+    /* A client that hangs up mid-answer must not kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+
+    char roles[96];
+    bt_config_roles_text(d.cfg.roles, roles, sizeof roles);
+    bt_logf(&d.log, BT_LOG_INFO, "batond %s starting: roles %s%s%s",
+            bt_version(), roles, d.cfg.config_file ? ", settings from " : "",
+            d.cfg.config_file ? d.cfg.config_file : "");
+
+    int rc = uv_loop_init(&d.loop);
+    if (rc) {
+        bt_logf(&d.log, BT_LOG_ERROR, "cannot start the event loop: %s",
+                uv_strerror(rc));
+        bt_config_clear(&d.cfg);
+        return EXIT_START_FAILED;
+    }
+    uv_signal_init(&d.loop, &d.sigterm);
+    uv_signal_init(&d.loop, &d.sigint);
+    d.sigterm.data = d.sigint.data = &d;
+    uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d.sigint, on_signal, SIGINT);
+
+    int status = 0;
+    if (start_roles(&d, &err)) {
+        bt_logf(&d.log, BT_LOG_ERROR, "%s", err.message);
+        bt_logf(&d.log, BT_LOG_ERROR, "batond did not start");
+        status = err.code == BT_EINVAL ? EXIT_BAD_SETTINGS : EXIT_START_FAILED;
+        stop_all(&d);
+        close_signals(&d);
+    } else {
+        say_where(&d);
+        bt_logf(&d.log, BT_LOG_INFO, "batond ready");
+    }
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    stop_all(&d); /* no-ops after a signal */
+    if (atomic_load(&d.rb)) bt_rbserver_free(atomic_load(&d.rb));
+    bt_store_close(d.store);
+    if (uv_loop_close(&d.loop) != 0)
+        bt_logf(&d.log, BT_LOG_WARNING,
+                "event loop closed with handles still open");
+    if (!status) bt_logf(&d.log, BT_LOG_INFO, "batond stopped");
+    bt_config_clear(&d.cfg);
+    return status;
 }

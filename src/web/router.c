@@ -27,6 +27,7 @@ static const route routes[] = {
     {"GET", "/api/variables", bt_web_variables_list},
     {"GET", "/api/counters/{}", bt_web_counters_get},
     {"GET", "/api/schedules", bt_web_schedules_list},
+    {"POST", "/api/maintenance/purge", bt_web_maintenance_purge},
 };
 
 /* Matches path against pattern, pointing captures into buf (a copy of

@@ -118,5 +118,6 @@ void bt_web_folders_tree(bt_web_req *r);
 void bt_web_variables_list(bt_web_req *r);
 void bt_web_counters_get(bt_web_req *r);
 void bt_web_schedules_list(bt_web_req *r);
+void bt_web_maintenance_purge(bt_web_req *r);
 
 #endif

@@ -856,6 +856,45 @@ static void test_resources(void **state) {
     reply_free(&r);
 }
 
+/* The purge on demand: the default policy keeps 500 per runbook, a body
+ * sets another; bad bodies are refused naming the field. */
+static void test_purge(void **state) {
+    fixture *f = *state;
+    int64_t srv = 0;
+    OK(bt_store_server_register(f->s, "rb1", "t", 60000, &srv, &e_));
+    for (int i = 0; i < 4; i++) {
+        int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", "
+                                  "\"parameters\": {\"host\": \"h\"}}");
+        OK(bt_store_job_set_status(f->s, id, BT_JOB_RUNNING, srv, &e_));
+        bt_store_instance in = {0};
+        OK(bt_store_instance_create(f->s, id, srv, &in, &e_));
+        OK(bt_store_instance_finish(f->s, in.id, BT_JOB_COMPLETED,
+                                    BT_RESULT_SUCCESS, NULL, &e_));
+        OK(bt_store_job_set_status(f->s, id, BT_JOB_COMPLETED, 0, &e_));
+        bt_store_instance_clear(&in);
+    }
+    reply r = http(f, "POST", "/api/maintenance/purge", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *purged = json_object_get(r.json, "purged");
+    assert_int_equal(int_at(purged, "instances"), 0);
+    assert_int_equal(int_at(json_object_get(r.json, "policy"), "keep_last"),
+                     500);
+    reply_free(&r);
+    r = http(f, "POST", "/api/maintenance/purge", "{\"keep_last\": 1}", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(int_at(json_object_get(r.json, "purged"), "instances"), 3);
+    reply_free(&r);
+    r = http(f, "GET", "/api/jobs", NULL, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    reply_free(&r);
+    expect_error(f, "POST", "/api/maintenance/purge", "{\"keep\": 1}", 400,
+                 "unknown_field", "keep");
+    expect_error(f, "POST", "/api/maintenance/purge", "{\"keep_last\": -1}",
+                 400, "invalid_parameter", "keep_last");
+    expect_error(f, "POST", "/api/maintenance/purge", "[1]", 400,
+                 "invalid_json", "body");
+}
+
 static void test_store_error_is_500(void **state) {
     fixture *f = *state;
     start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": {\"host\": \"h\"}}");
@@ -915,6 +954,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_stop_ends_long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_is_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
     };

@@ -1,0 +1,743 @@
+/* A job on a runbook server: its runbook version, its engine instances,
+ * and the engine hooks that record them in the store.
+ *
+ * The commit rule: an activity instance is written (fenced by the server
+ * id) before the engine may start anything after it. The hook queues the
+ * record; a prepare and a check handle flush the queue once per loop phase
+ * (one store transaction for all of them, see bt_store_begin), and only
+ * then are the instances resumed. A fence failure means another server
+ * holds the job now: its local run is dropped without writing anything. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "server/rb_internal.h"
+
+void bt__rb_event(bt_rbserver *srv, bt_severity sev, int64_t job_id,
+                  const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    bt_logf(srv->log,
+            sev == BT_SEVERITY_ERROR     ? BT_LOG_ERROR
+            : sev == BT_SEVERITY_WARNING ? BT_LOG_WARNING
+                                         : BT_LOG_INFO,
+            "runbook server '%s': job %lld: %s", srv->name, (long long)job_id,
+            msg);
+    bt_error err;
+    if (bt_store_event_add(srv->store, sev, srv->name, msg, job_id, &err))
+        bt_logf(srv->log, BT_LOG_ERROR,
+                "runbook server '%s': cannot record an event: %s", srv->name,
+                err.message);
+}
+
+/* ---- runbook versions ----------------------------------------------- */
+
+static bool has_monitor(const bt_runbook *rb) {
+    for (size_t i = 0; i < rb->n_activities; i++)
+        if (rb->activities[i].type && rb->activities[i].type->monitor)
+            return true;
+    return false;
+}
+
+static rb_runbook *runbook_get(bt_rbserver *srv, int64_t runbook_id,
+                               int version, char *msg, size_t msg_size) {
+    for (rb_runbook *e = srv->runbooks; e; e = e->next)
+        if (e->runbook_id == runbook_id && e->version == version) {
+            e->refs++;
+            return e;
+        }
+    bt_store_version v = {0};
+    bt_error err;
+    if (bt_store_version_get(srv->store, runbook_id, version, &v, &err)) {
+        snprintf(msg, msg_size, "cannot read version %d of runbook %lld: %s",
+                 version, (long long)runbook_id, err.message);
+        return NULL;
+    }
+    bt_store_runbook meta = {0};
+    char *label = bt_store_runbook_get(srv->store, runbook_id, &meta, NULL)
+                      ? bt_xasprintf("runbook %lld", (long long)runbook_id)
+                      : bt_xstrdup(meta.path);
+    bt_store_runbook_clear(&meta);
+    char *file = bt_xasprintf("%s (version %d)", label, version);
+    bt_diags diags;
+    bt_diags_init(&diags);
+    bt_runbook *rb = NULL;
+    int rc = bt_runbook_load_string(file, v.yaml, strlen(v.yaml), NULL, &rb,
+                                    &diags);
+    bt_store_version_clear(&v);
+    if (rc) {
+        char first[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32] = "";
+        if (diags.count) bt_error_format(&diags.items[0], first, sizeof first);
+        snprintf(msg, msg_size,
+                 "%s does not load (%zu problem%s): %s", file,
+                 diags.count + (size_t)diags.dropped,
+                 diags.count == 1 ? "" : "s", first);
+        bt_diags_free(&diags);
+        free(file);
+        free(label);
+        return NULL;
+    }
+    bt_diags_free(&diags);
+    free(file);
+    free(label);
+    rb_runbook *e = bt_xcalloc(1, sizeof *e);
+    e->runbook_id = runbook_id;
+    e->version = version;
+    e->rb = rb;
+    e->monitor = has_monitor(rb);
+    e->refs = 1;
+    e->next = srv->runbooks;
+    srv->runbooks = e;
+    return e;
+}
+
+static void runbook_put(bt_rbserver *srv, rb_runbook *e) {
+    if (!e || --e->refs) return;
+    for (rb_runbook **pp = &srv->runbooks; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
+    bt_runbook_free(e->rb);
+    free(e);
+}
+
+void bt__rb_runbooks_free(bt_rbserver *srv) {
+    while (srv->runbooks) {
+        rb_runbook *e = srv->runbooks;
+        srv->runbooks = e->next;
+        bt_runbook_free(e->rb);
+        free(e);
+    }
+}
+
+/* ---- parameters ------------------------------------------------------ */
+
+/* The job's JSON object as name/value text pairs (numbers and booleans as
+ * written, null as absent). */
+static int parse_params(const char *text, bt_param_value **out, size_t *n,
+                        char *msg, size_t msg_size) {
+    *out = NULL;
+    *n = 0;
+    if (!text || !*text) return 0;
+    json_error_t jerr;
+    json_t *obj = json_loads(text, 0, &jerr);
+    if (!obj || !json_is_object(obj)) {
+        snprintf(msg, msg_size, "its parameters are not a JSON object: %s",
+                 obj ? "another JSON value" : jerr.text);
+        json_decref(obj);
+        return -BT_EINVAL;
+    }
+    bt_param_value *pv = bt_xcalloc(json_object_size(obj) + 1, sizeof *pv);
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+        char *text_val;
+        if (json_is_null(val)) continue;
+        if (json_is_string(val)) text_val = bt_xstrdup(json_string_value(val));
+        else if (json_is_integer(val))
+            text_val = bt_xasprintf("%lld", (long long)json_integer_value(val));
+        else if (json_is_real(val))
+            text_val = bt_xasprintf("%.17g", json_real_value(val));
+        else if (json_is_boolean(val))
+            text_val = bt_xstrdup(json_is_true(val) ? "true" : "false");
+        else {
+            char *dump = json_dumps(val, JSON_COMPACT);
+            text_val = bt_xstrdup(dump ? dump : "");
+            free(dump);
+        }
+        pv[*n].name = bt_xstrdup(key);
+        pv[(*n)++].value = text_val;
+    }
+    json_decref(obj);
+    *out = pv;
+    return 0;
+}
+
+static void params_free(bt_param_value *pv, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free((char *)pv[i].name);
+        free((char *)pv[i].value);
+    }
+    free(pv);
+}
+
+/* ---- job life -------------------------------------------------------- */
+
+static void job_unlink(bt_rbserver *srv, rb_job *job) {
+    if (job->prev) job->prev->next = job->next;
+    else srv->jobs = job->next;
+    if (job->next) job->next->prev = job->prev;
+    srv->n_jobs--;
+}
+
+/* The store says the job is still ours (and running): a server that was
+ * only slow must not finish a job another server holds now. */
+static bool still_held(bt_rbserver *srv, int64_t job_id) {
+    bt_store_job j = {0};
+    bool held = bt_store_job_get(srv->store, job_id, &j, NULL) == 0 &&
+                j.status == BT_JOB_RUNNING && j.server_id == srv->id;
+    bt_store_job_clear(&j);
+    return held;
+}
+
+static void set_job_status(bt_rbserver *srv, int64_t job_id,
+                           bt_job_status st) {
+    if (!still_held(srv, job_id)) {
+        bt_logf(srv->log, BT_LOG_NOTICE,
+                "runbook server '%s': job %lld is no longer held by this "
+                "server; its end is not recorded here",
+                srv->name, (long long)job_id);
+        return;
+    }
+    bt_error err;
+    if (bt_store_job_set_status(srv->store, job_id, st, srv->id, &err))
+        bt_logf(srv->log, BT_LOG_ERROR,
+                "runbook server '%s': job %lld: cannot record status %s: %s",
+                srv->name, (long long)job_id, bt_job_status_name(st),
+                err.message);
+    else
+        bt_logf(srv->log, BT_LOG_INFO, "runbook server '%s': job %lld %s",
+                srv->name, (long long)job_id, bt_job_status_name(st));
+}
+
+/* A job that could not start: an error event, then failed. */
+static void fail_unstarted(bt_rbserver *srv, int64_t job_id,
+                           const char *msg) {
+    bt__rb_event(srv, BT_SEVERITY_ERROR, job_id, "%s", msg);
+    bt_store_instance *insts = NULL;
+    size_t n = 0;
+    if (bt_store_instance_list(srv->store, job_id, &insts, &n, NULL) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (insts[i].status == BT_JOB_RUNNING &&
+                insts[i].server_id == srv->id)
+                bt_store_instance_finish(srv->store, insts[i].id,
+                                         BT_JOB_FAILED, BT_RESULT_FAILED,
+                                         NULL, NULL);
+    bt_store_instance_list_free(insts, n);
+    set_job_status(srv, job_id, BT_JOB_FAILED);
+}
+
+static void job_end(rb_job *job) {
+    bt_rbserver *srv = job->srv;
+    if (!job->abandoned) {
+        bt_job_status st = job->last_status;
+        if (job->cancel_sent) st = BT_JOB_CANCELED;
+        else if (job->failed || job->monitor_failed) st = BT_JOB_FAILED;
+        else if (job->rb->monitor) st = BT_JOB_COMPLETED;
+        set_job_status(srv, job->id, st);
+    }
+    job_unlink(srv, job);
+    runbook_put(srv, job->rb);
+    params_free(job->params, job->n_params);
+    free(job);
+    bt__rb_claim_soon(srv);
+    bt__rb_maybe_closed(srv);
+}
+
+static rb_inst *inst_add(rb_job *job, int64_t store_id) {
+    rb_inst *ri = bt_xcalloc(1, sizeof *ri);
+    ri->job = job;
+    ri->store_id = store_id;
+    ri->next = job->insts;
+    job->insts = ri;
+    return ri;
+}
+
+static void inst_remove(rb_inst *ri) {
+    for (rb_inst **pp = &ri->job->insts; *pp; pp = &(*pp)->next)
+        if (*pp == ri) {
+            *pp = ri->next;
+            break;
+        }
+    free(ri);
+}
+
+/* Canceling may finish an instance synchronously, which unlinks it and,
+ * for the last one, ends (frees) the job: collect first, and callers do
+ * not touch job afterwards. */
+static void cancel_all(rb_job *job) {
+    size_t n = 0;
+    for (rb_inst *ri = job->insts; ri; ri = ri->next) n++;
+    bt_instance **all = bt_xcalloc(n ? n : 1, sizeof *all);
+    n = 0;
+    for (rb_inst *ri = job->insts; ri; ri = ri->next)
+        if (ri->inst) all[n++] = ri->inst;
+    for (size_t i = 0; i < n; i++) bt_instance_cancel(all[i]);
+    free(all);
+}
+
+void bt__rb_cancel_job(rb_job *job) {
+    if (job->cancel_sent) return;
+    job->cancel_sent = true;
+    bt_logf(job->srv->log, BT_LOG_INFO,
+            "runbook server '%s': job %lld: canceling on request",
+            job->srv->name, (long long)job->id);
+    cancel_all(job);
+}
+
+void bt__rb_abandon_job(rb_job *job) {
+    if (job->abandoned) return;
+    job->abandoned = true;
+    job->cancel_sent = true; /* no cancel request will matter now */
+    cancel_all(job);
+}
+
+/* ---- hooks ------------------------------------------------------------ */
+
+static void flush_prepare_cb(uv_prepare_t *h) { bt__rb_flush(h->data); }
+static void flush_check_cb(uv_check_t *h) { bt__rb_flush(h->data); }
+
+static void on_activity_finished(bt_instance *inst,
+                                 const bt_activity_record *rec,
+                                 bt_resume_fn resume, void *token, void *ud) {
+    bt_rbserver *srv = ud;
+    rb_inst *ri = bt_instance_user_data(inst);
+    rb_job *job = ri->job;
+    if (ri->store_id == 0 || ri->dead || job->abandoned) {
+        /* The monitor's own instance is not recorded; say why it stopped
+         * if it failed on its own. */
+        if (ri->store_id == 0 && !ri->dead && !job->abandoned &&
+            !job->cancel_sent && rec->result == BT_RESULT_FAILED) {
+            job->monitor_failed = true;
+            bt__rb_event(srv, BT_SEVERITY_ERROR, job->id,
+                         "monitor activity '%s' failed: %s", rec->def->id,
+                         rec->error ? rec->error : "no reason given");
+        }
+        if (ri->dead || job->abandoned) bt_instance_cancel(inst);
+        resume(inst, token);
+        return;
+    }
+    if (srv->n_pending == srv->pending_cap) {
+        srv->pending_cap = srv->pending_cap ? srv->pending_cap * 2 : 64;
+        srv->pending =
+            bt_xrealloc(srv->pending, srv->pending_cap * sizeof *srv->pending);
+    }
+    srv->pending[srv->n_pending++] = (rb_commit){ri, rec, resume, token};
+    /* Flushed before the loop next waits for I/O: prepare runs after the
+     * engine's idle work, check after I/O callbacks. */
+    if (srv->n_pending == 1) {
+        uv_prepare_start(&srv->flush_prepare, flush_prepare_cb);
+        uv_check_start(&srv->flush_check, flush_check_cb);
+    }
+}
+
+static void fill_spec(const rb_commit *c, bt_store_activity_spec *spec,
+                      bt_store_datum **data, char *row_buf, size_t row_size) {
+    const bt_activity_record *rec = c->rec;
+    size_t n = rec->parent_row ? 1 : 0;
+    for (size_t r = 0; r < rec->n_rows; r++) n += rec->rows[r]->count;
+    bt_store_datum *d = bt_xcalloc(n ? n : 1, sizeof *d);
+    size_t k = 0;
+    for (size_t r = 0; r < rec->n_rows; r++)
+        for (size_t f = 0; f < rec->rows[r]->count; f++)
+            d[k++] = (bt_store_datum){(uint32_t)r, rec->rows[r]->names[f],
+                                      rec->rows[r]->values[f]};
+    if (rec->parent_row) {
+        snprintf(row_buf, row_size, "%u", rec->parent_row);
+        d[k++] = (bt_store_datum){0, BT_RB_PARENT_ROW, row_buf};
+    }
+    *spec = (bt_store_activity_spec){
+        .instance_id = c->ri->store_id,
+        .activity_id = rec->def->id,
+        .seq = rec->seq,
+        .attempt = rec->attempt,
+        .result = rec->result,
+        .error = rec->error,
+        .start_us = rec->start_us,
+        .end_us = rec->end_us,
+        .parent_seq = rec->parent_seq,
+        .data = d,
+        .n_data = k,
+    };
+    *data = d;
+}
+
+static void commit_failed(rb_commit *c, int rc, const bt_error *err) {
+    rb_job *job = c->ri->job;
+    bt_rbserver *srv = job->srv;
+    if (rc == -BT_ESTATE) {
+        bt_logf(srv->log, BT_LOG_NOTICE,
+                "runbook server '%s': job %lld is held by another server now "
+                "(%s); dropping its local run",
+                srv->name, (long long)job->id, err->message);
+        bt__rb_abandon_job(job);
+    } else if (!job->abandoned) {
+        bt__rb_event(srv, BT_SEVERITY_ERROR, job->id,
+                     "activity '%s' (seq %llu) could not be recorded, so the "
+                     "job stops: %s",
+                     c->rec->def->id, (unsigned long long)c->rec->seq,
+                     err->message);
+        job->failed = true;
+        bt_instance_cancel(c->ri->inst);
+    }
+}
+
+void bt__rb_flush(bt_rbserver *srv) {
+    if (!srv->n_pending) return;
+    rb_commit *items = srv->pending;
+    size_t n = srv->n_pending;
+    srv->pending = NULL;
+    srv->n_pending = srv->pending_cap = 0;
+    uv_prepare_stop(&srv->flush_prepare);
+    uv_check_stop(&srv->flush_check);
+
+    int *rcs = bt_xcalloc(n, sizeof *rcs);
+    bt_error *errs = bt_xcalloc(n, sizeof *errs);
+    bt_error gerr;
+    bool group = n > 1 && bt_store_begin(srv->store, &gerr) == 0;
+    for (size_t i = 0; i < n; i++) {
+        rb_commit *c = &items[i];
+        if (c->ri->dead || c->ri->job->abandoned) {
+            rcs[i] = 1; /* nothing to record */
+            continue;
+        }
+        bt_store_activity_spec spec;
+        bt_store_datum *data;
+        char row_buf[16];
+        fill_spec(c, &spec, &data, row_buf, sizeof row_buf);
+        rcs[i] = bt_store_commit_activity(srv->store, srv->id, &spec, NULL,
+                                          &errs[i]);
+        free(data);
+    }
+    if (group && bt_store_commit(srv->store, &gerr) != 0) {
+        /* Nothing of the group is durable: none of it may be resumed. */
+        for (size_t i = 0; i < n; i++)
+            if (rcs[i] == 0) {
+                rcs[i] = -gerr.code;
+                errs[i] = gerr;
+            }
+    }
+    for (size_t i = 0; i < n; i++) {
+        rb_commit *c = &items[i];
+        if (rcs[i] < 0) commit_failed(c, rcs[i], &errs[i]);
+        else if (rcs[i] > 0) bt_instance_cancel(c->ri->inst);
+        c->resume(c->ri->inst, c->token);
+    }
+    free(rcs);
+    free(errs);
+    free(items);
+}
+
+static char *returned_json(const bt_instance *inst) {
+    const bt_row *row = bt_instance_returned(inst);
+    if (!row || row->count == 0) return NULL;
+    json_t *o = json_object();
+    for (size_t i = 0; i < row->count; i++)
+        json_object_set_new(o, row->names[i], json_string(row->values[i]));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+static void on_instance_finished(bt_instance *inst, void *ud) {
+    bt_rbserver *srv = ud;
+    rb_inst *ri = bt_instance_user_data(inst);
+    rb_job *job = ri->job;
+    if (ri->store_id && !ri->dead && !job->abandoned) {
+        bt_job_status st = BT_JOB_COMPLETED;
+        bt_result result = bt_instance_result(inst);
+        if (job->failed) st = BT_JOB_FAILED;
+        else if (bt_instance_canceled(inst)) st = BT_JOB_CANCELED;
+        else if (result == BT_RESULT_FAILED) st = BT_JOB_FAILED;
+        char *ret = returned_json(inst);
+        bt_error err;
+        if (bt_store_instance_finish(srv->store, ri->store_id, st, result, ret,
+                                     &err)) {
+            bt__rb_event(srv, BT_SEVERITY_ERROR, job->id,
+                         "the end of runbook instance %lld could not be "
+                         "recorded: %s",
+                         (long long)ri->store_id, err.message);
+            job->failed = true;
+        }
+        free(ret);
+        job->last_status = st;
+    }
+    inst_remove(ri);
+    bt_instance_free(inst);
+    if (!job->insts && !job->adopting) job_end(job);
+}
+
+/* A monitor fired: the new instance gets its own store instance before
+ * anything of it is recorded. */
+static void on_instance_triggered(bt_instance *inst, bt_instance *monitor,
+                                  void *ud) {
+    bt_rbserver *srv = ud;
+    rb_inst *mi = bt_instance_user_data(monitor);
+    rb_job *job = mi->job;
+    rb_inst *ri = inst_add(job, 0);
+    ri->inst = inst;
+    bt_instance_set_user_data(inst, ri);
+    if (job->abandoned) {
+        ri->dead = true;
+        return;
+    }
+    bt_store_instance si = {0};
+    bt_error err;
+    int rc = bt_store_instance_create(srv->store, job->id, srv->id, &si, &err);
+    if (rc == 0) {
+        ri->store_id = si.id;
+        bt_store_instance_clear(&si);
+        return;
+    }
+    ri->dead = true;
+    if (rc == -BT_ESTATE) {
+        bt__rb_abandon_job(job);
+    } else {
+        bt__rb_event(srv, BT_SEVERITY_ERROR, job->id,
+                     "a triggered runbook instance could not be recorded: %s",
+                     err.message);
+    }
+}
+
+static const bt_engine_hooks hooks = {
+    .activity_finished = on_activity_finished,
+    .instance_finished = on_instance_finished,
+    .instance_triggered = on_instance_triggered,
+    .var_lookup = bt__rb_var_lookup,
+};
+
+const bt_engine_hooks *bt__rb_hooks(void) { return &hooks; }
+
+/* ---- adopting a job ---------------------------------------------------- */
+
+static void records_free(bt_activity_record **recs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        for (size_t r = 0; r < recs[i]->n_rows; r++)
+            bt_row_unref(recs[i]->rows[r]);
+        free(recs[i]->rows);
+        free(recs[i]->error);
+        free(recs[i]);
+    }
+    free(recs);
+}
+
+/* The committed activity instances as engine records. */
+static int load_records(bt_rbserver *srv, const bt_runbook *rb,
+                        int64_t instance_id, bt_activity_record ***out,
+                        size_t *n_out, char *msg, size_t msg_size) {
+    bt_store_activity *acts = NULL;
+    size_t n = 0;
+    bt_error err;
+    *out = NULL;
+    *n_out = 0;
+    if (bt_store_activity_list(srv->store, instance_id, 0, &acts, &n, &err)) {
+        snprintf(msg, msg_size, "cannot read the committed activities of "
+                 "instance %lld: %s", (long long)instance_id, err.message);
+        return -BT_EIO;
+    }
+    bt_activity_record **recs = bt_xcalloc(n ? n : 1, sizeof *recs);
+    int rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const bt_store_activity *a = &acts[i];
+        size_t idx = bt_runbook_index(rb, a->activity_id);
+        if (idx == SIZE_MAX) {
+            snprintf(msg, msg_size, "committed activity '%s' (seq %llu) is "
+                     "not in the runbook version the job runs",
+                     a->activity_id, (unsigned long long)a->seq);
+            rc = -BT_EINVAL;
+            break;
+        }
+        bt_activity_record *rec = bt_xcalloc(1, sizeof *rec);
+        recs[k++] = rec;
+        rec->seq = a->seq;
+        rec->activity = idx;
+        rec->def = &rb->activities[idx];
+        rec->result = a->result;
+        rec->error = a->error ? bt_xstrdup(a->error) : NULL;
+        rec->attempt = a->attempt;
+        rec->start_us = a->start_us;
+        rec->end_us = a->end_us;
+        rec->parent_seq = a->parent_seq;
+        /* Rows come sorted by row index; a row holding nothing but the
+         * parent-row marker is not a published row. */
+        uint32_t max_row = 0;
+        bool any = false;
+        for (size_t d = 0; d < a->n_data; d++) {
+            if (strcmp(a->data[d].name, BT_RB_PARENT_ROW) == 0) {
+                int64_t pr = 0;
+                if (bt_parse_int64(a->data[d].value, &pr) && pr >= 0 &&
+                    pr <= UINT32_MAX)
+                    rec->parent_row = (uint32_t)pr;
+                continue;
+            }
+            any = true;
+            if (a->data[d].row > max_row) max_row = a->data[d].row;
+        }
+        if (!any) continue;
+        rec->n_rows = (size_t)max_row + 1;
+        rec->rows = bt_xcalloc(rec->n_rows, sizeof *rec->rows);
+        for (size_t r = 0; r < rec->n_rows; r++) rec->rows[r] = bt_row_new();
+        for (size_t d = 0; d < a->n_data; d++)
+            if (strcmp(a->data[d].name, BT_RB_PARENT_ROW) != 0)
+                bt_row_set(rec->rows[a->data[d].row], a->data[d].name,
+                           a->data[d].value ? a->data[d].value : "");
+    }
+    bt_store_activity_list_free(acts, n);
+    if (rc) {
+        records_free(recs, k);
+        return rc;
+    }
+    *out = recs;
+    *n_out = k;
+    return 0;
+}
+
+static int resume_instance(rb_job *job, int64_t instance_id, char *msg,
+                           size_t msg_size) {
+    bt_rbserver *srv = job->srv;
+    bt_activity_record **recs = NULL;
+    size_t n = 0;
+    int rc = load_records(srv, job->rb->rb, instance_id, &recs, &n, msg,
+                          msg_size);
+    if (rc) {
+        bt_store_instance_finish(srv->store, instance_id, BT_JOB_FAILED,
+                                 BT_RESULT_FAILED, NULL, NULL);
+        return rc;
+    }
+    rb_inst *ri = inst_add(job, instance_id);
+    bt_error err;
+    rc = bt_engine_resume(srv->eng, job->rb->rb, job->params, job->n_params,
+                          recs, n, ri, &ri->inst, &err);
+    if (rc) {
+        records_free(recs, n);
+        inst_remove(ri);
+        snprintf(msg, msg_size, "instance %lld cannot resume: %s",
+                 (long long)instance_id, err.message);
+        bt_store_instance_finish(srv->store, instance_id, BT_JOB_FAILED,
+                                 BT_RESULT_FAILED, NULL, NULL);
+        return rc;
+    }
+    free(recs); /* the instance owns the records now */
+    bt_logf(srv->log, BT_LOG_INFO,
+            "runbook server '%s': job %lld: resumed instance %lld from %zu "
+            "committed activity instance%s",
+            srv->name, (long long)job->id, (long long)instance_id, n,
+            n == 1 ? "" : "s");
+    return 0;
+}
+
+static int start_instance(rb_job *job, bool recorded, char *msg,
+                          size_t msg_size) {
+    bt_rbserver *srv = job->srv;
+    bt_error err;
+    int64_t store_id = 0;
+    if (recorded) {
+        bt_store_instance si = {0};
+        int rc = bt_store_instance_create(srv->store, job->id, srv->id, &si,
+                                          &err);
+        if (rc) {
+            snprintf(msg, msg_size, "cannot record a new runbook instance: %s",
+                     err.message);
+            return rc;
+        }
+        store_id = si.id;
+        bt_store_instance_clear(&si);
+    }
+    rb_inst *ri = inst_add(job, store_id);
+    int rc = bt_engine_start(srv->eng, job->rb->rb, job->params, job->n_params,
+                             ri, &ri->inst, &err);
+    if (rc) {
+        inst_remove(ri);
+        snprintf(msg, msg_size, "%s", err.message);
+        if (store_id)
+            bt_store_instance_finish(srv->store, store_id, BT_JOB_FAILED,
+                                     BT_RESULT_FAILED, NULL, NULL);
+        return rc;
+    }
+    return 0;
+}
+
+/* Runs a job this server holds: a new one starts, one taken over (or held
+ * before a restart) resumes its unfinished instance. */
+static int adopt_runs(rb_job *job, char *msg, size_t msg_size) {
+    bt_rbserver *srv = job->srv;
+    bt_store_instance *insts = NULL;
+    size_t n = 0;
+    bt_error err;
+    if (bt_store_instance_list(srv->store, job->id, &insts, &n, &err)) {
+        snprintf(msg, msg_size, "cannot list its instances: %s", err.message);
+        return -BT_EIO;
+    }
+    int rc = 0;
+    size_t resumed = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (insts[i].status != BT_JOB_RUNNING) {
+            job->last_status = insts[i].status;
+            continue;
+        }
+        if (job->rb->monitor) {
+            /* The engine resumes a triggered instance as if nothing had
+             * triggered it, so its monitor's links would not be taken:
+             * say so rather than pretend it ran. */
+            bt__rb_event(srv, BT_SEVERITY_WARNING, job->id,
+                         "runbook instance %lld was triggered on a server "
+                         "that stopped; triggered instances are not resumed, "
+                         "it is marked failed",
+                         (long long)insts[i].id);
+            bt_store_instance_finish(srv->store, insts[i].id, BT_JOB_FAILED,
+                                     BT_RESULT_FAILED, NULL, NULL);
+            continue;
+        }
+        rc = resume_instance(job, insts[i].id, msg, msg_size);
+        resumed++;
+    }
+    /* An instance that finished while the job did not: the server stopped
+     * in between; the job ends as its instance did. */
+    bool finished_before = n > 0 && resumed == 0 && !job->rb->monitor;
+    bt_store_instance_list_free(insts, n);
+    if (rc || resumed || finished_before) return rc;
+    return start_instance(job, !job->rb->monitor, msg, msg_size);
+}
+
+void bt__rb_adopt(bt_rbserver *srv, const bt_store_job *sj) {
+    char msg[1024] = "";
+    rb_runbook *rbe = runbook_get(srv, sj->runbook_id, sj->runbook_version,
+                                  msg, sizeof msg);
+    if (!rbe) {
+        fail_unstarted(srv, sj->id, msg);
+        return;
+    }
+    bt_param_value *params = NULL;
+    size_t n_params = 0;
+    if (parse_params(sj->parameters, &params, &n_params, msg, sizeof msg)) {
+        runbook_put(srv, rbe);
+        fail_unstarted(srv, sj->id, msg);
+        return;
+    }
+    rb_job *job = bt_xcalloc(1, sizeof *job);
+    job->srv = srv;
+    job->id = sj->id;
+    job->rb = rbe;
+    job->params = params;
+    job->n_params = n_params;
+    job->last_status = BT_JOB_COMPLETED;
+    job->next = srv->jobs;
+    if (srv->jobs) srv->jobs->prev = job;
+    srv->jobs = job;
+    srv->n_jobs++;
+    bt_logf(srv->log, BT_LOG_INFO,
+            "runbook server '%s': job %lld: runbook %lld version %d%s",
+            srv->name, (long long)job->id, (long long)sj->runbook_id,
+            sj->runbook_version, sj->takeovers ? " (taken over)" : "");
+    /* Instances may finish while this runs (a resumed one with nothing
+     * left to do); the job ends only once adoption is over. */
+    job->adopting = true;
+    if (adopt_runs(job, msg, sizeof msg) < 0) {
+        bt__rb_event(srv, BT_SEVERITY_ERROR, job->id, "%s", msg);
+        job->failed = true;
+        cancel_all(job);
+    }
+    job->adopting = false;
+    if (!job->insts) {
+        job_end(job);
+        return;
+    }
+    if (sj->cancel_requested) bt__rb_cancel_job(job);
+}

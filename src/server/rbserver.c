@@ -1,0 +1,378 @@
+/* The runbook server role: its lease, its claims, cancel requests, stop.
+ *
+ * Everything runs on one loop with one store handle. Timers:
+ *   heartbeat  every heartbeat_ms: renew the lease (3 heartbeats long),
+ *              hand back the jobs of servers whose lease lapsed, refresh
+ *              the global variables;
+ *   poll       every poll_ms: claim pending jobs up to the throttle, and
+ *              look at the jobs held here for cancel requests and for jobs
+ *              another server took over while this one was too slow;
+ *   soon       a claim on the next loop turn (after a job ended, or when
+ *              bt_rbserver_wake's async handle fired).
+ * Jobs, their instances and the commit path are in rb_job.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "common/version.h"
+#include "server/rb_internal.h"
+
+#define DEFAULT_THROTTLE 1000
+#define DEFAULT_HEARTBEAT_MS 2000
+#define DEFAULT_POLL_MS 250
+#define LEASE_HEARTBEATS 3
+
+static uint64_t lease_ms(const bt_rbserver *srv) {
+    return srv->heartbeat_ms * LEASE_HEARTBEATS;
+}
+
+/* ---- claims ------------------------------------------------------------ */
+
+static void claim(bt_rbserver *srv) {
+    if (srv->stopping) return;
+    size_t running = bt_engine_running(srv->eng);
+    if (running >= srv->throttle) return;
+    bt_store_job *jobs = NULL;
+    size_t n = 0;
+    bt_error err;
+    if (bt_store_job_claim(srv->store, srv->id, srv->throttle - running, &jobs,
+                           &n, &err)) {
+        bt_logf(srv->log, BT_LOG_WARNING,
+                "runbook server '%s': cannot claim jobs: %s", srv->name,
+                err.message);
+        return;
+    }
+    if (n) bt__rb_vars_refresh(srv);
+    for (size_t i = 0; i < n; i++) bt__rb_adopt(srv, &jobs[i]);
+    bt_store_job_list_free(jobs, n);
+}
+
+static void soon_cb(uv_timer_t *t) { claim(t->data); }
+
+void bt__rb_claim_soon(bt_rbserver *srv) {
+    if (!srv->stopping) uv_timer_start(&srv->soon, soon_cb, 0, 0);
+}
+
+static void wake_cb(uv_async_t *a) { claim(a->data); }
+
+void bt_rbserver_wake(bt_rbserver *srv) {
+    if (srv) uv_async_send(&srv->wake);
+}
+
+/* ---- cancel requests and lost jobs -------------------------------------- */
+
+static int cmp_job_id(const void *a, const void *b) {
+    const rb_job *x = *(rb_job *const *)a, *y = *(rb_job *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* One pass over the running jobs the store says this server holds, merged
+ * with the local ones by id: a cancel request is acted on, and a local job
+ * the store no longer gives this server (its lease lapsed while the loop
+ * was stuck, and another server took the job) is dropped unrecorded. */
+static void check_jobs(bt_rbserver *srv) {
+    if (!srv->n_jobs || srv->abandoning) return;
+    size_t n_local = 0;
+    rb_job **local = bt_xcalloc(srv->n_jobs, sizeof *local);
+    for (rb_job *j = srv->jobs; j; j = j->next)
+        if (!j->abandoned) local[n_local++] = j;
+    qsort(local, n_local, sizeof *local, cmp_job_id);
+
+    bool *held = bt_xcalloc(n_local ? n_local : 1, sizeof *held);
+    bool *cancel = bt_xcalloc(n_local ? n_local : 1, sizeof *cancel);
+    bt_store_job_filter f = {.status = BT_JOB_RUNNING,
+                             .server_id = srv->id,
+                             .limit = 1000};
+    size_t k = 0;
+    bool ok = true;
+    for (;;) {
+        bt_store_job *items = NULL;
+        size_t n = 0;
+        int64_t next = 0;
+        bt_error err;
+        if (bt_store_job_list(srv->store, &f, &items, &n, &next, &err)) {
+            bt_logf(srv->log, BT_LOG_WARNING,
+                    "runbook server '%s': cannot check its jobs: %s",
+                    srv->name, err.message);
+            ok = false;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            while (k < n_local && local[k]->id < items[i].id) k++;
+            if (k < n_local && local[k]->id == items[i].id) {
+                held[k] = true;
+                cancel[k] = items[i].cancel_requested;
+            }
+        }
+        bt_store_job_list_free(items, n);
+        if (!next) break;
+        f.after_id = next;
+    }
+    /* Acting may end jobs (and free them), so decide first, then act on
+     * ids looked up again. */
+    int64_t *drop = bt_xcalloc(n_local ? n_local : 1, sizeof *drop);
+    int64_t *stop = bt_xcalloc(n_local ? n_local : 1, sizeof *stop);
+    size_t n_drop = 0, n_stop = 0;
+    for (size_t i = 0; ok && i < n_local; i++) {
+        if (!held[i]) drop[n_drop++] = local[i]->id;
+        else if (cancel[i] && !local[i]->cancel_sent)
+            stop[n_stop++] = local[i]->id;
+    }
+    free(local);
+    free(held);
+    free(cancel);
+    for (size_t i = 0; i < n_drop + n_stop; i++) {
+        int64_t id = i < n_drop ? drop[i] : stop[i - n_drop];
+        rb_job *job = srv->jobs;
+        while (job && job->id != id) job = job->next;
+        if (!job) continue;
+        if (i < n_drop) {
+            bt_logf(srv->log, BT_LOG_NOTICE,
+                    "runbook server '%s': job %lld is no longer held by this "
+                    "server (taken over); dropping its local run",
+                    srv->name, (long long)id);
+            bt__rb_abandon_job(job);
+        } else {
+            bt__rb_cancel_job(job);
+        }
+    }
+    free(drop);
+    free(stop);
+}
+
+static void poll_cb(uv_timer_t *t) {
+    bt_rbserver *srv = t->data;
+    check_jobs(srv);
+    claim(srv);
+}
+
+/* ---- lease ----------------------------------------------------------------- */
+
+static void heartbeat_cb(uv_timer_t *t) {
+    bt_rbserver *srv = t->data;
+    bt_error err;
+    int rc = bt_store_server_heartbeat(srv->store, srv->id, lease_ms(srv),
+                                       &err);
+    if (rc == -BT_ENOTFOUND) {
+        int64_t id = 0;
+        rc = bt_store_server_register(srv->store, srv->name, bt_version(),
+                                      lease_ms(srv), &id, &err);
+        if (rc == 0 && id != srv->id)
+            bt_logf(srv->log, BT_LOG_WARNING,
+                    "runbook server '%s': its registration had been removed; "
+                    "registered again as server %lld",
+                    srv->name, (long long)id);
+        if (rc == 0) srv->id = id;
+    }
+    if (rc)
+        bt_logf(srv->log, BT_LOG_WARNING,
+                "runbook server '%s': heartbeat failed: %s", srv->name,
+                err.message);
+    if (srv->stopping) return;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (bt_store_server_takeover(srv->store, &ids, &n, &err))
+        bt_logf(srv->log, BT_LOG_WARNING,
+                "runbook server '%s': take-over pass failed: %s", srv->name,
+                err.message);
+    for (size_t i = 0; i < n; i++)
+        bt_logf(srv->log, BT_LOG_NOTICE,
+                "runbook server '%s': job %lld handed back from a server "
+                "whose lease lapsed",
+                srv->name, (long long)ids[i]);
+    free(ids);
+    bt__rb_vars_refresh(srv);
+    if (n) claim(srv);
+}
+
+/* ---- start ----------------------------------------------------------------- */
+
+/* Jobs this server held when it last stopped (by name: the id survives a
+ * re-registration) resume now instead of after a lease lapse. */
+static void resume_held(bt_rbserver *srv) {
+    bt_store_job_filter f = {.status = BT_JOB_RUNNING,
+                             .server_id = srv->id,
+                             .limit = 100};
+    for (;;) {
+        bt_store_job *items = NULL;
+        size_t n = 0;
+        int64_t next = 0;
+        bt_error err;
+        if (bt_store_job_list(srv->store, &f, &items, &n, &next, &err)) {
+            bt_logf(srv->log, BT_LOG_WARNING,
+                    "runbook server '%s': cannot list the jobs it held: %s",
+                    srv->name, err.message);
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bool known = false;
+            for (rb_job *j = srv->jobs; j && !known; j = j->next)
+                known = j->id == items[i].id;
+            if (!known) bt__rb_adopt(srv, &items[i]);
+        }
+        bt_store_job_list_free(items, n);
+        if (!next) return;
+        f.after_id = next;
+    }
+}
+
+static void handle_init(bt_rbserver *srv, uv_handle_t *h) {
+    h->data = srv;
+    srv->open_handles++;
+}
+
+int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
+                      const bt_rbserver_config *cfg, bt_rbserver **out,
+                      bt_error *err) {
+    *out = NULL;
+    if (!cfg || !cfg->name || !*cfg->name)
+        return bt_error_set(err, BT_EINVAL,
+                            "runbook server: a server name is required");
+    bt_rbserver *srv = bt_xcalloc(1, sizeof *srv);
+    srv->loop = loop;
+    srv->store = store;
+    srv->name = bt_xstrdup(cfg->name);
+    srv->throttle = cfg->throttle ? cfg->throttle : DEFAULT_THROTTLE;
+    srv->heartbeat_ms =
+        cfg->heartbeat_ms ? cfg->heartbeat_ms : DEFAULT_HEARTBEAT_MS;
+    srv->poll_ms = cfg->poll_ms ? cfg->poll_ms : DEFAULT_POLL_MS;
+    srv->log = cfg->log;
+    int rc = bt_store_server_register(store, srv->name, bt_version(),
+                                      lease_ms(srv), &srv->id, err);
+    if (rc) {
+        free(srv->name);
+        free(srv);
+        return rc;
+    }
+    srv->vars = bt__rb_vars_new();
+    bt_engine_hooks h = *bt__rb_hooks();
+    h.ud = srv;
+    bt_engine_new(loop, &h, &srv->eng);
+    uv_timer_init(loop, &srv->heartbeat);
+    handle_init(srv, (uv_handle_t *)&srv->heartbeat);
+    uv_timer_init(loop, &srv->poll);
+    handle_init(srv, (uv_handle_t *)&srv->poll);
+    uv_timer_init(loop, &srv->soon);
+    handle_init(srv, (uv_handle_t *)&srv->soon);
+    uv_timer_init(loop, &srv->grace);
+    handle_init(srv, (uv_handle_t *)&srv->grace);
+    uv_async_init(loop, &srv->wake, wake_cb);
+    handle_init(srv, (uv_handle_t *)&srv->wake);
+    uv_prepare_init(loop, &srv->flush_prepare);
+    handle_init(srv, (uv_handle_t *)&srv->flush_prepare);
+    uv_check_init(loop, &srv->flush_check);
+    handle_init(srv, (uv_handle_t *)&srv->flush_check);
+    bt_logf(srv->log, BT_LOG_NOTICE,
+            "runbook server '%s' registered as server %lld (throttle %zu, "
+            "heartbeat %llu ms, lease %llu ms)",
+            srv->name, (long long)srv->id, srv->throttle,
+            (unsigned long long)srv->heartbeat_ms,
+            (unsigned long long)lease_ms(srv));
+    bt__rb_vars_refresh(srv);
+    resume_held(srv);
+    uv_timer_start(&srv->heartbeat, heartbeat_cb, srv->heartbeat_ms,
+                   srv->heartbeat_ms);
+    uv_timer_start(&srv->poll, poll_cb, srv->poll_ms, srv->poll_ms);
+    bt__rb_claim_soon(srv);
+    *out = srv;
+    return 0;
+}
+
+/* ---- stop ------------------------------------------------------------------ */
+
+static void closing_cb(uv_timer_t *t);
+
+static void handle_closed(uv_handle_t *h) {
+    bt_rbserver *srv = h->data;
+    if (--srv->open_handles == 0 && srv->done) srv->done(srv, srv->done_ud);
+}
+
+void bt__rb_maybe_closed(bt_rbserver *srv) {
+    if (!srv->stopping || srv->closing || bt_engine_running(srv->eng) ||
+        srv->jobs)
+        return;
+    /* Stop paths may land here from inside an engine hook; the engine is
+     * freed (its handle closed) only after that hook returned. */
+    uv_timer_start(&srv->soon, closing_cb, 0, 0);
+}
+
+static void close_all(bt_rbserver *srv) {
+    if (srv->closing) return;
+    srv->closing = true;
+    bt__rb_flush(srv);
+    bt_engine_free(srv->eng);
+    srv->eng = NULL;
+    uv_close((uv_handle_t *)&srv->heartbeat, handle_closed);
+    uv_close((uv_handle_t *)&srv->poll, handle_closed);
+    uv_close((uv_handle_t *)&srv->soon, handle_closed);
+    uv_close((uv_handle_t *)&srv->grace, handle_closed);
+    uv_close((uv_handle_t *)&srv->wake, handle_closed);
+    uv_close((uv_handle_t *)&srv->flush_prepare, handle_closed);
+    uv_close((uv_handle_t *)&srv->flush_check, handle_closed);
+}
+
+static void closing_cb(uv_timer_t *t) {
+    bt_rbserver *srv = t->data;
+    if (!srv->closing && !srv->jobs && bt_engine_running(srv->eng) == 0)
+        close_all(srv);
+}
+
+static void abandon_all(bt_rbserver *srv) {
+    srv->abandoning = true;
+    /* Ids first: abandoning may end jobs synchronously. */
+    size_t n = 0;
+    int64_t *ids = bt_xcalloc(srv->n_jobs ? srv->n_jobs : 1, sizeof *ids);
+    for (rb_job *j = srv->jobs; j; j = j->next) ids[n++] = j->id;
+    for (size_t i = 0; i < n; i++) {
+        rb_job *job = srv->jobs;
+        while (job && job->id != ids[i]) job = job->next;
+        if (job) bt__rb_abandon_job(job);
+    }
+    free(ids);
+    if (n)
+        bt_logf(srv->log, BT_LOG_NOTICE,
+                "runbook server '%s': stopped %zu job%s without recording; "
+                "they resume on restart or on another server",
+                srv->name, n, n == 1 ? "" : "s");
+}
+
+static void grace_cb(uv_timer_t *t) {
+    bt_rbserver *srv = t->data;
+    abandon_all(srv);
+    uv_timer_start(&srv->soon, closing_cb, 0, 0);
+}
+
+void bt_rbserver_stop(bt_rbserver *srv, uint64_t grace_ms,
+                      void (*done)(bt_rbserver *srv, void *ud), void *ud) {
+    if (srv->stopping) return;
+    srv->stopping = true;
+    srv->done = done;
+    srv->done_ud = ud;
+    uv_timer_stop(&srv->poll);
+    uv_timer_stop(&srv->soon);
+    bt_logf(srv->log, BT_LOG_NOTICE,
+            "runbook server '%s': stopping (%zu job%s running, grace %llu "
+            "ms)",
+            srv->name, srv->n_jobs, srv->n_jobs == 1 ? "" : "s",
+            (unsigned long long)grace_ms);
+    if (grace_ms == 0 || !srv->jobs) {
+        grace_cb(&srv->grace);
+        return;
+    }
+    uv_timer_start(&srv->grace, grace_cb, grace_ms, 0);
+}
+
+void bt_rbserver_free(bt_rbserver *srv) {
+    if (!srv) return;
+    bt__rb_runbooks_free(srv);
+    bt__rb_vars_free(srv->vars);
+    free(srv->pending);
+    free(srv->name);
+    free(srv);
+}
+
+int64_t bt_rbserver_id(const bt_rbserver *srv) { return srv->id; }
+
+size_t bt_rbserver_running(const bt_rbserver *srv) {
+    return srv->eng ? bt_engine_running(srv->eng) : 0;
+}

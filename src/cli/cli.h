@@ -10,5 +10,12 @@
 int bt_cli_validate(int argc, char **argv);
 int bt_cli_test(int argc, char **argv);
 int bt_cli_activities(int argc, char **argv);
+/* Against a running batond's web service (cli/jobs.c). */
+int bt_cli_runbooks(int argc, char **argv);
+int bt_cli_start(int argc, char **argv);
+int bt_cli_jobs(int argc, char **argv);
+int bt_cli_job(int argc, char **argv);
+int bt_cli_wait(int argc, char **argv);
+int bt_cli_cancel(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 
 #include "common/version.h"
 
@@ -14,13 +15,22 @@ static const struct {
     {"validate", bt_cli_validate, "check runbook files and report every problem"},
     {"test", bt_cli_test, "run a runbook file locally (the Runbook Tester)"},
     {"activities", bt_cli_activities, "list activity types, or show one"},
+    {"runbooks", bt_cli_runbooks, "list the runbooks batond holds"},
+    {"start", bt_cli_start, "start a job of a runbook (--wait for its end)"},
+    {"jobs", bt_cli_jobs, "list jobs"},
+    {"job", bt_cli_job, "show a job: instances, activities, published data"},
+    {"wait", bt_cli_wait, "wait for a job to finish"},
+    {"cancel", bt_cli_cancel, "stop a job"},
 };
 
 static void usage(FILE *out) {
     fprintf(out, "usage: baton COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nbaton COMMAND --help shows a command's options.\n");
+    fprintf(out, "\nbaton COMMAND --help shows a command's options. The job "
+                 "commands talk to batond's\nweb service: --url URL, else "
+                 "BATON_URL, else url = ... in ~/.config/baton/config,\nelse "
+                 "%s.\n", BT_CLIENT_DEFAULT_URL);
 }
 
 int main(int argc, char **argv) {

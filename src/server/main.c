@@ -27,15 +27,6 @@
 #include "store/store.h"
 #include "web/web.h"
 
-/* TEMPORARY until src/server/rbserver.c lands (helper "rbserver"): weak
- * references keep batond linking; the role reports itself missing. */
-#pragma weak bt_rbserver_start
-#pragma weak bt_rbserver_wake
-#pragma weak bt_rbserver_stop
-#pragma weak bt_rbserver_free
-#pragma weak bt_rbserver_id
-#pragma weak bt_rbserver_running
-
 #define EXIT_BAD_SETTINGS 2
 #define EXIT_START_FAILED 1
 
@@ -260,11 +251,7 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
         if ((rc = bt_web_start(&wc, &d->web, err))) return rc;
     }
     if ((rc = start_placeholders(d, err))) return rc;
-    if ((d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) && !bt_rbserver_start) {
-        bt_logf(&d->log, BT_LOG_WARNING,
-                "runbook server: not built into this batond yet; jobs stay "
-                "pending");
-    } else if (d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) {
+    if (d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) {
         bt_rbserver_config rc_cfg = {
             .name = d->cfg.name,
             .throttle = d->cfg.throttle,
@@ -339,7 +326,7 @@ int main(int argc, char **argv) {
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);
     stop_all(&d); /* no-ops after a signal */
-    if (atomic_load(&d.rb)) bt_rbserver_free(atomic_load(&d.rb));
+    bt_rbserver_free(atomic_load(&d.rb));
     bt_store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         bt_logf(&d.log, BT_LOG_WARNING,

@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# batond and the CLI's job commands, as real processes on a temporary
+# SQLite database and free loopback ports: start-up messages, --samples
+# (once), starting a job and waiting for it, a failing job, cancel, clean
+# shutdown on SIGTERM, refusing to start on a busy port or a database that
+# cannot be opened, and fail-over of a job between two runbook servers
+# when the one running it is killed.
+source "$(dirname "$0")/lib.sh"
+
+BATOND=$BUILD/batond
+[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+TEST_RUNBOOKS=$E2E_DIR/batond
+
+declare -A PIDS=()
+STRAYS=() # pid files of programs a killed server left behind
+
+cleanup() {
+    local p f
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    for f in "${STRAYS[@]}"; do
+        [[ -s $f ]] && kill -KILL "$(cat "$f")" 2>/dev/null
+    done
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# free_ports N: N distinct free loopback ports, space separated.
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# until_true SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or
+# SECONDS pass (1). Waits on a condition, never a fixed sleep.
+until_true() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# gone PID: the process has exited (a zombie not yet reaped counts).
+gone() {
+    local st
+    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+    [[ -z $st || $st == Z ]]
+}
+ready() { grep -q 'batond ready' "$SCRATCH/$1.log"; }
+alive() { ! gone "${PIDS[$1]}"; }
+ready_or_dead() { ready "$1" || ! alive "$1"; }
+
+# start_batond NAME ARGS...: starts batond in the background, log in
+# $SCRATCH/NAME.log; 0 once it says it is ready, 1 if it exits first.
+start_batond() {
+    local name=$1
+    shift
+    "$BATOND" "$@" >"$SCRATCH/$name.log" 2>&1 &
+    PIDS[$name]=$!
+    until_true 30 ready_or_dead "$name"
+    ready "$name"
+}
+
+# stop_batond NAME SIGNAL: sends SIGNAL and waits (at most 20 s) for the
+# exit; sets STOP_RC (exit status, 128+N for a signal) and STOP_SECONDS.
+stop_batond() {
+    local pid=${PIDS[$1]} t0=$SECONDS
+    kill "-$2" "$pid"
+    until_true 20 gone "$pid"
+    if ! gone "$pid"; then
+        kill -KILL "$pid"
+        STOP_RC=timeout
+    else
+        wait "$pid"
+        STOP_RC=$?
+    fi
+    STOP_SECONDS=$((SECONDS - t0))
+    unset "PIDS[$1]"
+}
+
+# json FILE EXPR: prints the python expression EXPR over the document `d`.
+json() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(v if not isinstance(v, (dict, list)) else json.dumps(v))
+PY
+}
+
+# http_get URL OUT: body to OUT, status printed.
+http_get() {
+    python3 - "$1" "$2" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=10)
+    code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+open(sys.argv[2], "wb").write(body)
+print(code)
+PY
+}
+
+expect() { # NAME CONDITION-COMMAND... ; details from $DETAIL on failure
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "${DETAIL:-}"; fi
+    DETAIL=
+}
+has() { grep -q -- "$2" "$1"; }
+DETAIL=
+
+# ---- start-up with --samples -------------------------------------------
+DATA=$(fresh_dir data)
+read -r WEB CONSOLE MGMT < <(free_ports 3)
+COMMON=(--db "sqlite:$DATA/baton.db" --bind 127.0.0.1 --web-port "$WEB"
+        --console-port "$CONSOLE" --mgmt-port "$MGMT")
+export BATON_URL=http://127.0.0.1:$WEB
+export HOME=$SCRATCH XDG_CONFIG_HOME=$SCRATCH/config # no stray config file
+
+if start_batond one "${COMMON[@]}" --samples --name rb-one; then
+    pass "batond starts with every role and --samples"
+else
+    fail "batond starts with every role and --samples" "$(tail -5 "$SCRATCH/one.log")"
+    finish
+    exit 1
+fi
+LOG=$SCRATCH/one.log
+DETAIL=$(grep listening "$LOG")
+expect "prints where the web service listens" has "$LOG" "web service: listening on 127.0.0.1 port $WEB: http://127.0.0.1:$WEB/api/health"
+expect "prints where the management server listens" has "$LOG" "management server: listening on 127.0.0.1 port $MGMT"
+expect "prints where the console listens" has "$LOG" "console: listening on 127.0.0.1 port $CONSOLE"
+expect "says the runbook server is claiming" has "$LOG" "runbook server: 'rb-one'"
+n_samples=$(ls "$SRC"/examples/*.runbook.yaml | wc -l)
+DETAIL=$(grep samples "$LOG")
+expect "loads the $n_samples bundled samples" has "$LOG" "samples: loaded $n_samples runbooks from the bundled examples"
+
+code=$(http_get "http://127.0.0.1:$MGMT/api/anything" "$SCRATCH/mgmt.json")
+DETAIL="HTTP $code: $(cat "$SCRATCH/mgmt.json")"
+expect "management port answers 501 'not built yet' in JSON" \
+    test "$code" = 501 -a "$(json "$SCRATCH/mgmt.json" 'd["error"]["code"]')" = not_implemented
+code=$(http_get "http://127.0.0.1:$CONSOLE/" "$SCRATCH/console.json")
+DETAIL="HTTP $code: $(cat "$SCRATCH/console.json")"
+expect "console port answers 501 'not built yet'" grep -q 'console is not built yet' "$SCRATCH/console.json"
+
+run_baton "$SCRATCH/rbs" runbooks
+DETAIL=$(cat "$SCRATCH/rbs.out" "$SCRATCH/rbs.err")
+expect "baton runbooks lists the samples" test "$RC" = 0 -a "$(wc -l <"$SCRATCH/rbs.out")" = "$n_samples"
+
+# ---- start, wait, show ---------------------------------------------------
+run_baton "$SCRATCH/hello" start /Hello --param who=e2e --wait 60
+DETAIL="exit $RC: $(cat "$SCRATCH/hello.out" "$SCRATCH/hello.err")"
+expect "start /Hello --param who=e2e --wait: exit 0" test "$RC" = 0
+expect "start --wait prints completed" grep -Eq '^job [0-9]+  /Hello  completed' "$SCRATCH/hello.out"
+expect "start --wait prints the returned message" grep -q 'message = Hello, e2e' "$SCRATCH/hello.out"
+HELLO_ID=$(sed -n 's/^job \([0-9]*\) .*/\1/p' "$SCRATCH/hello.out")
+
+run_baton "$SCRATCH/hj" start Hello --wait 60 --json
+DETAIL="exit $RC: $(cat "$SCRATCH/hj.out" "$SCRATCH/hj.err")"
+expect "start by name --json: completed with the default parameter" \
+    test "$RC" = 0 -a "$(json "$SCRATCH/hj.out" 'd["status"] + "/" + d["return_data"]["message"]')" = "completed/Hello, world"
+
+run_baton "$SCRATCH/job" job "$HELLO_ID"
+DETAIL="exit $RC: $(cat "$SCRATCH/job.out" "$SCRATCH/job.err")"
+expect "baton job shows the activities and their data" \
+    bash -c "[[ $RC == 0 ]] && grep -q 'greet .*run-program .*success' '$SCRATCH/job.out' && grep -q 'stdout = Hello, e2e' '$SCRATCH/job.out' && grep -q 'who = e2e' '$SCRATCH/job.out'"
+
+run_baton "$SCRATCH/jobs" jobs --status completed --runbook /Hello
+DETAIL="exit $RC: $(cat "$SCRATCH/jobs.out" "$SCRATCH/jobs.err")"
+expect "baton jobs --status completed --runbook /Hello lists both" \
+    test "$RC" = 0 -a "$(grep -c ' completed .*/Hello$' "$SCRATCH/jobs.out")" = 2
+run_baton "$SCRATCH/jobsl" jobs --limit 1 --json
+DETAIL="exit $RC: $(cat "$SCRATCH/jobsl.out" "$SCRATCH/jobsl.err")"
+expect "baton jobs --limit 1 --json" test "$RC" = 0 -a "$(json "$SCRATCH/jobsl.out" 'len(d["items"])')" = 1
+
+run_baton "$SCRATCH/w" wait "$HELLO_ID" 5
+DETAIL="exit $RC: $(cat "$SCRATCH/w.out" "$SCRATCH/w.err")"
+expect "baton wait on a completed job: exit 0" test "$RC" = 0
+
+# ---- usage and service errors ------------------------------------------
+run_baton "$SCRATCH/u1" start /Hello --param nope=1
+DETAIL="exit $RC: $(cat "$SCRATCH/u1.err")"
+expect "unknown parameter: exit 2 naming it" bash -c "[[ $RC == 2 ]] && grep -q \"no parameter 'nope'\" '$SCRATCH/u1.err'"
+run_baton "$SCRATCH/u2" start
+expect "start without a runbook: exit 2" test "$RC" = 2
+run_baton "$SCRATCH/u3" job 999999
+DETAIL="exit $RC: $(cat "$SCRATCH/u3.err")"
+expect "unknown job: exit 1, 'no job'" bash -c "[[ $RC == 1 ]] && grep -q 'no job with id 999999' '$SCRATCH/u3.err'"
+run_baton "$SCRATCH/u4" start /Nope
+DETAIL="exit $RC: $(cat "$SCRATCH/u4.err")"
+expect "unknown runbook: exit 1" bash -c "[[ $RC == 1 ]] && grep -q \"no runbook '/Nope'\" '$SCRATCH/u4.err'"
+read -r DEAD_PORT < <(free_ports 1)
+run_baton "$SCRATCH/u5" jobs --url "http://127.0.0.1:$DEAD_PORT"
+DETAIL="exit $RC: $(cat "$SCRATCH/u5.err")"
+expect "no service at --url: exit 1, 'cannot reach'" bash -c "[[ $RC == 1 ]] && grep -q 'cannot reach the Baton web service at http://127.0.0.1:$DEAD_PORT' '$SCRATCH/u5.err'"
+
+# ---- refusing to start ----------------------------------------------------
+BUSY=$SCRATCH/busy
+"$BATOND" --db "sqlite:$(fresh_dir busy)/b.db" --bind 127.0.0.1 --web-port "$WEB" \
+    --roles web >"$BUSY.out" 2>"$BUSY.err"
+RC=$?
+DETAIL="exit $RC: $(cat "$BUSY.err")"
+expect "web port in use: nonzero exit naming the port and --web-port" \
+    bash -c "[[ $RC != 0 ]] && grep -q 'port $WEB: Address already in use' '$BUSY.err' && grep -q -- '--web-port' '$BUSY.err'"
+"$BATOND" --db "sqlite:$(fresh_dir busy)/b.db" --bind 127.0.0.1 --mgmt-port "$MGMT" \
+    --roles management >"$BUSY.out" 2>"$BUSY.err"
+RC=$?
+DETAIL="exit $RC: $(cat "$BUSY.err")"
+expect "management port in use: names --mgmt-port" \
+    bash -c "[[ $RC != 0 ]] && grep -q 'management server: cannot listen on 127.0.0.1 port $MGMT' '$BUSY.err' && grep -q -- '--mgmt-port' '$BUSY.err'"
+"$BATOND" --db "sqlite:$SCRATCH" --web-port "$DEAD_PORT" --roles web >"$BUSY.out" 2>"$BUSY.err"
+RC=$?
+DETAIL="exit $RC: $(cat "$BUSY.err")"
+expect "a directory as the database: nonzero exit, clear message" \
+    bash -c "[[ $RC != 0 ]] && grep -q \"cannot open the orchestration database 'sqlite:$SCRATCH'\" '$BUSY.err' && grep -q -- '--db' '$BUSY.err'"
+"$BATOND" --throttle lots >"$BUSY.out" 2>"$BUSY.err"
+RC=$?
+DETAIL="exit $RC: $(cat "$BUSY.err")"
+expect "a bad setting: exit 2 naming it" bash -c "[[ $RC == 2 ]] && grep -q -- \"--throttle: 'lots'\" '$BUSY.err'"
+
+# ---- SIGTERM, restart -----------------------------------------------------
+stop_batond one TERM
+DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$LOG")"
+expect "SIGTERM: exit 0 within 5 s" test "$STOP_RC" = 0 -a "$STOP_SECONDS" -le 5
+expect "SIGTERM: logs the shutdown" has "$LOG" "batond stopped"
+
+if start_batond two "${COMMON[@]}" --samples --name rb-one; then
+    pass "restarts on the same database"
+else
+    fail "restarts on the same database" "$(tail -5 "$SCRATCH/two.log")"
+fi
+DETAIL=$(grep samples "$SCRATCH/two.log")
+expect "restart with --samples: skipped, says why" has "$SCRATCH/two.log" "samples: not loaded, the database already has runbooks"
+run_baton "$SCRATCH/rbs2" runbooks
+DETAIL=$(cat "$SCRATCH/rbs2.out")
+expect "restart: still $n_samples runbooks" test "$(wc -l <"$SCRATCH/rbs2.out")" = "$n_samples"
+run_baton "$SCRATCH/jobs2" jobs
+expect "restart: the earlier jobs are still there" test "$(grep -c '/Hello$' "$SCRATCH/jobs2.out")" = 2
+stop_batond two TERM
+
+# ---- failing job, cancel, fail-over on a database of test runbooks -------
+DATA2=$(fresh_dir data2)
+read -r WEB2 < <(free_ports 1)
+export BATON_URL=http://127.0.0.1:$WEB2
+DB2=(--db "sqlite:$DATA2/baton.db" --bind 127.0.0.1)
+if start_batond web "${DB2[@]}" --roles web --web-port "$WEB2" --samples-dir "$TEST_RUNBOOKS" &&
+    start_batond rb-a "${DB2[@]}" --roles runbook-server --name rb-a &&
+    start_batond rb-b "${DB2[@]}" --roles runbook-server --name rb-b; then
+    pass "a web service and two runbook servers on one database"
+else
+    fail "a web service and two runbook servers on one database" \
+        "$(tail -3 "$SCRATCH/web.log" "$SCRATCH/rb-a.log" "$SCRATCH/rb-b.log")"
+fi
+expect "--samples-dir loads the test runbooks" has "$SCRATCH/web.log" "samples: loaded 2 runbooks from $TEST_RUNBOOKS"
+
+run_baton "$SCRATCH/fail" start /Test/Fail --wait 60
+DETAIL="exit $RC: $(cat "$SCRATCH/fail.out" "$SCRATCH/fail.err")"
+expect "a failing runbook: exit 1, status failed, the reason" \
+    bash -c "[[ $RC == 1 ]] && grep -Eq '^job [0-9]+  /Test/Fail  failed' '$SCRATCH/fail.out' && grep -q 'boom failed' '$SCRATCH/fail.out'"
+
+job_status() { # ID: prints the status
+    "$BATON" job "$1" --json >"$SCRATCH/st.json" 2>/dev/null && json "$SCRATCH/st.json" 'd["status"]'
+}
+pid_file_ready() { [[ -s $1 ]]; }
+
+MARK=$SCRATCH/cancel-mark
+STRAYS+=("$MARK.pid")
+run_baton "$SCRATCH/long" start /Test/Slow --param "marker=$MARK" --json
+LONG_ID=$(json "$SCRATCH/long.out" 'd["id"]' 2>/dev/null)
+if until_true 30 pid_file_ready "$MARK.pid"; then
+    pass "a long job runs its step"
+else
+    fail "a long job runs its step" "$(cat "$SCRATCH/long.out" "$SCRATCH/long.err")"
+fi
+run_baton "$SCRATCH/cancel" cancel "$LONG_ID" --wait 30
+DETAIL="exit $RC: $(cat "$SCRATCH/cancel.out" "$SCRATCH/cancel.err")"
+expect "baton cancel --wait: exit 0, job canceled" \
+    bash -c "[[ $RC == 0 ]] && grep -Eq '^job $LONG_ID  /Test/Slow  canceled' '$SCRATCH/cancel.out'"
+sleep_pid=$(cat "$MARK.pid" 2>/dev/null)
+DETAIL="pid $sleep_pid"
+expect "cancel stopped the job's program" until_true 10 gone "$sleep_pid"
+run_baton "$SCRATCH/cancel2" cancel "$LONG_ID"
+DETAIL="exit $RC: $(cat "$SCRATCH/cancel2.err")"
+expect "cancel a finished job: exit 1, says it is already canceled" \
+    bash -c "[[ $RC == 1 ]] && grep -q 'already canceled' '$SCRATCH/cancel2.err'"
+run_baton "$SCRATCH/wc" wait "$LONG_ID" 5
+expect "baton wait on a canceled job: exit 1" test "$RC" = 1
+
+# Fail-over: kill -9 the server running the job; the other takes it over
+# when the lease lapses (three 2 s heartbeats) and resumes it.
+MARK=$SCRATCH/failover-mark
+STRAYS+=("$MARK.pid")
+run_baton "$SCRATCH/fo" start /Test/Slow --param "marker=$MARK" --param seconds=300 --json
+FO_ID=$(json "$SCRATCH/fo.out" 'd["id"]' 2>/dev/null)
+until_true 30 pid_file_ready "$MARK.pid"
+"$BATON" job "$FO_ID" --json >"$SCRATCH/fo-job.json"
+holder_id=$(json "$SCRATCH/fo-job.json" 'd["server_id"]')
+http_get "http://127.0.0.1:$WEB2/api/servers" "$SCRATCH/servers.json" >/dev/null
+holder=$(json "$SCRATCH/servers.json" "[s['name'] for s in d['items'] if s['id'] == $holder_id][0]")
+case $holder in
+rb-a) other=rb-b ;;
+rb-b) other=rb-a ;;
+*) other= ;;
+esac
+if [[ -n $other ]]; then
+    pass "the long job runs on $holder"
+    stop_batond "$holder" KILL
+    kill -KILL "$(cat "$MARK.pid")" 2>/dev/null # the killed server's child
+    t0=$(date +%s.%N)
+    run_baton "$SCRATCH/fo-wait" wait "$FO_ID" 10
+    took=$(python3 -c "import time; print('%.1f' % (time.time() - $t0))")
+    DETAIL="exit $RC after ${took}s: $(cat "$SCRATCH/fo-wait.out" "$SCRATCH/fo-wait.err")"
+    expect "after kill -9 of $holder, $other finishes the job within 10 s" \
+        bash -c "[[ $RC == 0 ]] && grep -q 'message = resumed' '$SCRATCH/fo-wait.out'"
+    "$BATON" job "$FO_ID" --json >"$SCRATCH/fo-job.json"
+    DETAIL=$(cat "$SCRATCH/fo-job.json" | head -c 600)
+    expect "the job records one take-over" test "$(json "$SCRATCH/fo-job.json" 'd["takeovers"]')" = 1
+else
+    fail "the long job runs on a known server" "server_id $holder_id, servers: $(cat "$SCRATCH/servers.json")"
+fi
+for n in web rb-a rb-b; do
+    [[ -n ${PIDS[$n]:-} ]] || continue
+    stop_batond "$n" TERM
+    DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/$n.log")"
+    expect "$n: SIGTERM, exit 0" test "$STOP_RC" = 0
+done
+
+finish

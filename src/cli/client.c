@@ -1,6 +1,8 @@
 /* libcurl under the CLI: one handle per command, answers through a capped
  * bt_buf, connection problems said in one sentence. */
 #include <curl/curl.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +114,12 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
     struct curl_slist *h = NULL;
     h = curl_slist_append(h, "Accept: application/json");
     if (text) h = curl_slist_append(h, "Content-Type: application/json");
+    /* X-Baton-User names who started a job until authentication lands. */
     const char *user = getenv("USER");
+    if (!user || !*user) {
+        struct passwd *pw = getpwuid(geteuid());
+        user = pw ? pw->pw_name : NULL;
+    }
     char *user_header = user && *user ? bt_xasprintf("X-Baton-User: %s", user)
                                       : NULL;
     if (user_header) h = curl_slist_append(h, user_header);

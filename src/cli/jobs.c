@@ -134,6 +134,25 @@ static void print_object(const char *indent, json_t *o) {
     json_object_foreach(o, k, v) print_value(indent, k, v);
 }
 
+/* Fields every activity publishes; the activity's line already says them
+ * (--json keeps them). */
+static bool common_field(const char *name) {
+    static const char *const common[] = {"status",   "error",
+                                         "start_time", "end_time",
+                                         "duration_ms", "attempts"};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if (!strcmp(common[i], name)) return true;
+    return false;
+}
+
+static void print_row(const char *indent, json_t *row) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(row, k, v) {
+        if (!common_field(k)) print_value(indent, k, v);
+    }
+}
+
 static void print_job_line(json_t *job) {
     printf("job %lld  %s  %s", (long long)json_integer_value(
                                    json_object_get(job, "id")),
@@ -210,8 +229,7 @@ static void print_detail(json_t *job) {
             json_t *rows = json_object_get(a, "rows");
             json_array_foreach(rows, r, row) {
                 if (json_array_size(rows) > 1) printf("    row %zu:\n", r + 1);
-                print_object(json_array_size(rows) > 1 ? "      " : "    ",
-                             row);
+                print_row(json_array_size(rows) > 1 ? "      " : "    ", row);
             }
         }
     }

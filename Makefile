@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-test build run test test-build test-asan bench clean
+.PHONY: all deps deps-test build run samples test test-build test-asan bench clean
 
 all: build
 
@@ -19,9 +19,13 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Until the server lands, `run` shows Baton working by running every
-# bundled sample runbook with the Runbook Tester.
+# `run` starts batond with every role on SQLite (./baton-data) and the
+# bundled samples loaded; `samples` runs every sample with the Runbook
+# Tester instead, without a server.
 run: build
+	@scripts/run-batond.sh $(BUILD)
+
+samples: build
 	@scripts/run-samples.sh $(BUILD)
 
 test: deps-test

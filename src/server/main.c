@@ -316,6 +316,12 @@ int main(int argc, char **argv) {
     int status = 0;
     if (start_roles(&d, &err)) {
         bt_logf(&d.log, BT_LOG_ERROR, "%s", err.message);
+        if (geteuid() != 0 && strstr(err.message, "ports below 1024"))
+            bt_logf(&d.log, BT_LOG_ERROR,
+                    "batond runs as uid %u, not root: give every role a "
+                    "port from 1024 up, e.g. --web-port 8081 "
+                    "--console-port 8082 --mgmt-port 8135",
+                    (unsigned)geteuid());
         bt_logf(&d.log, BT_LOG_ERROR, "batond did not start");
         status = err.code == BT_EINVAL ? EXIT_BAD_SETTINGS : EXIT_START_FAILED;
         stop_all(&d);

@@ -1,13 +1,15 @@
 #include "server/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/util.h"
 
-typedef enum { K_ROLES, K_TEXT, K_PORT, K_COUNT, K_DURATION } kind;
+typedef enum { K_ROLES, K_TEXT, K_ADDRESS, K_PORT, K_COUNT, K_DURATION } kind;
 
 /* One row per setting: its config file key, environment variable and flag
  * share a name, so an operator who knows one can guess the others. */
@@ -34,7 +36,7 @@ static const setting SETTINGS[] = {
      "console port (default 82)"},
     {"mgmt_port", "BATON_MGMT_PORT", K_PORT, OFF(mgmt_port),
      "management server port (default 135)"},
-    {"bind", "BATON_BIND", K_TEXT, OFF(bind),
+    {"bind", "BATON_BIND", K_ADDRESS, OFF(bind),
      "address to listen on (default: every address)"},
     {"name", "BATON_NAME", K_TEXT, OFF(name),
      "runbook server name (default: the host name)"},
@@ -141,10 +143,18 @@ static int apply(bt_config *cfg, const setting *s, const char *value,
                                 "console separated by commas)",
                                 where, value);
         return 0;
+    case K_ADDRESS:
     case K_TEXT: {
         if (!*value)
             return bt_error_set(err, BT_EINVAL, "%s: the value is empty",
                                 where);
+        unsigned char addr[sizeof(struct in6_addr)];
+        if (s->kind == K_ADDRESS && inet_pton(AF_INET, value, addr) != 1 &&
+            inet_pton(AF_INET6, value, addr) != 1)
+            return bt_error_set(err, BT_EINVAL,
+                                "%s: '%s' is not an IPv4 or IPv6 address "
+                                "(like 127.0.0.1, 0.0.0.0 or ::)",
+                                where, value);
         char **p = (char **)(void *)field;
         free(*p);
         *p = bt_xstrdup(value);
@@ -198,7 +208,8 @@ static const setting *find_flag(const char *flag, size_t len) {
 static char *trim(char *s) {
     while (*s == ' ' || *s == '\t') s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+                 s[n - 1] == '\n'))
         s[--n] = '\0';
     return s;
 }
@@ -300,12 +311,13 @@ static int scan_flags(bt_config *cfg, int argc, char **argv, bool apply_them,
         const char *name, *value;
         size_t len;
         int used;
-        bool simple = !strcmp(arg, "--help") || !strcmp(arg, "--version") ||
-                      !strcmp(arg, "--samples");
+        const char *eq = strchr(arg + 2, '=');
+        size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        bool simple = (n == 4 && !strncmp(arg + 2, "help", 4)) ||
+                      (n == 7 && !strncmp(arg + 2, "version", 7)) ||
+                      (n == 7 && !strncmp(arg + 2, "samples", 7));
         const setting *s = NULL;
         if (!simple) {
-            const char *eq = strchr(arg + 2, '=');
-            size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
             bool is_config = n == 6 && !strncmp(arg + 2, "config", 6);
             if (!is_config && !(s = find_flag(arg + 2, n)))
                 return bt_error_set(err, BT_EINVAL,

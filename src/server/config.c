@@ -26,8 +26,8 @@ static const setting SETTINGS[] = {
     {"roles", "BATON_ROLES", K_ROLES, OFF(roles),
      "all, or a list of management,runbook-server,web,console"},
     {"data_dir", "BATON_DATA_DIR", K_TEXT, OFF(data_dir),
-     "directory for the SQLite database (default /var/lib/baton as root, "
-     "else $XDG_DATA_HOME/baton)"},
+     "directory for the SQLite database (default $STATE_DIRECTORY, "
+     "/var/lib/baton as root, else $XDG_DATA_HOME/baton)"},
     {"db", "BATON_DB", K_TEXT, OFF(db),
      "sqlite:PATH or postgresql://... (default sqlite:DATA_DIR/baton.db)"},
     {"web_port", "BATON_WEB_PORT", K_PORT, OFF(web_port),
@@ -361,6 +361,9 @@ static void defaults(bt_config *cfg) {
 }
 
 char *bt_config_default_data_dir(void) {
+    /* systemd's StateDirectory= says where a unit keeps its state. */
+    const char *state = getenv("STATE_DIRECTORY");
+    if (state && *state == '/') return bt_xstrndup(state, strcspn(state, ":"));
     if (geteuid() == 0) return bt_xstrdup("/var/lib/baton");
     const char *xdg = getenv("XDG_DATA_HOME");
     if (xdg && *xdg == '/') return bt_xasprintf("%s/baton", xdg);

@@ -39,7 +39,8 @@ typedef struct bt_config {
     bool help, version;
 } bt_config;
 
-/* The data directory when none is set: /var/lib/baton for root, else
+/* The data directory when none is set: $STATE_DIRECTORY (systemd's
+ * StateDirectory=), else /var/lib/baton for root, else
  * $XDG_DATA_HOME/baton, ~/.local/share/baton or ./baton-data (malloc'd). */
 char *bt_config_default_data_dir(void);
 

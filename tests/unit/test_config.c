@@ -19,7 +19,7 @@ static const char *const ENV_NAMES[] = {
     "BATON_CONFIG",  "BATON_ROLES",     "BATON_DATA_DIR",   "BATON_DB",
     "BATON_WEB_PORT", "BATON_CONSOLE_PORT", "BATON_MGMT_PORT", "BATON_BIND",
     "BATON_NAME",    "BATON_THROTTLE",  "BATON_HEARTBEAT",  "BATON_GRACE",
-    "BATON_SAMPLES", "BATON_SAMPLES_DIR"};
+    "BATON_SAMPLES", "BATON_SAMPLES_DIR", "STATE_DIRECTORY"};
 
 static char *dir;
 
@@ -79,6 +79,18 @@ static void test_defaults(void **state) {
     free(dd);
     bt_config_clear(&c);
     bt_config_clear(NULL);
+}
+
+static void test_default_data_dir(void **state) {
+    setenv("STATE_DIRECTORY", "/var/lib/baton-unit:/var/lib/other", 1);
+    char *d = bt_config_default_data_dir();
+    assert_string_equal(d, "/var/lib/baton-unit");
+    free(d);
+    unsetenv("STATE_DIRECTORY");
+    d = bt_config_default_data_dir();
+    if (geteuid() == 0) assert_string_equal(d, "/var/lib/baton");
+    else assert_non_null(strstr(d, "baton"));
+    free(d);
 }
 
 static void test_precedence(void **state) {
@@ -283,6 +295,7 @@ static void test_samples_dir(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_data_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles_and_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),

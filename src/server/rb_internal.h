@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "server/rbserver.h"
+#include "server/services.h"
 
 /* Published-data name under which an activity instance's parent_row is
  * stored (the store has a column for parent_seq only). Not an identifier,
@@ -77,6 +78,7 @@ struct bt_rbserver {
     rb_job *jobs;
     size_t n_jobs;
     rb_vars *vars;
+    bt_services *svc; /* counters, schedules, Invoke Runbook */
 
     uv_timer_t heartbeat, poll, soon, grace;
     uv_async_t wake;

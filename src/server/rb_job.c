@@ -96,15 +96,25 @@ static rb_runbook *runbook_get(bt_rbserver *srv, int64_t runbook_id,
     return e;
 }
 
+/* Unused versions stay loaded (a runbook's next job needs no parse) until
+ * more than this many are cached. */
+#define RUNBOOK_CACHE 64
+
 static void runbook_put(bt_rbserver *srv, rb_runbook *e) {
     if (!e || --e->refs) return;
-    for (rb_runbook **pp = &srv->runbooks; *pp; pp = &(*pp)->next)
-        if (*pp == e) {
-            *pp = e->next;
-            break;
+    size_t n = 0;
+    for (rb_runbook *c = srv->runbooks; c; c = c->next) n++;
+    if (n <= RUNBOOK_CACHE) return;
+    for (rb_runbook **pp = &srv->runbooks; *pp;) {
+        rb_runbook *c = *pp;
+        if (c->refs) {
+            pp = &c->next;
+            continue;
         }
-    bt_runbook_free(e->rb);
-    free(e);
+        *pp = c->next;
+        bt_runbook_free(c->rb);
+        free(c);
+    }
 }
 
 void bt__rb_runbooks_free(bt_rbserver *srv) {

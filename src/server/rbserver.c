@@ -61,6 +61,12 @@ void bt_rbserver_wake(bt_rbserver *srv) {
 
 /* ---- cancel requests and lost jobs -------------------------------------- */
 
+static bool known_job(const bt_rbserver *srv, int64_t id) {
+    for (const rb_job *j = srv->jobs; j; j = j->next)
+        if (j->id == id) return true;
+    return false;
+}
+
 static int cmp_job_id(const void *a, const void *b) {
     const rb_job *x = *(rb_job *const *)a, *y = *(rb_job *const *)b;
     return x->id < y->id ? -1 : x->id > y->id;
@@ -71,7 +77,7 @@ static int cmp_job_id(const void *a, const void *b) {
  * the store no longer gives this server (its lease lapsed while the loop
  * was stuck, and another server took the job) is dropped unrecorded. */
 static void check_jobs(bt_rbserver *srv) {
-    if (!srv->n_jobs || srv->abandoning) return;
+    if (srv->abandoning) return;
     size_t n_local = 0;
     rb_job **local = bt_xcalloc(srv->n_jobs, sizeof *local);
     for (rb_job *j = srv->jobs; j; j = j->next)
@@ -85,6 +91,8 @@ static void check_jobs(bt_rbserver *srv) {
                              .limit = 1000};
     size_t k = 0;
     bool ok = true;
+    int64_t *orphans = NULL;
+    size_t n_orphans = 0, orphans_cap = 0;
     for (;;) {
         bt_store_job *items = NULL;
         size_t n = 0;
@@ -102,6 +110,15 @@ static void check_jobs(bt_rbserver *srv) {
             if (k < n_local && local[k]->id == items[i].id) {
                 held[k] = true;
                 cancel[k] = items[i].cancel_requested;
+            } else if (!known_job(srv, items[i].id)) {
+                /* Held here but not running here: its end could not be
+                 * recorded, or it was held before a restart. */
+                if (n_orphans == orphans_cap) {
+                    orphans_cap = orphans_cap ? orphans_cap * 2 : 8;
+                    orphans = bt_xrealloc(orphans,
+                                          orphans_cap * sizeof *orphans);
+                }
+                orphans[n_orphans++] = items[i].id;
             }
         }
         bt_store_job_list_free(items, n);
@@ -138,6 +155,15 @@ static void check_jobs(bt_rbserver *srv) {
     }
     free(drop);
     free(stop);
+    for (size_t i = 0; ok && !srv->stopping && i < n_orphans; i++) {
+        bt_store_job j = {0};
+        if (bt_store_job_get(srv->store, orphans[i], &j, NULL) == 0 &&
+            j.status == BT_JOB_RUNNING && j.server_id == srv->id &&
+            !known_job(srv, j.id))
+            bt__rb_adopt(srv, &j);
+        bt_store_job_clear(&j);
+    }
+    free(orphans);
 }
 
 static void poll_cb(uv_timer_t *t) {
@@ -204,16 +230,18 @@ static void resume_held(bt_rbserver *srv) {
                     srv->name, err.message);
             return;
         }
-        for (size_t i = 0; i < n; i++) {
-            bool known = false;
-            for (rb_job *j = srv->jobs; j && !known; j = j->next)
-                known = j->id == items[i].id;
-            if (!known) bt__rb_adopt(srv, &items[i]);
-        }
+        for (size_t i = 0; i < n; i++)
+            if (!known_job(srv, items[i].id)) bt__rb_adopt(srv, &items[i]);
         bt_store_job_list_free(items, n);
         if (!next) return;
         f.after_id = next;
     }
+}
+
+/* Invoke Runbook made a job: it may well be ours to run. */
+static void child_job_created(int64_t job_id, void *ud) {
+    (void)job_id;
+    bt__rb_claim_soon(ud);
 }
 
 static void handle_init(bt_rbserver *srv, uv_handle_t *h) {
@@ -245,7 +273,10 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
         return rc;
     }
     srv->vars = bt__rb_vars_new();
+    bt_services_config scfg = {.job_created = child_job_created, .ud = srv};
+    bt_services_new(loop, store, &scfg, &srv->svc);
     bt_engine_hooks h = *bt__rb_hooks();
+    h.services = bt_services_table(srv->svc);
     h.ud = srv;
     bt_engine_new(loop, &h, &srv->eng);
     uv_timer_init(loop, &srv->heartbeat);
@@ -313,8 +344,13 @@ static void close_all(bt_rbserver *srv) {
 
 static void closing_cb(uv_timer_t *t) {
     bt_rbserver *srv = t->data;
-    if (!srv->closing && !srv->jobs && bt_engine_running(srv->eng) == 0)
-        close_all(srv);
+    if (srv->closing || srv->jobs || bt_engine_running(srv->eng)) return;
+    /* Invokes of canceled instances close their timers first. */
+    if (bt_services_pending(srv->svc)) {
+        uv_timer_start(&srv->soon, closing_cb, 1, 0);
+        return;
+    }
+    close_all(srv);
 }
 
 static void abandon_all(bt_rbserver *srv) {
@@ -348,7 +384,8 @@ void bt_rbserver_stop(bt_rbserver *srv, uint64_t grace_ms,
     srv->stopping = true;
     srv->done = done;
     srv->done_ud = ud;
-    uv_timer_stop(&srv->poll);
+    /* The poll keeps running through the grace period: cancel requests
+     * still count; claim() takes nothing once stopping. */
     uv_timer_stop(&srv->soon);
     bt_logf(srv->log, BT_LOG_NOTICE,
             "runbook server '%s': stopping (%zu job%s running, grace %llu "
@@ -366,6 +403,7 @@ void bt_rbserver_free(bt_rbserver *srv) {
     if (!srv) return;
     bt__rb_runbooks_free(srv);
     bt__rb_vars_free(srv->vars);
+    bt_services_free(srv->svc);
     free(srv->pending);
     free(srv->name);
     free(srv);

@@ -6,7 +6,9 @@
  * claimed again (by this server or another) and resume from their last
  * committed activity instance. Every activity instance is committed
  * (fenced by the server id) before any successor starts; a failed commit
- * fails the job rather than running on without a record. */
+ * fails the job rather than running on without a record, and a fenced-off
+ * one (another server holds the job now) drops the local run silently.
+ * docs/runbook-server.md has the whole story. */
 #ifndef BT_RBSERVER_H
 #define BT_RBSERVER_H
 
@@ -37,7 +39,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
                       bt_error *err);
 
 /* Claims at once instead of at the next poll. Safe from any thread (the
- * web role calls it after creating a job). */
+ * web role calls it after creating a job), until bt_rbserver_stop. */
 void bt_rbserver_wake(bt_rbserver *srv);
 
 /* Stops claiming; running instances get grace_ms to finish, then are

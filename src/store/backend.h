@@ -120,6 +120,10 @@ typedef struct bt_store_ops {
                         bt_error *err);
     int (*purge_audit)(bt_store *s, int64_t older_than_us, size_t *purged,
                        bt_error *err);
+
+    /* Optional (NULL: the backend has no notifications). */
+    int (*wait_fd)(bt_store *s);
+    int (*drain_notifications)(bt_store *s);
 } bt_store_ops;
 
 /* The part of every handle that store.c owns; a backend embeds it first. */
@@ -131,5 +135,7 @@ struct bt_store {
 
 /* Backend entry points: parse what follows the scheme, open, migrate. */
 int bt__store_sqlite_open(const char *target, bt_store **out, bt_error *err);
+/* url: the whole "postgresql://..." URL, handed to libpq. */
+int bt__store_pg_open(const char *url, bt_store **out, bt_error *err);
 
 #endif

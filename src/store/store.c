@@ -22,21 +22,22 @@ int bt_store_open(const char *url, bt_store **out, bt_error *err) {
     if (sodium_init() < 0)
         return bt_error_set(err, BT_EINTERNAL,
                             "store: libsodium failed to initialise");
-    if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
-        return bt_error_set(err, BT_EINVAL,
-                            "store: '%s': the PostgreSQL backend is not "
-                            "built yet; use sqlite:PATH",
-                            url);
-    const char *target = url;
-    if (!strncmp(url, "sqlite:", 7)) target = url + 7;
-    else if (strstr(url, "://"))
-        return bt_error_set(err, BT_EINVAL,
-                            "store: '%s': unknown database scheme (expected "
-                            "sqlite:PATH or postgresql://...)",
-                            url);
-    if (!*target)
-        return bt_error_set(err, BT_EINVAL, "store: '%s' names no file", url);
-    int rc = bt__store_sqlite_open(target, out, err);
+    int rc;
+    if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
+        rc = bt__store_pg_open(url, out, err);
+    } else {
+        const char *target = url;
+        if (!strncmp(url, "sqlite:", 7)) target = url + 7;
+        else if (strstr(url, "://"))
+            return bt_error_set(err, BT_EINVAL,
+                                "store: '%s': unknown database scheme "
+                                "(expected sqlite:PATH or postgresql://...)",
+                                url);
+        if (!*target)
+            return bt_error_set(err, BT_EINVAL, "store: '%s' names no file",
+                                url);
+        rc = bt__store_sqlite_open(target, out, err);
+    }
     if (rc == 0) {
         (*out)->clock = NULL;
         (*out)->clock_ud = NULL;
@@ -73,6 +74,14 @@ int bt_store_commit(bt_store *s, bt_error *err) {
 }
 
 void bt_store_rollback(bt_store *s) { s->ops->rollback(s); }
+
+int bt_store_wait_fd(bt_store *s) {
+    return s->ops->wait_fd ? s->ops->wait_fd(s) : -1;
+}
+
+int bt_store_drain_notifications(bt_store *s) {
+    return s->ops->drain_notifications ? s->ops->drain_notifications(s) : 0;
+}
 
 void bt_store_guid(char out[BT_GUID_LEN]) {
     unsigned char b[16];

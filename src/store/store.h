@@ -37,9 +37,11 @@ typedef struct bt_store bt_store;
 /* ---- Opening -------------------------------------------------------- */
 
 /* url: "sqlite:PATH", or a plain PATH, optionally followed by options
- * "?sync=full|normal&busy_timeout=MS" (sqlite). "postgresql://..." is
- * reserved for the PostgreSQL backend. Creates the database when missing
- * and applies pending schema migrations, each in its own transaction. */
+ * "?sync=full|normal&busy_timeout=MS" (sqlite); or a libpq URL
+ * "postgresql://[user[:password]@]host[:port]/dbname[?param=value&...]"
+ * (PostgreSQL 10 or newer; the database must exist). Creates the database
+ * (SQLite) when missing and applies pending schema migrations, each in its
+ * own transaction. */
 int bt_store_open(const char *url, bt_store **out, bt_error *err);
 void bt_store_close(bt_store *s); /* NULL is a no-op */
 
@@ -55,6 +57,25 @@ uint64_t bt_store_now(const bt_store *s);
 
 /* A random version 4 GUID (libsodium randombytes). */
 void bt_store_guid(char out[BT_GUID_LEN]);
+
+/* ---- Notifications (optional) -------------------------------------- */
+
+/* Immediate wake-up for runbook servers. On PostgreSQL, creating a job,
+ * requesting a cancel and handing jobs back after a take-over send NOTIFY
+ * baton_jobs (on commit); bt_store_wait_fd opens, on first use, a second
+ * connection that LISTENs and returns its socket: poll it for reading
+ * (e.g. uv_poll_start(UV_READABLE)), and when it is readable call
+ * bt_store_drain_notifications, then claim. Returns -1 when the backend
+ * has no notifications (SQLite: servers in one process wake each other
+ * in-process) or the connection failed (call again later to retry).
+ * Notifications are a hint: a server still claims on a timer, since one
+ * sent while the listening connection was down is lost. */
+int bt_store_wait_fd(bt_store *s);
+/* Consumes what arrived on the wait fd; returns how many notifications
+ * (0 when none or no notifications), or -BT_EIO when the listening
+ * connection broke (the next bt_store_wait_fd reopens it: its fd may
+ * change). */
+int bt_store_drain_notifications(bt_store *s);
 
 /* ---- Group commit --------------------------------------------------- */
 

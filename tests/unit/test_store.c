@@ -1,9 +1,17 @@
 /* The orchestration store against a real SQLite file in a temp dir: every
  * operation, the claim under contention (two handles, two processes),
  * per-runbook limits, lease take-over, atomic activity commits, SIGKILL
- * durability, bad files and schema versions. */
+ * durability, bad files and schema versions.
+ *
+ * With BATON_TEST_STORE_URL=postgresql://... (scripts/pg-throwaway.sh run,
+ * CTest's unit.test_store_pg) the same tests run against PostgreSQL, each
+ * in a database of its own created from that URL's and dropped after; the
+ * tests of SQLite's files (corruption, a missing directory, a full disk)
+ * are skipped there, and PostgreSQL's own refusals are tested instead. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -21,6 +29,8 @@ typedef struct fixture {
     char *dir;
     char *path;
     char *url;
+    char *raw; /* what raw_count/raw_exec open: the file, or the pg URL */
+    char *pg_db; /* PostgreSQL: this test's database, dropped by teardown */
     bt_store *s;
     uint64_t now; /* the store's clock while clock_on */
 } fixture;
@@ -35,11 +45,67 @@ static bt_store *open_or_fail(const char *url) {
     return s;
 }
 
+/* The PostgreSQL server under test, or NULL: test against SQLite. */
+static const char *pg_base(void) {
+    const char *u = getenv("BATON_TEST_STORE_URL");
+    return u && *u ? u : NULL;
+}
+
+#define PG_ONLY_SQLITE()                                                      \
+    do {                                                                      \
+        if (pg_base()) skip(); /* about SQLite's files */                    \
+    } while (0)
+
+/* base with its database replaced by db (query string kept). */
+static char *url_with_db(const char *base, const char *db) {
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    const char *slash = strchr(host, '/');
+    const char *query = strchr(host, '?');
+    if (!slash || (query && query < slash)) slash = query;
+    size_t head = slash ? (size_t)(slash - base) : strlen(base);
+    return bt_xasprintf("%.*s/%s%s", (int)head, base, db, query ? query : "");
+}
+
+static void pg_admin(const char *sql) {
+    PGconn *c = PQconnectdb(pg_base());
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("admin connection: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* A new empty database; returns its URL, its name in *name. */
+static char *pg_create_db(char **name) {
+    char guid[BT_GUID_LEN];
+    bt_store_guid(guid);
+    *name = bt_xasprintf("bt_%.8s%.4s", guid, guid + 9);
+    char *sql = bt_xasprintf("CREATE DATABASE %s", *name);
+    pg_admin(sql);
+    free(sql);
+    return url_with_db(pg_base(), *name);
+}
+
+static void pg_drop_db(const char *name) {
+    char *sql = bt_xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    pg_admin(sql);
+    free(sql);
+}
+
 static int setup(void **state) {
     fixture *f = bt_xcalloc(1, sizeof *f);
     f->dir = bt_harness_tmpdir();
     f->path = bt_harness_path(f->dir, "baton.db");
-    f->url = bt_xasprintf("sqlite:%s", f->path);
+    if (pg_base()) {
+        f->url = pg_create_db(&f->pg_db);
+        f->raw = bt_xstrdup(f->url);
+    } else {
+        f->url = bt_xasprintf("sqlite:%s", f->path);
+        f->raw = bt_xstrdup(f->path);
+    }
     f->s = open_or_fail(f->url);
     f->now = 1000000000000000ull; /* 2001-09-09 */
     *state = f;
@@ -49,10 +115,13 @@ static int setup(void **state) {
 static int teardown(void **state) {
     fixture *f = *state;
     bt_store_close(f->s);
+    if (f->pg_db) pg_drop_db(f->pg_db);
     bt_harness_rmrf(f->dir);
     free(f->dir);
     free(f->path);
     free(f->url);
+    free(f->raw);
+    free(f->pg_db);
     free(f);
     return 0;
 }
@@ -69,7 +138,20 @@ static void use_clock(fixture *f, bt_store *s) {
     } while (0)
 /* `call` must pass &e_ as its error argument for OK to print it. */
 
+/* Straight to the database, behind the store's back: path is an SQLite
+ * file or a postgresql:// URL. */
 static int64_t raw_count(const char *path, const char *sql) {
+    if (!strncmp(path, "postgresql://", 13)) {
+        PGconn *c = PQconnectdb(path);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(c);
+        return n;
+    }
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
@@ -82,6 +164,16 @@ static int64_t raw_count(const char *path, const char *sql) {
 }
 
 static void raw_exec(const char *path, const char *sql) {
+    if (!strncmp(path, "postgresql://", 13)) {
+        PGconn *c = PQconnectdb(path);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -128,17 +220,20 @@ static void test_open_is_idempotent(void **state) {
     int v = 0;
     OK(bt_store_schema_version(f->s, &v, &e_));
     assert_int_equal(v, 1);
-    assert_string_equal(bt_store_backend(f->s), "sqlite");
+    assert_string_equal(bt_store_backend(f->s),
+                        pg_base() ? "postgresql" : "sqlite");
     bt_store_close(f->s);
-    f->s = open_or_fail(f->path); /* a plain path works too */
+    /* A plain path works too. */
+    f->s = open_or_fail(pg_base() ? f->url : f->path);
     OK(bt_store_schema_version(f->s, &v, &e_));
     assert_int_equal(v, 1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM schema_migrations"),
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM schema_migrations"),
                      1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM folders"), 1);
-    assert_int_equal(raw_count(f->path, "SELECT journal_mode = 'wal' FROM "
-                                        "pragma_journal_mode"),
-                     1);
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM folders"), 1);
+    if (!pg_base())
+        assert_int_equal(raw_count(f->raw, "SELECT journal_mode = 'wal' FROM "
+                                           "pragma_journal_mode"),
+                         1);
     bt_store_folder root = {0};
     OK(bt_store_folder_get(f->s, "/", &root, &e_));
     assert_string_equal(root.path, "/");
@@ -151,7 +246,9 @@ static void test_open_is_idempotent(void **state) {
  * the migrations, the others find them applied; nobody fails. */
 static void test_concurrent_first_open(void **state) {
     fixture *f = *state;
-    char *fresh = bt_harness_path(f->dir, "fresh.db");
+    char *fresh_db = NULL;
+    char *fresh = pg_base() ? pg_create_db(&fresh_db)
+                            : bt_harness_path(f->dir, "fresh.db");
     int go[2];
     assert_int_equal(pipe(go), 0);
     enum { KIDS = 4 };
@@ -184,6 +281,8 @@ static void test_concurrent_first_open(void **state) {
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM schema_migrations"),
                      1);
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM folders"), 1);
+    if (fresh_db) pg_drop_db(fresh_db);
+    free(fresh_db);
     free(fresh);
 }
 
@@ -191,7 +290,7 @@ static void test_newer_schema_refused(void **state) {
     fixture *f = *state;
     bt_store_close(f->s);
     f->s = NULL;
-    raw_exec(f->path, "INSERT INTO schema_migrations VALUES (999, 'future', 0)");
+    raw_exec(f->raw, "INSERT INTO schema_migrations VALUES (999, 'future', 0)");
     bt_store *s = NULL;
     bt_error err = {0};
     assert_int_equal(bt_store_open(f->url, &s, &err), -BT_ESTATE);
@@ -200,8 +299,33 @@ static void test_newer_schema_refused(void **state) {
     assert_non_null(strstr(err.message, "newer than this Baton supports"));
 }
 
+/* PostgreSQL: a database with tables that are not Baton's is refused, not
+ * adopted (the counterpart of a foreign SQLite file). */
+static void test_foreign_database(void **state) {
+    fixture *f = *state;
+    if (!pg_base()) skip();
+    char *name = NULL;
+    char *url = pg_create_db(&name);
+    raw_exec(url, "CREATE TABLE customers(id integer)");
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open(url, &s, &err), -BT_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "not a Baton one"));
+    assert_non_null(strstr(err.message, name));
+    pg_drop_db(name);
+    /* A database that does not exist is named as such. */
+    assert_int_equal(bt_store_open(url, &s, &err), -BT_ENOTFOUND);
+    assert_non_null(strstr(err.message, "cannot connect to PostgreSQL at "));
+    assert_non_null(strstr(err.message, "does not exist"));
+    (void)f;
+    free(name);
+    free(url);
+}
+
 static void test_corrupt_file(void **state) {
     fixture *f = *state;
+    PG_ONLY_SQLITE();
     char *bad = bt_harness_path(f->dir, "garbage.db");
     int fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true(fd >= 0);
@@ -249,6 +373,7 @@ static void test_corrupt_file(void **state) {
 
 static void test_missing_directory(void **state) {
     fixture *f = *state;
+    PG_ONLY_SQLITE();
     char *url = bt_xasprintf("sqlite:%s/no/such/dir/baton.db", f->dir);
     bt_store *s = NULL;
     bt_error err = {0};
@@ -263,9 +388,20 @@ static void test_bad_urls(void **state) {
     fixture *f = *state;
     bt_store *s = NULL;
     bt_error err = {0};
-    assert_int_equal(bt_store_open("postgresql://localhost/baton", &s, &err),
+    /* Nothing listens on port 1: the error says where and why. */
+    assert_int_equal(bt_store_open("postgresql://baton:secret@127.0.0.1:1/"
+                                   "baton",
+                                   &s, &err),
+                     -BT_EIO);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "cannot connect to PostgreSQL at "
+                                        "127.0.0.1:1/baton: "));
+    assert_non_null(strstr(err.message, "Connection refused"));
+    assert_null(strstr(err.message, "secret")); /* never the password */
+    assert_int_equal(bt_store_open("postgresql://127.0.0.1/x?no_such_option=1",
+                                   &s, &err),
                      -BT_EINVAL);
-    assert_non_null(strstr(err.message, "PostgreSQL"));
+    assert_non_null(strstr(err.message, "no_such_option"));
     assert_int_equal(bt_store_open("mysql://x", &s, &err), -BT_EINVAL);
     assert_int_equal(bt_store_open("sqlite:", &s, &err), -BT_EINVAL);
     char *url = bt_xasprintf("sqlite:%s?sync=sometimes", f->path);
@@ -896,10 +1032,24 @@ static void test_commit_activity_roundtrip(void **state) {
     bad = activity(404, 9, NULL, 0);
     assert_int_equal(bt_store_commit_activity(f->s, srv, &bad, NULL, &err),
                      -BT_ENOTFOUND);
+
+    /* A program's output need not be UTF-8: published values come back
+     * byte for byte. (PostgreSQL stores an error text that is not UTF-8
+     * with U+FFFD in place of the bad bytes.) */
+    bt_store_datum raw[] = {{0, "out", "caf\xe9 \xff\xfe"}};
+    bt_store_activity_spec a6 = activity(inst, 6, raw, 1);
+    a6.error = "bad \xff byte";
+    OK(bt_store_commit_activity(f->s, srv, &a6, NULL, &e_));
+    OK(bt_store_activity_list(f->s, inst, 5, &items, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].data[0].value, "caf\xe9 \xff\xfe");
+    assert_string_equal(items[0].error, pg_base() ? "bad \xef\xbf\xbd byte"
+                                                  : "bad \xff byte");
+    bt_store_activity_list_free(items, n);
 }
 
 static int64_t count_rows(fixture *f) {
-    return raw_count(f->path, "SELECT (SELECT count(*) FROM activity_instances)"
+    return raw_count(f->raw, "SELECT (SELECT count(*) FROM activity_instances)"
                               " + (SELECT count(*) FROM activity_data)");
 }
 
@@ -1102,6 +1252,7 @@ static void test_group_commit(void **state) {
  * still there, whole, after the process is gone. */
 static void test_disk_full(void **state) {
     fixture *f = *state;
+    PG_ONLY_SQLITE();
     int64_t srv = 0;
     int64_t inst = start_instance(f->s, "rs1", &srv, NULL);
     char *msg_path = bt_harness_path(f->dir, "child-error");
@@ -1165,6 +1316,49 @@ static void test_disk_full(void **state) {
     bt_store_activity_list_free(items, n);
     free(msg);
     free(msg_path);
+}
+
+/* ---- Notifications -------------------------------------------------- */
+
+/* Waits (bounded, as a failure guard) until fd is readable, then drains. */
+static int wait_notified(bt_store *s, int fd, int timeout_ms) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int got = 0;
+    while (got == 0) {
+        int ready = poll(&pfd, 1, timeout_ms);
+        assert_true(ready >= 0);
+        if (ready == 0) return 0;
+        got = bt_store_drain_notifications(s);
+        assert_true(got >= 0);
+    }
+    return got;
+}
+
+static void test_notifications(void **state) {
+    fixture *f = *state;
+    if (!pg_base()) {
+        assert_int_equal(bt_store_wait_fd(f->s), -1);
+        assert_int_equal(bt_store_drain_notifications(f->s), 0);
+        return;
+    }
+    int fd = bt_store_wait_fd(f->s);
+    assert_true(fd >= 0);
+    assert_int_equal(bt_store_wait_fd(f->s), fd);
+    assert_int_equal(bt_store_drain_notifications(f->s), 0);
+    bt_store *other = open_or_fail(f->url);
+    int64_t rid = make_runbook(other, "Notified");
+    int64_t job = make_job(other, rid);
+    assert_true(wait_notified(f->s, fd, 10000) >= 1);
+    /* Inside a group the job is announced when the group commits. */
+    OK(bt_store_begin(other, &e_));
+    make_job(other, rid);
+    assert_int_equal(wait_notified(f->s, fd, 200), 0);
+    OK(bt_store_commit(other, &e_));
+    assert_true(wait_notified(f->s, fd, 10000) >= 1);
+    /* A cancel request reaches the server holding the job. */
+    OK(bt_store_job_request_cancel(other, job, &e_));
+    assert_true(wait_notified(f->s, fd, 10000) >= 1);
+    bt_store_close(other);
 }
 
 /* ---- Servers and take-over ------------------------------------------ */
@@ -1478,8 +1672,8 @@ static void test_retention(void **state) {
     /* Keep the newest 3 of "Busy": 7 finished go, the running one stays. */
     OK(bt_store_purge_instances(f->s, rid, 3, 0, &purged, &e_));
     assert_int_equal(purged, 7);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM instances"), 5);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM activity_data"),
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM instances"), 5);
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM activity_data"),
                      3);
     bt_store_job j = {0};
     assert_int_equal(bt_store_job_get(f->s, jobs[0], &j, &err), -BT_ENOTFOUND);
@@ -1537,6 +1731,7 @@ int main(void) {
         T(test_concurrent_first_open),
         T(test_newer_schema_refused),
         T(test_corrupt_file),
+        T(test_foreign_database),
         T(test_missing_directory),
         T(test_bad_urls),
         T(test_folders),
@@ -1553,6 +1748,7 @@ int main(void) {
         T(test_sigkill_loses_nothing),
         T(test_group_commit),
         T(test_disk_full),
+        T(test_notifications),
         T(test_servers),
         T(test_lease_takeover),
         T(test_events_and_audit),

@@ -2,12 +2,14 @@
 # Installs the Debian 12 packages Baton needs, only those missing.
 #   scripts/install-deps.sh run    what building and running needs
 #   scripts/install-deps.sh test   that plus what the tests need
+#                                  (postgresql-15: a throw-away server for
+#                                  the store's PostgreSQL tests)
 set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libjansson-dev libsodium-dev libsqlite3-dev
-          libmicrohttpd-dev libcurl4-openssl-dev)
-test_pkgs=(libcmocka-dev python3 valgrind)
+          libmicrohttpd-dev libcurl4-openssl-dev libpq-dev)
+test_pkgs=(libcmocka-dev python3 valgrind postgresql-15)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

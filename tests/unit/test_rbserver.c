@@ -700,6 +700,143 @@ static void test_takeover_after_sigkill(void **state) {
     bt_store_close(sb);
 }
 
+/* A server that is only slow (here: its clock is a minute behind, so its
+ * lease always looks lapsed to the others) loses its job to another
+ * server; when it notices, it drops its run without writing anything. */
+static uint64_t minute_behind(void *ud) {
+    (void)ud;
+    return bt_now_us() - 60ull * 1000000;
+}
+
+typedef struct gone_wait {
+    pid_t pid;
+} gone_wait;
+
+static bool pid_gone_pred(void *ud) {
+    return bt_test_process_gone(((gone_wait *)ud)->pid);
+}
+
+static void test_fenced_server_drops_its_run(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "Long", LONG_YAML);
+    /* B first: once B is up, the slow A is never eligible again. */
+    const char *prefer[] = {"rbs-b", "rbs-a"};
+    bt_store_runbook_settings set = {0, prefer, 2};
+    OK(bt_store_runbook_set_settings(f->s, rb, &set, &e_));
+    int64_t job = add_job(f, rb, NULL);
+    bt_store *sa = open_store(f), *sb = open_store(f);
+    bt_store_set_clock(sa, minute_behind, NULL);
+    bt_rbserver *a = start_server(f, sa, "rbs-a", 0, 100);
+    char *marker = bt_harness_path(f->dir, "marker");
+    assert_true(run_until(&f->loop, file_exists_pred, marker, DEADLINE_MS));
+    char *pidfile = bt_harness_path(f->dir, "pid");
+    gone_wait g = {read_pid(pidfile)};
+
+    bt_rbserver *b = start_server(f, sb, "rbs-b", 0, 100);
+    assert_int_equal(wait_job(f, job), BT_JOB_COMPLETED);
+    bt_store_job j = get_job(f, job);
+    assert_int_equal(j.server_id, bt_rbserver_id(b));
+    assert_int_equal(j.takeovers, 1);
+    bt_store_job_clear(&j);
+    /* A killed its child and recorded nothing: the job's records are B's
+     * resume of A's two committed steps. */
+    assert_true(run_until(&f->loop, pid_gone_pred, &g, DEADLINE_MS));
+    check_ran_once(f, job);
+    assert_false(has_event(f, job, "could not be recorded"));
+    assert_int_equal(bt_rbserver_running(a), 0);
+    free(marker);
+    free(pidfile);
+    stop_server(f, a, 0);
+    stop_server(f, b, 0);
+    bt_store_close(sa);
+    bt_store_close(sb);
+}
+
+/* Many short in-process jobs at once: records of one loop phase share a
+ * transaction; each job still has all its records. */
+static const char QUICK_YAML[] =
+    "name: Quick\n"
+    "parameters: [{name: n, type: integer}]\n"
+    "activities:\n"
+    "  - {id: start, type: initialize-data}\n"
+    "  - {id: cmp, type: compare-values, properties: {type: number, "
+    "left: '{start.n}', operator: greater-or-equal, right: '0'}}\n"
+    "  - {id: done, type: return-data, properties: {n: '{start.n}'}}\n"
+    "links:\n"
+    "  - {from: start, to: cmp}\n"
+    "  - {from: cmp, to: done}\n";
+
+static void test_many_quick_jobs(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "Quick", QUICK_YAML);
+    enum { N = 200 };
+    int64_t jobs[N];
+    for (size_t i = 0; i < N; i++) {
+        char params[32];
+        snprintf(params, sizeof params, "{\"n\": %zu}", i);
+        jobs[i] = add_job(f, rb, params);
+    }
+    bt_store *s1 = open_store(f);
+    many m = {f, jobs, N, {start_server(f, s1, "rbs1", 50, 0), NULL}, 0, 0};
+    assert_true(run_until(&f->loop, all_done_pred, &m, DEADLINE_MS));
+    assert_true(m.max_store <= 50);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(job_status(f, jobs[i]), BT_JOB_COMPLETED);
+        size_t n = 0;
+        int64_t inst_id = 0;
+        bt_store_activity *a = activities_of(f, jobs[i], &n, &inst_id);
+        assert_int_equal(n, 3);
+        bt_store_activity_list_free(a, n);
+        bt_store_instance in = {0};
+        OK(bt_store_instance_get(f->s, inst_id, &in, &e_));
+        char want[32];
+        snprintf(want, sizeof want, "{\"n\":\"%zu\"}", i);
+        assert_string_equal(in.return_data, want);
+        bt_store_instance_clear(&in);
+    }
+    stop_server(f, m.srv[0], 0);
+    bt_store_close(s1);
+}
+
+/* An activity instance the store refuses (a value over its 1 MiB cap)
+ * fails the job: nothing after it runs. */
+static const char HUGE_YAML[] =
+    "name: Huge\n"
+    "activities:\n"
+    "  - {id: start, type: initialize-data}\n"
+    "  - {id: big, type: run-program, properties: {command: \"head -c "
+    "1100000 /dev/zero | tr '\\\\0' a\", max_output: 2000000}}\n"
+    "  - {id: never, type: append-line, properties: {path: '@/never.txt', "
+    "text: x}}\n"
+    "links:\n"
+    "  - {from: start, to: big}\n"
+    "  - {from: big, to: never}\n";
+
+static void test_commit_failure_fails_job(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "Huge", HUGE_YAML);
+    int64_t job = add_job(f, rb, NULL);
+    bt_store *s1 = open_store(f);
+    bt_rbserver *srv = start_server(f, s1, "rbs1", 0, 0);
+    assert_int_equal(wait_job(f, job), BT_JOB_FAILED);
+    assert_true(has_event(f, job, "activity 'big' (seq 2) could not be "
+                                  "recorded"));
+    char *never = bt_harness_path(f->dir, "never.txt");
+    assert_null(bt_harness_read_file(never));
+    free(never);
+    size_t n = 0;
+    int64_t inst_id = 0;
+    bt_store_activity *a = activities_of(f, job, &n, &inst_id);
+    assert_int_equal(n, 1);
+    bt_store_activity_list_free(a, n);
+    bt_store_instance in = {0};
+    OK(bt_store_instance_get(f->s, inst_id, &in, &e_));
+    assert_int_equal(in.status, BT_JOB_FAILED);
+    bt_store_instance_clear(&in);
+    stop_server(f, srv, 0);
+    bt_store_close(s1);
+}
+
 /* ---- monitors ---------------------------------------------------------------- */
 
 static const char MONITOR_YAML[] =
@@ -772,6 +909,12 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_restart_resumes_held_jobs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_takeover_after_sigkill, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fenced_server_drops_its_run,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_quick_jobs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_commit_failure_fails_job, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_monitor_triggers_instances,
                                         setup, teardown),

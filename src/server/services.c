@@ -159,6 +159,21 @@ static char *job_error(bt_store *s, int64_t job_id) {
     return msg;
 }
 
+/* The first failed activity instance of a child instance, as a reason. */
+static char *failed_activity(bt_store *s, int64_t instance_id) {
+    bt_store_activity *acts = NULL;
+    size_t n = 0;
+    char *msg = NULL;
+    if (bt_store_activity_list(s, instance_id, 0, &acts, &n, NULL) == 0)
+        for (size_t i = 0; i < n && !msg; i++)
+            if (acts[i].result == BT_RESULT_FAILED)
+                msg = bt_xasprintf("activity '%s' failed: %s",
+                                   acts[i].activity_id,
+                                   acts[i].error ? acts[i].error : "?");
+    bt_store_activity_list_free(acts, n);
+    return msg;
+}
+
 /* Reports a finished job with its last instance's result and Return Data
  * (kept by the store as a JSON object on the instance). */
 static void report_finished(bt_invoke *inv, const bt_store_job *job) {
@@ -204,6 +219,8 @@ static void report_finished(bt_invoke *inv, const bt_store_job *job) {
     char *why = NULL;
     if (job->status == BT_JOB_FAILED) {
         why = job_error(s, inv->job_id);
+        if (!why && n_insts)
+            why = failed_activity(s, insts[n_insts - 1].id);
         res.error = why ? why : "the child runbook failed";
     } else if (job->status == BT_JOB_CANCELED) {
         res.error = "the child job was canceled";

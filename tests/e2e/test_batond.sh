@@ -64,7 +64,8 @@ ready_or_dead() { ready "$1" || ! alive "$1"; }
 start_batond() {
     local name=$1
     shift
-    "$BATOND" "$@" >"$SCRATCH/$name.log" 2>&1 &
+    : >"$SCRATCH/$name.log" # before the fork, so `ready` never misses it
+    "$BATOND" "$@" >>"$SCRATCH/$name.log" 2>&1 &
     PIDS[$name]=$!
     until_true 30 ready_or_dead "$name"
     ready "$name"
@@ -228,6 +229,23 @@ RC=$?
 DETAIL="exit $RC: $(cat "$BUSY.err")"
 expect "a bad setting: exit 2 naming it" bash -c "[[ $RC == 2 ]] && grep -q -- \"--throttle: 'lots'\" '$BUSY.err'"
 
+# Under systemd (JOURNAL_STREAM names stderr) lines carry a syslog priority.
+JLOG=$SCRATCH/journal.log
+: >"$JLOG"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$JLOG") "$BATOND" --db "sqlite:$SCRATCH" \
+    --web-port "$DEAD_PORT" --roles web 2>>"$JLOG"
+DETAIL=$(cat "$JLOG")
+expect "journald format: '<6>' and '<3>' prefixes, no timestamp" \
+    bash -c "grep -q '^<6>batond .* starting' '$JLOG' && grep -q '^<3>cannot open the orchestration database' '$JLOG'"
+
+# The CLI finds the service in ~/.config/baton/config without BATON_URL.
+mkdir -p "$XDG_CONFIG_HOME/baton"
+printf '# test\nurl = "http://127.0.0.1:%s/"\n' "$WEB" >"$XDG_CONFIG_HOME/baton/config"
+BATON_URL= run_baton "$SCRATCH/cfgurl" jobs
+DETAIL="exit $RC: $(cat "$SCRATCH/cfgurl.out" "$SCRATCH/cfgurl.err")"
+expect "baton reads url from ~/.config/baton/config" bash -c "[[ $RC == 0 ]] && grep -q '/Hello$' '$SCRATCH/cfgurl.out'"
+rm "$XDG_CONFIG_HOME/baton/config"
+
 # ---- SIGTERM, restart -----------------------------------------------------
 stop_batond one TERM
 DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$LOG")"
@@ -328,8 +346,35 @@ if [[ -n $other ]]; then
 else
     fail "the long job runs on a known server" "server_id $holder_id, servers: $(cat "$SCRATCH/servers.json")"
 fi
-for n in web rb-a rb-b; do
+for n in rb-a rb-b; do
     [[ -n ${PIDS[$n]:-} ]] || continue
+    stop_batond "$n" TERM
+    DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/$n.log")"
+    expect "$n: SIGTERM, exit 0" test "$STOP_RC" = 0
+done
+
+# SIGTERM with a job running: the grace runs out, batond exits 0, the job
+# stays held, and the same server resumes it when it starts again.
+MARK=$SCRATCH/grace-mark
+STRAYS+=("$MARK.pid")
+start_batond rb-g "${DB2[@]}" --roles runbook-server --name rb-g --grace 1s ||
+    fail "rb-g starts" "$(tail -3 "$SCRATCH/rb-g.log")"
+run_baton "$SCRATCH/g" start /Test/Slow --param "marker=$MARK" --param seconds=300 --json
+G_ID=$(json "$SCRATCH/g.out" 'd["id"]' 2>/dev/null)
+until_true 30 pid_file_ready "$MARK.pid"
+stop_batond rb-g TERM
+DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -4 "$SCRATCH/rb-g.log")"
+expect "SIGTERM with a job running: exit 0 after the 1 s grace" test "$STOP_RC" = 0 -a "$STOP_SECONDS" -le 6
+expect "the job is still held (running) after the shutdown" test "$(job_status "$G_ID")" = running
+kill -KILL "$(cat "$MARK.pid")" 2>/dev/null
+mv "$SCRATCH/rb-g.log" "$SCRATCH/rb-g.1.log"
+start_batond rb-g "${DB2[@]}" --roles runbook-server --name rb-g ||
+    fail "rb-g restarts" "$(tail -3 "$SCRATCH/rb-g.log")"
+run_baton "$SCRATCH/g-wait" wait "$G_ID" 30
+DETAIL="exit $RC: $(cat "$SCRATCH/g-wait.out" "$SCRATCH/g-wait.err")"
+expect "restarted, the server resumes its job and completes it" \
+    bash -c "[[ $RC == 0 ]] && grep -q 'message = resumed' '$SCRATCH/g-wait.out'"
+for n in web rb-g; do
     stop_batond "$n" TERM
     DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/$n.log")"
     expect "$n: SIGTERM, exit 0" test "$STOP_RC" = 0

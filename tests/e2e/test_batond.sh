@@ -81,7 +81,7 @@ stop_batond() {
         kill -KILL "$pid"
         STOP_RC=timeout
     else
-        wait "$pid"
+        wait "$pid" 2>/dev/null # no "Killed" notice for kill -9
         STOP_RC=$?
     fi
     STOP_SECONDS=$((SECONDS - t0))

@@ -59,6 +59,12 @@ static bool match(const char *pattern, const char *path, char *buf,
 }
 
 void bt_web_route(bt_web_req *r) {
+    size_t root = strlen(BT_ODATA_ROOT);
+    if (!strncmp(r->path, BT_ODATA_ROOT, root) &&
+        (r->path[root] == '\0' || r->path[root] == '/')) {
+        bt_odata_handle(r);
+        return;
+    }
     char *buf = bt_xmalloc(strlen(r->path) + 1);
     for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++) {
         const char *caps[BT_WEB_MAX_CAPTURES] = {0};

@@ -62,12 +62,37 @@ static void req_free(bt_web_req *r) {
     pool_give(r->web, r->store);
     bt_buf_free(&r->body);
     json_decref(r->reply);
+    free(r->text);
     free(r->location);
     free(r->capture_buf);
     free(r);
 }
 
+/* An answer that is not JSON: OData's Atom/XML, verbose JSON, text. */
+static enum MHD_Result send_text_reply(bt_web_req *r) {
+    size_t len = r->text ? r->text_len : 0;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, len ? r->text : (void *)"", len ? MHD_RESPMEM_MUST_FREE
+                                             : MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    if (len) r->text = NULL; /* the response owns it now */
+    if (r->status != 204)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                r->content_type);
+    if (r->data_service_version)
+        MHD_add_response_header(resp, "DataServiceVersion",
+                                r->data_service_version);
+    if (r->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (*r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    r->responded = true;
+    return rc;
+}
+
 static enum MHD_Result send_reply(bt_web_req *r) {
+    if (r->content_type) return send_text_reply(r);
     char *text = NULL;
     if (r->reply) text = json_dumps(r->reply, JSON_COMPACT);
     if (!text) text = bt_xstrdup("{}");

@@ -55,6 +55,12 @@ typedef struct bt_web_req {
     json_t *reply;
     char *location;
     char allow[32]; /* methods for a 405 */
+    /* A non-JSON answer (the OData endpoint): when content_type is set,
+     * text/text_len is the body as is (none for a 204). */
+    const char *content_type;
+    char *text;
+    size_t text_len;
+    const char *data_service_version; /* OData's response header */
 } bt_web_req;
 
 typedef void (*bt_web_handler)(bt_web_req *r);
@@ -65,6 +71,11 @@ void bt_web_notify_jobs(bt_web_req *r);
 
 /* router.c */
 void bt_web_route(bt_web_req *r);
+
+/* odata.c: the Orchestrator-compatible OData v2 endpoint, every path under
+ * BT_ODATA_ROOT. */
+#define BT_ODATA_ROOT "/Orchestrator2012/Orchestrator.svc"
+void bt_odata_handle(bt_web_req *r);
 
 /* json.c: answers and encoders. */
 void bt_web_reply(bt_web_req *r, unsigned status, json_t *body);

@@ -1,0 +1,196 @@
+/* What the OData files share. The endpoint re-creates System Center
+ * Orchestrator 2012's web service (WCF Data Services, OData v2) over
+ * Baton's store: the same entity sets, property names and order, GUID
+ * keys, Atom by default and verbose JSON on request.
+ *
+ * Every entity set is materialised per request as a JSON array of objects
+ * keyed by Orchestrator's property names (DateTime values as integer
+ * microseconds), then filtered, ordered, paged and written by one generic
+ * path. Navigation properties are joins on a property pair, so $expand and
+ * Runbooks(guid'…')/Parameters need no per-set code. */
+#ifndef BT_ODATA_H
+#define BT_ODATA_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "runbook/runbook.h"
+#include "store/store.h"
+#include "web/web_internal.h"
+
+#define OD_NS "Microsoft.SystemCenter.Orchestrator.WebService"
+#define OD_CONTAINER "OrchestratorContext"
+#define OD_PAGE_SIZE 50 /* Orchestrator's default server page */
+#define OD_NULL_GUID "00000000-0000-0000-0000-000000000000"
+
+typedef enum { OD_GUID, OD_STRING, OD_INT32, OD_BOOL, OD_DATETIME } od_type;
+
+typedef struct od_prop {
+    const char *name;
+    od_type type;
+    bool nullable;
+} od_prop;
+
+/* A navigation property: the target set's entities whose `remote`
+ * property equals this entity's `local` property. */
+typedef struct od_nav {
+    const char *name;
+    const char *target; /* entity set name */
+    bool many;
+    const char *local;
+    const char *remote;
+} od_nav;
+
+typedef struct od_ctx od_ctx;
+
+typedef enum {
+    OD_RUNBOOKS,
+    OD_RUNBOOK_PARAMETERS,
+    OD_JOBS,
+    OD_RUNBOOK_INSTANCES,
+    OD_RUNBOOK_INSTANCE_PARAMETERS,
+    OD_ACTIVITY_INSTANCES,
+    OD_ACTIVITY_INSTANCE_DATA,
+    OD_ACTIVITIES,
+    OD_RUNBOOK_SERVERS,
+    OD_FOLDERS,
+    OD_EVENTS,
+    OD_STATISTICS,
+    OD_RUNBOOK_DIAGRAMS,
+    OD_N_SETS
+} od_set_id;
+
+typedef struct od_set {
+    od_set_id id;
+    const char *name; /* "Runbooks" */
+    const char *type; /* "Runbook" */
+    const od_prop *props; /* props[0] is the key */
+    size_t n_props;
+    const od_nav *navs;
+    size_t n_navs;
+    int (*load)(od_ctx *c, json_t *out);
+} od_set;
+
+/* One request. Raw store rows are loaded once and shared by the sets. */
+struct od_ctx {
+    bt_web_req *r;
+    bt_store *s;
+    char *base; /* "http://host/Orchestrator2012/Orchestrator.svc/" */
+    bool json;  /* verbose JSON instead of Atom */
+    json_t *sets[OD_N_SETS];
+    bt_error err;
+    /* raw caches (odata_entities.c) */
+    bool have_runbooks, have_servers, have_jobs, have_instances, have_acts;
+    bt_store_runbook *rbs;
+    size_t n_rbs;
+    bt_runbook **defs; /* latest version of rbs[i], loaded lazily */
+    bool *def_tried;
+    bt_store_server *servers;
+    size_t n_servers;
+    bt_store_job *jobs;
+    size_t n_jobs;
+    bt_store_instance *insts;
+    size_t *inst_job; /* index into jobs */
+    size_t n_insts;
+    bt_store_activity *acts;
+    size_t *act_inst; /* index into insts */
+    size_t n_acts;
+};
+
+/* odata_model.c */
+extern const od_set od_sets[OD_N_SETS];
+const od_set *od_set_find(const char *name);
+const od_prop *od_prop_find(const od_set *set, const char *name);
+const od_nav *od_nav_find(const od_set *set, const char *name);
+void od_write_metadata(bt_buf *b);
+void od_write_service(od_ctx *c, bt_buf *b);
+
+/* odata_entities.c */
+json_t *od_set_rows(od_ctx *c, const od_set *set); /* borrowed; NULL+err */
+void od_ctx_clear(od_ctx *c);
+void od_guid_derive(const char *ns, const char *kind, const char *name,
+                    char out[BT_GUID_LEN]);
+/* "{ABC...}" / "abc..." -> canonical lowercase; false when not a GUID. */
+bool od_guid_parse(const char *text, size_t len, char out[BT_GUID_LEN]);
+int od_find_runbook(od_ctx *c, const char *guid, size_t *idx);
+const bt_runbook *od_runbook_def(od_ctx *c, size_t idx);
+const bt_store_job *od_find_job(od_ctx *c, const char *guid);
+char *od_param_guid(const char *runbook_guid, const char *name);
+/* x/y per activity: a layered layout shared by Activities and diagrams. */
+void od_layout(const bt_runbook *def, int *x, int *y);
+/* Orchestrator's job status names. */
+const char *od_job_status(bt_job_status st);
+/* Entities of target whose remote property equals the value of local. */
+json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
+                    json_t *entity); /* new reference; NULL+err */
+
+/* odata_query.c */
+typedef struct od_expr od_expr;
+/* Parses $filter text against set; NULL with a message in err. */
+od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
+                         size_t errlen);
+bool od_filter_match(const od_expr *e, const od_set *set, json_t *entity);
+void od_expr_free(od_expr *e);
+typedef struct od_order {
+    const od_prop *prop;
+    bool desc;
+} od_order;
+int od_orderby_parse(const od_set *set, const char *text, od_order **out,
+                     size_t *n, char *err, size_t errlen);
+void od_sort(const od_set *set, json_t *rows, const od_order *o, size_t n);
+/* Compares two property values of one type; NULL (json null) first. */
+int od_value_cmp(od_type t, json_t *a, json_t *b);
+
+/* Output shape: $select and $expand. */
+typedef struct od_shape {
+    const od_set *set;
+    bool all_props;     /* no $select or '*' */
+    bool *props;        /* per set->props, when !all_props */
+    bool *navs;         /* nav links to show, when !all_props */
+    struct od_shape **expand; /* per set->navs, NULL when not expanded */
+} od_shape;
+od_shape *od_shape_parse(const od_set *set, const char *select,
+                         const char *expand, char *err, size_t errlen);
+void od_shape_free(od_shape *sh);
+
+/* odata_atom.c: Atom/XML; odata_json.c: verbose JSON. */
+typedef struct od_feed {
+    const od_set *set;
+    const char *self;  /* href relative to base: "Runbooks" */
+    json_t *rows;      /* the page */
+    long long count;   /* $inlinecount, or -1 */
+    const char *next;  /* absolute next link, or NULL */
+} od_feed;
+void od_xml_escape(bt_buf *b, const char *s);
+void od_format_time(bt_buf *b, int64_t us, bool json);
+/* "Runbooks(guid'...')" */
+char *od_entity_href(const od_set *set, json_t *entity);
+int od_atom_feed(od_ctx *c, const od_feed *f, const od_shape *sh, bt_buf *b);
+int od_atom_entry(od_ctx *c, const od_set *set, json_t *entity,
+                  const od_shape *sh, bt_buf *b);
+void od_atom_property(const od_prop *p, json_t *v, bt_buf *b);
+void od_atom_error(bt_buf *b, const char *code, const char *message);
+int od_json_feed(od_ctx *c, const od_feed *f, const od_shape *sh, bt_buf *b);
+int od_json_entry(od_ctx *c, const od_set *set, json_t *entity,
+                  const od_shape *sh, bt_buf *b);
+void od_json_property(const od_prop *p, json_t *v, bt_buf *b);
+void od_json_error(bt_buf *b, const char *code, const char *message);
+void od_json_service(bt_buf *b);
+
+/* odata.c: answers. */
+void od_error(od_ctx *c, unsigned status, const char *code, const char *fmt,
+              ...) __attribute__((format(printf, 4, 5)));
+void od_answer(od_ctx *c, unsigned status, const char *content_type,
+               bt_buf *b);
+/* One entity in the negotiated format, honouring $select/$expand. */
+void od_answer_entity(od_ctx *c, const od_set *set, json_t *entity,
+                      unsigned status);
+
+/* odata_write.c: POST Jobs (start) and MERGE/PUT Jobs(guid) (stop). */
+void od_jobs_create(od_ctx *c);
+void od_jobs_update(od_ctx *c, json_t *job);
+
+#endif

@@ -1,0 +1,829 @@
+/* Baton's store seen as Orchestrator's entities. Each loader turns store
+ * rows into JSON objects keyed by Orchestrator's property names.
+ *
+ * Entities Baton keeps no GUID for (runbook parameters, activities,
+ * instance parameters, activity data, events, statistics) get a
+ * name-based GUID derived from their parent's GUID and their name, so the
+ * same parameter has the same Id across runbook versions and requests:
+ * Orchestrator addresses parameters by GUID and scripts keep them.
+ *
+ * Paths follow Orchestrator's form, "\Runbooks\Folder\Runbook", because
+ * scripts filter on them; Baton's "/Folder/Runbook" maps one to one. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "web/odata.h"
+
+#define JOB_PAGE 500
+#define EVENT_PAGE 1000
+
+/* ---- GUIDs ------------------------------------------------------------ */
+
+void od_guid_derive(const char *ns, const char *kind, const char *name,
+                    char out[BT_GUID_LEN]) {
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)ns, strlen(ns) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)kind,
+                              strlen(kind) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
+    crypto_generichash_final(&st, h, sizeof h);
+    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50); /* version 5: name-based */
+    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, BT_GUID_LEN,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
+             h[10], h[11], h[12], h[13], h[14], h[15]);
+}
+
+bool od_guid_parse(const char *text, size_t len, char out[BT_GUID_LEN]) {
+    while (len && (*text == ' ' || *text == '\t' || *text == '\n' ||
+                   *text == '\r')) {
+        text++;
+        len--;
+    }
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+                   text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    if (len == 38 && text[0] == '{' && text[37] == '}') {
+        text++;
+        len -= 2;
+    }
+    if (len != 36) return false;
+    for (size_t i = 0; i < 36; i++) {
+        char ch = text[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (ch != '-') return false;
+        } else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                     (ch >= 'A' && ch <= 'F'))) {
+            return false;
+        }
+        out[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+    }
+    out[36] = '\0';
+    return true;
+}
+
+char *od_param_guid(const char *runbook_guid, const char *name) {
+    char g[BT_GUID_LEN];
+    od_guid_derive(runbook_guid, "parameter", name, g);
+    return bt_xstrdup(g);
+}
+
+const char *od_job_status(bt_job_status st) {
+    switch (st) {
+    case BT_JOB_PENDING: return "Pending";
+    case BT_JOB_RUNNING: return "Running";
+    case BT_JOB_COMPLETED: return "Completed";
+    case BT_JOB_FAILED: return "Failed";
+    case BT_JOB_CANCELED: return "Canceled";
+    }
+    return "Pending";
+}
+
+/* ---- small setters ---------------------------------------------------- */
+
+static void put_str(json_t *o, const char *k, const char *v) {
+    json_t *s = v ? json_string(v) : NULL;
+    json_object_set_new(o, k, s ? s : json_null());
+}
+
+static void put_time(json_t *o, const char *k, int64_t us) {
+    json_object_set_new(o, k, us > 0 ? json_integer(us) : json_null());
+}
+
+static void put_int(json_t *o, const char *k, int64_t v) {
+    json_object_set_new(o, k, json_integer(v));
+}
+
+static void put_bool(json_t *o, const char *k, bool v) {
+    json_object_set_new(o, k, json_boolean(v));
+}
+
+static char *orch_path(const char *path) {
+    if (!path || !strcmp(path, "/")) return bt_xstrdup("\\Runbooks");
+    char *p = bt_xasprintf("\\Runbooks%s", path);
+    for (char *q = p; *q; q++)
+        if (*q == '/') *q = '\\';
+    return p;
+}
+
+static int fail(od_ctx *c, int rc) {
+    if (!c->err.message[0])
+        bt_error_set(&c->err, rc ? -rc : BT_EIO, "store error");
+    return rc ? rc : -BT_EIO;
+}
+
+/* ---- raw caches ------------------------------------------------------- */
+
+static int need_runbooks(od_ctx *c) {
+    if (c->have_runbooks) return 0;
+    int rc = bt_store_runbook_list(c->s, 0, &c->rbs, &c->n_rbs, &c->err);
+    if (rc) return fail(c, rc);
+    c->defs = bt_xcalloc(c->n_rbs + 1, sizeof *c->defs);
+    c->def_tried = bt_xcalloc(c->n_rbs + 1, sizeof *c->def_tried);
+    c->have_runbooks = true;
+    return 0;
+}
+
+const bt_runbook *od_runbook_def(od_ctx *c, size_t idx) {
+    if (c->def_tried[idx]) return c->defs[idx];
+    c->def_tried[idx] = true;
+    const bt_store_runbook *rb = &c->rbs[idx];
+    if (!rb->latest_version) return NULL;
+    bt_store_version v = {0};
+    if (!bt_store_version_get(c->s, rb->id, rb->latest_version, &v, NULL)) {
+        bt_diags d;
+        bt_diags_init(&d);
+        if (bt_runbook_load_string(rb->path, v.yaml, strlen(v.yaml), NULL,
+                                   &c->defs[idx], &d))
+            c->defs[idx] = NULL;
+        bt_diags_free(&d);
+    }
+    bt_store_version_clear(&v);
+    return c->defs[idx];
+}
+
+int od_find_runbook(od_ctx *c, const char *guid, size_t *idx) {
+    int rc = need_runbooks(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_rbs; i++)
+        if (!strcasecmp(c->rbs[i].guid, guid)) {
+            *idx = i;
+            return 0;
+        }
+    return -BT_ENOTFOUND;
+}
+
+static const bt_store_runbook *runbook_by_id(od_ctx *c, int64_t id,
+                                             size_t *idx) {
+    for (size_t i = 0; i < c->n_rbs; i++)
+        if (c->rbs[i].id == id) {
+            if (idx) *idx = i;
+            return &c->rbs[i];
+        }
+    return NULL;
+}
+
+static int need_servers(od_ctx *c) {
+    if (c->have_servers) return 0;
+    int rc = bt_store_server_list(c->s, &c->servers, &c->n_servers, &c->err);
+    if (rc) return fail(c, rc);
+    c->have_servers = true;
+    return 0;
+}
+
+static const char *server_guid(od_ctx *c, int64_t id) {
+    for (size_t i = 0; id && i < c->n_servers; i++)
+        if (c->servers[i].id == id) return c->servers[i].guid;
+    return NULL;
+}
+
+static int need_jobs(od_ctx *c) {
+    if (c->have_jobs) return 0;
+    bt_store_job_filter f = {.any_status = true, .limit = JOB_PAGE};
+    size_t cap = 0;
+    for (;;) {
+        bt_store_job *items = NULL;
+        size_t n = 0;
+        int64_t next = 0;
+        int rc = bt_store_job_list(c->s, &f, &items, &n, &next, &c->err);
+        if (rc) return fail(c, rc);
+        if (c->n_jobs + n > cap) {
+            cap = (c->n_jobs + n) * 2;
+            c->jobs = bt_xrealloc(c->jobs, cap * sizeof *c->jobs);
+        }
+        /* the page's rows move into the cache; only the array goes */
+        memcpy(c->jobs + c->n_jobs, items, n * sizeof *items);
+        c->n_jobs += n;
+        free(items);
+        if (!next || !n) break;
+        f.after_id = next;
+    }
+    c->have_jobs = true;
+    return 0;
+}
+
+static int need_instances(od_ctx *c) {
+    if (c->have_instances) return 0;
+    int rc = need_jobs(c);
+    if (rc) return rc;
+    size_t cap = 0;
+    for (size_t j = 0; j < c->n_jobs; j++) {
+        bt_store_instance *items = NULL;
+        size_t n = 0;
+        rc = bt_store_instance_list(c->s, c->jobs[j].id, &items, &n, &c->err);
+        if (rc) return fail(c, rc);
+        if (c->n_insts + n > cap) {
+            cap = (c->n_insts + n) * 2;
+            c->insts = bt_xrealloc(c->insts, cap * sizeof *c->insts);
+            c->inst_job = bt_xrealloc(c->inst_job, cap * sizeof *c->inst_job);
+        }
+        memcpy(c->insts + c->n_insts, items, n * sizeof *items);
+        for (size_t k = 0; k < n; k++) c->inst_job[c->n_insts + k] = j;
+        c->n_insts += n;
+        free(items);
+    }
+    c->have_instances = true;
+    return 0;
+}
+
+static int need_acts(od_ctx *c) {
+    if (c->have_acts) return 0;
+    int rc = need_instances(c);
+    if (rc) return rc;
+    size_t cap = 0;
+    for (size_t i = 0; i < c->n_insts; i++) {
+        bt_store_activity *items = NULL;
+        size_t n = 0;
+        rc = bt_store_activity_list(c->s, c->insts[i].id, 0, &items, &n,
+                                    &c->err);
+        if (rc) return fail(c, rc);
+        if (c->n_acts + n > cap) {
+            cap = (c->n_acts + n) * 2;
+            c->acts = bt_xrealloc(c->acts, cap * sizeof *c->acts);
+            c->act_inst = bt_xrealloc(c->act_inst, cap * sizeof *c->act_inst);
+        }
+        memcpy(c->acts + c->n_acts, items, n * sizeof *items);
+        for (size_t k = 0; k < n; k++) c->act_inst[c->n_acts + k] = i;
+        c->n_acts += n;
+        free(items);
+    }
+    c->have_acts = true;
+    return 0;
+}
+
+void od_ctx_clear(od_ctx *c) {
+    for (size_t i = 0; i < OD_N_SETS; i++) json_decref(c->sets[i]);
+    for (size_t i = 0; i < c->n_rbs && c->defs; i++)
+        bt_runbook_free(c->defs[i]);
+    free(c->defs);
+    free(c->def_tried);
+    bt_store_runbook_list_free(c->rbs, c->n_rbs);
+    bt_store_server_list_free(c->servers, c->n_servers);
+    bt_store_job_list_free(c->jobs, c->n_jobs);
+    bt_store_instance_list_free(c->insts, c->n_insts);
+    free(c->inst_job);
+    bt_store_activity_list_free(c->acts, c->n_acts);
+    free(c->act_inst);
+    free(c->base);
+}
+
+/* ---- sets ------------------------------------------------------------- */
+
+static const char *param_type(bt_value_type t) {
+    switch (t) {
+    case BT_TYPE_INTEGER: return "Integer";
+    case BT_TYPE_NUMBER: return "Number";
+    case BT_TYPE_BOOLEAN: return "Boolean";
+    case BT_TYPE_DATETIME: return "Date/Time";
+    case BT_TYPE_STRING: break;
+    }
+    return "String";
+}
+
+static bool is_monitor(const bt_runbook *def) {
+    for (size_t i = 0; def && i < def->n_activities; i++)
+        if (def->activities[i].type && def->activities[i].type->monitor)
+            return true;
+    return false;
+}
+
+int od_load_runbooks(od_ctx *c, json_t *out) {
+    int rc = need_runbooks(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_rbs; i++) {
+        const bt_store_runbook *rb = &c->rbs[i];
+        json_t *o = json_object();
+        put_str(o, "Id", rb->guid);
+        bt_store_folder f = {0};
+        bool have_folder = !bt_store_folder_get_id(c->s, rb->folder_id, &f,
+                                                   NULL);
+        put_str(o, "FolderId", have_folder ? f.guid : NULL);
+        bt_store_folder_clear(&f);
+        put_str(o, "Name", rb->name);
+        put_str(o, "Description", rb->description);
+        bt_store_version *v = NULL;
+        size_t nv = 0;
+        if (bt_store_version_list(c->s, rb->id, &v, &nv, NULL)) nv = 0;
+        /* newest first: the last one is the first check-in */
+        put_str(o, "CreatedBy", nv ? v[nv - 1].author : NULL);
+        put_time(o, "CreationTime", rb->created_us);
+        put_str(o, "LastModifiedBy", nv ? v[0].author : NULL);
+        put_time(o, "LastModifiedTime", nv ? v[0].created_us : rb->created_us);
+        bt_store_version_list_free(v, nv);
+        put_bool(o, "IsMonitor", is_monitor(od_runbook_def(c, i)));
+        char *p = orch_path(rb->path);
+        put_str(o, "Path", p);
+        free(p);
+        put_str(o, "CheckedOutBy", NULL);
+        put_time(o, "CheckedOutTime", 0);
+        json_array_append_new(out, o);
+    }
+    return 0;
+}
+
+static void add_parameter(json_t *out, const char *rb_guid, const char *kind,
+                          const char *name, const char *type,
+                          const char *direction, const char *description) {
+    char g[BT_GUID_LEN];
+    od_guid_derive(rb_guid, kind, name, g);
+    json_t *o = json_object();
+    put_str(o, "Id", g);
+    put_str(o, "RunbookId", rb_guid);
+    put_str(o, "Name", name);
+    put_str(o, "Type", type);
+    put_str(o, "Direction", direction);
+    put_str(o, "Description", description);
+    json_array_append_new(out, o);
+}
+
+int od_load_runbook_parameters(od_ctx *c, json_t *out) {
+    int rc = need_runbooks(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_rbs; i++) {
+        const bt_runbook *def = od_runbook_def(c, i);
+        if (!def) continue;
+        for (size_t k = 0; k < def->n_params; k++)
+            add_parameter(out, c->rbs[i].guid, "parameter",
+                          def->params[k].name,
+                          param_type(def->params[k].type), "In",
+                          def->params[k].description);
+        for (size_t k = 0; k < def->n_returns; k++)
+            add_parameter(out, c->rbs[i].guid, "return", def->returns[k],
+                          "String", "Out", NULL);
+    }
+    return 0;
+}
+
+/* <Data><Parameter><ID>{guid}</ID><Value>v</Value></Parameter></Data>,
+ * the shape Orchestrator stores and scripts send. */
+static char *job_parameters_xml(const char *rb_guid, const char *params) {
+    json_t *p = params ? json_loads(params, 0, NULL) : NULL;
+    if (!json_is_object(p) || !json_object_size(p)) {
+        json_decref(p);
+        return NULL;
+    }
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_appends(&b, "<Data>");
+    const char *name;
+    json_t *v;
+    json_object_foreach(p, name, v) {
+        char g[BT_GUID_LEN];
+        od_guid_derive(rb_guid, "parameter", name, g);
+        bt_buf_printf(&b, "<Parameter><ID>{%s}</ID><Value>", g);
+        od_xml_escape(&b, json_is_string(v) ? json_string_value(v) : "");
+        bt_buf_appends(&b, "</Value></Parameter>");
+    }
+    bt_buf_appends(&b, "</Data>");
+    json_decref(p);
+    return bt_buf_detach(&b);
+}
+
+static int64_t latest(int64_t a, int64_t b, int64_t c3) {
+    int64_t m = a > b ? a : b;
+    return m > c3 ? m : c3;
+}
+
+int od_load_jobs(od_ctx *c, json_t *out) {
+    int rc;
+    if ((rc = need_runbooks(c)) || (rc = need_servers(c)) ||
+        (rc = need_jobs(c)))
+        return rc;
+    for (size_t j = 0; j < c->n_jobs; j++) {
+        const bt_store_job *job = &c->jobs[j];
+        const bt_store_runbook *rb = runbook_by_id(c, job->runbook_id, NULL);
+        json_t *o = json_object();
+        put_str(o, "Id", job->guid);
+        put_str(o, "RunbookId", rb ? rb->guid : NULL);
+        char *px = rb ? job_parameters_xml(rb->guid, job->parameters) : NULL;
+        put_str(o, "Parameters", px);
+        free(px);
+        char *servers = NULL;
+        for (size_t k = 0; k < job->n_targets; k++) {
+            char *t = bt_xasprintf("%s%s%s", servers ? servers : "",
+                                   servers ? "," : "", job->targets[k]);
+            free(servers);
+            servers = t;
+        }
+        put_str(o, "RunbookServers", servers);
+        free(servers);
+        /* a finished job no longer has a holder: its last instance ran it */
+        int64_t server = job->server_id;
+        if (!server && (job->status == BT_JOB_COMPLETED ||
+                        job->status == BT_JOB_FAILED ||
+                        job->status == BT_JOB_CANCELED)) {
+            bt_store_instance *in = NULL;
+            size_t n = 0;
+            if (!bt_store_instance_list(c->s, job->id, &in, &n, NULL) && n)
+                server = in[n - 1].server_id;
+            bt_store_instance_list_free(in, n);
+        }
+        put_str(o, "RunbookServerId", server_guid(c, server));
+        put_str(o, "Status", od_job_status(job->status));
+        put_str(o, "ParentId", NULL);
+        put_bool(o, "ParentIsWaiting", false);
+        put_str(o, "CreatedBy", job->created_by);
+        put_time(o, "CreationTime", job->created_us);
+        put_str(o, "LastModifiedBy", job->created_by);
+        put_time(o, "LastModifiedTime",
+                 latest(job->created_us, job->started_us, job->ended_us));
+        json_array_append_new(out, o);
+    }
+    return 0;
+}
+
+static const char *instance_status(const bt_store_instance *in) {
+    if (in->status == BT_JOB_RUNNING || in->status == BT_JOB_PENDING)
+        return "InProgress";
+    if (in->status == BT_JOB_CANCELED) return "Canceled";
+    switch (in->result) {
+    case BT_RESULT_SUCCESS: return "Success";
+    case BT_RESULT_WARNING: return "Warning";
+    default: return "Failed";
+    }
+}
+
+static const char *instance_runbook_guid(od_ctx *c, size_t i) {
+    const bt_store_runbook *rb = runbook_by_id(c, c->insts[i].runbook_id, NULL);
+    return rb ? rb->guid : NULL;
+}
+
+int od_load_instances(od_ctx *c, json_t *out) {
+    int rc;
+    if ((rc = need_runbooks(c)) || (rc = need_servers(c)) ||
+        (rc = need_instances(c)))
+        return rc;
+    for (size_t i = 0; i < c->n_insts; i++) {
+        const bt_store_instance *in = &c->insts[i];
+        json_t *o = json_object();
+        put_str(o, "Id", in->guid);
+        put_str(o, "RunbookId", instance_runbook_guid(c, i));
+        put_str(o, "JobId", c->jobs[c->inst_job[i]].guid);
+        put_str(o, "RunbookServerId", server_guid(c, in->server_id));
+        put_str(o, "Status", instance_status(in));
+        put_time(o, "CreationTime", in->started_us);
+        put_time(o, "CompletionTime", in->ended_us);
+        json_array_append_new(out, o);
+    }
+    return 0;
+}
+
+static void add_instance_params(json_t *out, const char *inst_guid,
+                                const char *rb_guid, const char *text,
+                                const char *kind, const char *direction) {
+    json_t *p = text ? json_loads(text, 0, NULL) : NULL;
+    const char *name;
+    json_t *v;
+    json_object_foreach(p, name, v) {
+        char id[BT_GUID_LEN], pid[BT_GUID_LEN];
+        od_guid_derive(inst_guid, direction, name, id);
+        od_guid_derive(rb_guid ? rb_guid : OD_NULL_GUID, kind, name, pid);
+        json_t *o = json_object();
+        put_str(o, "Id", id);
+        put_str(o, "RunbookInstanceId", inst_guid);
+        put_str(o, "RunbookParameterId", pid);
+        put_str(o, "Name", name);
+        char *txt = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+        put_str(o, "Value", txt ? txt : json_string_value(v));
+        free(txt);
+        put_str(o, "Direction", direction);
+        put_int(o, "GroupId", 0);
+        json_array_append_new(out, o);
+    }
+    json_decref(p);
+}
+
+int od_load_instance_parameters(od_ctx *c, json_t *out) {
+    int rc;
+    if ((rc = need_runbooks(c)) || (rc = need_instances(c))) return rc;
+    for (size_t i = 0; i < c->n_insts; i++) {
+        const char *rbg = instance_runbook_guid(c, i);
+        add_instance_params(out, c->insts[i].guid, rbg,
+                            c->jobs[c->inst_job[i]].parameters, "parameter",
+                            "In");
+        add_instance_params(out, c->insts[i].guid, rbg,
+                            c->insts[i].return_data, "return", "Out");
+    }
+    return 0;
+}
+
+int od_load_activity_instances(od_ctx *c, json_t *out) {
+    int rc;
+    if ((rc = need_runbooks(c)) || (rc = need_acts(c))) return rc;
+    for (size_t i = 0; i < c->n_acts; i++) {
+        const bt_store_activity *a = &c->acts[i];
+        const char *rbg = instance_runbook_guid(c, c->act_inst[i]);
+        char aid[BT_GUID_LEN];
+        od_guid_derive(rbg ? rbg : OD_NULL_GUID, "activity", a->activity_id,
+                       aid);
+        json_t *o = json_object();
+        put_str(o, "Id", a->guid);
+        put_str(o, "RunbookInstanceId", c->insts[c->act_inst[i]].guid);
+        put_str(o, "ActivityId", aid);
+        put_int(o, "SequenceNumber", (int64_t)a->seq);
+        put_str(o, "Status", bt_result_name(a->result));
+        put_time(o, "StartTime", (int64_t)a->start_us);
+        put_time(o, "EndTime", (int64_t)a->end_us);
+        json_array_append_new(out, o);
+    }
+    return 0;
+}
+
+int od_load_activity_data(od_ctx *c, json_t *out) {
+    int rc = need_acts(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_acts; i++) {
+        const bt_store_activity *a = &c->acts[i];
+        for (size_t k = 0; k < a->n_data; k++) {
+            const bt_store_value *v = &a->data[k];
+            char key[64 + 256];
+            snprintf(key, sizeof key, "%u:%s", v->row, v->name);
+            char g[BT_GUID_LEN];
+            od_guid_derive(a->guid, "data", key, g);
+            json_t *o = json_object();
+            put_str(o, "Id", g);
+            put_str(o, "ActivityInstanceId", a->guid);
+            put_str(o, "Name", v->name);
+            put_str(o, "Value", v->value);
+            put_int(o, "GroupId", v->row);
+            json_array_append_new(out, o);
+        }
+    }
+    return 0;
+}
+
+/* A layered layout: column = longest link path from a start activity
+ * (loop links ignored), row = order within the column. The diagram and
+ * PositionX/PositionY agree. */
+void od_layout(const bt_runbook *def, int *x, int *y) {
+    size_t n = def->n_activities;
+    int *depth = bt_xcalloc(n + 1, sizeof *depth);
+    for (size_t pass = 0; pass < n; pass++) {
+        bool changed = false;
+        for (size_t l = 0; l < def->n_links; l++) {
+            const bt_link_def *lk = &def->links[l];
+            if (lk->loop_guard) continue;
+            if (depth[lk->to] < depth[lk->from] + 1 &&
+                depth[lk->from] + 1 < (int)n) {
+                depth[lk->to] = depth[lk->from] + 1;
+                changed = true;
+            }
+        }
+        if (!changed) break;
+    }
+    int *rows = bt_xcalloc(n + 1, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = 40 + depth[i] * 200;
+        y[i] = 40 + rows[depth[i]]++ * 100;
+    }
+    free(rows);
+    free(depth);
+}
+
+int od_load_activities(od_ctx *c, json_t *out) {
+    int rc = need_runbooks(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_rbs; i++) {
+        const bt_runbook *def = od_runbook_def(c, i);
+        if (!def) continue;
+        int *x = bt_xcalloc(def->n_activities + 1, sizeof *x);
+        int *y = bt_xcalloc(def->n_activities + 1, sizeof *y);
+        od_layout(def, x, y);
+        for (size_t k = 0; k < def->n_activities; k++) {
+            const bt_activity_def *a = &def->activities[k];
+            char g[BT_GUID_LEN];
+            od_guid_derive(c->rbs[i].guid, "activity", a->id, g);
+            json_t *o = json_object();
+            put_str(o, "Id", g);
+            put_str(o, "RunbookId", c->rbs[i].guid);
+            put_str(o, "Name", a->name ? a->name : a->id);
+            put_str(o, "TypeName", a->type_name);
+            put_str(o, "Description", NULL);
+            put_str(o, "CreatedBy", NULL);
+            put_time(o, "CreationTime", c->rbs[i].created_us);
+            put_str(o, "LastModifiedBy", NULL);
+            put_time(o, "LastModifiedTime", c->rbs[i].created_us);
+            put_bool(o, "HasBreakpoint", false);
+            put_int(o, "PositionX", x[k]);
+            put_int(o, "PositionY", y[k]);
+            put_bool(o, "Enabled", true);
+            json_array_append_new(out, o);
+        }
+        free(x);
+        free(y);
+    }
+    return 0;
+}
+
+int od_load_servers(od_ctx *c, json_t *out) {
+    int rc = need_servers(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_servers; i++) {
+        const bt_store_server *sv = &c->servers[i];
+        json_t *o = json_object();
+        put_str(o, "Id", sv->guid);
+        put_str(o, "Name", sv->name);
+        char *d = bt_xasprintf("Baton runbook server %s (%s)",
+                               sv->version ? sv->version : "",
+                               sv->up ? "up" : "lease lapsed");
+        put_str(o, "Description", d);
+        free(d);
+        json_array_append_new(out, o);
+    }
+    return 0;
+}
+
+static void add_folder(json_t *out, const bt_store_folder *f,
+                       const char *parent_guid) {
+    json_t *o = json_object();
+    put_str(o, "Id", f->guid);
+    put_str(o, "ParentId", parent_guid);
+    put_str(o, "Name", f->parent_id ? f->name : "Runbooks");
+    put_str(o, "Description", NULL);
+    put_str(o, "CreatedBy", NULL);
+    put_time(o, "CreationTime", f->created_us);
+    put_str(o, "LastModifiedBy", NULL);
+    put_time(o, "LastModifiedTime", f->created_us);
+    char *p = orch_path(f->path);
+    put_str(o, "Path", p);
+    free(p);
+    json_array_append_new(out, o);
+}
+
+static int load_subfolders(od_ctx *c, const bt_store_folder *parent,
+                           json_t *out, int depth) {
+    if (depth > 64) return 0; /* the store forbids cycles; be sure */
+    bt_store_folder *items = NULL;
+    size_t n = 0;
+    int rc = bt_store_folder_list(c->s, parent->id, &items, &n, &c->err);
+    if (rc) return fail(c, rc);
+    for (size_t i = 0; i < n && !rc; i++) {
+        add_folder(out, &items[i], parent->guid);
+        rc = load_subfolders(c, &items[i], out, depth + 1);
+    }
+    bt_store_folder_list_free(items, n);
+    return rc;
+}
+
+int od_load_folders(od_ctx *c, json_t *out) {
+    bt_store_folder root = {0};
+    int rc = bt_store_folder_get(c->s, "/", &root, NULL);
+    if (rc == -BT_ENOTFOUND) return 0;
+    if (rc) return fail(c, rc);
+    add_folder(out, &root, OD_NULL_GUID);
+    rc = load_subfolders(c, &root, out, 0);
+    bt_store_folder_clear(&root);
+    return rc;
+}
+
+static const char *event_type(bt_severity sev) {
+    switch (sev) {
+    case BT_SEVERITY_WARNING: return "Warning";
+    case BT_SEVERITY_ERROR: return "Error";
+    case BT_SEVERITY_INFO: break;
+    }
+    return "Information";
+}
+
+int od_load_events(od_ctx *c, json_t *out) {
+    int rc = need_servers(c);
+    if (rc) return rc;
+    int64_t after = 0;
+    for (;;) {
+        bt_store_event *ev = NULL;
+        size_t n = 0;
+        rc = bt_store_event_list(c->s, 0, after, EVENT_PAGE, &ev, &n, &c->err);
+        if (rc) return fail(c, rc);
+        for (size_t i = 0; i < n; i++) {
+            char id[24], g[BT_GUID_LEN];
+            snprintf(id, sizeof id, "%lld", (long long)ev[i].id);
+            od_guid_derive(OD_NULL_GUID, "event", id, g);
+            const char *src = NULL;
+            for (size_t k = 0; ev[i].source && k < c->n_servers; k++)
+                if (!strcmp(c->servers[k].name, ev[i].source))
+                    src = c->servers[k].guid;
+            json_t *o = json_object();
+            put_str(o, "Id", g);
+            put_str(o, "Type", event_type(ev[i].severity));
+            const char *msg = ev[i].message ? ev[i].message : "";
+            char *summary = bt_xstrndup(msg, strcspn(msg, "\n"));
+            put_str(o, "Summary", summary);
+            free(summary);
+            put_str(o, "Description", msg);
+            put_str(o, "SourceId", src);
+            put_str(o, "SourceName", ev[i].source);
+            put_time(o, "CreationTime", ev[i].time_us);
+            json_array_append_new(out, o);
+            after = ev[i].id;
+        }
+        bt_store_event_list_free(ev, n);
+        if (n < EVENT_PAGE) break;
+    }
+    return 0;
+}
+
+/* Job counts per runbook and status since the first job: what the
+ * Orchestration console's summary page shows. */
+int od_load_statistics(od_ctx *c, json_t *out) {
+    int rc;
+    if ((rc = need_runbooks(c)) || (rc = need_jobs(c))) return rc;
+    int64_t now = (int64_t)bt_store_now(c->s);
+    for (size_t i = 0; i < c->n_rbs; i++) {
+        long long counts[BT_JOB_CANCELED + 1] = {0};
+        int64_t first = 0;
+        for (size_t j = 0; j < c->n_jobs; j++) {
+            if (c->jobs[j].runbook_id != c->rbs[i].id) continue;
+            counts[c->jobs[j].status]++;
+            if (!first || c->jobs[j].created_us < first)
+                first = c->jobs[j].created_us;
+        }
+        if (!first) continue;
+        char *path = orch_path(c->rbs[i].path);
+        for (int st = BT_JOB_PENDING; st <= BT_JOB_CANCELED; st++) {
+            const char *crit = od_job_status((bt_job_status)st);
+            char g[BT_GUID_LEN];
+            od_guid_derive(c->rbs[i].guid, "statistic", crit, g);
+            json_t *o = json_object();
+            put_str(o, "Id", g);
+            put_str(o, "ResourceId", c->rbs[i].guid);
+            put_str(o, "ResourceType", "Runbook");
+            put_str(o, "Counter", "Jobs");
+            put_str(o, "Criteria", crit);
+            put_int(o, "Value", counts[st]);
+            put_time(o, "StartTime", first);
+            put_time(o, "EndTime", now);
+            put_str(o, "RunbookId", c->rbs[i].guid);
+            put_str(o, "RunbookPath", path);
+            json_array_append_new(out, o);
+        }
+        free(path);
+    }
+    return 0;
+}
+
+int od_load_diagrams(od_ctx *c, json_t *out) {
+    int rc = need_runbooks(c);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->n_rbs; i++) {
+        if (!c->rbs[i].latest_version) continue;
+        json_t *o = json_object();
+        put_str(o, "RunbookId", c->rbs[i].guid);
+        put_str(o, "ContentType", "image/svg+xml");
+        bt_store_version v = {0};
+        int64_t t = c->rbs[i].created_us;
+        if (!bt_store_version_get(c->s, c->rbs[i].id, 0, &v, NULL))
+            t = v.created_us;
+        bt_store_version_clear(&v);
+        put_time(o, "LastModifiedTime", t);
+        json_array_append_new(out, o);
+    }
+    return 0;
+}
+
+/* ---- access ----------------------------------------------------------- */
+
+json_t *od_set_rows(od_ctx *c, const od_set *set) {
+    if (c->sets[set->id]) return c->sets[set->id];
+    json_t *a = json_array();
+    if (set->load(c, a)) {
+        json_decref(a);
+        return NULL;
+    }
+    c->sets[set->id] = a;
+    return a;
+}
+
+json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
+                    json_t *entity) {
+    const od_set *target = od_set_find(nav->target);
+    json_t *rows = od_set_rows(c, target);
+    if (!rows) return NULL;
+    json_t *out = json_array();
+    const char *want = json_string_value(json_object_get(entity, nav->local));
+    if (!want) return out;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *have = json_string_value(json_object_get(row, nav->remote));
+        if (have && !strcasecmp(have, want)) {
+            json_array_append(out, row);
+            if (!nav->many) break;
+        }
+    }
+    return out;
+}
+
+const bt_store_job *od_find_job(od_ctx *c, const char *guid) {
+    if (need_jobs(c)) return NULL;
+    for (size_t j = 0; j < c->n_jobs; j++)
+        if (!strcasecmp(c->jobs[j].guid, guid)) return &c->jobs[j];
+    return NULL;
+}

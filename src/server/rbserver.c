@@ -28,6 +28,14 @@ static uint64_t lease_ms(const bt_rbserver *srv) {
 
 /* ---- claims ------------------------------------------------------------ */
 
+/* The local run of job id that still records (an abandoned run of the
+ * same job may still be dying next to a new one). */
+static rb_job *live_job(const bt_rbserver *srv, int64_t id) {
+    for (rb_job *j = srv->jobs; j; j = j->next)
+        if (j->id == id && !j->abandoned) return j;
+    return NULL;
+}
+
 static void claim(bt_rbserver *srv) {
     if (srv->stopping) return;
     size_t running = bt_engine_running(srv->eng);
@@ -43,7 +51,12 @@ static void claim(bt_rbserver *srv) {
         return;
     }
     if (n) bt__rb_vars_refresh(srv);
-    for (size_t i = 0; i < n; i++) bt__rb_adopt(srv, &jobs[i]);
+    for (size_t i = 0; i < n; i++) {
+        /* Handed back (this server's lease had lapsed) and claimed back
+         * before anyone else took it: the local run never stopped. */
+        if (live_job(srv, jobs[i].id)) continue;
+        bt__rb_adopt(srv, &jobs[i]);
+    }
     bt_store_job_list_free(jobs, n);
 }
 
@@ -61,10 +74,18 @@ void bt_rbserver_wake(bt_rbserver *srv) {
 
 /* ---- cancel requests and lost jobs -------------------------------------- */
 
-static bool known_job(const bt_rbserver *srv, int64_t id) {
-    for (const rb_job *j = srv->jobs; j; j = j->next)
-        if (j->id == id) return true;
-    return false;
+/* A job missing from this server's running jobs is lost when another
+ * server runs it or it ended (a take-over marks a job canceled when its
+ * cancel was pending). A job handed back and still pending is not: this
+ * run's commits still pass the fence until another server claims it, and
+ * this server may claim it back and carry on. */
+static bool lost(bt_rbserver *srv, int64_t id) {
+    bt_store_job j = {0};
+    if (bt_store_job_get(srv->store, id, &j, NULL) != 0) return false;
+    bool gone = j.status != BT_JOB_PENDING &&
+                !(j.status == BT_JOB_RUNNING && j.server_id == srv->id);
+    bt_store_job_clear(&j);
+    return gone;
 }
 
 static int cmp_job_id(const void *a, const void *b) {
@@ -110,7 +131,7 @@ static void check_jobs(bt_rbserver *srv) {
             if (k < n_local && local[k]->id == items[i].id) {
                 held[k] = true;
                 cancel[k] = items[i].cancel_requested;
-            } else if (!known_job(srv, items[i].id)) {
+            } else if (!live_job(srv, items[i].id)) {
                 /* Held here but not running here: its end could not be
                  * recorded, or it was held before a restart. */
                 if (n_orphans == orphans_cap) {
@@ -131,8 +152,8 @@ static void check_jobs(bt_rbserver *srv) {
     int64_t *stop = bt_xcalloc(n_local ? n_local : 1, sizeof *stop);
     size_t n_drop = 0, n_stop = 0;
     for (size_t i = 0; ok && i < n_local; i++) {
-        if (!held[i]) drop[n_drop++] = local[i]->id;
-        else if (cancel[i] && !local[i]->cancel_sent)
+        if (!held[i] && lost(srv, local[i]->id)) drop[n_drop++] = local[i]->id;
+        else if (held[i] && cancel[i] && !local[i]->cancel_sent)
             stop[n_stop++] = local[i]->id;
     }
     free(local);
@@ -140,8 +161,7 @@ static void check_jobs(bt_rbserver *srv) {
     free(cancel);
     for (size_t i = 0; i < n_drop + n_stop; i++) {
         int64_t id = i < n_drop ? drop[i] : stop[i - n_drop];
-        rb_job *job = srv->jobs;
-        while (job && job->id != id) job = job->next;
+        rb_job *job = live_job(srv, id);
         if (!job) continue;
         if (i < n_drop) {
             bt_logf(srv->log, BT_LOG_NOTICE,
@@ -159,7 +179,7 @@ static void check_jobs(bt_rbserver *srv) {
         bt_store_job j = {0};
         if (bt_store_job_get(srv->store, orphans[i], &j, NULL) == 0 &&
             j.status == BT_JOB_RUNNING && j.server_id == srv->id &&
-            !known_job(srv, j.id))
+            !live_job(srv, j.id))
             bt__rb_adopt(srv, &j);
         bt_store_job_clear(&j);
     }
@@ -231,7 +251,7 @@ static void resume_held(bt_rbserver *srv) {
             return;
         }
         for (size_t i = 0; i < n; i++)
-            if (!known_job(srv, items[i].id)) bt__rb_adopt(srv, &items[i]);
+            if (!live_job(srv, items[i].id)) bt__rb_adopt(srv, &items[i]);
         bt_store_job_list_free(items, n);
         if (!next) return;
         f.after_id = next;
@@ -360,8 +380,7 @@ static void abandon_all(bt_rbserver *srv) {
     int64_t *ids = bt_xcalloc(srv->n_jobs ? srv->n_jobs : 1, sizeof *ids);
     for (rb_job *j = srv->jobs; j; j = j->next) ids[n++] = j->id;
     for (size_t i = 0; i < n; i++) {
-        rb_job *job = srv->jobs;
-        while (job && job->id != ids[i]) job = job->next;
+        rb_job *job = live_job(srv, ids[i]);
         if (job) bt__rb_abandon_job(job);
     }
     free(ids);

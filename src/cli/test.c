@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "cli/cli.h"
+#include "cli/tester_services.h"
 #include "common/util.h"
 #include "engine/engine.h"
 #include "runbook/runbook.h"
@@ -123,6 +124,7 @@ typedef struct tester {
     size_t n_triggered;
     size_t failed_triggered;
     uint64_t t0;
+    bt_tester_services *services; /* counters, Invoke Runbook */
 } tester;
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -132,6 +134,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static void on_instance_finished(bt_instance *inst, void *ud) {
     tester *t = ud;
+    if (bt_tester_services_instance_finished(t->services, inst)) return;
     if (!bt_instance_triggered(inst)) {
         uv_signal_stop(&t->sigs[0]);
         uv_signal_stop(&t->sigs[1]);
@@ -152,17 +155,20 @@ static void on_instance_finished(bt_instance *inst, void *ud) {
 
 static int usage(int status) {
     fprintf(status ? stderr : stdout,
-            "usage: baton test FILE [--param NAME=VALUE]... [--json]\n"
+            "usage: baton test FILE [--param NAME=VALUE]... [--json] "
+            "[--db sqlite:PATH]\n"
             "Runs the runbook locally and prints every activity instance\n"
             "with its result, duration and published data. A monitor\n"
             "runbook runs until its monitor stops (Ctrl-C or its own\n"
             "limit); each instance it starts is printed as it finishes.\n"
+            "Counters live in memory for the run; --db uses a store's\n"
+            "counters, schedules, variables and runbooks instead.\n"
             "Exit status: 0 succeeded, 1 failed, 2 invalid input.\n");
     return status;
 }
 
 int bt_cli_test(int argc, char **argv) {
-    const char *file = NULL;
+    const char *file = NULL, *db = NULL;
     bool json = false;
     bt_param_value *params = bt_xcalloc((size_t)argc, sizeof *params);
     size_t n_params = 0;
@@ -174,6 +180,9 @@ int bt_cli_test(int argc, char **argv) {
             return usage(BT_EXIT_OK);
         } else if (!strcmp(arg, "--json")) {
             json = true;
+        } else if (!strcmp(arg, "--db") || !strncmp(arg, "--db=", 5)) {
+            if (!arg[4] && ++i == argc) goto bad_usage;
+            db = arg[4] ? arg + 5 : argv[i];
         } else if (!strcmp(arg, "--param") || !strcmp(arg, "-p")) {
             if (++i == argc) goto bad_usage;
             pv = argv[i];
@@ -216,11 +225,22 @@ int bt_cli_test(int argc, char **argv) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     tester t = {.json = json, .triggered = json_array(), .t0 = bt_mono_us()};
+    bt_error serr;
+    if (bt_tester_services_new(&loop, db, &t.services, &serr) != 0) {
+        fprintf(stderr, "baton test: --db %s: %s\n", db, serr.message);
+        json_decref(t.triggered);
+        uv_loop_close(&loop);
+        bt_runbook_free(rb);
+        free(params);
+        return BT_EXIT_USAGE;
+    }
     uv_signal_t *sigs = t.sigs;
     bt_engine_hooks hooks = {.instance_finished = on_instance_finished,
+                             .services = bt_tester_services_table(t.services),
                              .ud = &t};
     bt_engine *eng;
     bt_engine_new(&loop, &hooks, &eng);
+    bt_tester_services_set_engine(t.services, eng);
     bt_instance *inst = NULL;
     bt_error err;
     if (bt_engine_start(eng, rb, params, n_params, NULL, &inst, &err) != 0) {
@@ -259,6 +279,7 @@ int bt_cli_test(int argc, char **argv) {
         for (int i = 0; i < 2; i++) uv_close((uv_handle_t *)&sigs[i], NULL);
     }
     json_decref(t.triggered);
+    bt_tester_services_free(t.services);
     bt_engine_free(eng);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `baton test` with the activities that use the host's services: counters
+# kept in memory for the run, Invoke Runbook running a child runbook file
+# (relative to the parent) on the tester's engine and publishing its Return
+# Data, a failing child, a runbook that invokes itself, and --db with a
+# store's counters, schedules and runbooks.
+source "$(dirname "$0")/lib.sh"
+
+D=$(fresh_dir tester)
+mkdir -p "$D/lib"
+cat >"$D/lib/child.runbook.yaml" <<'Y'
+name: Child
+parameters: [{name: n, type: integer, required: true}]
+returns: [echo, status]
+activities:
+  - {id: start, type: initialize-data}
+  - {id: bump, type: modify-counter, properties: {counter: calls}}
+  - {id: done, type: return-data, properties: {echo: "got {start.n}", status: fine}}
+links: [{from: start, to: bump}, {from: bump, to: done}]
+Y
+cat >"$D/parent.runbook.yaml" <<'Y'
+name: Parent
+returns: [echo, calls]
+activities:
+  - {id: init, type: modify-counter, properties: {counter: calls, action: set, value: 10}}
+  - {id: call, type: invoke-runbook, properties: {runbook: lib/child.runbook.yaml, parameters: {n: "7"}}}
+  - {id: again, type: invoke-runbook, properties: {runbook: lib/child.runbook.yaml, parameters: {n: "{call.echo}"}}}
+  - {id: count, type: get-counter, properties: {counter: calls}}
+  - {id: done, type: return-data, properties: {echo: "{call.echo}", calls: "{count.value}"}}
+links:
+  - {from: init, to: call}
+  - {from: call, to: again}
+  - {from: again, to: count, on: any}
+  - {from: count, to: done}
+Y
+
+run_baton "$SCRATCH/p" test "$D/parent.runbook.yaml" --json
+if [[ $RC -eq 1 ]]; then pass "parent with a failing second child exits 1"; else fail "parent exit" "exit $RC" "$(head -5 "$SCRATCH/p.err")"; fi
+check_json "child's Return Data published, counters shared" "$SCRATCH/p.out" <<'PY'
+assert field("call", "echo") == "got 7", field("call", "echo")
+assert field("call", "return_status") == "fine"
+assert field("call", "job_status") == "completed"
+assert field("call", "job_id") == "1"
+assert results("again") == ["failed"]
+assert "parameter 'n'" in recs("again")[0]["error"], recs("again")[0]["error"]
+assert field("count", "value") == "11", field("count", "value")
+assert ret == {"echo": "got 7", "calls": "11"}, ret
+PY
+
+cat >"$D/self.runbook.yaml" <<'Y'
+name: Self
+activities:
+  - {id: me, type: invoke-runbook, properties: {runbook: self.runbook.yaml}}
+Y
+run_baton "$SCRATCH/s" test "$D/self.runbook.yaml" --json
+check_json "a runbook invoking itself stops at a depth limit" "$SCRATCH/s.out" <<'PY'
+assert results("me") == ["failed"]
+assert "more than 16 deep" in recs("me")[0]["error"], recs("me")[0]["error"]
+PY
+
+cat >"$D/missing.runbook.yaml" <<'Y'
+name: Missing
+activities:
+  - {id: me, type: invoke-runbook, properties: {runbook: /Ops/Nope}}
+  - {id: c, type: get-counter, properties: {counter: nope}}
+Y
+run_baton "$SCRATCH/m" test "$D/missing.runbook.yaml" --json
+check_json "stored runbooks and unknown counters without --db" "$SCRATCH/m.out" <<'PY'
+assert "stored runbooks need --db" in recs("me")[0]["error"], recs("me")[0]["error"]
+assert "no counter named 'nope'" in recs("c")[0]["error"], recs("c")[0]["error"]
+PY
+
+# ---- --db: a store made with the store's own tools (python's sqlite3
+# would need the schema); the counters are set by a first run.
+cat >"$D/setdb.runbook.yaml" <<'Y'
+name: SetDb
+activities:
+  - {id: set, type: modify-counter, properties: {counter: hits, action: set, value: 41}}
+Y
+cat >"$D/usedb.runbook.yaml" <<'Y'
+name: UseDb
+activities:
+  - {id: add, type: modify-counter, properties: {counter: hits}}
+Y
+run_baton "$SCRATCH/d1" test "$D/setdb.runbook.yaml" --db "sqlite:$D/store.db"
+run_baton "$SCRATCH/d2" test "$D/usedb.runbook.yaml" --json --db="sqlite:$D/store.db"
+check_json "--db: counters persist in the store" "$SCRATCH/d2.out" <<'PY'
+assert field("add", "value") == "42", field("add", "value")
+PY
+run_baton "$SCRATCH/d3" test "$D/usedb.runbook.yaml" --db "sqlite:/nonexistent/dir/x.db"
+if [[ $RC -eq 2 ]] && grep -q -- "--db" "$SCRATCH/d3.err"; then pass "--db that cannot open exits 2"; else fail "--db bad" "exit $RC" "$(cat "$SCRATCH/d3.err")"; fi
+
+finish

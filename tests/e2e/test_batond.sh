@@ -121,13 +121,16 @@ expect() { # NAME CONDITION-COMMAND... ; details from $DETAIL on failure
 has() { grep -q -- "$2" "$1"; }
 DETAIL=
 
+# Part one runs on SQLite; part two (a web service and two runbook servers
+# on one database) runs on BATON_TEST_STORE_URL when it is set, which is
+# how test_batond_pg.sh runs it on PostgreSQL.
+part_one() {
 # ---- start-up with --samples -------------------------------------------
 DATA=$(fresh_dir data)
 read -r WEB CONSOLE MGMT < <(free_ports 3)
 COMMON=(--db "sqlite:$DATA/baton.db" --bind 127.0.0.1 --web-port "$WEB"
         --console-port "$CONSOLE" --mgmt-port "$MGMT")
 export BATON_URL=http://127.0.0.1:$WEB
-export HOME=$SCRATCH XDG_CONFIG_HOME=$SCRATCH/config # no stray config file
 
 if start_batond one "${COMMON[@]}" --samples --name rb-one; then
     pass "batond starts with every role and --samples"
@@ -266,11 +269,21 @@ run_baton "$SCRATCH/jobs2" jobs
 expect "restart: the earlier jobs are still there" test "$(grep -c '/Hello$' "$SCRATCH/jobs2.out")" = 2
 stop_batond two TERM
 
+}
+
+export HOME=$SCRATCH XDG_CONFIG_HOME=$SCRATCH/config # no stray config file
+if [[ -n ${BATON_TEST_STORE_URL:-} ]]; then
+    DB2_URL=$BATON_TEST_STORE_URL
+    echo "# part two on $DB2_URL"
+else
+    part_one
+    DB2_URL=sqlite:$(fresh_dir data2)/baton.db
+fi
+
 # ---- failing job, cancel, fail-over on a database of test runbooks -------
-DATA2=$(fresh_dir data2)
 read -r WEB2 < <(free_ports 1)
 export BATON_URL=http://127.0.0.1:$WEB2
-DB2=(--db "sqlite:$DATA2/baton.db" --bind 127.0.0.1)
+DB2=(--db "$DB2_URL" --bind 127.0.0.1)
 if start_batond web "${DB2[@]}" --roles web --web-port "$WEB2" --samples-dir "$TEST_RUNBOOKS" &&
     start_batond rb-a "${DB2[@]}" --roles runbook-server --name rb-a &&
     start_batond rb-b "${DB2[@]}" --roles runbook-server --name rb-b; then

@@ -266,7 +266,9 @@ static void report(child *c) {
         .values = (const char *const *)ret->values,
         .n_returned = done ? ret->count : 0};
     char *msg = NULL;
-    if (done && bt_instance_canceled(c->inst)) {
+    if (!c->wait) {
+        /* Not waiting: how the child ends is not the parent's result. */
+    } else if (done && bt_instance_canceled(c->inst)) {
         res.error = "the child runbook was canceled";
     } else if (done && res.result == BT_RESULT_FAILED) {
         /* The first failed activity says why. */

@@ -1,0 +1,1051 @@
+/* The OData v2 endpoint (/Orchestrator2012/Orchestrator.svc/) over real
+ * sockets with a real SQLite file: the service document and $metadata,
+ * every entity set with Orchestrator's property names and order, guid
+ * keys, navigation, every $filter operator, server paging with next links,
+ * $inlinecount, $select, $expand, verbose JSON, starting a job with the
+ * Atom entry Orchestrator's scripts POST (parameters by GUID) and stopping
+ * it with MERGE, PUT and POST + X-HTTP-Method, and OData's error format.
+ * Atom answers are checked with libxml2's XPath, as a script would. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "harness.h"
+#include "store/store.h"
+#include "web/web.h"
+
+#define ROOT "/Orchestrator2012/Orchestrator.svc/"
+#define N_JOBS 121
+
+static const char HELLO_YAML[] =
+    "name: Hello\n"
+    "folder: /Ops\n"
+    "parameters:\n"
+    "  - {name: host, type: string, required: true}\n"
+    "  - {name: count, type: integer, default: 3}\n"
+    "  - {name: mode, type: string, allowed: [fast, slow]}\n"
+    "  - {name: flag, type: boolean}\n"
+    "returns: [greeting]\n"
+    "activities:\n"
+    "  - {id: start, type: initialize-data}\n"
+    "  - {id: done, type: return-data, properties: {greeting: \"hi {start.host}\"}}\n"
+    "links:\n"
+    "  - {from: start, to: done}\n";
+
+typedef struct fixture {
+    char *dir, *path, *url;
+    bt_store *s;
+    bt_web *web;
+    char base[64];
+    int64_t hello_id, empty_id, server_id, done_job;
+    char hello[BT_GUID_LEN], empty[BT_GUID_LEN], done_guid[BT_GUID_LEN];
+} fixture;
+
+typedef struct reply {
+    long status;
+    bt_buf body;
+    char *location, *content_type, *allow, *dsv;
+    xmlDoc *xml;
+    json_t *json;
+} reply;
+
+#define OK(call)                                                              \
+    do {                                                                      \
+        bt_error e_ = {0};                                                    \
+        int rc_ = (call);                                                     \
+        if (rc_) fail_msg("%s: %d %s", #call, rc_, e_.message);               \
+    } while (0)
+
+/* A finished job with one instance, two activity instances with data, an
+ * event, a registered server and N_JOBS - 1 pending jobs for paging. */
+static void seed(fixture *f) {
+    bt_store_folder folder = {0};
+    OK(bt_store_folder_create(f->s, "/Ops", &folder, &e_));
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_create(f->s, folder.id, "Hello", "says hi", &rb, &e_));
+    f->hello_id = rb.id;
+    snprintf(f->hello, sizeof f->hello, "%s", rb.guid);
+    bt_store_runbook_clear(&rb);
+    int v = 0;
+    OK(bt_store_version_add(f->s, f->hello_id, HELLO_YAML, "alice", "first",
+                            &v, &e_));
+    OK(bt_store_runbook_create(f->s, folder.id, "Empty", NULL, &rb, &e_));
+    f->empty_id = rb.id;
+    snprintf(f->empty, sizeof f->empty, "%s", rb.guid);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&folder);
+    OK(bt_store_server_register(f->s, "rb1", "0.1.0", 60000, &f->server_id,
+                                &e_));
+
+    bt_store_job_spec spec = {.runbook_id = f->hello_id,
+                              .parameters = "{\"host\":\"web01\"}",
+                              .created_by = "alice"};
+    bt_store_job job = {0};
+    OK(bt_store_job_create(f->s, &spec, &job, &e_));
+    f->done_job = job.id;
+    snprintf(f->done_guid, sizeof f->done_guid, "%s", job.guid);
+    bt_store_job_clear(&job);
+    OK(bt_store_job_set_status(f->s, f->done_job, BT_JOB_RUNNING, f->server_id,
+                               &e_));
+    bt_store_instance in = {0};
+    OK(bt_store_instance_create(f->s, f->done_job, f->server_id, &in, &e_));
+    bt_store_datum d1[] = {{0, "host", "web01"}};
+    bt_store_datum d2[] = {{0, "greeting", "hi web01"},
+                           {1, "greeting", "second <row> & more"}};
+    bt_store_activity_spec a1 = {.instance_id = in.id, .activity_id = "start",
+                                 .seq = 1, .attempt = 1, .start_us = 1000,
+                                 .end_us = 2000, .data = d1, .n_data = 1};
+    bt_store_activity_spec a2 = {.instance_id = in.id, .activity_id = "done",
+                                 .seq = 2, .attempt = 1, .start_us = 3000,
+                                 .end_us = 4000, .parent_seq = 1, .data = d2,
+                                 .n_data = 2};
+    OK(bt_store_commit_activity(f->s, f->server_id, &a1, NULL, &e_));
+    OK(bt_store_commit_activity(f->s, f->server_id, &a2, NULL, &e_));
+    OK(bt_store_instance_finish(f->s, in.id, BT_JOB_COMPLETED,
+                                BT_RESULT_SUCCESS, "{\"greeting\":\"hi web01\"}",
+                                &e_));
+    bt_store_instance_clear(&in);
+    OK(bt_store_job_set_status(f->s, f->done_job, BT_JOB_COMPLETED, 0, &e_));
+    OK(bt_store_event_add(f->s, BT_SEVERITY_WARNING, "rb1",
+                          "disk almost full\non /var", f->done_job, &e_));
+    OK(bt_store_begin(f->s, &e_));
+    for (int i = 1; i < N_JOBS; i++)
+        OK(bt_store_job_create(f->s, &spec, NULL, &e_));
+    OK(bt_store_commit(f->s, &e_));
+}
+
+static int setup(void **state) {
+    fixture *f = bt_xcalloc(1, sizeof *f);
+    f->dir = bt_harness_tmpdir();
+    f->path = bt_harness_path(f->dir, "baton.db");
+    f->url = bt_xasprintf("sqlite:%s", f->path);
+    bt_error err = {0};
+    if (bt_store_open(f->url, &f->s, &err)) fail_msg("open: %s", err.message);
+    seed(f);
+    bt_web_config cfg = {.bind_address = "127.0.0.1", .store_url = f->url};
+    if (bt_web_start(&cfg, &f->web, &err)) fail_msg("web: %s", err.message);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
+             (unsigned)bt_web_port(f->web));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    bt_web_stop(f->web);
+    bt_store_close(f->s);
+    bt_harness_rmrf(f->dir);
+    free(f->dir);
+    free(f->path);
+    free(f->url);
+    free(f);
+    return 0;
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+    return bt_buf_append(&((reply *)ud)->body, p, size * n) ? 0 : size * n;
+}
+
+static void grab(const char *p, size_t len, const char *name, char **slot) {
+    size_t nl = strlen(name);
+    if (len <= nl + 2 || strncasecmp(p, name, nl) || p[nl] != ':') return;
+    size_t start = nl + 2, end = len;
+    while (end > start && (p[end - 1] == '\r' || p[end - 1] == '\n')) end--;
+    free(*slot);
+    *slot = bt_xstrndup(p + start, end - start);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+    reply *r = ud;
+    size_t len = size * n;
+    grab(p, len, "Location", &r->location);
+    grab(p, len, "Content-Type", &r->content_type);
+    grab(p, len, "Allow", &r->allow);
+    grab(p, len, "DataServiceVersion", &r->dsv);
+    return len;
+}
+
+/* Percent-encodes what a URL cannot carry raw; keeps the query's own
+ * separators. */
+static char *encode(const char *raw) {
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        if (*p == ' ' || *p == '\'' || *p == '{' || *p == '}' || *p == '<' ||
+            *p == '>' || *p == '"' || *p == '+')
+            bt_buf_printf(&b, "%%%02X", *p);
+        else
+            bt_buf_appendc(&b, (char)*p);
+    }
+    return bt_buf_detach(&b);
+}
+
+/* path is relative to the service root unless it starts with "http". */
+static reply http(fixture *f, const char *method, const char *path,
+                  const char *body, const char *const *headers) {
+    reply r = {0};
+    bt_buf_init(&r.body, 0);
+    CURL *c = curl_easy_init();
+    char *enc = encode(path);
+    char *url = !strncmp(path, "http", 4) ? bt_xstrdup(path)
+                                          : bt_xasprintf("%s" ROOT "%s",
+                                                         f->base, enc);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+    for (size_t i = 0; headers && headers[i]; i++)
+        h = curl_slist_append(h, headers[i]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    const char *ct = r.content_type ? r.content_type : "";
+    if (r.body.len && strstr(ct, "json"))
+        r.json = json_loads(bt_buf_str(&r.body), 0, NULL);
+    else if (r.body.len && strstr(ct, "xml"))
+        r.xml = xmlReadMemory(r.body.data, (int)r.body.len, "reply.xml", NULL,
+                              XML_PARSE_NONET);
+    if (r.body.len && !r.json && !r.xml && (strstr(ct, "json") || strstr(ct, "xml")))
+        fail_msg("%s %s: unparsable %s: %s", method, path, ct,
+                 bt_buf_str(&r.body));
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    free(url);
+    free(enc);
+    return r;
+}
+
+static reply get(fixture *f, const char *path) {
+    return http(f, "GET", path, NULL, NULL);
+}
+
+static reply get_json(fixture *f, const char *path) {
+    static const char *const h[] = {"Accept: application/json", NULL};
+    return http(f, "GET", path, NULL, h);
+}
+
+static void reply_free(reply *r) {
+    bt_buf_free(&r->body);
+    free(r->location);
+    free(r->content_type);
+    free(r->allow);
+    free(r->dsv);
+    xmlFreeDoc(r->xml);
+    json_decref(r->json);
+}
+
+static void expect_status(const reply *r, long status, const char *what) {
+    if (r->status != status)
+        fail_msg("%s: status %ld, wanted %ld: %s", what, r->status, status,
+                 bt_buf_str(&r->body));
+}
+
+/* ---- XPath ------------------------------------------------------------ */
+
+static xmlXPathObject *xp(xmlDoc *doc, const char *expr) {
+    if (!doc) fail_msg("no XML document for %s", expr);
+    xmlXPathContext *ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, (const xmlChar *)"a",
+                       (const xmlChar *)"http://www.w3.org/2005/Atom");
+    xmlXPathRegisterNs(ctx, (const xmlChar *)"d",
+                       (const xmlChar *)"http://schemas.microsoft.com/ado/2007/08/dataservices");
+    xmlXPathRegisterNs(ctx, (const xmlChar *)"m",
+                       (const xmlChar *)"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata");
+    xmlXPathRegisterNs(ctx, (const xmlChar *)"app",
+                       (const xmlChar *)"http://www.w3.org/2007/app");
+    xmlXPathRegisterNs(ctx, (const xmlChar *)"edm",
+                       (const xmlChar *)"http://schemas.microsoft.com/ado/2008/09/edm");
+    xmlXPathObject *o = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+    xmlXPathFreeContext(ctx);
+    if (!o) fail_msg("bad XPath %s", expr);
+    return o;
+}
+
+static int xcount(xmlDoc *doc, const char *expr) {
+    xmlXPathObject *o = xp(doc, expr);
+    int n = o->nodesetval ? o->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(o);
+    return n;
+}
+
+/* Text of the first node, "" when none; static storage per call site use. */
+static char *xtext(xmlDoc *doc, const char *expr) {
+    xmlXPathObject *o = xp(doc, expr);
+    char *out = bt_xstrdup("");
+    if (o->nodesetval && o->nodesetval->nodeNr) {
+        xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+        free(out);
+        out = bt_xstrdup(t ? (const char *)t : "");
+        xmlFree(t);
+    }
+    xmlXPathFreeObject(o);
+    return out;
+}
+
+static void expect_text(xmlDoc *doc, const char *expr, const char *want) {
+    char *t = xtext(doc, expr);
+    if (strcmp(t, want)) fail_msg("%s: '%s', wanted '%s'", expr, t, want);
+    free(t);
+}
+
+static int entries(fixture *f, const char *path) {
+    reply r = get(f, path);
+    expect_status(&r, 200, path);
+    int n = xcount(r.xml, "/a:feed/a:entry");
+    reply_free(&r);
+    return n;
+}
+
+/* An OData error in Atom's shape with this status. */
+static void expect_odata_error(fixture *f, const char *method,
+                               const char *path, const char *body,
+                               long status) {
+    reply r = http(f, method, path, body, NULL);
+    expect_status(&r, status, path);
+    assert_int_equal(xcount(r.xml, "/m:error/m:code"), 1);
+    char *msg = xtext(r.xml, "/m:error/m:message");
+    assert_true(strlen(msg) > 0);
+    free(msg);
+    reply_free(&r);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_service_document_and_metadata(void **state) {
+    fixture *f = *state;
+    reply r = get(f, "");
+    expect_status(&r, 200, "service document");
+    assert_non_null(strstr(r.content_type, "application/atomsvc+xml"));
+    assert_int_equal(xcount(r.xml, "//app:collection"), 13);
+    assert_int_equal(xcount(r.xml, "//app:collection[@href='Runbooks']"), 1);
+    assert_int_equal(xcount(r.xml, "//app:collection[@href='RunbookDiagrams']"), 1);
+    reply_free(&r);
+
+    r = get_json(f, "");
+    assert_int_equal(json_array_size(json_object_get(
+                         json_object_get(r.json, "d"), "EntitySets")),
+                     13);
+    reply_free(&r);
+
+    r = get(f, "$metadata");
+    expect_status(&r, 200, "$metadata");
+    expect_text(r.xml, "//edm:Schema/@Namespace",
+                "Microsoft.SystemCenter.Orchestrator.WebService");
+    assert_int_equal(xcount(r.xml, "//edm:EntityType"), 13);
+    assert_int_equal(xcount(r.xml, "//edm:EntityContainer/edm:EntitySet"), 13);
+    /* Orchestrator's property order: scripts read properties by position */
+    expect_text(r.xml, "//edm:EntityType[@Name='Runbook']/edm:Property[3]/@Name",
+                "Name");
+    expect_text(r.xml, "//edm:EntityType[@Name='Runbook']/edm:Property[10]/@Name",
+                "Path");
+    expect_text(r.xml, "//edm:EntityType[@Name='Job']/edm:Property[6]/@Name",
+                "Status");
+    expect_text(r.xml, "//edm:EntityType[@Name='Job']/edm:Key/edm:PropertyRef/@Name",
+                "Id");
+    expect_text(r.xml, "//edm:EntityType[@Name='RunbookDiagram']/edm:Key/"
+                       "edm:PropertyRef/@Name", "RunbookId");
+    assert_int_equal(xcount(r.xml, "//edm:EntityType[@Name='Runbook']/"
+                                   "edm:NavigationProperty[@Name='Parameters']"),
+                     1);
+    assert_int_equal(xcount(r.xml, "//edm:Association[@Name='Runbook_Parameters']"),
+                     1);
+    reply_free(&r);
+}
+
+static void test_runbooks_keys_and_navigation(void **state) {
+    fixture *f = *state;
+    reply r = get(f, "Runbooks");
+    expect_status(&r, 200, "Runbooks");
+    assert_non_null(strstr(r.content_type, "application/atom+xml"));
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 2);
+    reply_free(&r);
+
+    char path[256];
+    snprintf(path, sizeof path, "Runbooks(guid'%s')", f->hello);
+    r = get(f, path);
+    expect_status(&r, 200, path);
+    expect_text(r.xml, "/a:entry/a:content/m:properties/d:Id", f->hello);
+    expect_text(r.xml, "/a:entry/a:content/m:properties/*[3]", "Hello");
+    expect_text(r.xml, "/a:entry/a:content/m:properties/*[10]",
+                "\\Runbooks\\Ops\\Hello");
+    expect_text(r.xml, "/a:entry/a:content/m:properties/d:Id/@m:type",
+                "Edm.Guid");
+    expect_text(r.xml, "/a:entry/a:content/m:properties/d:CreatedBy", "alice");
+    expect_text(r.xml, "/a:entry/a:content/m:properties/d:IsMonitor", "false");
+    expect_text(r.xml, "/a:entry/a:content/m:properties/d:CheckedOutBy/@m:null",
+                "true");
+    assert_int_equal(xcount(r.xml, "/a:entry/a:link[@title='Parameters']"), 1);
+    reply_free(&r);
+
+    /* keys: upper case, braces, Id= and the unquoted form all name it */
+    char upper[BT_GUID_LEN];
+    for (size_t i = 0; i < sizeof upper; i++)
+        upper[i] = (char)(f->hello[i] >= 'a' && f->hello[i] <= 'f'
+                              ? f->hello[i] - 32 : f->hello[i]);
+    snprintf(path, sizeof path, "Runbooks(guid'{%s}')", upper);
+    reply k = get(f, path);
+    expect_status(&k, 200, path);
+    reply_free(&k);
+    snprintf(path, sizeof path, "Runbooks(Id=guid'%s')", f->hello);
+    k = get(f, path);
+    expect_status(&k, 200, path);
+    reply_free(&k);
+
+    expect_odata_error(f, "GET", "Runbooks(guid'not-a-guid')", NULL, 400);
+    expect_odata_error(f, "GET",
+                       "Runbooks(guid'00000000-0000-0000-0000-000000000001')",
+                       NULL, 404);
+
+    /* navigation: parameters (4 in, 1 out), the folder, a property */
+    snprintf(path, sizeof path, "Runbooks(guid'%s')/Parameters", f->hello);
+    r = get(f, path);
+    expect_status(&r, 200, path);
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 5);
+    assert_int_equal(xcount(r.xml, "//d:Direction[text()='Out']"), 1);
+    expect_text(r.xml, "//m:properties[d:Name='count']/d:Type", "Integer");
+    char *host_id = xtext(r.xml, "//m:properties[d:Name='host']/d:Id");
+    reply_free(&r);
+
+    /* a parameter's GUID is stable across versions */
+    int v = 0;
+    OK(bt_store_version_add(f->s, f->hello_id, HELLO_YAML, "bob", "second", &v,
+                            &e_));
+    r = get(f, path);
+    char *again = xtext(r.xml, "//m:properties[d:Name='host']/d:Id");
+    assert_string_equal(host_id, again);
+    reply_free(&r);
+    snprintf(path, sizeof path, "Runbooks(guid'%s')", f->hello);
+    r = get(f, path);
+    expect_text(r.xml, "//d:LastModifiedBy", "bob");
+    expect_text(r.xml, "//d:CreatedBy", "alice");
+    reply_free(&r);
+    snprintf(path, sizeof path, "RunbookParameters(guid'%s')/Runbook", again);
+    r = get(f, path);
+    expect_text(r.xml, "/a:entry//d:Name", "Hello");
+    reply_free(&r);
+    free(host_id);
+    free(again);
+
+    snprintf(path, sizeof path, "Runbooks(guid'%s')/Folder", f->hello);
+    r = get(f, path);
+    expect_status(&r, 200, path);
+    expect_text(r.xml, "/a:entry//d:Name", "Ops");
+    expect_text(r.xml, "/a:entry//d:Path", "\\Runbooks\\Ops");
+    reply_free(&r);
+
+    snprintf(path, sizeof path, "Runbooks(guid'%s')/Name", f->hello);
+    r = get(f, path);
+    expect_status(&r, 200, path);
+    expect_text(r.xml, "/d:Name", "Hello");
+    reply_free(&r);
+    snprintf(path, sizeof path, "Runbooks(guid'%s')/Name/$value", f->hello);
+    r = get(f, path);
+    assert_string_equal(bt_buf_str(&r.body), "Hello");
+    reply_free(&r);
+    assert_int_equal(entries(f, "Folders"), 2);
+}
+
+static void test_every_set(void **state) {
+    fixture *f = *state;
+    static const struct {
+        const char *set;
+        int min;
+    } sets[] = {
+        {"Runbooks", 2},          {"RunbookParameters", 5},
+        {"Jobs", 50},             {"RunbookInstances", 1},
+        {"RunbookInstanceParameters", 2}, {"ActivityInstances", 2},
+        {"ActivityInstanceData", 3},     {"Activities", 2},
+        {"RunbookServers", 1},    {"Folders", 2},
+        {"Events", 1},            {"Statistics", 5},
+        {"RunbookDiagrams", 1},
+    };
+    for (size_t i = 0; i < BT_ARRAY_LEN(sets); i++) {
+        int n = entries(f, sets[i].set);
+        if (n < sets[i].min)
+            fail_msg("%s: %d entries, wanted at least %d", sets[i].set, n,
+                     sets[i].min);
+    }
+    char path[256];
+    /* the finished job: its instance, parameters in and out, activities */
+    snprintf(path, sizeof path, "Jobs(guid'%s')", f->done_guid);
+    reply r = get(f, path);
+    expect_text(r.xml, "//d:Status", "Completed");
+    expect_text(r.xml, "//d:RunbookId", f->hello);
+    expect_text(r.xml, "//d:CreatedBy", "alice");
+    char *server = xtext(r.xml, "//d:RunbookServerId");
+    assert_true(strlen(server) == 36);
+    reply_free(&r);
+    snprintf(path, sizeof path, "Jobs(guid'%s')/RunbookServer", f->done_guid);
+    r = get(f, path);
+    expect_text(r.xml, "//d:Name", "rb1");
+    expect_text(r.xml, "//d:Id", server);
+    reply_free(&r);
+    free(server);
+
+    snprintf(path, sizeof path, "Jobs(guid'%s')/Instances", f->done_guid);
+    r = get(f, path);
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 1);
+    expect_text(r.xml, "//d:Status", "Success");
+    char *inst = xtext(r.xml, "//d:Id");
+    reply_free(&r);
+    snprintf(path, sizeof path, "RunbookInstances(guid'%s')/Parameters", inst);
+    r = get(f, path);
+    expect_text(r.xml, "//m:properties[d:Direction='In']/d:Value", "web01");
+    expect_text(r.xml, "//m:properties[d:Direction='Out']/d:Value", "hi web01");
+    expect_text(r.xml, "//m:properties[d:Direction='In']/d:Name", "host");
+    reply_free(&r);
+    snprintf(path, sizeof path, "RunbookInstances(guid'%s')/ActivityInstances",
+             inst);
+    r = get(f, path);
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 2);
+    expect_text(r.xml, "//m:properties[d:SequenceNumber='2']/d:Status",
+                "success");
+    char *act = xtext(r.xml, "//m:properties[d:SequenceNumber='2']/d:Id");
+    reply_free(&r);
+    snprintf(path, sizeof path, "ActivityInstances(guid'%s')/Data", act);
+    r = get(f, path);
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 2);
+    expect_text(r.xml, "//m:properties[d:GroupId='1']/d:Value",
+                "second <row> & more");
+    reply_free(&r);
+    snprintf(path, sizeof path, "ActivityInstances(guid'%s')/Activity", act);
+    r = get(f, path);
+    expect_text(r.xml, "//d:TypeName", "return-data");
+    reply_free(&r);
+    free(act);
+    free(inst);
+
+    r = get(f, "Events");
+    expect_text(r.xml, "//d:Type", "Warning");
+    expect_text(r.xml, "//d:Summary", "disk almost full");
+    expect_text(r.xml, "//d:SourceName", "rb1");
+    reply_free(&r);
+    r = get(f, "Statistics?$filter=Criteria eq 'Pending'");
+    expect_text(r.xml, "//d:Value", "120");
+    reply_free(&r);
+
+    snprintf(path, sizeof path, "RunbookDiagrams(guid'%s')", f->hello);
+    r = get(f, path);
+    expect_text(r.xml, "//d:ContentType", "image/svg+xml");
+    reply_free(&r);
+    snprintf(path, sizeof path, "RunbookDiagrams(guid'%s')/$value", f->hello);
+    r = get(f, path);
+    expect_status(&r, 200, path);
+    assert_non_null(strstr(r.content_type, "image/svg+xml"));
+    assert_non_null(strstr(bt_buf_str(&r.body), "<svg"));
+    assert_non_null(strstr(bt_buf_str(&r.body), "initialize-data"));
+    reply_free(&r);
+    r = get(f, "Jobs/$count");
+    assert_string_equal(bt_buf_str(&r.body), "121");
+    reply_free(&r);
+}
+
+/* Number of results of a JSON query. */
+static int count_json(fixture *f, const char *path) {
+    reply r = get_json(f, path);
+    expect_status(&r, 200, path);
+    json_t *res = json_object_get(json_object_get(r.json, "d"), "results");
+    if (!json_is_array(res)) fail_msg("%s: no d.results", path);
+    int n = (int)json_array_size(res);
+    reply_free(&r);
+    return n;
+}
+
+static void test_filter_operators(void **state) {
+    fixture *f = *state;
+    char path[512];
+    assert_int_equal(count_json(f, "Runbooks?$filter=Name eq 'hello'"), 1);
+    assert_int_equal(count_json(f, "Runbooks?$filter=Name ne 'Hello'"), 1);
+    assert_int_equal(count_json(f, "Runbooks?$filter=CheckedOutBy eq null"), 2);
+    assert_int_equal(count_json(f, "Runbooks?$filter=CheckedOutBy ne null"), 0);
+    snprintf(path, sizeof path, "Runbooks?$filter=Id eq guid'%s'", f->hello);
+    assert_int_equal(count_json(f, path), 1);
+    snprintf(path, sizeof path, "RunbookParameters?$filter=RunbookId eq guid'%s'",
+             f->hello);
+    assert_int_equal(count_json(f, path), 5);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=startswith(Name,'co')"), 1);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=endswith(Name,'ST')"), 1);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=substringof('od',Name)"), 1);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=Name eq 'host' or Name eq 'flag'"), 2);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=Direction eq 'In' and "
+                                   "not startswith(Name,'h')"), 3);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=not (Direction eq 'In')"), 1);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=tolower(Type) eq 'integer'"), 1);
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=length(Name) eq 4"), 3);
+    /* numbers: layout positions 40 and 240 */
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX gt 40"), 1);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX ge 40"), 2);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX lt 240"), 1);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX le 240"), 2);
+    assert_int_equal(count_json(f, "Activities?$filter=Enabled eq true and HasBreakpoint eq false"), 2);
+    /* dates */
+    assert_int_equal(count_json(f, "ActivityInstances?$filter=StartTime lt datetime'1971-01-01T00:00:00'"), 2);
+    assert_int_equal(count_json(f, "ActivityInstances?$filter=StartTime gt datetime'1970-01-01T00:00:00.0025'"), 1);
+    assert_int_equal(count_json(f, "Jobs?$filter=CreationTime gt datetime'2000-01-01T00:00'&$top=5"), 5);
+    assert_int_equal(count_json(f, "Jobs?$filter=Status eq 'Completed'"), 1);
+    assert_int_equal(count_json(f, "Jobs?$filter=(Status eq 'Completed' or Status eq 'Running') and CreatedBy eq 'alice'"), 1);
+
+    /* errors come in OData's shape: unknown property, bad syntax */
+    reply r = get_json(f, "Runbooks?$filter=Nope eq 1");
+    expect_status(&r, 400, "unknown property");
+    json_t *e = json_object_get(r.json, "error");
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_object_get(e, "message"), "value")),
+                           "Nope"));
+    reply_free(&r);
+    expect_odata_error(f, "GET", "Runbooks?$filter=Name eq 'x", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks?$filter=Name add 1", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks?$filter=bogus(Name)", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks?$orderby=Name sideways", NULL, 400);
+}
+
+static void test_paging_next_link_and_inlinecount(void **state) {
+    fixture *f = *state;
+    reply r = get(f, "Jobs?$inlinecount=allpages&$orderby=CreationTime");
+    expect_status(&r, 200, "Jobs");
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 50);
+    expect_text(r.xml, "/a:feed/m:count", "121");
+    assert_string_equal(r.dsv, "2.0;");
+    char *next = xtext(r.xml, "/a:feed/a:link[@rel='next']/@href");
+    /* the first job made comes first in CreationTime order */
+    expect_text(r.xml, "/a:feed/a:entry[1]//d:Id", f->done_guid);
+    reply_free(&r);
+    assert_true(!strncmp(next, f->base, strlen(f->base)));
+    assert_non_null(strstr(next, "$orderby=CreationTime"));
+    int total = 50, pages = 1;
+    while (*next) {
+        r = get(f, next);
+        expect_status(&r, 200, next);
+        total += xcount(r.xml, "/a:feed/a:entry");
+        pages++;
+        free(next);
+        next = xtext(r.xml, "/a:feed/a:link[@rel='next']/@href");
+        reply_free(&r);
+        assert_true(pages < 10);
+    }
+    free(next);
+    assert_int_equal(total, 121);
+    assert_int_equal(pages, 3);
+
+    /* $top above the page: 50 now, the rest behind the next link */
+    r = get(f, "Jobs?$top=60");
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 50);
+    next = xtext(r.xml, "/a:feed/a:link[@rel='next']/@href");
+    reply_free(&r);
+    r = get(f, next);
+    assert_int_equal(xcount(r.xml, "/a:feed/a:entry"), 10);
+    assert_int_equal(xcount(r.xml, "/a:feed/a:link[@rel='next']"), 0);
+    reply_free(&r);
+    free(next);
+    assert_int_equal(entries(f, "Jobs?$skip=100"), 21);
+    assert_int_equal(entries(f, "Jobs?$skip=200"), 0);
+    assert_int_equal(entries(f, "Jobs?$top=0"), 0);
+
+    /* JSON: __count as text and __next */
+    r = get_json(f, "Jobs?$inlinecount=allpages");
+    json_t *d = json_object_get(r.json, "d");
+    assert_string_equal(json_string_value(json_object_get(d, "__count")), "121");
+    assert_non_null(strstr(json_string_value(json_object_get(d, "__next")),
+                           "$skiptoken=50"));
+    reply_free(&r);
+    /* descending order, stable across pages */
+    r = get_json(f, "Jobs?$orderby=CreationTime desc&$top=1&$select=Id");
+    json_t *first = json_array_get(json_object_get(json_object_get(r.json, "d"),
+                                                   "results"), 0);
+    assert_string_not_equal(json_string_value(json_object_get(first, "Id")),
+                            f->done_guid);
+    assert_null(json_object_get(first, "Status"));
+    reply_free(&r);
+    expect_odata_error(f, "GET", "Jobs?$top=-1", NULL, 400);
+    expect_odata_error(f, "GET", "Jobs?$inlinecount=some", NULL, 400);
+}
+
+static void test_select_and_expand(void **state) {
+    fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "Runbooks(guid'%s')?$select=Name,Path", f->hello);
+    reply r = get(f, path);
+    assert_int_equal(xcount(r.xml, "//m:properties/*"), 2);
+    expect_text(r.xml, "//m:properties/*[1]", "Hello");
+    assert_int_equal(xcount(r.xml, "/a:entry/a:link[@title='Parameters']"), 0);
+    reply_free(&r);
+
+    snprintf(path, sizeof path, "Runbooks(guid'%s')?$expand=Parameters,Folder",
+             f->hello);
+    r = get(f, path);
+    expect_status(&r, 200, path);
+    assert_int_equal(xcount(r.xml, "/a:entry/a:link[@title='Parameters']/m:inline/"
+                                   "a:feed/a:entry"), 5);
+    expect_text(r.xml, "/a:entry/a:link[@title='Folder']/m:inline/a:entry//d:Name",
+                "Ops");
+    reply_free(&r);
+
+    /* nested, in JSON */
+    snprintf(path, sizeof path,
+             "Jobs(guid'%s')?$expand=Instances/ActivityInstances/Data", f->done_guid);
+    r = get_json(f, path);
+    json_t *inst = json_array_get(json_object_get(json_object_get(
+        json_object_get(r.json, "d"), "Instances"), "results"), 0);
+    json_t *acts = json_object_get(json_object_get(inst, "ActivityInstances"),
+                                   "results");
+    assert_int_equal(json_array_size(acts), 2);
+    json_t *data = json_object_get(json_object_get(json_array_get(acts, 1), "Data"),
+                                   "results");
+    assert_int_equal(json_array_size(data), 2);
+    /* not expanded: deferred */
+    assert_non_null(json_object_get(json_object_get(inst, "Parameters"),
+                                    "__deferred"));
+    reply_free(&r);
+
+    snprintf(path, sizeof path, "Runbooks?$expand=Jobs&$select=Name,Jobs&"
+                                "$filter=Name eq 'Empty'");
+    r = get_json(f, path);
+    json_t *rb = json_array_get(json_object_get(json_object_get(r.json, "d"),
+                                                "results"), 0);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(rb, "Jobs"),
+                                                     "results")), 0);
+    assert_null(json_object_get(rb, "Path"));
+    reply_free(&r);
+    expect_odata_error(f, "GET", "Runbooks?$expand=Nope", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks?$select=Nope", NULL, 400);
+}
+
+static void test_json_verbose(void **state) {
+    fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "Jobs(guid'%s')", f->done_guid);
+    reply r = get_json(f, path);
+    expect_status(&r, 200, path);
+    assert_non_null(strstr(r.content_type, "application/json"));
+    json_t *d = json_object_get(r.json, "d");
+    json_t *meta = json_object_get(d, "__metadata");
+    assert_string_equal(json_string_value(json_object_get(meta, "type")),
+                        "Microsoft.SystemCenter.Orchestrator.WebService.Job");
+    assert_non_null(strstr(json_string_value(json_object_get(meta, "uri")),
+                           f->done_guid));
+    const char *created = json_string_value(json_object_get(d, "CreationTime"));
+    assert_true(!strncmp(created, "/Date(", 6));
+    assert_string_equal(json_string_value(json_object_get(d, "Status")),
+                        "Completed");
+    assert_true(json_is_false(json_object_get(d, "ParentIsWaiting")));
+    assert_non_null(strstr(json_string_value(json_object_get(d, "Parameters")),
+                           "<Value>web01</Value>"));
+    assert_non_null(json_object_get(json_object_get(d, "Runbook"), "__deferred"));
+    reply_free(&r);
+    /* $format=json wins over Accept, and atom over JSON Accept */
+    snprintf(path, sizeof path, "Jobs(guid'%s')?$format=json", f->done_guid);
+    r = get(f, path);
+    assert_non_null(r.json);
+    reply_free(&r);
+    static const char *const h[] = {"Accept: application/json", NULL};
+    snprintf(path, sizeof path, "Jobs(guid'%s')?$format=atom", f->done_guid);
+    r = http(f, "GET", path, NULL, h);
+    assert_non_null(r.xml);
+    reply_free(&r);
+}
+
+static const char ENTRY_HEAD[] =
+    "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\n"
+    "<entry xmlns:d=\"http://schemas.microsoft.com/ado/2007/08/dataservices\" "
+    "xmlns:m=\"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata\" "
+    "xmlns=\"http://www.w3.org/2005/Atom\"><content type=\"application/xml\">"
+    "<m:properties>";
+static const char ENTRY_TAIL[] = "</m:properties></content></entry>";
+
+static char *param_guid(fixture *f, const char *name) {
+    char path[256];
+    snprintf(path, sizeof path,
+             "RunbookParameters?$filter=RunbookId eq guid'%s' and Name eq '%s'",
+             f->hello, name);
+    reply r = get(f, path);
+    char *g = xtext(r.xml, "//d:Id");
+    reply_free(&r);
+    assert_int_equal(strlen(g), 36);
+    return g;
+}
+
+static const char *const ATOM_HEADERS[] = {
+    "Content-Type: application/atom+xml",
+    "Accept: application/atom+xml,application/xml",
+    "DataServiceVersion: 1.0;NetFx", "MaxDataServiceVersion: 2.0;NetFx", NULL};
+
+static bt_store_job job_by_guid(fixture *f, const char *guid) {
+    bt_store_job_filter flt = {.any_status = true, .limit = 1000};
+    bt_store_job *items = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    OK(bt_store_job_list(f->s, &flt, &items, &n, &next, &e_));
+    bt_store_job out = {0};
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(items[i].guid, guid)) OK(bt_store_job_get(f->s, items[i].id, &out, &e_));
+    bt_store_job_list_free(items, n);
+    if (!out.id) fail_msg("no job %s in the store", guid);
+    return out;
+}
+
+static void test_start_job_with_atom_entry(void **state) {
+    fixture *f = *state;
+    char *host = param_guid(f, "host"), *count = param_guid(f, "count");
+    /* escaped parameters XML with braces, as the classic script sends */
+    char *body = bt_xasprintf(
+        "%s<d:RunbookId m:type=\"Edm.Guid\">%s</d:RunbookId>"
+        "<d:Parameters>&lt;Data&gt;&lt;Parameter&gt;&lt;ID&gt;{%s}&lt;/ID&gt;"
+        "&lt;Value&gt;web&amp;amp;01&lt;/Value&gt;&lt;/Parameter&gt;"
+        "&lt;Parameter&gt;&lt;ID&gt;{%s}&lt;/ID&gt;&lt;Value&gt;5&lt;/Value&gt;"
+        "&lt;/Parameter&gt;&lt;/Data&gt;</d:Parameters>"
+        "<d:RunbookServers>rb2,rb1</d:RunbookServers>%s",
+        ENTRY_HEAD, f->hello, host, count, ENTRY_TAIL);
+    reply r = http(f, "POST", "Jobs", body, ATOM_HEADERS);
+    free(body);
+    expect_status(&r, 201, "POST Jobs");
+    assert_non_null(strstr(r.content_type, "application/atom+xml"));
+    char *id = xtext(r.xml, "/a:entry/a:content/m:properties/d:Id");
+    char *want = bt_xasprintf("%s" ROOT "Jobs(guid'%s')", f->base, id);
+    assert_string_equal(r.location, want);
+    expect_text(r.xml, "//d:Status", "Pending");
+    expect_text(r.xml, "//d:RunbookId", f->hello);
+    expect_text(r.xml, "//d:RunbookServers", "rb2,rb1");
+    char *params = xtext(r.xml, "//d:Parameters");
+    assert_non_null(strstr(params, host));
+    free(params);
+    reply_free(&r);
+    bt_store_job job = job_by_guid(f, id);
+    json_t *p = json_loads(job.parameters, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(p, "host")), "web&01");
+    assert_string_equal(json_string_value(json_object_get(p, "count")), "5");
+    json_decref(p);
+    assert_int_equal(job.n_targets, 2);
+    assert_string_equal(job.targets[0], "rb2");
+    assert_int_equal(job.status, BT_JOB_PENDING);
+    bt_store_job_clear(&job);
+    /* the Location answers */
+    r = get(f, want);
+    expect_status(&r, 200, want);
+    reply_free(&r);
+    free(want);
+    free(id);
+
+    /* CDATA, no braces, the parameter named instead of its GUID */
+    body = bt_xasprintf("%s<d:RunbookId m:type=\"Edm.Guid\">{%s}</d:RunbookId>"
+                        "<d:Parameters><![CDATA[<Data><Parameter><ID>%s</ID>"
+                        "<Value>db1</Value></Parameter><Parameter><ID>mode</ID>"
+                        "<Value>fast</Value></Parameter></Data>]]></d:Parameters>"
+                        "<d:Status m:null=\"true\" />%s",
+                        ENTRY_HEAD, f->hello, host, ENTRY_TAIL);
+    r = http(f, "POST", "Jobs", body, ATOM_HEADERS);
+    free(body);
+    expect_status(&r, 201, "POST Jobs CDATA");
+    reply_free(&r);
+
+    /* refusals, each an OData error */
+    static const struct {
+        const char *props;
+        long status;
+    } bad[] = {
+        {"<d:RunbookId>not-a-guid</d:RunbookId>", 400},
+        {"<d:RunbookId>00000000-0000-0000-0000-000000000009</d:RunbookId>", 404},
+        {"<d:RunbookId>%s</d:RunbookId>", 400}, /* host is required */
+        {"<d:RunbookId>%s</d:RunbookId><d:Parameters>&lt;Data&gt;&lt;Parameter&gt;"
+         "&lt;ID&gt;{00000000-0000-0000-0000-000000000001}&lt;/ID&gt;&lt;Value&gt;x"
+         "&lt;/Value&gt;&lt;/Parameter&gt;&lt;/Data&gt;</d:Parameters>", 400},
+        {"<d:RunbookId>%s</d:RunbookId><d:Parameters>&lt;Data&gt;&lt;Parameter&gt;"
+         "&lt;ID&gt;count&lt;/ID&gt;&lt;Value&gt;many&lt;/Value&gt;&lt;/Parameter&gt;"
+         "&lt;/Data&gt;</d:Parameters>", 400},
+        {"<d:RunbookId>%s</d:RunbookId><d:Parameters>not xml</d:Parameters>", 400},
+        {"<d:RunbookId>%s</d:RunbookId><d:Colour>red</d:Colour>", 400},
+    };
+    for (size_t i = 0; i < BT_ARRAY_LEN(bad); i++) {
+        char *props = bt_xasprintf(bad[i].props, f->hello);
+        body = bt_xasprintf("%s%s%s", ENTRY_HEAD, props, ENTRY_TAIL);
+        expect_odata_error(f, "POST", "Jobs", body, bad[i].status);
+        free(body);
+        free(props);
+    }
+    body = bt_xasprintf("%s<d:RunbookId>%s</d:RunbookId>%s", ENTRY_HEAD,
+                        f->empty, ENTRY_TAIL);
+    expect_odata_error(f, "POST", "Jobs", body, 409);
+    free(body);
+    expect_odata_error(f, "POST", "Jobs", "<entry><unclosed>", 400);
+    expect_odata_error(f, "POST", "Runbooks", "<entry/>", 405);
+    free(host);
+    free(count);
+}
+
+static void test_start_job_with_json(void **state) {
+    fixture *f = *state;
+    char *host = param_guid(f, "host");
+    char *body = bt_xasprintf(
+        "{\"RunbookId\": \"%s\", \"Parameters\": \"<Data><Parameter><ID>{%s}</ID>"
+        "<Value>json01</Value></Parameter></Data>\"}", f->hello, host);
+    static const char *const h[] = {"Content-Type: application/json",
+                                    "Accept: application/json", NULL};
+    reply r = http(f, "POST", "Jobs", body, h);
+    expect_status(&r, 201, "POST Jobs JSON");
+    json_t *d = json_object_get(r.json, "d");
+    assert_string_equal(json_string_value(json_object_get(d, "Status")), "Pending");
+    assert_non_null(r.location);
+    reply_free(&r);
+    free(body);
+    free(host);
+}
+
+static char *pending_job(fixture *f) {
+    bt_store_job_spec spec = {.runbook_id = f->hello_id,
+                              .parameters = "{\"host\":\"x\"}",
+                              .created_by = "t"};
+    bt_store_job job = {0};
+    OK(bt_store_job_create(f->s, &spec, &job, &e_));
+    char *g = bt_xstrdup(job.guid);
+    bt_store_job_clear(&job);
+    return g;
+}
+
+static void expect_job_status(fixture *f, const char *guid, bt_job_status st) {
+    bt_store_job job = job_by_guid(f, guid);
+    if (job.status != st)
+        fail_msg("job %s is %s, wanted %s", guid, bt_job_status_name(job.status),
+                 bt_job_status_name(st));
+    bt_store_job_clear(&job);
+}
+
+static void test_stop_job(void **state) {
+    fixture *f = *state;
+    char *stop = bt_xasprintf("%s<d:Status>Canceled</d:Status>%s", ENTRY_HEAD,
+                              ENTRY_TAIL);
+    char path[128];
+    /* MERGE */
+    char *g = pending_job(f);
+    snprintf(path, sizeof path, "Jobs(guid'%s')", g);
+    reply r = http(f, "MERGE", path, stop, ATOM_HEADERS);
+    expect_status(&r, 204, "MERGE");
+    assert_int_equal(r.body.len, 0);
+    reply_free(&r);
+    expect_job_status(f, g, BT_JOB_CANCELED);
+    r = get(f, path);
+    expect_text(r.xml, "//d:Status", "Canceled");
+    reply_free(&r);
+    /* again: no error */
+    r = http(f, "MERGE", path, stop, ATOM_HEADERS);
+    expect_status(&r, 204, "MERGE twice");
+    reply_free(&r);
+    free(g);
+
+    /* POST + X-HTTP-Method: MERGE + If-Match: *, as Orchestrator's scripts */
+    g = pending_job(f);
+    snprintf(path, sizeof path, "Jobs(guid'%s')", g);
+    static const char *const tunnel[] = {
+        "Content-Type: application/atom+xml", "X-HTTP-Method: MERGE",
+        "If-Match: *", NULL};
+    r = http(f, "POST", path, stop, tunnel);
+    expect_status(&r, 204, "POST X-HTTP-Method MERGE");
+    reply_free(&r);
+    expect_job_status(f, g, BT_JOB_CANCELED);
+    free(g);
+
+    /* PUT, with the whole entity as a .NET client sends it */
+    g = pending_job(f);
+    snprintf(path, sizeof path, "Jobs(guid'%s')", g);
+    char *full = bt_xasprintf("%s<d:Id m:type=\"Edm.Guid\">%s</d:Id>"
+                              "<d:RunbookId m:type=\"Edm.Guid\">%s</d:RunbookId>"
+                              "<d:Status>Canceled</d:Status>"
+                              "<d:ParentIsWaiting m:type=\"Edm.Boolean\">false"
+                              "</d:ParentIsWaiting>%s",
+                              ENTRY_HEAD, g, f->hello, ENTRY_TAIL);
+    r = http(f, "PUT", path, full, ATOM_HEADERS);
+    expect_status(&r, 204, "PUT");
+    reply_free(&r);
+    expect_job_status(f, g, BT_JOB_CANCELED);
+    free(full);
+
+    /* and with verbose JSON */
+    char *g2 = pending_job(f);
+    snprintf(path, sizeof path, "Jobs(guid'%s')", g2);
+    static const char *const jh[] = {"Content-Type: application/json", NULL};
+    r = http(f, "MERGE", path, "{\"Status\": \"Canceled\"}", jh);
+    expect_status(&r, 204, "MERGE JSON");
+    reply_free(&r);
+    expect_job_status(f, g2, BT_JOB_CANCELED);
+    free(g2);
+
+    /* refusals */
+    char *running = bt_xasprintf("%s<d:Status>Running</d:Status>%s", ENTRY_HEAD,
+                                 ENTRY_TAIL);
+    snprintf(path, sizeof path, "Jobs(guid'%s')", g);
+    expect_odata_error(f, "MERGE", path, running, 400);
+    free(running);
+    snprintf(path, sizeof path, "Jobs(guid'%s')", f->done_guid);
+    expect_odata_error(f, "MERGE", path, stop, 409);
+    expect_odata_error(f, "MERGE",
+                       "Jobs(guid'00000000-0000-0000-0000-000000000002')", stop,
+                       404);
+    snprintf(path, sizeof path, "Runbooks(guid'%s')", f->hello);
+    expect_odata_error(f, "MERGE", path, stop, 405);
+    free(g);
+    free(stop);
+}
+
+static void test_errors(void **state) {
+    fixture *f = *state;
+    expect_odata_error(f, "GET", "Nope", NULL, 404);
+    expect_odata_error(f, "GET", "Runbooks?$bogus=1", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks?$format=csv", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks/Name", NULL, 400);
+    expect_odata_error(f, "GET", "$batch", NULL, 501);
+    reply r = http(f, "DELETE", "Jobs", NULL, NULL);
+    expect_status(&r, 405, "DELETE Jobs");
+    assert_non_null(r.allow);
+    assert_non_null(strstr(r.allow, "POST"));
+    assert_int_equal(xcount(r.xml, "/m:error/m:message[@xml:lang='en-US']"), 1);
+    reply_free(&r);
+    /* custom (non-$) query options are allowed, as in OData */
+    assert_int_equal(entries(f, "Runbooks?tag=1"), 2);
+    /* the JSON API beside it is untouched */
+    char *url = bt_xasprintf("%s/api/health", f->base);
+    r = get(f, url);
+    expect_status(&r, 200, url);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")),
+                        "ok");
+    reply_free(&r);
+    free(url);
+}
+
+int main(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_service_document_and_metadata, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runbooks_keys_and_navigation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_operators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_next_link_and_inlinecount, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select_and_expand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_verbose, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_job_with_atom_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_job_with_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    xmlCleanupParser();
+    curl_global_cleanup();
+    return rc;
+}

@@ -39,7 +39,7 @@ typedef struct daemon_ctx {
     bt_placeholder *mgmt, *console;
     /* Read by web threads (jobs_changed), written once by main. */
     _Atomic(bt_rbserver *) rb;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
     bool stopping;
 } daemon_ctx;
 
@@ -48,6 +48,16 @@ typedef struct daemon_ctx {
 static void close_signals(daemon_ctx *d) {
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+/* SIGHUP would otherwise end batond without a clean shutdown (a closed
+ * terminal, a reflexive `kill -HUP`); settings are only read at start. */
+static void on_sighup(uv_signal_t *h, int signum) {
+    daemon_ctx *d = h->data;
+    bt_logf(&d->log, BT_LOG_NOTICE,
+            "SIGHUP ignored: settings are read at start-up only; restart "
+            "batond to apply changes");
 }
 
 static void on_rbserver_stopped(bt_rbserver *srv, void *ud) {
@@ -309,9 +319,11 @@ int main(int argc, char **argv) {
     }
     uv_signal_init(&d.loop, &d.sigterm);
     uv_signal_init(&d.loop, &d.sigint);
-    d.sigterm.data = d.sigint.data = &d;
+    uv_signal_init(&d.loop, &d.sighup);
+    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_signal, SIGINT);
+    uv_signal_start(&d.sighup, on_sighup, SIGHUP);
 
     int status = 0;
     if (start_roles(&d, &err)) {

@@ -249,7 +249,11 @@ DETAIL="exit $RC: $(cat "$SCRATCH/cfgurl.out" "$SCRATCH/cfgurl.err")"
 expect "baton reads url from ~/.config/baton/config" bash -c "[[ $RC == 0 ]] && grep -q '/Hello$' '$SCRATCH/cfgurl.out'"
 rm "$XDG_CONFIG_HOME/baton/config"
 
-# ---- SIGTERM, restart -----------------------------------------------------
+# ---- SIGHUP, SIGTERM, restart ---------------------------------------------
+kill -HUP "${PIDS[one]}"
+until_true 10 has "$LOG" "SIGHUP ignored"
+DETAIL=$(tail -2 "$LOG")
+expect "SIGHUP: logged and ignored" bash -c "grep -q 'SIGHUP ignored' '$LOG' && kill -0 ${PIDS[one]}"
 stop_batond one TERM
 DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$LOG")"
 expect "SIGTERM: exit 0 within 5 s" test "$STOP_RC" = 0 -a "$STOP_SECONDS" -le 5

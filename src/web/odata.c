@@ -504,7 +504,7 @@ static void handle(od_ctx *c, char *rest) {
         entity = find_key(set, rows, seg.key);
         if (!entity) {
             od_error(c, 404, "NotFound", "Resource not found for the segment "
-                                         "'%s'.", segs_text[0]);
+                                         "'%s(guid'%s')'.", seg.name, seg.key);
             goto done;
         }
         free(self);
@@ -564,7 +564,7 @@ static void handle(od_ctx *c, char *rest) {
         }
         if (seg.has_key && !entity) {
             od_error(c, 404, "NotFound", "Resource not found for the segment "
-                                         "'%s'.", segs_text[i]);
+                                         "'%s(guid'%s')'.", seg.name, seg.key);
             goto done;
         }
     }

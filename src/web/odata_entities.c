@@ -200,7 +200,7 @@ static int need_jobs(od_ctx *c) {
             c->jobs = bt_xrealloc(c->jobs, cap * sizeof *c->jobs);
         }
         /* the page's rows move into the cache; only the array goes */
-        memcpy(c->jobs + c->n_jobs, items, n * sizeof *items);
+        if (n) memcpy(c->jobs + c->n_jobs, items, n * sizeof *items);
         c->n_jobs += n;
         free(items);
         if (!next || !n) break;
@@ -225,7 +225,7 @@ static int need_instances(od_ctx *c) {
             c->insts = bt_xrealloc(c->insts, cap * sizeof *c->insts);
             c->inst_job = bt_xrealloc(c->inst_job, cap * sizeof *c->inst_job);
         }
-        memcpy(c->insts + c->n_insts, items, n * sizeof *items);
+        if (n) memcpy(c->insts + c->n_insts, items, n * sizeof *items);
         for (size_t k = 0; k < n; k++) c->inst_job[c->n_insts + k] = j;
         c->n_insts += n;
         free(items);
@@ -250,7 +250,7 @@ static int need_acts(od_ctx *c) {
             c->acts = bt_xrealloc(c->acts, cap * sizeof *c->acts);
             c->act_inst = bt_xrealloc(c->act_inst, cap * sizeof *c->act_inst);
         }
-        memcpy(c->acts + c->n_acts, items, n * sizeof *items);
+        if (n) memcpy(c->acts + c->n_acts, items, n * sizeof *items);
         for (size_t k = 0; k < n; k++) c->act_inst[c->n_acts + k] = i;
         c->n_acts += n;
         free(items);

@@ -833,6 +833,82 @@ static void test_concurrency_limit_queues(void **state) {
     }
 }
 
+/* Four processes claim at once, from a runbook limited to 3 and an
+ * unlimited one: the limit holds under contention and no job is claimed
+ * twice (PostgreSQL: advisory lock per runbook, SKIP LOCKED rows). */
+static void test_claim_limit_processes(void **state) {
+    fixture *f = *state;
+    enum { LIMITED = 30, FREE = 40, KIDS = 4, LIMIT = 3 };
+    int64_t rid = make_runbook(f->s, "Limited");
+    int64_t free_rid = make_runbook(f->s, "Free");
+    bt_store_runbook_settings set = {.max_concurrent = LIMIT};
+    OK(bt_store_runbook_set_settings(f->s, rid, &set, &e_));
+    for (int i = 0; i < LIMITED + FREE; i++)
+        make_job(f->s, i % 2 && i / 2 < LIMITED ? rid : free_rid);
+    int64_t srv[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", k);
+        srv[k] = make_server(f->s, name);
+    }
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0) {
+            close(go[1]);
+            bt_store *s = NULL;
+            bt_error err = {0};
+            if (bt_store_open(f->url, &s, &err)) _exit(250);
+            char c;
+            if (read(go[0], &c, 1) != 0) _exit(251);
+            int total = 0, empty = 0;
+            for (int round = 0; round < 200 && empty < 3; round++) {
+                bt_store_job *jobs = NULL;
+                size_t n = 0;
+                if (bt_store_job_claim(s, srv[k], 1 + (size_t)(round + k) % 4,
+                                       &jobs, &n, &err)) {
+                    fprintf(stderr, "child %d: %s\n", k, err.message);
+                    _exit(252);
+                }
+                bt_store_job_list_free(jobs, n);
+                total += (int)n;
+                empty = n ? 0 : empty + 1;
+            }
+            bt_store_close(s);
+            _exit(total);
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* releases every child at once */
+    int claimed = 0;
+    for (int k = 0; k < KIDS; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status));
+        assert_true(WEXITSTATUS(status) < 250);
+        claimed += WEXITSTATUS(status);
+    }
+    char *sql = bt_xasprintf("SELECT count(*) FROM jobs WHERE status = 1 AND "
+                             "runbook_id = %lld",
+                             (long long)rid);
+    assert_true(raw_count(f->raw, sql) <= LIMIT);
+    /* Whatever a race left unclaimed, one more claim takes. */
+    bt_store_job *jobs = NULL;
+    size_t n = 0;
+    OK(bt_store_job_claim(f->s, srv[0], 1000, &jobs, &n, &e_));
+    bt_store_job_list_free(jobs, n);
+    claimed += (int)n;
+    assert_int_equal(raw_count(f->raw, sql), LIMIT);
+    assert_int_equal(claimed, LIMIT + FREE);
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM jobs WHERE "
+                                       "status = 0"),
+                     LIMITED - LIMIT);
+    free(sql);
+}
+
 static void test_preferred_servers(void **state) {
     fixture *f = *state;
     use_clock(f, f->s);
@@ -1741,6 +1817,7 @@ int main(void) {
         T(test_claim_two_handles),
         T(test_claim_two_processes),
         T(test_concurrency_limit_queues),
+        T(test_claim_limit_processes),
         T(test_preferred_servers),
         T(test_instances),
         T(test_commit_activity_roundtrip),

@@ -81,6 +81,7 @@ struct bt_rbserver {
     bt_services *svc; /* counters, schedules, Invoke Runbook */
 
     uv_timer_t heartbeat, poll, soon, grace;
+    uv_poll_t *notify; /* the store's LISTEN socket (PostgreSQL), or NULL */
     uv_async_t wake;
     uv_prepare_t flush_prepare;
     uv_check_t flush_check;

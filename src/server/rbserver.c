@@ -192,6 +192,58 @@ static void poll_cb(uv_timer_t *t) {
     claim(srv);
 }
 
+/* ---- notifications (PostgreSQL LISTEN) ------------------------------------- */
+
+static void notify_closed(uv_handle_t *h) {
+    bt_rbserver *srv = h->data;
+    free(h);
+    --srv->open_handles;
+    if (srv->open_handles == 0 && srv->done) srv->done(srv, srv->done_ud);
+}
+
+static void notify_stop(bt_rbserver *srv) {
+    if (!srv->notify) return;
+    uv_close((uv_handle_t *)srv->notify, notify_closed);
+    srv->notify = NULL;
+}
+
+static void notify_cb(uv_poll_t *h, int status, int events) {
+    bt_rbserver *srv = h->data;
+    (void)events;
+    int n = status < 0 ? -BT_EIO : bt_store_drain_notifications(srv->store);
+    if (n < 0) {
+        bt_logf(srv->log, BT_LOG_WARNING,
+                "runbook server '%s': lost the store's notification "
+                "connection; claiming on the %llu ms poll until the next "
+                "heartbeat reopens it",
+                srv->name, (unsigned long long)srv->poll_ms);
+        notify_stop(srv);
+        return;
+    }
+    if (n > 0) {
+        check_jobs(srv);
+        claim(srv);
+    }
+}
+
+/* Job creations, cancel requests and take-overs wake the server at once
+ * when the store can say so; the poll timer stays as the fallback, since a
+ * notification sent while the connection was down is lost. */
+static void notify_start(bt_rbserver *srv) {
+    if (srv->notify || srv->stopping) return;
+    int fd = bt_store_wait_fd(srv->store);
+    if (fd < 0) return;
+    uv_poll_t *p = bt_xcalloc(1, sizeof *p);
+    if (uv_poll_init(srv->loop, p, fd) != 0) {
+        free(p);
+        return;
+    }
+    p->data = srv;
+    srv->open_handles++;
+    srv->notify = p;
+    uv_poll_start(p, UV_READABLE, notify_cb);
+}
+
 /* ---- lease ----------------------------------------------------------------- */
 
 static void heartbeat_cb(uv_timer_t *t) {
@@ -228,6 +280,7 @@ static void heartbeat_cb(uv_timer_t *t) {
                 srv->name, (long long)ids[i]);
     free(ids);
     bt__rb_vars_refresh(srv);
+    notify_start(srv);
     if (n) claim(srv);
 }
 
@@ -320,6 +373,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
             (unsigned long long)srv->heartbeat_ms,
             (unsigned long long)lease_ms(srv));
     bt__rb_vars_refresh(srv);
+    notify_start(srv);
     resume_held(srv);
     uv_timer_start(&srv->heartbeat, heartbeat_cb, srv->heartbeat_ms,
                    srv->heartbeat_ms);
@@ -353,6 +407,7 @@ static void close_all(bt_rbserver *srv) {
     bt__rb_flush(srv);
     bt_engine_free(srv->eng);
     srv->eng = NULL;
+    notify_stop(srv);
     uv_close((uv_handle_t *)&srv->heartbeat, handle_closed);
     uv_close((uv_handle_t *)&srv->poll, handle_closed);
     uv_close((uv_handle_t *)&srv->soon, handle_closed);

@@ -6,7 +6,12 @@
  * taken over (in-process, and after SIGKILL of a forked server process)
  * without running any committed activity twice, and a monitor runbook
  * starts one instance per trigger. Every wait is on a condition with a
- * generous deadline. */
+ * generous deadline.
+ *
+ * With BATON_TEST_STORE_URL set to a PostgreSQL URL (scripts/pg-throwaway.sh
+ * run <this test>) every test runs on a fresh database of that server
+ * instead, and servers are also woken by LISTEN/NOTIFY. */
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +36,39 @@
 typedef struct fixture {
     char *dir;
     char *url;
+    char *pg_db; /* the test's PostgreSQL database, or NULL */
     bt_store *s;
     uv_loop_t loop;
 } fixture;
+
+/* ---- PostgreSQL: one fresh database per test --------------------------- */
+
+static const char *pg_base(void) {
+    const char *u = getenv("BATON_TEST_STORE_URL");
+    return u && *u ? u : NULL;
+}
+
+/* base with its database replaced by db (query string kept). */
+static char *url_with_db(const char *base, const char *db) {
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    const char *slash = strchr(host, '/');
+    const char *query = strchr(host, '?');
+    if (!slash || (query && query < slash)) slash = query;
+    size_t head = slash ? (size_t)(slash - base) : strlen(base);
+    return bt_xasprintf("%.*s/%s%s", (int)head, base, db, query ? query : "");
+}
+
+static void pg_admin(const char *sql) {
+    PGconn *c = PQconnectdb(pg_base());
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("admin connection: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
 
 static bt_store *open_store(const fixture *f) {
     bt_store *s = NULL;
@@ -46,9 +81,19 @@ static bt_store *open_store(const fixture *f) {
 static int setup(void **state) {
     fixture *f = bt_xcalloc(1, sizeof *f);
     f->dir = bt_harness_tmpdir();
-    char *path = bt_harness_path(f->dir, "baton.db");
-    f->url = bt_xasprintf("sqlite:%s", path);
-    free(path);
+    if (pg_base()) {
+        char guid[BT_GUID_LEN];
+        bt_store_guid(guid);
+        f->pg_db = bt_xasprintf("bt_rbs_%.8s", guid);
+        char *sql = bt_xasprintf("CREATE DATABASE %s", f->pg_db);
+        pg_admin(sql);
+        free(sql);
+        f->url = url_with_db(pg_base(), f->pg_db);
+    } else {
+        char *path = bt_harness_path(f->dir, "baton.db");
+        f->url = bt_xasprintf("sqlite:%s", path);
+        free(path);
+    }
     f->s = open_store(f);
     uv_loop_init(&f->loop);
     *state = f;
@@ -61,6 +106,13 @@ static int teardown(void **state) {
     uv_run(&f->loop, UV_RUN_NOWAIT);
     uv_loop_close(&f->loop);
     bt_store_close(f->s);
+    if (f->pg_db) {
+        char *sql =
+            bt_xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_db);
+        pg_admin(sql);
+        free(sql);
+        free(f->pg_db);
+    }
     bt_harness_rmrf(f->dir);
     free(f->dir);
     free(f->url);
@@ -837,6 +889,26 @@ static void test_commit_failure_fails_job(void **state) {
     bt_store_close(s1);
 }
 
+/* PostgreSQL only: with the poll a minute away, a job created after the
+ * server started runs at once because the store notified the server. */
+static void test_notified_of_new_jobs(void **state) {
+    fixture *f = *state;
+    if (!pg_base()) skip(); /* SQLite servers are woken in-process */
+    int64_t rb = add_runbook(f, "Short", SHORT_YAML);
+    bt_store *s1 = open_store(f);
+    bt_rbserver_config cfg = {.name = "rbs1", .poll_ms = 60000};
+    bt_rbserver *srv = NULL;
+    OK(bt_rbserver_start(&f->loop, s1, &cfg, &srv, &e_));
+    /* Let the server's first claim pass find nothing. */
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    uint64_t t0 = bt_mono_us();
+    int64_t job = add_job(f, rb, NULL);
+    assert_int_equal(wait_job(f, job), BT_JOB_COMPLETED);
+    assert_true(bt_mono_us() - t0 < 30 * 1000000ull);
+    stop_server(f, srv, 0);
+    bt_store_close(s1);
+}
+
 /* ---- monitors ---------------------------------------------------------------- */
 
 static const char MONITOR_YAML[] =
@@ -915,6 +987,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_many_quick_jobs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure_fails_job, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_notified_of_new_jobs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_monitor_triggers_instances,
                                         setup, teardown),

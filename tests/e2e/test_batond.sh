@@ -391,10 +391,26 @@ run_baton "$SCRATCH/g-wait" wait "$G_ID" 30
 DETAIL="exit $RC: $(cat "$SCRATCH/g-wait.out" "$SCRATCH/g-wait.err")"
 expect "restarted, the server resumes its job and completes it" \
     bash -c "[[ $RC == 0 ]] && grep -q 'message = resumed' '$SCRATCH/g-wait.out'"
-for n in web rb-g; do
-    stop_batond "$n" TERM
-    DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/$n.log")"
-    expect "$n: SIGTERM, exit 0" test "$STOP_RC" = 0
-done
+stop_batond rb-g TERM
+DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/rb-g.log")"
+expect "rb-g: SIGTERM, exit 0" test "$STOP_RC" = 0
+
+# A second SIGTERM while the grace runs: exit at once, status 1.
+MARK=$SCRATCH/double-mark
+STRAYS+=("$MARK.pid")
+start_batond rb-h "${DB2[@]}" --roles runbook-server --name rb-h --grace 60s ||
+    fail "rb-h starts" "$(tail -3 "$SCRATCH/rb-h.log")"
+run_baton "$SCRATCH/h" start /Test/Slow --param "marker=$MARK" --param seconds=300 --json
+until_true 30 pid_file_ready "$MARK.pid"
+kill -TERM "${PIDS[rb-h]}"
+until_true 10 has "$SCRATCH/rb-h.log" "shutting down"
+stop_batond rb-h TERM
+DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/rb-h.log")"
+expect "a second SIGTERM during the grace: exit 1 at once" test "$STOP_RC" = 1 -a "$STOP_SECONDS" -le 5
+kill -KILL "$(cat "$MARK.pid")" 2>/dev/null
+
+stop_batond web TERM
+DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/web.log")"
+expect "web: SIGTERM, exit 0" test "$STOP_RC" = 0
 
 finish

@@ -10,6 +10,7 @@
 int bt_cli_validate(int argc, char **argv);
 int bt_cli_test(int argc, char **argv);
 int bt_cli_activities(int argc, char **argv);
+int bt_cli_import_ois(int argc, char **argv); /* cli/import_ois.c */
 /* Against a running batond's web service (cli/jobs.c). */
 int bt_cli_runbooks(int argc, char **argv);
 int bt_cli_start(int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct {
     {"validate", bt_cli_validate, "check runbook files and report every problem"},
     {"test", bt_cli_test, "run a runbook file locally (the Runbook Tester)"},
     {"activities", bt_cli_activities, "list activity types, or show one"},
+    {"import-ois", bt_cli_import_ois, "convert an Orchestrator export (.ois_export)"},
     {"runbooks", bt_cli_runbooks, "list the runbooks batond holds"},
     {"start", bt_cli_start, "start a job of a runbook (--wait for its end)"},
     {"jobs", bt_cli_jobs, "list jobs"},

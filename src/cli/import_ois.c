@@ -1,0 +1,94 @@
+/* baton import-ois FILE.ois_export: converts an Orchestrator export into
+ * runbook files and a globals file, and reports what did not convert. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/util.h"
+#include "mgmt/ois_import.h"
+
+static const char usage_text[] =
+    "usage: baton import-ois FILE.ois_export [--out DIR] [--report FILE] "
+    "[--json]\n"
+    "Converts a System Center Orchestrator export: one DIR/<folder>/<name>."
+    "runbook.yaml\nper runbook (folders become directories) and "
+    "DIR/globals.yaml for variables,\ncounters and schedules. DIR defaults "
+    "to the export's name without .ois_export.\nPrints the import report "
+    "(to FILE with --report; as JSON with --json).\n"
+    "Exit status: 0 everything converted, 1 placeholders or unresolved items "
+    "to\nreview, 2 bad input (nothing is written).\n";
+
+static char *default_dir(const char *file) {
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t n = strlen(base);
+    const char *ext = ".ois_export";
+    if (n > strlen(ext) && !strcmp(base + n - strlen(ext), ext))
+        n -= strlen(ext);
+    return n ? bt_xstrndup(base, n) : bt_xstrdup("imported");
+}
+
+int bt_cli_import_ois(int argc, char **argv) {
+    const char *file = NULL, *out = NULL, *report = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return BT_EXIT_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if ((!strcmp(argv[i], "--out") || !strcmp(argv[i], "--report")) &&
+                   i + 1 < argc) {
+            *(argv[i][2] == 'o' ? &out : &report) = argv[i + 1];
+            i++;
+        } else if (argv[i][0] == '-' || file) {
+            fprintf(stderr, "baton import-ois: unexpected argument '%s'\n%s",
+                    argv[i], usage_text);
+            return BT_EXIT_USAGE;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) {
+        fputs(usage_text, stderr);
+        return BT_EXIT_USAGE;
+    }
+    bt_error err;
+    bt_error_clear(&err);
+    bt_ois_import *imp = NULL;
+    if (bt_ois_import_file(file, NULL, &imp, &err) != 0) {
+        char msg[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32];
+        bt_error_format(&err, msg, sizeof msg);
+        fprintf(stderr, "baton import-ois: %s\n", msg);
+        return BT_EXIT_USAGE;
+    }
+    char *dir = out ? bt_xstrdup(out) : default_dir(file);
+    int status = bt_ois_import_complete(imp) ? BT_EXIT_OK : BT_EXIT_FAILED;
+    if (bt_ois_import_write(imp, dir, &err) != 0) {
+        char msg[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32];
+        bt_error_format(&err, msg, sizeof msg);
+        fprintf(stderr, "baton import-ois: %s\n", msg);
+        status = BT_EXIT_USAGE;
+    }
+    FILE *rf = report ? fopen(report, "w") : stdout;
+    if (!rf) {
+        perror(report);
+        status = BT_EXIT_USAGE;
+    } else {
+        if (json) {
+            json_t *j = bt_ois_report_json(imp);
+            json_object_set_new(j, "out", json_string(dir));
+            json_dumpf(j, rf, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            fputc('\n', rf);
+            json_decref(j);
+        } else {
+            bt_ois_report_print(imp, rf);
+            fprintf(rf, "\nWritten under '%s'.\n", dir);
+        }
+        if (rf != stdout) fclose(rf);
+    }
+    free(dir);
+    bt_ois_import_free(imp);
+    return status;
+}

@@ -1,0 +1,842 @@
+/* Orchestrator's standard activities and their Baton equivalents: one
+ * table entry per activity with the element names its properties are
+ * exported under, a converter, and the published-data names Orchestrator
+ * gives the fields (normalized: "Pure Output" = "PureOutput" =
+ * "pureoutput"). Element names are tried in order, the names seen in real
+ * exports first; anything an entry does not read is reported by the
+ * caller. Types with no entry, or whose Baton equivalent is not registered,
+ * become placeholders. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "mgmt/ois_internal.h"
+
+static bool is_local(const char *computer) {
+    return !computer || !strcasecmp(computer, "localhost") ||
+           !strcmp(computer, ".") || !strcmp(computer, "127.0.0.1");
+}
+
+static void note_computer(ois_conv *cv) {
+    char *c = ois_take(cv, "Computer", "ComputerName", "TargetComputer",
+                       "RemoteComputer", NULL);
+    if (!is_local(c))
+        ois_note(cv, BT_OIS_NOTE, "ran on computer '%s' in Orchestrator; "
+                 "Baton runs it on the runbook server (reach '%s' with ssh "
+                 "in the command if it must run there)", c, c);
+    free(c);
+}
+
+/* ---- runbook control -------------------------------------------------- */
+
+static const char *param_type(ois_conv *cv, const char *name,
+                              const char *orch) {
+    char *n = ois_normalize(orch ? orch : "string");
+    const char *t = "string";
+    if (!strcmp(n, "integer") || !strcmp(n, "int")) t = "integer";
+    else if (!strcmp(n, "boolean") || !strcmp(n, "bool")) t = "boolean";
+    else if (!strcmp(n, "datetime") || !strcmp(n, "date")) t = "datetime";
+    else if (strcmp(n, "string") && strcmp(n, "text"))
+        ois_note(cv, BT_OIS_NOTE, "parameter '%s' had type '%s', imported "
+                 "as string", name, orch);
+    free(n);
+    return t;
+}
+
+static int conv_initialize_data(ois_conv *cv) {
+    xmlNodePtr list = bt_ois_xml_child(cv->act->node, "CUSTOM_START_PARAMETERS");
+    ois_consume(cv, "CUSTOM_START_PARAMETERS");
+    size_t n = 0;
+    for (xmlNodePtr e = bt_ois_xml_child(list, "Entry"); e;
+         e = bt_ois_xml_next(e, "Entry")) {
+        char *name = bt_ois_xml_child_text(e, "Value");
+        if (!name) continue;
+        ois_clean_text(name);
+        char *type = bt_ois_xml_child_text(e, "Type");
+        char *desc = bt_ois_xml_child_text(e, "ParameterDescription");
+        char *g = bt_ois_xml_child_text(e, "UniqueID");
+        char *guid = ois_guid(g);
+        if (desc) ois_clean_text(desc);
+        ois_rb_add_param(cv->rb, guid, name, param_type(cv, name, type), desc);
+        n++;
+        free(name);
+        free(type);
+        free(desc);
+        free(g);
+        free(guid);
+    }
+    if (!n) { /* older exports list the parameters as published data */
+        static const char *const keys[] = {"Name", "Variable", NULL};
+        char **names, **values;
+        n = ois_entries(bt_ois_xml_child(cv->act->node, "PublishedData"), keys,
+                        &names, &values, NULL);
+        ois_consume(cv, "PublishedData");
+        for (size_t i = 0; i < n; i++) {
+            ois_rb_add_param(cv->rb, NULL, names[i], "string", NULL);
+            free(names[i]);
+            free(values[i]);
+        }
+        free(names);
+        free(values);
+    }
+    return 0;
+}
+
+static int conv_return_data(ois_conv *cv) {
+    static const char *const keys[] = {"Key", "Name", "Variable",
+                                       "ParameterName", NULL};
+    static const char *const elems[] = {"ReturnData", "RETURN_DATA",
+                                        "ReturnDataParameters", "PublishedData",
+                                        NULL};
+    for (size_t k = 0; elems[k]; k++) {
+        xmlNodePtr e = bt_ois_xml_child(cv->act->node, elems[k]);
+        if (!e) continue;
+        ois_consume(cv, elems[k]);
+        char **names, **values;
+        size_t n = ois_entries(e, keys, &names, &values, NULL);
+        for (size_t i = 0; i < n; i++) {
+            ois_rb_add_return(cv->rb, names[i]);
+            char *id = ois_identifier(names[i], "value");
+            ois_set(cv, id, values[i]);
+            free(id);
+            free(names[i]);
+        }
+        free(names);
+        free(values);
+        if (n) return 0;
+    }
+    ois_note(cv, BT_OIS_NOTE, "Return Data sets no values");
+    return 0;
+}
+
+static int conv_junction(ois_conv *cv) {
+    char *from = ois_take(cv, "ReturnDataFrom", "RepublishFrom", "Republish",
+                          "ReturnData", NULL);
+    cv->act->republish_guid = ois_guid(from); /* "None" is not a GUID */
+    free(from);
+    return 0;
+}
+
+/* "\Folder\Sub\Runbook" or "Policies\Folder\Runbook" -> "/Folder/Sub/Runbook" */
+static char *runbook_path(const char *orch) {
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    const char *p = orch;
+    if (!strncasecmp(p, "\\Policies\\", 10)) p += 9;
+    else if (!strncasecmp(p, "Policies\\", 9)) p += 8;
+    if (*p != '\\' && *p != '/') bt_buf_appendc(&b, '/');
+    for (; *p; p++) bt_buf_appendc(&b, *p == '\\' ? '/' : *p);
+    return bt_buf_detach(&b);
+}
+
+static int conv_invoke_runbook(ois_conv *cv) {
+    char *id = ois_take(cv, "PolicyObjectID", "RunbookID", "PolicyID", NULL);
+    char *guid = ois_guid(id);
+    const char *known = ois_lookup(cv->ctx->runbooks, cv->ctx->n_runbooks, guid);
+    char *path = ois_take(cv, "PolicyPath", "RunbookPath", "Policy", NULL);
+    char *target = known ? bt_xstrdup(known) : path ? runbook_path(path) : NULL;
+    free(id);
+    free(guid);
+    free(path);
+    if (!target)
+        return ois_refuse(cv, "Invoke Runbook names no runbook");
+    ois_set(cv, "runbook", target);
+    ois_set_gen(cv, "wait",
+                ois_take_bool(cv, 1, "WaitToComplete", "WaitForCompletion",
+                              NULL) ? "true" : "false");
+    static const char *const keys[] = {"ParameterName", "Name", "Key", NULL};
+    char **names, **values;
+    size_t n = ois_entries(bt_ois_xml_child(cv->act->node,
+                                            "TRIGGER_POLICY_PARAMETERS"),
+                           keys, &names, &values, NULL);
+    ois_consume(cv, "TRIGGER_POLICY_PARAMETERS");
+    if (n) {
+        for (size_t i = 0; i < n; i++) {
+            char *ident = ois_identifier(names[i], "parameter");
+            free(names[i]);
+            names[i] = ident; /* named as the imported child names them */
+            if (!values[i]) values[i] = bt_xstrdup("");
+        }
+        ois_set_map(cv, "parameters", names, values, n);
+    } else {
+        free(names);
+        free(values);
+    }
+    char *srv = ois_take(cv, "InvokeOnServer", "RunbookServers", NULL);
+    if (srv)
+        ois_note(cv, BT_OIS_NOTE, "Orchestrator chose the runbook server "
+                 "('%s'); Baton's job decides", srv);
+    free(srv);
+    return 0;
+}
+
+/* ---- system ------------------------------------------------------------ */
+
+static bool windows_path(const char *s) {
+    return s && ((isalpha((unsigned char)s[0]) && s[1] == ':') ||
+                 strstr(s, ".exe") || strstr(s, ".EXE") ||
+                 !strncmp(s, "\\\\", 2));
+}
+
+static int conv_run_program(ois_conv *cv) {
+    char *prog = ois_take(cv, "Program", "FilePath", "ProgramPath",
+                          "ApplicationPath", "Command", NULL);
+    if (!prog) return ois_refuse(cv, "Run Program names no program");
+    char *args = ois_take(cv, "Parameters", "Arguments",
+                          "CommandLineArguments", NULL);
+    char *dir = ois_take(cv, "StartupDir", "WorkingDirectory",
+                         "InitialDirectory", "WorkingFolder", NULL);
+    if (windows_path(prog))
+        ois_note(cv, BT_OIS_NOTE, "the program '%s' is a Windows one; "
+                 "rewrite the command for Linux", prog);
+    ois_set(cv, "command", args ? bt_xasprintf("%s %s", prog, args)
+                                : bt_xstrdup(prog));
+    if (dir) ois_set(cv, "working_dir", dir);
+    free(prog);
+    free(args);
+    note_computer(cv);
+    free(ois_take(cv, "ProgramMode", "Mode", "WaitForCompletion", NULL));
+    return 0;
+}
+
+/* Run .Net Script publishes chosen script variables; the Baton script
+ * writes them to $BATON_OUTPUT, so the import appends the lines that do
+ * it. Only PowerShell has an interpreter on Linux (pwsh). */
+static int conv_run_script(ois_conv *cv) {
+    char *lang = ois_take(cv, "ScriptType", "Language", "Type", NULL);
+    char *body = ois_take(cv, "ScriptBody", "Script", "ScriptText", NULL);
+    if (!body) {
+        free(lang);
+        return ois_refuse(cv, "Run .Net Script has no script");
+    }
+    if (lang && strcasecmp(lang, "PowerShell")) {
+        free(body);
+        int rc = ois_refuse(cv, "a %s script (Run .Net Script) has no "
+                            "interpreter on Linux; only PowerShell ones are "
+                            "converted (to pwsh)", lang);
+        free(lang);
+        return rc;
+    }
+    free(lang);
+    static const char *const keys[] = {"Name", "Variable", NULL};
+    xmlNodePtr pd = bt_ois_xml_child(cv->act->node, "PublishedData");
+    ois_consume(cv, "PublishedData");
+    char **names, **unused;
+    size_t n = ois_entries(pd, keys, &names, &unused, NULL);
+    bt_buf s;
+    bt_buf_init(&s, 0);
+    bt_buf_appends(&s, body);
+    free(body);
+    ois_act *a = cv->act;
+    a->declare_publishes = true;
+    if (n) {
+        bt_buf_appends(&s, "\n# Added by baton import-ois: publish what "
+                           "Orchestrator published.\n");
+    }
+    static const char *const vkeys[] = {"Variable", "Name", NULL};
+    char **vars, **vunused;
+    size_t nv = ois_entries(pd, vkeys, &vars, &vunused, NULL);
+    for (size_t i = 0; i < n; i++) {
+        /* The script sets the variable; Orchestrator names the field after
+         * the entry's Name, and references may use either. */
+        const char *var = i < nv ? vars[i] : names[i];
+        char *field = ois_identifier(names[i], "value");
+        bt_buf_printf(&s, "Add-Content -Path $env:BATON_OUTPUT -Value "
+                          "(\"%s=\" + $%s)\n", field, var);
+        const char *orig[2] = {names[i], var};
+        for (int k = 0; k < 2; k++) {
+            a->pub_orig = bt_xrealloc(a->pub_orig, (a->n_pub + 1) * sizeof(char *));
+            a->pub_name = bt_xrealloc(a->pub_name, (a->n_pub + 1) * sizeof(char *));
+            a->pub_orig[a->n_pub] = bt_xstrdup(orig[k]);
+            a->pub_name[a->n_pub++] = bt_xstrdup(field);
+        }
+        free(field);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(names[i]);
+        free(unused[i]);
+    }
+    for (size_t i = 0; i < nv; i++) {
+        free(vars[i]);
+        free(vunused[i]);
+    }
+    free(vars);
+    free(vunused);
+    free(names);
+    free(unused);
+    ois_set(cv, "script", bt_buf_detach(&s));
+    ois_set_gen(cv, "interpreter", "pwsh");
+    ois_note(cv, BT_OIS_NOTE, "PowerShell script: the runbook server needs "
+             "pwsh, and Windows-only cmdlets will not work");
+    free(ois_take(cv, "Namespaces", "Dependencies", NULL));
+    return 0;
+}
+
+/* ---- utility ------------------------------------------------------------ */
+
+/* Orchestrator's comparisons as Baton operators. The numeric codes are the
+ * two attested in real exports (2 equals, 7 matches pattern with a
+ * wildcard); others are refused rather than guessed. */
+static const struct {
+    const char *names, *op;
+} compare_ops[] = {
+    {"equals|isequalto|2", "equals"},
+    {"doesnotequal|isnotequalto", "not-equals"},
+    {"contains", "contains"},
+    {"doesnotcontain", "not-contains"},
+    {"startswith|beginswith", "starts-with"},
+    {"endswith", "ends-with"},
+    {"matchespattern|matches", "matches"},
+    {"doesnotmatchpattern", "not-matches"},
+    {"isgreaterthan", "greater-than"},
+    {"isgreaterthanorequalto", "greater-or-equal"},
+    {"islessthan", "less-than"},
+    {"islessthanorequalto", "less-or-equal"},
+    {"isempty", "is-empty"},
+    {"isnotempty", "is-not-empty"},
+};
+
+static bool name_in(const char *list, const char *norm) {
+    size_t n = strlen(norm);
+    for (const char *p = list;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !memcmp(p, norm, n)) return true;
+        if (!bar) return false;
+        p = bar + 1;
+    }
+}
+
+static char *glob_to_ere(const char *glob) {
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_appendc(&b, '^');
+    for (const char *p = glob; *p; p++) {
+        if (*p == '*') bt_buf_appends(&b, ".*");
+        else if (*p == '?') bt_buf_appendc(&b, '.');
+        else {
+            if (strchr(".[]()+^$|\\{}", *p)) bt_buf_appendc(&b, '\\');
+            bt_buf_appendc(&b, *p);
+        }
+    }
+    bt_buf_appendc(&b, '$');
+    return bt_buf_detach(&b);
+}
+
+static int conv_compare_values(ois_conv *cv) {
+    char *left = ois_take(cv, "StringToCompare", "ValueA", NULL);
+    char *right = ois_take(cv, "StringToCompareTo", "ValueB", NULL);
+    char *opt = ois_take(cv, "StringTestOption", "TestOption", "Condition",
+                         NULL);
+    bool number = false;
+    if (!left) {
+        left = ois_take(cv, "ValueToCompare", "NumberToCompare", NULL);
+        free(right);
+        right = ois_take(cv, "ValueToCompareTo", "NumberToCompareTo", NULL);
+        free(opt);
+        opt = ois_take(cv, "ValueTestOption", NULL);
+        number = true;
+    }
+    char *norm = ois_normalize(opt ? opt : "equals");
+    const char *op = NULL;
+    for (size_t i = 0; i < BT_ARRAY_LEN(compare_ops) && !op; i++)
+        if (name_in(compare_ops[i].names, norm)) op = compare_ops[i].op;
+    bool glob = !strcmp(norm, "7");
+    if (glob) op = "matches";
+    free(norm);
+    if (!left || !op) {
+        int rc = !left ? ois_refuse(cv, "Compare Values has no value to "
+                                        "compare")
+                       : ois_refuse(cv, "Compare Values option '%s' is not "
+                                        "one the import can read", opt);
+        free(left);
+        free(right);
+        free(opt);
+        return rc;
+    }
+    free(opt);
+    ois_set(cv, "left", left);
+    ois_set_gen(cv, "operator", op);
+    if (glob && right) {
+        char *re = glob_to_ere(right);
+        free(right);
+        right = re;
+        ois_note(cv, BT_OIS_NOTE, "the wildcard pattern became the regular "
+                 "expression '%s'", right);
+    }
+    if (right) ois_set(cv, "right", right);
+    if (number) ois_set_gen(cv, "type", "number");
+    if (!ois_take_bool(cv, 0, "CaseSensitive", NULL) && !number)
+        ois_set_gen(cv, "case_sensitive", "false");
+    return 0;
+}
+
+/* .NET custom date/time format -> strftime. */
+static char *strftime_from_dotnet(const char *f, bool *exact) {
+    static const struct { const char *tok, *out; } map[] = {
+        {"yyyy", "%Y"}, {"yy", "%y"}, {"MMMM", "%B"}, {"MMM", "%b"},
+        {"MM", "%m"},   {"dddd", "%A"}, {"ddd", "%a"}, {"dd", "%d"},
+        {"HH", "%H"},   {"hh", "%I"}, {"mm", "%M"}, {"ss", "%S"},
+        {"tt", "%p"},   {"zzz", "%z"}};
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    *exact = true;
+    for (const char *p = f; *p;) {
+        size_t i = 0;
+        for (; i < BT_ARRAY_LEN(map); i++)
+            if (!strncmp(p, map[i].tok, strlen(map[i].tok))) break;
+        if (i < BT_ARRAY_LEN(map)) {
+            bt_buf_appends(&b, map[i].out);
+            p += strlen(map[i].tok);
+        } else if (*p == '%') {
+            bt_buf_appends(&b, "%%");
+            p++;
+        } else {
+            if (isalpha((unsigned char)*p)) *exact = false;
+            bt_buf_appendc(&b, *p++);
+        }
+    }
+    return bt_buf_detach(&b);
+}
+
+static int conv_format_datetime(ois_conv *cv) {
+    char *in = ois_take(cv, "Input", "DateTime", "InputDateTime", "Date",
+                        NULL);
+    char *ifmt = ois_take(cv, "InputFormat", "Format", NULL);
+    char *ofmt = ois_take(cv, "OutputFormat", NULL);
+    if (in) ois_set(cv, "input", in);
+    bool exact = true;
+    if (ifmt) {
+        char *f = strftime_from_dotnet(ifmt, &exact);
+        ois_set(cv, "input_format", f);
+        free(ifmt);
+    }
+    if (ofmt) {
+        bool ex2;
+        char *f = strftime_from_dotnet(ofmt, &ex2);
+        exact &= ex2;
+        ois_set(cv, "output_format", f);
+        free(ofmt);
+    }
+    if (!exact)
+        ois_note(cv, BT_OIS_NOTE, "a .NET date format had letters with no "
+                 "strftime counterpart; check the formats");
+    static const char *const units[] = {"AddSeconds", "AddMinutes",
+                                        "AddHours", "AddDays"};
+    static const int64_t mult[] = {1, 60, 3600, 86400};
+    int64_t total = 0;
+    for (size_t i = 0; i < 4; i++) {
+        char *v = ois_take(cv, units[i], NULL);
+        int64_t n;
+        if (v && bt_parse_int64(v, &n)) total += n * mult[i];
+        else if (v)
+            ois_note(cv, BT_OIS_UNRESOLVED, "%s '%s' is not a number; left "
+                     "out", units[i], v);
+        free(v);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        char *v = ois_take(cv, i ? "AddYears" : "AddMonths", NULL);
+        if (v && strcmp(v, "0"))
+            ois_note(cv, BT_OIS_UNRESOLVED, "%s %s cannot be written as a "
+                     "Baton duration; left out", i ? "AddYears" : "AddMonths",
+                     v);
+        free(v);
+    }
+    if (total) {
+        char add[32];
+        snprintf(add, sizeof add, "%+llds", (long long)total);
+        ois_set_gen(cv, "add", add);
+    }
+    return 0;
+}
+
+static int conv_random_text(ois_conv *cv) {
+    char *len = ois_take(cv, "StringLength", "Length", "TextLength", NULL);
+    int up = ois_take_bool(cv, 0, "UseUpperCase", "UpperCase", NULL);
+    int low = ois_take_bool(cv, 0, "UseLowerCase", "LowerCase", NULL);
+    int num = ois_take_bool(cv, 0, "UseNumbers", "Numbers", "Digits", NULL);
+    int sym = ois_take_bool(cv, 0, "UseSymbols", "Symbols", NULL);
+    if (len) ois_set(cv, "length", len);
+    const char *cs = NULL;
+    if (sym) cs = up && low && num ? "symbols" : NULL;
+    else if (up && low && num) cs = "alphanumeric";
+    else if (up && low && !num) cs = "letters";
+    else if (!up && !low && num) cs = "digits";
+    else if (up && !low && !num) cs = "uppercase";
+    else if (!up && low && !num) cs = "lowercase";
+    else if (!up && !low) cs = "alphanumeric";
+    if (cs) {
+        ois_set_gen(cv, "charset", cs);
+    } else { /* any other mix is written out exactly */
+        bt_buf b;
+        bt_buf_init(&b, 0);
+        if (up) bt_buf_appends(&b, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        if (low) bt_buf_appends(&b, "abcdefghijklmnopqrstuvwxyz");
+        if (num) bt_buf_appends(&b, "0123456789");
+        if (sym) bt_buf_appends(&b, "!#$%&()*+,-./:;<=>?@[]^_|~");
+        ois_set_gen(cv, "charset", "custom");
+        char *c = bt_buf_detach(&b);
+        ois_set_gen(cv, "custom", c);
+        free(c);
+    }
+    return 0;
+}
+
+static int conv_monitor_datetime(ois_conv *cv) {
+    static const char *const units[] = {"EveryMinuteValue", "EveryHourValue",
+                                        "EveryDayValue"};
+    static const char *const suffix[] = {"m", "h", "d"};
+    int64_t mins = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char *v = ois_take(cv, units[i], NULL);
+        int64_t n;
+        if (v && bt_parse_int64(v, &n) && n > 0)
+            mins += n * (i == 0 ? 1 : i == 1 ? 60 : 1440);
+        free(v);
+        (void)suffix;
+    }
+    char *at = ois_take(cv, "At", "AtTime", "Time", NULL);
+    if (mins > 0) {
+        char iv[32];
+        snprintf(iv, sizeof iv, "%lldm", (long long)mins);
+        ois_set_gen(cv, "interval", iv);
+        free(at);
+        return 0;
+    }
+    if (at) {
+        int h, m;
+        if (sscanf(at, "%d:%d", &h, &m) == 2 && h >= 0 && h < 24 && m >= 0 &&
+            m < 60) {
+            char t[8];
+            snprintf(t, sizeof t, "%02d:%02d", h, m);
+            const char *items[] = {t};
+            ois_set_list_gen(cv, "at", items, 1);
+            free(at);
+            return 0;
+        }
+        free(at);
+    }
+    return ois_refuse(cv, "Monitor Date/Time has no interval or time the "
+                          "import can read");
+}
+
+/* Counters and schedules are named by GUID in activities. */
+static char *global_name(ois_conv *cv, const ois_named *list, size_t n,
+                         const char *text) {
+    char *g = ois_guid(text);
+    const char *name = ois_lookup(list, n, g);
+    free(g);
+    if (name) return bt_xstrdup(name);
+    return ois_identifier(text, "global");
+}
+
+static int conv_get_counter(ois_conv *cv) {
+    char *c = ois_take(cv, "Counter", "CounterName", "CounterID", NULL);
+    if (!c) return ois_refuse(cv, "Get Counter names no counter");
+    char *name = global_name(cv, cv->ctx->counters, cv->ctx->n_counters, c);
+    ois_set_gen(cv, "counter", name);
+    free(name);
+    free(c);
+    return 0;
+}
+
+static int conv_modify_counter(ois_conv *cv) {
+    char *c = ois_take(cv, "Counter", "CounterName", "CounterID", NULL);
+    if (!c) return ois_refuse(cv, "Modify Counter names no counter");
+    char *name = global_name(cv, cv->ctx->counters, cv->ctx->n_counters, c);
+    free(c);
+    char *act = ois_take(cv, "Action", "ModifyAction", "Operation", NULL);
+    char *norm = ois_normalize(act ? act : "increment");
+    const char *op = !strcmp(norm, "increment") || !strcmp(norm, "add") ? "add"
+                   : !strcmp(norm, "decrement") || !strcmp(norm, "subtract")
+                       ? "subtract"
+                   : !strcmp(norm, "set") || !strcmp(norm, "setvalue") ? "set"
+                   : !strcmp(norm, "reset") ? "reset" : NULL;
+    free(norm);
+    if (!op) {
+        int rc = ois_refuse(cv, "Modify Counter action '%s' is not one the "
+                            "import can read", act);
+        free(act);
+        free(name);
+        return rc;
+    }
+    free(act);
+    ois_set_gen(cv, "counter", name);
+    free(name);
+    ois_set_gen(cv, "action", op);
+    char *v = ois_take(cv, "Value", "Amount", NULL);
+    if (v && strcmp(op, "reset")) ois_set(cv, "value", v);
+    else free(v);
+    return 0;
+}
+
+static int conv_check_schedule(ois_conv *cv) {
+    char *s = ois_take(cv, "Schedule", "ScheduleName", "ScheduleID", NULL);
+    if (!s) return ois_refuse(cv, "Check Schedule names no schedule");
+    char *name = global_name(cv, cv->ctx->schedules, cv->ctx->n_schedules, s);
+    ois_set_gen(cv, "schedule", name);
+    free(name);
+    free(s);
+    return 0;
+}
+
+/* ---- files and text ------------------------------------------------------ */
+
+static int conv_copy_move(ois_conv *cv) {
+    char *src = ois_take(cv, "SourceFileName", "SourceFile", "Source",
+                         "SourcePath", "Path", "FileName", "File", NULL);
+    char *dst = ois_take(cv, "DestinationFolder", "Destination",
+                         "DestinationPath", "TargetFolder", NULL);
+    if (!src || !dst) {
+        free(src);
+        free(dst);
+        return ois_refuse(cv, "%s lacks its %s", cv->act->type_name,
+                          src ? "destination" : "source");
+    }
+    ois_set(cv, "source", src);
+    ois_set(cv, "destination", dst);
+    char *ex = ois_take(cv, "IfExists", "IfTheDestinationFileExists",
+                        "Overwrite", "FileExistsOption", NULL);
+    if (ex) {
+        char *n = ois_normalize(ex);
+        const char *v = strstr(n, "overwrite") || !strcmp(n, "true") ||
+                                !strcmp(n, "1") ? "overwrite"
+                        : strstr(n, "unique") || strstr(n, "increment") ||
+                                strstr(n, "rename") ? "rename"
+                        : strstr(n, "skip") || strstr(n, "ignore") ? "skip"
+                        : "fail";
+        ois_set_gen(cv, "if_exists", v);
+        free(n);
+        free(ex);
+    }
+    note_computer(cv);
+    return 0;
+}
+
+static int conv_delete_file(ois_conv *cv) {
+    char *path = ois_take(cv, "Path", "SourceFileName", "FileName", "File",
+                          "OriginFolder", "SourcePath", NULL);
+    char *age = ois_take(cv, "FileAgeDays", "Age", NULL);
+    int64_t days = 0;
+    if (age && bt_parse_int64(age, &days) && days > 0) {
+        free(path);
+        free(age);
+        return ois_refuse(cv, "Delete File deleted only files older than "
+                          "%lld days, which delete-file cannot select",
+                          (long long)days);
+    }
+    free(age);
+    if (!path) return ois_refuse(cv, "Delete File names no file");
+    ois_set(cv, "path", path);
+    if (ois_take_bool(cv, 0, "IncludeSubfolders", "Recursive", NULL))
+        ois_set_gen(cv, "recursive", "true");
+    note_computer(cv);
+    return 0;
+}
+
+static int conv_delete_folder(ois_conv *cv) {
+    char *path = ois_take(cv, "Folder", "Path", "FolderPath", NULL);
+    if (!path) return ois_refuse(cv, "Delete Folder names no folder");
+    ois_set(cv, "path", path);
+    if (ois_take_bool(cv, 1, "DeleteSubfolders", "Recursive",
+                      "DeleteAllFilesAndSubfolders", NULL))
+        ois_set_gen(cv, "recursive", "true");
+    note_computer(cv);
+    return 0;
+}
+
+static int conv_create_folder(ois_conv *cv) {
+    char *path = ois_take(cv, "Folder", "Path", "FolderPath", "NewFolder",
+                          NULL);
+    if (!path) return ois_refuse(cv, "Create Folder names no folder");
+    ois_set(cv, "path", path);
+    note_computer(cv);
+    return 0;
+}
+
+static int conv_path_only(ois_conv *cv) {
+    char *path = ois_take(cv, "File", "FileName", "Path", "SourceFileName",
+                          "FilePath", NULL);
+    if (!path) return ois_refuse(cv, "%s names no file", cv->act->type_name);
+    ois_set(cv, "path", path);
+    note_computer(cv);
+    return 0;
+}
+
+static int conv_read_line(ois_conv *cv) {
+    if (conv_path_only(cv)) return -1;
+    char *lines = ois_take(cv, "LineNumbers", "Lines", "LineNumber", NULL);
+    if (lines) ois_set(cv, "lines", lines);
+    free(ois_take(cv, "FileEncoding", "Encoding", NULL));
+    return 0;
+}
+
+static int conv_append_line(ois_conv *cv) {
+    if (conv_path_only(cv)) return -1;
+    char *text = ois_take(cv, "Text", "Line", "Content", NULL);
+    ois_set(cv, "text", text);
+    free(ois_take(cv, "FileEncoding", "Encoding", NULL));
+    return 0;
+}
+
+static void regex_and_case(ois_conv *cv) {
+    if (ois_take_bool(cv, 0, "IsRegularExpression", "IsRegEx",
+                      "RegularExpression", "UseRegex", NULL))
+        ois_set_gen(cv, "mode", "regex");
+    if (!ois_take_bool(cv, 1, "CaseSensitive", "MatchCase", NULL))
+        ois_set_gen(cv, "case_sensitive", "false");
+}
+
+static int conv_find_text(ois_conv *cv) {
+    if (conv_path_only(cv)) return -1;
+    char *pat = ois_take(cv, "Text", "SearchText", "Pattern",
+                         "SearchPattern", NULL);
+    if (!pat) return ois_refuse(cv, "Find Text has no text to find");
+    ois_set(cv, "pattern", pat);
+    regex_and_case(cv);
+    char *lines = ois_take(cv, "LineNumbers", "Lines", NULL);
+    if (lines) ois_set(cv, "lines", lines);
+    free(ois_take(cv, "FileEncoding", "Encoding", NULL));
+    return 0;
+}
+
+static int conv_search_replace(ois_conv *cv) {
+    if (conv_path_only(cv)) return -1;
+    char *search = ois_take(cv, "SearchText", "Text", "FindText", "Pattern",
+                            NULL);
+    if (!search)
+        return ois_refuse(cv, "Search and Replace Text has no search text");
+    ois_set(cv, "search", search);
+    char *rep = ois_take(cv, "ReplaceText", "ReplaceWith", "Replacement",
+                         NULL);
+    if (rep) ois_set(cv, "replace", rep);
+    regex_and_case(cv);
+    free(ois_take(cv, "FileEncoding", "Encoding", NULL));
+    return 0;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static const char *const f_run_program[] = {
+    "pureoutput|output|commandoutput|stdout=stdout",
+    "exitcode|programexitcode|returncode|exitstatus=exit_code",
+    "erroroutput|stderr|standarderror=stderr",
+    "processid|pid=pid", NULL};
+static const char *const f_compare[] = {
+    "comparisonresult|compareresult|comparecompareresult|result=comparison_result",
+    NULL};
+static const char *const f_copy[] = {
+    "sourcefile|sourcefilepath|originalfile|originfile=source",
+    "destinationfile|destinationfilepath|newfile|newfilepath=destination",
+    "filesize|size=size", NULL};
+static const char *const f_delete[] = {
+    "deletedfile|file|path|filepath|filename=path", NULL};
+static const char *const f_folder[] = {
+    "folder|folderpath|path|newfolder|createdfolder=path", NULL};
+static const char *const f_status[] = {
+    "fullpath|filepath|path=path", "filename|name=name",
+    "fileextension|extension=extension", "filesize|size=size",
+    "folder|directory|parentfolder|filefolder=directory",
+    "lastmodified|modifiedtime|datemodified|lastwritetime=modified",
+    "lastaccessed|accessedtime|lastaccesstime=accessed",
+    "owner|fileowner=owner", NULL};
+static const char *const f_read_line[] = {
+    "linetext|line|text=line", "linenumber=line_number",
+    "file|filename|path=path", NULL};
+static const char *const f_append[] = {"file|filename|path=path", NULL};
+static const char *const f_find[] = {
+    "linetext|line|matchingline=line", "linenumber=line_number",
+    "numberofmatchinglines|matchcount|numberofmatches|numberoflines=match_count",
+    "file|filename|path=path", NULL};
+static const char *const f_replace[] = {
+    "numberofreplacements|replacements|numberofmatches=replacements",
+    "file|filename|path=path", NULL};
+static const char *const f_format[] = {
+    "formatteddatetime|formatteddate|formattedtime|output|result=formatted",
+    "year=year", "month=month", "day=day", "hour=hour", "minute=minute",
+    "second=second", "dayofweek|weekday=weekday", NULL};
+static const char *const f_random[] = {
+    "randomtext|generatedtext|stringresult|text|randomstring=text", NULL};
+static const char *const f_monitor_dt[] = {
+    "currenttime|triggertime|datetime|triggeredat=triggered_at", NULL};
+static const char *const f_counter[] = {"countervalue|value=value", NULL};
+static const char *const f_schedule[] = {
+    "conformstoschedule|conforms|result=conforms", NULL};
+static const char *const f_invoke[] = {"jobid=job_id",
+                                       "jobstatus|status=job_status", NULL};
+
+static const ois_mapping mappings[] = {
+    {"Initialize Data|Custom Start", "{6C576F3D-E927-417A-B145-5D3EFF9C995F}",
+     "initialize-data", conv_initialize_data, NULL},
+    {"Return Data|Publish Policy Data", NULL, "return-data", conv_return_data,
+     NULL},
+    {"Junction", "{1C5F9236-92E0-4795-8CAA-1669B7643607}", "junction",
+     conv_junction, NULL},
+    {"Invoke Runbook|Trigger Policy", "{9C1BF9B4-515A-4FD2-A753-87D235D8BA1F}",
+     "invoke-runbook", conv_invoke_runbook, f_invoke},
+    {"Run Program", NULL, "run-program", conv_run_program, f_run_program},
+    {"Run .Net Script", "{ED7F2A41-107A-4B74-BAFE-ADAE63632B79}", "run-script",
+     conv_run_script, NULL},
+    {"Compare Values", NULL, "compare-values", conv_compare_values, f_compare},
+    {"Format Date/Time", NULL, "format-datetime", conv_format_datetime,
+     f_format},
+    {"Generate Random Text", NULL, "generate-random-text", conv_random_text,
+     f_random},
+    {"Copy File", NULL, "copy-file", conv_copy_move, f_copy},
+    {"Move File", NULL, "move-file", conv_copy_move, f_copy},
+    {"Delete File", NULL, "delete-file", conv_delete_file, f_delete},
+    {"Delete Folder", NULL, "delete-file", conv_delete_folder, f_delete},
+    {"Create Folder", NULL, "create-folder", conv_create_folder, f_folder},
+    {"Get File Status", NULL, "get-file-status", conv_path_only, f_status},
+    {"Read Line", NULL, "read-line", conv_read_line, f_read_line},
+    {"Append Line", NULL, "append-line", conv_append_line, f_append},
+    {"Find Text", NULL, "find-text", conv_find_text, f_find},
+    {"Search and Replace Text", NULL, "search-replace-text",
+     conv_search_replace, f_replace},
+    {"Monitor Date/Time", NULL, "monitor-datetime", conv_monitor_datetime,
+     f_monitor_dt},
+    {"Get Counter", "{4E753C05-1A1F-4350-B572-09AE196AB593}", "get-counter",
+     conv_get_counter, f_counter},
+    {"Modify Counter", "{D2259B53-4C86-4A58-B40B-7493FC182E02}",
+     "modify-counter", conv_modify_counter, f_counter},
+    {"Check Schedule", "{0B807C4B-41C3-4517-B24E-7D98F016AD1C}",
+     "check-schedule", conv_check_schedule, f_schedule},
+    /* Standard activities Baton does not have (yet): placeholders, named
+     * so the report can say they are standard ones. */
+    {"Map Published Data|Monitor File|Monitor Folder|Monitor Counter|"
+     "Monitor Service|Monitor Process|Monitor Event Log|Monitor SNMP Trap|"
+     "Monitor Internet Application|Monitor WMI|Monitor Disk Space|"
+     "Send SNMP Trap|Get SNMP Variable|Set SNMP Variable|Send Email|"
+     "Send Event Log Message|Send Platform Event|Send Syslog Message|"
+     "Query Database|Write to Database|Query WMI|Query XML|Apply XSLT|"
+     "Invoke Web Services|Run SSH Command|Start/Stop Service|"
+     "Get Service Status|Restart System|Get Computer/IP Status|"
+     "Get Disk Space Status|Get Internet Application Status|"
+     "Get Process Status|Compress File|Decompress File|Rename File|"
+     "Insert Line|Delete Line|Get Lines|Print File|PGP Encrypt File|"
+     "PGP Decrypt File|Move Folder|Save Event Log|End Process|"
+     "Create Computer Group|Send FTP|Upload File|Download File|Wait",
+     NULL, NULL, NULL, NULL},
+};
+
+const ois_mapping *ois_mapping_find(const char *type_name,
+                                    const char *type_guid) {
+    for (size_t i = 0; i < BT_ARRAY_LEN(mappings); i++) {
+        const ois_mapping *m = &mappings[i];
+        if (type_guid && m->type_guid && !strcmp(type_guid, m->type_guid))
+            return m;
+        if (!type_name) continue;
+        const char *p = m->names;
+        size_t tl = strlen(type_name);
+        while (*p) {
+            const char *bar = strchr(p, '|');
+            size_t len = bar ? (size_t)(bar - p) : strlen(p);
+            if (len == tl && !strncasecmp(p, type_name, len)) return m;
+            if (!bar) break;
+            p = bar + 1;
+        }
+    }
+    return NULL;
+}

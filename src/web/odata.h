@@ -108,7 +108,16 @@ const od_nav *od_nav_find(const od_set *set, const char *name);
 void od_write_metadata(bt_buf *b);
 void od_write_service(od_ctx *c, bt_buf *b);
 
-/* odata_entities.c */
+/* odata_store.c: rows read once per request, GUIDs. The od_need_*
+ * calls fill the ctx's caches; 0 or -BT_E* with c->err set. */
+int od_need_runbooks(od_ctx *c);
+int od_need_servers(od_ctx *c);
+int od_need_jobs(od_ctx *c);
+int od_need_instances(od_ctx *c);
+int od_need_acts(od_ctx *c);
+int od_fail(od_ctx *c, int rc);
+const bt_store_runbook *od_runbook_by_id(od_ctx *c, int64_t id, size_t *idx);
+const char *od_server_guid(od_ctx *c, int64_t id); /* NULL: none */
 json_t *od_set_rows(od_ctx *c, const od_set *set); /* borrowed; NULL+err */
 void od_ctx_clear(od_ctx *c);
 void od_guid_derive(const char *ns, const char *kind, const char *name,
@@ -119,13 +128,16 @@ int od_find_runbook(od_ctx *c, const char *guid, size_t *idx);
 const bt_runbook *od_runbook_def(od_ctx *c, size_t idx);
 const bt_store_job *od_find_job(od_ctx *c, const char *guid);
 char *od_param_guid(const char *runbook_guid, const char *name);
-/* x/y per activity: a layered layout shared by Activities and diagrams. */
-void od_layout(const bt_runbook *def, int *x, int *y);
+
 /* Orchestrator's job status names. */
 const char *od_job_status(bt_job_status st);
 /* Entities of target whose remote property equals the value of local. */
 json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
                     json_t *entity); /* new reference; NULL+err */
+
+/* odata_entities.c: the loaders (od_sets[i].load) and the layout.
+ * x/y per activity: a layered layout shared by Activities and diagrams. */
+void od_layout(const bt_runbook *def, int *x, int *y);
 
 /* odata_query.c */
 typedef struct od_expr od_expr;

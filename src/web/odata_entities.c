@@ -9,7 +9,6 @@
  *
  * Paths follow Orchestrator's form, "\Runbooks\Folder\Runbook", because
  * scripts filter on them; Baton's "/Folder/Runbook" maps one to one. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,74 +17,7 @@
 #include "common/util.h"
 #include "web/odata.h"
 
-#define JOB_PAGE 500
 #define EVENT_PAGE 1000
-
-/* ---- GUIDs ------------------------------------------------------------ */
-
-void od_guid_derive(const char *ns, const char *kind, const char *name,
-                    char out[BT_GUID_LEN]) {
-    unsigned char h[16];
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, sizeof h);
-    crypto_generichash_update(&st, (const unsigned char *)ns, strlen(ns) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)kind,
-                              strlen(kind) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
-    crypto_generichash_final(&st, h, sizeof h);
-    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50); /* version 5: name-based */
-    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, BT_GUID_LEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
-             h[10], h[11], h[12], h[13], h[14], h[15]);
-}
-
-bool od_guid_parse(const char *text, size_t len, char out[BT_GUID_LEN]) {
-    while (len && (*text == ' ' || *text == '\t' || *text == '\n' ||
-                   *text == '\r')) {
-        text++;
-        len--;
-    }
-    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
-                   text[len - 1] == '\n' || text[len - 1] == '\r'))
-        len--;
-    if (len == 38 && text[0] == '{' && text[37] == '}') {
-        text++;
-        len -= 2;
-    }
-    if (len != 36) return false;
-    for (size_t i = 0; i < 36; i++) {
-        char ch = text[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (ch != '-') return false;
-        } else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-                     (ch >= 'A' && ch <= 'F'))) {
-            return false;
-        }
-        out[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
-    }
-    out[36] = '\0';
-    return true;
-}
-
-char *od_param_guid(const char *runbook_guid, const char *name) {
-    char g[BT_GUID_LEN];
-    od_guid_derive(runbook_guid, "parameter", name, g);
-    return bt_xstrdup(g);
-}
-
-const char *od_job_status(bt_job_status st) {
-    switch (st) {
-    case BT_JOB_PENDING: return "Pending";
-    case BT_JOB_RUNNING: return "Running";
-    case BT_JOB_COMPLETED: return "Completed";
-    case BT_JOB_FAILED: return "Failed";
-    case BT_JOB_CANCELED: return "Canceled";
-    }
-    return "Pending";
-}
 
 /* ---- small setters ---------------------------------------------------- */
 
@@ -114,167 +46,6 @@ static char *orch_path(const char *path) {
     return p;
 }
 
-static int fail(od_ctx *c, int rc) {
-    if (!c->err.message[0])
-        bt_error_set(&c->err, rc ? -rc : BT_EIO, "store error");
-    return rc ? rc : -BT_EIO;
-}
-
-/* ---- raw caches ------------------------------------------------------- */
-
-static int need_runbooks(od_ctx *c) {
-    if (c->have_runbooks) return 0;
-    int rc = bt_store_runbook_list(c->s, 0, &c->rbs, &c->n_rbs, &c->err);
-    if (rc) return fail(c, rc);
-    c->defs = bt_xcalloc(c->n_rbs + 1, sizeof *c->defs);
-    c->def_tried = bt_xcalloc(c->n_rbs + 1, sizeof *c->def_tried);
-    c->have_runbooks = true;
-    return 0;
-}
-
-const bt_runbook *od_runbook_def(od_ctx *c, size_t idx) {
-    if (c->def_tried[idx]) return c->defs[idx];
-    c->def_tried[idx] = true;
-    const bt_store_runbook *rb = &c->rbs[idx];
-    if (!rb->latest_version) return NULL;
-    bt_store_version v = {0};
-    if (!bt_store_version_get(c->s, rb->id, rb->latest_version, &v, NULL)) {
-        bt_diags d;
-        bt_diags_init(&d);
-        if (bt_runbook_load_string(rb->path, v.yaml, strlen(v.yaml), NULL,
-                                   &c->defs[idx], &d))
-            c->defs[idx] = NULL;
-        bt_diags_free(&d);
-    }
-    bt_store_version_clear(&v);
-    return c->defs[idx];
-}
-
-int od_find_runbook(od_ctx *c, const char *guid, size_t *idx) {
-    int rc = need_runbooks(c);
-    if (rc) return rc;
-    for (size_t i = 0; i < c->n_rbs; i++)
-        if (!strcasecmp(c->rbs[i].guid, guid)) {
-            *idx = i;
-            return 0;
-        }
-    return -BT_ENOTFOUND;
-}
-
-static const bt_store_runbook *runbook_by_id(od_ctx *c, int64_t id,
-                                             size_t *idx) {
-    for (size_t i = 0; i < c->n_rbs; i++)
-        if (c->rbs[i].id == id) {
-            if (idx) *idx = i;
-            return &c->rbs[i];
-        }
-    return NULL;
-}
-
-static int need_servers(od_ctx *c) {
-    if (c->have_servers) return 0;
-    int rc = bt_store_server_list(c->s, &c->servers, &c->n_servers, &c->err);
-    if (rc) return fail(c, rc);
-    c->have_servers = true;
-    return 0;
-}
-
-static const char *server_guid(od_ctx *c, int64_t id) {
-    for (size_t i = 0; id && i < c->n_servers; i++)
-        if (c->servers[i].id == id) return c->servers[i].guid;
-    return NULL;
-}
-
-static int need_jobs(od_ctx *c) {
-    if (c->have_jobs) return 0;
-    bt_store_job_filter f = {.any_status = true, .limit = JOB_PAGE};
-    size_t cap = 0;
-    for (;;) {
-        bt_store_job *items = NULL;
-        size_t n = 0;
-        int64_t next = 0;
-        int rc = bt_store_job_list(c->s, &f, &items, &n, &next, &c->err);
-        if (rc) return fail(c, rc);
-        if (c->n_jobs + n > cap) {
-            cap = (c->n_jobs + n) * 2;
-            c->jobs = bt_xrealloc(c->jobs, cap * sizeof *c->jobs);
-        }
-        /* the page's rows move into the cache; only the array goes */
-        if (n) memcpy(c->jobs + c->n_jobs, items, n * sizeof *items);
-        c->n_jobs += n;
-        free(items);
-        if (!next || !n) break;
-        f.after_id = next;
-    }
-    c->have_jobs = true;
-    return 0;
-}
-
-static int need_instances(od_ctx *c) {
-    if (c->have_instances) return 0;
-    int rc = need_jobs(c);
-    if (rc) return rc;
-    size_t cap = 0;
-    for (size_t j = 0; j < c->n_jobs; j++) {
-        bt_store_instance *items = NULL;
-        size_t n = 0;
-        rc = bt_store_instance_list(c->s, c->jobs[j].id, &items, &n, &c->err);
-        if (rc) return fail(c, rc);
-        if (c->n_insts + n > cap) {
-            cap = (c->n_insts + n) * 2;
-            c->insts = bt_xrealloc(c->insts, cap * sizeof *c->insts);
-            c->inst_job = bt_xrealloc(c->inst_job, cap * sizeof *c->inst_job);
-        }
-        if (n) memcpy(c->insts + c->n_insts, items, n * sizeof *items);
-        for (size_t k = 0; k < n; k++) c->inst_job[c->n_insts + k] = j;
-        c->n_insts += n;
-        free(items);
-    }
-    c->have_instances = true;
-    return 0;
-}
-
-static int need_acts(od_ctx *c) {
-    if (c->have_acts) return 0;
-    int rc = need_instances(c);
-    if (rc) return rc;
-    size_t cap = 0;
-    for (size_t i = 0; i < c->n_insts; i++) {
-        bt_store_activity *items = NULL;
-        size_t n = 0;
-        rc = bt_store_activity_list(c->s, c->insts[i].id, 0, &items, &n,
-                                    &c->err);
-        if (rc) return fail(c, rc);
-        if (c->n_acts + n > cap) {
-            cap = (c->n_acts + n) * 2;
-            c->acts = bt_xrealloc(c->acts, cap * sizeof *c->acts);
-            c->act_inst = bt_xrealloc(c->act_inst, cap * sizeof *c->act_inst);
-        }
-        if (n) memcpy(c->acts + c->n_acts, items, n * sizeof *items);
-        for (size_t k = 0; k < n; k++) c->act_inst[c->n_acts + k] = i;
-        c->n_acts += n;
-        free(items);
-    }
-    c->have_acts = true;
-    return 0;
-}
-
-void od_ctx_clear(od_ctx *c) {
-    for (size_t i = 0; i < OD_N_SETS; i++) json_decref(c->sets[i]);
-    for (size_t i = 0; i < c->n_rbs && c->defs; i++)
-        bt_runbook_free(c->defs[i]);
-    free(c->defs);
-    free(c->def_tried);
-    bt_store_runbook_list_free(c->rbs, c->n_rbs);
-    bt_store_server_list_free(c->servers, c->n_servers);
-    bt_store_job_list_free(c->jobs, c->n_jobs);
-    bt_store_instance_list_free(c->insts, c->n_insts);
-    free(c->inst_job);
-    bt_store_activity_list_free(c->acts, c->n_acts);
-    free(c->act_inst);
-    free(c->base);
-}
-
 /* ---- sets ------------------------------------------------------------- */
 
 static const char *param_type(bt_value_type t) {
@@ -296,7 +67,7 @@ static bool is_monitor(const bt_runbook *def) {
 }
 
 int od_load_runbooks(od_ctx *c, json_t *out) {
-    int rc = need_runbooks(c);
+    int rc = od_need_runbooks(c);
     if (rc) return rc;
     for (size_t i = 0; i < c->n_rbs; i++) {
         const bt_store_runbook *rb = &c->rbs[i];
@@ -345,7 +116,7 @@ static void add_parameter(json_t *out, const char *rb_guid, const char *kind,
 }
 
 int od_load_runbook_parameters(od_ctx *c, json_t *out) {
-    int rc = need_runbooks(c);
+    int rc = od_need_runbooks(c);
     if (rc) return rc;
     for (size_t i = 0; i < c->n_rbs; i++) {
         const bt_runbook *def = od_runbook_def(c, i);
@@ -394,12 +165,12 @@ static int64_t latest(int64_t a, int64_t b, int64_t c3) {
 
 int od_load_jobs(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = need_runbooks(c)) || (rc = need_servers(c)) ||
-        (rc = need_jobs(c)))
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)) ||
+        (rc = od_need_jobs(c)))
         return rc;
     for (size_t j = 0; j < c->n_jobs; j++) {
         const bt_store_job *job = &c->jobs[j];
-        const bt_store_runbook *rb = runbook_by_id(c, job->runbook_id, NULL);
+        const bt_store_runbook *rb = od_runbook_by_id(c, job->runbook_id, NULL);
         json_t *o = json_object();
         put_str(o, "Id", job->guid);
         put_str(o, "RunbookId", rb ? rb->guid : NULL);
@@ -426,7 +197,7 @@ int od_load_jobs(od_ctx *c, json_t *out) {
                 server = in[n - 1].server_id;
             bt_store_instance_list_free(in, n);
         }
-        put_str(o, "RunbookServerId", server_guid(c, server));
+        put_str(o, "RunbookServerId", od_server_guid(c, server));
         put_str(o, "Status", od_job_status(job->status));
         put_str(o, "ParentId", NULL);
         put_bool(o, "ParentIsWaiting", false);
@@ -452,14 +223,14 @@ static const char *instance_status(const bt_store_instance *in) {
 }
 
 static const char *instance_runbook_guid(od_ctx *c, size_t i) {
-    const bt_store_runbook *rb = runbook_by_id(c, c->insts[i].runbook_id, NULL);
+    const bt_store_runbook *rb = od_runbook_by_id(c, c->insts[i].runbook_id, NULL);
     return rb ? rb->guid : NULL;
 }
 
 int od_load_instances(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = need_runbooks(c)) || (rc = need_servers(c)) ||
-        (rc = need_instances(c)))
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)) ||
+        (rc = od_need_instances(c)))
         return rc;
     for (size_t i = 0; i < c->n_insts; i++) {
         const bt_store_instance *in = &c->insts[i];
@@ -467,7 +238,7 @@ int od_load_instances(od_ctx *c, json_t *out) {
         put_str(o, "Id", in->guid);
         put_str(o, "RunbookId", instance_runbook_guid(c, i));
         put_str(o, "JobId", c->jobs[c->inst_job[i]].guid);
-        put_str(o, "RunbookServerId", server_guid(c, in->server_id));
+        put_str(o, "RunbookServerId", od_server_guid(c, in->server_id));
         put_str(o, "Status", instance_status(in));
         put_time(o, "CreationTime", in->started_us);
         put_time(o, "CompletionTime", in->ended_us);
@@ -503,7 +274,7 @@ static void add_instance_params(json_t *out, const char *inst_guid,
 
 int od_load_instance_parameters(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = need_runbooks(c)) || (rc = need_instances(c))) return rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_instances(c))) return rc;
     for (size_t i = 0; i < c->n_insts; i++) {
         const char *rbg = instance_runbook_guid(c, i);
         add_instance_params(out, c->insts[i].guid, rbg,
@@ -517,7 +288,7 @@ int od_load_instance_parameters(od_ctx *c, json_t *out) {
 
 int od_load_activity_instances(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = need_runbooks(c)) || (rc = need_acts(c))) return rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_acts(c))) return rc;
     for (size_t i = 0; i < c->n_acts; i++) {
         const bt_store_activity *a = &c->acts[i];
         const char *rbg = instance_runbook_guid(c, c->act_inst[i]);
@@ -538,7 +309,7 @@ int od_load_activity_instances(od_ctx *c, json_t *out) {
 }
 
 int od_load_activity_data(od_ctx *c, json_t *out) {
-    int rc = need_acts(c);
+    int rc = od_need_acts(c);
     if (rc) return rc;
     for (size_t i = 0; i < c->n_acts; i++) {
         const bt_store_activity *a = &c->acts[i];
@@ -589,7 +360,7 @@ void od_layout(const bt_runbook *def, int *x, int *y) {
 }
 
 int od_load_activities(od_ctx *c, json_t *out) {
-    int rc = need_runbooks(c);
+    int rc = od_need_runbooks(c);
     if (rc) return rc;
     for (size_t i = 0; i < c->n_rbs; i++) {
         const bt_runbook *def = od_runbook_def(c, i);
@@ -624,7 +395,7 @@ int od_load_activities(od_ctx *c, json_t *out) {
 }
 
 int od_load_servers(od_ctx *c, json_t *out) {
-    int rc = need_servers(c);
+    int rc = od_need_servers(c);
     if (rc) return rc;
     for (size_t i = 0; i < c->n_servers; i++) {
         const bt_store_server *sv = &c->servers[i];
@@ -664,7 +435,7 @@ static int load_subfolders(od_ctx *c, const bt_store_folder *parent,
     bt_store_folder *items = NULL;
     size_t n = 0;
     int rc = bt_store_folder_list(c->s, parent->id, &items, &n, &c->err);
-    if (rc) return fail(c, rc);
+    if (rc) return od_fail(c, rc);
     for (size_t i = 0; i < n && !rc; i++) {
         add_folder(out, &items[i], parent->guid);
         rc = load_subfolders(c, &items[i], out, depth + 1);
@@ -677,7 +448,7 @@ int od_load_folders(od_ctx *c, json_t *out) {
     bt_store_folder root = {0};
     int rc = bt_store_folder_get(c->s, "/", &root, NULL);
     if (rc == -BT_ENOTFOUND) return 0;
-    if (rc) return fail(c, rc);
+    if (rc) return od_fail(c, rc);
     add_folder(out, &root, OD_NULL_GUID);
     rc = load_subfolders(c, &root, out, 0);
     bt_store_folder_clear(&root);
@@ -694,14 +465,14 @@ static const char *event_type(bt_severity sev) {
 }
 
 int od_load_events(od_ctx *c, json_t *out) {
-    int rc = need_servers(c);
+    int rc = od_need_servers(c);
     if (rc) return rc;
     int64_t after = 0;
     for (;;) {
         bt_store_event *ev = NULL;
         size_t n = 0;
         rc = bt_store_event_list(c->s, 0, after, EVENT_PAGE, &ev, &n, &c->err);
-        if (rc) return fail(c, rc);
+        if (rc) return od_fail(c, rc);
         for (size_t i = 0; i < n; i++) {
             char id[24], g[BT_GUID_LEN];
             snprintf(id, sizeof id, "%lld", (long long)ev[i].id);
@@ -734,7 +505,7 @@ int od_load_events(od_ctx *c, json_t *out) {
  * Orchestration console's summary page shows. */
 int od_load_statistics(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = need_runbooks(c)) || (rc = need_jobs(c))) return rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_jobs(c))) return rc;
     int64_t now = (int64_t)bt_store_now(c->s);
     for (size_t i = 0; i < c->n_rbs; i++) {
         long long counts[BT_JOB_CANCELED + 1] = {0};
@@ -770,7 +541,7 @@ int od_load_statistics(od_ctx *c, json_t *out) {
 }
 
 int od_load_diagrams(od_ctx *c, json_t *out) {
-    int rc = need_runbooks(c);
+    int rc = od_need_runbooks(c);
     if (rc) return rc;
     for (size_t i = 0; i < c->n_rbs; i++) {
         if (!c->rbs[i].latest_version) continue;
@@ -786,44 +557,4 @@ int od_load_diagrams(od_ctx *c, json_t *out) {
         json_array_append_new(out, o);
     }
     return 0;
-}
-
-/* ---- access ----------------------------------------------------------- */
-
-json_t *od_set_rows(od_ctx *c, const od_set *set) {
-    if (c->sets[set->id]) return c->sets[set->id];
-    json_t *a = json_array();
-    if (set->load(c, a)) {
-        json_decref(a);
-        return NULL;
-    }
-    c->sets[set->id] = a;
-    return a;
-}
-
-json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
-                    json_t *entity) {
-    const od_set *target = od_set_find(nav->target);
-    json_t *rows = od_set_rows(c, target);
-    if (!rows) return NULL;
-    json_t *out = json_array();
-    const char *want = json_string_value(json_object_get(entity, nav->local));
-    if (!want) return out;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        const char *have = json_string_value(json_object_get(row, nav->remote));
-        if (have && !strcasecmp(have, want)) {
-            json_array_append(out, row);
-            if (!nav->many) break;
-        }
-    }
-    return out;
-}
-
-const bt_store_job *od_find_job(od_ctx *c, const char *guid) {
-    if (need_jobs(c)) return NULL;
-    for (size_t j = 0; j < c->n_jobs; j++)
-        if (!strcasecmp(c->jobs[j].guid, guid)) return &c->jobs[j];
-    return NULL;
 }

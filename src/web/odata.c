@@ -492,16 +492,24 @@ static void handle(od_ctx *c, char *rest) {
         od_jobs_create(c);
         return;
     }
-    json_t *rows = od_set_rows(c, set);
-    if (!rows) {
-        load_failed(c);
-        return;
+    json_t *rows = NULL, *entity = NULL, *found = NULL;
+    if (seg.has_key) {
+        if (od_find_entity(c, set, seg.key, &found)) {
+            load_failed(c);
+            return;
+        }
+        rows = json_array();
+        if (found) json_array_append_new(rows, found);
+    } else {
+        rows = json_incref(od_set_rows(c, set));
+        if (!rows) {
+            load_failed(c);
+            return;
+        }
     }
-    json_incref(rows);
-    json_t *entity = NULL;
     char *self = bt_xstrdup(seg.name);
     if (seg.has_key) {
-        entity = find_key(set, rows, seg.key);
+        entity = found;
         if (!entity) {
             od_error(c, 404, "NotFound", "Resource not found for the segment "
                                          "'%s(guid'%s')'.", seg.name, seg.key);
@@ -616,6 +624,7 @@ void bt_odata_handle(bt_web_req *r) {
     c.r = r;
     c.base = base_url(r);
     c.json = wants_json(r);
+    c.hint_set = -1;
     char *rest = bt_xstrdup(r->path + strlen(BT_ODATA_ROOT));
     char *p = rest;
     while (*p == '/') p++;

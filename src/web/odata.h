@@ -82,6 +82,11 @@ struct od_ctx {
     bool json;  /* verbose JSON instead of Atom */
     json_t *sets[OD_N_SETS];
     bt_error err;
+    /* While set `hint_set` is loaded for a key lookup, its loader may skip
+     * every entity but `hint_key` (a poll of Jobs(guid'…') must not read
+     * every job's instances); the partial set is never cached. */
+    int hint_set; /* od_set_id, or -1 */
+    const char *hint_key;
     /* raw caches (odata_entities.c) */
     bool have_runbooks, have_servers, have_jobs, have_instances, have_acts;
     bt_store_runbook *rbs;
@@ -119,6 +124,12 @@ int od_fail(od_ctx *c, int rc);
 const bt_store_runbook *od_runbook_by_id(od_ctx *c, int64_t id, size_t *idx);
 const char *od_server_guid(od_ctx *c, int64_t id); /* NULL: none */
 json_t *od_set_rows(od_ctx *c, const od_set *set); /* borrowed; NULL+err */
+/* The entity of set with this key (a new reference), loading only it when
+ * the set's loader can; *out NULL when there is none. 0 or -BT_E*. */
+int od_find_entity(od_ctx *c, const od_set *set, const char *key,
+                   json_t **out);
+/* Whether a loader may skip the entity with this key (see hint_set). */
+bool od_skip(const od_ctx *c, od_set_id set, const char *key);
 void od_ctx_clear(od_ctx *c);
 void od_guid_derive(const char *ns, const char *kind, const char *name,
                     char out[BT_GUID_LEN]);

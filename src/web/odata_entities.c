@@ -71,6 +71,7 @@ int od_load_runbooks(od_ctx *c, json_t *out) {
     if (rc) return rc;
     for (size_t i = 0; i < c->n_rbs; i++) {
         const bt_store_runbook *rb = &c->rbs[i];
+        if (od_skip(c, OD_RUNBOOKS, rb->guid)) continue;
         json_t *o = json_object();
         put_str(o, "Id", rb->guid);
         bt_store_folder f = {0};
@@ -170,6 +171,7 @@ int od_load_jobs(od_ctx *c, json_t *out) {
         return rc;
     for (size_t j = 0; j < c->n_jobs; j++) {
         const bt_store_job *job = &c->jobs[j];
+        if (od_skip(c, OD_JOBS, job->guid)) continue;
         const bt_store_runbook *rb = od_runbook_by_id(c, job->runbook_id, NULL);
         json_t *o = json_object();
         put_str(o, "Id", job->guid);

@@ -275,6 +275,40 @@ json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
     return out;
 }
 
+bool od_skip(const od_ctx *c, od_set_id set, const char *key) {
+    return c->hint_set == (int)set && c->hint_key &&
+           strcasecmp(c->hint_key, key);
+}
+
+int od_find_entity(od_ctx *c, const od_set *set, const char *key,
+                   json_t **out) {
+    *out = NULL;
+    bool cached = c->sets[set->id] != NULL;
+    if (!cached) {
+        c->hint_set = (int)set->id;
+        c->hint_key = key;
+    }
+    json_t *rows = od_set_rows(c, set);
+    c->hint_set = -1;
+    c->hint_key = NULL;
+    if (!rows) return od_fail(c, -BT_EIO);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *k = json_string_value(json_object_get(row,
+                                                          set->props[0].name));
+        if (k && !strcasecmp(k, key)) {
+            *out = json_incref(row);
+            break;
+        }
+    }
+    if (!cached) { /* partial: a later join must load the whole set */
+        json_decref(c->sets[set->id]);
+        c->sets[set->id] = NULL;
+    }
+    return 0;
+}
+
 const bt_store_job *od_find_job(od_ctx *c, const char *guid) {
     if (od_need_jobs(c)) return NULL;
     for (size_t j = 0; j < c->n_jobs; j++)

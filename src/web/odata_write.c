@@ -313,20 +313,17 @@ void od_jobs_create(od_ctx *c) {
         goto done;
     }
     bt_web_notify_jobs(c->r);
-    json_t *rows = od_set_rows(c, &od_sets[OD_JOBS]);
     json_t *entity = NULL;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        if (!strcmp(json_string_value(json_object_get(row, "Id")), job.guid))
-            entity = row;
-    }
+    if (!od_find_entity(c, &od_sets[OD_JOBS], job.guid, &entity) && !entity)
+        bt_error_set(&c->err, BT_ENOTFOUND, "not in the job list");
     if (!entity) {
         od_error(c, 500, "InternalError", "job %s was created but cannot be "
-                                          "read back", job.guid);
+                                          "read back: %s", job.guid,
+                 c->err.message);
     } else {
         c->r->location = bt_xasprintf("%sJobs(guid'%s')", c->base, job.guid);
         od_answer_entity(c, &od_sets[OD_JOBS], entity, 201);
+        json_decref(entity);
     }
     bt_store_job_clear(&job);
 done:

@@ -557,6 +557,17 @@ static void test_every_set(void **state) {
     r = get(f, "Jobs/$count");
     assert_string_equal(bt_buf_str(&r.body), "121");
     reply_free(&r);
+    /* a key lookup reads only its entity; joins after it see every job */
+    snprintf(path, sizeof path, "Jobs(guid'%s')/Runbook/Jobs/$count", f->done_guid);
+    r = get(f, path);
+    assert_string_equal(bt_buf_str(&r.body), "121");
+    reply_free(&r);
+    snprintf(path, sizeof path, "Jobs(guid'%s')?$expand=Runbook/Jobs", f->done_guid);
+    r = get(f, path);
+    assert_int_equal(xcount(r.xml, "//a:link[@title='Runbook']/m:inline/a:entry/"
+                                   "a:link[@title='Jobs']/m:inline/a:feed/a:entry"),
+                     121);
+    reply_free(&r);
 }
 
 /* Number of results of a JSON query. */

@@ -180,18 +180,24 @@ static int fail(bt_pg *p, PGresult *r, const char *doing, bt_error *err) {
 
 /* ---- Statements ----------------------------------------------------- */
 
-/* A broken connection is re-opened only between calls: inside a
- * transaction its work is gone and the call must fail. */
-static int ensure_connection(bt_pg *p, const char *doing, bt_error *err) {
-    if (PQstatus(p->conn) == CONNECTION_OK) return 0;
-    if (p->in_op || p->in_group) return lost_connection(p, doing, err);
+static int session_setup(bt_pg *p, bt_error *err);
+
+static int reconnect(bt_pg *p, bt_error *err) {
     PQreset(p->conn);
-    if (PQstatus(p->conn) == CONNECTION_OK) return 0;
+    if (PQstatus(p->conn) == CONNECTION_OK) return session_setup(p, err);
     char msg[BT_ERROR_MESSAGE_MAX];
     one_line(PQerrorMessage(p->conn), msg, sizeof msg);
     return bt_error_set(err, BT_EIO,
                         "store: cannot reconnect to PostgreSQL at %s: %s",
                         p->where, msg);
+}
+
+/* A broken connection is re-opened only between calls: inside a
+ * transaction its work is gone and the call must fail. */
+static int ensure_connection(bt_pg *p, const char *doing, bt_error *err) {
+    if (PQstatus(p->conn) == CONNECTION_OK) return 0;
+    if (p->in_op || p->in_group) return lost_connection(p, doing, err);
+    return reconnect(p, err);
 }
 
 /* A parameterless command (transaction control). */
@@ -268,6 +274,21 @@ int64_t bt__pg_changes(PGresult *res) {
 
 /* ---- Transactions and groups ---------------------------------------- */
 
+/* libpq learns that the server closed the connection (restart, idle
+ * timeout, pg_terminate_backend) only when it next uses it. BEGIN has no
+ * effect, so when that is what finds out, it is safe to reconnect and
+ * begin again; any other statement fails the call instead, as it may or
+ * may not have been carried out. */
+static int begin_tx(bt_pg *p, const char *doing, bt_error *err) {
+    int rc = ensure_connection(p, doing, err);
+    if (!rc) rc = run(p, "BEGIN", doing, err);
+    if (rc && PQstatus(p->conn) == CONNECTION_BAD) {
+        rc = reconnect(p, err);
+        if (!rc) rc = run(p, "BEGIN", doing, err);
+    }
+    return rc;
+}
+
 int bt__pg_begin(bt_pg *p, bt_error *err) {
     assert(!p->in_op);
     int rc;
@@ -281,8 +302,7 @@ int bt__pg_begin(bt_pg *p, bt_error *err) {
         rc = run(p, "SAVEPOINT op", "starting a change", err);
         if (rc) note_group_state(p);
     } else {
-        rc = ensure_connection(p, "starting a transaction", err);
-        if (!rc) rc = run(p, "BEGIN", "starting a transaction", err);
+        rc = begin_tx(p, "starting a transaction", err);
     }
     if (!rc) p->in_op = true;
     return rc;
@@ -323,8 +343,7 @@ static int pg_group_begin(bt_store *s, bt_error *err) {
         return bt_error_set(err, BT_ESTATE,
                             "store: a group of changes is already open on "
                             "this handle (groups do not nest)");
-    int rc = ensure_connection(p, "starting a group of changes", err);
-    if (!rc) rc = run(p, "BEGIN", "starting a group of changes", err);
+    int rc = begin_tx(p, "starting a group of changes", err);
     if (rc) return rc;
     p->in_group = true;
     p->group_broken = false;
@@ -657,6 +676,16 @@ static void describe_target(const char *url, char *out, size_t size) {
     PQconninfoFree(opts);
 }
 
+/* After connecting and after every reconnection. A call waiting on a lock
+ * longer than lock_timeout fails and says so (as SQLite's busy_timeout),
+ * unless the server or the URL chose a lock_timeout of its own. */
+static int session_setup(bt_pg *p, bt_error *err) {
+    return bt__pg_exec(p,
+                       "SELECT set_config('lock_timeout', '10s', false) "
+                       "WHERE current_setting('lock_timeout') = '0'",
+                       NULL, NULL, "setting lock_timeout", err);
+}
+
 static int connect_error(PGconn *c, const char *where, bt_error *err) {
     char msg[BT_ERROR_MESSAGE_MAX];
     one_line(c ? PQerrorMessage(c) : "out of memory", msg, sizeof msg);
@@ -692,13 +721,7 @@ int bt__store_pg_open(const char *url, bt_store **out, bt_error *err) {
                           "needs 10 or newer",
                           p->where, PQserverVersion(p->conn) / 10000,
                           PQserverVersion(p->conn) / 100 % 100);
-    /* A call waiting on a lock longer than this fails and says so (as
-     * SQLite's busy_timeout), unless the URL chose its own. */
-    if (!rc)
-        rc = bt__pg_exec(p,
-                         "SELECT set_config('lock_timeout', '10s', false) "
-                         "WHERE current_setting('lock_timeout') = '0'",
-                         NULL, NULL, "setting lock_timeout", err);
+    if (!rc) rc = session_setup(p, err);
     if (!rc) rc = migrate(p, err);
     if (rc) {
         pg_close(&p->base);

@@ -72,7 +72,8 @@ static void pg_admin(const char *sql) {
     if (PQstatus(c) != CONNECTION_OK)
         fail_msg("admin connection: %s", PQerrorMessage(c));
     PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+        PQresultStatus(r) != PGRES_TUPLES_OK)
         fail_msg("%s: %s", sql, PQerrorMessage(c));
     PQclear(r);
     PQfinish(c);
@@ -1437,6 +1438,46 @@ static void test_notifications(void **state) {
     bt_store_close(other);
 }
 
+/* PostgreSQL: the server ends the handle's session (a restart, an idle
+ * timeout, an operator's pg_terminate_backend). */
+static void terminate_sessions(fixture *f) {
+    char *sql = bt_xasprintf("SELECT pg_terminate_backend(pid) FROM "
+                             "pg_stat_activity WHERE datname = '%s'",
+                             f->pg_db);
+    pg_admin(sql);
+    free(sql);
+}
+
+static void test_connection_lost(void **state) {
+    fixture *f = *state;
+    if (!pg_base()) skip();
+    bt_error err = {0};
+    int64_t rid = make_runbook(f->s, "R");
+    int64_t srv = make_server(f->s, "rs1");
+    /* A call that starts with BEGIN reconnects and carries on. */
+    terminate_sessions(f);
+    make_job(f->s, rid);
+    /* A single statement that may or may not have run fails, saying so;
+     * the next call reconnects. */
+    terminate_sessions(f);
+    assert_int_equal(bt_store_counter_set(f->s, "c", 1, &err), -BT_EIO);
+    assert_non_null(strstr(err.message, "lost the connection to PostgreSQL"));
+    print_message("what the operator sees: %s\n", err.message);
+    OK(bt_store_counter_set(f->s, "c", 2, &e_));
+    /* A group whose session ends is lost as a whole, and commit says so. */
+    OK(bt_store_job_set_status(f->s, make_job(f->s, rid), BT_JOB_RUNNING, srv,
+                               &e_));
+    OK(bt_store_begin(f->s, &e_));
+    OK(bt_store_counter_set(f->s, "c", 3, &e_));
+    terminate_sessions(f);
+    assert_int_equal(bt_store_counter_set(f->s, "c", 4, &err), -BT_EIO);
+    assert_int_not_equal(bt_store_commit(f->s, &err), 0);
+    assert_non_null(strstr(err.message, "rolled back"));
+    int64_t c = 0;
+    OK(bt_store_counter_get(f->s, "c", &c, &e_));
+    assert_int_equal(c, 2);
+}
+
 /* ---- Servers and take-over ------------------------------------------ */
 
 static void test_servers(void **state) {
@@ -1826,6 +1867,7 @@ int main(void) {
         T(test_group_commit),
         T(test_disk_full),
         T(test_notifications),
+        T(test_connection_lost),
         T(test_servers),
         T(test_lease_takeover),
         T(test_events_and_audit),

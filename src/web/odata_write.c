@@ -12,9 +12,12 @@
  * A .NET DataServiceContext sends every property of the entity, so the
  * Job's other properties are accepted and ignored; names that are not Job
  * properties are refused. The entry is parsed with libxml2, never
- * resolving external entities or fetching anything. */
+ * fetching anything, and a document with a DTD (where entity bombs live)
+ * is refused. */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +30,23 @@
 #define USER_MAX 256
 #define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | \
                      XML_PARSE_NOWARNING)
+
+/* libxml2 must be initialised once before threads use it; requests run
+ * on libmicrohttpd's threads. */
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static void xml_init(void) { xmlInitParser(); }
+
+/* NULL when text is not well-formed XML or carries a DTD. */
+static xmlDoc *parse_xml(const char *text, size_t len, const char *name) {
+    pthread_once(&xml_once, xml_init);
+    if (len > INT32_MAX) return NULL;
+    xmlDoc *doc = xmlReadMemory(text, (int)len, name, NULL, XML_OPTIONS);
+    if (doc && (doc->intSubset || doc->extSubset)) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
 
 static bool ns_is(const xmlNode *n, const char *ns) {
     return n->ns && n->ns->href && !strcmp((const char *)n->ns->href, ns);
@@ -45,11 +65,11 @@ static xmlNode *find_properties(xmlNode *n) {
 
 /* The entry's properties as name -> text (or null). */
 static json_t *entry_properties(od_ctx *c, const char *body, size_t len) {
-    xmlDoc *doc = xmlReadMemory(body, (int)len, "entry.xml", NULL,
-                                XML_OPTIONS);
+    xmlDoc *doc = parse_xml(body, len, "entry.xml");
     if (!doc) {
         od_error(c, 400, "BadRequest", "the request body is not well-formed "
-                                       "XML; expected an Atom entry");
+                                       "XML without a DTD; expected an Atom "
+                                       "entry");
         return NULL;
     }
     xmlNode *props = find_properties(xmlDocGetRootElement(doc));
@@ -177,8 +197,7 @@ static json_t *job_parameters(od_ctx *c, const bt_store_runbook *rb,
                               const bt_runbook *def, const char *xml) {
     json_t *out = json_object();
     if (xml && *xml) {
-        xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "parameters.xml",
-                                    NULL, XML_OPTIONS);
+        xmlDoc *doc = parse_xml(xml, strlen(xml), "parameters.xml");
         xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root || strcasecmp((const char *)root->name, "Data")) {
             xmlFreeDoc(doc);

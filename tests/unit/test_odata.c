@@ -896,6 +896,21 @@ static void test_start_job_with_atom_entry(void **state) {
     expect_odata_error(f, "POST", "Jobs", body, 409);
     free(body);
     expect_odata_error(f, "POST", "Jobs", "<entry><unclosed>", 400);
+    /* an entity bomb never gets expanded: a DTD is refused */
+    body = bt_xasprintf("<?xml version=\"1.0\"?><!DOCTYPE entry [<!ENTITY a "
+                        "\"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+                        "%s<d:RunbookId>%s</d:RunbookId><d:Parameters>&b;"
+                        "</d:Parameters>%s",
+                        ENTRY_HEAD + strlen("<?xml version=\"1.0\" encoding=\"utf-8\" "
+                                            "standalone=\"yes\"?>\n"),
+                        f->hello, ENTRY_TAIL);
+    r = http(f, "POST", "Jobs", body, ATOM_HEADERS);
+    expect_status(&r, 400, "DTD");
+    char *msg = xtext(r.xml, "/m:error/m:message");
+    assert_non_null(strstr(msg, "DTD"));
+    free(msg);
+    reply_free(&r);
+    free(body);
     expect_odata_error(f, "POST", "Runbooks", "<entry/>", 405);
     free(host);
     free(count);

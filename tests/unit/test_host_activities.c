@@ -125,10 +125,19 @@ static void test_counter_errors(void **state) {
     expect_fail(run_one(f, &run, "modify-counter", "counter: nope"),
                 "create it first with action: set");
     host_run_free(&run);
-    expect_fail(
-        run_one(f, &run, "modify-counter", "counter: c, action: set"),
-        "action 'set' needs 'value'");
-    host_run_free(&run);
+    /* Caught when the runbook loads. */
+    bt_harness_run h;
+    assert_int_not_equal(
+        bt_harness_run_yaml("name: t\nactivities:\n"
+                            "  - {id: a, type: modify-counter, properties: "
+                            "{counter: c, action: set}}\n"
+                            "  - {id: b, type: monitor-counter, properties: "
+                            "{counter: c, condition: '>'}}\n",
+                            NULL, &h),
+        0);
+    assert_true(bt_harness_diag_contains(&h, "action 'set' needs 'value'"));
+    assert_true(bt_harness_diag_contains(&h, "condition '>' needs 'value'"));
+    bt_harness_run_free(&h);
 }
 
 static void test_no_services_is_a_clear_failure(void **state) {
@@ -327,10 +336,23 @@ static void test_check_schedule_stored_and_json(void **state) {
 
 static void test_check_schedule_errors(void **state) {
     fixture *f = *state;
+    /* Found when the runbook is run. */
     static const struct {
         const char *props, *error;
-    } cases[] = {
+    } at_run[] = {
         {"schedule: nope", "nope"},
+        {"definition: '{}', time: yesterday", "time 'yesterday' is not"},
+    };
+    for (size_t i = 0; i < BT_ARRAY_LEN(at_run); i++) {
+        host_run run = {0};
+        expect_fail(run_one(f, &run, "check-schedule", at_run[i].props),
+                    at_run[i].error);
+        host_run_free(&run);
+    }
+    /* Literal definitions are checked when the runbook loads. */
+    static const struct {
+        const char *props, *error;
+    } at_load[] = {
         {"days_of_week: [funday]", "'funday' is not a weekday"},
         {"hours: ['8-17']", "'8-17' is not a range"},
         {"hours: ['08:00-08:00']", "is not a range"},
@@ -338,15 +360,22 @@ static void test_check_schedule_errors(void **state) {
         {"exceptions: ['2026-13-01']", "is not a date"},
         {"definition: '{\"day\": 1}'", "unknown field 'day'"},
         {"definition: '[1]'", "not a JSON object"},
-        {"definition: '{}', hours: ['08:00-09:00']", "give one of"},
-        {"definition: '{}', time: yesterday", "time 'yesterday' is not"},
+        {"definition: '{}', hours: ['08:00-09:00']", "not several"},
+        {"time: now", "not none"},
         {"days_of_week: ['%n%s']", "is not a weekday"},
     };
-    for (size_t i = 0; i < BT_ARRAY_LEN(cases); i++) {
-        host_run run = {0};
-        expect_fail(run_one(f, &run, "check-schedule", cases[i].props),
-                    cases[i].error);
-        host_run_free(&run);
+    for (size_t i = 0; i < BT_ARRAY_LEN(at_load); i++) {
+        char *yaml = bt_xasprintf("name: t\nactivities:\n"
+                                  "  - {id: a, type: check-schedule, "
+                                  "properties: {%s}}\n",
+                                  at_load[i].props);
+        bt_harness_run run;
+        assert_int_not_equal(bt_harness_run_yaml(yaml, NULL, &run), 0);
+        if (!bt_harness_diag_contains(&run, at_load[i].error))
+            fail_msg("case %zu: no diagnostic with '%s'", i,
+                     at_load[i].error);
+        bt_harness_run_free(&run);
+        free(yaml);
     }
 }
 

@@ -233,15 +233,36 @@ static void test_monitor_folder_fires_at_start(void **state) {
 
 static void test_monitor_folder_needs_a_condition(void **state) {
     (void)state;
-    scenario sc = {.dir = bt_harness_tmpdir()};
+    bt_harness_run h;
+    assert_int_not_equal(
+        bt_harness_run_yaml("name: t\nactivities:\n"
+                            "  - {id: mon, type: monitor-folder, properties: "
+                            "{folder: /tmp}}\n",
+                            NULL, &h),
+        0);
+    assert_true(bt_harness_diag_contains(&h, "give a condition"));
+    bt_harness_run_free(&h);
+}
+
+static void remove_folder(scenario *sc) { bt_harness_rmrf(sc->dir); }
+
+static void folder_removed(const char *props) {
+    scenario sc = {.dir = bt_harness_tmpdir(), .first = remove_folder};
     host_run run = {0};
-    run_monitor(&sc, "monitor-folder", "max_triggers: 1", &run);
+    run_monitor(&sc, "monitor-file", props, &run);
     const bt_activity_record *r = host_record(run.main, "mon");
     assert_int_equal(r->result, BT_RESULT_FAILED);
-    assert_non_null(strstr(r->error, "give a condition"));
+    if (!strstr(r->error, "cannot read folder"))
+        fail_msg("error: %s", r->error);
+    assert_int_equal(run.n_triggered, 0);
     host_run_free(&run);
-    bt_harness_rmrf(sc.dir);
     free(sc.dir);
+}
+
+static void test_monitor_fails_when_folder_goes(void **state) {
+    (void)state;
+    folder_removed("events: [deleted]");
+    folder_removed("poll_interval: 5ms");
 }
 
 int main(void) {
@@ -254,6 +275,7 @@ int main(void) {
         cmocka_unit_test(test_monitor_folder_count_and_removed),
         cmocka_unit_test(test_monitor_folder_fires_at_start),
         cmocka_unit_test(test_monitor_folder_needs_a_condition),
+        cmocka_unit_test(test_monitor_fails_when_folder_goes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

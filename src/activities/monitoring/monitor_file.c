@@ -309,6 +309,20 @@ const bt_activity_type bt_activity_monitor_file = {
     .monitor = true,
 };
 
+static int folder_check(const bt_activity_def *def, const bt_runbook *rb,
+                        bt_diags *diags) {
+    static const char *const conditions[] = {
+        "count_above", "count_below", "size_above", "size_below",
+        "files_added", "files_removed"};
+    for (size_t i = 0; i < BT_ARRAY_LEN(conditions); i++)
+        if (bt_node_get(def->properties, conditions[i])) return 0;
+    return bt_diags_add(diags, BT_EINVAL, rb->file, def->line, def->column,
+                        "monitor-folder '%s': give a condition: "
+                        "count_above, count_below, size_above, size_below, "
+                        "files_added or files_removed",
+                        def->id);
+}
+
 static const bt_prop_spec folder_props[] = {
     WATCH_PROPS,
     {"count_above", BT_PROP_INTEGER, false, NULL,
@@ -337,6 +351,7 @@ const bt_activity_type bt_activity_monitor_folder = {
     .mode = BT_EXEC_ASYNC,
     .props = folder_props,
     .published = folder_published,
+    .check = folder_check,
     .run = folder_run,
     .cancel = cancel,
     .monitor = true,

@@ -13,6 +13,8 @@
 #include "activities/scheduling/schedule.h"
 #include "baton/activity.h"
 #include "common/util.h"
+#include "engine/template.h"
+#include "runbook/runbook.h"
 
 static const char *const inline_lists[] = {"days_of_week", "days_of_month",
                                            "occurrences", "hours",
@@ -140,6 +142,81 @@ static int run(bt_activity_ctx *ctx) {
     return 0;
 }
 
+/* ---- load-time checks -------------------------------------------------- */
+
+static bool literal(const bt_node *n) {
+    if (!n || n->kind != BT_NODE_SCALAR) return false;
+    return n->compiled ? bt_template_is_literal(n->compiled)
+                       : !strchr(n->str, '{');
+}
+
+/* A literal's text as the activity will see it ({{ written as {). */
+static const char *text_of(const bt_node *n) {
+    return n->compiled ? bt_template_literal(n->compiled) : n->str;
+}
+
+/* The inline properties as JSON when every value is literal, else NULL. */
+static char *literal_inline(const bt_node *p) {
+    json_t *o = json_object();
+    bool all = true;
+    for (size_t i = 0; i < BT_ARRAY_LEN(inline_lists) && all; i++) {
+        const bt_node *n = bt_node_get(p, inline_lists[i]);
+        if (!n) continue;
+        json_t *a = json_array();
+        json_object_set_new(o, inline_lists[i], a);
+        if (n->kind != BT_NODE_SEQ) {
+            all = literal(n);
+            if (all) json_array_append_new(a, json_string(text_of(n)));
+            continue;
+        }
+        for (size_t k = 0; k < n->count && all; k++) {
+            all = literal(n->items[k]);
+            if (all) json_array_append_new(a, json_string(text_of(n->items[k])));
+        }
+    }
+    const bt_node *tz = bt_node_get(p, "timezone");
+    if (tz) {
+        all = all && literal(tz);
+        if (all) json_object_set_new(o, "timezone", json_string(text_of(tz)));
+    }
+    char *text = all ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+static int check(const bt_activity_def *def, const bt_runbook *rb,
+                 bt_diags *diags) {
+    const bt_node *p = def->properties;
+    const bt_node *def_node = bt_node_get(p, "definition");
+    bool inline_given = bt_node_get(p, "timezone") != NULL;
+    for (size_t i = 0; i < BT_ARRAY_LEN(inline_lists); i++)
+        inline_given |= bt_node_get(p, inline_lists[i]) != NULL;
+    int forms = (bt_node_get(p, "schedule") != NULL) + (def_node != NULL) +
+                inline_given;
+    if (forms != 1)
+        return bt_diags_add(diags, BT_EINVAL, rb->file, def->line,
+                            def->column,
+                            "check-schedule '%s': give one of 'schedule', "
+                            "'definition' or the schedule's own properties "
+                            "(days_of_week, hours, ...), not %s",
+                            def->id, forms ? "several" : "none");
+    char *json = NULL;
+    if (def_node && literal(def_node))
+        json = bt_xstrdup(text_of(def_node));
+    else if (inline_given)
+        json = literal_inline(p);
+    if (!json) return 0;
+    bt_schedule sched;
+    char why[300];
+    int rc = bt_schedule_parse(json, &sched, why, sizeof why);
+    free(json);
+    if (rc)
+        return bt_diags_add(diags, BT_EINVAL, rb->file, def->line,
+                            def->column, "check-schedule '%s': %s", def->id,
+                            why);
+    return 0;
+}
+
 static const char *const timezones[] = {"local", "utc", NULL};
 
 static const bt_prop_spec props[] = {
@@ -174,5 +251,6 @@ const bt_activity_type bt_activity_check_schedule = {
     .mode = BT_EXEC_INLINE,
     .props = props,
     .published = published,
+    .check = check,
     .run = run,
 };

@@ -10,6 +10,7 @@
 #include "activities/host_services.h"
 #include "baton/activity.h"
 #include "common/util.h"
+#include "runbook/runbook.h"
 
 #define COUNTER_STORE "counter store"
 
@@ -102,6 +103,25 @@ static int modify_run(bt_activity_ctx *ctx) {
     return 0;
 }
 
+/* Literal text of property name, or NULL (absent or holding references). */
+static const char *literal_prop(const bt_activity_def *def, const char *name) {
+    const bt_node *n = bt_node_get(def->properties, name);
+    return n && n->kind == BT_NODE_SCALAR && !strchr(n->str, '{') ? n->str
+                                                                  : NULL;
+}
+
+static int modify_check(const bt_activity_def *def, const bt_runbook *rb,
+                        bt_diags *diags) {
+    const char *action = literal_prop(def, "action");
+    if (action && !strcmp(action, "set") &&
+        !bt_node_get(def->properties, "value"))
+        return bt_diags_add(diags, BT_EINVAL, rb->file, def->line,
+                            def->column,
+                            "modify-counter '%s': action 'set' needs 'value'",
+                            def->id);
+    return 0;
+}
+
 static const bt_prop_spec modify_props[] = {
     {"counter", BT_PROP_STRING, true, NULL, "The counter's name.", NULL},
     {"action", BT_PROP_STRING, false, "add",
@@ -119,6 +139,7 @@ const bt_activity_type bt_activity_modify_counter = {
     .mode = BT_EXEC_INLINE,
     .props = modify_props,
     .published = get_published,
+    .check = modify_check,
     .run = modify_run,
 };
 
@@ -247,6 +268,19 @@ static void monitor_cancel(bt_activity_ctx *ctx) {
     if (m && m->timer.data) monitor_stop(m);
 }
 
+static int monitor_check(const bt_activity_def *def, const bt_runbook *rb,
+                         bt_diags *diags) {
+    const char *cmp = literal_prop(def, "condition");
+    if (cmp && strcmp(cmp, "changed") &&
+        !bt_node_get(def->properties, "value"))
+        return bt_diags_add(diags, BT_EINVAL, rb->file, def->line,
+                            def->column,
+                            "monitor-counter '%s': condition '%s' needs "
+                            "'value'",
+                            def->id, cmp);
+    return 0;
+}
+
 static const bt_prop_spec monitor_props[] = {
     {"counter", BT_PROP_STRING, true, NULL, "The counter's name.", NULL},
     {"condition", BT_PROP_STRING, false, "changed",
@@ -269,6 +303,7 @@ const bt_activity_type bt_activity_monitor_counter = {
     .mode = BT_EXEC_ASYNC,
     .props = monitor_props,
     .published = monitor_published,
+    .check = monitor_check,
     .run = monitor_run,
     .cancel = monitor_cancel,
     .monitor = true,

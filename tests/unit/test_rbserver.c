@@ -599,6 +599,56 @@ static void test_two_servers_share(void **state) {
     bt_store_close(s2);
 }
 
+/* A runbook limited to one job at a time runs one at a time, even with
+ * two servers claiming. */
+static void test_runbook_limit(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "Short", SHORT_YAML);
+    bt_store_runbook_settings set = {1, NULL, 0};
+    OK(bt_store_runbook_set_settings(f->s, rb, &set, &e_));
+    int64_t jobs[4];
+    for (size_t i = 0; i < 4; i++) jobs[i] = add_job(f, rb, NULL);
+    bt_store *s1 = open_store(f), *s2 = open_store(f);
+    many m = {f, jobs, 4,
+              {start_server(f, s1, "rbs1", 0, 0),
+               start_server(f, s2, "rbs2", 0, 0)},
+              0, 0};
+    assert_true(run_until(&f->loop, all_done_pred, &m, DEADLINE_MS));
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(job_status(f, jobs[i]), BT_JOB_COMPLETED);
+    assert_int_equal(m.max_store, 1);
+    assert_true(m.max_local <= 1);
+    stop_server(f, m.srv[0], 0);
+    stop_server(f, m.srv[1], 0);
+    bt_store_close(s1);
+    bt_store_close(s2);
+}
+
+/* A stop with a grace period lets a running job finish and records it;
+ * nothing new is claimed meanwhile. */
+static bool running_pred(void *ud) {
+    job_wait *w = ud;
+    return job_status(w->f, w->id) == BT_JOB_RUNNING;
+}
+
+static void test_stop_grace_lets_jobs_finish(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "Short", SHORT_YAML);
+    int64_t job = add_job(f, rb, NULL);
+    bt_store *s1 = open_store(f);
+    bt_rbserver *srv = start_server(f, s1, "rbs1", 0, 0);
+    job_wait w = {f, job};
+    assert_true(run_until(&f->loop, running_pred, &w, DEADLINE_MS));
+    bool stopped = false;
+    bt_rbserver_stop(srv, DEADLINE_MS, on_stopped, &stopped);
+    int64_t later = add_job(f, rb, NULL);
+    assert_true(run_until(&f->loop, flag_pred, &stopped, DEADLINE_MS));
+    bt_rbserver_free(srv);
+    assert_int_equal(job_status(f, job), BT_JOB_COMPLETED);
+    assert_int_equal(job_status(f, later), BT_JOB_PENDING);
+    bt_store_close(s1);
+}
+
 /* ---- take-over ----------------------------------------------------------------- */
 
 /* step1 is recorded before the long step starts; the long step sleeps the
@@ -976,6 +1026,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_servers_share, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_runbook_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_grace_lets_jobs_finish,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_takeover_after_stop, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_resumes_held_jobs, setup,

@@ -1,7 +1,8 @@
 /* Monitor File and Monitor Folder on real folders. The test changes files
  * only once the monitor is watching: the engine runs start activities in
- * the loop's idle phase, so by the first prepare phase (just before polling) the monitor's run()
- * has taken its snapshot and started its watch. Later steps happen when a
+ * the loop's idle phase, so by the first prepare phase (just before the
+ * loop polls) the monitor's run() has taken its snapshot and started its
+ * watch. Later steps happen when a
  * triggered instance finishes, so nothing depends on timing. */
 #include <errno.h>
 #include <unistd.h>

@@ -171,7 +171,9 @@ static char *literal_inline(const bt_node *p) {
         }
         for (size_t k = 0; k < n->count && all; k++) {
             all = literal(n->items[k]);
-            if (all) json_array_append_new(a, json_string(text_of(n->items[k])));
+            if (all)
+                json_array_append_new(a,
+                                      json_string(text_of(n->items[k])));
         }
     }
     const bt_node *tz = bt_node_get(p, "timezone");

@@ -78,12 +78,17 @@ static int parse_list(json_t *root, const char *field, bt_schedule *s,
     json_array_foreach(list, i, v) {
         char num[32];
         const char *t = item_text(v, num, sizeof num);
-        if (!t) return fail(why, size, "schedule: '%s' holds a value that "
-                                       "is not text", field);
+        if (!t)
+            return fail(why, size,
+                        "schedule: '%s' holds a value that "
+                        "is not text",
+                        field);
         if (!strcmp(field, "days_of_week")) {
             int d = 0;
-            while (d < 7 && strncasecmp(t, weekdays[d], 3)) d++;
-            if (d == 7) return bad_item(why, size, field, t, "a weekday (mon ... sun)");
+            while (d < 7 && strncasecmp(t, weekdays[d], 3))
+                d++;
+            if (d == 7)
+                return bad_item(why, size, field, t, "a weekday (mon ... sun)");
             s->days_of_week |= 1u << d;
         } else if (!strcmp(field, "days_of_month")) {
             long d;
@@ -94,15 +99,18 @@ static int parse_list(json_t *root, const char *field, bt_schedule *s,
             }
             d = strtol(t, &end, 10);
             if (*end || end == t || d < 1 || d > 31)
-                return bad_item(why, size, field, t, "a day of the month (1-31 or "
-                                            "last)");
+                return bad_item(why, size, field, t,
+                                "a day of the month (1-31 or "
+                                "last)");
             s->days_of_month |= 1u << d;
         } else if (!strcmp(field, "occurrences")) {
             int n = 0;
-            while (n < 5 && strcasecmp(t, nths[n])) n++;
+            while (n < 5 && strcasecmp(t, nths[n]))
+                n++;
             if (n == 5)
-                return bad_item(why, size, field, t, "first, second, third, fourth "
-                                            "or last");
+                return bad_item(why, size, field, t,
+                                "first, second, third, fourth "
+                                "or last");
             s->occurrences |= 1u << n;
         } else if (!strcmp(field, "hours")) {
             if (s->n_hours == BT_SCHEDULE_MAX_RANGES)
@@ -110,14 +118,16 @@ static int parse_list(json_t *root, const char *field, bt_schedule *s,
                             "48");
             if (parse_range(t, &s->hours[s->n_hours].from,
                             &s->hours[s->n_hours].to))
-                return bad_item(why, size, field, t, "a range such as 08:00-17:30");
+                return bad_item(why, size, field, t,
+                                "a range such as 08:00-17:30");
             s->n_hours++;
         } else { /* exceptions */
             if (s->n_exceptions == BT_SCHEDULE_MAX_EXCEPTIONS)
                 return fail(why, size, "schedule: more than %s exceptions",
                             "366");
             if (parse_date(t, &s->exceptions[s->n_exceptions]))
-                return bad_item(why, size, field, t, "a date such as 2026-12-25");
+                return bad_item(why, size, field, t,
+                                "a date such as 2026-12-25");
             s->n_exceptions++;
         }
     }

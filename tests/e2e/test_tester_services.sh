@@ -87,6 +87,45 @@ run_baton "$SCRATCH/d2" test "$D/usedb.runbook.yaml" --json --db="sqlite:$D/stor
 check_json "--db: counters persist in the store" "$SCRATCH/d2.out" <<'PY'
 assert field("add", "value") == "42", field("add", "value")
 PY
+# A stored runbook, loaded into the store by batond (--samples-dir), then
+# invoked by path from a runbook file run with --db.
+BATOND=$BUILD/batond
+mkdir -p "$D/stored"
+cat >"$D/stored/child.runbook.yaml" <<'Y'
+name: StoredChild
+folder: /Lib
+returns: [hits]
+activities:
+  - {id: get, type: get-counter, properties: {counter: hits}}
+  - {id: done, type: return-data, properties: {hits: "{get.value}"}}
+links: [{from: get, to: done}]
+Y
+cat >"$D/callstored.runbook.yaml" <<'Y'
+name: CallStored
+activities:
+  - {id: call, type: invoke-runbook, properties: {runbook: /Lib/StoredChild}}
+Y
+: >"$SCRATCH/batond.log" # before the fork, so the wait never misses it
+"$BATOND" --db "sqlite:$D/store.db" --roles runbook-server --name t1 \
+    --samples-dir "$D/stored" >"$SCRATCH/batond.log" 2>&1 &
+BPID=$!
+for ((i = 0; i < 300; i++)); do
+    grep -q 'batond ready' "$SCRATCH/batond.log" && break
+    kill -0 $BPID 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM $BPID 2>/dev/null
+wait $BPID
+if grep -q "samples: loaded 1 runbook" "$SCRATCH/batond.log"; then
+    run_baton "$SCRATCH/d4" test "$D/callstored.runbook.yaml" --json --db "sqlite:$D/store.db"
+    check_json "--db: invoke-runbook runs a stored runbook by path" "$SCRATCH/d4.out" <<'PY'
+assert results("call") == ["success"], recs("call")
+assert field("call", "hits") == "42", field("call", "hits")
+PY
+else
+    fail "batond loads the stored child" "$(tail -5 "$SCRATCH/batond.log")"
+fi
+
 run_baton "$SCRATCH/d3" test "$D/usedb.runbook.yaml" --db "sqlite:/nonexistent/dir/x.db"
 if [[ $RC -eq 2 ]] && grep -q -- "--db" "$SCRATCH/d3.err"; then pass "--db that cannot open exits 2"; else fail "--db bad" "exit $RC" "$(cat "$SCRATCH/d3.err")"; fi
 

@@ -629,7 +629,7 @@ void bt_odata_handle(bt_web_req *r) {
     char *p = rest;
     while (*p == '/') p++;
     handle(&c, p);
+    if (!r->status) od_error(&c, 500, "InternalError", "no answer was made");
     free(rest);
     od_ctx_clear(&c);
-    if (!r->status) od_error(&c, 500, "InternalError", "no answer was made");
 }

@@ -1,0 +1,619 @@
+/* Orchestrator import: the fixture export (written by
+ * tests/fixtures/ois/generate.py in the layout of a Runbook Designer
+ * export) converts into runbooks that load, run and say what they came
+ * from; the report lists every placeholder, unresolved reference and
+ * blocked condition; hostile and broken files fail with a precise error
+ * and no result. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "common/buf.h"
+#include "common/util.h"
+#include "mgmt/ois_import.h"
+#include "runbook/doc.h"
+
+static char *fixture(const char *name) {
+    const char *src = getenv("BATON_SOURCE_DIR");
+    return bt_xasprintf("%s/tests/fixtures/ois/%s", src ? src : ".", name);
+}
+
+static bt_ois_import *import_fixture(void) {
+    char *path = fixture("operations.ois_export");
+    bt_ois_import *imp = NULL;
+    bt_error err;
+    bt_error_clear(&err);
+    int rc = bt_ois_import_file(path, NULL, &imp, &err);
+    if (rc) fprintf(stderr, "import: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_non_null(imp);
+    free(path);
+    return imp;
+}
+
+static const bt_ois_runbook *find_rb(const bt_ois_import *imp,
+                                     const char *name) {
+    for (size_t i = 0; i < imp->n_runbooks; i++)
+        if (!strcmp(imp->runbooks[i].name, name)) return &imp->runbooks[i];
+    fail_msg("no runbook '%s'", name);
+    return NULL;
+}
+
+static bt_runbook *load(const bt_ois_runbook *r) {
+    bt_runbook *rb = NULL;
+    bt_diags d;
+    bt_diags_init(&d);
+    int rc = bt_runbook_load_string(r->path, r->yaml, strlen(r->yaml), NULL,
+                                    &rb, &d);
+    if (rc) {
+        bt_diags_print(&d, stderr);
+        fprintf(stderr, "%s\n", r->yaml);
+    }
+    assert_int_equal(rc, 0);
+    bt_diags_free(&d);
+    return rb;
+}
+
+static const char *prop(const bt_runbook *rb, const char *id,
+                        const char *name) {
+    const bt_activity_def *a = bt_runbook_find(rb, id);
+    assert_non_null(a);
+    const bt_node *n = bt_node_get(a->properties, name);
+    return n && n->kind == BT_NODE_SCALAR ? n->str : NULL;
+}
+
+static const bt_ois_item *find_item(const bt_ois_runbook *r,
+                                    bt_ois_item_kind kind, const char *text) {
+    for (size_t i = 0; i < r->n_items; i++)
+        if (r->items[i].kind == kind && strstr(r->items[i].text, text))
+            return &r->items[i];
+    return NULL;
+}
+
+static const bt_link_def *find_link(const bt_runbook *rb, const char *from,
+                                    const char *to) {
+    size_t f = bt_runbook_index(rb, from), t = bt_runbook_index(rb, to);
+    for (size_t i = 0; i < rb->n_links; i++)
+        if (rb->links[i].from == f && rb->links[i].to == t)
+            return &rb->links[i];
+    fail_msg("no link %s -> %s", from, to);
+    return NULL;
+}
+
+/* ---- the fixture ---------------------------------------------------------- */
+
+static void test_tree_and_validity(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    assert_int_equal(imp->n_runbooks, 3);
+    const char *want[] = {"/Operations", "/Operations/Web",
+                          "/Operations/Maintenance", "/Operations/Empty Folder",
+                          "/Reports"};
+    for (size_t k = 0; k < BT_ARRAY_LEN(want); k++) {
+        bool found = false;
+        for (size_t i = 0; i < imp->n_folders; i++)
+            found |= !strcmp(imp->folders[i], want[k]);
+        if (!found) fail_msg("folder %s missing", want[k]);
+    }
+    const bt_ois_runbook *r = find_rb(imp, "Restart Web Service");
+    assert_string_equal(r->folder, "/Operations/Web");
+    assert_string_equal(r->path, "Operations/Web/Restart-Web-Service.runbook.yaml");
+    /* Every converted runbook passes the validator, checked again here. */
+    for (size_t i = 0; i < imp->n_runbooks; i++) {
+        assert_true(imp->runbooks[i].valid);
+        bt_runbook_free(load(&imp->runbooks[i]));
+    }
+    assert_false(bt_ois_import_complete(imp));
+    assert_int_equal(bt_ois_import_count(imp, BT_OIS_INVALID), 0);
+    assert_int_equal(bt_ois_import_count(imp, BT_OIS_PLACEHOLDER), 2);
+    assert_int_equal(bt_ois_import_count(imp, BT_OIS_CONDITION_FAILED), 1);
+    assert_int_equal(bt_ois_import_count(imp, BT_OIS_UNRESOLVED), 3);
+    bt_ois_import_free(imp);
+}
+
+static void test_parameters_references_conditions(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    const bt_ois_runbook *r = find_rb(imp, "Restart Web Service");
+    bt_runbook *rb = load(r);
+    /* Initialize Data parameters, names made identifiers, types kept. */
+    assert_int_equal(rb->n_params, 3);
+    assert_string_equal(rb->params[0].name, "host_name");
+    assert_string_equal(rb->params[2].name, "max_attempts");
+    assert_int_equal(rb->params[2].type, BT_TYPE_INTEGER);
+    assert_non_null(strstr(rb->params[0].description, "Host Name"));
+    /* {InitData}.{ParamGUID} and {Activity}.Name references. */
+    assert_string_equal(prop(rb, "restart_unit", "command"),
+                        "systemctl restart {initialize_data.unit}");
+    assert_string_equal(prop(rb, "exit_code_is_zero", "left"),
+                        "{restart_unit.exit_code}");
+    assert_string_equal(prop(rb, "log_restart", "path"),
+                        "{var:log_folder}/restarts.log");
+    /* Literal braces that would read as a reference stay literal. */
+    const char *text = prop(rb, "log_restart", "text");
+    assert_non_null(strstr(text, "{restart_unit.end_time}"));
+    assert_non_null(strstr(text, "{exit}="));
+    assert_string_equal(prop(rb, "return_result", "output"),
+                        "{restart_unit.stdout}");
+    /* Links: a result condition, a data condition, And. */
+    assert_int_equal(find_link(rb, "restart_unit", "send_failure_trap")->on_mask,
+                     BT_ON_WARNING | BT_ON_FAILED);
+    const bt_link_def *l = find_link(rb, "exit_code_is_zero", "log_restart");
+    assert_int_equal(l->on_mask, BT_ON_SUCCESS | BT_ON_WARNING | BT_ON_FAILED);
+    assert_int_equal(l->n_include, 1);
+    l = find_link(rb, "log_restart", "return_result");
+    assert_int_equal(l->on_mask, BT_ON_SUCCESS);
+    assert_int_equal(l->n_include, 1);
+    assert_non_null(strstr(r->yaml, "{restart_unit.stdout} not contains \\\"error\\\""));
+    assert_non_null(strstr(r->yaml, "{exit_code_is_zero.comparison_result} == \\\"true\\\""));
+    assert_non_null(find_item(r, BT_OIS_CONDITION, "became"));
+    /* The placeholder keeps the original type and properties. */
+    const bt_ois_item *p = find_item(r, BT_OIS_PLACEHOLDER, "standard");
+    assert_non_null(p);
+    assert_string_equal(p->original_type, "Send SNMP Trap");
+    assert_string_equal(p->id, "send_failure_trap");
+    bool host = false;
+    for (size_t i = 0; i < p->n_props; i++)
+        host |= !strcmp(p->prop_names[i], "Host") &&
+                !strcmp(p->prop_values[i], "nms.contoso.com");
+    assert_true(host);
+    assert_string_equal(bt_runbook_find(rb, "send_failure_trap")->type_name,
+                        "placeholder");
+    assert_non_null(find_item(r, BT_OIS_SKIPPED, "annotation"));
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+}
+
+static void test_unresolved_and_blocked(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    const bt_ois_runbook *r = find_rb(imp, "Nightly Report");
+    bt_runbook *rb = load(r);
+    /* A reference to an activity of another runbook. */
+    assert_non_null(find_item(r, BT_OIS_UNRESOLVED, "not in this runbook"));
+    assert_non_null(strstr(prop(rb, "mail_result", "text"),
+                           "[unresolved Orchestrator reference:"));
+    /* An encrypted property value. */
+    assert_non_null(find_item(r, BT_OIS_UNRESOLVED, "encrypted"));
+    /* An unknown condition blocks its link rather than dropping it. */
+    assert_non_null(find_item(r, BT_OIS_CONDITION_FAILED, "isbetween"));
+    const bt_link_def *l = find_link(rb, "read_counter", "collect_stats");
+    assert_int_equal(l->n_include, 1);
+    assert_non_null(strstr(r->yaml, "# ois: condition not converted"));
+    /* A third-party integration pack activity is a placeholder. */
+    const bt_ois_item *p = find_item(r, BT_OIS_PLACEHOLDER, "not a standard");
+    assert_non_null(p);
+    assert_string_equal(p->original_type, "Create VM From Template");
+    /* Run .Net Script (PowerShell) publishes its variables. */
+    const bt_activity_def *ps = bt_runbook_find(rb, "collect_stats");
+    assert_string_equal(ps->type_name, "run-script");
+    assert_int_equal(ps->n_publishes, 1);
+    assert_string_equal(ps->publishes[0], "total_files");
+    assert_non_null(strstr(prop(rb, "collect_stats", "script"),
+                           "$env:BATON_OUTPUT"));
+    /* Counters and schedules are named by GUID in activities; converted
+     * when this build has those activities, placeholders otherwise. */
+    const bt_registry *reg = bt_registry_builtin();
+    if (bt_registry_find(reg, "get-counter"))
+        assert_string_equal(prop(rb, "read_counter", "counter"), "restart_count");
+    if (bt_registry_find(reg, "check-schedule"))
+        assert_string_equal(prop(rb, "in_maintenance_window", "schedule"),
+                            "business_hours");
+    if (bt_registry_find(reg, "invoke-runbook"))
+        assert_string_equal(prop(rb, "restart_web", "runbook"),
+                            "/Operations/Web/Restart Web Service");
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+}
+
+static void test_globals(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    assert_int_equal(imp->n_variables, 3);
+    int encrypted = 0;
+    for (size_t i = 0; i < imp->n_variables; i++) {
+        const bt_ois_variable *v = &imp->variables[i];
+        if (!strcmp(v->name, "service_password")) {
+            assert_true(v->encrypted);
+            assert_null(v->value);
+            encrypted++;
+        } else if (!strcmp(v->name, "smtp_server")) {
+            assert_string_equal(v->value, "mail.contoso.com");
+            assert_string_equal(v->folder, "/Mail");
+        }
+    }
+    assert_int_equal(encrypted, 1);
+    assert_int_equal(imp->n_counters, 1);
+    assert_string_equal(imp->counters[0].name, "restart_count");
+    assert_string_equal(imp->counters[0].default_value, "0");
+    assert_int_equal(imp->n_schedules, 1);
+    json_t *def = json_loads(imp->schedules[0].definition, 0, NULL);
+    assert_non_null(def);
+    assert_int_equal(json_array_size(json_object_get(def, "days_of_week")), 5);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(def, "hours"), 0)),
+                        "08:00-17:00");
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(def, "exceptions"), 1)),
+                        "2027-01-01");
+    json_decref(def);
+    /* globals.yaml is YAML the project's parser reads. */
+    bt_doc *doc = NULL;
+    bt_error err;
+    assert_int_equal(bt_doc_parse_string("globals.yaml", imp->globals_yaml,
+                                         strlen(imp->globals_yaml), &doc, &err),
+                     0);
+    const bt_node *vars = bt_node_get(doc->root, "variables");
+    assert_non_null(vars);
+    assert_int_equal(vars->count, 3);
+    bt_doc_free(doc);
+    bt_ois_import_free(imp);
+}
+
+static void test_report_json(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    json_t *j = bt_ois_report_json(imp);
+    json_t *s = json_object_get(j, "summary");
+    assert_int_equal(json_integer_value(json_object_get(s, "placeholders")), 2);
+    assert_int_equal(json_integer_value(json_object_get(s, "encrypted_variables")), 1);
+    assert_false(json_is_true(json_object_get(j, "complete")));
+    json_t *rbs = json_object_get(j, "runbooks");
+    assert_int_equal(json_array_size(rbs), 3);
+    bool placeholder_props = false;
+    size_t i;
+    json_t *rb;
+    json_array_foreach(rbs, i, rb) {
+        size_t k;
+        json_t *it;
+        json_array_foreach(json_object_get(rb, "items"), k, it) {
+            if (!strcmp(json_string_value(json_object_get(it, "kind")),
+                        "placeholder"))
+                placeholder_props |= json_object_get(it, "properties") != NULL;
+        }
+    }
+    assert_true(placeholder_props);
+    json_decref(j);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bt_ois_report_print(imp, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "Send SNMP Trap"));
+    assert_non_null(strstr(buf, "Link conditions not converted"));
+    free(buf);
+    bt_ois_import_free(imp);
+}
+
+/* The runbook that uses only converted activities runs, end to end. */
+static void test_converted_runbook_runs(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    const bt_ois_runbook *r = find_rb(imp, "Rotate Logs");
+    assert_int_equal(find_item(r, BT_OIS_PLACEHOLDER, "") == NULL, 1);
+    char *dir = bt_harness_tmpdir();
+    char *param = bt_xasprintf("work_dir=%s", dir);
+    const char *params[] = {param, NULL};
+    bt_harness_run run;
+    assert_int_equal(bt_harness_run_yaml(r->yaml, params, &run), 0);
+    assert_int_equal(bt_instance_result(run.inst), BT_RESULT_SUCCESS);
+    assert_string_equal(bt_harness_field(&run, "report", "errors"), "1");
+    assert_string_equal(bt_harness_field(&run, "report", "day"), "2026-11-24");
+    assert_string_equal(bt_harness_field(&run, "report", "archive_size"), "37");
+    const char *tok = bt_harness_field(&run, "make_token", "text");
+    assert_int_equal(strlen(tok), 12);
+    for (const char *p = tok; *p; p++)
+        assert_true((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'));
+    bt_harness_run_free(&run);
+    char *copy = bt_xasprintf("%s/archive/app.log", dir);
+    char *content = bt_harness_read_file(copy);
+    assert_non_null(content);
+    assert_non_null(strstr(content, "ERROR disk full"));
+    free(content);
+    free(copy);
+    bt_harness_rmrf(dir);
+    free(dir);
+    free(param);
+    bt_ois_import_free(imp);
+}
+
+static void test_write_tree(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_fixture();
+    char *dir = bt_harness_tmpdir();
+    bt_error err;
+    assert_int_equal(bt_ois_import_write(imp, dir, &err), 0);
+    for (size_t i = 0; i < imp->n_runbooks; i++) {
+        char *p = bt_xasprintf("%s/%s", dir, imp->runbooks[i].path);
+        char *c = bt_harness_read_file(p);
+        assert_non_null(c);
+        assert_string_equal(c, imp->runbooks[i].yaml);
+        free(c);
+        free(p);
+    }
+    char *g = bt_xasprintf("%s/globals.yaml", dir);
+    char *e = bt_xasprintf("%s/Operations/Empty-Folder", dir);
+    struct stat st;
+    assert_int_equal(stat(g, &st), 0);
+    assert_int_equal(stat(e, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    free(g);
+    free(e);
+    bt_harness_rmrf(dir);
+    free(dir);
+    bt_ois_import_free(imp);
+}
+
+/* ---- small exports built here ----------------------------------------------- */
+
+#define OBJ(guid, name, type, body)                                            \
+    "<Object><UniqueID datatype=\"string\">" guid "</UniqueID>"              \
+    "<Name datatype=\"string\">" name "</Name>"                                \
+    "<ObjectTypeName datatype=\"string\">" type "</ObjectTypeName>" body      \
+    "</Object>"
+#define LINK(guid, from, to, triggers)                                         \
+    OBJ(guid, "Link", "Link",                                                  \
+        "<ObjectType datatype=\"string\">"                                     \
+        "{7A65BD17-9532-4D07-A6DA-E0F89FA0203E}</ObjectType>"                  \
+        "<SourceObject datatype=\"string\">" from "</SourceObject>"            \
+        "<TargetObject datatype=\"string\">" to "</TargetObject>" triggers)
+#define G1 "{11111111-1111-1111-1111-111111111111}"
+#define G2 "{22222222-2222-2222-2222-222222222222}"
+#define G3 "{33333333-3333-3333-3333-333333333333}"
+#define EXPORT(objects)                                                        \
+    "<ExportData><Policies><Folder><Name datatype=\"string\">T</Name>"         \
+    "<Policy><UniqueID datatype=\"string\">{44444444-4444-4444-4444-"          \
+    "444444444444}</UniqueID><Name datatype=\"string\">R</Name>" objects       \
+    "</Policy></Folder></Policies></ExportData>"
+
+static bt_ois_import *import_text(const char *xml) {
+    bt_ois_import *imp = NULL;
+    bt_error err;
+    bt_error_clear(&err);
+    int rc = bt_ois_import_memory("t.ois_export", xml, strlen(xml), NULL, &imp,
+                                  &err);
+    if (rc) fprintf(stderr, "%s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(imp->n_runbooks, 1);
+    if (!imp->runbooks[0].valid) fprintf(stderr, "%s\n", imp->runbooks[0].yaml);
+    assert_true(imp->runbooks[0].valid);
+    return imp;
+}
+
+/* A placeholder fails when run, naming the original type. */
+static void test_placeholder_fails_when_run(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_text(EXPORT(
+        OBJ(G1, "Trap It", "Send SNMP Trap",
+            "<Host datatype=\"string\">nms</Host>")));
+    bt_harness_run run;
+    assert_int_equal(bt_harness_run_yaml(imp->runbooks[0].yaml, NULL, &run), 0);
+    assert_int_equal(bt_instance_result(run.inst), BT_RESULT_FAILED);
+    const bt_activity_record *rec = bt_harness_record(&run, "trap_it", 0);
+    assert_non_null(rec);
+    assert_non_null(strstr(bt_harness_field(&run, "trap_it", "error"),
+                           "imported from Orchestrator type 'Send SNMP Trap' "
+                           "and has no Baton equivalent yet"));
+    bt_harness_run_free(&run);
+    bt_ois_import_free(imp);
+}
+
+/* Orchestrator text that reads like a Baton reference stays literal, and a
+ * reference to an activity that does not run before the reader is
+ * reported instead of written. */
+static void test_literal_braces_and_order(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_text(EXPORT(
+        OBJ(G1, "Gen", "Generate Random Text",
+            "<StringLength datatype=\"string\">4</StringLength>")
+        OBJ(G2, "Out", "Return Data",
+            "<ReturnData><Entry><Key>Value</Key><Value>{lit.eral} "
+            "{var:x} \\`d.T.~Ed/" G1 ".Random text\\`d.T.~Ed/</Value></Entry>"
+            "<Entry><Key>Later</Key><Value>\\`d.T.~Ed/" G3
+            ".Random text\\`d.T.~Ed/</Value></Entry></ReturnData>")
+        OBJ(G3, "After", "Generate Random Text", "")
+        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2, "")
+        LINK("{66666666-6666-6666-6666-666666666666}", G2, G3, "")));
+    const bt_ois_runbook *r = &imp->runbooks[0];
+    assert_non_null(find_item(r, BT_OIS_UNRESOLVED, "does not run before"));
+    bt_harness_run run;
+    assert_int_equal(bt_harness_run_yaml(r->yaml, NULL, &run), 0);
+    const char *v = bt_harness_field(&run, "out", "value");
+    assert_non_null(v);
+    assert_int_equal(strncmp(v, "{lit.eral} {var:x} ", 19), 0);
+    assert_int_equal(strlen(v), 19 + 4);
+    bt_harness_run_free(&run);
+    bt_ois_import_free(imp);
+}
+
+/* Include conditions are OR'd unless And is set; a result condition OR'd
+ * with data becomes a condition on status. */
+static void test_or_conditions(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_text(EXPORT(
+        OBJ(G1, "A", "Generate Random Text", "")
+        OBJ(G2, "B", "Generate Random Text", "")
+        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
+             "<TRIGGERS><Entry><Data>" G1 "</Data><Condition></Condition>"
+             "<Value>failed</Value></Entry><Entry><Data>" G1 ".Random text"
+             "</Data><Condition>startswith</Condition><Value>Q</Value>"
+             "</Entry><Entry><Data>" G1 ".Random text</Data><Condition>"
+             "doesnotmatchpattern</Condition><Value>^\\d+$</Value></Entry>"
+             "</TRIGGERS>")));
+    const bt_ois_runbook *r = &imp->runbooks[0];
+    assert_non_null(strstr(r->yaml, "on: any"));
+    assert_non_null(strstr(r->yaml, "\"{a.status} == failed\""));
+    assert_non_null(strstr(r->yaml, "{a.text} starts with \\\"Q\\\""));
+    assert_non_null(strstr(r->yaml, "{a.text} not matches \\\"^[0-9]+$\\\""));
+    bt_runbook *rb = load(r);
+    assert_int_equal(rb->links[0].n_include, 3);
+    bt_runbook_free(rb);
+    assert_true(bt_ois_import_complete(imp));
+    bt_ois_import_free(imp);
+}
+
+/* ---- bad input ----------------------------------------------------------------- */
+
+static int import_bad(const char *xml, size_t len, bt_error *err) {
+    bt_ois_import *imp = (bt_ois_import *)1;
+    bt_error_clear(err);
+    int rc = bt_ois_import_memory("bad.ois_export", xml, len, NULL, &imp, err);
+    assert_null(imp);
+    assert_int_not_equal(rc, 0);
+    assert_int_equal(-rc, err->code);
+    assert_string_equal(err->file, "bad.ois_export");
+    return rc;
+}
+
+static void test_billion_laughs(void **state) {
+    (void)state;
+    const char *xml =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE lolz [\n"
+        " <!ENTITY lol \"lol\">\n"
+        " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+        " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+        " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+        " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+        " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+        " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+        " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+        " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+        "]>\n"
+        "<ExportData><Policies><Folder><Name>&lol9;</Name></Folder>"
+        "</Policies></ExportData>\n";
+    bt_error err;
+    uint64_t t0 = bt_mono_us();
+    assert_int_equal(import_bad(xml, strlen(xml), &err), -BT_EINVAL);
+    assert_true(bt_mono_us() - t0 < 2000000);
+    assert_non_null(strstr(err.message, "document type declaration"));
+    assert_int_equal(err.line, 2);
+}
+
+static void test_external_entity(void **state) {
+    (void)state;
+    const char *xml =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
+        "<ExportData><Policies><Folder><Name>&xxe;</Name></Folder>"
+        "</Policies></ExportData>\n";
+    bt_error err;
+    import_bad(xml, strlen(xml), &err);
+    assert_non_null(strstr(err.message, "document type declaration"));
+    assert_null(strstr(err.message, "root:"));
+    /* Without a DTD an entity reference is simply undefined. */
+    const char *bare = "<ExportData><Policies><Folder><Name>&xxe;</Name>"
+                       "</Folder></Policies></ExportData>";
+    import_bad(bare, strlen(bare), &err);
+    assert_int_equal(err.code, BT_ESYNTAX);
+    assert_non_null(strstr(err.message, "xxe"));
+    assert_null(strstr(err.message, "root:"));
+    /* An external DTD is refused the same way, without being fetched. */
+    const char *ext = "<!DOCTYPE ExportData SYSTEM \"http://127.0.0.1:9/x.dtd\">"
+                      "<ExportData/>";
+    import_bad(ext, strlen(ext), &err);
+    assert_non_null(strstr(err.message, "document type declaration"));
+}
+
+static void test_truncated(void **state) {
+    (void)state;
+    char *path = fixture("operations.ois_export");
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_error err;
+    assert_int_equal(bt_buf_read_file(&b, path, &err), 0);
+    free(path);
+    import_bad(b.data, b.len / 2, &err);
+    assert_int_equal(err.code, BT_ESYNTAX);
+    assert_non_null(strstr(err.message, "not well-formed XML"));
+    assert_true(err.line > 0);
+    bt_buf_free(&b);
+}
+
+static void test_huge_file(void **state) {
+    (void)state;
+    char *dir = bt_harness_tmpdir();
+    char *path = bt_harness_path(dir, "huge.ois_export");
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)50 << 20), 0); /* 50 MiB, sparse */
+    close(fd);
+    bt_ois_import *imp = (bt_ois_import *)1;
+    bt_error err;
+    assert_int_equal(bt_ois_import_file(path, NULL, &imp, &err), -BT_ETOOBIG);
+    assert_null(imp);
+    assert_non_null(strstr(err.message, "52428800 bytes, over the limit"));
+    bt_harness_rmrf(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_deep_nesting(void **state) {
+    (void)state;
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_appends(&b, "<ExportData>");
+    for (int i = 0; i < 100000; i++) bt_buf_appends(&b, "<Folder>");
+    bt_error err;
+    import_bad(b.data, b.len, &err);
+    assert_int_equal(err.code, BT_ETOOBIG);
+    assert_non_null(strstr(err.message, "nested more than 256 levels"));
+    assert_int_equal(err.line, 1);
+    bt_buf_free(&b);
+}
+
+static void test_junk_and_encodings(void **state) {
+    (void)state;
+    bt_error err;
+    unsigned char junk[4096];
+    unsigned seed = 12345;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        seed = seed * 1103515245u + 12345u;
+        junk[i] = (unsigned char)(seed >> 16);
+    }
+    import_bad((const char *)junk, sizeof junk, &err);
+    assert_int_equal(err.code, BT_ESYNTAX);
+    const char latin1[] = "<ExportData><Policies><Folder><Name>caf\xe9</Name>"
+                          "</Folder></Policies></ExportData>";
+    import_bad(latin1, strlen(latin1), &err);
+    assert_int_equal(err.code, BT_ESYNTAX);
+    assert_non_null(strstr(err.message, "UTF-8"));
+    const char nul[] = "<ExportData>\0</ExportData>";
+    import_bad(nul, sizeof nul - 1, &err);
+    import_bad("", 0, &err);
+    assert_non_null(strstr(err.message, "empty"));
+    const char *other = "<rss version=\"2.0\"/>";
+    import_bad(other, strlen(other), &err);
+    assert_non_null(strstr(err.message, "root element is <rss>"));
+    const char *empty = "<ExportData><GlobalConfigurations/></ExportData>";
+    import_bad(empty, strlen(empty), &err);
+    assert_non_null(strstr(err.message, "nothing to import"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tree_and_validity),
+        cmocka_unit_test(test_parameters_references_conditions),
+        cmocka_unit_test(test_unresolved_and_blocked),
+        cmocka_unit_test(test_globals),
+        cmocka_unit_test(test_report_json),
+        cmocka_unit_test(test_converted_runbook_runs),
+        cmocka_unit_test(test_write_tree),
+        cmocka_unit_test(test_placeholder_fails_when_run),
+        cmocka_unit_test(test_literal_braces_and_order),
+        cmocka_unit_test(test_or_conditions),
+        cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_external_entity),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_huge_file),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_junk_and_encodings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -249,7 +249,7 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
-        if (!filter || od_filter_match(filter, set, row))
+        if (!filter || od_filter_match(c, filter, row))
             json_array_append(sel, row);
     }
     od_sort(set, sel, order, n_order);
@@ -588,7 +588,7 @@ static void handle(od_ctx *c, char *rest) {
         size_t count = 0, i;
         json_t *row;
         json_array_foreach(rows, i, row) count +=
-            !filter || od_filter_match(filter, set, row);
+            !filter || od_filter_match(c, filter, row);
         od_expr_free(filter);
         bt_buf b;
         bt_buf_init(&b, 0);

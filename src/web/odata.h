@@ -155,7 +155,7 @@ typedef struct od_expr od_expr;
 /* Parses $filter text against set; NULL with a message in err. */
 od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
                          size_t errlen);
-bool od_filter_match(const od_expr *e, const od_set *set, json_t *entity);
+bool od_filter_match(od_ctx *c, const od_expr *e, json_t *entity);
 void od_expr_free(od_expr *e);
 typedef struct od_order {
     const od_prop *prop;

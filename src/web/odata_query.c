@@ -30,13 +30,14 @@ typedef struct val {
     char *s;   /* owned */
 } val;
 
-typedef enum { E_LIT, E_PROP, E_AND, E_OR, E_NOT, E_CMP, E_FN } ekind;
+typedef enum { E_LIT, E_PROP, E_AND, E_OR, E_NOT, E_CMP, E_FN, E_ARITH } ekind;
 typedef enum { OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE } cmp_op;
+typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD } arith_op;
 
 typedef enum {
     F_SUBSTRINGOF, F_STARTSWITH, F_ENDSWITH, F_TOLOWER, F_TOUPPER, F_TRIM,
     F_LENGTH, F_INDEXOF, F_CONCAT, F_SUBSTRING, F_YEAR, F_MONTH, F_DAY,
-    F_HOUR, F_MINUTE, F_SECOND
+    F_HOUR, F_MINUTE, F_SECOND, F_ROUND, F_FLOOR, F_CEILING
 } fn_id;
 
 static const struct {
@@ -51,14 +52,19 @@ static const struct {
     [F_YEAR] = {"year", 1, 1},               [F_MONTH] = {"month", 1, 1},
     [F_DAY] = {"day", 1, 1},                 [F_HOUR] = {"hour", 1, 1},
     [F_MINUTE] = {"minute", 1, 1},           [F_SECOND] = {"second", 1, 1},
+    [F_ROUND] = {"round", 1, 1},             [F_FLOOR] = {"floor", 1, 1},
+    [F_CEILING] = {"ceiling", 1, 1},
 };
 
 struct od_expr {
     ekind kind;
     cmp_op op;
+    arith_op aop;
     fn_id fn;
     val lit;
     const od_prop *prop;
+    const od_set *set;  /* E_PROP through nav: the set nav belongs to */
+    const od_nav *nav;  /* E_PROP of a single-valued navigation: Nav/Prop */
     od_expr *a[3];
     size_t n;
 };
@@ -361,20 +367,73 @@ static od_expr *parse_primary(parser *ps) {
                  fns[f].min_args, e->n);
         goto out;
     }
-    const od_prop *p = od_prop_find(ps->set, word);
+    char *slash = strchr(word, '/');
+    const od_nav *nav = NULL;
+    const od_set *owner = ps->set;
+    if (slash) { /* Nav/Prop through a single-valued navigation property */
+        *slash = '\0';
+        nav = od_nav_find(ps->set, word);
+        if (!nav || nav->many || strchr(slash + 1, '/')) {
+            perr(ps, "$filter: '%s' is not a single-valued navigation "
+                     "property of %s", word, ps->set->type);
+            goto out;
+        }
+        owner = od_set_find(nav->target);
+    }
+    const od_prop *p = od_prop_find(owner, slash ? slash + 1 : word);
     if (!p) {
-        perr(ps, "$filter: %s has no property '%s'", ps->set->type, word);
+        perr(ps, "$filter: %s has no property '%s'", owner->type,
+             slash ? slash + 1 : word);
         goto out;
     }
     e = node(E_PROP);
     e->prop = p;
+    e->nav = nav;
+    e->set = ps->set;
 out:
     free(word);
     return e;
 }
 
-static od_expr *parse_cmp(parser *ps) {
+/* Index of the operator word next in the text, or n when none is. */
+static size_t accept_any(parser *ps, const char *const *ops, size_t n) {
+    size_t i = 0;
+    while (i < n && !accept_word(ps, ops[i])) i++;
+    return i;
+}
+
+static od_expr *parse_mul(parser *ps) {
+    static const char *const ops[] = {"mul", "div", "mod"};
     od_expr *l = parse_primary(ps);
+    size_t i;
+    while (l && !ps->failed && (i = accept_any(ps, ops, 3)) < 3) {
+        od_expr *e = node(E_ARITH);
+        e->aop = (arith_op)(OP_MUL + i);
+        e->a[0] = l;
+        e->a[1] = parse_primary(ps);
+        e->n = 2;
+        l = e;
+    }
+    return l;
+}
+
+static od_expr *parse_add(parser *ps) {
+    static const char *const ops[] = {"add", "sub"};
+    od_expr *l = parse_mul(ps);
+    size_t i;
+    while (l && !ps->failed && (i = accept_any(ps, ops, 2)) < 2) {
+        od_expr *e = node(E_ARITH);
+        e->aop = (arith_op)(OP_ADD + i);
+        e->a[0] = l;
+        e->a[1] = parse_mul(ps);
+        e->n = 2;
+        l = e;
+    }
+    return l;
+}
+
+static od_expr *parse_cmp(parser *ps) {
+    od_expr *l = parse_add(ps);
     if (!l || ps->failed) return l;
     static const char *ops[] = {"eq", "ne", "gt", "ge", "lt", "le"};
     for (size_t i = 0; i < BT_ARRAY_LEN(ops); i++) {
@@ -382,15 +441,10 @@ static od_expr *parse_cmp(parser *ps) {
         od_expr *e = node(E_CMP);
         e->op = (cmp_op)i;
         e->a[0] = l;
-        e->a[1] = parse_primary(ps);
+        e->a[1] = parse_add(ps);
         e->n = 2;
         return e;
     }
-    static const char *arith[] = {"add", "sub", "mul", "div", "mod"};
-    for (size_t i = 0; i < BT_ARRAY_LEN(arith); i++)
-        if (accept_word(ps, arith[i]))
-            perr(ps, "$filter: the arithmetic operator '%s' is not supported",
-                 arith[i]);
     return l;
 }
 
@@ -452,10 +506,25 @@ od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
 
 /* ---- evaluation ------------------------------------------------------- */
 
-static val eval(const od_expr *e, json_t *entity);
+typedef struct env {
+    od_ctx *c;
+    json_t *entity;
+} env;
 
-static bool truthy(const od_expr *e, json_t *entity) {
-    val v = eval(e, entity);
+static val eval(const od_expr *e, const env *en);
+
+/* A property, or Nav/Prop through a single-valued navigation property. */
+static val prop_val(const od_expr *e, const env *en) {
+    if (!e->nav) return entity_val(e->prop, en->entity);
+    json_t *rows = od_nav_rows(en->c, e->set, e->nav, en->entity);
+    json_t *target = json_array_get(rows, 0);
+    val v = target ? entity_val(e->prop, target) : (val){V_NULL};
+    json_decref(rows);
+    return v;
+}
+
+static bool truthy(const od_expr *e, const env *en) {
+    val v = eval(e, en);
     bool t = v.k == V_BOOL && v.b;
     val_clear(&v);
     return t;
@@ -474,11 +543,11 @@ static bool ci_ends(const char *s, const char *suffix) {
     return a >= b && !strcasecmp(s + a - b, suffix);
 }
 
-static val eval_fn(const od_expr *e, json_t *entity) {
+static val eval_fn(const od_expr *e, const env *en) {
     val a[3] = {{V_NULL}, {V_NULL}, {V_NULL}};
     char *s[3] = {NULL, NULL, NULL};
     for (size_t i = 0; i < e->n; i++) {
-        a[i] = eval(e->a[i], entity);
+        a[i] = eval(e->a[i], en);
         s[i] = val_text(&a[i]);
     }
     val r = {V_NULL};
@@ -534,6 +603,14 @@ static val eval_fn(const od_expr *e, json_t *entity) {
             r = mk_str(bt_xstrndup(s[0] + from, n));
         }
         break;
+    case F_ROUND:
+    case F_FLOOR:
+    case F_CEILING:
+        if (a[0].k == V_NUM)
+            r = mk_num(e->fn == F_ROUND ? round(a[0].n)
+                       : e->fn == F_FLOOR ? floor(a[0].n)
+                                          : ceil(a[0].n));
+        break;
     case F_YEAR: case F_MONTH: case F_DAY:
     case F_HOUR: case F_MINUTE: case F_SECOND:
         if (a[0].k != V_TIME) break;
@@ -553,24 +630,24 @@ static val eval_fn(const od_expr *e, json_t *entity) {
     return r;
 }
 
-static val eval(const od_expr *e, json_t *entity) {
+static val eval(const od_expr *e, const env *en) {
     switch (e->kind) {
     case E_LIT: {
         val v = e->lit;
         if (v.s) v.s = bt_xstrdup(v.s);
         return v;
     }
-    case E_PROP: return entity_val(e->prop, entity);
-    case E_AND: return mk_bool(truthy(e->a[0], entity) && truthy(e->a[1], entity));
-    case E_OR: return mk_bool(truthy(e->a[0], entity) || truthy(e->a[1], entity));
+    case E_PROP: return prop_val(e, en);
+    case E_AND: return mk_bool(truthy(e->a[0], en) && truthy(e->a[1], en));
+    case E_OR: return mk_bool(truthy(e->a[0], en) || truthy(e->a[1], en));
     case E_NOT: {
-        val v = eval(e->a[0], entity);
+        val v = eval(e->a[0], en);
         val r = v.k == V_BOOL ? mk_bool(!v.b) : (val){V_NULL};
         val_clear(&v);
         return r;
     }
     case E_CMP: {
-        val a = eval(e->a[0], entity), b = eval(e->a[1], entity);
+        val a = eval(e->a[0], en), b = eval(e->a[1], en);
         bool r;
         if (a.k == V_NULL || b.k == V_NULL) {
             bool both = a.k == V_NULL && b.k == V_NULL;
@@ -590,14 +667,30 @@ static val eval(const od_expr *e, json_t *entity) {
         val_clear(&b);
         return mk_bool(r);
     }
-    case E_FN: return eval_fn(e, entity);
+    case E_FN: return eval_fn(e, en);
+    case E_ARITH: {
+        val a = eval(e->a[0], en), b = eval(e->a[1], en);
+        val r = {V_NULL};
+        if (a.k == V_NUM && b.k == V_NUM) {
+            switch (e->aop) {
+            case OP_ADD: r = mk_num(a.n + b.n); break;
+            case OP_SUB: r = mk_num(a.n - b.n); break;
+            case OP_MUL: r = mk_num(a.n * b.n); break;
+            case OP_DIV: if (b.n != 0) r = mk_num(a.n / b.n); break;
+            case OP_MOD: if (b.n != 0) r = mk_num(fmod(a.n, b.n)); break;
+            }
+        }
+        val_clear(&a);
+        val_clear(&b);
+        return r;
+    }
     }
     return (val){V_NULL};
 }
 
-bool od_filter_match(const od_expr *e, const od_set *set, json_t *entity) {
-    (void)set;
-    return truthy(e, entity);
+bool od_filter_match(od_ctx *c, const od_expr *e, json_t *entity) {
+    env en = {c, entity};
+    return truthy(e, &en);
 }
 
 /* ---- $orderby --------------------------------------------------------- */

@@ -608,6 +608,17 @@ static void test_filter_operators(void **state) {
     assert_int_equal(count_json(f, "Activities?$filter=PositionX lt 240"), 1);
     assert_int_equal(count_json(f, "Activities?$filter=PositionX le 240"), 2);
     assert_int_equal(count_json(f, "Activities?$filter=Enabled eq true and HasBreakpoint eq false"), 2);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX add 10 eq 50"), 1);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX sub 40 eq 0"), 1);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX mul 2 sub 80 eq 400"), 1);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX div 2 gt 100"), 1);
+    assert_int_equal(count_json(f, "Activities?$filter=PositionX mod 200 eq 40"), 2);
+    assert_int_equal(count_json(f, "Activities?$filter=round(PositionX div 3) eq 13 "
+                                   "and floor(1.5) eq 1 and ceiling(1.5) eq 2"), 1);
+    /* through a single-valued navigation property */
+    assert_int_equal(count_json(f, "RunbookParameters?$filter=Runbook/Name eq 'hello'"), 5);
+    assert_int_equal(count_json(f, "Jobs?$filter=Runbook/Path eq '\\Runbooks\\Ops\\Hello'"
+                                   " and Status eq 'Completed'"), 1);
     /* dates */
     assert_int_equal(count_json(f, "ActivityInstances?$filter=StartTime lt datetime'1971-01-01T00:00:00'"), 2);
     assert_int_equal(count_json(f, "ActivityInstances?$filter=StartTime gt datetime'1970-01-01T00:00:00.0025'"), 1);
@@ -624,7 +635,7 @@ static void test_filter_operators(void **state) {
                            "Nope"));
     reply_free(&r);
     expect_odata_error(f, "GET", "Runbooks?$filter=Name eq 'x", NULL, 400);
-    expect_odata_error(f, "GET", "Runbooks?$filter=Name add 1", NULL, 400);
+    expect_odata_error(f, "GET", "Runbooks?$filter=Jobs/Status eq 'x'", NULL, 400);
     expect_odata_error(f, "GET", "Runbooks?$filter=bogus(Name)", NULL, 400);
     expect_odata_error(f, "GET", "Runbooks?$orderby=Name sideways", NULL, 400);
 }

@@ -121,6 +121,7 @@ typedef struct tester {
     uv_signal_t sigs[2];
     bool json;
     json_t *triggered; /* --json: the triggered instances */
+    json_t *invoked;   /* --json: runbooks run by invoke-runbook */
     size_t n_triggered;
     size_t failed_triggered;
     uint64_t t0;
@@ -134,7 +135,21 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static void on_instance_finished(bt_instance *inst, void *ud) {
     tester *t = ud;
-    if (bt_tester_services_instance_finished(t->services, inst)) return;
+    if (bt_tester_services_instance_finished(t->services, inst)) {
+        double ms = (bt_mono_us() - t->t0) / 1000.0;
+        long long job = (long long)bt_tester_services_job_id(t->services, inst);
+        if (t->json) {
+            json_t *doc = instance_json(inst, ms);
+            json_object_set_new(doc, "job_id", json_integer(job));
+            json_array_append_new(t->invoked, doc);
+        } else {
+            printf("--- invoked runbook %s (job %lld)\n",
+                   bt_instance_runbook(inst)->name, job);
+            print_text(inst, ms);
+            fflush(stdout);
+        }
+        return;
+    }
     if (!bt_instance_triggered(inst)) {
         uv_signal_stop(&t->sigs[0]);
         uv_signal_stop(&t->sigs[1]);
@@ -224,11 +239,13 @@ int bt_cli_test(int argc, char **argv) {
 
     uv_loop_t loop;
     uv_loop_init(&loop);
-    tester t = {.json = json, .triggered = json_array(), .t0 = bt_mono_us()};
+    tester t = {.json = json, .triggered = json_array(),
+                .invoked = json_array(), .t0 = bt_mono_us()};
     bt_error serr;
     if (bt_tester_services_new(&loop, db, &t.services, &serr) != 0) {
         fprintf(stderr, "baton test: --db %s: %s\n", db, serr.message);
         json_decref(t.triggered);
+        json_decref(t.invoked);
         uv_loop_close(&loop);
         bt_runbook_free(rb);
         free(params);
@@ -261,11 +278,15 @@ int bt_cli_test(int argc, char **argv) {
             json_t *doc = instance_json(inst, total_ms);
             if (t.n_triggered)
                 json_object_set(doc, "triggered", t.triggered);
+            if (json_array_size(t.invoked))
+                json_object_set(doc, "invoked", t.invoked);
             json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             putchar('\n');
             json_decref(doc);
         } else {
             if (t.n_triggered) printf("--- monitor\n");
+            else if (bt_tester_services_children(t.services))
+                printf("--- %s\n", rb->name);
             print_text(inst, total_ms);
         }
         /* Stopping a monitor is how a monitor runbook ends; what counts
@@ -279,6 +300,7 @@ int bt_cli_test(int argc, char **argv) {
         for (int i = 0; i < 2; i++) uv_close((uv_handle_t *)&sigs[i], NULL);
     }
     json_decref(t.triggered);
+    json_decref(t.invoked);
     bt_tester_services_free(t.services);
     bt_engine_free(eng);
     uv_run(&loop, UV_RUN_DEFAULT);

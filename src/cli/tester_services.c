@@ -374,6 +374,12 @@ void bt_tester_services_set_engine(bt_tester_services *ts, bt_engine *eng) {
     ts->eng = eng;
 }
 
+int64_t bt_tester_services_job_id(const bt_tester_services *ts,
+                                  const bt_instance *inst) {
+    child *c = child_of((bt_tester_services *)ts, inst);
+    return c ? c->job_id : 0;
+}
+
 size_t bt_tester_services_children(const bt_tester_services *ts) {
     return ts->n_children;
 }

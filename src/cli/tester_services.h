@@ -26,6 +26,10 @@ void bt_tester_services_set_engine(bt_tester_services *ts, bt_engine *eng);
  * bt_tester_services_free). */
 bool bt_tester_services_instance_finished(bt_tester_services *ts,
                                           bt_instance *inst);
+/* The child's job id (1, 2, ... in the order started), 0 for an instance
+ * that is not a child. */
+int64_t bt_tester_services_job_id(const bt_tester_services *ts,
+                                  const bt_instance *inst);
 /* How many child instances ran. */
 size_t bt_tester_services_children(const bt_tester_services *ts);
 /* After every instance finished. NULL is a no-op. */

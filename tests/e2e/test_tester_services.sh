@@ -45,6 +45,9 @@ assert results("again") == ["failed"]
 assert "parameter 'n'" in recs("again")[0]["error"], recs("again")[0]["error"]
 assert field("count", "value") == "11", field("count", "value")
 assert ret == {"echo": "got 7", "calls": "11"}, ret
+inv = doc["invoked"]
+assert [(i["runbook"], i["job_id"], i["result"]) for i in inv] == [("Child", 1, "success")], inv
+assert inv[0]["returned"] == {"echo": "got 7", "status": "fine"}
 PY
 
 cat >"$D/self.runbook.yaml" <<'Y'

@@ -818,6 +818,8 @@ static bool pid_gone_pred(void *ud) {
     return bt_test_process_gone(((gone_wait *)ud)->pid);
 }
 
+static bool idle_pred(void *ud) { return bt_rbserver_running(ud) == 0; }
+
 static void test_fenced_server_drops_its_run(void **state) {
     fixture *f = *state;
     int64_t rb = add_runbook(f, "Long", LONG_YAML);
@@ -843,9 +845,9 @@ static void test_fenced_server_drops_its_run(void **state) {
     /* A killed its child and recorded nothing: the job's records are B's
      * resume of A's two committed steps. */
     assert_true(run_until(&f->loop, pid_gone_pred, &g, DEADLINE_MS));
+    assert_true(run_until(&f->loop, idle_pred, a, DEADLINE_MS));
     check_ran_once(f, job);
     assert_false(has_event(f, job, "could not be recorded"));
-    assert_int_equal(bt_rbserver_running(a), 0);
     free(marker);
     free(pidfile);
     stop_server(f, a, 0);

@@ -478,7 +478,10 @@ done:
 /* ---- baton wait / job / cancel ---------------------------------------- */
 
 static const char WAIT_USAGE[] = "baton wait ID [SECONDS] [--json] [--url URL]";
-static const char JOB_USAGE[] = "baton job ID [--json] [--url URL]";
+static const char JOB_USAGE[] =
+    "baton job ID [--json] [--url URL]\n"
+    "       baton job start|list|show|wait|cancel ... (same as baton start, "
+    "jobs,\n       job ID, wait, cancel)";
 static const char CANCEL_USAGE[] =
     "baton cancel ID [--wait [SECONDS]] [--json] [--url URL]";
 
@@ -546,8 +549,25 @@ int bt_cli_wait(int argc, char **argv) {
     return rc;
 }
 
-/* `baton job` shows the job whatever its state: 0 when it was shown. */
+static int show_job(int argc, char **argv);
+
+/* `baton job ID` shows the job whatever its state: 0 when it was shown.
+ * `baton job VERB ...` is the grouped spelling of the job commands. */
 int bt_cli_job(int argc, char **argv) {
+    static const struct {
+        const char *verb;
+        int (*run)(int argc, char **argv);
+    } verbs[] = {{"start", bt_cli_start}, {"list", bt_cli_jobs},
+                 {"show", show_job},      {"wait", bt_cli_wait},
+                 {"cancel", bt_cli_cancel}};
+    if (argc >= 2)
+        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+            if (!strcmp(argv[1], verbs[i].verb))
+                return verbs[i].run(argc - 1, argv + 1);
+    return show_job(argc, argv);
+}
+
+static int show_job(int argc, char **argv) {
     job_opts o = {0};
     int64_t id = 0;
     int rc = parse_id_command(argc, argv, "job", JOB_USAGE, false, false, &o,

@@ -191,6 +191,23 @@ run_baton "$SCRATCH/w" wait "$HELLO_ID" 5
 DETAIL="exit $RC: $(cat "$SCRATCH/w.out" "$SCRATCH/w.err")"
 expect "baton wait on a completed job: exit 0" test "$RC" = 0
 
+# The grouped spelling: baton job start|list|show|wait|cancel.
+run_baton "$SCRATCH/gs" job start /Hello --param who=grouped --wait 60
+DETAIL="exit $RC: $(cat "$SCRATCH/gs.out" "$SCRATCH/gs.err")"
+expect "baton job start /Hello --param who=grouped --wait: completed" \
+    bash -c "[[ $RC == 0 ]] && grep -q 'message = Hello, grouped' '$SCRATCH/gs.out'"
+GS_ID=$(sed -n 's/^job \([0-9]*\) .*/\1/p' "$SCRATCH/gs.out")
+run_baton "$SCRATCH/gl" job list --runbook /Hello --json
+DETAIL="exit $RC: $(cat "$SCRATCH/gl.out" "$SCRATCH/gl.err")"
+expect "baton job list --runbook /Hello: three jobs" \
+    test "$RC" = 0 -a "$(json "$SCRATCH/gl.out" 'len(d["items"])')" = 3
+run_baton "$SCRATCH/gsh" job show "$GS_ID"
+DETAIL="exit $RC: $(cat "$SCRATCH/gsh.out" "$SCRATCH/gsh.err")"
+expect "baton job show ID: the activities and their data" \
+    bash -c "[[ $RC == 0 ]] && grep -q 'stdout = Hello, grouped' '$SCRATCH/gsh.out'"
+run_baton "$SCRATCH/gw" job wait "$GS_ID" 5
+expect "baton job wait ID: exit 0" test "$RC" = 0
+
 # ---- usage and service errors ------------------------------------------
 run_baton "$SCRATCH/u1" start /Hello --param nope=1
 DETAIL="exit $RC: $(cat "$SCRATCH/u1.err")"
@@ -270,7 +287,7 @@ run_baton "$SCRATCH/rbs2" runbooks
 DETAIL=$(cat "$SCRATCH/rbs2.out")
 expect "restart: still $n_samples runbooks" test "$(wc -l <"$SCRATCH/rbs2.out")" = "$n_samples"
 run_baton "$SCRATCH/jobs2" jobs
-expect "restart: the earlier jobs are still there" test "$(grep -c '/Hello$' "$SCRATCH/jobs2.out")" = 2
+expect "restart: the earlier jobs are still there" test "$(grep -c '/Hello$' "$SCRATCH/jobs2.out")" = 3
 stop_batond two TERM
 
 }

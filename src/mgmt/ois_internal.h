@@ -130,6 +130,32 @@ typedef struct ois_act {
 
 typedef struct ois_rb ois_rb; /* the runbook being converted */
 
+typedef struct ois_link {
+    size_t from, to;
+    xmlNodePtr node;
+} ois_link;
+
+typedef struct ois_param {
+    char *guid, *orig, *name, *type, *description;
+} ois_param;
+
+/* The runbook being converted. */
+struct ois_rb {
+    ois_ctx *ctx;
+    char *name;
+    ois_act *acts;
+    size_t n;
+    ois_link *links;
+    size_t n_links;
+    unsigned char *up; /* up[i * n + j]: j runs before i */
+    ois_param *params;
+    size_t n_params;
+    char **ret_orig, **ret_name;
+    size_t n_returns;
+    ois_items *items;
+};
+
+
 typedef struct ois_conv {
     ois_ctx *ctx;
     ois_rb *rb;
@@ -172,6 +198,34 @@ void ois_rb_add_return(ois_rb *rb, const char *orig);
  * each entry's name (first of the name_keys present) and Value. */
 size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,
                    char ***names, char ***values, char ***guids);
+
+/* ---- references (ois_refs.c) ------------------------------------------- */
+
+size_t ois_act_index(const ois_rb *rb, const char *guid); /* SIZE_MAX: none */
+/* "{GUID}.name" as a Baton reference appended to out; false with a reason
+ * in why when it cannot be one. allow_self: the reader may read its own
+ * data (conditions of links leaving it). */
+bool ois_data_ref(const ois_rb *rb, size_t reader, bool allow_self,
+                  const char *body, bt_buf *out, char *why, size_t wsize);
+/* Orchestrator text (raw) as a Baton template; generated text is already
+ * one. where names the property in report items. */
+char *ois_convert_text(ois_rb *rb, size_t reader, bool allow_self,
+                       const char *raw, bool generated, const char *where);
+
+/* ---- links (ois_links.c) -------------------------------------------------- */
+
+typedef struct ois_link_out { /* a link as written */
+    unsigned on;        /* BT_ON_* bits; 0: default (success) */
+    bool on_any;
+    char **include;
+    size_t n_include;
+    char **exclude;
+    size_t n_exclude;
+    char *comment;      /* why the link is blocked, or NULL */
+} ois_link_out;
+
+void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo);
+void ois_link_out_free(ois_link_out *lo);
 
 /* ---- one runbook (ois_runbook.c) ---------------------------------------- */
 

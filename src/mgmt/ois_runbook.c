@@ -15,40 +15,6 @@
 #include "mgmt/ois_internal.h"
 #include "runbook/runbook.h"
 
-typedef struct ois_link {
-    size_t from, to;
-    xmlNodePtr node;
-} ois_link;
-
-typedef struct ois_param {
-    char *guid, *orig, *name, *type, *description;
-} ois_param;
-
-struct ois_rb {
-    ois_ctx *ctx;
-    char *name;
-    ois_act *acts;
-    size_t n;
-    ois_link *links;
-    size_t n_links;
-    unsigned char *up; /* up[i * n + j]: j runs before i */
-    ois_param *params;
-    size_t n_params;
-    char **ret_orig, **ret_name;
-    size_t n_returns;
-    ois_items *items;
-};
-
-/* Fields every Orchestrator object publishes ("Common Published Data")
- * that have a Baton counterpart. */
-static const char *const common_fields[] = {
-    "activitystarttime|starttime=start_time",
-    "activityendtime|endtime=end_time",
-    "errorsummarytext|errormessage|error=error",
-    "loopnumberofattempts|numberofattempts=attempts",
-    "activitystatus|status|result=status",
-    NULL};
-
 /* Metadata every <Object> carries; never a property. */
 static const char *const metadata[] = {
     "UniqueID", "ParentID", "Name", "Description", "PositionX", "PositionY",
@@ -255,528 +221,6 @@ size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,
     return n;
 }
 
-/* ---- published data ------------------------------------------------------ */
-
-static bool type_publishes(const bt_activity_type *t, const char *field) {
-    static const char *const common[] = {BT_COMMON_FIELDS, NULL};
-    for (size_t i = 0; common[i]; i++)
-        if (!strcmp(common[i], field)) return true;
-    if (!t) return false;
-    for (size_t i = 0; t->published && t->published[i]; i++)
-        if (!strcmp(t->published[i], field)) return true;
-    return false;
-}
-
-/* Looks orch up in a "a|b|c=field" table. */
-static const char *table_field(const char *const *table, const char *orch) {
-    char *norm = ois_normalize(orch);
-    const char *found = NULL;
-    for (size_t i = 0; table && table[i] && !found; i++) {
-        const char *eq = strchr(table[i], '=');
-        const char *p = table[i];
-        while (p < eq && !found) {
-            const char *bar = memchr(p, '|', (size_t)(eq - p));
-            const char *end = bar ? bar : eq;
-            if ((size_t)(end - p) == strlen(norm) &&
-                !memcmp(p, norm, (size_t)(end - p)))
-                found = eq + 1;
-            p = end + 1;
-        }
-    }
-    free(norm);
-    return found;
-}
-
-static const char *ois_field_in(const ois_rb *rb, const ois_act *a,
-                                const char *orch, char **owned) {
-    *owned = NULL;
-    const char *tn = a->type->name;
-    if (!strcmp(tn, "initialize-data")) {
-        char *g = ois_guid(orch);
-        for (size_t i = 0; i < rb->n_params; i++)
-            if ((g && rb->params[i].guid && !strcmp(g, rb->params[i].guid)) ||
-                (!g && ois_same_name(orch, rb->params[i].orig))) {
-                free(g);
-                return rb->params[i].name;
-            }
-        free(g);
-    }
-    for (size_t i = 0; i < a->n_pub; i++)
-        if (ois_same_name(orch, a->pub_orig[i])) return a->pub_name[i];
-    const char *f = a->map ? table_field(a->map->fields, orch) : NULL;
-    if (!f) f = table_field(common_fields, orch);
-    if (f && type_publishes(a->type, f)) return f;
-    /* Types whose fields are open (placeholders, invoke-runbook's return
-     * data) take the Orchestrator name as an identifier. */
-    if (a->type->open_published && !a->declare_publishes) {
-        *owned = ois_identifier(orch, "value");
-        return *owned;
-    }
-    return NULL;
-}
-
-/* ---- reference conversion ----------------------------------------------- */
-
-static size_t act_index(const ois_rb *rb, const char *guid) {
-    for (size_t i = 0; i < rb->n; i++)
-        if (rb->acts[i].guid && guid && !strcmp(rb->acts[i].guid, guid))
-            return i;
-    return SIZE_MAX;
-}
-
-static bool runs_before(const ois_rb *rb, size_t x, size_t reader,
-                        bool allow_self) {
-    if (x == reader) return allow_self;
-    return rb->up[reader * rb->n + x] != 0;
-}
-
-/* {GUID}.field as a Baton reference appended to out; false with a reason
- * when it cannot be one. */
-static bool data_ref(const ois_rb *rb, size_t reader, bool allow_self,
-                     const char *body, bt_buf *out, char *why, size_t wsize) {
-    const char *dot = body[0] == '{' ? strchr(body, '}') : NULL;
-    char *g = dot ? bt_xstrndup(body, (size_t)(dot - body) + 1) : NULL;
-    char *guid = ois_guid(g);
-    free(g);
-    if (!guid || dot[1] != '.' || !dot[2]) {
-        snprintf(why, wsize, "published-data reference '%s' is not "
-                 "{activity GUID}.name", body);
-        free(guid);
-        return false;
-    }
-    const char *orch = dot + 2;
-    size_t x = act_index(rb, guid);
-    free(guid);
-    if (x == SIZE_MAX) {
-        snprintf(why, wsize, "'%s' is published by an activity that is not "
-                 "in this runbook (%.38s)", orch, body);
-        return false;
-    }
-    const ois_act *src = &rb->acts[x];
-    if (!runs_before(rb, x, reader, allow_self)) {
-        snprintf(why, wsize, "'%s' of '%s' is read where '%s' does not run "
-                 "before it", orch, src->name, src->name);
-        return false;
-    }
-    char *owned;
-    const char *f = ois_field_in(rb, src, orch, &owned);
-    if (!f) {
-        snprintf(why, wsize, "'%s' published by '%s' (%s) has no Baton "
-                 "counterpart in %s", orch, src->name, src->type_name,
-                 src->type->name);
-        return false;
-    }
-    bt_buf_printf(out, "{%s.%s}", src->id, f);
-    free(owned);
-    return true;
-}
-
-/* Finds the next Orchestrator marker \`d.T.~XX/ (backslash optional) at or
- * after from; returns its start, sets *code and *len. */
-static const char *find_marker(const char *from, char code[3], size_t *len) {
-    for (const char *p = strstr(from, "`d.T.~"); p;
-         p = strstr(p + 1, "`d.T.~")) {
-        if (p[6] && p[7] && p[8] == '/') {
-            code[0] = p[6];
-            code[1] = p[7];
-            code[2] = '\0';
-            const char *start = (p > from && p[-1] == '\\') ? p - 1 : p;
-            *len = (size_t)(p + 9 - start);
-            return start;
-        }
-    }
-    return NULL;
-}
-
-static void unresolved(ois_rb *rb, size_t reader, const char *where,
-                       const char *why, bt_buf *out, const char *shown) {
-    const ois_act *a = reader < rb->n ? &rb->acts[reader] : NULL;
-    ois_item_add(rb->items, BT_OIS_UNRESOLVED, a ? a->name : NULL,
-                 a ? a->id : NULL, "%s: %s", where, why);
-    bt_buf_printf(out, "[unresolved Orchestrator reference: %s]", shown);
-}
-
-/* Rewrites Orchestrator text (markers for published data, variables and
- * encrypted values) into a Baton template. */
-static char *convert_text(ois_rb *rb, size_t reader, bool allow_self,
-                          const char *raw, bool generated, const char *where) {
-    bt_buf out;
-    bt_buf_init(&out, 0);
-    if (generated) {
-        bt_buf_appends(&out, raw);
-        return bt_buf_detach(&out);
-    }
-    const char *p = raw;
-    char code[3];
-    size_t mlen;
-    for (const char *m; (m = find_marker(p, code, &mlen));) {
-        ois_template_literal(&out, p, (size_t)(m - p));
-        const char *body = m + mlen;
-        char close_code[3];
-        size_t clen;
-        const char *c = find_marker(body, close_code, &clen);
-        while (c && strcmp(close_code, code)) c = find_marker(c + clen, close_code, &clen);
-        if (!c) { /* no closing marker: literal to the end */
-            p = m;
-            break;
-        }
-        char *inner = bt_xstrndup(body, (size_t)(c - body));
-        char why[512];
-        if (!strcmp(code, "Ed")) {
-            if (!data_ref(rb, reader, allow_self, inner, &out, why, sizeof why))
-                unresolved(rb, reader, where, why, &out, inner);
-        } else if (!strcmp(code, "Vb")) {
-            char *g = ois_guid(inner);
-            const char *name = ois_lookup(rb->ctx->vars, rb->ctx->n_vars, g);
-            if (name) {
-                bt_buf_printf(&out, "{var:%s}", name);
-                for (size_t i = 0; i < rb->ctx->n_vars; i++)
-                    if (rb->ctx->var_encrypted[i] &&
-                        !strcmp(rb->ctx->vars[i].name, name)) {
-                        const ois_act *a = reader < rb->n ? &rb->acts[reader] : NULL;
-                        ois_item_add(rb->items, BT_OIS_NOTE, a ? a->name : NULL,
-                                     a ? a->id : NULL, "%s uses the encrypted "
-                                     "variable '%s', imported without its "
-                                     "value", where, name);
-                    }
-            } else {
-                snprintf(why, sizeof why, "global variable %s is not in the "
-                         "export", inner);
-                unresolved(rb, reader, where, why, &out, inner);
-            }
-            free(g);
-        } else if (!strcmp(code, "Ec") || !strcmp(code, "De")) {
-            const ois_act *a = reader < rb->n ? &rb->acts[reader] : NULL;
-            ois_item_add(rb->items, BT_OIS_UNRESOLVED, a ? a->name : NULL,
-                         a ? a->id : NULL,
-                         "%s: an encrypted value cannot be decrypted; set it "
-                         "after import (a {var:...} encrypted variable)",
-                         where);
-            bt_buf_appends(&out, "[encrypted Orchestrator value: set it "
-                                 "after import]");
-        } else {
-            snprintf(why, sizeof why, "unknown kind of reference '%s'", code);
-            unresolved(rb, reader, where, why, &out, inner);
-        }
-        free(inner);
-        p = c + clen;
-    }
-    ois_template_literal(&out, p, strlen(p));
-    return bt_buf_detach(&out);
-}
-
-/* ---- link conditions ------------------------------------------------------ */
-
-static const struct {
-    const char *names; /* normalized Orchestrator condition names */
-    const char *fmt;   /* left, right */
-    bool regex;
-} cond_ops[] = {
-    {"equals|isequalto|equal", "%s == %s", false},
-    {"doesnotequal|isnotequalto|notequals", "%s != %s", false},
-    {"contains", "%s contains %s", false},
-    {"doesnotcontain", "%s not contains %s", false},
-    {"startswith|beginswith", "%s starts with %s", false},
-    {"doesnotstartwith|doesnotbeginwith", "not (%s starts with %s)", false},
-    {"endswith", "%s ends with %s", false},
-    {"doesnotendwith", "not (%s ends with %s)", false},
-    {"matchespattern|matches", "%s matches %s", true},
-    {"doesnotmatchpattern|doesnotmatch", "%s not matches %s", true},
-    {"isgreaterthan|greaterthan|isafter", "%s > %s", false},
-    {"isgreaterthanorequalto|isgreaterthanorequalsto|isgreaterorequal",
-     "%s >= %s", false},
-    {"islessthan|lessthan|isbefore", "%s < %s", false},
-    {"islessthanorequalto|islessthanorequalsto|islessorequal", "%s <= %s",
-     false},
-    {"isempty", "%s is empty", false},
-    {"isnotempty", "%s is not empty", false},
-};
-
-static bool in_list(const char *list, const char *norm) {
-    size_t n = strlen(norm);
-    for (const char *p = list; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && !memcmp(p, norm, n)) return true;
-        if (!bar) break;
-        p = bar + 1;
-    }
-    return false;
-}
-
-/* .NET regular expressions know shorthand classes POSIX ERE does not:
- * \d is [0-9] outside a bracket expression and 0-9 inside one. The
- * negated forms have no spelling inside brackets; they stay and the
- * pattern is reported. */
-static char *ere_from_dotnet(const char *re, bool *changed, bool *lossy) {
-    static const struct {
-        char c;
-        const char *outside, *inside;
-    } map[] = {{'d', "[0-9]", "0-9"},
-               {'D', "[^0-9]", NULL},
-               {'w', "[[:alnum:]_]", "[:alnum:]_"},
-               {'W', "[^[:alnum:]_]", NULL},
-               {'s', "[[:space:]]", "[:space:]"},
-               {'S', "[^[:space:]]", NULL}};
-    bt_buf b;
-    bt_buf_init(&b, 0);
-    *changed = *lossy = false;
-    bool bracket = false;
-    for (const char *p = re; *p; p++) {
-        if (*p == '\\' && p[1]) {
-            const char *cls = NULL;
-            bool known = false;
-            for (size_t i = 0; i < BT_ARRAY_LEN(map); i++)
-                if (p[1] == map[i].c) {
-                    known = true;
-                    cls = bracket ? map[i].inside : map[i].outside;
-                }
-            if (cls) {
-                bt_buf_appends(&b, cls);
-                *changed = true;
-            } else {
-                if (known) *lossy = true;
-                bt_buf_append(&b, p, 2);
-            }
-            p++;
-            continue;
-        }
-        if (*p == '[' && !bracket) {
-            bracket = true;
-            bt_buf_appendc(&b, *p);
-            if (p[1] == '^') bt_buf_appendc(&b, *++p);
-            if (p[1] == ']') bt_buf_appendc(&b, *++p); /* a literal ] */
-            continue;
-        }
-        if (*p == ']' && bracket) bracket = false;
-        bt_buf_appendc(&b, *p);
-    }
-    return bt_buf_detach(&b);
-}
-
-/* A number is written bare, so the condition reads as written by hand. */
-static bool plain_number(const char *s) {
-    double d;
-    if (!*s || !bt_parse_double(s, &d)) return false;
-    for (const char *p = s; *p; p++)
-        if (!strchr("+-.0123456789", *p)) return false;
-    return true;
-}
-
-static void cond_quoted(bt_buf *b, const char *s) {
-    bt_buf_appendc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\') bt_buf_appendc(b, '\\');
-        bt_buf_appendc(b, *p);
-    }
-    bt_buf_appendc(b, '"');
-}
-
-typedef struct link_out {
-    unsigned on;        /* BT_ON_* bits; 0: default (success) */
-    bool on_any;
-    char **include;
-    size_t n_include;
-    char **exclude;
-    size_t n_exclude;
-    char *comment;      /* why the link is blocked, or NULL */
-} link_out;
-
-static void push(char ***list, size_t *n, char *s) {
-    *list = bt_xrealloc(*list, (*n + 1) * sizeof(char *));
-    (*list)[(*n)++] = s;
-}
-
-static unsigned status_bits(const char *value, bool *ok) {
-    unsigned bits = 0;
-    char *v = bt_xstrdup(value ? value : "");
-    *ok = true;
-    for (char *t = strtok(v, "#,; |"); t; t = strtok(NULL, "#,; |")) {
-        char *n = ois_normalize(t);
-        if (!strcmp(n, "success") || !strcmp(n, "succeeded"))
-            bits |= BT_ON_SUCCESS;
-        else if (!strcmp(n, "warning"))
-            bits |= BT_ON_WARNING;
-        else if (!strcmp(n, "failed") || !strcmp(n, "failure") ||
-                 !strcmp(n, "error"))
-            bits |= BT_ON_FAILED;
-        else
-            *ok = false;
-        free(n);
-    }
-    free(v);
-    return bits && *ok ? bits : 0;
-}
-
-static void convert_link(ois_rb *rb, const ois_link *l, link_out *lo) {
-    memset(lo, 0, sizeof *lo);
-    const ois_act *from = &rb->acts[l->from], *to = &rb->acts[l->to];
-    xmlNodePtr triggers = bt_ois_xml_child(l->node, "TRIGGERS");
-    bool all = bt_ois_xml_child_bool(l->node, "And", 0);
-    unsigned status = 0;
-    bool any_status = false;
-    char **data = NULL, **excl = NULL;
-    size_t n_data = 0, n_excl = 0;
-    char where[600];
-    snprintf(where, sizeof where, "link '%s' -> '%s'", from->name, to->name);
-    for (xmlNodePtr e = bt_ois_xml_child(triggers, "Entry"); e;
-         e = bt_ois_xml_next(e, "Entry")) {
-        char *cond = bt_ois_xml_child_text(e, "Condition");
-        char *dat = bt_ois_xml_child_text(e, "Data");
-        char *val = bt_ois_xml_child_text(e, "Value");
-        char *type = bt_ois_xml_child_text(e, "Type");
-        bool exclude = bt_ois_xml_child_bool(e, "Exclude", 0) ||
-                       (type && !strcasecmp(type, "exclude"));
-        char *nc = ois_normalize(cond ? cond : "");
-        char *g = dat ? ois_guid(dat) : NULL; /* a bare GUID: a status */
-        char text[1200];
-        snprintf(text, sizeof text, "%s %s %s", dat ? dat : "",
-                 cond ? cond : "returns", val ? val : "");
-        bool ok = true;
-        bool is_status = !exclude && (g || !nc[0] || !strcmp(nc, "returns"));
-        if (is_status) {
-            unsigned bits = status_bits(val, &ok);
-            if (bits) {
-                status |= bits;
-                any_status = true;
-                ois_item_add(rb->items, BT_OIS_CONDITION, from->name,
-                             from->id, "%s: '%s returns %s' became a result "
-                             "condition (on:)", where, from->name, val);
-            } else {
-                ok = false;
-            }
-        } else {
-            size_t op = SIZE_MAX;
-            for (size_t i = 0; i < BT_ARRAY_LEN(cond_ops); i++)
-                if (in_list(cond_ops[i].names, nc)) op = i;
-            bt_buf left, right;
-            bt_buf_init(&left, 0);
-            bt_buf_init(&right, 0);
-            char why[512] = "";
-            if (op == SIZE_MAX) {
-                snprintf(why, sizeof why, "condition '%s' is not one Baton "
-                         "knows", cond ? cond : "");
-                ok = false;
-            } else if (!dat || !data_ref(rb, l->from, true, dat, &left, why,
-                                         sizeof why)) {
-                if (!why[0])
-                    snprintf(why, sizeof why, "the condition has no data");
-                ok = false;
-            }
-            if (ok) {
-                char *rv = convert_text(rb, l->from, true, val ? val : "",
-                                        false, where);
-                if (cond_ops[op].regex) {
-                    bool changed, lossy;
-                    char *ere = ere_from_dotnet(rv, &changed, &lossy);
-                    free(rv);
-                    rv = ere;
-                    if (changed)
-                        ois_item_add(rb->items, BT_OIS_NOTE, from->name,
-                                     from->id, "%s: the pattern's \\d, \\w "
-                                     "or \\s became POSIX classes", where);
-                    if (lossy)
-                        ois_item_add(rb->items, BT_OIS_NOTE, from->name,
-                                     from->id, "%s: \\D, \\W or \\S inside "
-                                     "[...] has no POSIX spelling; check the "
-                                     "pattern", where);
-                }
-                /* Baton's booleans are lower case; Orchestrator's True. */
-                if (!strcasecmp(rv, "true") || !strcasecmp(rv, "false"))
-                    for (char *q = rv; *q; q++) *q = (char)tolower(*q);
-                bool letters = false;
-                for (const char *q = rv; *q; q++)
-                    letters |= isalpha((unsigned char)*q) != 0;
-                if (plain_number(rv))
-                    bt_buf_appends(&right, rv);
-                else
-                    cond_quoted(&right, rv);
-                free(rv);
-                char *s = bt_xasprintf(cond_ops[op].fmt, bt_buf_str(&left),
-                                       bt_buf_str(&right));
-                if (exclude)
-                    push(&excl, &n_excl, s);
-                else
-                    push(&data, &n_data, s);
-                ois_item_add(rb->items, BT_OIS_CONDITION, from->name,
-                             from->id, "%s: '%s' became \"%s\"%s%s", where,
-                             text, s, exclude ? " (exclude)" : "",
-                             letters && !cond_ops[op].regex
-                                 ? " (Orchestrator compared text ignoring "
-                                   "case; Baton does not)"
-                                 : "");
-            } else {
-                ois_item_add(rb->items, BT_OIS_CONDITION_FAILED, from->name,
-                             from->id, "%s: '%s' was not converted: %s; the "
-                             "link is blocked until it is rewritten", where,
-                             text, why);
-            }
-            bt_buf_free(&left);
-            bt_buf_free(&right);
-        }
-        if (!ok && !lo->comment)
-            lo->comment = bt_xasprintf("condition not converted: %s", text);
-        if (!ok && is_status)
-            ois_item_add(rb->items, BT_OIS_CONDITION_FAILED, from->name,
-                         from->id, "%s: result condition '%s' was not "
-                         "understood; the link is blocked until it is "
-                         "rewritten", where, text);
-        free(nc);
-        free(g);
-        free(cond);
-        free(dat);
-        free(val);
-        free(type);
-    }
-    /* Orchestrator follows a link when any include condition holds (all,
-     * with And) and none of the excludes. Baton's `on` is a hard gate, so a
-     * result condition OR'd with data conditions becomes a condition on
-     * {from.status}. */
-    if (lo->comment) {
-        push(&lo->include, &lo->n_include,
-             bt_xstrdup("'ois: condition not converted' == ''"));
-        lo->on_any = true;
-    } else if (all || n_data == 0) {
-        lo->on = any_status ? status : 0;
-        lo->on_any = !any_status && n_data > 0;
-        if (n_data) {
-            bt_buf b;
-            bt_buf_init(&b, 0);
-            for (size_t i = 0; i < n_data; i++)
-                bt_buf_printf(&b, "%s(%s)", i ? " and " : "", data[i]);
-            push(&lo->include, &lo->n_include,
-                 n_data == 1 ? bt_xstrdup(data[0]) : bt_buf_detach(&b));
-            bt_buf_free(&b);
-        }
-    } else {
-        lo->on_any = true;
-        if (any_status) {
-            bt_buf b;
-            bt_buf_init(&b, 0);
-            static const char *const rn[] = {"success", "warning", "failed"};
-            for (int r = 0, k = 0; r < 3; r++)
-                if (status & (1u << r))
-                    bt_buf_printf(&b, "%s{%s.status} == %s", k++ ? " or " : "",
-                                  from->id, rn[r]);
-            push(&lo->include, &lo->n_include, bt_buf_detach(&b));
-        }
-        for (size_t i = 0; i < n_data; i++)
-            push(&lo->include, &lo->n_include, bt_xstrdup(data[i]));
-    }
-    for (size_t i = 0; i < n_data; i++) free(data[i]);
-    free(data);
-    lo->exclude = excl;
-    lo->n_exclude = n_excl;
-}
-
-static void link_out_free(link_out *lo) {
-    for (size_t i = 0; i < lo->n_include; i++) free(lo->include[i]);
-    for (size_t i = 0; i < lo->n_exclude; i++) free(lo->exclude[i]);
-    free(lo->include);
-    free(lo->exclude);
-    free(lo->comment);
-}
-
 /* ---- activities ------------------------------------------------------------ */
 
 static bool consumed(const ois_act *a, const char *name) {
@@ -850,7 +294,7 @@ static void make_placeholder(ois_rb *rb, ois_act *a, const char *why) {
          * file holds; the value is then Baton text. */
         char where[300];
         snprintf(where, sizeof where, "property '%s'", (const char *)e->name);
-        char *v = convert_text(rb, (size_t)(a - rb->acts), false, raw, false,
+        char *v = ois_convert_text(rb, (size_t)(a - rb->acts), false, raw, false,
                                where);
         free(raw);
         keys = bt_xrealloc(keys, (n + 1) * sizeof(char *));
@@ -958,14 +402,14 @@ static void emit_value(ois_rb *rb, size_t idx, const ois_value *v, bt_buf *b) {
     snprintf(where, sizeof where, "property '%s'", v->name);
     oy_key(b, 6, v->name);
     if (v->kind == OIS_SCALAR) {
-        char *t = convert_text(rb, idx, false, v->items[0], v->generated, where);
+        char *t = ois_convert_text(rb, idx, false, v->items[0], v->generated, where);
         bt_buf_appendc(b, ' ');
         oy_scalar(b, t, 6);
         free(t);
     } else if (v->kind == OIS_LIST) {
         bt_buf_appends(b, " [");
         for (size_t i = 0; i < v->n; i++) {
-            char *t = convert_text(rb, idx, false, v->items[i], v->generated,
+            char *t = ois_convert_text(rb, idx, false, v->items[i], v->generated,
                                    where);
             if (i) bt_buf_appends(b, ", ");
             oy_quoted(b, t);
@@ -975,7 +419,7 @@ static void emit_value(ois_rb *rb, size_t idx, const ois_value *v, bt_buf *b) {
     } else {
         bt_buf_appendc(b, '\n');
         for (size_t i = 0; i < v->n; i++) {
-            char *t = convert_text(rb, idx, false,
+            char *t = ois_convert_text(rb, idx, false,
                                    v->items[i] ? v->items[i] : "",
                                    v->generated, where);
             bt_buf_appends(b, "        ");
@@ -1058,8 +502,8 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
     if (rb->n_links) bt_buf_appends(&b, "links:\n");
     for (size_t i = 0; i < rb->n_links; i++) {
         const ois_link *l = &rb->links[i];
-        link_out lo;
-        convert_link(rb, l, &lo);
+        ois_link_out lo;
+        ois_link_convert(rb, l, &lo);
         if (lo.comment) emit_comment(&b, 2, lo.comment);
         bt_buf_appends(&b, "  - from: ");
         oy_scalar(&b, rb->acts[l->from].id, 4);
@@ -1092,7 +536,7 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
             oy_quoted(&b, lo.exclude[k]);
             bt_buf_appendc(&b, '\n');
         }
-        link_out_free(&lo);
+        ois_link_out_free(&lo);
     }
     return bt_buf_detach(&b);
 }
@@ -1278,7 +722,7 @@ int ois_runbook_convert(ois_ctx *ctx, xmlNodePtr policy, const char *folder,
         char *s = bt_ois_xml_child_text(links[i], "SourceObject");
         char *t = bt_ois_xml_child_text(links[i], "TargetObject");
         char *sg = ois_guid(s), *tg = ois_guid(t);
-        size_t from = act_index(&rb, sg), to = act_index(&rb, tg);
+        size_t from = ois_act_index(&rb, sg), to = ois_act_index(&rb, tg);
         if (from == SIZE_MAX || to == SIZE_MAX)
             ois_item_add(&items, BT_OIS_SKIPPED, NULL, NULL,
                          "a link from %s to %s was dropped: one end is not "
@@ -1301,7 +745,7 @@ int ois_runbook_convert(ois_ctx *ctx, xmlNodePtr policy, const char *folder,
     for (size_t i = 0; i < rb.n; i++) {
         ois_act *a = &rb.acts[i];
         if (!a->republish_guid) continue;
-        size_t x = act_index(&rb, a->republish_guid);
+        size_t x = ois_act_index(&rb, a->republish_guid);
         bool direct = false;
         for (size_t k = 0; k < rb.n_links && x != SIZE_MAX; k++)
             direct |= rb.links[k].from == x && rb.links[k].to == i;

@@ -38,6 +38,8 @@ test: deps-test
 
 bench: build
 	$(BUILD)/bench/engine
+	$(BUILD)/bench/store_jobs
+	$(BUILD)/bench/jobs
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct bt_services {
     uint64_t poll_ms;
     char *created_by;
     void (*job_created)(int64_t job_id, void *ud);
+    int64_t (*job_of)(bt_instance *inst, void *ud);
     void *ud;
     size_t pending;
 };
@@ -266,16 +268,54 @@ static char *params_json(const bt_invoke_request *req) {
     return text;
 }
 
+/* Who creates the child: the parent's job and how deep the chain of
+ * invokes is, read back from the parent job's creator. */
+static int lineage(bt_services *svc, bt_activity_ctx *caller, char **by,
+                   bt_error *err) {
+    int64_t parent = svc->job_of && caller
+                         ? svc->job_of(bt_act_instance(caller), svc->ud)
+                         : 0;
+    if (!parent) {
+        *by = bt_xstrdup(svc->created_by);
+        return 0;
+    }
+    unsigned depth = 1, above = 0;
+    long long pj;
+    bt_store_job job;
+    if (bt_store_job_get(svc->store, parent, &job, NULL) == 0) {
+        if (job.created_by &&
+            sscanf(job.created_by, "invoke-runbook (job %lld, depth %u)",
+                   &pj, &above) == 2)
+            depth = above + 1;
+        bt_store_job_clear(&job);
+    }
+    if (depth > BT_SERVICES_MAX_DEPTH)
+        return bt_error_set(err, BT_EINVAL,
+                            "runbooks invoke each other more than %d deep "
+                            "(job %lld is at depth %u; does a runbook invoke "
+                            "itself?)",
+                            BT_SERVICES_MAX_DEPTH, (long long)parent, above);
+    *by = bt_xasprintf("invoke-runbook (job %lld, depth %u)",
+                       (long long)parent, depth);
+    return 0;
+}
+
 static int invoke(void *ud, bt_activity_ctx *caller,
                   const bt_invoke_request *req, bt_invoke_done_fn done,
                   void *done_ud, bt_invoke **out, bt_error *err) {
     bt_services *svc = ud;
-    (void)caller;
-    bt_store_runbook rb;
-    int rc = find_runbook(svc->store, req->runbook, &rb, err);
+    char *by = NULL;
+    int rc = lineage(svc, caller, &by, err);
     if (rc) return rc;
+    bt_store_runbook rb;
+    rc = find_runbook(svc->store, req->runbook, &rb, err);
+    if (rc) {
+        free(by);
+        return rc;
+    }
     char *params = params_json(req);
     if (!params) {
+        free(by);
         bt_store_runbook_clear(&rb);
         return bt_error_set(err, BT_EINVAL,
                             "parameters of '%s' are not valid UTF-8 text",
@@ -283,11 +323,12 @@ static int invoke(void *ud, bt_activity_ctx *caller,
     }
     bt_store_job_spec spec = {.runbook_id = rb.id,
                               .parameters = params,
-                              .created_by = svc->created_by};
+                              .created_by = by};
     bt_store_job job;
     bt_error serr = {0};
     rc = bt_store_job_create(svc->store, &spec, &job, &serr);
     free(params);
+    free(by);
     bt_store_runbook_clear(&rb);
     if (rc)
         return bt_error_set(err, -rc, "could not create a job for '%s': %s",
@@ -334,6 +375,7 @@ int bt_services_new(uv_loop_t *loop, bt_store *store,
                                                         : "invoke-runbook");
     if (cfg) {
         svc->job_created = cfg->job_created;
+        svc->job_of = cfg->job_of;
         svc->ud = cfg->ud;
     }
     svc->table = (bt_act_services){

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "baton/activity.h"
+#include "engine/engine.h"
 #include "store/store.h"
 
 typedef struct bt_services bt_services;
@@ -21,8 +22,15 @@ typedef struct bt_services_config {
     /* Called after a child job was created (the runbook server wakes its
      * claim loop here). May be NULL. */
     void (*job_created)(int64_t job_id, void *ud);
+    /* The job an engine instance belongs to (0: unknown). With it, child
+     * jobs are created by "invoke-runbook (job P, depth D)" and a chain of
+     * invokes deeper than BT_SERVICES_MAX_DEPTH (a runbook that invokes
+     * itself) is refused instead of filling the servers. May be NULL. */
+    int64_t (*job_of)(bt_instance *inst, void *ud);
     void *ud;
 } bt_services_config;
+
+#define BT_SERVICES_MAX_DEPTH 16
 
 /* The store handle is borrowed, used only on loop's thread, and must
  * outlive the services. cfg may be NULL. */

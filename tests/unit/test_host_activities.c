@@ -1,8 +1,8 @@
 /* Activities that use the host's services, run for real against the
  * store-backed services (src/server/services.c) on a SQLite store in a
- * scratch folder: counters, Check Schedule, Monitor Counter and Invoke
- * Runbook (with a small runbook server in the test claiming the child's
- * job and running it on the same engine). */
+ * scratch folder: counters, Check Schedule, Monitor Counter, and how
+ * Invoke Runbook records a child's lineage and limits its depth (Invoke
+ * Runbook on a real runbook server is in test_invoke_runbook.c). */
 #include <jansson.h>
 
 #include "host_support.h"
@@ -14,7 +14,13 @@ typedef struct fixture {
     bt_store *store;
     uv_loop_t loop;
     bt_services *svc;
+    int64_t parent_job; /* what job_of answers for every instance */
 } fixture;
+
+static int64_t job_of(bt_instance *inst, void *ud) {
+    (void)inst;
+    return ((fixture *)ud)->parent_job;
+}
 
 static int setup(void **state) {
     fixture *f = bt_xcalloc(1, sizeof *f);
@@ -26,7 +32,7 @@ static int setup(void **state) {
     assert_int_equal(rc, 0);
     free(url);
     uv_loop_init(&f->loop);
-    bt_services_config cfg = {.poll_ms = 5};
+    bt_services_config cfg = {.poll_ms = 5, .job_of = job_of, .ud = f};
     assert_int_equal(bt_services_new(&f->loop, f->store, &cfg, &f->svc), 0);
     *state = f;
     return 0;
@@ -379,6 +385,57 @@ static void test_check_schedule_errors(void **state) {
     }
 }
 
+/* ---- invoke lineage ---------------------------------------------------- */
+
+static int64_t job_by(fixture *f, int64_t runbook_id, const char *by) {
+    bt_store_job_spec spec = {.runbook_id = runbook_id, .created_by = by};
+    bt_store_job j;
+    assert_int_equal(bt_store_job_create(f->store, &spec, &j, NULL), 0);
+    int64_t id = j.id;
+    bt_store_job_clear(&j);
+    return id;
+}
+
+static void test_invoke_depth_is_limited(void **state) {
+    fixture *f = *state;
+    bt_store_folder root;
+    assert_int_equal(bt_store_folder_get(f->store, "/", &root, NULL), 0);
+    bt_store_runbook rb;
+    assert_int_equal(
+        bt_store_runbook_create(f->store, root.id, "Child", NULL, &rb, NULL),
+        0);
+    int v;
+    assert_int_equal(
+        bt_store_version_add(f->store, rb.id,
+                             "name: Child\nactivities:\n"
+                             "  - {id: a, type: junction}\n",
+                             "t", NULL, &v, NULL),
+        0);
+    /* A parent three invokes down: the child is the fourth. */
+    f->parent_job = job_by(f, rb.id, "invoke-runbook (job 1, depth 3)");
+    host_run run = {0};
+    const bt_activity_record *r = run_one(f, &run, "invoke-runbook",
+                                          "runbook: /Child, wait: false");
+    expect_ok(r);
+    int64_t child;
+    assert_true(bt_parse_int64(bt_row_get(r->rows[0], "job_id"), &child));
+    bt_store_job j;
+    assert_int_equal(bt_store_job_get(f->store, child, &j, NULL), 0);
+    char *want = bt_xasprintf("invoke-runbook (job %lld, depth 4)",
+                              (long long)f->parent_job);
+    assert_string_equal(j.created_by, want);
+    free(want);
+    bt_store_job_clear(&j);
+    host_run_free(&run);
+    /* A parent at the limit cannot go deeper. */
+    f->parent_job = job_by(f, rb.id, "invoke-runbook (job 1, depth 16)");
+    expect_fail(run_one(f, &run, "invoke-runbook", "runbook: /Child"),
+                "more than 16 deep");
+    host_run_free(&run);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&root);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_counters_modify_and_get, setup,
@@ -396,6 +453,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_check_schedule_stored_and_json,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_schedule_errors, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_invoke_depth_is_limited, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

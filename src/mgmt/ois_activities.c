@@ -582,6 +582,60 @@ static int conv_check_schedule(ois_conv *cv) {
     return 0;
 }
 
+static void collect_values(xmlNodePtr n, const char *name, bt_buf *out) {
+    for (xmlNodePtr c = bt_ois_xml_child(n, NULL); c; c = bt_ois_xml_next(c, NULL)) {
+        if (xmlStrEqual(c->name, BAD_CAST name)) {
+            char *t = bt_ois_xml_text(c);
+            if (t) bt_buf_printf(out, "%s%s", out->len ? ";" : "", t);
+            free(t);
+        }
+        collect_values(c, name, out);
+    }
+}
+
+/* Monitor File keeps its file-name filters in a nested document of
+ * <FilterValue>s; the events it watches are four booleans. */
+static int conv_monitor_file(ois_conv *cv) {
+    char *dir = ois_take(cv, "Path", "DirectoryToMonitor", "Directory",
+                         "Folder", NULL);
+    if (!dir) return ois_refuse(cv, "Monitor File names no folder");
+    ois_set(cv, "folder", dir);
+    bt_buf pats;
+    bt_buf_init(&pats, 0);
+    char *simple = ois_take(cv, "FileFilter", "Filter", NULL);
+    if (simple) bt_buf_appends(&pats, simple);
+    free(simple);
+    xmlDocPtr inner;
+    xmlNodePtr f = ois_nested(bt_ois_xml_child(cv->act->node, "Filters"), &inner);
+    ois_consume(cv, "Filters");
+    if (f) collect_values(f, "FilterValue", &pats);
+    if (inner) xmlFreeDoc(inner);
+    if (pats.len) {
+        const char *items[64];
+        size_t n = 0;
+        char *all = bt_buf_detach(&pats);
+        for (char *t = strtok(all, ";,"); t && n < 64; t = strtok(NULL, ";,"))
+            items[n++] = t;
+        ois_set_list_gen(cv, "pattern", items, n);
+        free(all);
+    }
+    bt_buf_free(&pats);
+    const char *events[3];
+    size_t ne = 0;
+    if (ois_take_bool(cv, 0, "NotifyIfCreated", NULL)) events[ne++] = "created";
+    if (ois_take_bool(cv, 0, "NotifyIfChanged", NULL)) events[ne++] = "modified";
+    if (ois_take_bool(cv, 0, "NotifyIfDeleted", NULL)) events[ne++] = "deleted";
+    if (ois_take_bool(cv, 0, "NotifyIfRenamed", NULL))
+        ois_note(cv, BT_OIS_NOTE, "Orchestrator also fired on renames; Baton "
+                 "sees a rename as a deletion and a creation");
+    if (ne) ois_set_list_gen(cv, "events", events, ne);
+    if (ois_take_bool(cv, 0, "IncludeSubFolders", "IncludeSubfolders", NULL))
+        ois_note(cv, BT_OIS_NOTE, "Orchestrator watched subfolders too; "
+                 "monitor-file watches the folder itself only");
+    note_computer(cv);
+    return 0;
+}
+
 /* ---- files and text ------------------------------------------------------ */
 
 static int conv_copy_move(ois_conv *cv) {
@@ -761,6 +815,11 @@ static const char *const f_random[] = {
     "randomtext|generatedtext|stringresult|text|randomstring=text", NULL};
 static const char *const f_monitor_dt[] = {
     "currenttime|triggertime|datetime|triggeredat=triggered_at", NULL};
+static const char *const f_monitor_file[] = {
+    "fullname|nameandpathofthefile|filepath|fullpath=path",
+    "filenameext|nameofthefile|filenamewithextension=name",
+    "path|folder|foldername|directory|pathofthefile=folder",
+    "filesize|size=size", NULL};
 static const char *const f_counter[] = {"countervalue|value=value", NULL};
 static const char *const f_schedule[] = {
     "conformstoschedule|conforms|result=conforms", NULL};
@@ -797,6 +856,7 @@ static const ois_mapping mappings[] = {
      conv_search_replace, f_replace},
     {"Monitor Date/Time", NULL, "monitor-datetime", conv_monitor_datetime,
      f_monitor_dt},
+    {"Monitor File", NULL, "monitor-file", conv_monitor_file, f_monitor_file},
     {"Get Counter", "{4E753C05-1A1F-4350-B572-09AE196AB593}", "get-counter",
      conv_get_counter, f_counter},
     {"Modify Counter", "{D2259B53-4C86-4A58-B40B-7493FC182E02}",
@@ -805,7 +865,7 @@ static const ois_mapping mappings[] = {
      "check-schedule", conv_check_schedule, f_schedule},
     /* Standard activities Baton does not have (yet): placeholders, named
      * so the report can say they are standard ones. */
-    {"Map Published Data|Monitor File|Monitor Folder|Monitor Counter|"
+    {"Map Published Data|Monitor Folder|Monitor Counter|"
      "Monitor Service|Monitor Process|Monitor Event Log|Monitor SNMP Trap|"
      "Monitor Internet Application|Monitor WMI|Monitor Disk Space|"
      "Send SNMP Trap|Get SNMP Variable|Set SNMP Variable|Send Email|"

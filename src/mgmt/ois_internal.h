@@ -194,6 +194,10 @@ void ois_consume(ois_conv *cv, const char *name);
 void ois_rb_add_param(ois_rb *rb, const char *guid, const char *orig,
                       const char *type, const char *description);
 void ois_rb_add_return(ois_rb *rb, const char *orig);
+/* Orchestrator nests small documents either as child elements or as XML
+ * escaped into the element's text; the root of either (NULL: neither).
+ * *inner, when set, is freed by the caller with xmlFreeDoc. */
+xmlNodePtr ois_nested(xmlNodePtr elem, xmlDocPtr *inner);
 /* Entries of a nested list (child elements or escaped XML in the text):
  * each entry's name (first of the name_keys present) and Value. */
 size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,

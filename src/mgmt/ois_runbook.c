@@ -173,23 +173,28 @@ void ois_rb_add_return(ois_rb *rb, const char *orig) {
 /* Orchestrator keeps lists (Initialize Data parameters, Invoke Runbook
  * parameters, published variables) either as child <Entry> elements or as
  * a small XML document escaped into the element's text. */
+xmlNodePtr ois_nested(xmlNodePtr elem, xmlDocPtr *inner) {
+    *inner = NULL;
+    if (!elem) return NULL;
+    if (bt_ois_xml_child(elem, NULL)) return elem;
+    char *t = bt_ois_xml_text(elem);
+    bt_error err;
+    /* The same guarded parser: escaped XML is still untrusted XML. */
+    if (t && t[0] == '<' &&
+        bt_ois_xml_parse("nested list", t, strlen(t), BT_OIS_MAX_BYTES, inner,
+                         &err) != 0)
+        *inner = NULL;
+    free(t);
+    return *inner ? xmlDocGetRootElement(*inner) : NULL;
+}
+
 size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,
                    char ***names, char ***values, char ***guids) {
     *names = *values = NULL;
     if (guids) *guids = NULL;
-    if (!elem) return 0;
-    xmlDocPtr inner = NULL;
-    xmlNodePtr list = elem;
-    if (!bt_ois_xml_child(elem, NULL)) {
-        char *t = bt_ois_xml_text(elem);
-        bt_error err;
-        if (t && t[0] == '<' &&
-            bt_ois_xml_parse("nested list", t, strlen(t), BT_OIS_MAX_BYTES,
-                             &inner, &err) == 0)
-            list = xmlDocGetRootElement(inner);
-        free(t);
-        if (!inner) return 0;
-    }
+    xmlDocPtr inner;
+    xmlNodePtr list = ois_nested(elem, &inner);
+    if (!list) return 0;
     size_t n = 0;
     /* Entries may sit directly in the list or one level down (ItemRoot). */
     for (int pass = 0; pass < 2 && n == 0; pass++) {

@@ -20,7 +20,8 @@ else
 fi
 for f in Operations/Web/Restart-Web-Service.runbook.yaml \
          Operations/Maintenance/Rotate-Logs.runbook.yaml \
-         Reports/Nightly-Report.runbook.yaml globals.yaml; do
+         Reports/Nightly-Report.runbook.yaml Operations/Import-Drops.runbook.yaml \
+         globals.yaml; do
     if [[ -f $OUT/$f ]]; then pass "wrote $f"; else fail "wrote $f"; fi
 done
 if [[ -d $OUT/Operations/Empty-Folder ]]; then
@@ -31,7 +32,7 @@ fi
 
 mapfile -t files < <(find "$OUT" -name '*.runbook.yaml' | sort)
 run_baton "$SCRATCH/val" validate "${files[@]}"
-if [[ $RC -eq 0 && ${#files[@]} -eq 3 ]] && [[ $(grep -c ': ok (' "$SCRATCH/val.out") -eq 3 ]]; then
+if [[ $RC -eq 0 && ${#files[@]} -eq 4 ]] && [[ $(grep -c ': ok (' "$SCRATCH/val.out") -eq 4 ]]; then
     pass "baton validate accepts every converted runbook"
 else
     fail "baton validate accepts every converted runbook" "exit $RC" \
@@ -64,7 +65,7 @@ fi
 run_baton "$SCRATCH/j" import-ois "$FIX" --out "$(fresh_dir out2)" --json
 check_json "JSON report" "$SCRATCH/j.out" <<'PY'
 s = doc["summary"]
-assert s["runbooks"] == 3, s
+assert s["runbooks"] == 4, s
 assert s["placeholders"] == 2, s
 assert s["conditions_not_converted"] == 1, s
 assert s["encrypted_variables"] == 1, s

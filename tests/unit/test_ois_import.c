@@ -90,7 +90,7 @@ static const bt_link_def *find_link(const bt_runbook *rb, const char *from,
 static void test_tree_and_validity(void **state) {
     (void)state;
     bt_ois_import *imp = import_fixture();
-    assert_int_equal(imp->n_runbooks, 3);
+    assert_int_equal(imp->n_runbooks, 4);
     const char *want[] = {"/Operations", "/Operations/Web",
                           "/Operations/Maintenance", "/Operations/Empty Folder",
                           "/Reports"};
@@ -211,6 +211,26 @@ static void test_unresolved_and_blocked(void **state) {
     bt_ois_import_free(imp);
 }
 
+/* Monitor File's nested filters and event flags. */
+static void test_monitor_file(void **state) {
+    (void)state;
+    if (!bt_registry_find(bt_registry_builtin(), "monitor-file")) skip();
+    bt_ois_import *imp = import_fixture();
+    const bt_ois_runbook *r = find_rb(imp, "Import Drops");
+    bt_runbook *rb = load(r);
+    const bt_activity_def *w = bt_runbook_find(rb, "watch_incoming");
+    assert_string_equal(w->type_name, "monitor-file");
+    assert_string_equal(prop(rb, "watch_incoming", "folder"), "/srv/incoming");
+    const bt_node *pat = bt_node_get(w->properties, "pattern");
+    assert_int_equal(pat->kind, BT_NODE_SEQ);
+    assert_string_equal(pat->items[0]->str, "*.csv");
+    assert_string_equal(prop(rb, "load_csv", "command"),
+                        "/usr/local/bin/import-csv '{watch_incoming.path}'");
+    assert_non_null(find_item(r, BT_OIS_NOTE, "rename"));
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+}
+
 static void test_globals(void **state) {
     (void)state;
     bt_ois_import *imp = import_fixture();
@@ -264,7 +284,7 @@ static void test_report_json(void **state) {
     assert_int_equal(json_integer_value(json_object_get(s, "encrypted_variables")), 1);
     assert_false(json_is_true(json_object_get(j, "complete")));
     json_t *rbs = json_object_get(j, "runbooks");
-    assert_int_equal(json_array_size(rbs), 3);
+    assert_int_equal(json_array_size(rbs), 4);
     bool placeholder_props = false;
     size_t i;
     json_t *rb;
@@ -601,6 +621,7 @@ int main(void) {
         cmocka_unit_test(test_tree_and_validity),
         cmocka_unit_test(test_parameters_references_conditions),
         cmocka_unit_test(test_unresolved_and_blocked),
+        cmocka_unit_test(test_monitor_file),
         cmocka_unit_test(test_globals),
         cmocka_unit_test(test_report_json),
         cmocka_unit_test(test_converted_runbook_runs),

@@ -157,6 +157,8 @@ od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
                          size_t errlen);
 bool od_filter_match(od_ctx *c, const od_expr *e, json_t *entity);
 void od_expr_free(od_expr *e);
+
+/* odata_select.c */
 typedef struct od_order {
     const od_prop *prop;
     bool desc;

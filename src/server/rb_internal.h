@@ -47,7 +47,8 @@ struct rb_job {
     bt_param_value *params;
     size_t n_params;
     rb_inst *insts;     /* live engine instances */
-    bool abandoned;     /* held elsewhere now (or server stopping): no writes */
+    bool abandoned;     /* held elsewhere now, or the server is stopping:
+                           record nothing more */
     bool cancel_sent;
     bool failed;        /* a commit or start failure: ends failed */
     bool monitor_failed;
@@ -110,6 +111,28 @@ void bt__rb_event(bt_rbserver *srv, bt_severity sev, int64_t job_id,
 void bt__rb_claim_soon(bt_rbserver *srv);
 /* Every engine instance is gone: the stop can close the handles. */
 void bt__rb_maybe_closed(bt_rbserver *srv);
+
+/* rb_runbooks.c. get: a reference to the loaded version, or NULL with
+ * the reason (does not load, not found) in msg. */
+rb_runbook *bt__rb_runbook_get(bt_rbserver *srv, int64_t runbook_id,
+                               int version, char *msg, size_t msg_size);
+void bt__rb_runbook_put(bt_rbserver *srv, rb_runbook *e);
+/* The job's JSON object as name/value text pairs (numbers and booleans as
+ * written, null as absent). */
+int bt__rb_params_parse(const char *text, bt_param_value **out, size_t *n,
+                        char *msg, size_t msg_size);
+void bt__rb_params_free(bt_param_value *pv, size_t n);
+
+/* rb_records.c. spec: *data (malloc'd) holds the rows, and row_buf the
+ * parent-row text, while spec is used. load: the committed activity
+ * instances of instance_id as malloc'd engine records of rb. */
+void bt__rb_record_spec(const rb_commit *c, bt_store_activity_spec *spec,
+                        bt_store_datum **data, char *row_buf,
+                        size_t row_size);
+int bt__rb_records_load(bt_rbserver *srv, const bt_runbook *rb,
+                        int64_t instance_id, bt_activity_record ***out,
+                        size_t *n_out, char *msg, size_t msg_size);
+void bt__rb_records_free(bt_activity_record **recs, size_t n);
 
 /* rb_vars.c: a snapshot of the plain global variables, refreshed on the
  * loop; lookups are thread-safe (blocking activities expand on the pool). */

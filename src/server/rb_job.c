@@ -35,149 +35,7 @@ void bt__rb_event(bt_rbserver *srv, bt_severity sev, int64_t job_id,
                 err.message);
 }
 
-/* ---- runbook versions ----------------------------------------------- */
-
-static bool has_monitor(const bt_runbook *rb) {
-    for (size_t i = 0; i < rb->n_activities; i++)
-        if (rb->activities[i].type && rb->activities[i].type->monitor)
-            return true;
-    return false;
-}
-
-static rb_runbook *runbook_get(bt_rbserver *srv, int64_t runbook_id,
-                               int version, char *msg, size_t msg_size) {
-    for (rb_runbook *e = srv->runbooks; e; e = e->next)
-        if (e->runbook_id == runbook_id && e->version == version) {
-            e->refs++;
-            return e;
-        }
-    bt_store_version v = {0};
-    bt_error err;
-    if (bt_store_version_get(srv->store, runbook_id, version, &v, &err)) {
-        snprintf(msg, msg_size, "cannot read version %d of runbook %lld: %s",
-                 version, (long long)runbook_id, err.message);
-        return NULL;
-    }
-    bt_store_runbook meta = {0};
-    char *label = bt_store_runbook_get(srv->store, runbook_id, &meta, NULL)
-                      ? bt_xasprintf("runbook %lld", (long long)runbook_id)
-                      : bt_xstrdup(meta.path);
-    bt_store_runbook_clear(&meta);
-    char *file = bt_xasprintf("%s (version %d)", label, version);
-    bt_diags diags;
-    bt_diags_init(&diags);
-    bt_runbook *rb = NULL;
-    int rc = bt_runbook_load_string(file, v.yaml, strlen(v.yaml), NULL, &rb,
-                                    &diags);
-    bt_store_version_clear(&v);
-    if (rc) {
-        char first[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32] = "";
-        if (diags.count) bt_error_format(&diags.items[0], first, sizeof first);
-        snprintf(msg, msg_size,
-                 "%s does not load (%zu problem%s): %s", file,
-                 diags.count + (size_t)diags.dropped,
-                 diags.count == 1 ? "" : "s", first);
-        bt_diags_free(&diags);
-        free(file);
-        free(label);
-        return NULL;
-    }
-    bt_diags_free(&diags);
-    free(file);
-    free(label);
-    rb_runbook *e = bt_xcalloc(1, sizeof *e);
-    e->runbook_id = runbook_id;
-    e->version = version;
-    e->rb = rb;
-    e->monitor = has_monitor(rb);
-    e->refs = 1;
-    e->next = srv->runbooks;
-    srv->runbooks = e;
-    return e;
-}
-
-/* Unused versions stay loaded (a runbook's next job needs no parse) until
- * more than this many are cached. */
-#define RUNBOOK_CACHE 64
-
-static void runbook_put(bt_rbserver *srv, rb_runbook *e) {
-    if (!e || --e->refs) return;
-    size_t n = 0;
-    for (rb_runbook *c = srv->runbooks; c; c = c->next) n++;
-    if (n <= RUNBOOK_CACHE) return;
-    for (rb_runbook **pp = &srv->runbooks; *pp;) {
-        rb_runbook *c = *pp;
-        if (c->refs) {
-            pp = &c->next;
-            continue;
-        }
-        *pp = c->next;
-        bt_runbook_free(c->rb);
-        free(c);
-    }
-}
-
-void bt__rb_runbooks_free(bt_rbserver *srv) {
-    while (srv->runbooks) {
-        rb_runbook *e = srv->runbooks;
-        srv->runbooks = e->next;
-        bt_runbook_free(e->rb);
-        free(e);
-    }
-}
-
-/* ---- parameters ------------------------------------------------------ */
-
-/* The job's JSON object as name/value text pairs (numbers and booleans as
- * written, null as absent). */
-static int parse_params(const char *text, bt_param_value **out, size_t *n,
-                        char *msg, size_t msg_size) {
-    *out = NULL;
-    *n = 0;
-    if (!text || !*text) return 0;
-    json_error_t jerr;
-    json_t *obj = json_loads(text, 0, &jerr);
-    if (!obj || !json_is_object(obj)) {
-        snprintf(msg, msg_size, "its parameters are not a JSON object: %s",
-                 obj ? "another JSON value" : jerr.text);
-        json_decref(obj);
-        return -BT_EINVAL;
-    }
-    bt_param_value *pv = bt_xcalloc(json_object_size(obj) + 1, sizeof *pv);
-    const char *key;
-    json_t *val;
-    json_object_foreach(obj, key, val) {
-        char *text_val;
-        if (json_is_null(val)) continue;
-        if (json_is_string(val)) text_val = bt_xstrdup(json_string_value(val));
-        else if (json_is_integer(val))
-            text_val = bt_xasprintf("%lld", (long long)json_integer_value(val));
-        else if (json_is_real(val))
-            text_val = bt_xasprintf("%.17g", json_real_value(val));
-        else if (json_is_boolean(val))
-            text_val = bt_xstrdup(json_is_true(val) ? "true" : "false");
-        else {
-            char *dump = json_dumps(val, JSON_COMPACT);
-            text_val = bt_xstrdup(dump ? dump : "");
-            free(dump);
-        }
-        pv[*n].name = bt_xstrdup(key);
-        pv[(*n)++].value = text_val;
-    }
-    json_decref(obj);
-    *out = pv;
-    return 0;
-}
-
-static void params_free(bt_param_value *pv, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        free((char *)pv[i].name);
-        free((char *)pv[i].value);
-    }
-    free(pv);
-}
-
-/* ---- job life -------------------------------------------------------- */
+/* ---- job life ----------------------------------------------------------- */
 
 static void job_unlink(bt_rbserver *srv, rb_job *job) {
     if (job->prev) job->prev->next = job->next;
@@ -243,8 +101,8 @@ static void job_end(rb_job *job) {
         set_job_status(srv, job->id, st);
     }
     job_unlink(srv, job);
-    runbook_put(srv, job->rb);
-    params_free(job->params, job->n_params);
+    bt__rb_runbook_put(srv, job->rb);
+    bt__rb_params_free(job->params, job->n_params);
     free(job);
     bt__rb_claim_soon(srv);
     bt__rb_maybe_closed(srv);
@@ -298,7 +156,7 @@ void bt__rb_abandon_job(rb_job *job) {
     cancel_all(job);
 }
 
-/* ---- hooks ------------------------------------------------------------ */
+/* ---- hooks -------------------------------------------------------------- */
 
 static void flush_prepare_cb(uv_prepare_t *h) { bt__rb_flush(h->data); }
 static void flush_check_cb(uv_check_t *h) { bt__rb_flush(h->data); }
@@ -335,37 +193,6 @@ static void on_activity_finished(bt_instance *inst,
         uv_prepare_start(&srv->flush_prepare, flush_prepare_cb);
         uv_check_start(&srv->flush_check, flush_check_cb);
     }
-}
-
-static void fill_spec(const rb_commit *c, bt_store_activity_spec *spec,
-                      bt_store_datum **data, char *row_buf, size_t row_size) {
-    const bt_activity_record *rec = c->rec;
-    size_t n = rec->parent_row ? 1 : 0;
-    for (size_t r = 0; r < rec->n_rows; r++) n += rec->rows[r]->count;
-    bt_store_datum *d = bt_xcalloc(n ? n : 1, sizeof *d);
-    size_t k = 0;
-    for (size_t r = 0; r < rec->n_rows; r++)
-        for (size_t f = 0; f < rec->rows[r]->count; f++)
-            d[k++] = (bt_store_datum){(uint32_t)r, rec->rows[r]->names[f],
-                                      rec->rows[r]->values[f]};
-    if (rec->parent_row) {
-        snprintf(row_buf, row_size, "%u", rec->parent_row);
-        d[k++] = (bt_store_datum){0, BT_RB_PARENT_ROW, row_buf};
-    }
-    *spec = (bt_store_activity_spec){
-        .instance_id = c->ri->store_id,
-        .activity_id = rec->def->id,
-        .seq = rec->seq,
-        .attempt = rec->attempt,
-        .result = rec->result,
-        .error = rec->error,
-        .start_us = rec->start_us,
-        .end_us = rec->end_us,
-        .parent_seq = rec->parent_seq,
-        .data = d,
-        .n_data = k,
-    };
-    *data = d;
 }
 
 static void commit_failed(rb_commit *c, int rc, const bt_error *err) {
@@ -410,7 +237,7 @@ void bt__rb_flush(bt_rbserver *srv) {
         bt_store_activity_spec spec;
         bt_store_datum *data;
         char row_buf[16];
-        fill_spec(c, &spec, &data, row_buf, sizeof row_buf);
+        bt__rb_record_spec(c, &spec, &data, row_buf, sizeof row_buf);
         rcs[i] = bt_store_commit_activity(srv->store, srv->id, &spec, NULL,
                                           &errs[i]);
         free(data);
@@ -514,98 +341,15 @@ static const bt_engine_hooks hooks = {
 
 const bt_engine_hooks *bt__rb_hooks(void) { return &hooks; }
 
-/* ---- adopting a job ---------------------------------------------------- */
-
-static void records_free(bt_activity_record **recs, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        for (size_t r = 0; r < recs[i]->n_rows; r++)
-            bt_row_unref(recs[i]->rows[r]);
-        free(recs[i]->rows);
-        free(recs[i]->error);
-        free(recs[i]);
-    }
-    free(recs);
-}
-
-/* The committed activity instances as engine records. */
-static int load_records(bt_rbserver *srv, const bt_runbook *rb,
-                        int64_t instance_id, bt_activity_record ***out,
-                        size_t *n_out, char *msg, size_t msg_size) {
-    bt_store_activity *acts = NULL;
-    size_t n = 0;
-    bt_error err;
-    *out = NULL;
-    *n_out = 0;
-    if (bt_store_activity_list(srv->store, instance_id, 0, &acts, &n, &err)) {
-        snprintf(msg, msg_size, "cannot read the committed activities of "
-                 "instance %lld: %s", (long long)instance_id, err.message);
-        return -BT_EIO;
-    }
-    bt_activity_record **recs = bt_xcalloc(n ? n : 1, sizeof *recs);
-    int rc = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        const bt_store_activity *a = &acts[i];
-        size_t idx = bt_runbook_index(rb, a->activity_id);
-        if (idx == SIZE_MAX) {
-            snprintf(msg, msg_size, "committed activity '%s' (seq %llu) is "
-                     "not in the runbook version the job runs",
-                     a->activity_id, (unsigned long long)a->seq);
-            rc = -BT_EINVAL;
-            break;
-        }
-        bt_activity_record *rec = bt_xcalloc(1, sizeof *rec);
-        recs[k++] = rec;
-        rec->seq = a->seq;
-        rec->activity = idx;
-        rec->def = &rb->activities[idx];
-        rec->result = a->result;
-        rec->error = a->error ? bt_xstrdup(a->error) : NULL;
-        rec->attempt = a->attempt;
-        rec->start_us = a->start_us;
-        rec->end_us = a->end_us;
-        rec->parent_seq = a->parent_seq;
-        /* Rows come sorted by row index; a row holding nothing but the
-         * parent-row marker is not a published row. */
-        uint32_t max_row = 0;
-        bool any = false;
-        for (size_t d = 0; d < a->n_data; d++) {
-            if (strcmp(a->data[d].name, BT_RB_PARENT_ROW) == 0) {
-                int64_t pr = 0;
-                if (bt_parse_int64(a->data[d].value, &pr) && pr >= 0 &&
-                    pr <= UINT32_MAX)
-                    rec->parent_row = (uint32_t)pr;
-                continue;
-            }
-            any = true;
-            if (a->data[d].row > max_row) max_row = a->data[d].row;
-        }
-        if (!any) continue;
-        rec->n_rows = (size_t)max_row + 1;
-        rec->rows = bt_xcalloc(rec->n_rows, sizeof *rec->rows);
-        for (size_t r = 0; r < rec->n_rows; r++) rec->rows[r] = bt_row_new();
-        for (size_t d = 0; d < a->n_data; d++)
-            if (strcmp(a->data[d].name, BT_RB_PARENT_ROW) != 0)
-                bt_row_set(rec->rows[a->data[d].row], a->data[d].name,
-                           a->data[d].value ? a->data[d].value : "");
-    }
-    bt_store_activity_list_free(acts, n);
-    if (rc) {
-        records_free(recs, k);
-        return rc;
-    }
-    *out = recs;
-    *n_out = k;
-    return 0;
-}
+/* ---- adopting a job ----------------------------------------------------- */
 
 static int resume_instance(rb_job *job, int64_t instance_id, char *msg,
                            size_t msg_size) {
     bt_rbserver *srv = job->srv;
     bt_activity_record **recs = NULL;
     size_t n = 0;
-    int rc = load_records(srv, job->rb->rb, instance_id, &recs, &n, msg,
-                          msg_size);
+    int rc = bt__rb_records_load(srv, job->rb->rb, instance_id, &recs, &n,
+                                 msg, msg_size);
     if (rc) {
         bt_store_instance_finish(srv->store, instance_id, BT_JOB_FAILED,
                                  BT_RESULT_FAILED, NULL, NULL);
@@ -616,7 +360,7 @@ static int resume_instance(rb_job *job, int64_t instance_id, char *msg,
     rc = bt_engine_resume(srv->eng, job->rb->rb, job->params, job->n_params,
                           recs, n, ri, &ri->inst, &err);
     if (rc) {
-        records_free(recs, n);
+        bt__rb_records_free(recs, n);
         inst_remove(ri);
         snprintf(msg, msg_size, "instance %lld cannot resume: %s",
                  (long long)instance_id, err.message);
@@ -708,16 +452,17 @@ static int adopt_runs(rb_job *job, char *msg, size_t msg_size) {
 
 void bt__rb_adopt(bt_rbserver *srv, const bt_store_job *sj) {
     char msg[1024] = "";
-    rb_runbook *rbe = runbook_get(srv, sj->runbook_id, sj->runbook_version,
-                                  msg, sizeof msg);
+    rb_runbook *rbe = bt__rb_runbook_get(srv, sj->runbook_id,
+                                         sj->runbook_version, msg, sizeof msg);
     if (!rbe) {
         fail_unstarted(srv, sj->id, msg);
         return;
     }
     bt_param_value *params = NULL;
     size_t n_params = 0;
-    if (parse_params(sj->parameters, &params, &n_params, msg, sizeof msg)) {
-        runbook_put(srv, rbe);
+    if (bt__rb_params_parse(sj->parameters, &params, &n_params, msg,
+                            sizeof msg)) {
+        bt__rb_runbook_put(srv, rbe);
         fail_unstarted(srv, sj->id, msg);
         return;
     }

@@ -26,7 +26,7 @@ static uint64_t lease_ms(const bt_rbserver *srv) {
     return srv->heartbeat_ms * LEASE_HEARTBEATS;
 }
 
-/* ---- claims ------------------------------------------------------------ */
+/* ---- claims ------------------------------------------------------------- */
 
 /* The local run of job id that still records (an abandoned run of the
  * same job may still be dying next to a new one). */
@@ -192,7 +192,7 @@ static void poll_cb(uv_timer_t *t) {
     claim(srv);
 }
 
-/* ---- notifications (PostgreSQL LISTEN) ------------------------------------- */
+/* ---- notifications (PostgreSQL LISTEN) ---------------------------------- */
 
 static void notify_closed(uv_handle_t *h) {
     bt_rbserver *srv = h->data;
@@ -244,7 +244,7 @@ static void notify_start(bt_rbserver *srv) {
     uv_poll_start(p, UV_READABLE, notify_cb);
 }
 
-/* ---- lease ----------------------------------------------------------------- */
+/* ---- lease -------------------------------------------------------------- */
 
 static void heartbeat_cb(uv_timer_t *t) {
     bt_rbserver *srv = t->data;
@@ -284,7 +284,7 @@ static void heartbeat_cb(uv_timer_t *t) {
     if (n) claim(srv);
 }
 
-/* ---- start ----------------------------------------------------------------- */
+/* ---- start -------------------------------------------------------------- */
 
 /* Jobs this server held when it last stopped (by name: the id survives a
  * re-registration) resume now instead of after a lease lapse. */
@@ -383,7 +383,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
     return 0;
 }
 
-/* ---- stop ------------------------------------------------------------------ */
+/* ---- stop --------------------------------------------------------------- */
 
 static void closing_cb(uv_timer_t *t);
 

@@ -41,7 +41,7 @@ typedef struct fixture {
     uv_loop_t loop;
 } fixture;
 
-/* ---- PostgreSQL: one fresh database per test --------------------------- */
+/* ---- PostgreSQL: one fresh database per test ---------------------------- */
 
 static const char *pg_base(void) {
     const char *u = getenv("BATON_TEST_STORE_URL");
@@ -305,7 +305,7 @@ static bool has_event(fixture *f, int64_t job_id, const char *text) {
     return found;
 }
 
-/* ---- a job to its end ------------------------------------------------------ */
+/* ---- a job to its end --------------------------------------------------- */
 
 static const char SEQ_YAML[] =
     "name: Seq\n"
@@ -398,7 +398,7 @@ static void test_job_completes_with_every_record(void **state) {
     bt_store_close(s1);
 }
 
-/* ---- failures ----------------------------------------------------------------- */
+/* ---- failures ----------------------------------------------------------- */
 
 static const char FAIL_YAML[] =
     "name: Fails\n"
@@ -446,7 +446,7 @@ static void test_failures(void **state) {
     bt_store_close(s1);
 }
 
-/* ---- cancel ---------------------------------------------------------------- */
+/* ---- cancel ------------------------------------------------------------- */
 
 static const char SLEEP_YAML[] =
     "name: Sleeper\n"
@@ -498,7 +498,7 @@ static void test_cancel_kills_child(void **state) {
     bt_store_close(s1);
 }
 
-/* ---- throttle and sharing ---------------------------------------------------- */
+/* ---- throttle and sharing ----------------------------------------------- */
 
 static const char SHORT_YAML[] =
     "name: Short\n"
@@ -649,7 +649,7 @@ static void test_stop_grace_lets_jobs_finish(void **state) {
     bt_store_close(s1);
 }
 
-/* ---- take-over ----------------------------------------------------------------- */
+/* ---- take-over ---------------------------------------------------------- */
 
 /* step1 is recorded before the long step starts; the long step sleeps the
  * first time (leaving a marker) and returns at once when run again. */
@@ -961,7 +961,7 @@ static void test_notified_of_new_jobs(void **state) {
     bt_store_close(s1);
 }
 
-/* ---- monitors ---------------------------------------------------------------- */
+/* ---- monitors ----------------------------------------------------------- */
 
 static const char MONITOR_YAML[] =
     "name: Watch\n"

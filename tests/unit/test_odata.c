@@ -878,6 +878,42 @@ static void test_start_job_with_atom_entry(void **state) {
     expect_status(&r, 201, "POST Jobs CDATA");
     reply_free(&r);
 
+    /* the whole entity, as a .NET DataServiceContext sends it */
+    body = bt_xasprintf(
+        "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>"
+        "<entry xmlns:d=\"http://schemas.microsoft.com/ado/2007/08/dataservices\" "
+        "xmlns:m=\"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata\" "
+        "xmlns=\"http://www.w3.org/2005/Atom\">"
+        "<category scheme=\"http://schemas.microsoft.com/ado/2007/08/dataservices/"
+        "scheme\" term=\"Microsoft.SystemCenter.Orchestrator.WebService.Job\" />"
+        "<title /><author><name /></author><updated>2012-03-25T10:00:00Z</updated>"
+        "<id /><content type=\"application/xml\"><m:properties>"
+        "<d:CreatedBy m:null=\"true\" />"
+        "<d:CreationTime m:type=\"Edm.DateTime\">0001-01-01T00:00:00</d:CreationTime>"
+        "<d:Id m:type=\"Edm.Guid\">00000000-0000-0000-0000-000000000000</d:Id>"
+        "<d:LastModifiedBy m:null=\"true\" />"
+        "<d:LastModifiedTime m:type=\"Edm.DateTime\">0001-01-01T00:00:00"
+        "</d:LastModifiedTime>"
+        "<d:Parameters>&lt;Data&gt;&lt;Parameter&gt;&lt;ID&gt;%s&lt;/ID&gt;"
+        "&lt;Value&gt;net01&lt;/Value&gt;&lt;/Parameter&gt;&lt;/Data&gt;</d:Parameters>"
+        "<d:ParentId m:type=\"Edm.Guid\" m:null=\"true\" />"
+        "<d:ParentIsWaiting m:type=\"Edm.Boolean\" m:null=\"true\" />"
+        "<d:RunbookId m:type=\"Edm.Guid\">%s</d:RunbookId>"
+        "<d:RunbookServerId m:type=\"Edm.Guid\" m:null=\"true\" />"
+        "<d:RunbookServers m:null=\"true\" /><d:Status m:null=\"true\" />"
+        "</m:properties></content></entry>",
+        host, f->hello);
+    r = http(f, "POST", "Jobs", body, ATOM_HEADERS);
+    free(body);
+    expect_status(&r, 201, "POST Jobs as .NET sends it");
+    id = xtext(r.xml, "/a:entry/a:content/m:properties/d:Id");
+    reply_free(&r);
+    job = job_by_guid(f, id);
+    assert_non_null(strstr(job.parameters, "net01"));
+    assert_int_equal(job.n_targets, 0);
+    bt_store_job_clear(&job);
+    free(id);
+
     /* refusals, each an OData error */
     static const struct {
         const char *props;

@@ -10,6 +10,10 @@
  * bt_store_commit_activities), as a runbook server with group commit does.
  *
  *   store_jobs [--jobs N] [--dir DIR] [--sync full|normal|both] [--group K]
+ *   store_jobs --pg postgresql://... [--jobs N] [--group K]
+ *
+ * With --pg the same two runs go to that PostgreSQL database (which should
+ * be empty: each run adds its own folder); there is no raw baseline.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -56,7 +60,11 @@ typedef struct result {
 static int64_t setup_runbook(bt_store *s, int64_t *server) {
     bt_error err = {0};
     bt_store_folder fo = {0};
-    CHECK(bt_store_folder_create(s, "/Bench", &fo, &err), "folder");
+    /* A folder per run, so that runs can share one PostgreSQL database. */
+    char folder[64];
+    snprintf(folder, sizeof folder, "/Bench/%llu",
+             (unsigned long long)bt_mono_us());
+    CHECK(bt_store_folder_create(s, folder, &fo, &err), "folder");
     bt_store_runbook rb = {0};
     CHECK(bt_store_runbook_create(s, fo.id, "Five steps", NULL, &rb, &err),
           "runbook");
@@ -340,23 +348,49 @@ static void bench_mode(const char *dir, const char *sync, int jobs,
     free(raw_url);
 }
 
+/* The store's two runs against PostgreSQL. */
+static void bench_pg(const char *url, int jobs, int group) {
+    printf("store_jobs: %d jobs x %d activity instances (1 row, %d fields), "
+           "PostgreSQL\n\n",
+           jobs, ACTIVITIES, FIELDS);
+    printf("| commits      | jobs   | jobs/s    | store acts/s |\n");
+    printf("|--------------|--------|-----------|--------------|\n");
+    for (int pass = 0; pass < (group > 1 ? 2 : 1); pass++) {
+        result r = {0};
+        if (pass) run_store_grouped(url, jobs, group, &r);
+        else run_store(url, jobs, &r);
+        char mode[32];
+        if (pass) snprintf(mode, sizeof mode, "group of %d", group);
+        else snprintf(mode, sizeof mode, "per call");
+        printf("| %-12s | %6d | %9.0f | %12.0f |\n", mode, jobs,
+               jobs / r.total_s, (double)jobs * ACTIVITIES / r.commit_s);
+        fflush(stdout);
+    }
+}
+
 int main(int argc, char **argv) {
     int jobs = 10000, group = 100;
-    const char *dir = NULL, *sync = "both";
+    const char *dir = NULL, *sync = "both", *pg = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--jobs") && i + 1 < argc) jobs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(argv[i], "--sync") && i + 1 < argc) sync = argv[++i];
         else if (!strcmp(argv[i], "--group") && i + 1 < argc)
             group = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pg") && i + 1 < argc) pg = argv[++i];
         else {
             fprintf(stderr,
                     "usage: store_jobs [--jobs N] [--dir DIR] "
-                    "[--sync full|normal|both] [--group K]\n");
+                    "[--sync full|normal|both] [--group K] "
+                    "[--pg postgresql://...]\n");
             return 2;
         }
     }
     if (jobs <= 0) jobs = 1;
+    if (pg) {
+        bench_pg(pg, jobs, group);
+        return 0;
+    }
     char tmpl[] = "/tmp/baton-bench-XXXXXX";
     char *made = NULL;
     if (!dir) {

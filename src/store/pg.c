@@ -83,6 +83,8 @@ static char *sanitize_utf8(const char *t) {
     return out;
 }
 
+char *bt__pg_clean_text(const char *t) { return sanitize_utf8(t); }
+
 void bt__pg_text(bt_pg_args *a, const char *t) {
     if (!t) {
         push(a, NULL, 0, 0);
@@ -232,6 +234,16 @@ static void note_group_state(bt_pg *p) {
 
 int bt__pg_exec(bt_pg *p, const char *sql, bt_pg_args *a, PGresult **res,
                 const char *doing, bt_error *err) {
+    int rc = bt__pg_execv(p, sql, a ? a->n : 0, a ? a->values : NULL,
+                          a ? a->lengths : NULL, a ? a->formats : NULL, res,
+                          doing, err);
+    args_free(a);
+    return rc;
+}
+
+int bt__pg_execv(bt_pg *p, const char *sql, int n, const char *const *values,
+                 const int *lengths, const int *formats, PGresult **res,
+                 const char *doing, bt_error *err) {
     if (res) *res = NULL;
     int rc = 0;
     if (p->in_group && p->group_broken)
@@ -244,9 +256,7 @@ int bt__pg_exec(bt_pg *p, const char *sql, bt_pg_args *a, PGresult **res,
     if (guard) rc = run(p, "SAVEPOINT stmt", doing, err);
     PGresult *r = NULL;
     if (!rc) {
-        r = PQexecParams(p->conn, sql, a ? a->n : 0, NULL,
-                         a ? a->values : NULL, a ? a->lengths : NULL,
-                         a ? a->formats : NULL, 0);
+        r = PQexecParams(p->conn, sql, n, NULL, values, lengths, formats, 0);
         ExecStatusType st = PQresultStatus(r);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             rc = fail(p, r, doing, err);
@@ -261,7 +271,6 @@ int bt__pg_exec(bt_pg *p, const char *sql, bt_pg_args *a, PGresult **res,
         PQclear(PQexec(p->conn, "RELEASE SAVEPOINT stmt"));
     }
     if (rc) note_group_state(p);
-    args_free(a);
     if (res) *res = r;
     else PQclear(r);
     return rc;

@@ -66,6 +66,13 @@ void bt__pg_ids(bt_pg_args *a, const int64_t *ids, size_t n);
  * under its own savepoint, so that its failure undoes only itself. */
 int bt__pg_exec(bt_pg *p, const char *sql, bt_pg_args *a, PGresult **res,
                 const char *doing, bt_error *err);
+/* The same with parameter arrays of any length (bulk inserts). */
+int bt__pg_execv(bt_pg *p, const char *sql, int n, const char *const *values,
+                 const int *lengths, const int *formats, PGresult **res,
+                 const char *doing, bt_error *err);
+/* A copy of t with invalid UTF-8 replaced by U+FFFD, or NULL when t is
+ * valid as it is. */
+char *bt__pg_clean_text(const char *t);
 /* Rows changed by the last command of res. */
 int64_t bt__pg_changes(PGresult *res);
 

@@ -192,12 +192,26 @@ static int check_holder(bt_pg *p, int64_t server_id, int64_t instance_id,
     return 0;
 }
 
-static int insert_data(bt_pg *p, int64_t aid, const bt_store_activity_spec *a,
-                       bt_error *err) {
+typedef struct datum_key {
+    uint32_t row;
+    const char *name;
+    size_t index;
+} datum_key;
+
+static int by_row_name(const void *a, const void *b) {
+    const datum_key *x = a, *y = b;
+    if (x->row != y->row) return x->row < y->row ? -1 : 1;
+    int c = strcmp(x->name, y->name);
+    if (c) return c;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* What the table would refuse half-way through a bulk insert is checked
+ * first, so that the error can name the value. */
+static int check_data(const bt_store_activity_spec *a, bt_error *err) {
     for (size_t i = 0; i < a->n_data; i++) {
         const bt_store_datum *d = &a->data[i];
-        const char *value = d->value ? d->value : "";
-        size_t len = strlen(value);
+        size_t len = d->value ? strlen(d->value) : 0;
         if (len > BT_STORE_VALUE_MAX)
             return bt_error_set(err, BT_ETOOBIG,
                                 "store: activity '%s' (seq %llu) published "
@@ -205,30 +219,81 @@ static int insert_data(bt_pg *p, int64_t aid, const bt_store_activity_spec *a,
                                 "%zu",
                                 a->activity_id, (unsigned long long)a->seq,
                                 d->name, len, d->row, BT_STORE_VALUE_MAX);
-        bt_pg_args args = {0};
-        bt__pg_int(&args, aid);
-        bt__pg_int(&args, d->row);
-        bt__pg_int(&args, (int64_t)i);
-        bt__pg_text(&args, d->name);
-        bt__pg_bytes(&args, value, len);
-        bt_error e;
-        int rc = bt__pg_exec(p,
-                             "INSERT INTO activity_data(activity_instance_id, "
-                             "row_index, position, name, value) VALUES ($1, "
-                             "$2, $3, $4, $5)",
-                             &args, NULL, "storing published data", &e);
-        if (rc == -BT_EEXIST)
-            return bt_error_set(err, BT_EINVAL,
-                                "store: activity '%s' (seq %llu) publishes "
-                                "'%s' twice in row %u",
-                                a->activity_id, (unsigned long long)a->seq,
-                                d->name, d->row);
-        if (rc) {
-            if (err) *err = e;
-            return rc;
-        }
     }
-    return 0;
+    if (a->n_data < 2) return 0;
+    datum_key *keys = bt_xcalloc(a->n_data, sizeof *keys);
+    for (size_t i = 0; i < a->n_data; i++)
+        keys[i] = (datum_key){a->data[i].row, a->data[i].name, i};
+    qsort(keys, a->n_data, sizeof *keys, by_row_name);
+    int rc = 0;
+    for (size_t i = 1; i < a->n_data && !rc; i++)
+        if (keys[i].row == keys[i - 1].row &&
+            !strcmp(keys[i].name, keys[i - 1].name))
+            rc = bt_error_set(err, BT_EINVAL,
+                              "store: activity '%s' (seq %llu) publishes "
+                              "'%s' twice in row %u",
+                              a->activity_id, (unsigned long long)a->seq,
+                              keys[i].name, keys[i].row);
+    free(keys);
+    return rc;
+}
+
+/* Rows go in multi-row INSERTs (placeholders only, values as parameters,
+ * published values as binary bytea): one round trip per DATA_BATCH values
+ * instead of one per value. */
+#define DATA_BATCH 1000
+
+static int insert_batch(bt_pg *p, const char *aid,
+                        const bt_store_activity_spec *a, size_t start,
+                        size_t m, bt_error *err) {
+    int np = 1 + 4 * (int)m;
+    const char **values = bt_xcalloc((size_t)np, sizeof *values);
+    int *lengths = bt_xcalloc((size_t)np, sizeof *lengths);
+    int *formats = bt_xcalloc((size_t)np, sizeof *formats);
+    char(*nums)[2][24] = bt_xcalloc(m, sizeof *nums);
+    char **owned = bt_xcalloc(m, sizeof *owned);
+    char *sql = bt_xmalloc(128 + m * 48), *o = sql;
+    o += sprintf(o, "INSERT INTO activity_data(activity_instance_id, "
+                    "row_index, position, name, value) VALUES ");
+    values[0] = aid;
+    for (size_t k = 0; k < m; k++) {
+        const bt_store_datum *d = &a->data[start + k];
+        int b = 1 + 4 * (int)k;
+        snprintf(nums[k][0], sizeof nums[k][0], "%u", d->row);
+        snprintf(nums[k][1], sizeof nums[k][1], "%zu", start + k);
+        owned[k] = bt__pg_clean_text(d->name);
+        values[b] = nums[k][0];
+        values[b + 1] = nums[k][1];
+        values[b + 2] = owned[k] ? owned[k] : d->name;
+        values[b + 3] = d->value ? d->value : "";
+        lengths[b + 3] = (int)strlen(values[b + 3]);
+        formats[b + 3] = 1;
+        o += sprintf(o, "%s($1, $%d, $%d, $%d, $%d)", k ? ", " : "", b + 1,
+                     b + 2, b + 3, b + 4);
+    }
+    int rc = bt__pg_execv(p, sql, np, values, lengths, formats, NULL,
+                          "storing published data", err);
+    for (size_t k = 0; k < m; k++) free(owned[k]);
+    free(owned);
+    free(nums);
+    free(formats);
+    free(lengths);
+    free(values);
+    free(sql);
+    return rc;
+}
+
+static int insert_data(bt_pg *p, int64_t aid, const bt_store_activity_spec *a,
+                       bt_error *err) {
+    int rc = check_data(a, err);
+    char aid_text[24];
+    snprintf(aid_text, sizeof aid_text, "%lld", (long long)aid);
+    for (size_t start = 0; start < a->n_data && !rc; start += DATA_BATCH) {
+        size_t m = a->n_data - start < DATA_BATCH ? a->n_data - start
+                                                  : DATA_BATCH;
+        rc = insert_batch(p, aid_text, a, start, m, err);
+    }
+    return rc;
 }
 
 static int insert_activity(bt_pg *p, int64_t server_id,

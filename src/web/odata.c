@@ -418,8 +418,9 @@ static void not_allowed(od_ctx *c, const char *method, const char *what,
 static void handle(od_ctx *c, char *rest) {
     const char *method = effective_method(c->r);
     bool get = !strcmp(method, "GET");
-    bool update = !strcmp(method, "MERGE") || !strcmp(method, "PUT") ||
-                  !strcmp(method, "PATCH");
+    /* a tunnelled method may come in any case */
+    bool update = !strcasecmp(method, "MERGE") || !strcasecmp(method, "PUT") ||
+                  !strcasecmp(method, "PATCH");
     arg_check ac = {NULL};
     MHD_get_connection_values(c->r->conn, MHD_GET_ARGUMENT_KIND, check_option,
                               &ac);

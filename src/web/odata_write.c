@@ -28,8 +28,8 @@
 #define NS_D "http://schemas.microsoft.com/ado/2007/08/dataservices"
 #define NS_M "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
 #define USER_MAX 256
-#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | \
-                     XML_PARSE_NOWARNING)
+/* No NOBLANKS: a parameter's value may be all spaces. */
+#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
 /* libxml2 must be initialised once before threads use it; requests run
  * on libmicrohttpd's threads. */

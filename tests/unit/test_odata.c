@@ -895,7 +895,8 @@ static void test_start_job_with_atom_entry(void **state) {
         "<d:LastModifiedTime m:type=\"Edm.DateTime\">0001-01-01T00:00:00"
         "</d:LastModifiedTime>"
         "<d:Parameters>&lt;Data&gt;&lt;Parameter&gt;&lt;ID&gt;%s&lt;/ID&gt;"
-        "&lt;Value&gt;net01&lt;/Value&gt;&lt;/Parameter&gt;&lt;/Data&gt;</d:Parameters>"
+        "&lt;Value&gt;  net 01 &lt;/Value&gt;&lt;/Parameter&gt;&lt;/Data&gt;"
+        "</d:Parameters>"
         "<d:ParentId m:type=\"Edm.Guid\" m:null=\"true\" />"
         "<d:ParentIsWaiting m:type=\"Edm.Boolean\" m:null=\"true\" />"
         "<d:RunbookId m:type=\"Edm.Guid\">%s</d:RunbookId>"
@@ -909,7 +910,7 @@ static void test_start_job_with_atom_entry(void **state) {
     id = xtext(r.xml, "/a:entry/a:content/m:properties/d:Id");
     reply_free(&r);
     job = job_by_guid(f, id);
-    assert_non_null(strstr(job.parameters, "net01"));
+    assert_non_null(strstr(job.parameters, "\"  net 01 \"")); /* spaces kept */
     assert_int_equal(job.n_targets, 0);
     bt_store_job_clear(&job);
     free(id);

@@ -266,6 +266,47 @@ static void test_monitor_fails_when_folder_goes(void **state) {
     folder_removed("poll_interval: 5ms");
 }
 
+/* A file written to every 2 ms never lets the folder settle for 10 ms;
+ * the monitor still looks within ten settle times. */
+typedef struct writer {
+    scenario sc;
+    uv_timer_t timer;
+    bool stop;
+} writer;
+
+static void write_tick(uv_timer_t *t) {
+    writer *w = t->data;
+    if (w->stop) {
+        uv_close((uv_handle_t *)t, NULL);
+        return;
+    }
+    append_in(&w->sc, "busy.log", "x");
+}
+
+static void start_writing(scenario *sc) {
+    writer *w = (writer *)sc;
+    uv_timer_init(w->sc.prepare.loop, &w->timer);
+    w->timer.data = w;
+    uv_timer_start(&w->timer, write_tick, 0, 2);
+}
+
+static void stop_writing(scenario *sc) { ((writer *)sc)->stop = true; }
+
+static void test_monitor_file_busy_file(void **state) {
+    (void)state;
+    writer w = {.sc = {.dir = bt_harness_tmpdir(), .first = start_writing}};
+    w.sc.after_trigger[0] = stop_writing;
+    write_in(&w.sc, "busy.log", "");
+    host_run run = {0};
+    run_monitor(&w.sc, "monitor-file", "events: [modified], "
+                "max_triggers: 1", &run);
+    assert_int_equal(run.n_triggered, 1);
+    assert_string_equal(field(&run, 0, "name"), "busy.log");
+    host_run_free(&run);
+    bt_harness_rmrf(w.sc.dir);
+    free(w.sc.dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_monitor_file_created),
@@ -277,6 +318,7 @@ int main(void) {
         cmocka_unit_test(test_monitor_folder_fires_at_start),
         cmocka_unit_test(test_monitor_folder_needs_a_condition),
         cmocka_unit_test(test_monitor_fails_when_folder_goes),
+        cmocka_unit_test(test_monitor_file_busy_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@ struct bt_watch {
     bt_watch_snapshot snap;
     uv_fs_event_t event;
     uv_timer_t timer; /* settle delay, or the polling interval */
+    uint64_t burst_start; /* loop time of the first event not yet seen */
     bool notifying;
     bool stopping;
     int open_handles;
@@ -118,7 +119,15 @@ static void event_cb(uv_fs_event_t *h, const char *name, int events,
         if (w->failed) w->failed(w, uv_strerror(status), w->ud);
         return;
     }
-    /* Restart the settle delay: rescan once the folder is quiet. */
+    /* Rescan once the folder is quiet for settle_ms, but no later than
+     * ten of them after the first change, so a folder written to without
+     * pause (a busy log) is still looked at. */
+    uint64_t now = uv_now(w->loop);
+    if (!uv_is_active((uv_handle_t *)&w->timer)) {
+        w->burst_start = now;
+    } else if (now + w->settle_ms > w->burst_start + 10 * w->settle_ms) {
+        return;
+    }
     uv_timer_start(&w->timer, timer_cb, w->settle_ms, 0);
 }
 

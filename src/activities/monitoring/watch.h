@@ -4,7 +4,8 @@
  * callback, so each monitor decides what the difference means. Changes are
  * noticed through inotify (uv_fs_event); when that is not available, or
  * when asked, by rescanning on a timer. Events are coalesced for `settle`
- * so a file being written is seen once it is quiet, not per write. */
+ * so a file being written is seen once it is quiet, not per write (but at
+ * most ten settle times after the first change). */
 #ifndef BT_WATCH_H
 #define BT_WATCH_H
 

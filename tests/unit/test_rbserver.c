@@ -398,6 +398,39 @@ static void test_job_completes_with_every_record(void **state) {
     bt_store_close(s1);
 }
 
+/* A job runs the version it was created with, not the latest. */
+static void test_job_runs_its_version(void **state) {
+    fixture *f = *state;
+    const char *v1 =
+        "name: Versioned\n"
+        "activities:\n"
+        "  - {id: note, type: append-line, properties: {path: '@/v.txt', "
+        "text: one}}\n";
+    const char *v2 =
+        "name: Versioned\n"
+        "activities:\n"
+        "  - {id: note, type: append-line, properties: {path: '@/v.txt', "
+        "text: two}}\n";
+    int64_t rb = add_runbook(f, "Versioned", v1);
+    int64_t old_job = add_job(f, rb, NULL);
+    char *text = with_dir(f, v2);
+    int v = 0;
+    OK(bt_store_version_add(f->s, rb, text, "tester", "second", &v, &e_));
+    free(text);
+    assert_int_equal(v, 2);
+    int64_t new_job = add_job(f, rb, NULL);
+    bt_store *s1 = open_store(f);
+    bt_rbserver *srv = start_server(f, s1, "rbs1", 0, 0);
+    assert_int_equal(wait_job(f, old_job), BT_JOB_COMPLETED);
+    assert_int_equal(wait_job(f, new_job), BT_JOB_COMPLETED);
+    char *path = bt_harness_path(f->dir, "v.txt");
+    assert_int_equal(count_lines(path, "one"), 1);
+    assert_int_equal(count_lines(path, "two"), 1);
+    free(path);
+    stop_server(f, srv, 0);
+    bt_store_close(s1);
+}
+
 /* ---- failures ----------------------------------------------------------- */
 
 static const char FAIL_YAML[] =
@@ -1022,6 +1055,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_job_completes_with_every_record,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_runs_its_version, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_kills_child, setup,
                                         teardown),

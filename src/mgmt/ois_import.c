@@ -90,6 +90,7 @@ typedef struct walk {
 } walk;
 
 static void add_folder(bt_ois_import *imp, const char *path) {
+    if (!strcmp(path, "/")) return; /* the root is not a folder of its own */
     for (size_t i = 0; i < imp->n_folders; i++)
         if (!strcmp(imp->folders[i], path)) return;
     imp->folders = bt_xrealloc(imp->folders,

@@ -1,11 +1,11 @@
 /* One Orchestrator runbook (a <Policy>) to one Baton runbook document.
  *
- * The order matters: activities are classified and converted first (their
- * properties still in Orchestrator text), then the links give the graph,
- * and only then are published-data references rewritten, because a Baton
- * reference must name an activity that runs before the reader. The
- * document is finally loaded by the runbook loader; a converted runbook
- * that does not validate is reported, never passed off as good. */
+ * The order matters: the links are read first, because a Baton reference
+ * must name an activity that runs before the reader; then each activity is
+ * classified and converted (its properties kept in Orchestrator text), and
+ * references are rewritten as the document is written. The document is
+ * finally loaded by the runbook loader; a converted runbook that does not
+ * validate is reported, never passed off as good. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>

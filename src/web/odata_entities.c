@@ -188,18 +188,9 @@ int od_load_jobs(od_ctx *c, json_t *out) {
         }
         put_str(o, "RunbookServers", servers);
         free(servers);
-        /* a finished job no longer has a holder: its last instance ran it */
-        int64_t server = job->server_id;
-        if (!server && (job->status == BT_JOB_COMPLETED ||
-                        job->status == BT_JOB_FAILED ||
-                        job->status == BT_JOB_CANCELED)) {
-            bt_store_instance *in = NULL;
-            size_t n = 0;
-            if (!bt_store_instance_list(c->s, job->id, &in, &n, NULL) && n)
-                server = in[n - 1].server_id;
-            bt_store_instance_list_free(in, n);
-        }
-        put_str(o, "RunbookServerId", od_server_guid(c, server));
+        /* the store keeps the last holder of a finished job; a job
+         * canceled before it ran has none */
+        put_str(o, "RunbookServerId", od_server_guid(c, job->server_id));
         put_str(o, "Status", od_job_status(job->status));
         put_str(o, "ParentId", NULL);
         put_bool(o, "ParentIsWaiting", false);

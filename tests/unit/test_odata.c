@@ -499,6 +499,23 @@ static void test_every_set(void **state) {
     expect_text(r.xml, "//d:Name", "rb1");
     expect_text(r.xml, "//d:Id", server);
     reply_free(&r);
+    /* a finished job's server is looked up only when needed, but wherever
+     * it is read: $filter, $orderby, joins both ways, a property */
+    snprintf(path, sizeof path, "Jobs?$filter=RunbookServerId eq guid'%s'", server);
+    assert_int_equal(entries(f, path), 1);
+    r = get(f, "Jobs?$orderby=RunbookServerId desc&$top=1");
+    expect_text(r.xml, "//d:Id", f->done_guid);
+    reply_free(&r);
+    snprintf(path, sizeof path, "RunbookServers(guid'%s')/Jobs", server);
+    assert_int_equal(entries(f, path), 1);
+    snprintf(path, sizeof path,
+             "RunbookInstances?$filter=Job/RunbookServerId eq guid'%s'", server);
+    assert_int_equal(entries(f, path), 1);
+    snprintf(path, sizeof path, "Jobs(guid'%s')/RunbookServerId/$value",
+             f->done_guid);
+    r = get(f, path);
+    assert_string_equal(bt_buf_str(&r.body), server);
+    reply_free(&r);
     free(server);
 
     snprintf(path, sizeof path, "Jobs(guid'%s')/Instances", f->done_guid);

@@ -76,17 +76,38 @@ static void on_start(void *ctx, const xmlChar *localname,
         stop(ctxt, g, BT_ETOOBIG, why);
         return;
     }
-    if (++g->elements > BT_OIS_MAX_ELEMENTS) {
+    /* Nodes cost memory: a 32 MiB file of <a/> or of attributes would
+     * otherwise build a tree of hundreds of megabytes. */
+    g->elements += 1 + (size_t)nb_attributes;
+    if (g->elements > BT_OIS_MAX_ELEMENTS) {
         char why[160];
         snprintf(why, sizeof why,
-                 "the file has more than %d elements, the limit "
-                 "(BT_OIS_MAX_ELEMENTS)",
+                 "the file has more than %d elements and attributes, the "
+                 "limit (BT_OIS_MAX_ELEMENTS)",
                  BT_OIS_MAX_ELEMENTS);
         stop(ctxt, g, BT_ETOOBIG, why);
         return;
     }
     g->start(ctx, localname, prefix, uri, nb_namespaces, namespaces,
              nb_attributes, nb_defaulted, attributes);
+}
+
+/* Comments and processing instructions mean nothing in an export; they
+ * are counted (so a file of them is bounded like elements) but not kept. */
+static void on_comment(void *ctx, const xmlChar *value) {
+    (void)value;
+    xmlParserCtxtPtr ctxt = ctx;
+    guard *g = ctxt->_private;
+    if (++g->elements > BT_OIS_MAX_ELEMENTS)
+        stop(ctxt, g, BT_ETOOBIG,
+             "the file has too many comments and elements "
+             "(BT_OIS_MAX_ELEMENTS)");
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data) {
+    (void)data;
+    (void)target;
+    on_comment(ctx, NULL);
 }
 
 static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
@@ -129,6 +150,8 @@ int bt_ois_xml_parse(const char *name, const char *text, size_t len,
     g.end = ctxt->sax->endElementNs;
     ctxt->sax->startElementNs = on_start;
     ctxt->sax->endElementNs = on_end;
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_pi;
     ctxt->sax->internalSubset = on_internal_subset;
     ctxt->sax->externalSubset = NULL;
     ctxt->sax->entityDecl = on_entity_decl;

@@ -12,7 +12,7 @@
 
 #define BT_OIS_MAX_BYTES ((size_t)32 << 20) /* a whole export */
 #define BT_OIS_MAX_DEPTH 256                /* nesting of elements */
-#define BT_OIS_MAX_ELEMENTS 2000000         /* elements in one document */
+#define BT_OIS_MAX_ELEMENTS 1000000 /* elements and attributes (nodes) */
 
 /* Parses text (not NUL-terminated) named name in messages. A document type
  * declaration (<!DOCTYPE ...>, which is where entities are declared) is

@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/util.h"
 #include "mgmt/ois_import.h"
+#include "mgmt/ois_xml.h"
 #include "runbook/doc.h"
 
 static char *fixture(const char *name) {
@@ -588,6 +589,47 @@ static void test_deep_nesting(void **state) {
     bt_buf_free(&b);
 }
 
+/* Many small nodes: a tree of millions of nodes is refused at the cap,
+ * whether elements, attributes or comments. */
+static void test_node_cap(void **state) {
+    (void)state;
+    const char *unit[] = {"<a/>", "<a b='' c='' d='' e='' f='' g='' h=''/>",
+                          "<!---->"};
+    size_t per[] = {1, 8, 1};
+    for (size_t k = 0; k < 3; k++) {
+        bt_buf b;
+        bt_buf_init(&b, 0);
+        bt_buf_appends(&b, "<ExportData>");
+        for (size_t i = 0; i <= BT_OIS_MAX_ELEMENTS / per[k] + 1; i++)
+            bt_buf_appends(&b, unit[k]);
+        bt_buf_appends(&b, "</ExportData>");
+        bt_error err;
+        import_bad(b.data, b.len, &err);
+        assert_int_equal(err.code, BT_ETOOBIG);
+        assert_non_null(strstr(err.message, "BT_OIS_MAX_ELEMENTS"));
+        bt_buf_free(&b);
+    }
+}
+
+/* Exclude filters veto the link. */
+static void test_exclude(void **state) {
+    (void)state;
+    bt_ois_import *imp = import_text(EXPORT(
+        OBJ(G1, "A", "Generate Random Text", "")
+        OBJ(G2, "B", "Generate Random Text", "")
+        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
+             "<TRIGGERS><Entry><Data>" G1 "</Data><Condition></Condition>"
+             "<Value>success</Value></Entry><Entry><Data>" G1 ".Random text"
+             "</Data><Condition>contains</Condition><Value>X</Value>"
+             "<Exclude>TRUE</Exclude></Entry></TRIGGERS>")));
+    bt_runbook *rb = load(&imp->runbooks[0]);
+    assert_int_equal(rb->links[0].on_mask, BT_ON_SUCCESS);
+    assert_int_equal(rb->links[0].n_include, 0);
+    assert_int_equal(rb->links[0].n_exclude, 1);
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+}
+
 static void test_junk_and_encodings(void **state) {
     (void)state;
     bt_error err;
@@ -635,6 +677,8 @@ int main(void) {
         cmocka_unit_test(test_huge_file),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_junk_and_encodings),
+        cmocka_unit_test(test_node_cap),
+        cmocka_unit_test(test_exclude),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,14 +322,15 @@ static void on_instance_triggered(bt_instance *inst, bt_instance *monitor,
         bt_store_instance_clear(&si);
         return;
     }
+    /* The new instance then records nothing and stops at its first
+     * activity instance. Nothing is canceled from here: this runs inside
+     * the monitor's trigger. A job held elsewhere now (BT_ESTATE) is
+     * dropped as a whole by the next check of this server's jobs. */
     ri->dead = true;
-    if (rc == -BT_ESTATE) {
-        bt__rb_abandon_job(job);
-    } else {
+    if (rc != -BT_ESTATE)
         bt__rb_event(srv, BT_SEVERITY_ERROR, job->id,
                      "a triggered runbook instance could not be recorded: %s",
                      err.message);
-    }
 }
 
 static const bt_engine_hooks hooks = {

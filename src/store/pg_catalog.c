@@ -87,9 +87,17 @@ static int insert_folder(bt_pg *p, int64_t parent_id, const char *name,
         if (err) *err = e;
         return rc;
     }
-    *id = PQntuples(r) ? bt__pg_i64(r, 0, 0) : 0;
+    bool found = PQntuples(r) > 0;
+    if (found) *id = bt__pg_i64(r, 0, 0);
     PQclear(r);
-    return 0;
+    if (found) return 0;
+    /* Another session created the parent after this statement's snapshot
+     * was taken; a new statement sees it. */
+    bt_store_folder f = {0};
+    rc = folder_by_path(p, path, &f, err);
+    *id = f.id;
+    bt_store_folder_clear(&f);
+    return rc;
 }
 
 /* Walks path from the root, creating what is missing. */

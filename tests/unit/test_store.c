@@ -457,6 +457,48 @@ static void test_folders(void **state) {
     bt_store_folder_clear(&ops);
 }
 
+/* Processes creating siblings under the same new parents at once: every
+ * one succeeds, and each parent exists once. */
+static void test_folders_concurrent(void **state) {
+    fixture *f = *state;
+    enum { KIDS = 4, ROUNDS = 10 };
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0) {
+            close(go[1]);
+            bt_store *s = NULL;
+            bt_error err = {0};
+            if (bt_store_open(f->url, &s, &err)) _exit(2);
+            char c;
+            if (read(go[0], &c, 1) != 0) _exit(3);
+            for (int r = 0; r < ROUNDS; r++) {
+                char path[64];
+                snprintf(path, sizeof path, "/Shared%d/Deep/K%d", r, k);
+                if (bt_store_folder_create(s, path, NULL, &err)) {
+                    fprintf(stderr, "child %d: %s\n", k, err.message);
+                    _exit(4);
+                }
+            }
+            bt_store_close(s);
+            _exit(0);
+        }
+    }
+    close(go[0]);
+    close(go[1]);
+    for (int k = 0; k < KIDS; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM folders"),
+                     1 + ROUNDS * (2 + KIDS));
+}
+
 static void test_runbooks_and_versions(void **state) {
     fixture *f = *state;
     bt_error err = {0};
@@ -1852,6 +1894,7 @@ int main(void) {
         T(test_missing_directory),
         T(test_bad_urls),
         T(test_folders),
+        T(test_folders_concurrent),
         T(test_runbooks_and_versions),
         T(test_job_lifecycle),
         T(test_job_list_paging),

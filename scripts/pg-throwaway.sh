@@ -105,6 +105,7 @@ run() {
     url=$(sed -n 1p <<<"$out")
     run_dir=$(sed -n 2p <<<"$out")
     trap 'stop "$run_dir"' EXIT
+    trap 'exit 130' INT TERM # so that the EXIT trap stops the cluster
     BATON_TEST_STORE_URL=$url "$@"
 }
 

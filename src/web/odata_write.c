@@ -250,8 +250,18 @@ fail:
     return NULL;
 }
 
-/* "rb1,rb2" (or ';'): runbook server names in order of preference. */
-static char **split_servers(const char *text, size_t *n) {
+/* A runbook server named by its Id (GUID) is named by its name. */
+static char *server_name(od_ctx *c, const char *s, size_t l) {
+    char g[BT_GUID_LEN];
+    if (od_guid_parse(s, l, g) && !od_need_servers(c))
+        for (size_t i = 0; i < c->n_servers; i++)
+            if (!strcmp(c->servers[i].guid, g))
+                return bt_xstrdup(c->servers[i].name);
+    return bt_xstrndup(s, l);
+}
+
+/* "rb1,rb2" (or ';'): runbook servers in order of preference. */
+static char **split_servers(od_ctx *c, const char *text, size_t *n) {
     *n = 0;
     if (!text) return NULL;
     char *copy = bt_xstrdup(text);
@@ -262,7 +272,7 @@ static char **split_servers(const char *text, size_t *n) {
         while (*s == ' ') s++;
         size_t l = strlen(s);
         while (l && s[l - 1] == ' ') l--;
-        if (l) out[(*n)++] = bt_xstrndup(s, l);
+        if (l) out[(*n)++] = server_name(c, s, l);
     }
     free(copy);
     return out;
@@ -312,7 +322,8 @@ void od_jobs_create(od_ctx *c) {
     }
     params = job_parameters(c, rb, def, prop_text(props, "Parameters"));
     if (!params) goto done;
-    servers = split_servers(prop_text(props, "RunbookServers"), &n_servers);
+    servers = split_servers(c, prop_text(props, "RunbookServers"),
+                            &n_servers);
     char *params_text = json_dumps(params, JSON_COMPACT);
     bt_store_job_spec spec = {
         .runbook_id = rb->id,

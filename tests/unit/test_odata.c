@@ -932,6 +932,23 @@ static void test_start_job_with_atom_entry(void **state) {
     bt_store_job_clear(&job);
     free(id);
 
+    /* servers by Id as well as by name */
+    r = get(f, "RunbookServers");
+    char *rb1 = xtext(r.xml, "//d:Id");
+    reply_free(&r);
+    body = bt_xasprintf("%s<d:RunbookId>%s</d:RunbookId><d:RunbookServers>{%s}; "
+                        "rb9</d:RunbookServers><d:Parameters>&lt;Data&gt;"
+                        "&lt;Parameter&gt;&lt;ID&gt;host&lt;/ID&gt;&lt;Value&gt;"
+                        "x&lt;/Value&gt;&lt;/Parameter&gt;&lt;/Data&gt;"
+                        "</d:Parameters>%s",
+                        ENTRY_HEAD, f->hello, rb1, ENTRY_TAIL);
+    r = http(f, "POST", "Jobs", body, ATOM_HEADERS);
+    free(body);
+    free(rb1);
+    expect_status(&r, 201, "POST Jobs with a server Id");
+    expect_text(r.xml, "//d:RunbookServers", "rb1,rb9");
+    reply_free(&r);
+
     /* refusals, each an OData error */
     static const struct {
         const char *props;

@@ -128,6 +128,10 @@ typedef struct tester {
     bt_tester_services *services; /* counters, Invoke Runbook */
 } tester;
 
+static const char *lookup_var(void *ud, const char *name) {
+    return bt_tester_services_variable(((tester *)ud)->services, name);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
     (void)signum;
     bt_instance_cancel(s->data);
@@ -254,6 +258,7 @@ int bt_cli_test(int argc, char **argv) {
     uv_signal_t *sigs = t.sigs;
     bt_engine_hooks hooks = {.instance_finished = on_instance_finished,
                              .services = bt_tester_services_table(t.services),
+                             .var_lookup = lookup_var,
                              .ud = &t};
     bt_engine *eng;
     bt_engine_new(&loop, &hooks, &eng);

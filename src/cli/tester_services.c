@@ -50,6 +50,8 @@ struct bt_tester_services {
     size_t n_children;
     int64_t next_job;
     loaded *runbooks;
+    bt_store_variable *vars; /* --db: read once, never changed */
+    size_t n_vars;
 };
 
 /* ---- counters, schedules, variables ------------------------------------ */
@@ -354,6 +356,12 @@ int bt_tester_services_new(uv_loop_t *loop, const char *db_url,
         free(ts);
         return -BT_EIO;
     }
+    if (ts->store &&
+        bt_store_variable_list(ts->store, &ts->vars, &ts->n_vars, err) != 0) {
+        bt_store_close(ts->store);
+        free(ts);
+        return -BT_EIO;
+    }
     ts->table = (bt_act_services){.ud = ts,
                                   .counter_get = counter_get,
                                   .counter_set = counter_set,
@@ -380,6 +388,14 @@ int64_t bt_tester_services_job_id(const bt_tester_services *ts,
     return c ? c->job_id : 0;
 }
 
+const char *bt_tester_services_variable(const bt_tester_services *ts,
+                                        const char *name) {
+    for (size_t i = 0; i < ts->n_vars; i++)
+        if (!ts->vars[i].encrypted && !strcmp(ts->vars[i].name, name))
+            return (const char *)ts->vars[i].value;
+    return NULL;
+}
+
 size_t bt_tester_services_children(const bt_tester_services *ts) {
     return ts->n_children;
 }
@@ -403,6 +419,7 @@ void bt_tester_services_free(bt_tester_services *ts) {
     }
     for (size_t i = 0; i < ts->n_counters; i++) free(ts->counters[i].name);
     free(ts->counters);
+    bt_store_variable_list_free(ts->vars, ts->n_vars);
     bt_store_close(ts->store);
     free(ts);
 }

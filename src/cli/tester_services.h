@@ -30,6 +30,10 @@ bool bt_tester_services_instance_finished(bt_tester_services *ts,
  * that is not a child. */
 int64_t bt_tester_services_job_id(const bt_tester_services *ts,
                                   const bt_instance *inst);
+/* With --db: a plain variable's value for {var:name}, read from the store
+ * when the services were made (so safe from any thread); NULL otherwise. */
+const char *bt_tester_services_variable(const bt_tester_services *ts,
+                                        const char *name);
 /* How many child instances ran. */
 size_t bt_tester_services_children(const bt_tester_services *ts);
 /* After every instance finished. NULL is a no-op. */

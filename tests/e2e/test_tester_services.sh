@@ -90,6 +90,29 @@ run_baton "$SCRATCH/d2" test "$D/usedb.runbook.yaml" --json --db="sqlite:$D/stor
 check_json "--db: counters persist in the store" "$SCRATCH/d2.out" <<'PY'
 assert field("add", "value") == "42", field("add", "value")
 PY
+# A variable and a schedule put in the store by hand (the tables of
+# docs/store.md), read with --db.
+python3 - "$D/store.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO variables VALUES ('greeting', CAST('hello' AS BLOB), 0, 0)")
+db.execute("INSERT INTO schedules VALUES ('weekdays', '{\"days_of_week\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], \"timezone\": \"utc\"}', 0)")
+db.commit()
+PY
+cat >"$D/vars.runbook.yaml" <<'Y'
+name: Vars
+activities:
+  - {id: say, type: compare-values, properties: {left: "{var:greeting}", right: hello}}
+  - {id: wed, type: check-schedule, properties: {schedule: weekdays, time: "2026-11-25T12:00:00Z"}}
+  - {id: sat, type: check-schedule, properties: {schedule: weekdays, time: "2026-11-28T12:00:00Z"}}
+Y
+run_baton "$SCRATCH/d5" test "$D/vars.runbook.yaml" --json --db "sqlite:$D/store.db"
+check_json "--db: {var:...} and stored schedules" "$SCRATCH/d5.out" <<'PY'
+assert field("say", "left") == "hello", field("say", "left")
+assert field("wed", "conforms") == "true"
+assert field("sat", "conforms") == "false"
+PY
+
 # A stored runbook, loaded into the store by batond (--samples-dir), then
 # invoked by path from a runbook file run with --db.
 BATOND=$BUILD/batond

@@ -38,10 +38,10 @@ int bt_cli_import_ois(int argc, char **argv) {
             return BT_EXIT_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
-        } else if ((!strcmp(argv[i], "--out") || !strcmp(argv[i], "--report")) &&
-                   i + 1 < argc) {
-            *(argv[i][2] == 'o' ? &out : &report) = argv[i + 1];
-            i++;
+        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--report") && i + 1 < argc) {
+            report = argv[++i];
         } else if (argv[i][0] == '-' || file) {
             fprintf(stderr, "baton import-ois: unexpected argument '%s'\n%s",
                     argv[i], usage_text);

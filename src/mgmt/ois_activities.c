@@ -487,15 +487,13 @@ static int conv_random_text(ois_conv *cv) {
 static int conv_monitor_datetime(ois_conv *cv) {
     static const char *const units[] = {"EveryMinuteValue", "EveryHourValue",
                                         "EveryDayValue"};
-    static const char *const suffix[] = {"m", "h", "d"};
+    static const int64_t minutes[] = {1, 60, 1440};
     int64_t mins = 0;
     for (size_t i = 0; i < 3; i++) {
         char *v = ois_take(cv, units[i], NULL);
         int64_t n;
-        if (v && bt_parse_int64(v, &n) && n > 0)
-            mins += n * (i == 0 ? 1 : i == 1 ? 60 : 1440);
+        if (v && bt_parse_int64(v, &n) && n > 0) mins += n * minutes[i];
         free(v);
-        (void)suffix;
     }
     char *at = ois_take(cv, "At", "AtTime", "Time", NULL);
     if (mins > 0) {
@@ -523,8 +521,7 @@ static int conv_monitor_datetime(ois_conv *cv) {
 }
 
 /* Counters and schedules are named by GUID in activities. */
-static char *global_name(ois_conv *cv, const ois_named *list, size_t n,
-                         const char *text) {
+static char *global_name(const ois_named *list, size_t n, const char *text) {
     char *g = ois_guid(text);
     const char *name = ois_lookup(list, n, g);
     free(g);
@@ -535,7 +532,7 @@ static char *global_name(ois_conv *cv, const ois_named *list, size_t n,
 static int conv_get_counter(ois_conv *cv) {
     char *c = ois_take(cv, "Counter", "CounterName", "CounterID", NULL);
     if (!c) return ois_refuse(cv, "Get Counter names no counter");
-    char *name = global_name(cv, cv->ctx->counters, cv->ctx->n_counters, c);
+    char *name = global_name(cv->ctx->counters, cv->ctx->n_counters, c);
     ois_set_gen(cv, "counter", name);
     free(name);
     free(c);
@@ -545,7 +542,7 @@ static int conv_get_counter(ois_conv *cv) {
 static int conv_modify_counter(ois_conv *cv) {
     char *c = ois_take(cv, "Counter", "CounterName", "CounterID", NULL);
     if (!c) return ois_refuse(cv, "Modify Counter names no counter");
-    char *name = global_name(cv, cv->ctx->counters, cv->ctx->n_counters, c);
+    char *name = global_name(cv->ctx->counters, cv->ctx->n_counters, c);
     free(c);
     char *act = ois_take(cv, "Action", "ModifyAction", "Operation", NULL);
     char *norm = ois_normalize(act ? act : "increment");
@@ -575,7 +572,7 @@ static int conv_modify_counter(ois_conv *cv) {
 static int conv_check_schedule(ois_conv *cv) {
     char *s = ois_take(cv, "Schedule", "ScheduleName", "ScheduleID", NULL);
     if (!s) return ois_refuse(cv, "Check Schedule names no schedule");
-    char *name = global_name(cv, cv->ctx->schedules, cv->ctx->n_schedules, s);
+    char *name = global_name(cv->ctx->schedules, cv->ctx->n_schedules, s);
     ois_set_gen(cv, "schedule", name);
     free(name);
     free(s);

@@ -6,7 +6,6 @@
  * references are rewritten as the document is written. The document is
  * finally loaded by the runbook loader; a converted runbook that does not
  * validate is reported, never passed off as good. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -611,6 +611,35 @@ static void test_node_cap(void **state) {
     }
 }
 
+/* An export in another encoding its declaration names (UTF-16 with a
+ * byte order mark) reads the same. */
+static void test_utf16(void **state) {
+    (void)state;
+    const char *xml = "<?xml version=\"1.0\" encoding=\"utf-16\"?>" EXPORT(
+        OBJ(G1, "Caf\xc3\xa9 Token", "Generate Random Text", ""));
+    /* UTF-8 to UTF-16LE: every character here is below U+0800. */
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_append(&b, "\xff\xfe", 2);
+    for (const unsigned char *p = (const unsigned char *)xml; *p; p++) {
+        unsigned cp = *p;
+        if (cp >= 0xC0) {
+            cp = ((cp & 0x1F) << 6) | (p[1] & 0x3F);
+            p++;
+        }
+        char u[2] = {(char)(cp & 0xFF), (char)(cp >> 8)};
+        bt_buf_append(&b, u, 2);
+    }
+    bt_ois_import *imp = NULL;
+    bt_error err;
+    assert_int_equal(bt_ois_import_memory("u16.ois_export", b.data, b.len,
+                                          NULL, &imp, &err), 0);
+    assert_non_null(strstr(imp->runbooks[0].yaml, "name: \"Caf\xc3\xa9 Token\""));
+    assert_true(imp->runbooks[0].valid);
+    bt_ois_import_free(imp);
+    bt_buf_free(&b);
+}
+
 /* Exclude filters veto the link. */
 static void test_exclude(void **state) {
     (void)state;
@@ -679,6 +708,7 @@ int main(void) {
         cmocka_unit_test(test_junk_and_encodings),
         cmocka_unit_test(test_node_cap),
         cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_utf16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

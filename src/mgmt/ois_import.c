@@ -175,6 +175,10 @@ int bt_ois_import_memory(const char *name, const char *data, size_t len,
                          const bt_registry *reg, bt_ois_import **out,
                          bt_error *err) {
     *out = NULL;
+    if (!reg) reg = bt_registry_builtin();
+    if (!bt_registry_find(reg, "placeholder"))
+        return bt_error_set(err, BT_EINVAL, "the activity registry has no "
+                            "'placeholder' type, which the import needs");
     xmlDocPtr doc;
     int rc = bt_ois_xml_parse(name, data, len, BT_OIS_MAX_BYTES, &doc, err);
     if (rc) return rc;
@@ -198,7 +202,7 @@ int bt_ois_import_memory(const char *name, const char *data, size_t len,
     }
     bt_ois_import *imp = bt_xcalloc(1, sizeof *imp);
     imp->source = bt_xstrdup(name);
-    ois_ctx ctx = {.source = name, .reg = reg ? reg : bt_registry_builtin()};
+    ois_ctx ctx = {.source = name, .reg = reg};
     ois_items items = {0};
     ois_globals_read(&ctx, root, imp, &items);
     walk w = {&ctx, imp, false};

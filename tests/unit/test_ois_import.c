@@ -452,6 +452,40 @@ static void test_literal_braces_and_order(void **state) {
     bt_ois_import_free(imp);
 }
 
+/* Text survives the trip through YAML exactly: blocks, tabs, quotes,
+ * backslashes, CR LF, trailing newlines, leading spaces, non-ASCII. */
+static void test_text_round_trip(void **state) {
+    (void)state;
+    static const char *const texts[] = {
+        "line one&#xD;\nline two\n", "a\n\tb\n  c", "  leading\nx",
+        "ends\n\n\n", "quote \" and \\ backslash: # not a comment",
+        "caf\xc3\xa9 \xe2\x82\xac", "- dash\n? q\n: colon", "x\n \ny",
+        "*star &amp; {curly} [bracket] %pct @at `tick`", ""};
+    static const char *const want[] = {
+        "line one\nline two\n", "a\n\tb\n  c", "  leading\nx",
+        "ends\n\n\n", "quote \" and \\ backslash: # not a comment",
+        "caf\xc3\xa9 \xe2\x82\xac", "- dash\n? q\n: colon", "x\n \ny",
+        "*star & {curly} [bracket] %pct @at `tick`", ""};
+    for (size_t i = 0; i < BT_ARRAY_LEN(texts); i++) {
+        char *xml = bt_xasprintf(
+            "<ExportData><Policies><Folder><Policy><Name>R</Name>"
+            "<Object><UniqueID>" G1 "</UniqueID><Name>Out</Name>"
+            "<ObjectTypeName>Return Data</ObjectTypeName><ReturnData><Entry>"
+            "<Key>v</Key><Value>%s</Value></Entry></ReturnData></Object>"
+            "</Policy></Folder></Policies></ExportData>", texts[i]);
+        bt_ois_import *imp = import_text(xml);
+        bt_runbook *rb = load(&imp->runbooks[0]);
+        const char *got = prop(rb, "out", "v");
+        if (!got) got = "";
+        if (strcmp(got, want[i]))
+            fail_msg("text %zu: got '%s' from\n%s", i, got,
+                     imp->runbooks[0].yaml);
+        bt_runbook_free(rb);
+        bt_ois_import_free(imp);
+        free(xml);
+    }
+}
+
 /* Include conditions are OR'd unless And is set; a result condition OR'd
  * with data becomes a condition on status. */
 static void test_or_conditions(void **state) {
@@ -700,6 +734,7 @@ int main(void) {
         cmocka_unit_test(test_placeholder_fails_when_run),
         cmocka_unit_test(test_literal_braces_and_order),
         cmocka_unit_test(test_or_conditions),
+        cmocka_unit_test(test_text_round_trip),
         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_external_entity),
         cmocka_unit_test(test_truncated),

@@ -206,6 +206,8 @@ void bt_ois_report_print(const bt_ois_import *imp, FILE *out) {
                   "Link conditions not converted (links blocked)");
     print_section(imp, out, BT_OIS_NOTE, "Notes");
     print_section(imp, out, BT_OIS_SKIPPED, "Skipped");
+    print_section(imp, out, BT_OIS_CONVERTED, "Converted activities");
+    print_section(imp, out, BT_OIS_CONDITION, "Converted link conditions");
 }
 
 /* ---- writing the tree ---------------------------------------------------------- */

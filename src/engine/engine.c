@@ -98,16 +98,11 @@ bt_expand_env bt__instance_env(const bt_instance *inst,
 
 static int check_params(const bt_runbook *rb, const bt_param_value *params,
                         size_t n, bt_row **out, bt_error *err) {
-    for (size_t i = 0; i < n; i++) {
-        const bt_param_def *pd = NULL;
-        for (size_t j = 0; j < rb->n_params; j++)
-            if (strcmp(rb->params[j].name, params[i].name) == 0)
-                pd = &rb->params[j];
-        if (!pd)
+    for (size_t i = 0; i < n; i++)
+        if (!bt_runbook_param(rb, params[i].name))
             return bt_error_set(err, BT_EINVAL,
                                 "runbook '%s' has no parameter '%s'",
                                 rb->name, params[i].name);
-    }
     bt_row *row = bt_row_new();
     for (size_t j = 0; j < rb->n_params; j++) {
         const bt_param_def *pd = &rb->params[j];
@@ -121,23 +116,10 @@ static int check_params(const bt_runbook *rb, const bt_param_value *params,
                                 "parameter '%s' is required", pd->name);
         }
         if (!v) v = "";
-        if (*v && bt_value_check(pd->type, v) != 0) {
+        /* An empty value is "not given" for an optional parameter. */
+        if (*v && bt_param_check(pd, v, err) != 0) {
             bt_row_unref(row);
-            return bt_error_set(err, BT_EINVAL,
-                                "parameter '%s': '%s' is not a valid %s",
-                                pd->name, v, bt_value_type_name(pd->type));
-        }
-        if (*v && pd->n_allowed) {
-            bool ok = false;
-            for (size_t k = 0; k < pd->n_allowed; k++)
-                ok = ok || strcmp(pd->allowed[k], v) == 0;
-            if (!ok) {
-                bt_row_unref(row);
-                return bt_error_set(err, BT_EINVAL,
-                                    "parameter '%s': '%s' is not one of the "
-                                    "allowed values",
-                                    pd->name, v);
-            }
+            return -BT_EINVAL;
         }
         bt_row_set(row, pd->name, v);
     }

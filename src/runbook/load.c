@@ -29,13 +29,6 @@ static const char *const link_fields[] = {
     "from", "to", "name", "on", "when", "include", "exclude", "loop_guard",
     NULL};
 
-static bool value_allowed(const bt_param_def *p, const char *v) {
-    if (!p->n_allowed) return true;
-    for (size_t i = 0; i < p->n_allowed; i++)
-        if (strcmp(p->allowed[i], v) == 0) return true;
-    return false;
-}
-
 static void load_param(bt_loader *ld, const bt_node *n, size_t idx) {
     bt_runbook *rb = ld->rb;
     char where[160];
@@ -127,7 +120,7 @@ static void load_param(bt_loader *ld, const bt_node *n, size_t idx) {
         }
         p->has_default = true;
         p->default_value = bt__text_copy(dflt);
-        if (!value_allowed(p, p->default_value))
+        if (!bt_param_allows(p, p->default_value))
             bt__load_error(ld, dflt,
                            "%s: default '%.100s' is not one of the allowed "
                            "values",

@@ -113,6 +113,13 @@ void bt_runbook_free(bt_runbook *rb);
 const bt_activity_def *bt_runbook_find(const bt_runbook *rb, const char *id);
 /* Index of the activity with this id, or SIZE_MAX. */
 size_t bt_runbook_index(const bt_runbook *rb, const char *id);
+/* The parameter called name, or NULL. */
+const bt_param_def *bt_runbook_param(const bt_runbook *rb, const char *name);
+/* Checks a value given for parameter p: its type and, when p lists them,
+ * the allowed values. -BT_EINVAL with a sentence naming the parameter. */
+int bt_param_check(const bt_param_def *p, const char *value, bt_error *err);
+/* True when value is one of p's allowed values, or p lists none. */
+bool bt_param_allows(const bt_param_def *p, const char *value);
 bool bt_runbook_is_upstream(const bt_runbook *rb, size_t ancestor,
                             size_t activity);
 

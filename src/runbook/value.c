@@ -55,3 +55,31 @@ const char *bt__value_example(bt_value_type t) {
     default: return "text";
     }
 }
+
+/* ---- parameter values ------------------------------------------------- */
+
+const bt_param_def *bt_runbook_param(const bt_runbook *rb, const char *name) {
+    for (size_t i = 0; i < rb->n_params; i++)
+        if (strcmp(rb->params[i].name, name) == 0) return &rb->params[i];
+    return NULL;
+}
+
+bool bt_param_allows(const bt_param_def *p, const char *value) {
+    if (!p->n_allowed) return true;
+    for (size_t i = 0; i < p->n_allowed; i++)
+        if (strcmp(p->allowed[i], value) == 0) return true;
+    return false;
+}
+
+int bt_param_check(const bt_param_def *p, const char *value, bt_error *err) {
+    if (bt_value_check(p->type, value) != 0)
+        return bt_error_set(err, BT_EINVAL,
+                            "parameter '%s' must be of type %s, got '%s'",
+                            p->name, bt_value_type_name(p->type), value);
+    if (!bt_param_allows(p, value))
+        return bt_error_set(err, BT_EINVAL,
+                            "parameter '%s' must be one of the allowed "
+                            "values, got '%s'",
+                            p->name, value);
+    return 0;
+}

@@ -13,7 +13,6 @@
 #define WAIT_MAX_S 300
 #define WAIT_POLL_MS 50
 #define LIST_LIMIT_MAX 1000
-#define USER_MAX 256
 
 /* ---- POST /api/jobs --------------------------------------------------- */
 
@@ -25,12 +24,6 @@ static char *param_text(json_t *v) {
         return bt_xasprintf("%lld", (long long)json_integer_value(v));
     if (json_is_real(v)) return bt_xasprintf("%.17g", json_real_value(v));
     if (json_is_boolean(v)) return bt_xstrdup(json_is_true(v) ? "true" : "false");
-    return NULL;
-}
-
-static const bt_param_def *find_param(const bt_runbook *rb, const char *name) {
-    for (size_t i = 0; i < rb->n_params; i++)
-        if (!strcmp(rb->params[i].name, name)) return &rb->params[i];
     return NULL;
 }
 
@@ -47,7 +40,7 @@ static json_t *check_params(bt_web_req *r, const bt_runbook *rb,
     const char *name;
     json_t *v;
     json_object_foreach(given, name, v) {
-        const bt_param_def *p = find_param(rb, name);
+        const bt_param_def *p = bt_runbook_param(rb, name);
         if (!p) {
             bt_web_error(r, 400, "unknown_parameter", name,
                          "runbook '%s' has no parameter '%s'", path, name);
@@ -60,20 +53,9 @@ static json_t *check_params(bt_web_req *r, const bt_runbook *rb,
                          name);
             goto fail;
         }
-        if (bt_value_check(p->type, text)) {
-            bt_web_error(r, 400, "invalid_parameter", name,
-                         "parameter '%s' must be of type %s, got '%s'", name,
-                         bt_value_type_name(p->type), text);
-            free(text);
-            goto fail;
-        }
-        bool allowed = !p->n_allowed;
-        for (size_t i = 0; i < p->n_allowed && !allowed; i++)
-            allowed = !strcmp(p->allowed[i], text);
-        if (!allowed) {
-            bt_web_error(r, 400, "invalid_parameter", name,
-                         "parameter '%s' must be one of the allowed values, "
-                         "got '%s'", name, text);
+        bt_error err = {0};
+        if (bt_param_check(p, text, &err)) {
+            bt_web_error(r, 400, "invalid_parameter", name, "%s", err.message);
             free(text);
             goto fail;
         }
@@ -147,23 +129,15 @@ static json_t *parse_body(bt_web_req *r) {
     return doc;
 }
 
-/* X-Baton-User until authentication lands; "api" when absent. */
-static const char *request_user(bt_web_req *r) {
-    const char *u = bt_web_header(r, "X-Baton-User");
-    if (!u || !*u) return "api";
-    if (strlen(u) > USER_MAX) return NULL;
-    return u;
-}
-
 static void answer_job(bt_web_req *r, unsigned status, int64_t job_id);
 
 void bt_web_jobs_create(bt_web_req *r) {
     static const char *const none[] = {NULL};
     if (!bt_web_query_only(r, none)) return;
-    const char *user = request_user(r);
+    const char *user = bt_web_user(r, "api");
     if (!user) {
         bt_web_error(r, 400, "invalid_header", "X-Baton-User",
-                     "X-Baton-User is longer than %d bytes", USER_MAX);
+                     "X-Baton-User is longer than %d bytes", BT_WEB_USER_MAX);
         return;
     }
     json_t *doc = parse_body(r);

@@ -130,6 +130,12 @@ const char *bt_web_header(bt_web_req *r, const char *name) {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *bt_web_user(bt_web_req *r, const char *fallback) {
+    const char *u = bt_web_header(r, "X-Baton-User");
+    if (!u || !*u) return fallback;
+    return strlen(u) > BT_WEB_USER_MAX ? NULL : u;
+}
+
 bool bt_web_parse_id(bt_web_req *r, const char *text, const char *target,
                      int64_t *out) {
     int64_t v;

@@ -102,6 +102,10 @@ json_t *bt_web_params_json(const bt_runbook *rb);
 bool bt_web_query_only(bt_web_req *r, const char *const *allowed);
 const char *bt_web_query(bt_web_req *r, const char *name);
 const char *bt_web_header(bt_web_req *r, const char *name);
+/* Who is asking: X-Baton-User until authentication lands, else fallback;
+ * NULL when the header is longer than BT_WEB_USER_MAX bytes. */
+#define BT_WEB_USER_MAX 256
+const char *bt_web_user(bt_web_req *r, const char *fallback);
 /* A positive id from text; answers 400 naming target and returns false. */
 bool bt_web_parse_id(bt_web_req *r, const char *text, const char *target,
                      int64_t *out);

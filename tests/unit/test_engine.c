@@ -57,11 +57,11 @@ static void test_parameter_errors(void **state) {
     const char *missing[] = {NULL};
     expect_start_error(missing, "parameter 'who' is required");
     const char *bad_int[] = {"who=x", "times=many", NULL};
-    expect_start_error(bad_int, "'many' is not a valid integer");
+    expect_start_error(bad_int, "parameter 'times' must be of type integer, got 'many'");
     const char *unknown[] = {"who=x", "colour=red", NULL};
     expect_start_error(unknown, "no parameter 'colour'");
     const char *not_allowed[] = {"who=x", "mode=medium", NULL};
-    expect_start_error(not_allowed, "not one of the allowed values");
+    expect_start_error(not_allowed, "must be one of the allowed values");
 }
 
 static void test_link_conditions(void **state) {

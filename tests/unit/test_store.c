@@ -1642,6 +1642,63 @@ static void test_lease_takeover(void **state) {
     bt_store_instance_clear(&inst);
 }
 
+/* Three live servers run take-over at the same moment: each lapsed job is
+ * handed back exactly once, with one event. */
+static void test_takeover_processes(void **state) {
+    fixture *f = *state;
+    enum { JOBS = 40, KIDS = 3 };
+    int64_t rid = make_runbook(f->s, "Orphaned");
+    for (int i = 0; i < JOBS; i++) make_job(f->s, rid);
+    int64_t dead = make_server(f->s, "dead");
+    bt_store_job *jobs = NULL;
+    size_t n = 0;
+    OK(bt_store_job_claim(f->s, dead, JOBS, &jobs, &n, &e_));
+    assert_int_equal(n, JOBS);
+    bt_store_job_list_free(jobs, n);
+    OK(bt_store_server_heartbeat(f->s, dead, 0, &e_)); /* lapsed now */
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0) {
+            close(go[1]);
+            bt_store *s = NULL;
+            bt_error err = {0};
+            if (bt_store_open(f->url, &s, &err)) _exit(250);
+            char c;
+            if (read(go[0], &c, 1) != 0) _exit(251);
+            size_t got = 0;
+            if (bt_store_server_takeover(s, NULL, &got, &err)) {
+                fprintf(stderr, "child %d: %s\n", k, err.message);
+                _exit(252);
+            }
+            bt_store_close(s);
+            _exit((int)got);
+        }
+    }
+    close(go[0]);
+    close(go[1]);
+    int handed = 0;
+    for (int k = 0; k < KIDS; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status));
+        assert_true(WEXITSTATUS(status) <= JOBS);
+        handed += WEXITSTATUS(status);
+    }
+    /* A server that saw some rows locked by another leaves them to it;
+     * whatever is left, one more pass takes. */
+    size_t rest = 0;
+    OK(bt_store_server_takeover(f->s, NULL, &rest, &e_));
+    assert_int_equal(handed + (int)rest, JOBS);
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM jobs WHERE "
+                                       "status = 0 AND takeovers = 1"),
+                     JOBS);
+    assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM events"), JOBS);
+}
+
 /* ---- Events, audit, globals ----------------------------------------- */
 
 static void test_events_and_audit(void **state) {
@@ -1913,6 +1970,7 @@ int main(void) {
         T(test_connection_lost),
         T(test_servers),
         T(test_lease_takeover),
+        T(test_takeover_processes),
         T(test_events_and_audit),
         T(test_variables_counters_schedules),
         T(test_counter_add_two_processes),

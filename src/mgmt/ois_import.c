@@ -99,6 +99,7 @@ static void add_folder(bt_ois_import *imp, const char *path) {
 }
 
 static void unique_path(bt_ois_import *imp, bt_ois_runbook *rb) {
+    if (!rb->yaml) return; /* not converted: nothing to write */
     char *base = bt_xstrndup(rb->path, strlen(rb->path) - strlen(".runbook.yaml"));
     for (int k = 2;; k++) {
         bool taken = false;
@@ -163,6 +164,38 @@ static void walk_policies(walk *w, xmlNodePtr root) {
     }
 }
 
+/* Elements named name under node, at any depth (depth is capped by the
+ * parser). */
+static size_t count_named(xmlNodePtr node, const char *name) {
+    size_t n = 0;
+    for (xmlNodePtr c = bt_ois_xml_child(node, NULL); c;
+         c = bt_ois_xml_next(c, NULL))
+        n += xmlStrEqual(c->name, BAD_CAST name) + count_named(c, name);
+    return n;
+}
+
+/* The conversion keeps names unique by comparing with every earlier one;
+ * these caps keep that, and the work per export, bounded. */
+static int check_counts(const char *name, xmlNodePtr root, bt_error *err) {
+    size_t n = count_named(bt_ois_xml_child(root, "Policies"), "Policy");
+    if (n > OIS_MAX_RUNBOOKS)
+        return bt_error_set_at(err, BT_ETOOBIG, name, 0, 0,
+                               "the export has %zu runbooks, over the limit "
+                               "of %d for one import; export fewer folders "
+                               "at a time", n, OIS_MAX_RUNBOOKS);
+    static const char *const kinds[] = {"Variables", "Counters", "Schedules"};
+    xmlNodePtr gs = bt_ois_xml_child(root, "GlobalSettings");
+    for (size_t k = 0; k < 3; k++) {
+        n = count_named(bt_ois_xml_child(gs, kinds[k]), "Object");
+        if (n > OIS_MAX_GLOBALS)
+            return bt_error_set_at(err, BT_ETOOBIG, name, 0, 0,
+                                   "the export has %zu %s, over the limit of "
+                                   "%d for one import", n, kinds[k],
+                                   OIS_MAX_GLOBALS);
+    }
+    return 0;
+}
+
 static void ctx_free(ois_ctx *c) {
     named_free(c->vars, c->n_vars);
     named_free(c->counters, c->n_counters);
@@ -197,6 +230,10 @@ int bt_ois_import_memory(const char *name, const char *data, size_t len,
                              "the export has neither <Policies> (runbooks) "
                              "nor <GlobalSettings>; there is nothing to "
                              "import");
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    if ((rc = check_counts(name, root, err)) != 0) {
         xmlFreeDoc(doc);
         return rc;
     }

@@ -18,6 +18,13 @@
 #define OIS_GUID_COUNTER "{0BABBCF6-C702-4F02-9BA6-BAB75983A06A}"
 #define OIS_GUID_SCHEDULE "{4386DA28-C311-4A2B-8C47-3C7BB9D66B51}"
 
+/* The runbook loader's limits (docs/runbook-format.md, Limits). */
+#define OIS_MAX_ACTIVITIES 4096
+#define OIS_MAX_LINKS 16384
+/* Runbooks, and global settings of each kind, in one export. */
+#define OIS_MAX_RUNBOOKS 10000
+#define OIS_MAX_GLOBALS 10000
+
 /* ---- text (ois_text.c) ------------------------------------------------ */
 
 /* "Restart Web Service" -> "restart_web_service": [a-z0-9_], not starting

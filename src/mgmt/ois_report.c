@@ -291,7 +291,9 @@ int bt_ois_import_write(const bt_ois_import *imp, const char *dir,
         bt_buf_free(&p);
     }
     for (size_t i = 0; !rc && i < imp->n_runbooks; i++)
-        rc = write_file(dir, imp->runbooks[i].path, imp->runbooks[i].yaml, err);
+        if (imp->runbooks[i].yaml) /* NULL: over a limit, not converted */
+            rc = write_file(dir, imp->runbooks[i].path, imp->runbooks[i].yaml,
+                            err);
     if (!rc && imp->globals_yaml)
         rc = write_file(dir, "globals.yaml", imp->globals_yaml, err);
     return rc;

@@ -550,17 +550,24 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
 static void compute_upstream(ois_rb *rb) {
     size_t n = rb->n;
     rb->up = bt_xcalloc(n * n + 1, 1);
-    /* Breadth-first from each activity along links; n is at most a few
-     * hundred in real runbooks. */
+    /* Successor lists (CSR), then a breadth-first walk from each activity:
+     * O(n * (n + links)), fine at the loader's limits. */
+    size_t *start = bt_xcalloc(n + 1, sizeof(size_t));
+    size_t *succ = bt_xmalloc((rb->n_links + 1) * sizeof(size_t));
+    for (size_t k = 0; k < rb->n_links; k++) start[rb->links[k].from + 1]++;
+    for (size_t i = 0; i < n; i++) start[i + 1] += start[i];
+    size_t *fill = bt_xmalloc((n + 1) * sizeof(size_t));
+    memcpy(fill, start, (n + 1) * sizeof(size_t));
+    for (size_t k = 0; k < rb->n_links; k++)
+        succ[fill[rb->links[k].from]++] = rb->links[k].to;
     size_t *queue = bt_xmalloc((n + 1) * sizeof(size_t));
     for (size_t s = 0; s < n; s++) {
         size_t head = 0, tail = 0;
         queue[tail++] = s;
         while (head < tail) {
             size_t x = queue[head++];
-            for (size_t k = 0; k < rb->n_links; k++) {
-                if (rb->links[k].from != x) continue;
-                size_t t = rb->links[k].to;
+            for (size_t k = start[x]; k < start[x + 1]; k++) {
+                size_t t = succ[k];
                 if (!rb->up[t * n + s]) {
                     rb->up[t * n + s] = 1;
                     queue[tail++] = t;
@@ -569,6 +576,9 @@ static void compute_upstream(ois_rb *rb) {
         }
     }
     free(queue);
+    free(fill);
+    free(succ);
+    free(start);
 }
 
 static void take_items(ois_items *items, bt_ois_runbook *out) {
@@ -679,6 +689,22 @@ int ois_runbook_convert(ois_ctx *ctx, xmlNodePtr policy, const char *folder,
     out->folder = bt_xstrdup(folder);
     read_returns(&rb, policy);
 
+    /* The loader's limits (docs/runbook-format.md): a bigger runbook could
+     * not load anyway, and the conversion is quadratic in activities. */
+    size_t n_objects = 0;
+    for (xmlNodePtr o = bt_ois_xml_child(policy, "Object"); o;
+         o = bt_ois_xml_next(o, "Object"))
+        n_objects++;
+    if (n_objects > OIS_MAX_ACTIVITIES + OIS_MAX_LINKS) {
+        ois_item_add(&items, BT_OIS_INVALID, NULL, NULL,
+                     "the runbook has %zu objects, more than a Baton runbook "
+                     "can hold (%d activities and %d links); not converted",
+                     n_objects, OIS_MAX_ACTIVITIES, OIS_MAX_LINKS);
+        out->path = bt_xstrdup("");
+        take_items(&items, out);
+        rb_free(&rb);
+        return 0;
+    }
     xmlNodePtr *links = NULL;
     size_t n_links = 0;
     for (xmlNodePtr o = bt_ois_xml_child(policy, "Object"); o;
@@ -740,6 +766,16 @@ int ois_runbook_convert(ois_ctx *ctx, xmlNodePtr policy, const char *folder,
         free(tg);
     }
     free(links);
+    if (rb.n > OIS_MAX_ACTIVITIES || rb.n_links > OIS_MAX_LINKS) {
+        ois_item_add(&items, BT_OIS_INVALID, NULL, NULL,
+                     "the runbook has %zu activities and %zu links, over "
+                     "the limits of %d and %d; not converted",
+                     rb.n, rb.n_links, OIS_MAX_ACTIVITIES, OIS_MAX_LINKS);
+        out->path = bt_xstrdup("");
+        take_items(&items, out);
+        rb_free(&rb);
+        return 0;
+    }
     compute_upstream(&rb);
     for (size_t i = 0; i < rb.n; i++) {
         setup_activity(&rb, &rb.acts[i]);

@@ -674,6 +674,48 @@ static void test_utf16(void **state) {
     bt_buf_free(&b);
 }
 
+/* A runbook over the loader's limits is reported, not converted; the rest
+ * of the export still is. Too many runbooks refuse the whole file. */
+static void test_counts(void **state) {
+    (void)state;
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_appends(&b, "<ExportData><Policies><Folder><Policy><Name>Huge</Name>");
+    for (int i = 0; i < 4097; i++)
+        bt_buf_printf(&b, "<Object><UniqueID>{%08X-0000-0000-0000-000000000000}"
+                          "</UniqueID><Name>A%d</Name><ObjectTypeName>Junction"
+                          "</ObjectTypeName></Object>", i, i);
+    bt_buf_appends(&b, "</Policy><Policy><Name>Small</Name>" OBJ(G1, "J", "Junction", "")
+                       "</Policy></Folder></Policies></ExportData>");
+    bt_ois_import *imp = NULL;
+    bt_error err;
+    assert_int_equal(bt_ois_import_memory("c.ois_export", b.data, b.len, NULL,
+                                          &imp, &err), 0);
+    assert_int_equal(imp->n_runbooks, 2);
+    assert_null(imp->runbooks[0].yaml);
+    assert_false(imp->runbooks[0].valid);
+    assert_non_null(find_item(&imp->runbooks[0], BT_OIS_INVALID,
+                              "4097 activities and 0 links, over the limits"));
+    assert_true(imp->runbooks[1].valid);
+    char *dir = bt_harness_tmpdir();
+    assert_int_equal(bt_ois_import_write(imp, dir, &err), 0);
+    char *small = bt_xasprintf("%s/Small.runbook.yaml", dir);
+    struct stat st;
+    assert_int_equal(stat(small, &st), 0);
+    free(small);
+    bt_harness_rmrf(dir);
+    free(dir);
+    bt_ois_import_free(imp);
+
+    bt_buf_reset(&b);
+    bt_buf_appends(&b, "<ExportData><Policies><Folder>");
+    for (int i = 0; i < 10001; i++) bt_buf_appends(&b, "<Policy/>");
+    bt_buf_appends(&b, "</Folder></Policies></ExportData>");
+    import_bad(b.data, b.len, &err);
+    assert_non_null(strstr(err.message, "10001 runbooks, over the limit"));
+    bt_buf_free(&b);
+}
+
 /* Exclude filters veto the link. */
 static void test_exclude(void **state) {
     (void)state;
@@ -744,6 +786,7 @@ int main(void) {
         cmocka_unit_test(test_node_cap),
         cmocka_unit_test(test_exclude),
         cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,10 +161,15 @@ static const char *hint_for(const char *state) {
 static int lost_connection(bt_pg *p, const char *doing, bt_error *err) {
     char msg[BT_ERROR_MESSAGE_MAX];
     one_line(PQerrorMessage(p->conn), msg, sizeof msg);
+    /* The server may have committed just before the connection went. */
+    bool committing = !strncmp(doing, "committing", 10);
     return bt_error_set(err, BT_EIO,
                         "store: lost the connection to PostgreSQL at %s "
-                        "while %s: %s",
-                        p->where, doing, msg);
+                        "while %s: %s%s",
+                        p->where, doing, msg,
+                        committing ? " (the commit may or may not have "
+                                     "been applied)"
+                                   : "");
 }
 
 static int fail(bt_pg *p, PGresult *r, const char *doing, bt_error *err) {

@@ -250,12 +250,22 @@ void bt__rb_flush(bt_rbserver *srv) {
                 errs[i] = gerr;
             }
     }
+    /* Resuming ends instances and jobs, and those writes share a group as
+     * well. Should that group fail, the jobs are still running and held
+     * here in the store, and the check of this server's jobs adopts them
+     * again: they resume with nothing left to run and end once more. */
+    group = n > 1 && bt_store_begin(srv->store, &gerr) == 0;
     for (size_t i = 0; i < n; i++) {
         rb_commit *c = &items[i];
         if (rcs[i] < 0) commit_failed(c, rcs[i], &errs[i]);
         else if (rcs[i] > 0) bt_instance_cancel(c->ri->inst);
         c->resume(c->ri->inst, c->token);
     }
+    if (group && bt_store_commit(srv->store, &gerr) != 0)
+        bt_logf(srv->log, BT_LOG_ERROR,
+                "runbook server '%s': the ends of instances and jobs could "
+                "not be recorded (they are tried again): %s",
+                srv->name, gerr.message);
     free(rcs);
     free(errs);
     free(items);

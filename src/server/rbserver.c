@@ -51,12 +51,21 @@ static void claim(bt_rbserver *srv) {
         return;
     }
     if (n) bt__rb_vars_refresh(srv);
+    /* One transaction for the new instances of every job claimed: nothing
+     * of them runs before the next loop turn. If it fails, their first
+     * commits fail and the jobs end failed, with an event. */
+    bool group = n > 1 && bt_store_begin(srv->store, &err) == 0;
     for (size_t i = 0; i < n; i++) {
         /* Handed back (this server's lease had lapsed) and claimed back
          * before anyone else took it: the local run never stopped. */
         if (live_job(srv, jobs[i].id)) continue;
         bt__rb_adopt(srv, &jobs[i]);
     }
+    if (group && bt_store_commit(srv->store, &err) != 0)
+        bt_logf(srv->log, BT_LOG_ERROR,
+                "runbook server '%s': the start of %zu claimed jobs could "
+                "not be recorded: %s",
+                srv->name, n, err.message);
     bt_store_job_list_free(jobs, n);
 }
 

@@ -7,10 +7,11 @@
 #include "cli/cli.h"
 #include "common/util.h"
 #include "mgmt/ois_import.h"
+#include "mgmt/ois_store.h"
 
 static const char usage_text[] =
-    "usage: baton import-ois FILE.ois_export [--out DIR] [--report FILE] "
-    "[--json]\n"
+    "usage: baton import-ois FILE.ois_export [--out DIR] [--db URL] "
+    "[--report FILE] [--json]\n"
     "Converts a System Center Orchestrator export: one DIR/<folder>/<name>."
     "runbook.yaml\nper runbook (folders become directories) and "
     "DIR/globals.yaml for variables,\ncounters and schedules. DIR defaults "
@@ -30,7 +31,7 @@ static char *default_dir(const char *file) {
 }
 
 int bt_cli_import_ois(int argc, char **argv) {
-    const char *file = NULL, *out = NULL, *report = NULL;
+    const char *file = NULL, *out = NULL, *report = NULL, *db = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -40,6 +41,8 @@ int bt_cli_import_ois(int argc, char **argv) {
             json = true;
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
             out = argv[++i];
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            db = argv[++i];
         } else if (!strcmp(argv[i], "--report") && i + 1 < argc) {
             report = argv[++i];
         } else if (argv[i][0] == '-' || file) {
@@ -63,9 +66,21 @@ int bt_cli_import_ois(int argc, char **argv) {
         fprintf(stderr, "baton import-ois: %s\n", msg);
         return BT_EXIT_USAGE;
     }
-    char *dir = out ? bt_xstrdup(out) : default_dir(file);
+    char *dir = out ? bt_xstrdup(out) : db ? NULL : default_dir(file);
     int status = bt_ois_import_complete(imp) ? BT_EXIT_OK : BT_EXIT_FAILED;
-    if (bt_ois_import_write(imp, dir, &err) != 0) {
+    bt_ois_stored stored = {0};
+    if (db) {
+        bt_store *s = NULL;
+        int rc = bt_store_open(db, &s, &err);
+        if (!rc) rc = bt_ois_import_store(imp, s, "import-ois", &stored, &err);
+        bt_store_close(s);
+        if (rc) {
+            fprintf(stderr, "baton import-ois: --db %s: %s; nothing was "
+                    "stored\n", db, err.message);
+            status = BT_EXIT_USAGE;
+        }
+    }
+    if (dir && status != BT_EXIT_USAGE && bt_ois_import_write(imp, dir, &err)) {
         char msg[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32];
         bt_error_format(&err, msg, sizeof msg);
         fprintf(stderr, "baton import-ois: %s\n", msg);
@@ -78,13 +93,26 @@ int bt_cli_import_ois(int argc, char **argv) {
     } else {
         if (json) {
             json_t *j = bt_ois_report_json(imp);
-            json_object_set_new(j, "out", json_string(dir));
+            if (dir) json_object_set_new(j, "out", json_string(dir));
+            if (db && status != BT_EXIT_USAGE)
+                json_object_set_new(
+                    j, "stored",
+                    json_pack("{s:I, s:I, s:I, s:I}", "runbooks",
+                              (json_int_t)stored.runbooks, "variables",
+                              (json_int_t)stored.variables, "counters",
+                              (json_int_t)stored.counters, "schedules",
+                              (json_int_t)stored.schedules));
             json_dumpf(j, rf, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             fputc('\n', rf);
             json_decref(j);
         } else {
             bt_ois_report_print(imp, rf);
-            fprintf(rf, "\nWritten under '%s'.\n", dir);
+            if (dir) fprintf(rf, "\nWritten under '%s'.\n", dir);
+            if (db && status != BT_EXIT_USAGE)
+                fprintf(rf, "Stored in %s: %zu runbook(s), %zu variable(s), "
+                        "%zu new counter(s), %zu schedule(s).\n", db,
+                        stored.runbooks, stored.variables, stored.counters,
+                        stored.schedules);
         }
         if (rf != stdout) fclose(rf);
     }

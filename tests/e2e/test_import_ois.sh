@@ -86,6 +86,16 @@ else
     fail "--report writes the report to a file" "exit $RC"
 fi
 
+# ---- into a store ---------------------------------------------------------------
+DB=$SCRATCH/store.db
+run_baton "$SCRATCH/db" import-ois "$FIX" --db "sqlite:$DB" --json
+check_json "--db stores the runbooks and settings" "$SCRATCH/db.out" <<'PY'
+assert doc["stored"] == {"runbooks": 4, "variables": 2, "counters": 1,
+                         "schedules": 1}, doc["stored"]
+assert "out" not in doc
+PY
+db_before=$(sha256sum "$DB")
+
 # ---- bad input: exit 2, precise error, nothing touched -------------------------------
 KEEP=$(fresh_dir keep)
 printf 'name: mine\nactivities: [{id: a, type: junction}]\n' > "$KEEP/mine.runbook.yaml"
@@ -147,6 +157,13 @@ printf '<html><body>hello</body></html>' > "$SCRATCH/html.ois_export"
 bad "not an export" "$SCRATCH/html.ois_export" 'root element is <html>, expected <ExportData>'
 
 bad "missing file" "$SCRATCH/nope.ois_export" 'cannot open'
+
+run_baton "$SCRATCH/bad" import-ois "$SCRATCH/laughs.ois_export" --db "sqlite:$DB"
+if [[ $RC -eq 2 && $(sha256sum "$DB") == "$db_before" ]]; then
+    pass "hostile file with --db leaves the store untouched"
+else
+    fail "hostile file with --db leaves the store untouched" "exit $RC"
+fi
 
 run_baton "$SCRATCH/u" import-ois
 if [[ $RC -eq 2 ]] && grep -q usage "$SCRATCH/u.err"; then

@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/util.h"
 #include "mgmt/ois_import.h"
+#include "mgmt/ois_store.h"
 #include "mgmt/ois_xml.h"
 #include "runbook/doc.h"
 
@@ -716,6 +717,76 @@ static void test_counts(void **state) {
     bt_buf_free(&b);
 }
 
+/* Storing: runbooks as versions, globals; a counter keeps its value on a
+ * second import; a failure part-way stores nothing. */
+static void test_store(void **state) {
+    (void)state;
+    char *dir = bt_harness_tmpdir();
+    char *url = bt_xasprintf("sqlite:%s/baton.db", dir);
+    bt_store *s = NULL;
+    bt_error err;
+    assert_int_equal(bt_store_open(url, &s, &err), 0);
+    bt_ois_import *imp = import_fixture();
+    bt_ois_stored st;
+    assert_int_equal(bt_ois_import_store(imp, s, "tester", &st, &err), 0);
+    assert_int_equal(st.runbooks, 4);
+    assert_int_equal(st.variables, 2); /* not the encrypted one */
+    assert_int_equal(st.counters, 1);
+    assert_int_equal(st.schedules, 1);
+    bt_store_folder f;
+    assert_int_equal(bt_store_folder_get(s, "/Operations/Web", &f, &err), 0);
+    bt_store_runbook rb;
+    assert_int_equal(bt_store_runbook_find(s, f.id, "Restart Web Service", &rb,
+                                           &err), 0);
+    assert_int_equal(rb.latest_version, 1);
+    bt_store_version v;
+    assert_int_equal(bt_store_version_get(s, rb.id, 0, &v, &err), 0);
+    assert_string_equal(v.yaml, find_rb(imp, "Restart Web Service")->yaml);
+    bt_store_version_clear(&v);
+    bt_store_folder ef;
+    assert_int_equal(bt_store_folder_get(s, "/Operations/Empty Folder", &ef,
+                                         &err), 0);
+    bt_store_folder_clear(&ef);
+    bt_store_variable var;
+    assert_int_equal(bt_store_variable_get(s, "smtp_server", &var, &err), 0);
+    assert_string_equal((const char *)var.value, "mail.contoso.com");
+    bt_store_variable_clear(&var);
+    assert_int_equal(bt_store_variable_get(s, "service_password", &var, &err),
+                     -BT_ENOTFOUND);
+    /* Again: a new version; the counter's value is state and stays. */
+    assert_int_equal(bt_store_counter_set(s, "restart_count", 7, &err), 0);
+    assert_int_equal(bt_ois_import_store(imp, s, "tester", &st, &err), 0);
+    assert_int_equal(st.counters, 0);
+    int64_t c;
+    assert_int_equal(bt_store_counter_get(s, "restart_count", &c, &err), 0);
+    assert_int_equal(c, 7);
+    bt_store_runbook_clear(&rb);
+    assert_int_equal(bt_store_runbook_find(s, f.id, "Restart Web Service", &rb,
+                                           &err), 0);
+    assert_int_equal(rb.latest_version, 2);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&f);
+    bt_ois_import_free(imp);
+    /* A folder name the store refuses, after a good runbook: nothing of
+     * this import is stored. */
+    imp = NULL;
+    const char *xml =
+        "<ExportData><Policies><Folder><Name>Fresh</Name><Policy><Name>Good"
+        "</Name>" OBJ(G1, "J", "Junction", "") "</Policy></Folder><Folder>"
+        "<Name>..</Name><Policy><Name>Bad</Name>" OBJ(G2, "J", "Junction", "")
+        "</Policy></Folder></Policies></ExportData>";
+    assert_int_equal(bt_ois_import_memory("x.ois_export", xml, strlen(xml),
+                                          NULL, &imp, &err), 0);
+    assert_int_not_equal(bt_ois_import_store(imp, s, "tester", &st, &err), 0);
+    assert_int_equal(bt_store_folder_get(s, "/Fresh", &ef, &err),
+                     -BT_ENOTFOUND);
+    bt_ois_import_free(imp);
+    bt_store_close(s);
+    bt_harness_rmrf(dir);
+    free(url);
+    free(dir);
+}
+
 /* Exclude filters veto the link. */
 static void test_exclude(void **state) {
     (void)state;
@@ -787,6 +858,7 @@ int main(void) {
         cmocka_unit_test(test_exclude),
         cmocka_unit_test(test_utf16),
         cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

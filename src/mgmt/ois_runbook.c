@@ -455,15 +455,15 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
         bt_buf_appends(&b, "  - name: ");
         oy_scalar(&b, p->name, 4);
         bt_buf_printf(&b, "    type: %s\n", p->type);
-        if (p->description || strcmp(p->orig, p->name)) {
-            char *d = bt_xasprintf("%s%s%s%s%s", p->description ? p->description : "",
-                                   p->description && strcmp(p->orig, p->name) ? " " : "",
-                                   strcmp(p->orig, p->name) ? "(Orchestrator: '" : "",
-                                   strcmp(p->orig, p->name) ? p->orig : "",
-                                   strcmp(p->orig, p->name) ? "')" : "");
-            oy_key_scalar(&b, 4, "description", d);
-            free(d);
-        }
+        /* A renamed parameter says what Orchestrator called it. */
+        bt_buf d;
+        bt_buf_init(&d, 0);
+        if (p->description) bt_buf_appends(&d, p->description);
+        if (strcmp(p->orig, p->name))
+            bt_buf_printf(&d, "%s(Orchestrator: '%s')", d.len ? " " : "",
+                          p->orig);
+        if (d.len) oy_key_scalar(&b, 4, "description", bt_buf_str(&d));
+        bt_buf_free(&d);
     }
     if (rb->n_returns) {
         bt_buf_appends(&b, "returns: [");

@@ -569,6 +569,39 @@ static int conv_modify_counter(ois_conv *cv) {
     return 0;
 }
 
+static int conv_monitor_counter(ois_conv *cv) {
+    static const struct { const char *names, *op; } ops[] = {
+        {"equals|isequalto", "=="}, {"doesnotequal|isnotequalto", "!="},
+        {"isgreaterthan", ">"}, {"isgreaterthanorequalto", ">="},
+        {"islessthan", "<"}, {"islessthanorequalto", "<="}};
+    char *c = ois_take(cv, "Counter", "CounterName", "CounterID", NULL);
+    if (!c) return ois_refuse(cv, "Monitor Counter names no counter");
+    char *name = global_name(cv->ctx->counters, cv->ctx->n_counters, c);
+    free(c);
+    char *cond = ois_take(cv, "Condition", "TestOption", "Trigger", NULL);
+    char *norm = ois_normalize(cond ? cond : "");
+    const char *op = NULL;
+    for (size_t i = 0; i < BT_ARRAY_LEN(ops) && !op; i++)
+        if (name_in(ops[i].names, norm)) op = ops[i].op;
+    free(norm);
+    char *v = ois_take(cv, "Value", "CounterValue", NULL);
+    if (!op || !v) {
+        int rc = ois_refuse(cv, "Monitor Counter condition '%s' (value '%s') "
+                            "is not one the import can read",
+                            cond ? cond : "", v ? v : "");
+        free(cond);
+        free(v);
+        free(name);
+        return rc;
+    }
+    free(cond);
+    ois_set_gen(cv, "counter", name);
+    free(name);
+    ois_set_gen(cv, "condition", op);
+    ois_set(cv, "value", v);
+    return 0;
+}
+
 static int conv_check_schedule(ois_conv *cv) {
     char *s = ois_take(cv, "Schedule", "ScheduleName", "ScheduleID", NULL);
     if (!s) return ois_refuse(cv, "Check Schedule names no schedule");
@@ -858,11 +891,13 @@ static const ois_mapping mappings[] = {
      conv_get_counter, f_counter},
     {"Modify Counter", "{D2259B53-4C86-4A58-B40B-7493FC182E02}",
      "modify-counter", conv_modify_counter, f_counter},
+    {"Monitor Counter", "{15A1CEB4-16D8-4AD7-A54B-8162A309439C}",
+     "monitor-counter", conv_monitor_counter, f_counter},
     {"Check Schedule", "{0B807C4B-41C3-4517-B24E-7D98F016AD1C}",
      "check-schedule", conv_check_schedule, f_schedule},
     /* Standard activities Baton does not have (yet): placeholders, named
      * so the report can say they are standard ones. */
-    {"Map Published Data|Monitor Folder|Monitor Counter|"
+    {"Map Published Data|Monitor Folder|"
      "Monitor Service|Monitor Process|Monitor Event Log|Monitor SNMP Trap|"
      "Monitor Internet Application|Monitor WMI|Monitor Disk Space|"
      "Send SNMP Trap|Get SNMP Variable|Set SNMP Variable|Send Email|"

@@ -787,6 +787,32 @@ static void test_store(void **state) {
     free(dir);
 }
 
+/* Monitor Counter, with the counter named by GUID. */
+static void test_monitor_counter(void **state) {
+    (void)state;
+    if (!bt_registry_find(bt_registry_builtin(), "monitor-counter")) skip();
+    const char *xml =
+        "<ExportData><Policies><Folder><Policy><Name>W</Name>"
+        OBJ(G1, "Watch", "Monitor Counter",
+            "<Counter>" G3 "</Counter><Condition>isgreaterthan</Condition>"
+            "<Value>5</Value>")
+        OBJ(G2, "Log", "Append Line", "<File>/tmp/c.log</File><Text>at "
+            "\\`d.T.~Ed/" G1 ".Counter value\\`d.T.~Ed/</Text>")
+        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2, "")
+        "</Policy></Folder></Policies><GlobalSettings><Counters><Folder>"
+        "<Objects><Object><UniqueID>" G3 "</UniqueID><Name>Queue Depth</Name>"
+        "<ObjectTypeName>Counter</ObjectTypeName><DefaultValue>0"
+        "</DefaultValue></Object></Objects></Folder></Counters>"
+        "</GlobalSettings></ExportData>";
+    bt_ois_import *imp = import_text(xml);
+    bt_runbook *rb = load(&imp->runbooks[0]);
+    assert_string_equal(prop(rb, "watch", "counter"), "queue_depth");
+    assert_string_equal(prop(rb, "watch", "condition"), ">");
+    assert_string_equal(prop(rb, "log", "text"), "at {watch.value}");
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+}
+
 /* Exclude filters veto the link. */
 static void test_exclude(void **state) {
     (void)state;
@@ -859,6 +885,7 @@ int main(void) {
         cmocka_unit_test(test_utf16),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_store),
+        cmocka_unit_test(test_monitor_counter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

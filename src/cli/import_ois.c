@@ -15,10 +15,14 @@ static const char usage_text[] =
     "Converts a System Center Orchestrator export: one DIR/<folder>/<name>."
     "runbook.yaml\nper runbook (folders become directories) and "
     "DIR/globals.yaml for variables,\ncounters and schedules. DIR defaults "
-    "to the export's name without .ois_export.\nPrints the import report "
-    "(to FILE with --report; as JSON with --json).\n"
+    "to the export's name without .ois_export.\n"
+    "With --db the runbooks (as new versions), variables, new counters and\n"
+    "schedules also go into that store (sqlite:PATH or postgresql://...) in "
+    "one\ntransaction; files are then written only with --out.\n"
+    "Prints the import report (to FILE with --report; as JSON with --json).\n"
     "Exit status: 0 everything converted, 1 placeholders or unresolved items "
-    "to\nreview, 2 bad input (nothing is written).\n";
+    "to\nreview, 2 bad input (nothing is written or stored) or a write or "
+    "store\nfailure.\n";
 
 static char *default_dir(const char *file) {
     const char *base = strrchr(file, '/');

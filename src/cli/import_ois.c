@@ -79,8 +79,10 @@ int bt_cli_import_ois(int argc, char **argv) {
         if (!rc) rc = bt_ois_import_store(imp, s, "import-ois", &stored, &err);
         bt_store_close(s);
         if (rc) {
-            fprintf(stderr, "baton import-ois: --db %s: %s; nothing was "
-                    "stored\n", db, err.message);
+            fprintf(stderr,
+                    "baton import-ois: --db %s: %s; nothing was "
+                    "stored\n",
+                    db, err.message);
             status = BT_EXIT_USAGE;
         }
     }
@@ -113,9 +115,10 @@ int bt_cli_import_ois(int argc, char **argv) {
             bt_ois_report_print(imp, rf);
             if (dir) fprintf(rf, "\nWritten under '%s'.\n", dir);
             if (db && status != BT_EXIT_USAGE)
-                fprintf(rf, "Stored in %s: %zu runbook(s), %zu variable(s), "
-                        "%zu new counter(s), %zu schedule(s).\n", db,
-                        stored.runbooks, stored.variables, stored.counters,
+                fprintf(rf,
+                        "Stored in %s: %zu runbook(s), %zu variable(s), "
+                        "%zu new counter(s), %zu schedule(s).\n",
+                        db, stored.runbooks, stored.variables, stored.counters,
                         stored.schedules);
         }
         if (rf != stdout) fclose(rf);

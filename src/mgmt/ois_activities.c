@@ -23,9 +23,11 @@ static void note_computer(ois_conv *cv) {
     char *c = ois_take(cv, "Computer", "ComputerName", "TargetComputer",
                        "RemoteComputer", NULL);
     if (!is_local(c))
-        ois_note(cv, BT_OIS_NOTE, "ran on computer '%s' in Orchestrator; "
+        ois_note(cv, BT_OIS_NOTE,
+                 "ran on computer '%s' in Orchestrator; "
                  "Baton runs it on the runbook server (reach '%s' with ssh "
-                 "in the command if it must run there)", c, c);
+                 "in the command if it must run there)",
+                 c, c);
     free(c);
 }
 
@@ -35,18 +37,24 @@ static const char *param_type(ois_conv *cv, const char *name,
                               const char *orch) {
     char *n = ois_normalize(orch ? orch : "string");
     const char *t = "string";
-    if (!strcmp(n, "integer") || !strcmp(n, "int")) t = "integer";
-    else if (!strcmp(n, "boolean") || !strcmp(n, "bool")) t = "boolean";
-    else if (!strcmp(n, "datetime") || !strcmp(n, "date")) t = "datetime";
+    if (!strcmp(n, "integer") || !strcmp(n, "int"))
+        t = "integer";
+    else if (!strcmp(n, "boolean") || !strcmp(n, "bool"))
+        t = "boolean";
+    else if (!strcmp(n, "datetime") || !strcmp(n, "date"))
+        t = "datetime";
     else if (strcmp(n, "string") && strcmp(n, "text"))
-        ois_note(cv, BT_OIS_NOTE, "parameter '%s' had type '%s', imported "
-                 "as string", name, orch);
+        ois_note(cv, BT_OIS_NOTE,
+                 "parameter '%s' had type '%s', imported "
+                 "as string",
+                 name, orch);
     free(n);
     return t;
 }
 
 static int conv_initialize_data(ois_conv *cv) {
-    xmlNodePtr list = bt_ois_xml_child(cv->act->node, "CUSTOM_START_PARAMETERS");
+    xmlNodePtr list =
+        bt_ois_xml_child(cv->act->node, "CUSTOM_START_PARAMETERS");
     ois_consume(cv, "CUSTOM_START_PARAMETERS");
     size_t n = 0;
     for (xmlNodePtr e = bt_ois_xml_child(list, "Entry"); e;
@@ -119,13 +127,16 @@ static int conv_junction(ois_conv *cv) {
     return 0;
 }
 
-/* "\Folder\Sub\Runbook" or "Policies\Folder\Runbook" -> "/Folder/Sub/Runbook" */
+/* "\Folder\Sub\Runbook" or "Policies\Folder\Runbook" -> "/Folder/Sub/Runbook"
+ */
 static char *runbook_path(const char *orch) {
     bt_buf b;
     bt_buf_init(&b, 0);
     const char *p = orch;
-    if (!strncasecmp(p, "\\Policies\\", 10)) p += 9;
-    else if (!strncasecmp(p, "Policies\\", 9)) p += 8;
+    if (!strncasecmp(p, "\\Policies\\", 10))
+        p += 9;
+    else if (!strncasecmp(p, "Policies\\", 9))
+        p += 8;
     if (*p != '\\' && *p != '/') bt_buf_appendc(&b, '/');
     for (; *p; p++) bt_buf_appendc(&b, *p == '\\' ? '/' : *p);
     return bt_buf_detach(&b);
@@ -134,23 +145,25 @@ static char *runbook_path(const char *orch) {
 static int conv_invoke_runbook(ois_conv *cv) {
     char *id = ois_take(cv, "PolicyObjectID", "RunbookID", "PolicyID", NULL);
     char *guid = ois_guid(id);
-    const char *known = ois_lookup(cv->ctx->runbooks, cv->ctx->n_runbooks, guid);
+    const char *known =
+        ois_lookup(cv->ctx->runbooks, cv->ctx->n_runbooks, guid);
     char *path = ois_take(cv, "PolicyPath", "RunbookPath", "Policy", NULL);
     char *target = known ? bt_xstrdup(known) : path ? runbook_path(path) : NULL;
     free(id);
     free(guid);
     free(path);
-    if (!target)
-        return ois_refuse(cv, "Invoke Runbook names no runbook");
+    if (!target) return ois_refuse(cv, "Invoke Runbook names no runbook");
     ois_set(cv, "runbook", target);
-    ois_set_gen(cv, "wait",
-                ois_take_bool(cv, 1, "WaitToComplete", "WaitForCompletion",
-                              NULL) ? "true" : "false");
+    ois_set_gen(
+        cv, "wait",
+        ois_take_bool(cv, 1, "WaitToComplete", "WaitForCompletion", NULL)
+            ? "true"
+            : "false");
     static const char *const keys[] = {"ParameterName", "Name", "Key", NULL};
     char **names, **values;
-    size_t n = ois_entries(bt_ois_xml_child(cv->act->node,
-                                            "TRIGGER_POLICY_PARAMETERS"),
-                           keys, &names, &values, NULL);
+    size_t n = ois_entries(
+        bt_ois_xml_child(cv->act->node, "TRIGGER_POLICY_PARAMETERS"), keys,
+        &names, &values, NULL);
     ois_consume(cv, "TRIGGER_POLICY_PARAMETERS");
     if (n) {
         for (size_t i = 0; i < n; i++) {
@@ -166,8 +179,10 @@ static int conv_invoke_runbook(ois_conv *cv) {
     }
     char *srv = ois_take(cv, "InvokeOnServer", "RunbookServers", NULL);
     if (srv)
-        ois_note(cv, BT_OIS_NOTE, "Orchestrator chose the runbook server "
-                 "('%s'); Baton's job decides", srv);
+        ois_note(cv, BT_OIS_NOTE,
+                 "Orchestrator chose the runbook server "
+                 "('%s'); Baton's job decides",
+                 srv);
     free(srv);
     return 0;
 }
@@ -175,24 +190,26 @@ static int conv_invoke_runbook(ois_conv *cv) {
 /* ---- system ------------------------------------------------------------ */
 
 static bool windows_path(const char *s) {
-    return s && ((isalpha((unsigned char)s[0]) && s[1] == ':') ||
-                 strstr(s, ".exe") || strstr(s, ".EXE") ||
-                 !strncmp(s, "\\\\", 2));
+    return s &&
+           ((isalpha((unsigned char)s[0]) && s[1] == ':') ||
+            strstr(s, ".exe") || strstr(s, ".EXE") || !strncmp(s, "\\\\", 2));
 }
 
 static int conv_run_program(ois_conv *cv) {
     char *prog = ois_take(cv, "Program", "FilePath", "ProgramPath",
                           "ApplicationPath", "Command", NULL);
     if (!prog) return ois_refuse(cv, "Run Program names no program");
-    char *args = ois_take(cv, "Parameters", "Arguments",
-                          "CommandLineArguments", NULL);
+    char *args =
+        ois_take(cv, "Parameters", "Arguments", "CommandLineArguments", NULL);
     char *dir = ois_take(cv, "StartupDir", "WorkingDirectory",
                          "InitialDirectory", "WorkingFolder", NULL);
     if (windows_path(prog))
-        ois_note(cv, BT_OIS_NOTE, "the program '%s' is a Windows one; "
-                 "rewrite the command for Linux", prog);
-    ois_set(cv, "command", args ? bt_xasprintf("%s %s", prog, args)
-                                : bt_xstrdup(prog));
+        ois_note(cv, BT_OIS_NOTE,
+                 "the program '%s' is a Windows one; "
+                 "rewrite the command for Linux",
+                 prog);
+    ois_set(cv, "command",
+            args ? bt_xasprintf("%s %s", prog, args) : bt_xstrdup(prog));
     if (dir) ois_set(cv, "working_dir", dir);
     free(prog);
     free(args);
@@ -213,9 +230,11 @@ static int conv_run_script(ois_conv *cv) {
     }
     if (lang && strcasecmp(lang, "PowerShell")) {
         free(body);
-        int rc = ois_refuse(cv, "a %s script (Run .Net Script) has no "
+        int rc = ois_refuse(cv,
+                            "a %s script (Run .Net Script) has no "
                             "interpreter on Linux; only PowerShell ones are "
-                            "converted (to pwsh)", lang);
+                            "converted (to pwsh)",
+                            lang);
         free(lang);
         return rc;
     }
@@ -243,12 +262,16 @@ static int conv_run_script(ois_conv *cv) {
          * the entry's Name, and references may use either. */
         const char *var = i < nv ? vars[i] : names[i];
         char *field = ois_identifier(names[i], "value");
-        bt_buf_printf(&s, "Add-Content -Path $env:BATON_OUTPUT -Value "
-                          "(\"%s=\" + $%s)\n", field, var);
+        bt_buf_printf(&s,
+                      "Add-Content -Path $env:BATON_OUTPUT -Value "
+                      "(\"%s=\" + $%s)\n",
+                      field, var);
         const char *orig[2] = {names[i], var};
         for (int k = 0; k < 2; k++) {
-            a->pub_orig = bt_xrealloc(a->pub_orig, (a->n_pub + 1) * sizeof(char *));
-            a->pub_name = bt_xrealloc(a->pub_name, (a->n_pub + 1) * sizeof(char *));
+            a->pub_orig =
+                bt_xrealloc(a->pub_orig, (a->n_pub + 1) * sizeof(char *));
+            a->pub_name =
+                bt_xrealloc(a->pub_name, (a->n_pub + 1) * sizeof(char *));
             a->pub_orig[a->n_pub] = bt_xstrdup(orig[k]);
             a->pub_name[a->n_pub++] = bt_xstrdup(field);
         }
@@ -268,7 +291,8 @@ static int conv_run_script(ois_conv *cv) {
     free(unused);
     ois_set(cv, "script", bt_buf_detach(&s));
     ois_set_gen(cv, "interpreter", "pwsh");
-    ois_note(cv, BT_OIS_NOTE, "PowerShell script: the runbook server needs "
+    ois_note(cv, BT_OIS_NOTE,
+             "PowerShell script: the runbook server needs "
              "pwsh, and Windows-only cmdlets will not work");
     free(ois_take(cv, "Namespaces", "Dependencies", NULL));
     return 0;
@@ -314,8 +338,10 @@ static char *glob_to_ere(const char *glob) {
     bt_buf_init(&b, 0);
     bt_buf_appendc(&b, '^');
     for (const char *p = glob; *p; p++) {
-        if (*p == '*') bt_buf_appends(&b, ".*");
-        else if (*p == '?') bt_buf_appendc(&b, '.');
+        if (*p == '*')
+            bt_buf_appends(&b, ".*");
+        else if (*p == '?')
+            bt_buf_appendc(&b, '.');
         else {
             if (strchr(".[]()+^$|\\{}", *p)) bt_buf_appendc(&b, '\\');
             bt_buf_appendc(&b, *p);
@@ -328,8 +354,8 @@ static char *glob_to_ere(const char *glob) {
 static int conv_compare_values(ois_conv *cv) {
     char *left = ois_take(cv, "StringToCompare", "ValueA", NULL);
     char *right = ois_take(cv, "StringToCompareTo", "ValueB", NULL);
-    char *opt = ois_take(cv, "StringTestOption", "TestOption", "Condition",
-                         NULL);
+    char *opt =
+        ois_take(cv, "StringTestOption", "TestOption", "Condition", NULL);
     bool number = false;
     if (!left) {
         left = ois_take(cv, "ValueToCompare", "NumberToCompare", NULL);
@@ -349,8 +375,10 @@ static int conv_compare_values(ois_conv *cv) {
     if (!left || !op) {
         int rc = !left ? ois_refuse(cv, "Compare Values has no value to "
                                         "compare")
-                       : ois_refuse(cv, "Compare Values option '%s' is not "
-                                        "one the import can read", opt);
+                       : ois_refuse(cv,
+                                    "Compare Values option '%s' is not "
+                                    "one the import can read",
+                                    opt);
         free(left);
         free(right);
         free(opt);
@@ -363,8 +391,10 @@ static int conv_compare_values(ois_conv *cv) {
         char *re = glob_to_ere(right);
         free(right);
         right = re;
-        ois_note(cv, BT_OIS_NOTE, "the wildcard pattern became the regular "
-                 "expression '%s'", right);
+        ois_note(cv, BT_OIS_NOTE,
+                 "the wildcard pattern became the regular "
+                 "expression '%s'",
+                 right);
     }
     if (right) ois_set(cv, "right", right);
     if (number) ois_set_gen(cv, "type", "number");
@@ -375,11 +405,12 @@ static int conv_compare_values(ois_conv *cv) {
 
 /* .NET custom date/time format -> strftime. */
 static char *strftime_from_dotnet(const char *f, bool *exact) {
-    static const struct { const char *tok, *out; } map[] = {
-        {"yyyy", "%Y"}, {"yy", "%y"}, {"MMMM", "%B"}, {"MMM", "%b"},
-        {"MM", "%m"},   {"dddd", "%A"}, {"ddd", "%a"}, {"dd", "%d"},
-        {"HH", "%H"},   {"hh", "%I"}, {"mm", "%M"}, {"ss", "%S"},
-        {"tt", "%p"},   {"zzz", "%z"}};
+    static const struct {
+        const char *tok, *out;
+    } map[] = {{"yyyy", "%Y"}, {"yy", "%y"},   {"MMMM", "%B"}, {"MMM", "%b"},
+               {"MM", "%m"},   {"dddd", "%A"}, {"ddd", "%a"},  {"dd", "%d"},
+               {"HH", "%H"},   {"hh", "%I"},   {"mm", "%M"},   {"ss", "%S"},
+               {"tt", "%p"},   {"zzz", "%z"}};
     bt_buf b;
     bt_buf_init(&b, 0);
     *exact = true;
@@ -402,8 +433,7 @@ static char *strftime_from_dotnet(const char *f, bool *exact) {
 }
 
 static int conv_format_datetime(ois_conv *cv) {
-    char *in = ois_take(cv, "Input", "DateTime", "InputDateTime", "Date",
-                        NULL);
+    char *in = ois_take(cv, "Input", "DateTime", "InputDateTime", "Date", NULL);
     char *ifmt = ois_take(cv, "InputFormat", "Format", NULL);
     char *ofmt = ois_take(cv, "OutputFormat", NULL);
     if (in) ois_set(cv, "input", in);
@@ -421,27 +451,32 @@ static int conv_format_datetime(ois_conv *cv) {
         free(ofmt);
     }
     if (!exact)
-        ois_note(cv, BT_OIS_NOTE, "a .NET date format had letters with no "
+        ois_note(cv, BT_OIS_NOTE,
+                 "a .NET date format had letters with no "
                  "strftime counterpart; check the formats");
-    static const char *const units[] = {"AddSeconds", "AddMinutes",
-                                        "AddHours", "AddDays"};
+    static const char *const units[] = {"AddSeconds", "AddMinutes", "AddHours",
+                                        "AddDays"};
     static const int64_t mult[] = {1, 60, 3600, 86400};
     int64_t total = 0;
     for (size_t i = 0; i < 4; i++) {
         char *v = ois_take(cv, units[i], NULL);
         int64_t n;
-        if (v && bt_parse_int64(v, &n)) total += n * mult[i];
+        if (v && bt_parse_int64(v, &n))
+            total += n * mult[i];
         else if (v)
-            ois_note(cv, BT_OIS_UNRESOLVED, "%s '%s' is not a number; left "
-                     "out", units[i], v);
+            ois_note(cv, BT_OIS_UNRESOLVED,
+                     "%s '%s' is not a number; left "
+                     "out",
+                     units[i], v);
         free(v);
     }
     for (size_t i = 0; i < 2; i++) {
         char *v = ois_take(cv, i ? "AddYears" : "AddMonths", NULL);
         if (v && strcmp(v, "0"))
-            ois_note(cv, BT_OIS_UNRESOLVED, "%s %s cannot be written as a "
-                     "Baton duration; left out", i ? "AddYears" : "AddMonths",
-                     v);
+            ois_note(cv, BT_OIS_UNRESOLVED,
+                     "%s %s cannot be written as a "
+                     "Baton duration; left out",
+                     i ? "AddYears" : "AddMonths", v);
         free(v);
     }
     if (total) {
@@ -460,13 +495,20 @@ static int conv_random_text(ois_conv *cv) {
     int sym = ois_take_bool(cv, 0, "UseSymbols", "Symbols", NULL);
     if (len) ois_set(cv, "length", len);
     const char *cs = NULL;
-    if (sym) cs = up && low && num ? "symbols" : NULL;
-    else if (up && low && num) cs = "alphanumeric";
-    else if (up && low && !num) cs = "letters";
-    else if (!up && !low && num) cs = "digits";
-    else if (up && !low && !num) cs = "uppercase";
-    else if (!up && low && !num) cs = "lowercase";
-    else if (!up && !low) cs = "alphanumeric";
+    if (sym)
+        cs = up && low && num ? "symbols" : NULL;
+    else if (up && low && num)
+        cs = "alphanumeric";
+    else if (up && low && !num)
+        cs = "letters";
+    else if (!up && !low && num)
+        cs = "digits";
+    else if (up && !low && !num)
+        cs = "uppercase";
+    else if (!up && low && !num)
+        cs = "lowercase";
+    else if (!up && !low)
+        cs = "alphanumeric";
     if (cs) {
         ois_set_gen(cv, "charset", cs);
     } else { /* any other mix is written out exactly */
@@ -547,14 +589,17 @@ static int conv_modify_counter(ois_conv *cv) {
     char *act = ois_take(cv, "Action", "ModifyAction", "Operation", NULL);
     char *norm = ois_normalize(act ? act : "increment");
     const char *op = !strcmp(norm, "increment") || !strcmp(norm, "add") ? "add"
-                   : !strcmp(norm, "decrement") || !strcmp(norm, "subtract")
-                       ? "subtract"
-                   : !strcmp(norm, "set") || !strcmp(norm, "setvalue") ? "set"
-                   : !strcmp(norm, "reset") ? "reset" : NULL;
+                     : !strcmp(norm, "decrement") || !strcmp(norm, "subtract")
+                         ? "subtract"
+                     : !strcmp(norm, "set") || !strcmp(norm, "setvalue") ? "set"
+                     : !strcmp(norm, "reset") ? "reset"
+                                              : NULL;
     free(norm);
     if (!op) {
-        int rc = ois_refuse(cv, "Modify Counter action '%s' is not one the "
-                            "import can read", act);
+        int rc = ois_refuse(cv,
+                            "Modify Counter action '%s' is not one the "
+                            "import can read",
+                            act);
         free(act);
         free(name);
         return rc;
@@ -564,16 +609,19 @@ static int conv_modify_counter(ois_conv *cv) {
     free(name);
     ois_set_gen(cv, "action", op);
     char *v = ois_take(cv, "Value", "Amount", NULL);
-    if (v && strcmp(op, "reset")) ois_set(cv, "value", v);
-    else free(v);
+    if (v && strcmp(op, "reset"))
+        ois_set(cv, "value", v);
+    else
+        free(v);
     return 0;
 }
 
 static int conv_monitor_counter(ois_conv *cv) {
-    static const struct { const char *names, *op; } ops[] = {
-        {"equals|isequalto", "=="}, {"doesnotequal|isnotequalto", "!="},
-        {"isgreaterthan", ">"}, {"isgreaterthanorequalto", ">="},
-        {"islessthan", "<"}, {"islessthanorequalto", "<="}};
+    static const struct {
+        const char *names, *op;
+    } ops[] = {{"equals|isequalto", "=="}, {"doesnotequal|isnotequalto", "!="},
+               {"isgreaterthan", ">"},     {"isgreaterthanorequalto", ">="},
+               {"islessthan", "<"},        {"islessthanorequalto", "<="}};
     char *c = ois_take(cv, "Counter", "CounterName", "CounterID", NULL);
     if (!c) return ois_refuse(cv, "Monitor Counter names no counter");
     char *name = global_name(cv->ctx->counters, cv->ctx->n_counters, c);
@@ -586,7 +634,8 @@ static int conv_monitor_counter(ois_conv *cv) {
     free(norm);
     char *v = ois_take(cv, "Value", "CounterValue", NULL);
     if (!op || !v) {
-        int rc = ois_refuse(cv, "Monitor Counter condition '%s' (value '%s') "
+        int rc = ois_refuse(cv,
+                            "Monitor Counter condition '%s' (value '%s') "
                             "is not one the import can read",
                             cond ? cond : "", v ? v : "");
         free(cond);
@@ -613,7 +662,8 @@ static int conv_check_schedule(ois_conv *cv) {
 }
 
 static void collect_values(xmlNodePtr n, const char *name, bt_buf *out) {
-    for (xmlNodePtr c = bt_ois_xml_child(n, NULL); c; c = bt_ois_xml_next(c, NULL)) {
+    for (xmlNodePtr c = bt_ois_xml_child(n, NULL); c;
+         c = bt_ois_xml_next(c, NULL)) {
         if (xmlStrEqual(c->name, BAD_CAST name)) {
             char *t = bt_ois_xml_text(c);
             if (t) bt_buf_printf(out, "%s%s", out->len ? ";" : "", t);
@@ -626,8 +676,8 @@ static void collect_values(xmlNodePtr n, const char *name, bt_buf *out) {
 /* Monitor File keeps its file-name filters in a nested document of
  * <FilterValue>s; the events it watches are four booleans. */
 static int conv_monitor_file(ois_conv *cv) {
-    char *dir = ois_take(cv, "Path", "DirectoryToMonitor", "Directory",
-                         "Folder", NULL);
+    char *dir =
+        ois_take(cv, "Path", "DirectoryToMonitor", "Directory", "Folder", NULL);
     if (!dir) return ois_refuse(cv, "Monitor File names no folder");
     ois_set(cv, "folder", dir);
     bt_buf pats;
@@ -636,7 +686,8 @@ static int conv_monitor_file(ois_conv *cv) {
     if (simple) bt_buf_appends(&pats, simple);
     free(simple);
     xmlDocPtr inner;
-    xmlNodePtr f = ois_nested(bt_ois_xml_child(cv->act->node, "Filters"), &inner);
+    xmlNodePtr f =
+        ois_nested(bt_ois_xml_child(cv->act->node, "Filters"), &inner);
     ois_consume(cv, "Filters");
     if (f) collect_values(f, "FilterValue", &pats);
     if (inner) xmlFreeDoc(inner);
@@ -653,14 +704,17 @@ static int conv_monitor_file(ois_conv *cv) {
     const char *events[3];
     size_t ne = 0;
     if (ois_take_bool(cv, 0, "NotifyIfCreated", NULL)) events[ne++] = "created";
-    if (ois_take_bool(cv, 0, "NotifyIfChanged", NULL)) events[ne++] = "modified";
+    if (ois_take_bool(cv, 0, "NotifyIfChanged", NULL))
+        events[ne++] = "modified";
     if (ois_take_bool(cv, 0, "NotifyIfDeleted", NULL)) events[ne++] = "deleted";
     if (ois_take_bool(cv, 0, "NotifyIfRenamed", NULL))
-        ois_note(cv, BT_OIS_NOTE, "Orchestrator also fired on renames; Baton "
+        ois_note(cv, BT_OIS_NOTE,
+                 "Orchestrator also fired on renames; Baton "
                  "sees a rename as a deletion and a creation");
     if (ne) ois_set_list_gen(cv, "events", events, ne);
     if (ois_take_bool(cv, 0, "IncludeSubFolders", "IncludeSubfolders", NULL))
-        ois_note(cv, BT_OIS_NOTE, "Orchestrator watched subfolders too; "
+        ois_note(cv, BT_OIS_NOTE,
+                 "Orchestrator watched subfolders too; "
                  "monitor-file watches the folder itself only");
     note_computer(cv);
     return 0;
@@ -685,12 +739,14 @@ static int conv_copy_move(ois_conv *cv) {
                         "Overwrite", "FileExistsOption", NULL);
     if (ex) {
         char *n = ois_normalize(ex);
-        const char *v = strstr(n, "overwrite") || !strcmp(n, "true") ||
-                                !strcmp(n, "1") ? "overwrite"
-                        : strstr(n, "unique") || strstr(n, "increment") ||
-                                strstr(n, "rename") ? "rename"
-                        : strstr(n, "skip") || strstr(n, "ignore") ? "skip"
-                        : "fail";
+        const char *v =
+            strstr(n, "overwrite") || !strcmp(n, "true") || !strcmp(n, "1")
+                ? "overwrite"
+            : strstr(n, "unique") || strstr(n, "increment") ||
+                    strstr(n, "rename")
+                ? "rename"
+            : strstr(n, "skip") || strstr(n, "ignore") ? "skip"
+                                                       : "fail";
         ois_set_gen(cv, "if_exists", v);
         free(n);
         free(ex);
@@ -707,7 +763,8 @@ static int conv_delete_file(ois_conv *cv) {
     if (age && bt_parse_int64(age, &days) && days > 0) {
         free(path);
         free(age);
-        return ois_refuse(cv, "Delete File deleted only files older than "
+        return ois_refuse(cv,
+                          "Delete File deleted only files older than "
                           "%lld days, which delete-file cannot select",
                           (long long)days);
     }
@@ -732,8 +789,8 @@ static int conv_delete_folder(ois_conv *cv) {
 }
 
 static int conv_create_folder(ois_conv *cv) {
-    char *path = ois_take(cv, "Folder", "Path", "FolderPath", "NewFolder",
-                          NULL);
+    char *path =
+        ois_take(cv, "Folder", "Path", "FolderPath", "NewFolder", NULL);
     if (!path) return ois_refuse(cv, "Create Folder names no folder");
     ois_set(cv, "path", path);
     note_computer(cv);
@@ -775,8 +832,8 @@ static void regex_and_case(ois_conv *cv) {
 
 static int conv_find_text(ois_conv *cv) {
     if (conv_path_only(cv)) return -1;
-    char *pat = ois_take(cv, "Text", "SearchText", "Pattern",
-                         "SearchPattern", NULL);
+    char *pat =
+        ois_take(cv, "Text", "SearchText", "Pattern", "SearchPattern", NULL);
     if (!pat) return ois_refuse(cv, "Find Text has no text to find");
     ois_set(cv, "pattern", pat);
     regex_and_case(cv);
@@ -788,13 +845,12 @@ static int conv_find_text(ois_conv *cv) {
 
 static int conv_search_replace(ois_conv *cv) {
     if (conv_path_only(cv)) return -1;
-    char *search = ois_take(cv, "SearchText", "Text", "FindText", "Pattern",
-                            NULL);
+    char *search =
+        ois_take(cv, "SearchText", "Text", "FindText", "Pattern", NULL);
     if (!search)
         return ois_refuse(cv, "Search and Replace Text has no search text");
     ois_set(cv, "search", search);
-    char *rep = ois_take(cv, "ReplaceText", "ReplaceWith", "Replacement",
-                         NULL);
+    char *rep = ois_take(cv, "ReplaceText", "ReplaceWith", "Replacement", NULL);
     if (rep) ois_set(cv, "replace", rep);
     regex_and_case(cv);
     free(ois_take(cv, "FileEncoding", "Encoding", NULL));
@@ -806,10 +862,10 @@ static int conv_search_replace(ois_conv *cv) {
 static const char *const f_run_program[] = {
     "pureoutput|output|commandoutput|stdout=stdout",
     "exitcode|programexitcode|returncode|exitstatus=exit_code",
-    "erroroutput|stderr|standarderror=stderr",
-    "processid|pid=pid", NULL};
+    "erroroutput|stderr|standarderror=stderr", "processid|pid=pid", NULL};
 static const char *const f_compare[] = {
-    "comparisonresult|compareresult|comparecompareresult|result=comparison_result",
+    "comparisonresult|compareresult|comparecompareresult|result=comparison_"
+    "result",
     NULL};
 static const char *const f_copy[] = {
     "sourcefile|sourcefilepath|originalfile|originfile=source",
@@ -820,27 +876,37 @@ static const char *const f_delete[] = {
 static const char *const f_folder[] = {
     "folder|folderpath|path|newfolder|createdfolder=path", NULL};
 static const char *const f_status[] = {
-    "fullpath|filepath|path=path", "filename|name=name",
-    "fileextension|extension=extension", "filesize|size=size",
+    "fullpath|filepath|path=path",
+    "filename|name=name",
+    "fileextension|extension=extension",
+    "filesize|size=size",
     "folder|directory|parentfolder|filefolder=directory",
     "lastmodified|modifiedtime|datemodified|lastwritetime=modified",
     "lastaccessed|accessedtime|lastaccesstime=accessed",
-    "owner|fileowner=owner", NULL};
-static const char *const f_read_line[] = {
-    "linetext|line|text=line", "linenumber=line_number",
-    "file|filename|path=path", NULL};
+    "owner|fileowner=owner",
+    NULL};
+static const char *const f_read_line[] = {"linetext|line|text=line",
+                                          "linenumber=line_number",
+                                          "file|filename|path=path", NULL};
 static const char *const f_append[] = {"file|filename|path=path", NULL};
 static const char *const f_find[] = {
     "linetext|line|matchingline=line", "linenumber=line_number",
-    "numberofmatchinglines|matchcount|numberofmatches|numberoflines=match_count",
+    "numberofmatchinglines|matchcount|numberofmatches|numberoflines=match_"
+    "count",
     "file|filename|path=path", NULL};
 static const char *const f_replace[] = {
     "numberofreplacements|replacements|numberofmatches=replacements",
     "file|filename|path=path", NULL};
 static const char *const f_format[] = {
     "formatteddatetime|formatteddate|formattedtime|output|result=formatted",
-    "year=year", "month=month", "day=day", "hour=hour", "minute=minute",
-    "second=second", "dayofweek|weekday=weekday", NULL};
+    "year=year",
+    "month=month",
+    "day=day",
+    "hour=hour",
+    "minute=minute",
+    "second=second",
+    "dayofweek|weekday=weekday",
+    NULL};
 static const char *const f_random[] = {
     "randomtext|generatedtext|stringresult|text|randomstring=text", NULL};
 static const char *const f_monitor_dt[] = {

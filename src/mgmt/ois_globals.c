@@ -54,11 +54,12 @@ static void add_named(ois_named **list, size_t *n, const char *guid,
     (*n)++;
 }
 
-/* ---- schedules ------------------------------------------------------------ */
+/* ---- schedules ------------------------------------------------------------
+ */
 
 static const char *const weekdays[] = {"sun", "mon", "tue", "wed",
                                        "thu", "fri", "sat"};
-static const char *const day_elems[] = {"Sunday",   "Monday", "Tuesday",
+static const char *const day_elems[] = {"Sunday",    "Monday",   "Tuesday",
                                         "Wednesday", "Thursday", "Friday",
                                         "Saturday"};
 
@@ -123,8 +124,8 @@ static char *schedule_definition(xmlNodePtr obj, ois_items *items,
     }
     t = bt_ois_xml_child_text(obj, "Occurrences");
     if (t) {
-        static const char *const occ[] = {"first", "second", "third",
-                                          "fourth", "last"};
+        static const char *const occ[] = {"first", "second", "third", "fourth",
+                                          "last"};
         json_t *arr = json_array();
         size_t n = split(t, tok, 64);
         for (size_t i = 0; i < n; i++) {
@@ -230,7 +231,8 @@ static char *schedule_definition(xmlNodePtr obj, ois_items *items,
     return s;
 }
 
-/* ---- the walk -------------------------------------------------------------- */
+/* ---- the walk --------------------------------------------------------------
+ */
 
 static void read_object(gwalk *w, xmlNodePtr obj, const char *folder) {
     char *type = bt_ois_xml_child_text(obj, "ObjectType");
@@ -295,12 +297,11 @@ static void read_object(gwalk *w, xmlNodePtr obj, const char *folder) {
                          orig ? orig : name, dflt);
         free(dflt);
         add_named(&c->counters, &c->n_counters, guid, name);
-        imp->counters = bt_xrealloc(
-            imp->counters, (imp->n_counters + 1) * sizeof *imp->counters);
+        imp->counters = bt_xrealloc(imp->counters, (imp->n_counters + 1) *
+                                                       sizeof *imp->counters);
         imp->counters[imp->n_counters++] = (bt_ois_counter){
             bt_xstrdup(name), bt_xstrdup(orig ? orig : name),
-            bt_xstrdup(folder), desc,
-            bt_xasprintf("%lld", (long long)iv)};
+            bt_xstrdup(folder), desc, bt_xasprintf("%lld", (long long)iv)};
         desc = NULL;
         free(name);
     } else {
@@ -310,8 +311,7 @@ static void read_object(gwalk *w, xmlNodePtr obj, const char *folder) {
             imp->schedules, (imp->n_schedules + 1) * sizeof *imp->schedules);
         imp->schedules[imp->n_schedules++] = (bt_ois_schedule){
             bt_xstrdup(name), bt_xstrdup(orig ? orig : name),
-            bt_xstrdup(folder), desc,
-            schedule_definition(obj, w->items, name)};
+            bt_xstrdup(folder), desc, schedule_definition(obj, w->items, name)};
         desc = NULL;
         free(name);
     }
@@ -352,8 +352,8 @@ static void walk_folder(gwalk *w, xmlNodePtr folder, const char *path) {
     free(here);
 }
 
-void ois_globals_read(ois_ctx *ctx, xmlNodePtr export_data,
-                      bt_ois_import *imp, ois_items *items) {
+void ois_globals_read(ois_ctx *ctx, xmlNodePtr export_data, bt_ois_import *imp,
+                      ois_items *items) {
     xmlNodePtr gs = bt_ois_xml_child(export_data, "GlobalSettings");
     if (!gs) return;
     for (int k = 0; k < 3; k++) {
@@ -365,7 +365,8 @@ void ois_globals_read(ois_ctx *ctx, xmlNodePtr export_data,
     }
 }
 
-/* ---- globals.yaml ---------------------------------------------------------- */
+/* ---- globals.yaml ----------------------------------------------------------
+ */
 
 static void common_fields(bt_buf *b, const char *name, const char *orig,
                           const char *folder, const char *desc) {
@@ -377,8 +378,7 @@ static void common_fields(bt_buf *b, const char *name, const char *orig,
 }
 
 char *ois_globals_yaml(const bt_ois_import *imp) {
-    if (!imp->n_variables && !imp->n_counters && !imp->n_schedules)
-        return NULL;
+    if (!imp->n_variables && !imp->n_counters && !imp->n_schedules) return NULL;
     bt_buf b;
     bt_buf_init(&b, 0);
     bt_buf_printf(&b,
@@ -388,8 +388,7 @@ char *ois_globals_yaml(const bt_ois_import *imp) {
     if (imp->n_variables) bt_buf_appends(&b, "variables:\n");
     for (size_t i = 0; i < imp->n_variables; i++) {
         const bt_ois_variable *v = &imp->variables[i];
-        common_fields(&b, v->name, v->original_name, v->folder,
-                      v->description);
+        common_fields(&b, v->name, v->original_name, v->folder, v->description);
         if (v->encrypted) {
             bt_buf_appends(&b, "    encrypted: true\n");
             bt_buf_appends(&b, "    value: ~  # encrypted in Orchestrator: "
@@ -401,15 +400,13 @@ char *ois_globals_yaml(const bt_ois_import *imp) {
     if (imp->n_counters) bt_buf_appends(&b, "counters:\n");
     for (size_t i = 0; i < imp->n_counters; i++) {
         const bt_ois_counter *c = &imp->counters[i];
-        common_fields(&b, c->name, c->original_name, c->folder,
-                      c->description);
+        common_fields(&b, c->name, c->original_name, c->folder, c->description);
         bt_buf_printf(&b, "    default: %s\n", c->default_value);
     }
     if (imp->n_schedules) bt_buf_appends(&b, "schedules:\n");
     for (size_t i = 0; i < imp->n_schedules; i++) {
         const bt_ois_schedule *s = &imp->schedules[i];
-        common_fields(&b, s->name, s->original_name, s->folder,
-                      s->description);
+        common_fields(&b, s->name, s->original_name, s->folder, s->description);
         bt_buf_printf(&b, "    definition: %s\n", s->definition);
     }
     return bt_buf_detach(&b);

@@ -14,21 +14,29 @@
 
 const char *bt_ois_item_kind_name(bt_ois_item_kind k) {
     switch (k) {
-    case BT_OIS_CONVERTED: return "converted";
-    case BT_OIS_PLACEHOLDER: return "placeholder";
-    case BT_OIS_UNRESOLVED: return "unresolved";
-    case BT_OIS_CONDITION: return "condition";
-    case BT_OIS_CONDITION_FAILED: return "condition-not-converted";
-    case BT_OIS_NOTE: return "note";
-    case BT_OIS_SKIPPED: return "skipped";
-    case BT_OIS_INVALID: return "invalid";
+    case BT_OIS_CONVERTED:
+        return "converted";
+    case BT_OIS_PLACEHOLDER:
+        return "placeholder";
+    case BT_OIS_UNRESOLVED:
+        return "unresolved";
+    case BT_OIS_CONDITION:
+        return "condition";
+    case BT_OIS_CONDITION_FAILED:
+        return "condition-not-converted";
+    case BT_OIS_NOTE:
+        return "note";
+    case BT_OIS_SKIPPED:
+        return "skipped";
+    case BT_OIS_INVALID:
+        return "invalid";
     }
     return "?";
 }
 
 bt_ois_item *ois_item_add(ois_items *list, bt_ois_item_kind kind,
-                          const char *activity, const char *id,
-                          const char *fmt, ...) {
+                          const char *activity, const char *id, const char *fmt,
+                          ...) {
     if (list->n == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 8;
         list->items = bt_xrealloc(list->items, list->cap * sizeof *list->items);
@@ -81,7 +89,8 @@ static void named_free(ois_named *list, size_t n) {
     free(list);
 }
 
-/* ---- the folder tree -------------------------------------------------------- */
+/* ---- the folder tree --------------------------------------------------------
+ */
 
 typedef struct walk {
     ois_ctx *ctx;
@@ -93,14 +102,15 @@ static void add_folder(bt_ois_import *imp, const char *path) {
     if (!strcmp(path, "/")) return; /* the root is not a folder of its own */
     for (size_t i = 0; i < imp->n_folders; i++)
         if (!strcmp(imp->folders[i], path)) return;
-    imp->folders = bt_xrealloc(imp->folders,
-                               (imp->n_folders + 1) * sizeof(char *));
+    imp->folders =
+        bt_xrealloc(imp->folders, (imp->n_folders + 1) * sizeof(char *));
     imp->folders[imp->n_folders++] = bt_xstrdup(path);
 }
 
 static void unique_path(bt_ois_import *imp, bt_ois_runbook *rb) {
     if (!rb->yaml) return; /* not converted: nothing to write */
-    char *base = bt_xstrndup(rb->path, strlen(rb->path) - strlen(".runbook.yaml"));
+    char *base =
+        bt_xstrndup(rb->path, strlen(rb->path) - strlen(".runbook.yaml"));
     for (int k = 2;; k++) {
         bool taken = false;
         for (size_t i = 0; i < imp->n_runbooks; i++)
@@ -120,8 +130,8 @@ static void visit_policy(walk *w, xmlNodePtr n, const char *here) {
         char *rn = bt_ois_xml_child_text(n, "Name");
         char *full = ois_folder_join(here, rn ? rn : "Unnamed runbook");
         ois_ctx *c = w->ctx;
-        c->runbooks = bt_xrealloc(c->runbooks,
-                                  (c->n_runbooks + 1) * sizeof *c->runbooks);
+        c->runbooks =
+            bt_xrealloc(c->runbooks, (c->n_runbooks + 1) * sizeof *c->runbooks);
         c->runbooks[c->n_runbooks++] =
             (ois_named){bt_xstrdup(guid ? guid : ""), full};
         free(g);
@@ -133,8 +143,8 @@ static void visit_policy(walk *w, xmlNodePtr n, const char *here) {
     ois_runbook_convert(w->ctx, n, here, &rb);
     unique_path(w->imp, &rb);
     bt_ois_import *imp = w->imp;
-    imp->runbooks = bt_xrealloc(imp->runbooks,
-                                (imp->n_runbooks + 1) * sizeof rb);
+    imp->runbooks =
+        bt_xrealloc(imp->runbooks, (imp->n_runbooks + 1) * sizeof rb);
     imp->runbooks[imp->n_runbooks++] = rb;
 }
 
@@ -182,7 +192,8 @@ static int check_counts(const char *name, xmlNodePtr root, bt_error *err) {
         return bt_error_set_at(err, BT_ETOOBIG, name, 0, 0,
                                "the export has %zu runbooks, over the limit "
                                "of %d for one import; export fewer folders "
-                               "at a time", n, OIS_MAX_RUNBOOKS);
+                               "at a time",
+                               n, OIS_MAX_RUNBOOKS);
     static const char *const kinds[] = {"Variables", "Counters", "Schedules"};
     xmlNodePtr gs = bt_ois_xml_child(root, "GlobalSettings");
     for (size_t k = 0; k < 3; k++) {
@@ -190,8 +201,8 @@ static int check_counts(const char *name, xmlNodePtr root, bt_error *err) {
         if (n > OIS_MAX_GLOBALS)
             return bt_error_set_at(err, BT_ETOOBIG, name, 0, 0,
                                    "the export has %zu %s, over the limit of "
-                                   "%d for one import", n, kinds[k],
-                                   OIS_MAX_GLOBALS);
+                                   "%d for one import",
+                                   n, kinds[k], OIS_MAX_GLOBALS);
     }
     return 0;
 }
@@ -210,7 +221,8 @@ int bt_ois_import_memory(const char *name, const char *data, size_t len,
     *out = NULL;
     if (!reg) reg = bt_registry_builtin();
     if (!bt_registry_find(reg, "placeholder"))
-        return bt_error_set(err, BT_EINVAL, "the activity registry has no "
+        return bt_error_set(err, BT_EINVAL,
+                            "the activity registry has no "
                             "'placeholder' type, which the import needs");
     xmlDocPtr doc;
     int rc = bt_ois_xml_parse(name, data, len, BT_OIS_MAX_BYTES, &doc, err);

@@ -56,12 +56,12 @@ typedef struct bt_ois_runbook {
 } bt_ois_runbook;
 
 typedef struct bt_ois_variable {
-    char *name;          /* Baton name ({var:name}) */
+    char *name; /* Baton name ({var:name}) */
     char *original_name;
     char *folder;
-    char *value;         /* NULL when encrypted */
+    char *value; /* NULL when encrypted */
     char *description;
-    bool encrypted;      /* Orchestrator encrypted it: value not imported */
+    bool encrypted; /* Orchestrator encrypted it: value not imported */
 } bt_ois_variable;
 
 typedef struct bt_ois_counter {
@@ -75,7 +75,7 @@ typedef struct bt_ois_schedule {
 } bt_ois_schedule;
 
 typedef struct bt_ois_import {
-    char *source;  /* file name used in messages */
+    char *source;   /* file name used in messages */
     char **folders; /* every folder path, parents first */
     size_t n_folders;
     bt_ois_runbook *runbooks;
@@ -86,9 +86,9 @@ typedef struct bt_ois_import {
     size_t n_counters;
     bt_ois_schedule *schedules;
     size_t n_schedules;
-    bt_ois_item *items;  /* about global settings */
+    bt_ois_item *items; /* about global settings */
     size_t n_items;
-    char *globals_yaml;  /* NULL when the export has no global settings */
+    char *globals_yaml; /* NULL when the export has no global settings */
 } bt_ois_import;
 
 /* Converts an export held in memory. reg: the activity types available

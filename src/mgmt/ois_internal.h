@@ -63,9 +63,8 @@ typedef struct ois_items {
 } ois_items;
 
 bt_ois_item *ois_item_add(ois_items *list, bt_ois_item_kind kind,
-                          const char *activity, const char *id,
-                          const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+                          const char *activity, const char *id, const char *fmt,
+                          ...) __attribute__((format(printf, 5, 6)));
 void ois_item_free(bt_ois_item *it);
 
 /* ---- import-wide state -------------------------------------------------- */
@@ -78,14 +77,14 @@ typedef struct ois_named {
 typedef struct ois_ctx {
     const char *source;
     const bt_registry *reg;
-    ois_named *vars;      /* variable GUID -> name */
+    ois_named *vars; /* variable GUID -> name */
     size_t n_vars;
     bool *var_encrypted;
-    ois_named *counters;  /* counter GUID -> name */
+    ois_named *counters; /* counter GUID -> name */
     size_t n_counters;
     ois_named *schedules; /* schedule GUID -> name */
     size_t n_schedules;
-    ois_named *runbooks;  /* runbook GUID -> "/Folder/Name" */
+    ois_named *runbooks; /* runbook GUID -> "/Folder/Name" */
     size_t n_runbooks;
 } ois_ctx;
 
@@ -95,8 +94,8 @@ bool ois_lookup_name_taken(const ois_named *list, size_t n, const char *name);
 /* ---- global settings (ois_globals.c) ------------------------------------ */
 
 /* Reads ExportData/GlobalSettings into imp and the GUID maps in ctx. */
-void ois_globals_read(ois_ctx *ctx, xmlNodePtr export_data,
-                      bt_ois_import *imp, ois_items *items);
+void ois_globals_read(ois_ctx *ctx, xmlNodePtr export_data, bt_ois_import *imp,
+                      ois_items *items);
 char *ois_globals_yaml(const bt_ois_import *imp);
 
 /* ---- activities --------------------------------------------------------- */
@@ -162,7 +161,6 @@ struct ois_rb {
     ois_items *items;
 };
 
-
 typedef struct ois_conv {
     ois_ctx *ctx;
     ois_rb *rb;
@@ -172,9 +170,9 @@ typedef struct ois_conv {
 } ois_conv;
 
 struct ois_mapping {
-    const char *names;      /* Orchestrator type names, '|' separated */
-    const char *type_guid;  /* or NULL */
-    const char *baton_type; /* NULL: known, never converted */
+    const char *names;            /* Orchestrator type names, '|' separated */
+    const char *type_guid;        /* or NULL */
+    const char *baton_type;       /* NULL: known, never converted */
     int (*convert)(ois_conv *cv); /* 0, or -1 after ois_refuse */
     /* published data: "orchestrator names|...=baton_field", NULL-ended */
     const char *const *fields;
@@ -184,9 +182,10 @@ const ois_mapping *ois_mapping_find(const char *type_name,
                                     const char *type_guid);
 
 /* Helpers for converters (ois_runbook.c). */
-char *ois_take(ois_conv *cv, ...); /* first non-empty of the names, NULL-ended */
+char *ois_take(ois_conv *cv,
+               ...); /* first non-empty of the names, NULL-ended */
 int ois_take_bool(ois_conv *cv, int dflt, ...);
-void ois_set(ois_conv *cv, const char *name, char *raw);       /* takes raw */
+void ois_set(ois_conv *cv, const char *name, char *raw); /* takes raw */
 void ois_set_gen(ois_conv *cv, const char *name, const char *text);
 void ois_set_list_gen(ois_conv *cv, const char *name, const char *const *items,
                       size_t n);
@@ -207,8 +206,8 @@ void ois_rb_add_return(ois_rb *rb, const char *orig);
 xmlNodePtr ois_nested(xmlNodePtr elem, xmlDocPtr *inner);
 /* Entries of a nested list (child elements or escaped XML in the text):
  * each entry's name (first of the name_keys present) and Value. */
-size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,
-                   char ***names, char ***values, char ***guids);
+size_t ois_entries(xmlNodePtr elem, const char *const *name_keys, char ***names,
+                   char ***values, char ***guids);
 
 /* ---- references (ois_refs.c) ------------------------------------------- */
 
@@ -223,16 +222,17 @@ bool ois_data_ref(const ois_rb *rb, size_t reader, bool allow_self,
 char *ois_convert_text(ois_rb *rb, size_t reader, bool allow_self,
                        const char *raw, bool generated, const char *where);
 
-/* ---- links (ois_links.c) -------------------------------------------------- */
+/* ---- links (ois_links.c) --------------------------------------------------
+ */
 
 typedef struct ois_link_out { /* a link as written */
-    unsigned on;        /* BT_ON_* bits; 0: default (success) */
+    unsigned on;              /* BT_ON_* bits; 0: default (success) */
     bool on_any;
     char **include;
     size_t n_include;
     char **exclude;
     size_t n_exclude;
-    char *comment;      /* why the link is blocked, or NULL */
+    char *comment; /* why the link is blocked, or NULL */
 } ois_link_out;
 
 void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo);

@@ -13,7 +13,8 @@
 #include "mgmt/ois_internal.h"
 #include "runbook/runbook.h"
 
-/* ---- link conditions ------------------------------------------------------ */
+/* ---- link conditions ------------------------------------------------------
+ */
 
 static const struct {
     const char *names; /* normalized Orchestrator condition names */
@@ -177,9 +178,10 @@ void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo) {
             if (bits) {
                 status |= bits;
                 any_status = true;
-                ois_item_add(rb->items, BT_OIS_CONDITION, from->name,
-                             from->id, "%s: '%s returns %s' became a result "
-                             "condition (on:)", where, from->name, val);
+                ois_item_add(rb->items, BT_OIS_CONDITION, from->name, from->id,
+                             "%s: '%s returns %s' became a result "
+                             "condition (on:)",
+                             where, from->name, val);
             } else {
                 ok = false;
             }
@@ -192,18 +194,20 @@ void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo) {
             bt_buf_init(&right, 0);
             char why[512] = "";
             if (op == SIZE_MAX) {
-                snprintf(why, sizeof why, "condition '%s' is not one Baton "
-                         "knows", cond ? cond : "");
+                snprintf(why, sizeof why,
+                         "condition '%s' is not one Baton "
+                         "knows",
+                         cond ? cond : "");
                 ok = false;
             } else if (!dat || !ois_data_ref(rb, l->from, true, dat, &left, why,
-                                         sizeof why)) {
+                                             sizeof why)) {
                 if (!why[0])
                     snprintf(why, sizeof why, "the condition has no data");
                 ok = false;
             }
             if (ok) {
                 char *rv = ois_convert_text(rb, l->from, true, val ? val : "",
-                                        false, where);
+                                            false, where);
                 if (cond_ops[op].regex) {
                     bool changed, lossy;
                     char *ere = ere_from_dotnet(rv, &changed, &lossy);
@@ -211,13 +215,17 @@ void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo) {
                     rv = ere;
                     if (changed)
                         ois_item_add(rb->items, BT_OIS_NOTE, from->name,
-                                     from->id, "%s: the pattern's \\d, \\w "
-                                     "or \\s became POSIX classes", where);
+                                     from->id,
+                                     "%s: the pattern's \\d, \\w "
+                                     "or \\s became POSIX classes",
+                                     where);
                     if (lossy)
                         ois_item_add(rb->items, BT_OIS_NOTE, from->name,
-                                     from->id, "%s: \\D, \\W or \\S inside "
+                                     from->id,
+                                     "%s: \\D, \\W or \\S inside "
                                      "[...] has no POSIX spelling; check the "
-                                     "pattern", where);
+                                     "pattern",
+                                     where);
                 }
                 /* Baton's booleans are lower case; Orchestrator's True. */
                 if (!strcasecmp(rv, "true") || !strcasecmp(rv, "false"))
@@ -236,18 +244,19 @@ void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo) {
                     push(&excl, &n_excl, s);
                 else
                     push(&data, &n_data, s);
-                ois_item_add(rb->items, BT_OIS_CONDITION, from->name,
-                             from->id, "%s: '%s' became \"%s\"%s%s", where,
-                             text, s, exclude ? " (exclude)" : "",
+                ois_item_add(rb->items, BT_OIS_CONDITION, from->name, from->id,
+                             "%s: '%s' became \"%s\"%s%s", where, text, s,
+                             exclude ? " (exclude)" : "",
                              letters && !cond_ops[op].regex
                                  ? " (Orchestrator compared text ignoring "
                                    "case; Baton does not)"
                                  : "");
             } else {
                 ois_item_add(rb->items, BT_OIS_CONDITION_FAILED, from->name,
-                             from->id, "%s: '%s' was not converted: %s; the "
-                             "link is blocked until it is rewritten", where,
-                             text, why);
+                             from->id,
+                             "%s: '%s' was not converted: %s; the "
+                             "link is blocked until it is rewritten",
+                             where, text, why);
             }
             bt_buf_free(&left);
             bt_buf_free(&right);
@@ -256,9 +265,11 @@ void ois_link_convert(ois_rb *rb, const ois_link *l, ois_link_out *lo) {
             lo->comment = bt_xasprintf("condition not converted: %s", text);
         if (!ok && is_status)
             ois_item_add(rb->items, BT_OIS_CONDITION_FAILED, from->name,
-                         from->id, "%s: result condition '%s' was not "
+                         from->id,
+                         "%s: result condition '%s' was not "
                          "understood; the link is blocked until it is "
-                         "rewritten", where, text);
+                         "rewritten",
+                         where, text);
         free(nc);
         free(g);
         free(cond);

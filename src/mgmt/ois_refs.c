@@ -101,14 +101,16 @@ static bool runs_before(const ois_rb *rb, size_t x, size_t reader,
 /* {GUID}.field as a Baton reference appended to out; false with a reason
  * when it cannot be one. */
 bool ois_data_ref(const ois_rb *rb, size_t reader, bool allow_self,
-                     const char *body, bt_buf *out, char *why, size_t wsize) {
+                  const char *body, bt_buf *out, char *why, size_t wsize) {
     const char *dot = body[0] == '{' ? strchr(body, '}') : NULL;
     char *g = dot ? bt_xstrndup(body, (size_t)(dot - body) + 1) : NULL;
     char *guid = ois_guid(g);
     free(g);
     if (!guid || dot[1] != '.' || !dot[2]) {
-        snprintf(why, wsize, "published-data reference '%s' is not "
-                 "{activity GUID}.name", body);
+        snprintf(why, wsize,
+                 "published-data reference '%s' is not "
+                 "{activity GUID}.name",
+                 body);
         free(guid);
         return false;
     }
@@ -116,22 +118,27 @@ bool ois_data_ref(const ois_rb *rb, size_t reader, bool allow_self,
     size_t x = ois_act_index(rb, guid);
     free(guid);
     if (x == SIZE_MAX) {
-        snprintf(why, wsize, "'%s' is published by an activity that is not "
-                 "in this runbook (%.38s)", orch, body);
+        snprintf(why, wsize,
+                 "'%s' is published by an activity that is not "
+                 "in this runbook (%.38s)",
+                 orch, body);
         return false;
     }
     const ois_act *src = &rb->acts[x];
     if (!runs_before(rb, x, reader, allow_self)) {
-        snprintf(why, wsize, "'%s' of '%s' is read where '%s' does not run "
-                 "before it", orch, src->name, src->name);
+        snprintf(why, wsize,
+                 "'%s' of '%s' is read where '%s' does not run "
+                 "before it",
+                 orch, src->name, src->name);
         return false;
     }
     char *owned;
     const char *f = ois_field_in(rb, src, orch, &owned);
     if (!f) {
-        snprintf(why, wsize, "'%s' published by '%s' (%s) has no Baton "
-                 "counterpart in %s", orch, src->name, src->type_name,
-                 src->type->name);
+        snprintf(why, wsize,
+                 "'%s' published by '%s' (%s) has no Baton "
+                 "counterpart in %s",
+                 orch, src->name, src->type_name, src->type->name);
         return false;
     }
     bt_buf_printf(out, "{%s.%s}", src->id, f);
@@ -167,7 +174,7 @@ static void unresolved(ois_rb *rb, size_t reader, const char *where,
 /* Rewrites Orchestrator text (markers for published data, variables and
  * encrypted values) into a Baton template. */
 char *ois_convert_text(ois_rb *rb, size_t reader, bool allow_self,
-                          const char *raw, bool generated, const char *where) {
+                       const char *raw, bool generated, const char *where) {
     bt_buf out;
     bt_buf_init(&out, 0);
     if (generated) {
@@ -183,7 +190,8 @@ char *ois_convert_text(ois_rb *rb, size_t reader, bool allow_self,
         char close_code[3];
         size_t clen;
         const char *c = find_marker(body, close_code, &clen);
-        while (c && strcmp(close_code, code)) c = find_marker(c + clen, close_code, &clen);
+        while (c && strcmp(close_code, code))
+            c = find_marker(c + clen, close_code, &clen);
         if (!c) { /* no closing marker: literal to the end */
             p = m;
             break;
@@ -191,7 +199,8 @@ char *ois_convert_text(ois_rb *rb, size_t reader, bool allow_self,
         char *inner = bt_xstrndup(body, (size_t)(c - body));
         char why[512];
         if (!strcmp(code, "Ed")) {
-            if (!ois_data_ref(rb, reader, allow_self, inner, &out, why, sizeof why))
+            if (!ois_data_ref(rb, reader, allow_self, inner, &out, why,
+                              sizeof why))
                 unresolved(rb, reader, where, why, &out, inner);
         } else if (!strcmp(code, "Vb")) {
             char *g = ois_guid(inner);
@@ -201,15 +210,20 @@ char *ois_convert_text(ois_rb *rb, size_t reader, bool allow_self,
                 for (size_t i = 0; i < rb->ctx->n_vars; i++)
                     if (rb->ctx->var_encrypted[i] &&
                         !strcmp(rb->ctx->vars[i].name, name)) {
-                        const ois_act *a = reader < rb->n ? &rb->acts[reader] : NULL;
+                        const ois_act *a =
+                            reader < rb->n ? &rb->acts[reader] : NULL;
                         ois_item_add(rb->items, BT_OIS_NOTE, a ? a->name : NULL,
-                                     a ? a->id : NULL, "%s uses the encrypted "
+                                     a ? a->id : NULL,
+                                     "%s uses the encrypted "
                                      "variable '%s', imported without its "
-                                     "value", where, name);
+                                     "value",
+                                     where, name);
                     }
             } else {
-                snprintf(why, sizeof why, "global variable %s is not in the "
-                         "export", inner);
+                snprintf(why, sizeof why,
+                         "global variable %s is not in the "
+                         "export",
+                         inner);
                 unresolved(rb, reader, where, why, &out, inner);
             }
             free(g);

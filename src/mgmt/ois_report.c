@@ -12,8 +12,10 @@
 
 static json_t *item_json(const bt_ois_item *it) {
     json_t *o = json_object();
-    json_object_set_new(o, "kind", json_string(bt_ois_item_kind_name(it->kind)));
-    if (it->activity) json_object_set_new(o, "activity", json_string(it->activity));
+    json_object_set_new(o, "kind",
+                        json_string(bt_ois_item_kind_name(it->kind)));
+    if (it->activity)
+        json_object_set_new(o, "activity", json_string(it->activity));
     if (it->id) json_object_set_new(o, "id", json_string(it->id));
     if (it->original_type)
         json_object_set_new(o, "original_type", json_string(it->original_type));
@@ -32,7 +34,8 @@ static json_t *item_json(const bt_ois_item *it) {
 
 static json_t *items_json(const bt_ois_item *items, size_t n) {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, item_json(&items[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, item_json(&items[i]));
     return a;
 }
 
@@ -45,35 +48,43 @@ static size_t count_kind(const bt_ois_item *items, size_t n,
 
 static size_t encrypted(const bt_ois_import *imp) {
     size_t n = 0;
-    for (size_t i = 0; i < imp->n_variables; i++) n += imp->variables[i].encrypted;
+    for (size_t i = 0; i < imp->n_variables; i++)
+        n += imp->variables[i].encrypted;
     return n;
 }
 
 json_t *bt_ois_report_json(const bt_ois_import *imp) {
     json_t *r = json_object();
     json_object_set_new(r, "source", json_string(imp->source));
-    json_object_set_new(r, "complete", json_boolean(bt_ois_import_complete(imp)));
+    json_object_set_new(r, "complete",
+                        json_boolean(bt_ois_import_complete(imp)));
     json_t *s = json_object();
-    static const struct { const char *key; bt_ois_item_kind kind; } counts[] = {
-        {"activities_converted", BT_OIS_CONVERTED},
-        {"placeholders", BT_OIS_PLACEHOLDER},
-        {"unresolved", BT_OIS_UNRESOLVED},
-        {"conditions_converted", BT_OIS_CONDITION},
-        {"conditions_not_converted", BT_OIS_CONDITION_FAILED},
-        {"notes", BT_OIS_NOTE},
-        {"skipped", BT_OIS_SKIPPED},
-        {"invalid", BT_OIS_INVALID}};
-    json_object_set_new(s, "runbooks", json_integer((json_int_t)imp->n_runbooks));
+    static const struct {
+        const char *key;
+        bt_ois_item_kind kind;
+    } counts[] = {{"activities_converted", BT_OIS_CONVERTED},
+                  {"placeholders", BT_OIS_PLACEHOLDER},
+                  {"unresolved", BT_OIS_UNRESOLVED},
+                  {"conditions_converted", BT_OIS_CONDITION},
+                  {"conditions_not_converted", BT_OIS_CONDITION_FAILED},
+                  {"notes", BT_OIS_NOTE},
+                  {"skipped", BT_OIS_SKIPPED},
+                  {"invalid", BT_OIS_INVALID}};
+    json_object_set_new(s, "runbooks",
+                        json_integer((json_int_t)imp->n_runbooks));
     json_object_set_new(s, "folders", json_integer((json_int_t)imp->n_folders));
     for (size_t i = 0; i < BT_ARRAY_LEN(counts); i++)
-        json_object_set_new(s, counts[i].key,
-                            json_integer((json_int_t)bt_ois_import_count(
-                                imp, counts[i].kind)));
-    json_object_set_new(s, "variables", json_integer((json_int_t)imp->n_variables));
+        json_object_set_new(
+            s, counts[i].key,
+            json_integer((json_int_t)bt_ois_import_count(imp, counts[i].kind)));
+    json_object_set_new(s, "variables",
+                        json_integer((json_int_t)imp->n_variables));
     json_object_set_new(s, "encrypted_variables",
                         json_integer((json_int_t)encrypted(imp)));
-    json_object_set_new(s, "counters", json_integer((json_int_t)imp->n_counters));
-    json_object_set_new(s, "schedules", json_integer((json_int_t)imp->n_schedules));
+    json_object_set_new(s, "counters",
+                        json_integer((json_int_t)imp->n_counters));
+    json_object_set_new(s, "schedules",
+                        json_integer((json_int_t)imp->n_schedules));
     json_object_set_new(r, "summary", s);
     json_t *folders = json_array();
     for (size_t i = 0; i < imp->n_folders; i++)
@@ -92,7 +103,8 @@ json_t *bt_ois_report_json(const bt_ois_import *imp) {
     }
     json_object_set_new(r, "runbooks", rbs);
     json_t *g = json_object();
-    if (imp->globals_yaml) json_object_set_new(g, "file", json_string("globals.yaml"));
+    if (imp->globals_yaml)
+        json_object_set_new(g, "file", json_string("globals.yaml"));
     json_t *vars = json_array();
     for (size_t i = 0; i < imp->n_variables; i++) {
         const bt_ois_variable *v = &imp->variables[i];
@@ -140,8 +152,8 @@ static void print_section(const bt_ois_import *imp, FILE *out,
         for (size_t k = 0; k < rb->n_items; k++) {
             const bt_ois_item *it = &rb->items[k];
             if (it->kind != kind) continue;
-            fprintf(out, "  %s%s%s", rb->folder, strcmp(rb->folder, "/") ? "/" : "",
-                    rb->name);
+            fprintf(out, "  %s%s%s", rb->folder,
+                    strcmp(rb->folder, "/") ? "/" : "", rb->name);
             if (it->activity)
                 fprintf(out, " / '%s'%s%s%s", it->activity,
                         it->original_type ? " (" : "",
@@ -152,9 +164,11 @@ static void print_section(const bt_ois_import *imp, FILE *out,
             for (size_t p = 0; p < it->n_props; p++) {
                 const char *v = it->prop_values[p];
                 fprintf(out, "      %s = %.*s%s\n", it->prop_names[p],
-                        (int)strcspn(v, "\n") > 100 ? 100 : (int)strcspn(v, "\n"),
-                        v, strlen(v) > strcspn(v, "\n") || strlen(v) > 100
-                               ? " ..." : "");
+                        (int)strcspn(v, "\n") > 100 ? 100
+                                                    : (int)strcspn(v, "\n"),
+                        v,
+                        strlen(v) > strcspn(v, "\n") || strlen(v) > 100 ? " ..."
+                                                                        : "");
             }
         }
     }
@@ -167,7 +181,8 @@ static void print_section(const bt_ois_import *imp, FILE *out,
 }
 
 void bt_ois_report_print(const bt_ois_import *imp, FILE *out) {
-    fprintf(out, "Orchestrator import of '%s': %zu runbook(s) in %zu "
+    fprintf(out,
+            "Orchestrator import of '%s': %zu runbook(s) in %zu "
             "folder(s); %zu activities converted, %zu placeholder(s), %zu "
             "unresolved item(s), %zu condition(s) converted, %zu not "
             "converted; %zu variable(s) (%zu encrypted), %zu counter(s), %zu "
@@ -177,9 +192,8 @@ void bt_ois_report_print(const bt_ois_import *imp, FILE *out) {
             bt_ois_import_count(imp, BT_OIS_PLACEHOLDER),
             bt_ois_import_count(imp, BT_OIS_UNRESOLVED),
             bt_ois_import_count(imp, BT_OIS_CONDITION),
-            bt_ois_import_count(imp, BT_OIS_CONDITION_FAILED),
-            imp->n_variables, encrypted(imp), imp->n_counters,
-            imp->n_schedules);
+            bt_ois_import_count(imp, BT_OIS_CONDITION_FAILED), imp->n_variables,
+            encrypted(imp), imp->n_counters, imp->n_schedules);
     if (imp->n_runbooks) {
         fprintf(out, "\n%-40s %-9s %-11s %-10s %-10s %-7s %s\n", "RUNBOOK",
                 "CONVERTED", "PLACEHOLDER", "UNRESOLVED", "CONDITIONS",
@@ -198,7 +212,8 @@ void bt_ois_report_print(const bt_ois_import *imp, FILE *out) {
                     rb->valid ? "yes" : "NO");
         }
     }
-    print_section(imp, out, BT_OIS_INVALID, "Documents that do not validate (a bug: please report)");
+    print_section(imp, out, BT_OIS_INVALID,
+                  "Documents that do not validate (a bug: please report)");
     print_section(imp, out, BT_OIS_PLACEHOLDER,
                   "Placeholders (activities to replace; they fail if run)");
     print_section(imp, out, BT_OIS_UNRESOLVED, "Unresolved");
@@ -210,7 +225,8 @@ void bt_ois_report_print(const bt_ois_import *imp, FILE *out) {
     print_section(imp, out, BT_OIS_CONDITION, "Converted link conditions");
 }
 
-/* ---- writing the tree ---------------------------------------------------------- */
+/* ---- writing the tree
+ * ---------------------------------------------------------- */
 
 static int mkdirs(const char *path, bt_error *err) {
     if (!path[0]) return 0;
@@ -260,8 +276,10 @@ static int write_file(const char *dir, const char *rel, const char *text,
                              strerror(errno));
     if (fd >= 0) close(fd);
     if (!rc && rename(tmp, path) != 0)
-        rc = bt_error_set_at(err, BT_EIO, path, 0, 0, "cannot rename into "
-                             "place: %s", strerror(errno));
+        rc = bt_error_set_at(err, BT_EIO, path, 0, 0,
+                             "cannot rename into "
+                             "place: %s",
+                             strerror(errno));
     if (rc && fd >= 0) unlink(tmp);
     free(tmp);
     free(path);

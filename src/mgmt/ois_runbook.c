@@ -15,15 +15,42 @@
 #include "runbook/runbook.h"
 
 /* Metadata every <Object> carries; never a property. */
-static const char *const metadata[] = {
-    "UniqueID", "ParentID", "Name", "Description", "PositionX", "PositionY",
-    "ObjectType", "SubType", "Enabled", "Flags", "ASC_UseServiceSecurity",
-    "ASC_ThisAccount", "ASC_Username", "ASC_Password", "HasExtenders",
-    "CreationTime", "CreatedBy", "LastModified", "LastModifiedBy", "Deleted",
-    "Cost", "Savings", "Number", "AlternateDisplayData", "ASW_ObjectTimeout",
-    "ASW_NotifyOnFail", "Flatten", "FlatUseLineBreak", "FlatUseCSV",
-    "FlatUseCustomSep", "FlatCustomSep", "ObjectTypeName", "ExecutionData",
-    "CachedProps", "Logging", NULL};
+static const char *const metadata[] = {"UniqueID",
+                                       "ParentID",
+                                       "Name",
+                                       "Description",
+                                       "PositionX",
+                                       "PositionY",
+                                       "ObjectType",
+                                       "SubType",
+                                       "Enabled",
+                                       "Flags",
+                                       "ASC_UseServiceSecurity",
+                                       "ASC_ThisAccount",
+                                       "ASC_Username",
+                                       "ASC_Password",
+                                       "HasExtenders",
+                                       "CreationTime",
+                                       "CreatedBy",
+                                       "LastModified",
+                                       "LastModifiedBy",
+                                       "Deleted",
+                                       "Cost",
+                                       "Savings",
+                                       "Number",
+                                       "AlternateDisplayData",
+                                       "ASW_ObjectTimeout",
+                                       "ASW_NotifyOnFail",
+                                       "Flatten",
+                                       "FlatUseLineBreak",
+                                       "FlatUseCSV",
+                                       "FlatUseCustomSep",
+                                       "FlatCustomSep",
+                                       "ObjectTypeName",
+                                       "ExecutionData",
+                                       "CachedProps",
+                                       "Logging",
+                                       NULL};
 
 static bool is_metadata(const char *name) {
     for (size_t i = 0; metadata[i]; i++)
@@ -35,7 +62,8 @@ static bool is_metadata(const char *name) {
 
 void ois_consume(ois_conv *cv, const char *name) {
     ois_act *a = cv->act;
-    a->consumed = bt_xrealloc(a->consumed, (a->n_consumed + 1) * sizeof(char *));
+    a->consumed =
+        bt_xrealloc(a->consumed, (a->n_consumed + 1) * sizeof(char *));
     a->consumed[a->n_consumed++] = bt_xstrdup(name);
 }
 
@@ -70,8 +98,7 @@ int ois_take_bool(ois_conv *cv, int dflt, ...) {
     char *t = vtake(cv, ap);
     va_end(ap);
     if (!t) return dflt;
-    int v = !strcasecmp(t, "true") || !strcmp(t, "1") ||
-            !strcasecmp(t, "yes");
+    int v = !strcasecmp(t, "true") || !strcmp(t, "1") || !strcasecmp(t, "yes");
     free(t);
     return v;
 }
@@ -150,7 +177,8 @@ void ois_rb_add_param(ois_rb *rb, const char *guid, const char *orig,
         name = bt_xasprintf("%s_%d", base, k);
         free(base);
     }
-    rb->params = bt_xrealloc(rb->params, (rb->n_params + 1) * sizeof *rb->params);
+    rb->params =
+        bt_xrealloc(rb->params, (rb->n_params + 1) * sizeof *rb->params);
     rb->params[rb->n_params++] = (ois_param){
         guid ? bt_xstrdup(guid) : NULL, bt_xstrdup(orig), name,
         bt_xstrdup(type), description ? bt_xstrdup(description) : NULL};
@@ -163,8 +191,10 @@ void ois_rb_add_return(ois_rb *rb, const char *orig) {
             free(name);
             return;
         }
-    rb->ret_orig = bt_xrealloc(rb->ret_orig, (rb->n_returns + 1) * sizeof(char *));
-    rb->ret_name = bt_xrealloc(rb->ret_name, (rb->n_returns + 1) * sizeof(char *));
+    rb->ret_orig =
+        bt_xrealloc(rb->ret_orig, (rb->n_returns + 1) * sizeof(char *));
+    rb->ret_name =
+        bt_xrealloc(rb->ret_name, (rb->n_returns + 1) * sizeof(char *));
     rb->ret_orig[rb->n_returns] = bt_xstrdup(orig);
     rb->ret_name[rb->n_returns++] = name;
 }
@@ -187,8 +217,8 @@ xmlNodePtr ois_nested(xmlNodePtr elem, xmlDocPtr *inner) {
     return *inner ? xmlDocGetRootElement(*inner) : NULL;
 }
 
-size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,
-                   char ***names, char ***values, char ***guids) {
+size_t ois_entries(xmlNodePtr elem, const char *const *name_keys, char ***names,
+                   char ***values, char ***guids) {
     *names = *values = NULL;
     if (guids) *guids = NULL;
     xmlDocPtr inner;
@@ -225,7 +255,8 @@ size_t ois_entries(xmlNodePtr elem, const char *const *name_keys,
     return n;
 }
 
-/* ---- activities ------------------------------------------------------------ */
+/* ---- activities ------------------------------------------------------------
+ */
 
 static bool consumed(const ois_act *a, const char *name) {
     for (size_t i = 0; i < a->n_consumed; i++)
@@ -285,8 +316,8 @@ static void make_placeholder(ois_rb *rb, ois_act *a, const char *why) {
     ois_set(&cv, "orchestrator_type", bt_xstrdup(a->type_name));
     char **keys = NULL, **vals = NULL;
     size_t n = 0;
-    bt_ois_item *it = ois_item_add(rb->items, BT_OIS_PLACEHOLDER, a->name,
-                                   a->id, "%s", why);
+    bt_ois_item *it =
+        ois_item_add(rb->items, BT_OIS_PLACEHOLDER, a->name, a->id, "%s", why);
     it->original_type = bt_xstrdup(a->type_name);
     it->baton_type = bt_xstrdup("placeholder");
     for (xmlNodePtr e = bt_ois_xml_child(a->node, NULL); e;
@@ -298,15 +329,16 @@ static void make_placeholder(ois_rb *rb, ois_act *a, const char *why) {
          * file holds; the value is then Baton text. */
         char where[300];
         snprintf(where, sizeof where, "property '%s'", (const char *)e->name);
-        char *v = ois_convert_text(rb, (size_t)(a - rb->acts), false, raw, false,
-                               where);
+        char *v = ois_convert_text(rb, (size_t)(a - rb->acts), false, raw,
+                                   false, where);
         free(raw);
         keys = bt_xrealloc(keys, (n + 1) * sizeof(char *));
         vals = bt_xrealloc(vals, (n + 1) * sizeof(char *));
         keys[n] = bt_xstrdup((const char *)e->name);
         vals[n] = v;
         it->prop_names = bt_xrealloc(it->prop_names, (n + 1) * sizeof(char *));
-        it->prop_values = bt_xrealloc(it->prop_values, (n + 1) * sizeof(char *));
+        it->prop_values =
+            bt_xrealloc(it->prop_values, (n + 1) * sizeof(char *));
         it->prop_names[n] = bt_xstrdup(keys[n]);
         it->prop_values[n] = bt_xstrdup(v);
         it->n_props = ++n;
@@ -325,20 +357,24 @@ static void setup_activity(ois_rb *rb, ois_act *a) {
     if (!m) m = ois_mapping_find(NULL, type_guid);
     free(type_guid);
     if (!m) {
-        make_placeholder(rb, a, "Orchestrator activity type with no Baton "
-                                "equivalent (not a standard activity)");
+        make_placeholder(rb, a,
+                         "Orchestrator activity type with no Baton "
+                         "equivalent (not a standard activity)");
         return;
     }
     if (!m->baton_type) {
-        make_placeholder(rb, a, "standard Orchestrator activity with no "
-                                "Baton equivalent yet");
+        make_placeholder(rb, a,
+                         "standard Orchestrator activity with no "
+                         "Baton equivalent yet");
         return;
     }
     a->type = bt_registry_find(rb->ctx->reg, m->baton_type);
     if (!a->type) {
         char why[200];
-        snprintf(why, sizeof why, "its Baton equivalent '%s' is not "
-                 "available in this build", m->baton_type);
+        snprintf(why, sizeof why,
+                 "its Baton equivalent '%s' is not "
+                 "available in this build",
+                 m->baton_type);
         make_placeholder(rb, a, why);
         return;
     }
@@ -363,8 +399,8 @@ static void setup_activity(ois_rb *rb, ois_act *a) {
         if (v && v[0])
             ois_item_add(rb->items, BT_OIS_NOTE, a->name, a->id,
                          "property '%s' ('%.80s%s') has no counterpart in %s "
-                         "and was left out", en, v, strlen(v) > 80 ? "..." : "",
-                         a->type->name);
+                         "and was left out",
+                         en, v, strlen(v) > 80 ? "..." : "", a->type->name);
         free(v);
     }
 }
@@ -387,7 +423,8 @@ static void common_settings(ois_rb *rb, ois_act *a) {
         ois_item_add(rb->items, BT_OIS_NOTE, a->name, a->id,
                      "ran as '%s' in Orchestrator; Baton runs it as the "
                      "runbook server's user (the password is not in the "
-                     "export)", user);
+                     "export)",
+                     user);
     free(user);
     char *to = bt_ois_xml_child_text(a->node, "ASW_ObjectTimeout");
     int64_t secs;
@@ -395,26 +432,29 @@ static void common_settings(ois_rb *rb, ois_act *a) {
         ois_item_add(rb->items, BT_OIS_NOTE, a->name, a->id,
                      "Orchestrator raised an event after %lld s; Baton's "
                      "timeout would cancel the activity instead, so none was "
-                     "set", (long long)secs);
+                     "set",
+                     (long long)secs);
     free(to);
 }
 
-/* ---- YAML ------------------------------------------------------------------ */
+/* ---- YAML ------------------------------------------------------------------
+ */
 
 static void emit_value(ois_rb *rb, size_t idx, const ois_value *v, bt_buf *b) {
     char where[300];
     snprintf(where, sizeof where, "property '%s'", v->name);
     oy_key(b, 6, v->name);
     if (v->kind == OIS_SCALAR) {
-        char *t = ois_convert_text(rb, idx, false, v->items[0], v->generated, where);
+        char *t =
+            ois_convert_text(rb, idx, false, v->items[0], v->generated, where);
         bt_buf_appendc(b, ' ');
         oy_scalar(b, t, 6);
         free(t);
     } else if (v->kind == OIS_LIST) {
         bt_buf_appends(b, " [");
         for (size_t i = 0; i < v->n; i++) {
-            char *t = ois_convert_text(rb, idx, false, v->items[i], v->generated,
-                                   where);
+            char *t = ois_convert_text(rb, idx, false, v->items[i],
+                                       v->generated, where);
             if (i) bt_buf_appends(b, ", ");
             oy_quoted(b, t);
             free(t);
@@ -423,9 +463,9 @@ static void emit_value(ois_rb *rb, size_t idx, const ois_value *v, bt_buf *b) {
     } else {
         bt_buf_appendc(b, '\n');
         for (size_t i = 0; i < v->n; i++) {
-            char *t = ois_convert_text(rb, idx, false,
-                                   v->items[i] ? v->items[i] : "",
-                                   v->generated, where);
+            char *t =
+                ois_convert_text(rb, idx, false, v->items[i] ? v->items[i] : "",
+                                 v->generated, where);
             bt_buf_appends(b, "        ");
             oy_quoted(b, v->keys[i]);
             bt_buf_appends(b, ": ");
@@ -482,7 +522,8 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
         bt_buf_printf(&b, "    type: %s\n", a->type->name);
         if (strcmp(a->name, a->id)) oy_key_scalar(&b, 4, "name", a->name);
         if (a->n_props) bt_buf_appends(&b, "    properties:\n");
-        for (size_t k = 0; k < a->n_props; k++) emit_value(rb, i, &a->props[k], &b);
+        for (size_t k = 0; k < a->n_props; k++)
+            emit_value(rb, i, &a->props[k], &b);
         if (a->declare_publishes && a->n_pub) {
             bt_buf_appends(&b, "    publishes: [");
             for (size_t k = 0, w = 0; k < a->n_pub; k++) {
@@ -545,7 +586,8 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
     return bt_buf_detach(&b);
 }
 
-/* ---- the runbook ------------------------------------------------------------ */
+/* ---- the runbook ------------------------------------------------------------
+ */
 
 static void compute_upstream(ois_rb *rb) {
     size_t n = rb->n;
@@ -646,8 +688,8 @@ static bool is_link(xmlNodePtr obj) {
     char *t = bt_ois_xml_child_text(obj, "ObjectType");
     char *g = ois_guid(t);
     char *tn = bt_ois_xml_child_text(obj, "ObjectTypeName");
-    bool link = (g && !strcmp(g, OIS_GUID_LINK)) ||
-                (tn && !strcasecmp(tn, "Link"));
+    bool link =
+        (g && !strcmp(g, OIS_GUID_LINK)) || (tn && !strcasecmp(tn, "Link"));
     free(t);
     free(g);
     free(tn);
@@ -756,8 +798,8 @@ int ois_runbook_convert(ois_ctx *ctx, xmlNodePtr policy, const char *folder,
         if (from == SIZE_MAX || to == SIZE_MAX)
             ois_item_add(&items, BT_OIS_SKIPPED, NULL, NULL,
                          "a link from %s to %s was dropped: one end is not "
-                         "an activity of this runbook", s ? s : "(none)",
-                         t ? t : "(none)");
+                         "an activity of this runbook",
+                         s ? s : "(none)", t ? t : "(none)");
         else
             rb.links[rb.n_links++] = (ois_link){from, to, links[i]};
         free(s);
@@ -793,7 +835,8 @@ int ois_runbook_convert(ois_ctx *ctx, xmlNodePtr policy, const char *folder,
         if (direct)
             ois_set_gen(&cv, "republish", rb.acts[x].id);
         else
-            ois_note(&cv, BT_OIS_UNRESOLVED, "the junction republished data "
+            ois_note(&cv, BT_OIS_UNRESOLVED,
+                     "the junction republished data "
                      "from %s, which is not linked into it; left out",
                      a->republish_guid);
     }

@@ -32,15 +32,17 @@ static int store_runbook(bt_store *s, const bt_ois_import *imp,
             rc = bt_store_runbook_create(s, fid, r->name, NULL, &rb, err);
     }
     char comment[600];
-    snprintf(comment, sizeof comment, "imported from the Orchestrator export "
-             "'%s' by import-ois", imp->source);
+    snprintf(comment, sizeof comment,
+             "imported from the Orchestrator export "
+             "'%s' by import-ois",
+             imp->source);
     int version;
     if (!rc)
         rc = bt_store_version_add(s, rb.id, r->yaml, author, comment, &version,
                                   err);
     if (!rc) {
-        json_t *after = json_pack("{s:s, s:i}", "source", imp->source,
-                                  "version", version);
+        json_t *after =
+            json_pack("{s:s, s:i}", "source", imp->source, "version", version);
         char *a = json_dumps(after, JSON_COMPACT);
         rc = bt_store_audit_add(s, author, "runbook.import", rb.path, NULL, a,
                                 err);
@@ -52,8 +54,7 @@ static int store_runbook(bt_store *s, const bt_ois_import *imp,
 }
 
 int bt_ois_import_store(const bt_ois_import *imp, bt_store *s,
-                        const char *author, bt_ois_stored *out,
-                        bt_error *err) {
+                        const char *author, bt_ois_stored *out, bt_error *err) {
     bt_ois_stored counts = {0};
     int rc = bt_store_begin(s, err);
     if (rc) return rc;

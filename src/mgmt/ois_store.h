@@ -15,7 +15,6 @@ typedef struct bt_ois_stored {
  * that do not exist yet (an existing counter keeps its value); schedules.
  * An audit record per runbook. On any error nothing is stored. */
 int bt_ois_import_store(const bt_ois_import *imp, bt_store *s,
-                        const char *author, bt_ois_stored *out,
-                        bt_error *err);
+                        const char *author, bt_ois_stored *out, bt_error *err);
 
 #endif

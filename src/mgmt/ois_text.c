@@ -61,8 +61,8 @@ char *ois_folder_join(const char *path, const char *name) {
     char *clean = bt_xstrdup(name);
     for (char *p = clean; *p; p++)
         if (*p == '/' || (unsigned char)*p < 0x20) *p = '_';
-    char *out = bt_xasprintf("%s%s%s", path, strcmp(path, "/") ? "/" : "",
-                             clean);
+    char *out =
+        bt_xasprintf("%s%s%s", path, strcmp(path, "/") ? "/" : "", clean);
     free(clean);
     return out;
 }
@@ -185,11 +185,20 @@ void oy_quoted(bt_buf *b, const char *s) {
     bt_buf_appendc(b, '"');
     for (const char *p = s; *p; p++) {
         switch (*p) {
-        case '"': bt_buf_appends(b, "\\\""); break;
-        case '\\': bt_buf_appends(b, "\\\\"); break;
-        case '\n': bt_buf_appends(b, "\\n"); break;
-        case '\t': bt_buf_appends(b, "\\t"); break;
-        default: bt_buf_appendc(b, *p);
+        case '"':
+            bt_buf_appends(b, "\\\"");
+            break;
+        case '\\':
+            bt_buf_appends(b, "\\\\");
+            break;
+        case '\n':
+            bt_buf_appends(b, "\\n");
+            break;
+        case '\t':
+            bt_buf_appends(b, "\\t");
+            break;
+        default:
+            bt_buf_appendc(b, *p);
         }
     }
     bt_buf_appendc(b, '"');
@@ -202,8 +211,7 @@ static bool block_ok(const char *s) {
     if (!strchr(s, '\n') || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
         return false;
     for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
-            return false;
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') return false;
     /* A line of only spaces would be taken for indentation. */
     for (const char *p = s; *p; p++)
         if (*p == '\n' && p[1] == ' ') {

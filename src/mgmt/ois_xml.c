@@ -6,8 +6,8 @@
  * the line and column; the caller never gets a partial tree. */
 #include "mgmt/ois_xml.h"
 
-#include <libxml/parser.h>
 #include <libxml/SAX2.h>
+#include <libxml/parser.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -60,11 +60,10 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type,
          "the file declares an entity (<!ENTITY ...>); entities are refused");
 }
 
-static void on_start(void *ctx, const xmlChar *localname,
-                     const xmlChar *prefix, const xmlChar *uri,
-                     int nb_namespaces, const xmlChar **namespaces,
-                     int nb_attributes, int nb_defaulted,
-                     const xmlChar **attributes) {
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                     const xmlChar *uri, int nb_namespaces,
+                     const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attributes) {
     xmlParserCtxtPtr ctxt = ctx;
     guard *g = ctxt->_private;
     if (++g->depth > BT_OIS_MAX_DEPTH) {
@@ -160,12 +159,11 @@ int bt_ois_xml_parse(const char *name, const char *text, size_t len,
     /* No XML_PARSE_NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID,
      * no XINCLUDE, no HUGE (keeps libxml2's own text-node limits). */
     int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, text, (int)len, NULL, NULL,
-                                      options);
+    xmlDocPtr doc =
+        xmlCtxtReadMemory(ctxt, text, (int)len, NULL, NULL, options);
     int rc = 0;
     if (g.why[0]) {
-        rc = bt_error_set_at(err, g.code, name, g.line, g.column, "%s",
-                             g.why);
+        rc = bt_error_set_at(err, g.code, name, g.line, g.column, "%s", g.why);
     } else if (!doc) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
         char msg[BT_ERROR_MESSAGE_MAX];

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "common/buf.h"
 #include "common/util.h"
+#include "harness.h"
 #include "mgmt/ois_import.h"
 #include "mgmt/ois_store.h"
 #include "mgmt/ois_xml.h"
@@ -87,7 +87,8 @@ static const bt_link_def *find_link(const bt_runbook *rb, const char *from,
     return NULL;
 }
 
-/* ---- the fixture ---------------------------------------------------------- */
+/* ---- the fixture ----------------------------------------------------------
+ */
 
 static void test_tree_and_validity(void **state) {
     (void)state;
@@ -104,7 +105,8 @@ static void test_tree_and_validity(void **state) {
     }
     const bt_ois_runbook *r = find_rb(imp, "Restart Web Service");
     assert_string_equal(r->folder, "/Operations/Web");
-    assert_string_equal(r->path, "Operations/Web/Restart-Web-Service.runbook.yaml");
+    assert_string_equal(r->path,
+                        "Operations/Web/Restart-Web-Service.runbook.yaml");
     /* Every converted runbook passes the validator, checked again here. */
     for (size_t i = 0; i < imp->n_runbooks; i++) {
         assert_true(imp->runbooks[i].valid);
@@ -143,16 +145,19 @@ static void test_parameters_references_conditions(void **state) {
     assert_string_equal(prop(rb, "return_result", "output"),
                         "{restart_unit.stdout}");
     /* Links: a result condition, a data condition, And. */
-    assert_int_equal(find_link(rb, "restart_unit", "send_failure_trap")->on_mask,
-                     BT_ON_WARNING | BT_ON_FAILED);
+    assert_int_equal(
+        find_link(rb, "restart_unit", "send_failure_trap")->on_mask,
+        BT_ON_WARNING | BT_ON_FAILED);
     const bt_link_def *l = find_link(rb, "exit_code_is_zero", "log_restart");
     assert_int_equal(l->on_mask, BT_ON_SUCCESS | BT_ON_WARNING | BT_ON_FAILED);
     assert_int_equal(l->n_include, 1);
     l = find_link(rb, "log_restart", "return_result");
     assert_int_equal(l->on_mask, BT_ON_SUCCESS);
     assert_int_equal(l->n_include, 1);
-    assert_non_null(strstr(r->yaml, "{restart_unit.stdout} not contains \\\"error\\\""));
-    assert_non_null(strstr(r->yaml, "{exit_code_is_zero.comparison_result} == \\\"true\\\""));
+    assert_non_null(
+        strstr(r->yaml, "{restart_unit.stdout} not contains \\\"error\\\""));
+    assert_non_null(strstr(
+        r->yaml, "{exit_code_is_zero.comparison_result} == \\\"true\\\""));
     assert_non_null(find_item(r, BT_OIS_CONDITION, "became"));
     /* The placeholder keeps the original type and properties. */
     const bt_ois_item *p = find_item(r, BT_OIS_PLACEHOLDER, "standard");
@@ -196,13 +201,14 @@ static void test_unresolved_and_blocked(void **state) {
     assert_string_equal(ps->type_name, "run-script");
     assert_int_equal(ps->n_publishes, 1);
     assert_string_equal(ps->publishes[0], "total_files");
-    assert_non_null(strstr(prop(rb, "collect_stats", "script"),
-                           "$env:BATON_OUTPUT"));
+    assert_non_null(
+        strstr(prop(rb, "collect_stats", "script"), "$env:BATON_OUTPUT"));
     /* Counters and schedules are named by GUID in activities; converted
      * when this build has those activities, placeholders otherwise. */
     const bt_registry *reg = bt_registry_builtin();
     if (bt_registry_find(reg, "get-counter"))
-        assert_string_equal(prop(rb, "read_counter", "counter"), "restart_count");
+        assert_string_equal(prop(rb, "read_counter", "counter"),
+                            "restart_count");
     if (bt_registry_find(reg, "check-schedule"))
         assert_string_equal(prop(rb, "in_maintenance_window", "schedule"),
                             "business_hours");
@@ -257,9 +263,9 @@ static void test_globals(void **state) {
     json_t *def = json_loads(imp->schedules[0].definition, 0, NULL);
     assert_non_null(def);
     assert_int_equal(json_array_size(json_object_get(def, "days_of_week")), 5);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(def, "hours"), 0)),
-                        "08:00-17:00");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(def, "hours"), 0)),
+        "08:00-17:00");
     assert_string_equal(json_string_value(json_array_get(
                             json_object_get(def, "exceptions"), 1)),
                         "2027-01-01");
@@ -283,7 +289,8 @@ static void test_report_json(void **state) {
     json_t *j = bt_ois_report_json(imp);
     json_t *s = json_object_get(j, "summary");
     assert_int_equal(json_integer_value(json_object_get(s, "placeholders")), 2);
-    assert_int_equal(json_integer_value(json_object_get(s, "encrypted_variables")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(s, "encrypted_variables")), 1);
     assert_false(json_is_true(json_object_get(j, "complete")));
     json_t *rbs = json_object_get(j, "runbooks");
     assert_int_equal(json_array_size(rbs), 4);
@@ -371,12 +378,13 @@ static void test_write_tree(void **state) {
     bt_ois_import_free(imp);
 }
 
-/* ---- small exports built here ----------------------------------------------- */
+/* ---- small exports built here -----------------------------------------------
+ */
 
 #define OBJ(guid, name, type, body)                                            \
-    "<Object><UniqueID datatype=\"string\">" guid "</UniqueID>"              \
+    "<Object><UniqueID datatype=\"string\">" guid "</UniqueID>"                \
     "<Name datatype=\"string\">" name "</Name>"                                \
-    "<ObjectTypeName datatype=\"string\">" type "</ObjectTypeName>" body      \
+    "<ObjectTypeName datatype=\"string\">" type "</ObjectTypeName>" body       \
     "</Object>"
 #define LINK(guid, from, to, triggers)                                         \
     OBJ(guid, "Link", "Link",                                                  \
@@ -410,9 +418,9 @@ static bt_ois_import *import_text(const char *xml) {
 /* A placeholder fails when run, naming the original type. */
 static void test_placeholder_fails_when_run(void **state) {
     (void)state;
-    bt_ois_import *imp = import_text(EXPORT(
-        OBJ(G1, "Trap It", "Send SNMP Trap",
-            "<Host datatype=\"string\">nms</Host>")));
+    bt_ois_import *imp =
+        import_text(EXPORT(OBJ(G1, "Trap It", "Send SNMP Trap",
+                               "<Host datatype=\"string\">nms</Host>")));
     bt_harness_run run;
     assert_int_equal(bt_harness_run_yaml(imp->runbooks[0].yaml, NULL, &run), 0);
     assert_int_equal(bt_instance_result(run.inst), BT_RESULT_FAILED);
@@ -433,14 +441,16 @@ static void test_literal_braces_and_order(void **state) {
     bt_ois_import *imp = import_text(EXPORT(
         OBJ(G1, "Gen", "Generate Random Text",
             "<StringLength datatype=\"string\">4</StringLength>")
-        OBJ(G2, "Out", "Return Data",
-            "<ReturnData><Entry><Key>Value</Key><Value>{lit.eral} "
-            "{var:x} \\`d.T.~Ed/" G1 ".Random text\\`d.T.~Ed/</Value></Entry>"
-            "<Entry><Key>Later</Key><Value>\\`d.T.~Ed/" G3
-            ".Random text\\`d.T.~Ed/</Value></Entry></ReturnData>")
-        OBJ(G3, "After", "Generate Random Text", "")
-        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2, "")
-        LINK("{66666666-6666-6666-6666-666666666666}", G2, G3, "")));
+            OBJ(G2, "Out", "Return Data",
+                "<ReturnData><Entry><Key>Value</Key><Value>{lit.eral} "
+                "{var:x} \\`d.T.~Ed/" G1
+                ".Random text\\`d.T.~Ed/</Value></Entry>"
+                "<Entry><Key>Later</Key><Value>\\`d.T.~Ed/" G3
+                ".Random text\\`d.T.~Ed/</Value></Entry></ReturnData>")
+                OBJ(G3, "After", "Generate Random Text", "")
+                    LINK("{55555555-5555-5555-5555-555555555555}", G1, G2, "")
+                        LINK("{66666666-6666-6666-6666-666666666666}", G2, G3,
+                             "")));
     const bt_ois_runbook *r = &imp->runbooks[0];
     assert_non_null(find_item(r, BT_OIS_UNRESOLVED, "does not run before"));
     bt_harness_run run;
@@ -458,22 +468,35 @@ static void test_literal_braces_and_order(void **state) {
 static void test_text_round_trip(void **state) {
     (void)state;
     static const char *const texts[] = {
-        "line one&#xD;\nline two\n", "a\n\tb\n  c", "  leading\nx",
-        "ends\n\n\n", "quote \" and \\ backslash: # not a comment",
-        "caf\xc3\xa9 \xe2\x82\xac", "- dash\n? q\n: colon", "x\n \ny",
-        "*star &amp; {curly} [bracket] %pct @at `tick`", ""};
+        "line one&#xD;\nline two\n",
+        "a\n\tb\n  c",
+        "  leading\nx",
+        "ends\n\n\n",
+        "quote \" and \\ backslash: # not a comment",
+        "caf\xc3\xa9 \xe2\x82\xac",
+        "- dash\n? q\n: colon",
+        "x\n \ny",
+        "*star &amp; {curly} [bracket] %pct @at `tick`",
+        ""};
     static const char *const want[] = {
-        "line one\nline two\n", "a\n\tb\n  c", "  leading\nx",
-        "ends\n\n\n", "quote \" and \\ backslash: # not a comment",
-        "caf\xc3\xa9 \xe2\x82\xac", "- dash\n? q\n: colon", "x\n \ny",
-        "*star & {curly} [bracket] %pct @at `tick`", ""};
+        "line one\nline two\n",
+        "a\n\tb\n  c",
+        "  leading\nx",
+        "ends\n\n\n",
+        "quote \" and \\ backslash: # not a comment",
+        "caf\xc3\xa9 \xe2\x82\xac",
+        "- dash\n? q\n: colon",
+        "x\n \ny",
+        "*star & {curly} [bracket] %pct @at `tick`",
+        ""};
     for (size_t i = 0; i < BT_ARRAY_LEN(texts); i++) {
         char *xml = bt_xasprintf(
             "<ExportData><Policies><Folder><Policy><Name>R</Name>"
             "<Object><UniqueID>" G1 "</UniqueID><Name>Out</Name>"
             "<ObjectTypeName>Return Data</ObjectTypeName><ReturnData><Entry>"
             "<Key>v</Key><Value>%s</Value></Entry></ReturnData></Object>"
-            "</Policy></Folder></Policies></ExportData>", texts[i]);
+            "</Policy></Folder></Policies></ExportData>",
+            texts[i]);
         bt_ois_import *imp = import_text(xml);
         bt_runbook *rb = load(&imp->runbooks[0]);
         const char *got = prop(rb, "out", "v");
@@ -492,15 +515,15 @@ static void test_text_round_trip(void **state) {
 static void test_or_conditions(void **state) {
     (void)state;
     bt_ois_import *imp = import_text(EXPORT(
-        OBJ(G1, "A", "Generate Random Text", "")
-        OBJ(G2, "B", "Generate Random Text", "")
-        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
-             "<TRIGGERS><Entry><Data>" G1 "</Data><Condition></Condition>"
-             "<Value>failed</Value></Entry><Entry><Data>" G1 ".Random text"
-             "</Data><Condition>startswith</Condition><Value>Q</Value>"
-             "</Entry><Entry><Data>" G1 ".Random text</Data><Condition>"
-             "doesnotmatchpattern</Condition><Value>^\\d+$</Value></Entry>"
-             "</TRIGGERS>")));
+        OBJ(G1, "A", "Generate Random Text", "") OBJ(G2, "B",
+                                                     "Generate Random Text", "")
+            LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
+                 "<TRIGGERS><Entry><Data>" G1 "</Data><Condition></Condition>"
+                 "<Value>failed</Value></Entry><Entry><Data>" G1 ".Random text"
+                 "</Data><Condition>startswith</Condition><Value>Q</Value>"
+                 "</Entry><Entry><Data>" G1 ".Random text</Data><Condition>"
+                 "doesnotmatchpattern</Condition><Value>^\\d+$</Value></Entry>"
+                 "</TRIGGERS>")));
     const bt_ois_runbook *r = &imp->runbooks[0];
     assert_non_null(strstr(r->yaml, "on: any"));
     assert_non_null(strstr(r->yaml, "\"{a.status} == failed\""));
@@ -513,7 +536,8 @@ static void test_or_conditions(void **state) {
     bt_ois_import_free(imp);
 }
 
-/* ---- bad input ----------------------------------------------------------------- */
+/* ---- bad input
+ * ----------------------------------------------------------------- */
 
 static int import_bad(const char *xml, size_t len, bt_error *err) {
     bt_ois_import *imp = (bt_ois_import *)1;
@@ -532,15 +556,24 @@ static void test_billion_laughs(void **state) {
         "<?xml version=\"1.0\"?>\n"
         "<!DOCTYPE lolz [\n"
         " <!ENTITY lol \"lol\">\n"
-        " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
-        " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
-        " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
-        " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
-        " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
-        " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
-        " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
-        " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
-        " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+        " <!ENTITY lol1 "
+        "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        " <!ENTITY lol2 "
+        "\"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+        " <!ENTITY lol3 "
+        "\"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+        " <!ENTITY lol4 "
+        "\"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+        " <!ENTITY lol5 "
+        "\"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+        " <!ENTITY lol6 "
+        "\"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+        " <!ENTITY lol7 "
+        "\"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+        " <!ENTITY lol8 "
+        "\"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+        " <!ENTITY lol9 "
+        "\"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
         "]>\n"
         "<ExportData><Policies><Folder><Name>&lol9;</Name></Folder>"
         "</Policies></ExportData>\n";
@@ -571,8 +604,9 @@ static void test_external_entity(void **state) {
     assert_non_null(strstr(err.message, "xxe"));
     assert_null(strstr(err.message, "root:"));
     /* An external DTD is refused the same way, without being fetched. */
-    const char *ext = "<!DOCTYPE ExportData SYSTEM \"http://127.0.0.1:9/x.dtd\">"
-                      "<ExportData/>";
+    const char *ext =
+        "<!DOCTYPE ExportData SYSTEM \"http://127.0.0.1:9/x.dtd\">"
+        "<ExportData/>";
     import_bad(ext, strlen(ext), &err);
     assert_non_null(strstr(err.message, "document type declaration"));
 }
@@ -667,9 +701,11 @@ static void test_utf16(void **state) {
     }
     bt_ois_import *imp = NULL;
     bt_error err;
-    assert_int_equal(bt_ois_import_memory("u16.ois_export", b.data, b.len,
-                                          NULL, &imp, &err), 0);
-    assert_non_null(strstr(imp->runbooks[0].yaml, "name: \"Caf\xc3\xa9 Token\""));
+    assert_int_equal(
+        bt_ois_import_memory("u16.ois_export", b.data, b.len, NULL, &imp, &err),
+        0);
+    assert_non_null(
+        strstr(imp->runbooks[0].yaml, "name: \"Caf\xc3\xa9 Token\""));
     assert_true(imp->runbooks[0].valid);
     bt_ois_import_free(imp);
     bt_buf_free(&b);
@@ -681,17 +717,22 @@ static void test_counts(void **state) {
     (void)state;
     bt_buf b;
     bt_buf_init(&b, 0);
-    bt_buf_appends(&b, "<ExportData><Policies><Folder><Policy><Name>Huge</Name>");
+    bt_buf_appends(&b,
+                   "<ExportData><Policies><Folder><Policy><Name>Huge</Name>");
     for (int i = 0; i < 4097; i++)
-        bt_buf_printf(&b, "<Object><UniqueID>{%08X-0000-0000-0000-000000000000}"
-                          "</UniqueID><Name>A%d</Name><ObjectTypeName>Junction"
-                          "</ObjectTypeName></Object>", i, i);
-    bt_buf_appends(&b, "</Policy><Policy><Name>Small</Name>" OBJ(G1, "J", "Junction", "")
-                       "</Policy></Folder></Policies></ExportData>");
+        bt_buf_printf(&b,
+                      "<Object><UniqueID>{%08X-0000-0000-0000-000000000000}"
+                      "</UniqueID><Name>A%d</Name><ObjectTypeName>Junction"
+                      "</ObjectTypeName></Object>",
+                      i, i);
+    bt_buf_appends(&b, "</Policy><Policy><Name>Small</Name>" OBJ(
+                           G1, "J", "Junction",
+                           "") "</Policy></Folder></Policies></ExportData>");
     bt_ois_import *imp = NULL;
     bt_error err;
-    assert_int_equal(bt_ois_import_memory("c.ois_export", b.data, b.len, NULL,
-                                          &imp, &err), 0);
+    assert_int_equal(
+        bt_ois_import_memory("c.ois_export", b.data, b.len, NULL, &imp, &err),
+        0);
     assert_int_equal(imp->n_runbooks, 2);
     assert_null(imp->runbooks[0].yaml);
     assert_false(imp->runbooks[0].valid);
@@ -736,16 +777,16 @@ static void test_store(void **state) {
     bt_store_folder f;
     assert_int_equal(bt_store_folder_get(s, "/Operations/Web", &f, &err), 0);
     bt_store_runbook rb;
-    assert_int_equal(bt_store_runbook_find(s, f.id, "Restart Web Service", &rb,
-                                           &err), 0);
+    assert_int_equal(
+        bt_store_runbook_find(s, f.id, "Restart Web Service", &rb, &err), 0);
     assert_int_equal(rb.latest_version, 1);
     bt_store_version v;
     assert_int_equal(bt_store_version_get(s, rb.id, 0, &v, &err), 0);
     assert_string_equal(v.yaml, find_rb(imp, "Restart Web Service")->yaml);
     bt_store_version_clear(&v);
     bt_store_folder ef;
-    assert_int_equal(bt_store_folder_get(s, "/Operations/Empty Folder", &ef,
-                                         &err), 0);
+    assert_int_equal(
+        bt_store_folder_get(s, "/Operations/Empty Folder", &ef, &err), 0);
     bt_store_folder_clear(&ef);
     bt_store_variable var;
     assert_int_equal(bt_store_variable_get(s, "smtp_server", &var, &err), 0);
@@ -761,8 +802,8 @@ static void test_store(void **state) {
     assert_int_equal(bt_store_counter_get(s, "restart_count", &c, &err), 0);
     assert_int_equal(c, 7);
     bt_store_runbook_clear(&rb);
-    assert_int_equal(bt_store_runbook_find(s, f.id, "Restart Web Service", &rb,
-                                           &err), 0);
+    assert_int_equal(
+        bt_store_runbook_find(s, f.id, "Restart Web Service", &rb, &err), 0);
     assert_int_equal(rb.latest_version, 2);
     bt_store_runbook_clear(&rb);
     bt_store_folder_clear(&f);
@@ -772,11 +813,14 @@ static void test_store(void **state) {
     imp = NULL;
     const char *xml =
         "<ExportData><Policies><Folder><Name>Fresh</Name><Policy><Name>Good"
-        "</Name>" OBJ(G1, "J", "Junction", "") "</Policy></Folder><Folder>"
-        "<Name>..</Name><Policy><Name>Bad</Name>" OBJ(G2, "J", "Junction", "")
-        "</Policy></Folder></Policies></ExportData>";
+        "</Name>" OBJ(G1, "J", "Junction",
+                      "") "</Policy></Folder><Folder>"
+                          "<Name>..</Name><Policy><Name>Bad</Name>" OBJ(
+                              G2, "J", "Junction",
+                              "") "</Policy></Folder></Policies></ExportData>";
     assert_int_equal(bt_ois_import_memory("x.ois_export", xml, strlen(xml),
-                                          NULL, &imp, &err), 0);
+                                          NULL, &imp, &err),
+                     0);
     assert_int_not_equal(bt_ois_import_store(imp, s, "tester", &st, &err), 0);
     assert_int_equal(bt_store_folder_get(s, "/Fresh", &ef, &err),
                      -BT_ENOTFOUND);
@@ -792,18 +836,21 @@ static void test_monitor_counter(void **state) {
     (void)state;
     if (!bt_registry_find(bt_registry_builtin(), "monitor-counter")) skip();
     const char *xml =
-        "<ExportData><Policies><Folder><Policy><Name>W</Name>"
-        OBJ(G1, "Watch", "Monitor Counter",
+        "<ExportData><Policies><Folder><Policy><Name>W</Name>" OBJ(
+            G1, "Watch", "Monitor Counter",
             "<Counter>" G3 "</Counter><Condition>isgreaterthan</Condition>"
-            "<Value>5</Value>")
-        OBJ(G2, "Log", "Append Line", "<File>/tmp/c.log</File><Text>at "
-            "\\`d.T.~Ed/" G1 ".Counter value\\`d.T.~Ed/</Text>")
-        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2, "")
-        "</Policy></Folder></Policies><GlobalSettings><Counters><Folder>"
-        "<Objects><Object><UniqueID>" G3 "</UniqueID><Name>Queue Depth</Name>"
-        "<ObjectTypeName>Counter</ObjectTypeName><DefaultValue>0"
-        "</DefaultValue></Object></Objects></Folder></Counters>"
-        "</GlobalSettings></ExportData>";
+            "<Value>5</Value>") OBJ(G2, "Log", "Append Line",
+                                    "<File>/tmp/c.log</File><Text>at "
+                                    "\\`d.T.~Ed/" G1
+                                    ".Counter value\\`d.T.~Ed/</Text>")
+            LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
+                 "") "</Policy></Folder></"
+                     "Policies><GlobalSettings><Counters><Folder>"
+                     "<Objects><Object><UniqueID>" G3
+                     "</UniqueID><Name>Queue Depth</Name>"
+                     "<ObjectTypeName>Counter</ObjectTypeName><DefaultValue>0"
+                     "</DefaultValue></Object></Objects></Folder></Counters>"
+                     "</GlobalSettings></ExportData>";
     bt_ois_import *imp = import_text(xml);
     bt_runbook *rb = load(&imp->runbooks[0]);
     assert_string_equal(prop(rb, "watch", "counter"), "queue_depth");
@@ -817,13 +864,13 @@ static void test_monitor_counter(void **state) {
 static void test_exclude(void **state) {
     (void)state;
     bt_ois_import *imp = import_text(EXPORT(
-        OBJ(G1, "A", "Generate Random Text", "")
-        OBJ(G2, "B", "Generate Random Text", "")
-        LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
-             "<TRIGGERS><Entry><Data>" G1 "</Data><Condition></Condition>"
-             "<Value>success</Value></Entry><Entry><Data>" G1 ".Random text"
-             "</Data><Condition>contains</Condition><Value>X</Value>"
-             "<Exclude>TRUE</Exclude></Entry></TRIGGERS>")));
+        OBJ(G1, "A", "Generate Random Text", "") OBJ(G2, "B",
+                                                     "Generate Random Text", "")
+            LINK("{55555555-5555-5555-5555-555555555555}", G1, G2,
+                 "<TRIGGERS><Entry><Data>" G1 "</Data><Condition></Condition>"
+                 "<Value>success</Value></Entry><Entry><Data>" G1 ".Random text"
+                 "</Data><Condition>contains</Condition><Value>X</Value>"
+                 "<Exclude>TRUE</Exclude></Entry></TRIGGERS>")));
     bt_runbook *rb = load(&imp->runbooks[0]);
     assert_int_equal(rb->links[0].on_mask, BT_ON_SUCCESS);
     assert_int_equal(rb->links[0].n_include, 0);

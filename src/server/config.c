@@ -9,7 +9,16 @@
 
 #include "common/util.h"
 
-typedef enum { K_ROLES, K_TEXT, K_ADDRESS, K_PORT, K_COUNT, K_DURATION } kind;
+typedef enum {
+    K_ROLES,
+    K_TEXT,
+    K_ADDRESS,
+    K_PORT,
+    K_COUNT,   /* 1 .. 1000000 */
+    K_AMOUNT,  /* 0 .. 1000000000; 0 switches the criterion off */
+    K_CLOCK,   /* HH:MM local time, or "off" */
+    K_DURATION
+} kind;
 
 /* One row per setting: its config file key, environment variable and flag
  * share a name, so an operator who knows one can guess the others. */
@@ -46,6 +55,18 @@ static const setting SETTINGS[] = {
      "runbook server heartbeat; the lease is 3 of them (default 2s)"},
     {"grace", "BATON_GRACE", K_DURATION, OFF(grace_ms),
      "on shutdown, how long running instances may finish (default 10s)"},
+    {"purge_at", "BATON_PURGE_AT", K_CLOCK, OFF(purge_at),
+     "local time of the nightly log purge, HH:MM or off (default 02:00)"},
+    {"keep_instances", "BATON_KEEP_INSTANCES", K_AMOUNT, OFF(keep_instances),
+     "finished runbook instances kept per runbook; 0: no limit (default "
+     "500)"},
+    {"keep_days", "BATON_KEEP_DAYS", K_AMOUNT, OFF(keep_days),
+     "also purge only instances older than this many days; 0: any age "
+     "(default 0)"},
+    {"events_days", "BATON_EVENTS_DAYS", K_AMOUNT, OFF(events_days),
+     "days events are kept; 0: forever (default 30)"},
+    {"audit_days", "BATON_AUDIT_DAYS", K_AMOUNT, OFF(audit_days),
+     "days audit entries are kept; 0: forever (default 365)"},
     {"samples_dir", "BATON_SAMPLES_DIR", K_TEXT, OFF(samples_dir),
      "like --samples, but load DIR/*.runbook.yaml instead of the bundled "
      "examples"},
@@ -175,6 +196,30 @@ static int apply(bt_config *cfg, const setting *s, const char *value,
                                 where, value);
         *(size_t *)(void *)field = (size_t)n;
         return 0;
+    case K_AMOUNT:
+        if (!bt_parse_int64(value, &n) || n < 0 || n > 1000000000)
+            return bt_error_set(err, BT_EINVAL,
+                                "%s: '%s' is not a whole number from 0 to "
+                                "1000000000",
+                                where, value);
+        *(size_t *)(void *)field = (size_t)n;
+        return 0;
+    case K_CLOCK: {
+        int h = -1, m = -1;
+        char tail = 0;
+        if (!strcmp(value, "off") || !strcmp(value, "never")) {
+            *(int *)(void *)field = -1;
+            return 0;
+        }
+        if (sscanf(value, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 ||
+            h > 23 || m < 0 || m > 59)
+            return bt_error_set(err, BT_EINVAL,
+                                "%s: '%s' is not a time of day HH:MM (like "
+                                "02:00) or off",
+                                where, value);
+        *(int *)(void *)field = h * 60 + m;
+        return 0;
+    }
     case K_DURATION: {
         uint64_t ms;
         if (bt_duration_parse(value, &ms) != 0 || ms == 0 ||
@@ -358,6 +403,10 @@ static void defaults(bt_config *cfg) {
     cfg->throttle = 1000;
     cfg->heartbeat_ms = 2000;
     cfg->grace_ms = 10000;
+    cfg->purge_at = 2 * 60;
+    cfg->keep_instances = 500;
+    cfg->events_days = 30;
+    cfg->audit_days = 365;
 }
 
 char *bt_config_default_data_dir(void) {

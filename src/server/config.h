@@ -36,6 +36,12 @@ typedef struct bt_config {
     uint64_t grace_ms;     /* shutdown: running instances get this long */
     bool samples;          /* load the bundled examples into an empty db */
     char *samples_dir;     /* load the runbook files in DIR instead */
+    /* log purge (the management role runs it) */
+    int purge_at;          /* minutes past local midnight; -1: never */
+    size_t keep_instances; /* newest instances kept per runbook; 0: any */
+    size_t keep_days;      /* instances ended longer ago go; 0: any age */
+    size_t events_days;    /* 0: events are kept forever */
+    size_t audit_days;     /* 0: audit entries are kept forever */
     bool help, version;
 } bt_config;
 

@@ -22,6 +22,7 @@
 #include "server/listen.h"
 #include "server/log.h"
 #include "server/placeholder.h"
+#include "server/retention.h"
 #include "server/rbserver.h"
 #include "server/samples.h"
 #include "store/store.h"
@@ -37,6 +38,7 @@ typedef struct daemon_ctx {
     bt_store *store;
     bt_web *web;
     bt_placeholder *mgmt, *console;
+    bt_retention *retention;
     /* Read by web threads (jobs_changed), written once by main. */
     _Atomic(bt_rbserver *) rb;
     uv_signal_t sigterm, sigint, sighup;
@@ -66,6 +68,11 @@ static void on_rbserver_stopped(bt_rbserver *srv, void *ud) {
     close_signals(d);
 }
 
+static void stop_retention(daemon_ctx *d) {
+    bt_retention_stop(d->retention, NULL, NULL);
+    d->retention = NULL;
+}
+
 static void on_signal(uv_signal_t *h, int signum) {
     daemon_ctx *d = h->data;
     if (d->stopping) {
@@ -87,6 +94,7 @@ static void on_signal(uv_signal_t *h, int signum) {
     bt_placeholder_stop(d->mgmt);
     bt_placeholder_stop(d->console);
     d->mgmt = d->console = NULL;
+    stop_retention(d);
     bt_rbserver *rb = atomic_load(&d->rb);
     if (rb) {
         size_t running = bt_rbserver_running(rb);
@@ -261,6 +269,28 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
         if ((rc = bt_web_start(&wc, &d->web, err))) return rc;
     }
     if ((rc = start_placeholders(d, err))) return rc;
+    /* One purge per installation: the management server owns it, as
+     * Orchestrator's management server owns the log purge. */
+    if ((d->cfg.roles & BT_ROLE_MANAGEMENT) && d->cfg.purge_at >= 0) {
+        bt_retention_policy p = {
+            .keep_last = d->cfg.keep_instances,
+            .max_age_days = (uint32_t)d->cfg.keep_days,
+            .events_days = (uint32_t)d->cfg.events_days,
+            .audit_days = (uint32_t)d->cfg.audit_days,
+        };
+        if ((rc = bt_retention_start(&d->loop, d->cfg.db, &p,
+                                     (unsigned)d->cfg.purge_at, &d->log,
+                                     &d->retention, err)))
+            return rc;
+        bt_logf(&d->log, BT_LOG_INFO,
+                "log purge: daily at %02d:%02d local time, keeping %zu "
+                "instance%s per runbook%s, events %zu days, audit %zu days "
+                "(0: forever)",
+                d->cfg.purge_at / 60, d->cfg.purge_at % 60,
+                d->cfg.keep_instances, d->cfg.keep_instances == 1 ? "" : "s",
+                d->cfg.keep_days ? " (and only older ones)" : "",
+                d->cfg.events_days, d->cfg.audit_days);
+    }
     if (d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) {
         bt_rbserver_config rc_cfg = {
             .name = d->cfg.name,
@@ -277,6 +307,7 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
 }
 
 static void stop_all(daemon_ctx *d) {
+    stop_retention(d);
     bt_web_stop(d->web);
     bt_placeholder_stop(d->mgmt);
     bt_placeholder_stop(d->console);

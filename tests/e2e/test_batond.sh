@@ -145,6 +145,7 @@ expect "prints where the web service listens" has "$LOG" "web service: listening
 expect "prints where the management server listens" has "$LOG" "management server: listening on 127.0.0.1 port $MGMT"
 expect "prints where the console listens" has "$LOG" "console: listening on 127.0.0.1 port $CONSOLE"
 expect "says the runbook server is claiming" has "$LOG" "runbook server: 'rb-one'"
+expect "the management role schedules the nightly log purge" has "$LOG" "log purge: daily at 02:00 local time, keeping 500 instances per runbook"
 n_samples=$(ls "$SRC"/examples/*.runbook.yaml | wc -l)
 DETAIL=$(grep samples "$LOG")
 expect "loads the $n_samples bundled samples" has "$LOG" "samples: loaded $n_samples runbooks from the bundled examples"

@@ -70,6 +70,11 @@ static void test_defaults(void **state) {
     assert_int_equal(c.throttle, 1000);
     assert_int_equal(c.heartbeat_ms, 2000);
     assert_int_equal(c.grace_ms, 10000);
+    assert_int_equal(c.purge_at, 120);
+    assert_int_equal(c.keep_instances, 500);
+    assert_int_equal(c.keep_days, 0);
+    assert_int_equal(c.events_days, 30);
+    assert_int_equal(c.audit_days, 365);
     assert_false(c.samples);
     assert_null(c.bind);
     assert_non_null(c.name);
@@ -143,6 +148,20 @@ static void test_roles_and_kinds(void **state) {
     assert_string_equal(c.bind, "::1");
     assert_true(c.samples); /* implied by --samples-dir */
     bt_config_clear(&c);
+
+    assert_int_equal(load(&c, &err, "--purge-at", "23:45", "--keep-instances",
+                          "0", "--keep-days=90", "--events-days", "0",
+                          "--audit-days", "7", NULL),
+                     0);
+    assert_int_equal(c.purge_at, 23 * 60 + 45);
+    assert_int_equal(c.keep_instances, 0);
+    assert_int_equal(c.keep_days, 90);
+    assert_int_equal(c.events_days, 0);
+    assert_int_equal(c.audit_days, 7);
+    bt_config_clear(&c);
+    assert_int_equal(load(&c, &err, "--purge-at=off", NULL), 0);
+    assert_int_equal(c.purge_at, -1);
+    bt_config_clear(&c);
 }
 
 /* Each bad input: the load fails with EINVAL and err names the place. */
@@ -166,6 +185,11 @@ static void test_bad_values(void **state) {
     expect_bad("--web-port: '70000'", "--web-port=70000", NULL);
     expect_bad("--throttle: 'many'", "--throttle", "many", NULL);
     expect_bad("--heartbeat: '0'", "--heartbeat", "0", NULL);
+    expect_bad("--purge-at: '24:00' is not a time of day", "--purge-at",
+               "24:00", NULL);
+    expect_bad("--purge-at: '2am'", "--purge-at", "2am", NULL);
+    expect_bad("--purge-at: '02:00x'", "--purge-at", "02:00x", NULL);
+    expect_bad("--keep-instances: '-1'", "--keep-instances", "-1", NULL);
     expect_bad("--roles: 'webb' is not a list of roles", "--roles", "webb",
                NULL);
     expect_bad("--bind: 'localhost' is not an IPv4 or IPv6 address",

@@ -6,7 +6,7 @@
  *   BT_EXEC_INLINE   run() is quick and non-blocking; runs on the loop.
  *   BT_EXEC_BLOCKING run() may block (file I/O, libraries); the engine runs
  *                    it on the libuv thread pool. It must not touch the loop.
- *   BT_EXEC_ASYNC    run() starts work on the loop (uv_spawn, timers) and
+ *   BT_EXEC_ASYNC    run() starts work on the loop (child processes, timers) and
  *                    returns; the activity calls bt_act_complete() later.
  * For INLINE and BLOCKING the activity is complete when run() returns.
  * The result is success unless bt_act_fail() or bt_act_warn() was called. */

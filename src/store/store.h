@@ -3,8 +3,8 @@
  * their published data, runbook servers, events, global settings, audit).
  *
  * Like redis' ae.c, this header is the whole interface; backends live
- * behind a table of function pointers (store/backend.h): store/sqlite.c
- * today, store/pg.c later. Nothing above this layer sees SQL.
+ * behind a table of function pointers (store/backend.h): store/sqlite*.c
+ * and store/pg*.c. Nothing above this layer sees SQL.
  *
  * Every call returns 0 or -BT_E*, with a sentence for the operator in *err
  * (which may be NULL). A handle is one database connection and is used by

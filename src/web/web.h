@@ -1,5 +1,5 @@
-/* The web service role: the REST JSON API under /api/ (and, later, the
- * OData v2 endpoint) served by libmicrohttpd on its own threads, each
+/* The web service role: the REST JSON API under /api/ and the
+ * Orchestrator-compatible OData v2 endpoint, served by libmicrohttpd on its own threads, each
  * request with its own store handle, so the runbook server's event loop is
  * never blocked by a client. */
 #ifndef BT_WEB_H

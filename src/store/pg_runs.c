@@ -283,45 +283,91 @@ static int insert_batch(bt_pg *p, const char *aid,
     return rc;
 }
 
-static int insert_data(bt_pg *p, int64_t aid, const bt_store_activity_spec *a,
-                       bt_error *err) {
-    int rc = check_data(a, err);
-    char aid_text[24];
-    snprintf(aid_text, sizeof aid_text, "%lld", (long long)aid);
-    for (size_t start = 0; start < a->n_data && !rc; start += DATA_BATCH) {
-        size_t m = a->n_data - start < DATA_BATCH ? a->n_data - start
-                                                  : DATA_BATCH;
-        rc = insert_batch(p, aid_text, a, start, m, err);
+/* One statement writes an activity instance with (up to DATA_BATCH of)
+ * its published values, and only into an instance that is running and,
+ * when server_id is not 0, held by that server: the fence. The instance
+ * row is share-locked (FOR SHARE) until the commit, so the claim that
+ * moves it waits for this commit instead of racing it. No row back means
+ * the fence refused; check_holder then says why. */
+static char *activity_sql(size_t m) {
+    char *sql = bt_xmalloc(1024 + m * 96), *o = sql; /* row: < 70 chars */
+    o += sprintf(o,
+                 "WITH h AS (SELECT id FROM instances WHERE id = $2 AND "
+                 "status = 1 AND ($11::bigint = 0 OR server_id = $11) "
+                 "FOR SHARE), "
+                 "a AS (INSERT INTO activity_instances(guid, instance_id, "
+                 "activity_id, seq, attempt, result, error, start_us, end_us, "
+                 "parent_seq) SELECT $1::uuid, h.id, $3::text, $4::bigint, "
+                 "$5::integer, $6::integer, $7::text, $8::bigint, $9::bigint, "
+                 "$10::bigint FROM h RETURNING id)");
+    if (m) {
+        o += sprintf(o, ", d AS (INSERT INTO activity_data("
+                        "activity_instance_id, row_index, position, name, "
+                        "value) SELECT a.id, v.r, v.p, v.n, v.v FROM a, "
+                        "(VALUES ");
+        for (size_t k = 0; k < m; k++) {
+            int b = 12 + 4 * (int)k;
+            o += sprintf(o, "%s($%d::bigint, $%d::integer, $%d::text, "
+                            "$%d::bytea)",
+                         k ? ", " : "", b, b + 1, b + 2, b + 3);
+        }
+        o += sprintf(o, ") AS v(r, p, n, v))");
     }
-    return rc;
+    sprintf(o, " SELECT id FROM a");
+    return sql;
 }
 
 static int insert_activity(bt_pg *p, int64_t server_id,
                            const bt_store_activity_spec *a, int64_t *id,
                            bt_error *err) {
-    int rc = check_holder(p, server_id, a->instance_id, err);
+    int rc = check_data(a, err);
     if (rc) return rc;
+    size_t m = a->n_data < DATA_BATCH ? a->n_data : DATA_BATCH;
+    int np = 11 + 4 * (int)m;
+    const char **values = bt_xcalloc((size_t)np, sizeof *values);
+    int *lengths = bt_xcalloc((size_t)np, sizeof *lengths);
+    int *formats = bt_xcalloc((size_t)np, sizeof *formats);
+    char(*nums)[24] = bt_xcalloc((size_t)np, sizeof *nums);
+    char **owned = bt_xcalloc((size_t)np, sizeof *owned);
     char guid[BT_GUID_LEN];
     bt_store_guid(guid);
-    bt_pg_args args = {0};
-    bt__pg_text(&args, guid);
-    bt__pg_int(&args, a->instance_id);
-    bt__pg_text(&args, a->activity_id);
-    bt__pg_int(&args, (int64_t)a->seq);
-    bt__pg_int(&args, (int)a->attempt);
-    bt__pg_int(&args, (int)a->result);
-    bt__pg_text(&args, a->error);
-    bt__pg_int(&args, (int64_t)a->start_us);
-    bt__pg_int(&args, (int64_t)a->end_us);
-    bt__pg_int(&args, (int64_t)a->parent_seq);
+    int64_t ints[] = {0, a->instance_id, 0, (int64_t)a->seq, (int)a->attempt,
+                      (int)a->result, 0, (int64_t)a->start_us,
+                      (int64_t)a->end_us, (int64_t)a->parent_seq, server_id};
+    for (int i = 0; i < 11; i++) {
+        snprintf(nums[i], sizeof nums[i], "%lld", (long long)ints[i]);
+        values[i] = nums[i];
+    }
+    values[0] = guid;
+    owned[2] = bt__pg_clean_text(a->activity_id);
+    values[2] = owned[2] ? owned[2] : a->activity_id;
+    owned[6] = a->error ? bt__pg_clean_text(a->error) : NULL;
+    values[6] = owned[6] ? owned[6] : a->error; /* NULL: SQL NULL */
+    for (size_t k = 0; k < m; k++) {
+        const bt_store_datum *d = &a->data[k];
+        int b = 11 + 4 * (int)k;
+        snprintf(nums[b], sizeof nums[b], "%u", d->row);
+        snprintf(nums[b + 1], sizeof nums[b + 1], "%zu", k);
+        owned[b + 2] = bt__pg_clean_text(d->name);
+        values[b] = nums[b];
+        values[b + 1] = nums[b + 1];
+        values[b + 2] = owned[b + 2] ? owned[b + 2] : d->name;
+        values[b + 3] = d->value ? d->value : "";
+        lengths[b + 3] = (int)strlen(values[b + 3]);
+        formats[b + 3] = 1;
+    }
+    char *sql = activity_sql(m);
     PGresult *r = NULL;
     bt_error e;
-    rc = bt__pg_exec(p,
-                     "INSERT INTO activity_instances(guid, instance_id, "
-                     "activity_id, seq, attempt, result, error, start_us, "
-                     "end_us, parent_seq) VALUES ($1, $2, $3, $4, $5, $6, "
-                     "$7, $8, $9, $10) RETURNING id",
-                     &args, &r, "committing an activity instance", &e);
+    rc = bt__pg_execv(p, sql, np, values, lengths, formats, &r,
+                      "committing an activity instance", &e);
+    free(sql);
+    for (int i = 0; i < np; i++) free(owned[i]);
+    free(owned);
+    free(nums);
+    free(formats);
+    free(lengths);
+    free(values);
     if (rc == -BT_EEXIST)
         return bt_error_set(err, BT_EEXIST,
                             "store: runbook instance %lld already has an "
@@ -332,21 +378,46 @@ static int insert_activity(bt_pg *p, int64_t server_id,
         if (err) *err = e;
         return rc;
     }
-    *id = bt__pg_i64(r, 0, 0);
+    bool written = PQntuples(r) > 0;
+    if (written) *id = bt__pg_i64(r, 0, 0);
     PQclear(r);
-    return insert_data(p, *id, a, err);
+    if (!written) {
+        rc = check_holder(p, server_id, a->instance_id, err);
+        return rc ? rc
+                  : bt_error_set(err, BT_ESTATE,
+                                 "store: runbook instance %lld changed while "
+                                 "an activity instance was committed; try "
+                                 "again",
+                                 (long long)a->instance_id);
+    }
+    /* Values beyond the first statement's share (very large results). */
+    char aid[24];
+    snprintf(aid, sizeof aid, "%lld", (long long)*id);
+    for (size_t start = m; start < a->n_data && !rc; start += DATA_BATCH) {
+        size_t k = a->n_data - start < DATA_BATCH ? a->n_data - start
+                                                  : DATA_BATCH;
+        rc = insert_batch(p, aid, a, start, k, err);
+    }
+    return rc;
 }
 
 int bt__pg_commit_activities(bt_store *s, int64_t server_id,
                              const bt_store_activity_spec *a, size_t n,
                              int64_t *first_id, bt_error *err) {
     bt_pg *p = bt__pg(s);
-    int rc = bt__pg_begin(p, err);
+    /* One activity that fits one statement is atomic without a
+     * transaction around it: one round trip. */
+    bool single = n == 1 && a[0].n_data <= DATA_BATCH;
+    int rc = single ? 0 : bt__pg_begin(p, err);
     if (rc) return rc;
     for (size_t i = 0; i < n && !rc; i++) {
         int64_t id = 0;
         rc = insert_activity(p, server_id, &a[i], &id, err);
         if (i == 0) *first_id = id;
+    }
+    if (single) {
+        if (rc) *first_id = 0;
+        return rc;
     }
     if (rc) {
         bt__pg_rollback(p);

@@ -1165,6 +1165,27 @@ static void test_commit_activity_roundtrip(void **state) {
     assert_string_equal(items[0].error, pg_base() ? "bad \xef\xbf\xbd byte"
                                                   : "bad \xff byte");
     bt_store_activity_list_free(items, n);
+
+    /* A large result (PostgreSQL writes it in several statements). */
+    enum { ROWS = 2500 };
+    bt_store_datum *many = bt_xcalloc(ROWS, sizeof *many);
+    char(*vals)[16] = bt_xcalloc(ROWS, sizeof *vals);
+    for (uint32_t i = 0; i < ROWS; i++) {
+        snprintf(vals[i], sizeof vals[i], "v%u", i);
+        many[i] = (bt_store_datum){i, "line", vals[i]};
+    }
+    bt_store_activity_spec a7 = activity(inst, 7, many, ROWS);
+    OK(bt_store_commit_activity(f->s, srv, &a7, NULL, &e_));
+    OK(bt_store_activity_list(f->s, inst, 6, &items, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].n_data, ROWS);
+    for (uint32_t i = 0; i < ROWS; i++) {
+        assert_int_equal(items[0].data[i].row, i);
+        assert_string_equal(items[0].data[i].value, vals[i]);
+    }
+    bt_store_activity_list_free(items, n);
+    free(many);
+    free(vals);
 }
 
 static int64_t count_rows(fixture *f) {

@@ -90,6 +90,15 @@ int bt_engine_resume(bt_engine *eng, const bt_runbook *rb,
                      bt_activity_record **done, size_t n_done,
                      void *user_data, bt_instance **out, bt_error *err);
 
+/* The same for an instance that a monitor's trigger had started: the
+ * monitor activity's committed record (the trigger) is followed by its
+ * links, as it was when the monitor fired. */
+int bt_engine_resume_triggered(bt_engine *eng, const bt_runbook *rb,
+                               const bt_param_value *params, size_t n_params,
+                               bt_activity_record **done, size_t n_done,
+                               void *user_data, bt_instance **out,
+                               bt_error *err);
+
 /* Stops running activities (kills children) and starts no new ones; the
  * instance then finishes with result failed and canceled set. */
 void bt_instance_cancel(bt_instance *inst);

@@ -78,10 +78,10 @@ static int cmp_seq(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int bt_engine_resume(bt_engine *eng, const bt_runbook *rb,
-                     const bt_param_value *params, size_t n_params,
-                     bt_activity_record **done, size_t n_done,
-                     void *user_data, bt_instance **out, bt_error *err) {
+static int resume(bt_engine *eng, const bt_runbook *rb,
+                  const bt_param_value *params, size_t n_params,
+                  bt_activity_record **done, size_t n_done, bool triggered,
+                  void *user_data, bt_instance **out, bt_error *err) {
     for (size_t i = 0; i < n_done; i++)
         if (done[i]->activity >= rb->n_activities ||
             done[i]->def != &rb->activities[done[i]->activity])
@@ -93,6 +93,7 @@ int bt_engine_resume(bt_engine *eng, const bt_runbook *rb,
     int rc = bt__instance_new(eng, rb, params, n_params, user_data, &inst,
                               err);
     if (rc) return rc;
+    inst->triggered = triggered;
     struct bt_replay replay = {0};
     inst->replay = &replay;
     inst->active++; /* nothing may finish the instance while replaying */
@@ -139,4 +140,21 @@ int bt_engine_resume(bt_engine *eng, const bt_runbook *rb,
     if (out) *out = inst;
     bt__instance_maybe_finish(inst);
     return 0;
+}
+
+int bt_engine_resume(bt_engine *eng, const bt_runbook *rb,
+                     const bt_param_value *params, size_t n_params,
+                     bt_activity_record **done, size_t n_done,
+                     void *user_data, bt_instance **out, bt_error *err) {
+    return resume(eng, rb, params, n_params, done, n_done, false, user_data,
+                  out, err);
+}
+
+int bt_engine_resume_triggered(bt_engine *eng, const bt_runbook *rb,
+                               const bt_param_value *params, size_t n_params,
+                               bt_activity_record **done, size_t n_done,
+                               void *user_data, bt_instance **out,
+                               bt_error *err) {
+    return resume(eng, rb, params, n_params, done, n_done, true, user_data,
+                  out, err);
 }

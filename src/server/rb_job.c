@@ -366,10 +366,29 @@ static int resume_instance(rb_job *job, int64_t instance_id, char *msg,
                                  BT_RESULT_FAILED, NULL, NULL);
         return rc;
     }
+    /* A monitor job's stored instances are all triggered ones (the
+     * monitor's own instance is not stored). One that has not even its
+     * trigger committed ran nothing: resuming it would start a second
+     * monitor inside it. */
+    if (job->rb->monitor && n == 0) {
+        bt__rb_records_free(recs, n);
+        bt_store_instance_finish(srv->store, instance_id, BT_JOB_FAILED,
+                                 BT_RESULT_FAILED, NULL, NULL);
+        bt__rb_event(srv, BT_SEVERITY_WARNING, job->id,
+                     "runbook instance %lld was triggered on a server that "
+                     "stopped before its trigger was recorded; it ran "
+                     "nothing and is marked failed",
+                     (long long)instance_id);
+        return 0;
+    }
     rb_inst *ri = inst_add(job, instance_id);
     bt_error err;
-    rc = bt_engine_resume(srv->eng, job->rb->rb, job->params, job->n_params,
-                          recs, n, ri, &ri->inst, &err);
+    rc = job->rb->monitor
+             ? bt_engine_resume_triggered(srv->eng, job->rb->rb, job->params,
+                                          job->n_params, recs, n, ri,
+                                          &ri->inst, &err)
+             : bt_engine_resume(srv->eng, job->rb->rb, job->params,
+                                job->n_params, recs, n, ri, &ri->inst, &err);
     if (rc) {
         bt__rb_records_free(recs, n);
         inst_remove(ri);
@@ -437,21 +456,8 @@ static int adopt_runs(rb_job *job, char *msg, size_t msg_size) {
             job->last_status = insts[i].status;
             continue;
         }
-        if (job->rb->monitor) {
-            /* The engine resumes a triggered instance as if nothing had
-             * triggered it, so its monitor's links would not be taken:
-             * say so rather than pretend it ran. */
-            bt__rb_event(srv, BT_SEVERITY_WARNING, job->id,
-                         "runbook instance %lld was triggered on a server "
-                         "that stopped; triggered instances are not resumed, "
-                         "it is marked failed",
-                         (long long)insts[i].id);
-            bt_store_instance_finish(srv->store, insts[i].id, BT_JOB_FAILED,
-                                     BT_RESULT_FAILED, NULL, NULL);
-            continue;
-        }
         rc = resume_instance(job, insts[i].id, msg, msg_size);
-        resumed++;
+        if (!job->rb->monitor) resumed++;
     }
     /* An instance that finished while the job did not: the server stopped
      * in between; the job ends as its instance did. */

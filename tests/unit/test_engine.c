@@ -594,6 +594,73 @@ static void test_monitor_stops_on_cancel(void **state) {
     assert_int_equal(seen.triggered, 2);
 }
 
+static void capture_triggered(bt_instance *inst, const bt_activity_record *rec,
+                              bt_resume_fn resume, void *token, void *ud) {
+    if (bt_instance_triggered(inst)) capture(inst, rec, resume, token, ud);
+    else resume(inst, token);
+}
+
+static void free_triggered(bt_instance *inst, void *ud) {
+    (void)ud;
+    if (bt_instance_triggered(inst)) bt_instance_free(inst);
+}
+
+/* A triggered instance that crashed right after its trigger was committed
+ * resumes as a triggered instance: the monitor's links are taken from the
+ * committed trigger, and the monitor does not start again inside it. */
+static void test_resume_triggered_instance(void **state) {
+    (void)state;
+    bt_runbook *rb = load(
+        "name: monitor\n"
+        "activities:\n"
+        "  - {id: tick, type: monitor-datetime, properties: {interval: 5ms, "
+        "max_triggers: 1}}\n"
+        "  - {id: done, type: return-data, properties: {n: "
+        "'{tick.trigger_count}'}}\n"
+        "links: [{from: tick, to: done}]\n");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    captured cap = {0};
+    bt_engine_hooks hooks = {.activity_finished = capture_triggered,
+                             .instance_finished = free_triggered,
+                             .ud = &cap};
+    bt_engine *eng;
+    bt_engine_new(&loop, &hooks, &eng);
+    bt_instance *monitor;
+    assert_int_equal(bt_engine_start(eng, rb, NULL, 0, NULL, &monitor, NULL),
+                     0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    bt_instance_free(monitor);
+    assert_int_equal(cap.n, 2); /* the trigger, then done */
+    assert_string_equal(cap.recs[0]->def->id, "tick");
+    assert_int_equal(cap.recs[0]->parent_seq, 0);
+
+    bt_engine_hooks plain = {0};
+    bt_engine *eng2;
+    bt_engine_new(&loop, &plain, &eng2);
+    bt_activity_record **prefix = bt_xcalloc(1, sizeof *prefix);
+    prefix[0] = copy_record(cap.recs[0]);
+    bt_instance *r;
+    assert_int_equal(bt_engine_resume_triggered(eng2, rb, NULL, 0, prefix, 1,
+                                                NULL, &r, NULL),
+                     0);
+    free(prefix);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(bt_instance_done(r));
+    assert_true(bt_instance_triggered(r));
+    assert_int_equal(bt_instance_record_count(r), 2);
+    assert_string_equal(bt_instance_record_at(r, 1)->def->id, "done");
+    assert_string_equal(bt_row_get(bt_instance_returned(r), "n"), "1");
+    bt_instance_free(r);
+    for (size_t i = 0; i < cap.n; i++) bt__record_free(cap.recs[i]);
+    free(cap.recs);
+    bt_engine_free(eng2);
+    bt_engine_free(eng);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    bt_runbook_free(rb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parameters_defaults_and_return_data),
@@ -614,6 +681,7 @@ int main(void) {
         cmocka_unit_test(test_resume_from_every_prefix),
         cmocka_unit_test(test_monitor_triggers_new_instances),
         cmocka_unit_test(test_monitor_stops_on_cancel),
+        cmocka_unit_test(test_resume_triggered_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1052,6 +1052,85 @@ static void test_monitor_triggers_instances(void **state) {
     bt_store_close(s1);
 }
 
+static const char MONITOR_LONG_YAML[] =
+    "name: WatchLong\n"
+    "activities:\n"
+    "  - {id: tick, type: monitor-datetime, properties: {interval: 50ms, "
+    "start_immediately: true, max_triggers: 1}}\n"
+    "  - {id: step1, type: append-line, properties: {path: '@/steps.txt', "
+    "text: step1}}\n"
+    "  - {id: long, type: run-program, properties: {command: 'if [ -e "
+    "@/marker ]; then exit 0; fi; touch @/marker && exec sleep 30'}}\n"
+    "  - {id: step2, type: append-line, properties: {path: '@/steps.txt', "
+    "text: step2}}\n"
+    "links:\n"
+    "  - {from: tick, to: step1}\n"
+    "  - {from: step1, to: long}\n"
+    "  - {from: long, to: step2}\n";
+
+typedef struct inst_done {
+    fixture *f;
+    int64_t id;
+} inst_done;
+
+static bool instance_done_pred(void *ud) {
+    inst_done *d = ud;
+    bt_store_instance in = {0};
+    OK(bt_store_instance_get(d->f->s, d->id, &in, &e_));
+    bool done = in.status != BT_JOB_RUNNING;
+    bt_store_instance_clear(&in);
+    return done;
+}
+
+/* A triggered instance in the middle of a long step when its server stops
+ * is resumed by the next server from its trigger on: the monitor's links
+ * are taken, nothing committed runs again, and the monitor restarts. */
+static void test_monitor_takeover_resumes_triggered(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "WatchLong", MONITOR_LONG_YAML);
+    int64_t job = add_job(f, rb, NULL);
+    bt_store *sa = open_store(f), *sb = open_store(f);
+    bt_rbserver *a = start_server(f, sa, "rbs-a", 0, 100);
+    char *marker = bt_harness_path(f->dir, "marker");
+    assert_true(run_until(&f->loop, file_exists_pred, marker, DEADLINE_MS));
+    stop_server(f, a, 0);
+    bt_store_instance *insts = NULL;
+    size_t n = 0;
+    OK(bt_store_instance_list(f->s, job, &insts, &n, &e_));
+    assert_int_equal(n, 1);
+    int64_t first = insts[0].id;
+    assert_int_equal(insts[0].status, BT_JOB_RUNNING);
+    bt_store_instance_list_free(insts, n);
+
+    bt_rbserver *b = start_server(f, sb, "rbs-b", 0, 100);
+    inst_done d = {f, first};
+    assert_true(run_until(&f->loop, instance_done_pred, &d, DEADLINE_MS));
+    bt_store_instance in = {0};
+    OK(bt_store_instance_get(f->s, first, &in, &e_));
+    assert_int_equal(in.status, BT_JOB_COMPLETED);
+    bt_store_instance_clear(&in);
+    bt_store_activity *acts = NULL;
+    size_t na = 0;
+    OK(bt_store_activity_list(f->s, first, 0, &acts, &na, &e_));
+    const char *want[] = {"tick", "step1", "long", "step2"};
+    assert_int_equal(na, 4);
+    for (size_t i = 0; i < na; i++)
+        assert_string_equal(acts[i].activity_id, want[i]);
+    bt_store_activity_list_free(acts, na);
+
+    /* The restarted monitor triggers its one time on B and ends, and with
+     * it the job. */
+    assert_int_equal(wait_job(f, job), BT_JOB_COMPLETED);
+    OK(bt_store_instance_list(f->s, job, &insts, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(insts[1].status, BT_JOB_COMPLETED);
+    bt_store_instance_list_free(insts, n);
+    free(marker);
+    stop_server(f, b, 0);
+    bt_store_close(sa);
+    bt_store_close(sb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_job_completes_with_every_record,
@@ -1081,6 +1160,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_notified_of_new_jobs, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_monitor_takeover_resumes_triggered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor_triggers_instances,
                                         setup, teardown),
     };

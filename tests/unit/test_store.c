@@ -1541,6 +1541,35 @@ static void test_connection_lost(void **state) {
     assert_int_equal(c, 2);
 }
 
+/* PostgreSQL: a call waiting on a row lock longer than lock_timeout (here
+ * set through the URL's libpq options) fails and names the cause. */
+static void test_lock_timeout(void **state) {
+    fixture *f = *state;
+    if (!pg_base()) skip();
+    bt_error err = {0};
+    int64_t job = make_job(f->s, make_runbook(f->s, "R"));
+    PGconn *c = PQconnectdb(f->url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "BEGIN"));
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)job);
+    const char *values[] = {id};
+    PGresult *r = PQexecParams(c, "SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE",
+                               1, NULL, values, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    char *url = bt_xasprintf("%s?options=-c%%20lock_timeout%%3D300", f->url);
+    bt_store *s = open_or_fail(url);
+    assert_int_equal(bt_store_job_request_cancel(s, job, &err), -BT_EIO);
+    assert_non_null(strstr(err.message, "lock_timeout"));
+    print_message("what the operator sees: %s\n", err.message);
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+    OK(bt_store_job_request_cancel(s, job, &e_));
+    bt_store_close(s);
+    free(url);
+}
+
 /* ---- Servers and take-over ------------------------------------------ */
 
 static void test_servers(void **state) {
@@ -1989,6 +2018,7 @@ int main(void) {
         T(test_disk_full),
         T(test_notifications),
         T(test_connection_lost),
+        T(test_lock_timeout),
         T(test_servers),
         T(test_lease_takeover),
         T(test_takeover_processes),

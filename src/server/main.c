@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -252,7 +253,45 @@ static void say_where(daemon_ctx *d) {
                 (unsigned long long)d->cfg.heartbeat_ms);
 }
 
+/* Every running Run Program or Run Script instance holds three file
+ * descriptors (two pipes and a pidfd), so the usual soft limit of 1024
+ * would cap a runbook server near 330 of them: take the hard limit, and
+ * say when even that is short of the throttle. */
+#define FDS_PER_CHILD 3
+#define FDS_SPARE 256
+
+static void raise_fd_limit(daemon_ctx *d) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            bt_logf(&d->log, BT_LOG_INFO,
+                    "open files: limit raised from %llu to %llu",
+                    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+        else
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (!(d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    unsigned long long need =
+        (unsigned long long)d->cfg.throttle * FDS_PER_CHILD + FDS_SPARE;
+    if (need > rl.rlim_cur)
+        bt_logf(&d->log, BT_LOG_WARNING,
+                "open files: the limit is %llu, but %zu instances each "
+                "running a program need about %llu; programs beyond about "
+                "%llu at once will fail to start (raise LimitNOFILE / ulimit "
+                "-n, or lower --throttle)",
+                (unsigned long long)rl.rlim_cur, d->cfg.throttle, need,
+                (unsigned long long)(rl.rlim_cur > FDS_SPARE
+                                         ? (rl.rlim_cur - FDS_SPARE) /
+                                               FDS_PER_CHILD
+                                         : 0));
+}
+
 static int start_roles(daemon_ctx *d, bt_error *err) {
+    raise_fd_limit(d);
     int rc = open_store(d, err);
     if (rc) return rc;
     bt_logf(&d->log, BT_LOG_INFO, "database: %s (%s)", d->cfg.db,

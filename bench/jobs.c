@@ -409,16 +409,19 @@ static bool all_running(run *r) {
 }
 
 static void concurrency(const char *url, size_t n) {
-    /* Each instance holds a pidfd and two pipes; ask for room. */
+    /* Each instance holds a pidfd and two pipes: take every descriptor the
+     * hard limit allows, and run no more programs than fit in it. */
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
-    rlim_t want = (rlim_t)n * 4 + 1024;
-    if (rl.rlim_cur < want) {
-        struct rlimit more = {want, rl.rlim_max < want ? want : rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &more)) {
-            more.rlim_cur = more.rlim_max = rl.rlim_max;
-            setrlimit(RLIMIT_NOFILE, &more);
-        }
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    size_t wanted = n;
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)n * 3 + 256 > rl.rlim_cur) {
+        n = (size_t)(rl.rlim_cur - 256) / 3;
+        printf("concurrency: the open-file limit (%llu, hard) allows about "
+               "%zu running programs, not %zu: running %zu\n",
+               (unsigned long long)rl.rlim_cur, n, wanted, n);
     }
     bt_store *s = NULL;
     bt_error err = {0};
@@ -444,10 +447,13 @@ static void concurrency(const char *url, size_t n) {
         exit(1);
     }
     printf("  all running after       %8.3f s\n", r.reached_s - t0);
+    double per = (double)(peak - before) / (double)n;
     printf("  peak RSS                %8.1f MiB (%.1f KiB per instance "
            "above the %.1f MiB before)\n",
-           peak / 1024.0, (double)(peak - before) / (double)n,
-           before / 1024.0);
+           peak / 1024.0, per, before / 1024.0);
+    if (n < wanted)
+        printf("  at %zu instances        %8.1f MiB (extrapolated)\n",
+               wanted, (before + per * (double)wanted) / 1024.0);
 }
 
 int main(int argc, char **argv) {

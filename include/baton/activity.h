@@ -196,6 +196,10 @@ typedef struct bt_invoke_request {
     const char *const *param_values;
     size_t n_params;
     bool wait; /* false: done as soon as the child job exists */
+    /* Runbook servers to run the child on, in order of preference; none:
+     * the child runbook's own preference, else any server. */
+    const char *const *servers;
+    size_t n_servers;
 } bt_invoke_request;
 
 typedef struct bt_invoke_result {

@@ -331,6 +331,14 @@ static void handle_init(bt_rbserver *srv, uv_handle_t *h) {
     srv->open_handles++;
 }
 
+/* The job an engine instance belongs to, so that a child job invoked from
+ * it records its lineage (and chains that invoke themselves stop). */
+static int64_t job_of(bt_instance *inst, void *ud) {
+    (void)ud;
+    rb_inst *ri = inst ? bt_instance_user_data(inst) : NULL;
+    return ri && ri->job ? ri->job->id : 0;
+}
+
 int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
                       const bt_rbserver_config *cfg, bt_rbserver **out,
                       bt_error *err) {
@@ -355,7 +363,9 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
         return rc;
     }
     srv->vars = bt__rb_vars_new();
-    bt_services_config scfg = {.job_created = child_job_created, .ud = srv};
+    bt_services_config scfg = {.job_created = child_job_created,
+                               .job_of = job_of,
+                               .ud = srv};
     bt_services_new(loop, store, &scfg, &srv->svc);
     bt_engine_hooks h = *bt__rb_hooks();
     h.services = bt_services_table(srv->svc);

@@ -323,7 +323,9 @@ static int invoke(void *ud, bt_activity_ctx *caller,
     }
     bt_store_job_spec spec = {.runbook_id = rb.id,
                               .parameters = params,
-                              .created_by = by};
+                              .created_by = by,
+                              .targets = req->servers,
+                              .n_targets = req->n_servers};
     bt_store_job job;
     bt_error serr = {0};
     rc = bt_store_job_create(svc->store, &spec, &job, &serr);

@@ -263,6 +263,63 @@ static void test_invoke_without_waiting(void **state) {
     assert_int_equal(wait_job(f, child), BT_JOB_COMPLETED);
 }
 
+/* servers: the child runs on the server named, not on the parent's. */
+static void test_invoke_targets_a_server(void **state) {
+    fixture *f = *state;
+    char *url = bt_xasprintf("sqlite:%s/baton.db", f->dir);
+    bt_store *s2 = NULL;
+    OK(bt_store_open(url, &s2, &e_));
+    free(url);
+    bt_rbserver_config cfg = {.name = "rb2", .poll_ms = 10};
+    bt_rbserver *rb2 = NULL;
+    OK(bt_rbserver_start(&f->loop, s2, &cfg, &rb2, &e_));
+    add_runbook(f, "/", "Child", CHILD_YAML);
+    int64_t job = add_job(
+        f, parent(f, "Parent", "runbook: /Child, parameters: {n: 2}, "
+                               "servers: [rb2]"));
+    assert_int_equal(wait_job(f, job), BT_JOB_COMPLETED);
+    record r = record_of(f, job, "call");
+    int64_t child;
+    assert_true(bt_parse_int64(datum(&r, "job_id"), &child));
+    bt_store_activity_list_free(r.acts, r.n);
+    bt_store_job cj = {0};
+    OK(bt_store_job_get(f->s, child, &cj, &e_));
+    assert_int_equal(cj.server_id, bt_rbserver_id(rb2));
+    assert_int_equal(cj.n_targets, 1);
+    assert_string_equal(cj.targets[0], "rb2");
+    bt_store_job_clear(&cj);
+    bool stopped = false;
+    bt_rbserver_stop(rb2, 0, on_stopped, &stopped);
+    while (!stopped) uv_run(&f->loop, UV_RUN_ONCE);
+    bt_rbserver_free(rb2);
+    bt_store_close(s2);
+}
+
+/* A runbook that invokes itself stops at the depth limit with a sentence
+ * saying so, and the failure reaches the first job. */
+static void test_invoke_depth_limit(void **state) {
+    fixture *f = *state;
+    int64_t self = add_runbook(f, "/", "Self",
+                "name: Self\n"
+                "activities:\n"
+                "  - {id: again, type: invoke-runbook, properties: "
+                "{runbook: /Self}}\n");
+    int64_t job = add_job(f, self);
+    assert_int_equal(wait_job(f, job), BT_JOB_FAILED);
+    bt_store_event *ev = NULL;
+    size_t n = 0;
+    OK(bt_store_event_list(f->s, 0, 0, 1000, &ev, &n, &e_));
+    bool said = false;
+    for (size_t i = 0; i < n; i++)
+        said = said || strstr(ev[i].message, "more than 16 deep") != NULL;
+    bt_store_event_list_free(ev, n);
+    record r = record_of(f, job, "again");
+    assert_int_equal(r.a->result, BT_RESULT_FAILED);
+    said = said || (r.a->error && strstr(r.a->error, "deep"));
+    bt_store_activity_list_free(r.acts, r.n);
+    assert_true(said);
+}
+
 static const char SLOW_YAML[] =
     "name: Slow\n"
     "activities:\n"
@@ -298,6 +355,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_invoke_waits_for_return_data,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_invoke_failures, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_invoke_targets_a_server, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_invoke_depth_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invoke_without_waiting, setup,
                                         teardown),

@@ -75,6 +75,7 @@ static int run(bt_activity_ctx *ctx) {
     bt_invoke_request req = {.runbook = st->runbook, .wait = st->wait};
     req.n_params =
         bt_act_map(ctx, "parameters", &req.param_names, &req.param_values);
+    req.n_servers = bt_act_list(ctx, "servers", &req.servers);
     if (bt_act_failed(ctx)) return -BT_EINVAL;
     bt_error err = {0};
     if (s->invoke(s->ud, ctx, &req, done, st, &st->inv, &err) != 0)
@@ -97,6 +98,11 @@ static const bt_prop_spec props[] = {
      "The child's parameters, name: value.", NULL},
     {"wait", BT_PROP_BOOLEAN, false, "true",
      "Wait for the child to finish and publish its Return Data.", NULL},
+    {"servers", BT_PROP_LIST, false, NULL,
+     "Runbook servers to run the child on, in order of preference (the "
+     "first one up takes it); default: the child runbook's preferred "
+     "servers, else any. The tester runs the child itself.",
+     NULL},
     {NULL, 0, 0, NULL, NULL, NULL}};
 static const char *const published[] = {"runbook", "job_id", "job_status",
                                         NULL};

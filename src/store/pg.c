@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 
@@ -246,6 +247,12 @@ int bt__pg_exec(bt_pg *p, const char *sql, bt_pg_args *a, PGresult **res,
     return rc;
 }
 
+static bool is_read(const char *sql) {
+    while (*sql == ' ' || *sql == '\n' || *sql == '(') sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0 &&
+           !strcasestr(sql, "FOR UPDATE") && !strcasestr(sql, "FOR SHARE");
+}
+
 int bt__pg_execv(bt_pg *p, const char *sql, int n, const char *const *values,
                  const int *lengths, const int *formats, PGresult **res,
                  const char *doing, bt_error *err) {
@@ -260,14 +267,20 @@ int bt__pg_execv(bt_pg *p, const char *sql, int n, const char *const *values,
     bool guard = !rc && p->in_group && !p->in_op;
     if (guard) rc = run(p, "SAVEPOINT stmt", doing, err);
     PGresult *r = NULL;
-    if (!rc) {
+    /* A lone SELECT that finds the connection gone changed nothing, so
+     * it may reconnect and run again: readers (the web service, a job
+     * wait) ride out a database restart instead of failing once. */
+    bool retry = !p->in_op && !p->in_group && is_read(sql);
+    while (!rc) {
         r = PQexecParams(p->conn, sql, n, NULL, values, lengths, formats, 0);
         ExecStatusType st = PQresultStatus(r);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            rc = fail(p, r, doing, err);
-            PQclear(r);
-            r = NULL;
-        }
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) break;
+        rc = fail(p, r, doing, err);
+        PQclear(r);
+        r = NULL;
+        if (!retry || PQstatus(p->conn) != CONNECTION_BAD) break;
+        retry = false;
+        rc = reconnect(p, err);
     }
     if (guard && PQstatus(p->conn) == CONNECTION_OK) {
         if (rc) {

@@ -1527,6 +1527,11 @@ static void test_connection_lost(void **state) {
     assert_non_null(strstr(err.message, "lost the connection to PostgreSQL"));
     print_message("what the operator sees: %s\n", err.message);
     OK(bt_store_counter_set(f->s, "c", 2, &e_));
+    /* A read changes nothing, so it reconnects and runs again. */
+    terminate_sessions(f);
+    int64_t seen = 0;
+    OK(bt_store_counter_get(f->s, "c", &seen, &e_));
+    assert_int_equal(seen, 2);
     /* A group whose session ends is lost as a whole, and commit says so. */
     OK(bt_store_job_set_status(f->s, make_job(f->s, rid), BT_JOB_RUNNING, srv,
                                &e_));

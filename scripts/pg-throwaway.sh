@@ -3,8 +3,10 @@
 #   scripts/pg-throwaway.sh start         prints the URL, then the cluster's
 #                                         directory (pass it to stop)
 #   scripts/pg-throwaway.sh stop DIR      stops the cluster, removes DIR
+#   scripts/pg-throwaway.sh restart DIR   restarts the server (fault tests)
 #   scripts/pg-throwaway.sh run CMD...    start, run CMD with
-#                                         BATON_TEST_STORE_URL set, stop
+#                                         BATON_TEST_STORE_URL and
+#                                         BATON_TEST_PG_DIR set, stop
 # The cluster listens on 127.0.0.1 only, on a free port, with trust
 # authentication and its unix socket inside DIR. PostgreSQL refuses to run
 # as root, so as root (CI) the server runs as the user baton-test when it
@@ -99,6 +101,16 @@ stop() {
     rm -rf "$dir"
 }
 
+restart() {
+    local dir=${1:?usage: pg-throwaway.sh restart DIR}
+    case $dir in
+    */baton-pg.*) ;;
+    *) echo "pg-throwaway: '$dir' is not a throw-away cluster" >&2; exit 2 ;;
+    esac
+    as_owner "$dir" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        -m fast -w -t 30 restart >/dev/null
+}
+
 run() {
     local out url
     out=$(start) || exit $?
@@ -106,12 +118,13 @@ run() {
     run_dir=$(sed -n 2p <<<"$out")
     trap 'stop "$run_dir"' EXIT
     trap 'exit 130' INT TERM # so that the EXIT trap stops the cluster
-    BATON_TEST_STORE_URL=$url "$@"
+    BATON_TEST_STORE_URL=$url BATON_TEST_PG_DIR=$run_dir "$@"
 }
 
 case ${1:-} in
 start) start ;;
 stop) stop "${2:-}" ;;
+restart) restart "${2:-}" ;;
 run) shift; run "$@" ;;
-*) echo "usage: pg-throwaway.sh start | stop DIR | run CMD..." >&2; exit 2 ;;
+*) echo "usage: pg-throwaway.sh start | stop DIR | restart DIR | run CMD..." >&2; exit 2 ;;
 esac

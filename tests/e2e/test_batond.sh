@@ -427,6 +427,35 @@ DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/rb-h.log")"
 expect "a second SIGTERM during the grace: exit 1 at once" test "$STOP_RC" = 1 -a "$STOP_SECONDS" -le 5
 kill -KILL "$(cat "$MARK.pid")" 2>/dev/null
 
+# PostgreSQL restarted while a job's step runs: the runbook server and
+# the web service reconnect, the step's record is committed on the new
+# connection, and nothing committed before the restart is lost.
+if [[ -n ${BATON_TEST_PG_DIR:-} ]]; then
+    MARK=$SCRATCH/pgrestart-mark
+    STRAYS+=("$MARK.pid")
+    start_batond rb-p "${DB2[@]}" --roles runbook-server --name rb-p ||
+        fail "rb-p starts" "$(tail -3 "$SCRATCH/rb-p.log")"
+    run_baton "$SCRATCH/p" start /Test/Slow --param "marker=$MARK" --param seconds=4 --json
+    P_ID=$(json "$SCRATCH/p.out" 'd["id"]' 2>/dev/null)
+    until_true 30 pid_file_ready "$MARK.pid"
+    if bash "$SRC/scripts/pg-throwaway.sh" restart "$BATON_TEST_PG_DIR"; then
+        pass "PostgreSQL restarted while the step runs"
+    else
+        fail "PostgreSQL restarted while the step runs"
+    fi
+    run_baton "$SCRATCH/p-wait" job wait "$P_ID" 60
+    DETAIL="exit $RC: $(cat "$SCRATCH/p-wait.out" "$SCRATCH/p-wait.err"; tail -5 "$SCRATCH/rb-p.log")"
+    expect "after the restart the job completes" \
+        bash -c "[[ $RC == 0 ]] && grep -Eq '^job $P_ID  /Test/Slow  completed' '$SCRATCH/p-wait.out'"
+    "$BATON" job "$P_ID" --json >"$SCRATCH/p-job.json"
+    DETAIL=$(head -c 800 "$SCRATCH/p-job.json")
+    expect "every activity instance is recorded once (start, step, done)" \
+        test "$(json "$SCRATCH/p-job.json" '",".join(a["activity"] for i in d["instances"] for a in i["activities"])')" = "start,step,done"
+    stop_batond rb-p TERM
+    DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/rb-p.log")"
+    expect "rb-p: SIGTERM, exit 0" test "$STOP_RC" = 0
+fi
+
 stop_batond web TERM
 DETAIL="exit $STOP_RC after ${STOP_SECONDS}s: $(tail -3 "$SCRATCH/web.log")"
 expect "web: SIGTERM, exit 0" test "$STOP_RC" = 0

@@ -8,7 +8,8 @@ set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libjansson-dev libsodium-dev libsqlite3-dev
-          libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libxml2-dev)
+          libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libxml2-dev
+          libxslt1-dev)
 test_pkgs=(libcmocka-dev python3 valgrind postgresql-15 nodejs npm)
 
 want=("${run_pkgs[@]}")

@@ -12,6 +12,7 @@
 #include "activities/text/activities.def"
 #include "activities/scheduling/activities.def"
 #include "activities/monitoring/activities.def"
+#include "activities/notification/activities.def"
 #undef BT_ACTIVITY
 
 static const bt_activity_type *const builtin_types[] = {
@@ -23,6 +24,7 @@ static const bt_activity_type *const builtin_types[] = {
 #include "activities/text/activities.def"
 #include "activities/scheduling/activities.def"
 #include "activities/monitoring/activities.def"
+#include "activities/notification/activities.def"
 #undef BT_ACTIVITY
 };
 

@@ -17,6 +17,13 @@ want=("${run_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do
+    # Node.js may come from outside Debian (NodeSource, nvm) with its own
+    # npm, which conflicts with Debian's npm package: a working command is
+    # enough.
+    case $p in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

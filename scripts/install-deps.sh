@@ -3,14 +3,18 @@
 #   scripts/install-deps.sh run    what building and running needs
 #   scripts/install-deps.sh test   that plus what the tests need
 #                                  (postgresql-15: a throw-away server for
-#                                  the store's PostgreSQL tests)
+#                                  the store's PostgreSQL tests; gnupg,
+#                                  openssh-server, snmpd: keyrings and
+#                                  servers the activity tests start)
 set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libjansson-dev libsodium-dev libsqlite3-dev
           libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libxml2-dev
+          libarchive-dev libgpgme-dev libssh-dev libsnmp-dev
           libxslt1-dev)
-test_pkgs=(libcmocka-dev python3 valgrind postgresql-15 nodejs npm)
+test_pkgs=(libcmocka-dev python3 valgrind postgresql-15 nodejs npm
+           gnupg openssh-server openssh-client snmpd snmp)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

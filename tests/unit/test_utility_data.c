@@ -82,11 +82,157 @@ static void query_json_file(void **state) {
     free(f);
 }
 
+
+/* ---- databases ---------------------------------------------------------- */
+
+/* Runs write-to-database then query-database on conn; placeholders p1/p2
+ * are "?1"/"?2" for SQLite and "$1"/"$2" for PostgreSQL. */
+static void db_roundtrip(const char *conn, const char *table, const char *p1,
+                         const char *p2) {
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "write-to-database",
+        "connection: '%s', create: true, statement: 'CREATE TABLE %s (id "
+        "integer, name text, note text)'",
+        conn, table);
+    act_expect_ok(rec);
+    bt_harness_run_free(&run);
+    /* Values from upstream data are bound, never pasted into the SQL. */
+    char *yaml = bt_xasprintf(
+        "name: t\n"
+        "parameters: [{name: v}]\n"
+        "activities:\n"
+        "  - {id: start, type: initialize-data}\n"
+        "  - id: w\n"
+        "    type: write-to-database\n"
+        "    properties:\n"
+        "      connection: '%s'\n"
+        "      statement: 'INSERT INTO %s (id, name, note) VALUES (1, %s, "
+        "NULL), (2, %s, ''two'')'\n"
+        "      parameters: ['{start.v}', 'plain']\n"
+        "  - id: q\n"
+        "    type: query-database\n"
+        "    publishes: [id, name, note]\n"
+        "    properties:\n"
+        "      connection: '%s'\n"
+        "      query: 'SELECT id, name, note FROM %s WHERE id >= %s ORDER BY "
+        "id'\n"
+        "      parameters: [1]\n"
+        "  - {id: each, type: compare-values, properties: {left: '{q.name}'}}\n"
+        "links: [{from: start, to: w}, {from: w, to: q}, {from: q, to: each}]\n",
+        conn, table, p1, p2, conn, table, p1);
+    const char *params[] = {"v=x'); DROP TABLE t; --", NULL};
+    assert_int_equal(bt_harness_run_yaml(yaml, params, &run), 0);
+    free(yaml);
+    rec = bt_harness_record(&run, "w", 0);
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "rows_affected"), "2");
+    rec = bt_harness_record(&run, "q", 0);
+    act_expect_ok(rec);
+    assert_int_equal(rec->n_rows, 2);
+    assert_string_equal(act_field(rec, 0, "id"), "1");
+    assert_string_equal(act_field(rec, 0, "name"), "x'); DROP TABLE t; --");
+    assert_string_equal(act_field(rec, 0, "note"), "");
+    assert_string_equal(act_field(rec, 1, "note"), "two");
+    assert_string_equal(act_field(rec, 1, "row_number"), "2");
+    assert_string_equal(act_field(rec, 0, "row_count"), "2");
+    /* One run of the next activity per row. */
+    assert_int_equal(bt_harness_record_count(&run, "each"), 2);
+    bt_harness_run_free(&run);
+
+    rec = act_run1(&run, "write-to-database",
+                   "connection: '%s', statement: 'UPDATE %s SET note = %s', "
+                   "parameters: [n]",
+                   conn, table, p1);
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "rows_affected"), "2");
+    bt_harness_run_free(&run);
+
+    /* No rows: nothing published, or a failure when asked. */
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELECT * FROM %s WHERE id = %s', "
+                   "parameters: [99], fail_if_none: true",
+                   conn, table, p1);
+    act_expect_fail(rec, "returned no rows");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELECT 1 AS status'", conn);
+    act_expect_fail(rec, "rename it with AS");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELECT * FROM %s', max_rows: 1",
+                   conn, table);
+    act_expect_fail(rec, "more than max_rows (1)");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELEC nonsense'", conn);
+    act_expect_fail(rec, "'SELEC nonsense' on '");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "write-to-database",
+                   "connection: '%s', statement: 'DROP TABLE %s'", conn,
+                   table);
+    act_expect_ok(rec);
+    bt_harness_run_free(&run);
+}
+
+static void database_sqlite(void **state) {
+    char *file = act_path(*state, "app.db");
+    db_roundtrip(file, "t", "?1", "?2");
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "query-database",
+        "connection: '%s', query: 'SELECT ?1 AS a', parameters: [1, 2]",
+        file);
+    act_expect_fail(rec, "has 1 parameter but 2 were given");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELECT 1 AS a; DELETE FROM x'",
+                   file);
+    act_expect_fail(rec, "give one statement");
+    bt_harness_run_free(&run);
+    char *missing = act_path(*state, "none.db");
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELECT 1 AS a'", missing);
+    act_expect_fail(rec, "cannot open");
+    assert_false(act_exists(missing));
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-database",
+                   "connection: 'mysql://h/db', query: 'SELECT 1 AS a'");
+    act_expect_fail(rec, "only postgresql://");
+    bt_harness_run_free(&run);
+    free(missing);
+    free(file);
+}
+
+/* Runs under unit.test_utility_data_pg (scripts/pg-throwaway.sh). */
+static void database_postgresql(void **state) {
+    (void)state;
+    const char *url = getenv("BATON_TEST_STORE_URL");
+    if (!url || strncmp(url, "postgres", 8) != 0) {
+        fprintf(stderr, "skipped here: runs in unit.test_utility_data_pg\n");
+        skip();
+    }
+    char table[64];
+    snprintf(table, sizeof table, "bt_act_%d", (int)getpid());
+    db_roundtrip(url, table, "$1", "$2");
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "query-database",
+        "connection: 'postgresql://baton:sekrit@127.0.0.1:1/x', query: "
+        "'SELECT 1 AS a', connect_timeout: 2s");
+    act_expect_fail(rec, "postgresql://baton:***@127.0.0.1:1/x");
+    assert_null(strstr(rec->error, "sekrit"));
+    bt_harness_run_free(&run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(query_json_text),
         cmocka_unit_test_setup_teardown(query_json_file, act_setup,
                                         act_teardown),
+        cmocka_unit_test_setup_teardown(database_sqlite, act_setup,
+                                        act_teardown),
+        cmocka_unit_test(database_postgresql),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

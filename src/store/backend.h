@@ -7,6 +7,19 @@
 
 #include "store/store.h"
 
+/* Rows of a portable query: cell[row * cols + col], NULL for SQL NULL. */
+typedef struct bt_store_rows {
+    size_t n, cols;
+    char **cell;
+} bt_store_rows;
+
+void bt__store_rows_free(bt_store_rows *r);
+/* One cell, or NULL when out of range or SQL NULL. */
+static inline const char *bt__store_cell(const bt_store_rows *r, size_t row,
+                                         size_t col) {
+    return row < r->n && col < r->cols ? r->cell[row * r->cols + col] : NULL;
+}
+
 typedef struct bt_store_ops {
     const char *name; /* "sqlite", "postgresql" */
     void (*close)(bt_store *s);
@@ -120,6 +133,20 @@ typedef struct bt_store_ops {
                         bt_error *err);
     int (*purge_audit)(bt_store *s, int64_t older_than_us, size_t *purged,
                        bt_error *err);
+
+    /* Portable SQL for the simpler tables (store/admin.c): the statement
+     * uses $1, $2, ... parameters and the SQL both backends understand
+     * (CAST(x AS bigint), ||, RETURNING, ON CONFLICT). args[i] NULL is
+     * SQL NULL. Every value comes back as text (NULL for SQL NULL); out
+     * may be NULL. The SQL text must be static: backends cache by its
+     * address. query_begin/commit/rollback bracket one call's transaction
+     * (a savepoint inside a group), as a backend's own calls do. */
+    int (*query)(bt_store *s, const char *sql, const char *const *args,
+                 int nargs, struct bt_store_rows *out, const char *doing,
+                 bt_error *err);
+    int (*query_begin)(bt_store *s, bt_error *err);
+    int (*query_commit)(bt_store *s, bt_error *err);
+    void (*query_rollback)(bt_store *s);
 
     /* Optional (NULL: the backend has no notifications). */
     int (*wait_fd)(bt_store *s);

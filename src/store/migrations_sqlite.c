@@ -159,8 +159,63 @@ static const char m1_core[] =
     "  updated_us INTEGER NOT NULL\n"
     ");\n";
 
+/* Users, groups, folder permissions and API tokens; runbook check-out and
+ * soft delete; an activity instance's parent row; operator settings of a
+ * runbook server. Flags are integers 0/1 on both backends so the portable
+ * queries of store/admin.c read them alike. */
+static const char m2_admin[] =
+    "CREATE TABLE users (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  password_hash TEXT NOT NULL DEFAULT '',\n"
+    "  is_admin integer NOT NULL DEFAULT 0,\n"
+    "  disabled integer NOT NULL DEFAULT 0,\n"
+    "  created_us INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE user_groups (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  description TEXT NOT NULL DEFAULT '',\n"
+    "  created_us INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE group_members (\n"
+    "  group_id INTEGER NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,\n"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (group_id, user_id)\n"
+    ");\n"
+    "CREATE INDEX group_members_user ON group_members(user_id);\n"
+    /* principal_id is a user or a group by kind (0 user, 1 group): no FK,
+     * the store deletes a principal's grants with it. */
+    "CREATE TABLE folder_permissions (\n"
+    "  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,\n"
+    "  kind integer NOT NULL,\n"
+    "  principal_id INTEGER NOT NULL,\n"
+    "  rights integer NOT NULL,\n"
+    "  PRIMARY KEY (folder_id, kind, principal_id)\n"
+    ");\n"
+    "CREATE INDEX folder_permissions_principal ON "
+    "folder_permissions(kind, principal_id);\n"
+    "CREATE TABLE api_tokens (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL,\n"
+    "  hash TEXT NOT NULL UNIQUE,\n"
+    "  created_us INTEGER NOT NULL,\n"
+    "  expires_us INTEGER NOT NULL DEFAULT 0,\n"
+    "  last_used_us INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX api_tokens_user ON api_tokens(user_id);\n"
+    "ALTER TABLE runbooks ADD COLUMN checked_out_by TEXT;\n"
+    "ALTER TABLE runbooks ADD COLUMN checked_out_us INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE runbooks ADD COLUMN deleted_us INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE activity_instances ADD COLUMN parent_row INTEGER NOT NULL "
+    "DEFAULT 0;\n"
+    "ALTER TABLE servers ADD COLUMN throttle integer NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE servers ADD COLUMN draining integer NOT NULL DEFAULT 0;\n";
+
 const bt_sqlite_migration bt__sqlite_migrations[] = {
     {1, "core schema", m1_core},
+    {2, "users, permissions, check-out, server settings", m2_admin},
 };
 const size_t bt__sqlite_migration_count =
     sizeof bt__sqlite_migrations / sizeof bt__sqlite_migrations[0];

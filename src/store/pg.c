@@ -658,6 +658,40 @@ static int pg_schema_version(bt_store *s, int *out, bt_error *err) {
     return rc;
 }
 
+/* ---- Portable queries (store/admin.c) ------------------------------- */
+
+int bt__pg_query(bt_store *s, const char *sql, const char *const *args,
+                 int nargs, bt_store_rows *out, const char *doing,
+                 bt_error *err) {
+    bt_pg *p = bt__pg(s);
+    PGresult *r = NULL;
+    int rc = bt__pg_execv(p, sql, nargs, args, NULL, NULL, out ? &r : NULL,
+                          doing, err);
+    if (rc || !out) return rc;
+    bt_store_rows rows = {.n = (size_t)PQntuples(r),
+                          .cols = (size_t)PQnfields(r)};
+    if (rows.n && rows.cols) {
+        rows.cell = bt_xcalloc(rows.n * rows.cols, sizeof(char *));
+        for (size_t i = 0; i < rows.n; i++)
+            for (size_t c = 0; c < rows.cols; c++)
+                rows.cell[i * rows.cols + c] =
+                    bt__pg_str(r, (int)i, (int)c);
+    }
+    PQclear(r);
+    *out = rows;
+    return 0;
+}
+
+static int pg_query_begin(bt_store *s, bt_error *err) {
+    return bt__pg_begin(bt__pg(s), err);
+}
+
+static int pg_query_commit(bt_store *s, bt_error *err) {
+    return bt__pg_commit(bt__pg(s), err);
+}
+
+static void pg_query_rollback(bt_store *s) { bt__pg_rollback(bt__pg(s)); }
+
 static const bt_store_ops pg_ops = {
 #define OP(name) .name = bt__pg_##name
     .name = "postgresql",
@@ -679,7 +713,10 @@ static const bt_store_ops pg_ops = {
     OP(counter_set), OP(counter_get), OP(counter_add), OP(counter_delete),
     OP(schedule_set), OP(schedule_get), OP(schedule_list),
     OP(schedule_delete), OP(purge_instances), OP(purge_events),
-    OP(purge_audit),
+    OP(purge_audit), OP(query),
+    .query_begin = pg_query_begin,
+    .query_commit = pg_query_commit,
+    .query_rollback = pg_query_rollback,
 #undef OP
     .wait_fd = pg_wait_fd,
     .drain_notifications = pg_drain_notifications,

@@ -204,7 +204,8 @@ int bt__pg_folder_list(bt_store *s, int64_t parent_id, bt_store_folder **items,
 #define RUNBOOK_SELECT                                                        \
     "SELECT r.id, r.guid, r.folder_id, r.name, r.description, "              \
     "CASE f.path WHEN '/' THEN '/' || r.name ELSE f.path || '/' || r.name "  \
-    "END, r.latest_version, r.max_concurrent, r.created_us "                 \
+    "END, r.latest_version, r.max_concurrent, r.created_us, "               \
+    "r.checked_out_by, r.checked_out_us, r.deleted_us "                      \
     "FROM runbooks r JOIN folders f ON f.id = r.folder_id "
 
 static int read_preferred(bt_pg *p, bt_store_runbook *rb, bt_error *err) {
@@ -234,6 +235,9 @@ static void read_runbook(const PGresult *r, int row, bt_store_runbook *rb) {
     rb->latest_version = (int)bt__pg_i64(r, row, 6);
     rb->max_concurrent = (int)bt__pg_i64(r, row, 7);
     rb->created_us = bt__pg_i64(r, row, 8);
+    rb->checked_out_by = bt__pg_str(r, row, 9);
+    rb->checked_out_us = bt__pg_i64(r, row, 10);
+    rb->deleted_us = bt__pg_i64(r, row, 11);
 }
 
 /* Runs a one-row runbook query. */
@@ -272,7 +276,8 @@ int bt__pg_runbook_find(bt_store *s, int64_t folder_id, const char *name,
     char what[300];
     snprintf(what, sizeof what, "'%s'", name);
     return one_runbook(bt__pg(s),
-                       RUNBOOK_SELECT "WHERE r.folder_id = $1 AND r.name = $2",
+                       RUNBOOK_SELECT "WHERE r.folder_id = $1 AND r.name = $2 "
+                                      "AND r.deleted_us = 0",
                        &a, out, what, err);
 }
 
@@ -321,8 +326,8 @@ int bt__pg_runbook_list(bt_store *s, int64_t folder_id,
     bt__pg_int(&a, folder_id);
     PGresult *r = NULL;
     int rc = bt__pg_exec(p,
-                         RUNBOOK_SELECT "WHERE $1::bigint = 0 OR "
-                         "r.folder_id = $1 ORDER BY f.path COLLATE \"C\", "
+                         RUNBOOK_SELECT "WHERE ($1::bigint = 0 OR "
+                         "r.folder_id = $1) AND r.deleted_us = 0 ORDER BY f.path COLLATE \"C\", "
                          "r.name COLLATE \"C\"",
                          &a, &r, "listing runbooks", err);
     if (rc) return rc;

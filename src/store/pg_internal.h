@@ -186,6 +186,8 @@ BT__PG_DECL(purge_instances, int64_t runbook_id, size_t keep_last,
             int64_t older_than_us, size_t *purged, bt_error *err);
 BT__PG_DECL(purge_events, int64_t older_than_us, size_t *purged,
             bt_error *err);
+BT__PG_DECL(query, const char *sql, const char *const *args, int nargs,
+            bt_store_rows *out, const char *doing, bt_error *err);
 BT__PG_DECL(purge_audit, int64_t older_than_us, size_t *purged,
             bt_error *err);
 

@@ -25,6 +25,7 @@ void bt_store_runbook_clear(bt_store_runbook *r) {
     free(r->path);
     for (size_t i = 0; i < r->n_preferred; i++) free(r->preferred_servers[i]);
     free(r->preferred_servers);
+    free(r->checked_out_by);
     memset(r, 0, sizeof *r);
 }
 

@@ -398,6 +398,52 @@ static int sq_schema_version(bt_store *s, int *out, bt_error *err) {
     return rc;
 }
 
+/* ---- Portable queries (store/admin.c) ------------------------------- */
+
+int bt__sq_query(bt_store *s, const char *sql, const char *const *args,
+                 int nargs, bt_store_rows *out, const char *doing,
+                 bt_error *err) {
+    bt_sqlite *q = bt__sq(s);
+    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
+    if (!st) return -BT_EIO;
+    /* "$1" is a named parameter to SQLite: bind by name, since the same
+     * number may appear several times and in any order. */
+    for (int i = 0; i < nargs; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx > 0) bt__sq_bind_text(st, idx, args[i]);
+    }
+    int cols = sqlite3_column_count(st);
+    size_t cap = 0;
+    int rc;
+    bt_store_rows rows = {.cols = (size_t)cols};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!out) continue;
+        rows.cell = bt__sq_grow(rows.cell, rows.n, &cap,
+                                sizeof(char *) * (size_t)(cols ? cols : 1));
+        for (int c = 0; c < cols; c++)
+            rows.cell[rows.n * (size_t)cols + (size_t)c] = bt__sq_text(st, c);
+        rows.n++;
+    }
+    int out_rc = rc == SQLITE_DONE ? 0 : bt__sq_fail(q, doing, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (out_rc || !out) bt__store_rows_free(&rows);
+    else *out = rows;
+    return out_rc;
+}
+
+static int sq_query_begin(bt_store *s, bt_error *err) {
+    return bt__sq_begin(bt__sq(s), err);
+}
+
+static int sq_query_commit(bt_store *s, bt_error *err) {
+    return bt__sq_commit(bt__sq(s), err);
+}
+
+static void sq_query_rollback(bt_store *s) { bt__sq_rollback(bt__sq(s)); }
+
 static const bt_store_ops sqlite_ops = {
 #define OP(name) .name = bt__sq_##name
     .name = "sqlite",
@@ -419,7 +465,10 @@ static const bt_store_ops sqlite_ops = {
     OP(counter_set), OP(counter_get), OP(counter_add), OP(counter_delete),
     OP(schedule_set), OP(schedule_get), OP(schedule_list),
     OP(schedule_delete), OP(purge_instances), OP(purge_events),
-    OP(purge_audit),
+    OP(purge_audit), OP(query),
+    .query_begin = sq_query_begin,
+    .query_commit = sq_query_commit,
+    .query_rollback = sq_query_rollback,
 #undef OP
 };
 

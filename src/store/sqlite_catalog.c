@@ -186,7 +186,8 @@ int bt__sq_folder_list(bt_store *s, int64_t parent_id, bt_store_folder **items,
 #define RUNBOOK_SELECT                                                        \
     "SELECT r.id, r.guid, r.folder_id, r.name, r.description, "              \
     "CASE f.path WHEN '/' THEN '/' || r.name ELSE f.path || '/' || r.name "  \
-    "END, r.latest_version, r.max_concurrent, r.created_us "                 \
+    "END, r.latest_version, r.max_concurrent, r.created_us, "               \
+    "r.checked_out_by, r.checked_out_us, r.deleted_us "                      \
     "FROM runbooks r JOIN folders f ON f.id = r.folder_id "
 
 static int read_preferred(bt_sqlite *q, bt_store_runbook *r, bt_error *err) {
@@ -216,6 +217,9 @@ static void read_runbook(sqlite3_stmt *st, bt_store_runbook *r) {
     r->latest_version = sqlite3_column_int(st, 6);
     r->max_concurrent = sqlite3_column_int(st, 7);
     r->created_us = sqlite3_column_int64(st, 8);
+    r->checked_out_by = bt__sq_text(st, 9);
+    r->checked_out_us = sqlite3_column_int64(st, 10);
+    r->deleted_us = sqlite3_column_int64(st, 11);
 }
 
 /* Runs a one-row runbook query whose parameters are bound already. */
@@ -249,7 +253,7 @@ int bt__sq_runbook_find(bt_store *s, int64_t folder_id, const char *name,
                         bt_store_runbook *out, bt_error *err) {
     bt_sqlite *q = bt__sq(s);
     static const char sql[] =
-        RUNBOOK_SELECT "WHERE r.folder_id = ? AND r.name = ?";
+        RUNBOOK_SELECT "WHERE r.folder_id = ? AND r.name = ? AND r.deleted_us = 0";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     sqlite3_bind_int64(st, 1, folder_id);
@@ -299,7 +303,8 @@ int bt__sq_runbook_list(bt_store *s, int64_t folder_id,
                         bt_store_runbook **items, size_t *n, bt_error *err) {
     bt_sqlite *q = bt__sq(s);
     static const char sql[] = RUNBOOK_SELECT
-        "WHERE ?1 = 0 OR r.folder_id = ?1 ORDER BY f.path, r.name";
+        "WHERE (?1 = 0 OR r.folder_id = ?1) AND r.deleted_us = 0 "
+        "ORDER BY f.path, r.name";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     sqlite3_bind_int64(st, 1, folder_id);

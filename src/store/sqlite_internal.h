@@ -7,7 +7,7 @@
 
 #include "store/backend.h"
 
-#define BT_SQLITE_STMT_SLOTS 128 /* > the number of distinct statements */
+#define BT_SQLITE_STMT_SLOTS 256 /* > the number of distinct statements */
 
 typedef struct bt_sqlite {
     bt_store base; /* first: a bt_store * is a bt_sqlite * */
@@ -155,6 +155,8 @@ BT__SQ_DECL(purge_instances, int64_t runbook_id, size_t keep_last,
             int64_t older_than_us, size_t *purged, bt_error *err);
 BT__SQ_DECL(purge_events, int64_t older_than_us, size_t *purged,
             bt_error *err);
+BT__SQ_DECL(query, const char *sql, const char *const *args, int nargs,
+            bt_store_rows *out, const char *doing, bt_error *err);
 BT__SQ_DECL(purge_audit, int64_t older_than_us, size_t *purged,
             bt_error *err);
 

@@ -129,6 +129,9 @@ typedef struct bt_store_runbook {
     char **preferred_servers; /* server names in order of preference */
     size_t n_preferred;
     int64_t created_us;
+    char *checked_out_by;     /* user holding the check-out, or NULL */
+    int64_t checked_out_us;   /* 0 when not checked out */
+    int64_t deleted_us;       /* 0 unless deleted (soft delete) */
 } bt_store_runbook;
 
 int bt_store_runbook_create(bt_store *s, int64_t folder_id, const char *name,
@@ -136,8 +139,13 @@ int bt_store_runbook_create(bt_store *s, int64_t folder_id, const char *name,
                             bt_error *err);
 int bt_store_runbook_get(bt_store *s, int64_t id, bt_store_runbook *out,
                          bt_error *err);
+/* find and list skip deleted runbooks; get (by id or GUID) returns them
+ * too, with deleted_us set, so that history keeps its runbook. */
 int bt_store_runbook_find(bt_store *s, int64_t folder_id, const char *name,
                           bt_store_runbook *out, bt_error *err);
+/* GUID in any letter case; -BT_EINVAL when it is not a GUID. */
+int bt_store_runbook_get_guid(bt_store *s, const char *guid,
+                              bt_store_runbook *out, bt_error *err);
 /* folder_id 0: every runbook. Ordered by path. */
 int bt_store_runbook_list(bt_store *s, int64_t folder_id,
                           bt_store_runbook **items, size_t *n, bt_error *err);
@@ -175,6 +183,49 @@ int bt_store_version_list(bt_store *s, int64_t runbook_id,
                           bt_store_version **items, size_t *n, bt_error *err);
 void bt_store_version_clear(bt_store_version *v);
 void bt_store_version_list_free(bt_store_version *items, size_t n);
+
+/* Check-out (Orchestrator's Runbook Designer model): one user at a time
+ * edits a runbook. checkout by the holder again is a no-op; by another
+ * user -BT_ESTATE naming the holder. undo_checkout releases it without a
+ * new version: user must be the holder (-BT_ESTATE otherwise), or NULL to
+ * release whoever holds it (an administrator's override); -BT_ESTATE when
+ * it is not checked out. checkin adds the next version, authored by user,
+ * and releases the check-out in one transaction; only the holder may
+ * (-BT_ESTATE otherwise, also when nobody holds it). A deleted runbook
+ * cannot be checked out (-BT_ESTATE). */
+int bt_store_runbook_checkout(bt_store *s, int64_t id, const char *user,
+                              bt_error *err);
+int bt_store_runbook_undo_checkout(bt_store *s, int64_t id, const char *user,
+                                   bt_error *err);
+int bt_store_runbook_checkin(bt_store *s, int64_t id, const char *user,
+                             const char *yaml, const char *comment,
+                             int *out_version, bt_error *err);
+
+/* Rename (same folder) and move (same name): -BT_EEXIST when the target
+ * folder already has a live runbook of that name. */
+int bt_store_runbook_rename(bt_store *s, int64_t id, const char *name,
+                            bt_error *err);
+int bt_store_runbook_move(bt_store *s, int64_t id, int64_t folder_id,
+                          bt_error *err);
+/* Soft delete: the runbook disappears from find and list, its versions,
+ * jobs and instances stay. Its stored name becomes "NAME/ID" (a name no
+ * live runbook can have) so the name is free for a new runbook. Pending
+ * jobs of it are canceled. -BT_ENOTFOUND when already deleted. */
+int bt_store_runbook_delete(bt_store *s, int64_t id, bt_error *err);
+
+/* Folder tree edits. The root cannot be renamed, moved or deleted
+ * (-BT_EINVAL), nor a folder moved into itself or below itself. Paths of
+ * the whole subtree follow. -BT_EEXIST when the target path exists. */
+int bt_store_folder_rename(bt_store *s, int64_t id, const char *name,
+                           bt_error *err);
+int bt_store_folder_move(bt_store *s, int64_t id, int64_t parent_id,
+                         bt_error *err);
+/* Refuses (-BT_ESTATE) a folder holding subfolders or live runbooks unless
+ * recursive: then the whole subtree goes, its runbooks soft-deleted (they
+ * are re-parented to the root folder, keeping history) and its
+ * permissions removed. */
+int bt_store_folder_delete(bt_store *s, int64_t id, bool recursive,
+                           bt_error *err);
 
 /* ---- Jobs ----------------------------------------------------------- */
 
@@ -247,14 +298,24 @@ typedef struct bt_store_job_filter {
     int64_t server_id;    /* 0: any */
     int64_t after_id;     /* cursor: ids greater than this (oldest first) */
     size_t limit;         /* 0: 100 */
+    bool newest_first;    /* highest id first; then before_id is the cursor
+                             and after_id is ignored */
+    int64_t before_id;    /* with newest_first: ids below this (0: none) */
 } bt_store_job_filter;
 
-/* *next is the cursor for the following page, 0 when this was the last. */
+/* *next is the cursor for the following page (after_id, or before_id when
+ * newest_first), 0 when this was the last. */
 int bt_store_job_list(bt_store *s, const bt_store_job_filter *f,
                       bt_store_job **items, size_t *n, int64_t *next,
                       bt_error *err);
 void bt_store_job_clear(bt_store_job *j);
 void bt_store_job_list_free(bt_store_job *items, size_t n);
+
+int bt_store_job_get_guid(bt_store *s, const char *guid, bt_store_job *out,
+                          bt_error *err);
+/* Jobs by status: counts[st] for each bt_job_status; runbook_id 0: all. */
+int bt_store_job_counts(bt_store *s, int64_t runbook_id, uint64_t counts[5],
+                        bt_error *err);
 
 /* ---- Runbook instances and activity instances ----------------------- */
 
@@ -278,6 +339,8 @@ int bt_store_instance_finish(bt_store *s, int64_t instance_id,
                              const char *return_data, bt_error *err);
 int bt_store_instance_get(bt_store *s, int64_t id, bt_store_instance *out,
                           bt_error *err);
+int bt_store_instance_get_guid(bt_store *s, const char *guid,
+                               bt_store_instance *out, bt_error *err);
 /* Instances of job_id, oldest first. */
 int bt_store_instance_list(bt_store *s, int64_t job_id,
                            bt_store_instance **items, size_t *n,
@@ -301,6 +364,7 @@ typedef struct bt_store_activity_spec {
     const char *error;       /* NULL on success */
     uint64_t start_us, end_us;
     uint64_t parent_seq;     /* 0: started without a triggering row */
+    uint32_t parent_row;     /* the row of parent_seq that triggered it */
     const bt_store_datum *data;
     size_t n_data;
 } bt_store_activity_spec;
@@ -335,6 +399,7 @@ typedef struct bt_store_activity {
     char *error; /* NULL when none */
     uint64_t start_us, end_us;
     uint64_t parent_seq;
+    uint32_t parent_row;
     bt_store_value *data; /* by row, then in insertion order */
     size_t n_data;
 } bt_store_activity;
@@ -358,6 +423,8 @@ typedef struct bt_store_server {
     int64_t heartbeat_us;
     int64_t lease_expires_us;
     bool up; /* lease_expires_us > now */
+    int throttle;  /* operator's override of the server's throttle; 0: none */
+    bool draining; /* claims no new jobs; running ones finish */
 } bt_store_server;
 
 /* Registers (or re-registers) the server called name and gives it a lease
@@ -370,6 +437,14 @@ int bt_store_server_heartbeat(bt_store *s, int64_t server_id,
                               uint64_t lease_ms, bt_error *err);
 int bt_store_server_list(bt_store *s, bt_store_server **items, size_t *n,
                          bt_error *err);
+int bt_store_server_get(bt_store *s, int64_t id, bt_store_server *out,
+                        bt_error *err);
+/* Operator settings of the registered server called name: throttle > 0
+ * overrides its configured throttle (0 clears the override, -1 keeps the
+ * current value); drain 1 starts draining, 0 stops it, -1 keeps it. The
+ * server reads them at each heartbeat. */
+int bt_store_server_set(bt_store *s, const char *name, int throttle,
+                        int drain, bt_error *err);
 /* Hands every running job held by a server whose lease has lapsed back to
  * pending (takeovers + 1, an event per job), so the next eligible server
  * claims it and resumes its instance. ids/n may be NULL. */
@@ -377,6 +452,142 @@ int bt_store_server_takeover(bt_store *s, int64_t **ids, size_t *n,
                              bt_error *err);
 void bt_store_server_clear(bt_store_server *sv);
 void bt_store_server_list_free(bt_store_server *items, size_t n);
+
+/* ---- Users, groups, permissions, API tokens ------------------------- */
+
+/* Rights on a folder, a bitmask. They are inherited down the folder tree:
+ * a user's rights on a folder are the union of what the user and the
+ * user's groups were granted on that folder and on every ancestor. */
+#define BT_RIGHT_VIEW 1u
+#define BT_RIGHT_START 2u
+#define BT_RIGHT_STOP 4u
+#define BT_RIGHT_AUTHOR 8u
+#define BT_RIGHT_ADMIN 16u
+#define BT_RIGHTS_ALL 31u
+
+typedef struct bt_store_user {
+    int64_t id;
+    char *name;
+    char *password_hash; /* as given by the caller (argon2id string); "" */
+    bool is_admin;
+    bool disabled;
+    int64_t created_us;
+} bt_store_user;
+
+/* name unique (-BT_EEXIST); password_hash NULL: "" (no password login). */
+int bt_store_user_create(bt_store *s, const char *name,
+                         const char *password_hash, bool is_admin,
+                         bt_store_user *out, bt_error *err);
+int bt_store_user_get(bt_store *s, int64_t id, bt_store_user *out,
+                      bt_error *err);
+int bt_store_user_find(bt_store *s, const char *name, bt_store_user *out,
+                       bt_error *err);
+/* By name. */
+int bt_store_user_list(bt_store *s, bt_store_user **items, size_t *n,
+                       bt_error *err);
+
+/* What to change: NULL / -1 keeps a field. */
+typedef struct bt_store_user_update {
+    const char *name;
+    const char *password_hash;
+    int is_admin; /* -1 keep, 0, 1 */
+    int disabled; /* -1 keep, 0, 1 */
+} bt_store_user_changes;
+
+int bt_store_user_update(bt_store *s, int64_t id,
+                         const bt_store_user_changes *u, bt_error *err);
+/* Also removes the user's memberships, permissions and API tokens. */
+int bt_store_user_delete(bt_store *s, int64_t id, bt_error *err);
+void bt_store_user_clear(bt_store_user *u);
+void bt_store_user_list_free(bt_store_user *items, size_t n);
+
+typedef struct bt_store_group {
+    int64_t id;
+    char *name;
+    char *description;
+    int64_t created_us;
+} bt_store_group;
+
+int bt_store_group_create(bt_store *s, const char *name,
+                          const char *description, bt_store_group *out,
+                          bt_error *err);
+int bt_store_group_get(bt_store *s, int64_t id, bt_store_group *out,
+                       bt_error *err);
+int bt_store_group_find(bt_store *s, const char *name, bt_store_group *out,
+                        bt_error *err);
+int bt_store_group_list(bt_store *s, bt_store_group **items, size_t *n,
+                        bt_error *err);
+/* name / description NULL: kept. */
+int bt_store_group_update(bt_store *s, int64_t id, const char *name,
+                          const char *description, bt_error *err);
+/* Also removes its memberships and permissions. */
+int bt_store_group_delete(bt_store *s, int64_t id, bt_error *err);
+/* Adding a member twice is a no-op; removing a non-member -BT_ENOTFOUND. */
+int bt_store_group_add_member(bt_store *s, int64_t group_id, int64_t user_id,
+                              bt_error *err);
+int bt_store_group_remove_member(bt_store *s, int64_t group_id,
+                                 int64_t user_id, bt_error *err);
+/* Members by name; groups of a user by name. */
+int bt_store_group_members(bt_store *s, int64_t group_id,
+                           bt_store_user **items, size_t *n, bt_error *err);
+int bt_store_user_groups(bt_store *s, int64_t user_id, bt_store_group **items,
+                         size_t *n, bt_error *err);
+void bt_store_group_clear(bt_store_group *g);
+void bt_store_group_list_free(bt_store_group *items, size_t n);
+
+typedef enum { BT_PRINCIPAL_USER = 0, BT_PRINCIPAL_GROUP = 1 } bt_principal;
+
+typedef struct bt_store_permission {
+    int64_t folder_id;
+    char *folder_path;
+    bt_principal kind;
+    int64_t principal_id;
+    char *principal_name;
+    unsigned rights;
+} bt_store_permission;
+
+/* Grants exactly rights (replacing an earlier grant) to the user or group
+ * on folder_id; rights 0 removes the grant. */
+int bt_store_permission_set(bt_store *s, int64_t folder_id, bt_principal kind,
+                            int64_t principal_id, unsigned rights,
+                            bt_error *err);
+/* Grants on folder_id (0: on every folder), by folder path then kind and
+ * principal name. */
+int bt_store_permission_list(bt_store *s, int64_t folder_id,
+                             bt_store_permission **items, size_t *n,
+                             bt_error *err);
+void bt_store_permission_list_free(bt_store_permission *items, size_t n);
+/* Effective rights of user_id on folder_id: BT_RIGHTS_ALL for an
+ * administrator, 0 for a disabled user, else the inherited union. */
+int bt_store_rights(bt_store *s, int64_t user_id, int64_t folder_id,
+                    unsigned *rights, bt_error *err);
+
+typedef struct bt_store_token {
+    int64_t id;
+    int64_t user_id;
+    char *user_name;
+    char *name;
+    char *hash;        /* as given: a hash of the secret, never the secret */
+    int64_t created_us;
+    int64_t expires_us;   /* 0: never */
+    int64_t last_used_us; /* 0: never used */
+} bt_store_token;
+
+/* hash unique (-BT_EEXIST). */
+int bt_store_token_create(bt_store *s, int64_t user_id, const char *name,
+                          const char *hash, int64_t expires_us,
+                          int64_t *out_id, bt_error *err);
+/* The token with this hash and its user (either output may be NULL);
+ * records last_used. -BT_ENOTFOUND when unknown, expired, or its user is
+ * disabled (the message says which, for the log, not for the client). */
+int bt_store_token_lookup(bt_store *s, const char *hash, bt_store_token *tok,
+                          bt_store_user *user, bt_error *err);
+/* user_id 0: every token. Newest first. */
+int bt_store_token_list(bt_store *s, int64_t user_id, bt_store_token **items,
+                        size_t *n, bt_error *err);
+int bt_store_token_delete(bt_store *s, int64_t id, bt_error *err);
+void bt_store_token_clear(bt_store_token *t);
+void bt_store_token_list_free(bt_store_token *items, size_t n);
 
 /* ---- Events and audit ----------------------------------------------- */
 

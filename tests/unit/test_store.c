@@ -8,6 +8,7 @@
  * in a database of its own created from that URL's and dropped after; the
  * tests of SQLite's files (corruption, a missing directory, a full disk)
  * are skipped there, and PostgreSQL's own refusals are tested instead. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -220,16 +221,16 @@ static void test_open_is_idempotent(void **state) {
     fixture *f = *state;
     int v = 0;
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 1);
+    assert_int_equal(v, 2);
     assert_string_equal(bt_store_backend(f->s),
                         pg_base() ? "postgresql" : "sqlite");
     bt_store_close(f->s);
     /* A plain path works too. */
     f->s = open_or_fail(pg_base() ? f->url : f->path);
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 1);
+    assert_int_equal(v, 2);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM schema_migrations"),
-                     1);
+                     2);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM folders"), 1);
     if (!pg_base())
         assert_int_equal(raw_count(f->raw, "SELECT journal_mode = 'wal' FROM "
@@ -280,7 +281,7 @@ static void test_concurrent_first_open(void **state) {
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM schema_migrations"),
-                     1);
+                     2);
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM folders"), 1);
     if (fresh_db) pg_drop_db(fresh_db);
     free(fresh_db);
@@ -1994,6 +1995,444 @@ static void test_guid(void **state) {
     assert_non_null(strchr("89ab", a[19]));
 }
 
+/* ---- Users, groups, permissions, API tokens ------------------------- */
+
+static void test_users_and_groups(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    bt_store_user alice = {0}, bob = {0}, got = {0};
+    OK(bt_store_user_create(f->s, "alice", "$argon2id$v=19$x", false, &alice,
+                            &e_));
+    assert_true(alice.id > 0);
+    assert_string_equal(alice.password_hash, "$argon2id$v=19$x");
+    assert_false(alice.is_admin);
+    assert_false(alice.disabled);
+    OK(bt_store_user_create(f->s, "bob", NULL, true, &bob, &e_));
+    assert_string_equal(bob.password_hash, "");
+    assert_true(bob.is_admin);
+    assert_int_equal(bt_store_user_create(f->s, "alice", "h", false, NULL, &err),
+                     -BT_EEXIST);
+    assert_non_null(strstr(err.message, "user 'alice' already exists"));
+    assert_int_equal(bt_store_user_create(f->s, "", "h", false, NULL, &err),
+                     -BT_EINVAL);
+    OK(bt_store_user_find(f->s, "bob", &got, &e_));
+    assert_int_equal(got.id, bob.id);
+    bt_store_user_clear(&got);
+    assert_int_equal(bt_store_user_find(f->s, "carol", &got, &err),
+                     -BT_ENOTFOUND);
+    assert_non_null(strstr(err.message, "user 'carol' does not exist"));
+
+    bt_store_user_changes ch = {.password_hash = "new", .is_admin = -1,
+                                .disabled = 1};
+    OK(bt_store_user_update(f->s, alice.id, &ch, &e_));
+    OK(bt_store_user_get(f->s, alice.id, &got, &e_));
+    assert_string_equal(got.name, "alice");
+    assert_string_equal(got.password_hash, "new");
+    assert_false(got.is_admin);
+    assert_true(got.disabled);
+    bt_store_user_clear(&got);
+    ch = (bt_store_user_changes){.name = "bob", .is_admin = -1, .disabled = -1};
+    assert_int_equal(bt_store_user_update(f->s, alice.id, &ch, &err),
+                     -BT_EEXIST);
+    ch.name = "alice2";
+    ch.disabled = 0;
+    OK(bt_store_user_update(f->s, alice.id, &ch, &e_));
+    assert_int_equal(bt_store_user_update(f->s, 9999, &ch, &err),
+                     -BT_ENOTFOUND);
+    bt_store_user *users = NULL;
+    size_t n = 0;
+    OK(bt_store_user_list(f->s, &users, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(users[0].name, "alice2");
+    assert_false(users[0].disabled);
+    assert_string_equal(users[1].name, "bob");
+    bt_store_user_list_free(users, n);
+
+    bt_store_group ops = {0}, g = {0};
+    OK(bt_store_group_create(f->s, "operators", "run things", &ops, &e_));
+    assert_string_equal(ops.description, "run things");
+    assert_int_equal(bt_store_group_create(f->s, "operators", NULL, NULL, &err),
+                     -BT_EEXIST);
+    OK(bt_store_group_add_member(f->s, ops.id, alice.id, &e_));
+    OK(bt_store_group_add_member(f->s, ops.id, alice.id, &e_)); /* no-op */
+    OK(bt_store_group_add_member(f->s, ops.id, bob.id, &e_));
+    assert_int_equal(bt_store_group_add_member(f->s, ops.id, 9999, &err),
+                     -BT_ENOTFOUND);
+    OK(bt_store_group_members(f->s, ops.id, &users, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(users[0].name, "alice2");
+    bt_store_user_list_free(users, n);
+    bt_store_group *groups = NULL;
+    OK(bt_store_user_groups(f->s, alice.id, &groups, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(groups[0].name, "operators");
+    bt_store_group_list_free(groups, n);
+    OK(bt_store_group_remove_member(f->s, ops.id, bob.id, &e_));
+    assert_int_equal(bt_store_group_remove_member(f->s, ops.id, bob.id, &err),
+                     -BT_ENOTFOUND);
+    OK(bt_store_group_update(f->s, ops.id, "ops", NULL, &e_));
+    OK(bt_store_group_find(f->s, "ops", &g, &e_));
+    assert_string_equal(g.description, "run things");
+    bt_store_group_clear(&g);
+    OK(bt_store_group_list(f->s, &groups, &n, &e_));
+    assert_int_equal(n, 1);
+    bt_store_group_list_free(groups, n);
+
+    /* Deleting a user takes its memberships along. */
+    OK(bt_store_user_delete(f->s, alice.id, &e_));
+    assert_int_equal(bt_store_user_delete(f->s, alice.id, &err), -BT_ENOTFOUND);
+    OK(bt_store_group_members(f->s, ops.id, &users, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_user_list_free(users, n);
+    OK(bt_store_group_delete(f->s, ops.id, &e_));
+    assert_int_equal(bt_store_group_get(f->s, ops.id, &g, &err), -BT_ENOTFOUND);
+    bt_store_user_clear(&alice);
+    bt_store_user_clear(&bob);
+    bt_store_group_clear(&ops);
+}
+
+static void test_permissions_inherit(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    bt_store_folder ops = {0}, web = {0}, db = {0}, root = {0};
+    OK(bt_store_folder_create(f->s, "/Ops/Web", &web, &e_));
+    OK(bt_store_folder_get(f->s, "/Ops", &ops, &e_));
+    OK(bt_store_folder_create(f->s, "/Db", &db, &e_));
+    OK(bt_store_folder_get(f->s, "/", &root, &e_));
+    bt_store_user u = {0}, admin = {0};
+    OK(bt_store_user_create(f->s, "dave", "h", false, &u, &e_));
+    OK(bt_store_user_create(f->s, "root", "h", true, &admin, &e_));
+    bt_store_group grp = {0};
+    OK(bt_store_group_create(f->s, "webops", NULL, &grp, &e_));
+    OK(bt_store_group_add_member(f->s, grp.id, u.id, &e_));
+
+    unsigned r = 99;
+    OK(bt_store_rights(f->s, u.id, web.id, &r, &e_));
+    assert_int_equal(r, 0);
+    /* Granted on /Ops to the user, on /Ops/Web to the group: both count
+     * below, only the first above. */
+    OK(bt_store_permission_set(f->s, ops.id, BT_PRINCIPAL_USER, u.id,
+                               BT_RIGHT_VIEW, &e_));
+    OK(bt_store_permission_set(f->s, web.id, BT_PRINCIPAL_GROUP, grp.id,
+                               BT_RIGHT_START | BT_RIGHT_STOP, &e_));
+    OK(bt_store_rights(f->s, u.id, web.id, &r, &e_));
+    assert_int_equal(r, BT_RIGHT_VIEW | BT_RIGHT_START | BT_RIGHT_STOP);
+    OK(bt_store_rights(f->s, u.id, ops.id, &r, &e_));
+    assert_int_equal(r, BT_RIGHT_VIEW);
+    OK(bt_store_rights(f->s, u.id, db.id, &r, &e_));
+    assert_int_equal(r, 0);
+    OK(bt_store_permission_set(f->s, root.id, BT_PRINCIPAL_USER, u.id,
+                               BT_RIGHT_AUTHOR, &e_));
+    OK(bt_store_rights(f->s, u.id, db.id, &r, &e_));
+    assert_int_equal(r, BT_RIGHT_AUTHOR);
+    /* Set replaces; 0 removes. */
+    OK(bt_store_permission_set(f->s, root.id, BT_PRINCIPAL_USER, u.id, 0, &e_));
+    OK(bt_store_rights(f->s, u.id, db.id, &r, &e_));
+    assert_int_equal(r, 0);
+    OK(bt_store_rights(f->s, admin.id, db.id, &r, &e_));
+    assert_int_equal(r, BT_RIGHTS_ALL);
+    assert_int_equal(bt_store_rights(f->s, u.id, 9999, &r, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_rights(f->s, 9999, db.id, &r, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_permission_set(f->s, 9999, BT_PRINCIPAL_USER,
+                                             u.id, 1, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_permission_set(f->s, db.id, BT_PRINCIPAL_GROUP,
+                                             9999, 1, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_permission_set(f->s, db.id, BT_PRINCIPAL_USER,
+                                             u.id, 64, &err),
+                     -BT_EINVAL);
+
+    bt_store_permission *p = NULL;
+    size_t n = 0;
+    OK(bt_store_permission_list(f->s, 0, &p, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(p[0].folder_path, "/Ops");
+    assert_int_equal(p[0].kind, BT_PRINCIPAL_USER);
+    assert_string_equal(p[0].principal_name, "dave");
+    assert_string_equal(p[1].folder_path, "/Ops/Web");
+    assert_string_equal(p[1].principal_name, "webops");
+    assert_int_equal(p[1].rights, BT_RIGHT_START | BT_RIGHT_STOP);
+    bt_store_permission_list_free(p, n);
+
+    /* A disabled user has none; a removed member loses the group's. */
+    bt_store_user_changes ch = {.is_admin = -1, .disabled = 1};
+    OK(bt_store_user_update(f->s, u.id, &ch, &e_));
+    OK(bt_store_rights(f->s, u.id, web.id, &r, &e_));
+    assert_int_equal(r, 0);
+    ch.disabled = 0;
+    OK(bt_store_user_update(f->s, u.id, &ch, &e_));
+    OK(bt_store_group_remove_member(f->s, grp.id, u.id, &e_));
+    OK(bt_store_rights(f->s, u.id, web.id, &r, &e_));
+    assert_int_equal(r, BT_RIGHT_VIEW);
+    /* Deleting the group removes its grants. */
+    OK(bt_store_group_delete(f->s, grp.id, &e_));
+    OK(bt_store_permission_list(f->s, web.id, &p, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_permission_list_free(p, n);
+    bt_store_folder_clear(&ops);
+    bt_store_folder_clear(&web);
+    bt_store_folder_clear(&db);
+    bt_store_folder_clear(&root);
+    bt_store_user_clear(&u);
+    bt_store_user_clear(&admin);
+    bt_store_group_clear(&grp);
+}
+
+static void test_api_tokens(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    use_clock(f, f->s);
+    bt_store_user u = {0};
+    OK(bt_store_user_create(f->s, "erin", "h", false, &u, &e_));
+    int64_t t1 = 0, t2 = 0;
+    OK(bt_store_token_create(f->s, u.id, "ci", "aa11", 0, &t1, &e_));
+    OK(bt_store_token_create(f->s, u.id, "short", "bb22",
+                             (int64_t)f->now + 1000000, &t2, &e_));
+    assert_int_equal(bt_store_token_create(f->s, u.id, "dup", "aa11", 0, NULL,
+                                           &err),
+                     -BT_EEXIST);
+    assert_int_equal(bt_store_token_create(f->s, 9999, "x", "cc33", 0, NULL,
+                                           &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_token_create(f->s, u.id, "x", "", 0, NULL, &err),
+                     -BT_EINVAL);
+
+    bt_store_token tok = {0};
+    bt_store_user who = {0};
+    f->now += 500;
+    OK(bt_store_token_lookup(f->s, "aa11", &tok, &who, &e_));
+    assert_int_equal(tok.id, t1);
+    assert_string_equal(tok.name, "ci");
+    assert_string_equal(tok.user_name, "erin");
+    assert_int_equal(tok.last_used_us, (int64_t)f->now);
+    assert_int_equal(who.id, u.id);
+    bt_store_token_clear(&tok);
+    bt_store_user_clear(&who);
+    assert_int_equal(bt_store_token_lookup(f->s, "zz", &tok, &who, &err),
+                     -BT_ENOTFOUND);
+    f->now += 2000000;
+    assert_int_equal(bt_store_token_lookup(f->s, "bb22", &tok, NULL, &err),
+                     -BT_ENOTFOUND);
+    assert_non_null(strstr(err.message, "expired"));
+    bt_store_user_changes ch = {.is_admin = -1, .disabled = 1};
+    OK(bt_store_user_update(f->s, u.id, &ch, &e_));
+    assert_int_equal(bt_store_token_lookup(f->s, "aa11", NULL, NULL, &err),
+                     -BT_ENOTFOUND);
+    assert_non_null(strstr(err.message, "disabled user 'erin'"));
+
+    bt_store_token *list = NULL;
+    size_t n = 0;
+    OK(bt_store_token_list(f->s, u.id, &list, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, t2); /* newest first */
+    assert_int_equal(list[1].last_used_us, (int64_t)f->now - 2000000);
+    bt_store_token_list_free(list, n);
+    OK(bt_store_token_delete(f->s, t2, &e_));
+    assert_int_equal(bt_store_token_delete(f->s, t2, &err), -BT_ENOTFOUND);
+    /* A deleted user's tokens go with it. */
+    OK(bt_store_user_delete(f->s, u.id, &e_));
+    OK(bt_store_token_list(f->s, 0, &list, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_token_list_free(list, n);
+    bt_store_user_clear(&u);
+}
+
+/* ---- Check-out, rename, move, delete, GUIDs -------------------------- */
+
+static void test_checkout_checkin(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    int64_t rid = make_runbook(f->s, "Deploy");
+    int v = 0;
+    assert_int_equal(bt_store_runbook_checkin(f->s, rid, "alice", "name: y\n",
+                                              "x", &v, &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "is not checked out"));
+    OK(bt_store_runbook_checkout(f->s, rid, "alice", &e_));
+    OK(bt_store_runbook_checkout(f->s, rid, "alice", &e_)); /* again: no-op */
+    assert_int_equal(bt_store_runbook_checkout(f->s, rid, "bob", &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "checked out by 'alice'"));
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_get(f->s, rid, &rb, &e_));
+    assert_string_equal(rb.checked_out_by, "alice");
+    assert_true(rb.checked_out_us > 0);
+    bt_store_runbook_clear(&rb);
+    assert_int_equal(bt_store_runbook_checkin(f->s, rid, "bob", "name: y\n",
+                                              "x", &v, &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "checked out by 'alice'"));
+    assert_int_equal(bt_store_runbook_undo_checkout(f->s, rid, "bob", &err),
+                     -BT_ESTATE);
+    OK(bt_store_runbook_checkin(f->s, rid, "alice", "name: y\n", "second", &v,
+                                &e_));
+    assert_int_equal(v, 2);
+    OK(bt_store_runbook_get(f->s, rid, &rb, &e_));
+    assert_null(rb.checked_out_by);
+    assert_int_equal(rb.checked_out_us, 0);
+    assert_int_equal(rb.latest_version, 2);
+    bt_store_runbook_clear(&rb);
+    bt_store_version ver = {0};
+    OK(bt_store_version_get(f->s, rid, 0, &ver, &e_));
+    assert_string_equal(ver.yaml, "name: y\n");
+    assert_string_equal(ver.author, "alice");
+    assert_string_equal(ver.comment, "second");
+    bt_store_version_clear(&ver);
+    /* Undo: by the holder, or by anyone with user NULL. */
+    OK(bt_store_runbook_checkout(f->s, rid, "bob", &e_));
+    OK(bt_store_runbook_undo_checkout(f->s, rid, "bob", &e_));
+    assert_int_equal(bt_store_runbook_undo_checkout(f->s, rid, "bob", &err),
+                     -BT_ESTATE);
+    OK(bt_store_runbook_checkout(f->s, rid, "carol", &e_));
+    OK(bt_store_runbook_undo_checkout(f->s, rid, NULL, &e_));
+    assert_int_equal(bt_store_runbook_checkout(f->s, 9999, "bob", &err),
+                     -BT_ENOTFOUND);
+}
+
+static void test_runbook_rename_move_delete(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    int64_t rid = make_runbook(f->s, "Backup");
+    int64_t other = make_runbook(f->s, "Other");
+    bt_store_folder dst = {0};
+    OK(bt_store_folder_create(f->s, "/Archive", &dst, &e_));
+    assert_int_equal(bt_store_runbook_rename(f->s, rid, "Other", &err),
+                     -BT_EEXIST);
+    assert_int_equal(bt_store_runbook_rename(f->s, rid, "a/b", &err),
+                     -BT_EINVAL);
+    OK(bt_store_runbook_rename(f->s, rid, "Backup DB", &e_));
+    OK(bt_store_runbook_move(f->s, rid, dst.id, &e_));
+    assert_int_equal(bt_store_runbook_move(f->s, rid, 9999, &err),
+                     -BT_ENOTFOUND);
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_get(f->s, rid, &rb, &e_));
+    assert_string_equal(rb.path, "/Archive/Backup DB");
+    char guid[BT_GUID_LEN];
+    memcpy(guid, rb.guid, sizeof guid);
+    bt_store_runbook_clear(&rb);
+    /* GUID lookups, in any case. */
+    for (char *c = guid; *c; c++) *c = (char)toupper((unsigned char)*c);
+    OK(bt_store_runbook_get_guid(f->s, guid, &rb, &e_));
+    assert_int_equal(rb.id, rid);
+    bt_store_runbook_clear(&rb);
+    assert_int_equal(bt_store_runbook_get_guid(f->s, "nope", &rb, &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_runbook_get_guid(
+                         f->s, "00000000-0000-4000-8000-000000000000", &rb,
+                         &err),
+                     -BT_ENOTFOUND);
+
+    /* Soft delete: pending jobs canceled, history kept, name reusable. */
+    int64_t job = make_job(f->s, rid);
+    OK(bt_store_runbook_delete(f->s, rid, &e_));
+    assert_int_equal(bt_store_runbook_delete(f->s, rid, &err), -BT_ENOTFOUND);
+    bt_store_job j = {0};
+    OK(bt_store_job_get(f->s, job, &j, &e_));
+    assert_int_equal(j.status, BT_JOB_CANCELED);
+    bt_store_job_clear(&j);
+    OK(bt_store_runbook_get(f->s, rid, &rb, &e_));
+    assert_true(rb.deleted_us > 0);
+    bt_store_runbook_clear(&rb);
+    assert_int_equal(bt_store_runbook_find(f->s, dst.id, "Backup DB", &rb,
+                                           &err),
+                     -BT_ENOTFOUND);
+    bt_store_version_list_free(NULL, 0);
+    bt_store_version *vers = NULL;
+    size_t n = 0;
+    OK(bt_store_version_list(f->s, rid, &vers, &n, &e_));
+    assert_int_equal(n, 1);
+    bt_store_version_list_free(vers, n);
+    bt_store_runbook *list = NULL;
+    OK(bt_store_runbook_list(f->s, 0, &list, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, other);
+    bt_store_runbook_list_free(list, n);
+    OK(bt_store_runbook_create(f->s, dst.id, "Backup DB", NULL, NULL, &e_));
+    assert_int_equal(bt_store_runbook_checkout(f->s, rid, "bob", &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "deleted"));
+    bt_store_folder_clear(&dst);
+}
+
+static void test_folder_rename_move_delete(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    bt_store_folder a = {0}, b = {0}, c = {0}, root = {0}, got = {0};
+    OK(bt_store_folder_create(f->s, "/A/B/C", &c, &e_));
+    OK(bt_store_folder_get(f->s, "/A", &a, &e_));
+    OK(bt_store_folder_get(f->s, "/A/B", &b, &e_));
+    OK(bt_store_folder_get(f->s, "/", &root, &e_));
+    OK(bt_store_folder_create(f->s, "/X", NULL, &e_));
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_create(f->s, c.id, "Deep", NULL, &rb, &e_));
+
+    assert_int_equal(bt_store_folder_rename(f->s, root.id, "R", &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_folder_rename(f->s, a.id, "X", &err),
+                     -BT_EEXIST);
+    assert_int_equal(bt_store_folder_rename(f->s, a.id, "x/y", &err),
+                     -BT_EINVAL);
+    OK(bt_store_folder_rename(f->s, a.id, "Alpha", &e_));
+    OK(bt_store_folder_get_id(f->s, c.id, &got, &e_));
+    assert_string_equal(got.path, "/Alpha/B/C");
+    bt_store_folder_clear(&got);
+    bt_store_runbook r2 = {0};
+    OK(bt_store_runbook_get(f->s, rb.id, &r2, &e_));
+    assert_string_equal(r2.path, "/Alpha/B/C/Deep");
+    bt_store_runbook_clear(&r2);
+    /* Move /Alpha/B under /X; not into itself. */
+    assert_int_equal(bt_store_folder_move(f->s, a.id, c.id, &err), -BT_EINVAL);
+    bt_store_folder x = {0};
+    OK(bt_store_folder_get(f->s, "/X", &x, &e_));
+    OK(bt_store_folder_move(f->s, b.id, x.id, &e_));
+    OK(bt_store_folder_get_id(f->s, c.id, &got, &e_));
+    assert_string_equal(got.path, "/X/B/C");
+    bt_store_folder_clear(&got);
+    OK(bt_store_folder_get_id(f->s, b.id, &got, &e_));
+    assert_int_equal(got.parent_id, x.id);
+    bt_store_folder_clear(&got);
+    /* /Alpha is empty now: the name "/Alpha/B" is free again. */
+    OK(bt_store_folder_create(f->s, "/Alpha/B", NULL, &e_));
+
+    /* Delete: refused when not empty unless recursive. */
+    assert_int_equal(bt_store_folder_delete(f->s, x.id, false, &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "not empty"));
+    assert_int_equal(bt_store_folder_delete(f->s, root.id, true, &err),
+                     -BT_EINVAL);
+    bt_store_user u = {0};
+    OK(bt_store_user_create(f->s, "fay", "h", false, &u, &e_));
+    OK(bt_store_permission_set(f->s, c.id, BT_PRINCIPAL_USER, u.id, 1, &e_));
+    OK(bt_store_folder_delete(f->s, x.id, true, &e_));
+    assert_int_equal(bt_store_folder_get(f->s, "/X/B/C", &got, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_folder_get(f->s, "/X", &got, &err),
+                     -BT_ENOTFOUND);
+    OK(bt_store_runbook_get(f->s, rb.id, &r2, &e_));
+    assert_true(r2.deleted_us > 0);
+    assert_int_equal(r2.folder_id, root.id);
+    bt_store_runbook_clear(&r2);
+    bt_store_permission *p = NULL;
+    size_t n = 0;
+    OK(bt_store_permission_list(f->s, 0, &p, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_permission_list_free(p, n);
+    /* An empty folder goes without recursive. */
+    OK(bt_store_folder_get(f->s, "/Alpha/B", &got, &e_));
+    OK(bt_store_folder_delete(f->s, got.id, false, &e_));
+    bt_store_folder_clear(&got);
+    bt_store_folder_clear(&a);
+    bt_store_folder_clear(&b);
+    bt_store_folder_clear(&c);
+    bt_store_folder_clear(&x);
+    bt_store_folder_clear(&root);
+    bt_store_runbook_clear(&rb);
+    bt_store_user_clear(&u);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -2031,6 +2470,12 @@ int main(void) {
         T(test_variables_counters_schedules),
         T(test_counter_add_two_processes),
         T(test_retention),
+        T(test_users_and_groups),
+        T(test_permissions_inherit),
+        T(test_api_tokens),
+        T(test_checkout_checkin),
+        T(test_runbook_rename_move_delete),
+        T(test_folder_rename_move_delete),
         cmocka_unit_test(test_guid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

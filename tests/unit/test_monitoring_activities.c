@@ -16,6 +16,7 @@
 
 #include "activity_support.h"
 #include "host_support.h"
+#include "systemd_support.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -390,6 +391,134 @@ static void test_monitor_computer_status(void **state) {
     host_run_free(&run);
 }
 
+
+/* ---- services ----------------------------------------------------------- */
+
+static void test_get_service_status_fake(void **state) {
+    (void)state;
+    fake_systemd f;
+    fake_systemd_init(&f);
+    fake_unit(&f, "web", "active");
+    bt_harness_run run;
+    const bt_activity_record *r =
+        act_run1(&run, "get-service-status", "unit: web");
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "unit"), "web.service");
+    assert_string_equal(act_field(r, 0, "description"), "Fake web");
+    assert_string_equal(act_field(r, 0, "load_state"), "loaded");
+    assert_string_equal(act_field(r, 0, "active_state"), "active");
+    assert_string_equal(act_field(r, 0, "sub_state"), "running");
+    assert_string_equal(act_field(r, 0, "main_pid"), "4242");
+    assert_string_equal(act_field(r, 0, "unit_file_state"), "enabled");
+    assert_string_equal(act_field(r, 0, "active_since"),
+                        "Wed 2026-11-25 10:00:00 UTC");
+    assert_string_equal(act_field(r, 0, "exists"), "true");
+    assert_string_equal(act_field(r, 0, "running"), "true");
+    bt_harness_run_free(&run);
+    char *calls = fake_calls(&f);
+    assert_non_null(strstr(calls, "systemctl show --property=Id,Description,"
+                                  "LoadState,ActiveState,SubState,MainPID,"
+                                  "UnitFileState,ActiveEnterTimestamp -- "
+                                  "web\n"));
+    free(calls);
+
+    fake_unit(&f, "db", "failed");
+    r = act_run1(&run, "get-service-status", "unit: db");
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "running"), "false");
+    assert_string_equal(act_field(r, 0, "active_state"), "failed");
+    assert_string_equal(act_field(r, 0, "main_pid"), "0");
+    bt_harness_run_free(&run);
+
+    r = act_run1(&run, "get-service-status", "unit: ghost");
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "exists"), "false");
+    assert_string_equal(act_field(r, 0, "load_state"), "not-found");
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-service-status",
+                 "unit: ghost, fail_if_missing: true");
+    act_expect_fail(r, "get-service-status: systemd has no unit 'ghost'");
+    bt_harness_run_free(&run);
+
+    fake_unit(&f, "web", "nobus");
+    r = act_run1(&run, "get-service-status", "unit: web");
+    act_expect_fail(r, "get-service-status: cannot ask systemd about 'web': "
+                       "systemctl exited with code 1: System has not been "
+                       "booted with systemd");
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-service-status", "unit: '-H evil'");
+    act_expect_fail(r, "unit name '-H evil' must not start with '-'");
+    bt_harness_run_free(&run);
+    fake_systemd_free(&f);
+}
+
+static void test_get_service_status_real(void **state) {
+    (void)state;
+    if (!real_systemd_answers()) {
+        fprintf(stderr, "skipped: systemctl cannot talk to systemd here (not "
+                        "PID 1?); the fake systemctl tests cover parsing\n");
+        skip();
+    }
+    bt_harness_run run;
+    const bt_activity_record *r = act_run1(
+        &run, "get-service-status", "unit: baton-no-such-unit.service");
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "exists"), "false");
+    assert_string_equal(act_field(r, 0, "running"), "false");
+    bt_harness_run_free(&run);
+}
+
+static fake_systemd *mon_fake;
+static void unit_fails(mon_test *t) {
+    (void)t;
+    fake_unit(mon_fake, "web", "failed");
+}
+static void unit_back(mon_test *t) {
+    (void)t;
+    fake_unit(mon_fake, "web", "active");
+}
+
+static void test_monitor_service(void **state) {
+    (void)state;
+    fake_systemd f;
+    fake_systemd_init(&f);
+    mon_fake = &f;
+    fake_unit(&f, "web", "active");
+    mon_test t = {0};
+    t.after_trigger[0] = unit_fails;
+    t.after_trigger[1] = unit_back;
+    host_run run = {0};
+    run_monitor(&t, "monitor-service",
+                "unit: web, trigger_on: change, at_start: true, "
+                "max_triggers: 3",
+                &run);
+    act_expect_ok(monitor_record(&run));
+    assert_int_equal(run.n_triggered, 3);
+    assert_string_equal(trig(&run, 0, "state"), "running");
+    assert_string_equal(trig(&run, 1, "state"), "stopped");
+    assert_string_equal(trig(&run, 1, "active_state"), "failed");
+    assert_string_equal(trig(&run, 1, "previous_state"), "running");
+    assert_string_equal(trig(&run, 2, "state"), "running");
+    assert_string_equal(trig(&run, 2, "main_pid"), "4242");
+    host_run_free(&run);
+
+    /* Default trigger_on: stopped, which holds at the start. */
+    fake_unit(&f, "web", "inactive");
+    run_monitor(&t, "monitor-service", "unit: web, max_triggers: 1", &run);
+    assert_int_equal(run.n_triggered, 1);
+    assert_string_equal(trig(&run, 0, "active_state"), "inactive");
+    host_run_free(&run);
+
+    /* A monitor that cannot ask systemd fails, saying why. */
+    fake_unit(&f, "web", "nobus");
+    mon_test t2 = {0};
+    run_monitor(&t2, "monitor-service", "unit: web", &run);
+    act_expect_fail(monitor_record(&run),
+                    "monitor-service: cannot ask systemd about 'web'");
+    host_run_free(&run);
+    fake_systemd_free(&f);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -400,6 +529,9 @@ int main(void) {
         cmocka_unit_test(test_get_computer_status_tcp),
         cmocka_unit_test(test_get_computer_status_icmp),
         cmocka_unit_test(test_monitor_computer_status),
+        cmocka_unit_test(test_get_service_status_fake),
+        cmocka_unit_test(test_get_service_status_real),
+        cmocka_unit_test(test_monitor_service),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

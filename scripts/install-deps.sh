@@ -14,7 +14,7 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libarchive-dev libgpgme-dev libssh-dev libsnmp-dev
           libxslt1-dev)
 test_pkgs=(libcmocka-dev python3 valgrind postgresql-15 nodejs npm
-           gnupg openssh-server openssh-client snmpd snmp)
+           gnupg openssh-server openssh-client snmpd snmp openssl)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

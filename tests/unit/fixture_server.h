@@ -24,7 +24,8 @@ static inline bool fixture_have_python(void) {
 /* Starts tests/unit/fixtures/script with up to 3 extra arguments (NULL
  * ends them). Returns false when python3 is missing. */
 static inline bool fixture_start(fixture_server *s, const char *script,
-                                 const char *arg1, const char *arg2) {
+                                 const char *arg1, const char *arg2,
+                                 const char *arg3) {
     if (!fixture_have_python()) return false;
     const char *src = getenv("BATON_SOURCE_DIR");
     char path[4096];
@@ -38,7 +39,7 @@ static inline bool fixture_start(fixture_server *s, const char *script,
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execlp("python3", "python3", path, arg1, arg2, (char *)NULL);
+        execlp("python3", "python3", path, arg1, arg2, arg3, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

@@ -185,6 +185,225 @@ static void journal(void **state) {
     free(path);
 }
 
+
+/* ---- send-email --------------------------------------------------------- */
+
+typedef struct smtp_fixture {
+    char *dir;
+    char *plain_out, *tls_out, *cert;
+    fixture_server plain, tls; /* tls.pid 0: no openssl */
+    int plain_msgs, tls_msgs;
+} smtp_fixture;
+
+static int smtp_setup(void **state) {
+    smtp_fixture *f = calloc(1, sizeof *f);
+    f->dir = bt_harness_tmpdir();
+    f->plain_out = act_path(f->dir, "plain");
+    f->tls_out = act_path(f->dir, "tls");
+    mkdir(f->plain_out, 0700);
+    mkdir(f->tls_out, 0700);
+    f->cert = act_path(f->dir, "cert.pem");
+    char *key = act_path(f->dir, "key.pem");
+    if (fixture_start(&f->plain, "smtp_sink.py", f->plain_out, NULL, NULL)) {
+        char *cmd = bt_xasprintf(
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' "
+            "-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+            ">/dev/null 2>&1",
+            key, f->cert);
+        if (system(cmd) == 0)
+            fixture_start(&f->tls, "smtp_sink.py", f->tls_out, f->cert, key);
+        free(cmd);
+    }
+    free(key);
+    *state = f;
+    return 0;
+}
+
+static int smtp_teardown(void **state) {
+    smtp_fixture *f = *state;
+    fixture_stop(&f->plain);
+    fixture_stop(&f->tls);
+    bt_harness_rmrf(f->dir);
+    free(f->dir);
+    free(f->plain_out);
+    free(f->tls_out);
+    free(f->cert);
+    free(f);
+    return 0;
+}
+
+#define NEED_SMTP(f)                                                          \
+    do {                                                                      \
+        if ((f)->plain.pid <= 0) {                                            \
+            fprintf(stderr, "skipped: python3 is not installed\n");           \
+            skip();                                                           \
+        }                                                                     \
+    } while (0)
+
+static char *read_msg(const char *dir, int n) {
+    char name[32];
+    snprintf(name, sizeof name, "msg-%d.eml", n);
+    char *path = act_path(dir, name);
+    char *text = bt_harness_read_file(path);
+    if (!text) fail_msg("the SMTP server stored no %s", name);
+    free(path);
+    return text;
+}
+
+static void email_full(void **state) {
+    smtp_fixture *f = *state;
+    NEED_SMTP(f);
+    char *att = act_path(f->dir, "report.txt");
+    bt_harness_write_file(att, "hello attachment\n");
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "send-email",
+        "server: 127.0.0.1, port: %d, tls: optional, username: user, "
+        "password: secret, from: 'Baton <baton@example.com>', to: "
+        "[ops@example.com, 'Dev Team <dev@example.com>'], cc: "
+        "boss@example.com, bcc: [audit@example.com], subject: 'Größe', "
+        "body: \"Line one\\n.leading dot\\nend\", attachments: ['%s'], "
+        "priority: high",
+        f->plain.port, att);
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "accepted_recipients"),
+                        "ops@example.com\ndev@example.com\nboss@example.com\n"
+                        "audit@example.com");
+    assert_string_equal(act_field(rec, 0, "recipient_count"), "4");
+    char *m = read_msg(f->plain_out, ++f->plain_msgs);
+    assert_non_null(strstr(m, "X-Envelope-From: <baton@example.com>"));
+    assert_non_null(strstr(m, "X-Envelope-To: ops@example.com,dev@example.com,"
+                              "boss@example.com,audit@example.com"));
+    assert_non_null(strstr(m, "X-TLS: no"));
+    assert_non_null(strstr(m, "X-Auth: user"));
+    assert_non_null(strstr(m, "\r\nFrom: Baton <baton@example.com>\r\n"));
+    assert_non_null(strstr(m, "\r\nTo: ops@example.com, Dev Team "
+                              "<dev@example.com>\r\n"));
+    assert_non_null(strstr(m, "\r\nCc: boss@example.com\r\n"));
+    assert_null(strstr(m, "audit@example.com>"));
+    assert_null(strstr(m, "Bcc"));
+    assert_non_null(strstr(m, "\r\nSubject: =?UTF-8?B?R3LDtsOfZQ==?=\r\n"));
+    assert_non_null(strstr(m, "\r\nX-Priority: 1"));
+    char *mid = bt_xasprintf("\r\nMessage-ID: %s\r\n",
+                             act_field(rec, 0, "message_id"));
+    assert_non_null(strstr(m, mid));
+    free(mid);
+    assert_non_null(strstr(m, "multipart/mixed"));
+    assert_non_null(strstr(m, "Line one\r\n.leading dot\r\nend"));
+    assert_non_null(strstr(m, "filename=\"report.txt\""));
+    assert_non_null(strstr(m, "aGVsbG8gYXR0YWNobWVudAo="));
+    free(m);
+    bt_harness_run_free(&run);
+    free(att);
+}
+
+static void email_errors(void **state) {
+    smtp_fixture *f = *state;
+    NEED_SMTP(f);
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "send-email",
+        "server: 127.0.0.1, port: %d, username: user, password: wrong, "
+        "from: a@example.com, to: b@example.com",
+        f->plain.port);
+    act_expect_fail(rec, "refused the user name or password");
+    assert_non_null(strstr(rec->error, "127.0.0.1:"));
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, from: a@example.com, to: "
+                   "[b@example.com, rejectme@example.com]",
+                   f->plain.port);
+    act_expect_fail(rec, "SMTP server '127.0.0.1:");
+    bt_harness_run_free(&run);
+    /* No STARTTLS offered but required. */
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, tls: required, from: "
+                   "a@example.com, to: b@example.com",
+                   f->plain.port);
+    act_expect_fail(rec, "STARTTLS");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, from: a@example.com, to: "
+                   "b@example.com, subject: \"x\\nBcc: evil@example.com\"",
+                   f->plain.port);
+    act_expect_fail(rec, "line break");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, from: a@example.com, to: "
+                   "'not an address'",
+                   f->plain.port);
+    act_expect_fail(rec, "'not an address' is not an e-mail address");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, from: a@example.com, to: "
+                   "b@example.com, attachments: [/nonexistent/file.pdf]",
+                   f->plain.port);
+    act_expect_fail(rec, "'/nonexistent/file.pdf'");
+    bt_harness_run_free(&run);
+    /* Nothing was delivered by any of these. */
+    char *next = bt_xasprintf("%s/msg-%d.eml", f->plain_out,
+                              f->plain_msgs + 1);
+    assert_false(act_exists(next));
+    free(next);
+}
+
+static void email_starttls(void **state) {
+    smtp_fixture *f = *state;
+    NEED_SMTP(f);
+    if (f->tls.pid <= 0) {
+        fprintf(stderr, "skipped: openssl is not installed\n");
+        skip();
+    }
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "send-email",
+        "server: 127.0.0.1, port: %d, tls: required, ca_file: '%s', "
+        "username: user, password: secret, from: a@example.com, to: "
+        "b@example.com, subject: over tls, body: secret text",
+        f->tls.port, f->cert);
+    act_expect_ok(rec);
+    char *m = read_msg(f->tls_out, ++f->tls_msgs);
+    assert_non_null(strstr(m, "X-TLS: yes"));
+    assert_non_null(strstr(m, "X-Auth: user"));
+    assert_non_null(strstr(m, "Subject: over tls"));
+    free(m);
+    bt_harness_run_free(&run);
+    /* optional upgrades too when offered */
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, ca_file: '%s', from: "
+                   "a@example.com, to: b@example.com",
+                   f->tls.port, f->cert);
+    act_expect_ok(rec);
+    m = read_msg(f->tls_out, ++f->tls_msgs);
+    assert_non_null(strstr(m, "X-TLS: yes"));
+    free(m);
+    bt_harness_run_free(&run);
+    /* The self-signed certificate is not trusted without ca_file. */
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, tls: required, from: "
+                   "a@example.com, to: b@example.com",
+                   f->tls.port);
+    act_expect_fail(rec, "SMTP server '127.0.0.1:");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, tls: required, verify_tls: "
+                   "false, from: a@example.com, to: b@example.com",
+                   f->tls.port);
+    act_expect_ok(rec);
+    bt_harness_run_free(&run);
+    /* tls: none stays in clear text even when offered */
+    rec = act_run1(&run, "send-email",
+                   "server: 127.0.0.1, port: %d, tls: none, from: "
+                   "a@example.com, to: b@example.com",
+                   f->tls.port);
+    act_expect_ok(rec);
+    f->tls_msgs++;
+    m = read_msg(f->tls_out, ++f->tls_msgs);
+    assert_non_null(strstr(m, "X-TLS: no"));
+    free(m);
+    bt_harness_run_free(&run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(syslog_udp),
@@ -194,5 +413,12 @@ int main(void) {
                                         act_teardown),
         cmocka_unit_test_setup_teardown(journal, act_setup, act_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest email_tests[] = {
+        cmocka_unit_test(email_full),
+        cmocka_unit_test(email_errors),
+        cmocka_unit_test(email_starttls),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    return rc | cmocka_run_group_tests(email_tests, smtp_setup,
+                                       smtp_teardown);
 }

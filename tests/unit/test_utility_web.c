@@ -11,7 +11,7 @@ static fixture_server srv;
 
 static int group_setup(void **state) {
     (void)state;
-    if (!fixture_start(&srv, "http_echo_server.py", NULL, NULL))
+    if (!fixture_start(&srv, "http_echo_server.py", NULL, NULL, NULL))
         srv.pid = -1;
     return 0;
 }

@@ -13,9 +13,10 @@
 #include "server/rbserver.h"
 #include "server/services.h"
 
-/* Published-data name under which an activity instance's parent_row is
- * stored (the store has a column for parent_seq only). Not an identifier,
- * so no activity can publish it. Written only when parent_row != 0. */
+/* Published-data name under which schema 1 databases stored an activity
+ * instance's parent_row (now the store's parent_row column). Not an
+ * identifier, so no activity can publish it; only read, for resuming jobs
+ * committed before the upgrade. */
 #define BT_RB_PARENT_ROW "baton:parent_row"
 
 typedef struct rb_job rb_job;

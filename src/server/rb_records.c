@@ -1,8 +1,8 @@
 /* Activity instances between the engine and the store: an engine record
  * as the rows the store commits, and committed rows back as the records
- * bt_engine_resume replays. The store keeps the parent's seq but not which
- * of its rows started the activity instance, so that row travels as the
- * published value BT_RB_PARENT_ROW (row 0) when it is not 0. */
+ * bt_engine_resume replays. The parent's seq and row are store columns;
+ * databases written before schema 2 carried the row as the published value
+ * BT_RB_PARENT_ROW, which loading still understands (and hides). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +13,9 @@ void bt__rb_record_spec(const rb_commit *c, bt_store_activity_spec *spec,
                         bt_store_datum **data, char *row_buf,
                         size_t row_size) {
     const bt_activity_record *rec = c->rec;
-    size_t n = rec->parent_row ? 1 : 0;
+    (void)row_buf; /* kept for the callers; the row is a column now */
+    (void)row_size;
+    size_t n = 0;
     for (size_t r = 0; r < rec->n_rows; r++) n += rec->rows[r]->count;
     bt_store_datum *d = bt_xcalloc(n ? n : 1, sizeof *d);
     size_t k = 0;
@@ -21,10 +23,6 @@ void bt__rb_record_spec(const rb_commit *c, bt_store_activity_spec *spec,
         for (size_t f = 0; f < rec->rows[r]->count; f++)
             d[k++] = (bt_store_datum){(uint32_t)r, rec->rows[r]->names[f],
                                       rec->rows[r]->values[f]};
-    if (rec->parent_row) {
-        snprintf(row_buf, row_size, "%u", rec->parent_row);
-        d[k++] = (bt_store_datum){0, BT_RB_PARENT_ROW, row_buf};
-    }
     *spec = (bt_store_activity_spec){
         .instance_id = c->ri->store_id,
         .activity_id = rec->def->id,
@@ -35,6 +33,7 @@ void bt__rb_record_spec(const rb_commit *c, bt_store_activity_spec *spec,
         .start_us = rec->start_us,
         .end_us = rec->end_us,
         .parent_seq = rec->parent_seq,
+        .parent_row = rec->parent_row,
         .data = d,
         .n_data = k,
     };
@@ -89,6 +88,7 @@ int bt__rb_records_load(bt_rbserver *srv, const bt_runbook *rb,
         rec->start_us = a->start_us;
         rec->end_us = a->end_us;
         rec->parent_seq = a->parent_seq;
+        rec->parent_row = a->parent_row;
         /* Rows come sorted by row index; a row holding nothing but the
          * parent-row marker is not a published row. */
         uint32_t max_row = 0;

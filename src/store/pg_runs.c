@@ -297,16 +297,16 @@ static char *activity_sql(size_t m) {
                  "FOR SHARE), "
                  "a AS (INSERT INTO activity_instances(guid, instance_id, "
                  "activity_id, seq, attempt, result, error, start_us, end_us, "
-                 "parent_seq) SELECT $1::uuid, h.id, $3::text, $4::bigint, "
-                 "$5::integer, $6::integer, $7::text, $8::bigint, $9::bigint, "
-                 "$10::bigint FROM h RETURNING id)");
+                 "parent_seq, parent_row) SELECT $1::uuid, h.id, $3::text, "
+                 "$4::bigint, $5::integer, $6::integer, $7::text, $8::bigint, "
+                 "$9::bigint, $10::bigint, $12::bigint FROM h RETURNING id)");
     if (m) {
         o += sprintf(o, ", d AS (INSERT INTO activity_data("
                         "activity_instance_id, row_index, position, name, "
                         "value) SELECT a.id, v.r, v.p, v.n, v.v FROM a, "
                         "(VALUES ");
         for (size_t k = 0; k < m; k++) {
-            int b = 12 + 4 * (int)k;
+            int b = 13 + 4 * (int)k;
             o += sprintf(o, "%s($%d::bigint, $%d::integer, $%d::text, "
                             "$%d::bytea)",
                          k ? ", " : "", b, b + 1, b + 2, b + 3);
@@ -323,7 +323,7 @@ static int insert_activity(bt_pg *p, int64_t server_id,
     int rc = check_data(a, err);
     if (rc) return rc;
     size_t m = a->n_data < DATA_BATCH ? a->n_data : DATA_BATCH;
-    int np = 11 + 4 * (int)m;
+    int np = 12 + 4 * (int)m;
     const char **values = bt_xcalloc((size_t)np, sizeof *values);
     int *lengths = bt_xcalloc((size_t)np, sizeof *lengths);
     int *formats = bt_xcalloc((size_t)np, sizeof *formats);
@@ -333,8 +333,9 @@ static int insert_activity(bt_pg *p, int64_t server_id,
     bt_store_guid(guid);
     int64_t ints[] = {0, a->instance_id, 0, (int64_t)a->seq, (int)a->attempt,
                       (int)a->result, 0, (int64_t)a->start_us,
-                      (int64_t)a->end_us, (int64_t)a->parent_seq, server_id};
-    for (int i = 0; i < 11; i++) {
+                      (int64_t)a->end_us, (int64_t)a->parent_seq, server_id,
+                      (int64_t)a->parent_row};
+    for (int i = 0; i < 12; i++) {
         snprintf(nums[i], sizeof nums[i], "%lld", (long long)ints[i]);
         values[i] = nums[i];
     }
@@ -345,7 +346,7 @@ static int insert_activity(bt_pg *p, int64_t server_id,
     values[6] = owned[6] ? owned[6] : a->error; /* NULL: SQL NULL */
     for (size_t k = 0; k < m; k++) {
         const bt_store_datum *d = &a->data[k];
-        int b = 11 + 4 * (int)k;
+        int b = 12 + 4 * (int)k;
         snprintf(nums[b], sizeof nums[b], "%u", d->row);
         snprintf(nums[b + 1], sizeof nums[b + 1], "%zu", k);
         owned[b + 2] = bt__pg_clean_text(d->name);
@@ -438,8 +439,8 @@ int bt__pg_activity_list(bt_store *s, int64_t instance_id, uint64_t after_seq,
     PGresult *r = NULL;
     int rc = bt__pg_exec(p,
                          "SELECT id, guid, activity_id, seq, attempt, result, "
-                         "error, start_us, end_us, parent_seq FROM "
-                         "activity_instances WHERE instance_id = $1 AND "
+                         "error, start_us, end_us, parent_seq, parent_row "
+                         "FROM activity_instances WHERE instance_id = $1 AND "
                          "seq > $2 ORDER BY seq",
                          &a, &r, "listing activity instances", err);
     if (rc) return rc;
@@ -458,6 +459,7 @@ int bt__pg_activity_list(bt_store *s, int64_t instance_id, uint64_t after_seq,
         act->start_us = (uint64_t)bt__pg_i64(r, i, 7);
         act->end_us = (uint64_t)bt__pg_i64(r, i, 8);
         act->parent_seq = (uint64_t)bt__pg_i64(r, i, 9);
+        act->parent_row = (uint32_t)bt__pg_i64(r, i, 10);
     }
     PQclear(r);
     if (!rows) return 0;

@@ -241,8 +241,8 @@ static int insert_activity(bt_sqlite *q, int64_t server_id,
                            bt_error *err) {
     static const char sql[] =
         "INSERT INTO activity_instances(guid, instance_id, activity_id, seq, "
-        "attempt, result, error, start_us, end_us, parent_seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        "attempt, result, error, start_us, end_us, parent_seq, parent_row) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     int rc = check_holder(q, server_id, a->instance_id, err);
     if (rc) return rc;
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
@@ -259,6 +259,7 @@ static int insert_activity(bt_sqlite *q, int64_t server_id,
     sqlite3_bind_int64(st, 8, (int64_t)a->start_us);
     sqlite3_bind_int64(st, 9, (int64_t)a->end_us);
     sqlite3_bind_int64(st, 10, (int64_t)a->parent_seq);
+    sqlite3_bind_int64(st, 11, (int64_t)a->parent_row);
     bt_error e;
     rc = bt__sq_exec_stmt(q, st, "committing an activity instance", &e);
     if (rc == -BT_EEXIST)
@@ -321,7 +322,7 @@ int bt__sq_activity_list(bt_store *s, int64_t instance_id, uint64_t after_seq,
     bt_sqlite *q = bt__sq(s);
     static const char sql[] =
         "SELECT id, guid, activity_id, seq, attempt, result, error, start_us, "
-        "end_us, parent_seq FROM activity_instances "
+        "end_us, parent_seq, parent_row FROM activity_instances "
         "WHERE instance_id = ? AND seq > ? ORDER BY seq";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
@@ -344,6 +345,7 @@ int bt__sq_activity_list(bt_store *s, int64_t instance_id, uint64_t after_seq,
         a->start_us = (uint64_t)sqlite3_column_int64(st, 7);
         a->end_us = (uint64_t)sqlite3_column_int64(st, 8);
         a->parent_seq = (uint64_t)sqlite3_column_int64(st, 9);
+        a->parent_row = (uint32_t)sqlite3_column_int64(st, 9 + 1);
     }
     sqlite3_reset(st);
     int out_rc = rc == SQLITE_DONE

@@ -1108,6 +1108,7 @@ static void test_commit_activity_roundtrip(void **state) {
     a2.result = BT_RESULT_FAILED;
     a2.error = "copy-file: source '/x' does not exist";
     a2.attempt = 3;
+    a2.parent_row = 1; /* started by row 1 of seq 1 */
     OK(bt_store_commit_activity(f->s, srv, &a2, NULL, &e_));
     assert_int_equal(bt_store_commit_activity(f->s, srv, &a2, NULL, &err),
                      -BT_EEXIST);
@@ -1129,6 +1130,8 @@ static void test_commit_activity_roundtrip(void **state) {
     assert_int_equal(items[1].result, BT_RESULT_FAILED);
     assert_int_equal(items[1].attempt, 3);
     assert_int_equal(items[1].parent_seq, 1);
+    assert_int_equal(items[1].parent_row, 1);
+    assert_int_equal(items[0].parent_row, 0);
     assert_string_equal(items[1].error, a2.error);
     bt_store_activity_list_free(items, n);
     OK(bt_store_activity_list(f->s, inst, 1, &items, &n, &e_));

@@ -225,6 +225,143 @@ static void database_postgresql(void **state) {
     bt_harness_run_free(&run);
 }
 
+/* ---- XML ---------------------------------------------------------------- */
+
+static const char servers_xml[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<inv xmlns:x=\"urn:x\"><server name=\"web01\" role=\"web\"><ip>10.0.0.1"
+    "</ip></server><server name=\"db01\" role=\"db\"><ip>10.0.0.2</ip>"
+    "</server><x:note>hi &amp; bye</x:note></inv>";
+
+static void query_xml(void **state) {
+    char *f = act_path(*state, "inv.xml");
+    bt_harness_write_file(f, servers_xml);
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "query-xml", "file: '%s', xpath: '//server[@role=\"db\"]'", f);
+    act_expect_ok(rec);
+    assert_int_equal(rec->n_rows, 1);
+    assert_string_equal(act_field(rec, 0, "name"), "server");
+    assert_string_equal(act_field(rec, 0, "value"), "10.0.0.2");
+    assert_string_equal(act_field(rec, 0, "xml"),
+                        "<server name=\"db01\" role=\"db\"><ip>10.0.0.2</ip>"
+                        "</server>");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-xml", "file: '%s', xpath: '//server/@name'",
+                   f);
+    act_expect_ok(rec);
+    assert_int_equal(rec->n_rows, 2);
+    assert_string_equal(act_field(rec, 1, "value"), "db01");
+    assert_string_equal(act_field(rec, 1, "match_index"), "2");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-xml",
+                   "file: '%s', xpath: 'string(//y:note)', namespaces: {y: "
+                   "'urn:x'}",
+                   f);
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "value"), "hi & bye");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-xml", "file: '%s', xpath: 'count(//ip)'", f);
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "value"), "2");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-xml",
+                   "text: '<a><b>1</b></a>', xpath: '//c', fail_if_none: "
+                   "true");
+    act_expect_fail(rec, "matches nothing");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-xml", "text: '<a><b>1</b></a>', xpath: '//['");
+    act_expect_fail(rec, "XPath '//['");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "query-xml", "text: '<a><b>1</a>', xpath: '/a'");
+    act_expect_fail(rec, "not well-formed XML");
+    bt_harness_run_free(&run);
+    free(f);
+}
+
+static void query_xml_no_entities(void **state) {
+    /* An external entity naming a local file is not read. */
+    char *secret = act_path(*state, "secret.txt");
+    bt_harness_write_file(secret, "TOPSECRET");
+    char *f = act_path(*state, "xxe.xml");
+    char *doc = bt_xasprintf("<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY "
+                             "e SYSTEM \"file://%s\">]>\n<a>&e;</a>\n",
+                             secret);
+    bt_harness_write_file(f, doc);
+    bt_harness_run run;
+    const bt_activity_record *rec =
+        act_run1(&run, "query-xml", "file: '%s', xpath: 'string(/a)'", f);
+    act_expect_ok(rec);
+    assert_null(strstr(act_field(rec, 0, "value"), "TOPSECRET"));
+    bt_harness_run_free(&run);
+    free(doc);
+    free(f);
+    free(secret);
+}
+
+static const char xslt[] =
+    "<xsl:stylesheet version=\"1.0\" "
+    "xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">"
+    "<xsl:output method=\"text\"/><xsl:param name=\"sep\"/>"
+    "<xsl:template match=\"/\"><xsl:for-each select=\"//server\">"
+    "<xsl:value-of select=\"@name\"/><xsl:value-of select=\"$sep\"/>"
+    "</xsl:for-each></xsl:template></xsl:stylesheet>";
+
+static void apply_xslt(void **state) {
+    char *xml = act_path(*state, "inv.xml");
+    char *xsl = act_path(*state, "names.xsl");
+    char *out = act_path(*state, "out.txt");
+    bt_harness_write_file(xml, servers_xml);
+    bt_harness_write_file(xsl, xslt);
+    bt_harness_run run;
+    /* The parameter is a string, even when it looks like XPath. */
+    const bt_activity_record *rec = act_run1(
+        &run, "apply-xslt",
+        "file: '%s', stylesheet_file: '%s', parameters: {sep: \"';\"}", xml,
+        xsl);
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "output"), "web01';db01';");
+    assert_string_equal(act_field(rec, 0, "bytes"), "13");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "apply-xslt",
+                   "file: '%s', stylesheet_file: '%s', output_file: '%s', "
+                   "parameters: {sep: ','}",
+                   xml, xsl, out);
+    act_expect_ok(rec);
+    act_assert_file(out, "web01,db01,");
+    assert_string_equal(act_field(rec, 0, "output_file"), out);
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "apply-xslt",
+                   "text: '<a/>', stylesheet: '<xsl:stylesheet "
+                   "version=\"1.0\" "
+                   "xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">"
+                   "<xsl:template match=\"/\"><xsl:value-of select=\"1 +\"/>"
+                   "</xsl:template>"
+                   "</xsl:stylesheet>'");
+    act_expect_fail(rec, "apply-xslt:");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "apply-xslt", "text: '<a/>', stylesheet: '<a/>'");
+    act_expect_fail(rec, "stylesheet");
+    bt_harness_run_free(&run);
+    /* A stylesheet may not write files. */
+    char *evil = act_path(*state, "evil.txt");
+    rec = act_run1(&run, "apply-xslt",
+                   "text: '<a/>', stylesheet: '<xsl:stylesheet "
+                   "version=\"1.0\" "
+                   "xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\" "
+                   "xmlns:exsl=\"http://exslt.org/common\" "
+                   "extension-element-prefixes=\"exsl\"><xsl:template "
+                   "match=\"/\"><exsl:document href=\"%s\">x</exsl:document>"
+                   "</xsl:template></xsl:stylesheet>'",
+                   evil);
+    assert_false(act_exists(evil));
+    bt_harness_run_free(&run);
+    free(evil);
+    free(out);
+    free(xsl);
+    free(xml);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(query_json_text),
@@ -233,6 +370,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(database_sqlite, act_setup,
                                         act_teardown),
         cmocka_unit_test(database_postgresql),
+        cmocka_unit_test_setup_teardown(query_xml, act_setup, act_teardown),
+        cmocka_unit_test_setup_teardown(query_xml_no_entities, act_setup,
+                                        act_teardown),
+        cmocka_unit_test_setup_teardown(apply_xslt, act_setup, act_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

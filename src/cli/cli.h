@@ -18,5 +18,10 @@ int bt_cli_jobs(int argc, char **argv);
 int bt_cli_job(int argc, char **argv);
 int bt_cli_wait(int argc, char **argv);
 int bt_cli_cancel(int argc, char **argv);
+/* Authentication and access (cli/token.c, cli/users.c). */
+int bt_cli_token(int argc, char **argv);
+int bt_cli_user(int argc, char **argv);
+int bt_cli_group(int argc, char **argv);
+int bt_cli_perm(int argc, char **argv);
 
 #endif

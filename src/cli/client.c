@@ -2,6 +2,7 @@
  * bt_buf, connection problems said in one sentence. */
 #include <curl/curl.h>
 #include <pwd.h>
+#include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,12 @@
 struct bt_client {
     CURL *curl;
     char *base; /* without a trailing '/' */
+    /* credentials: Basic (user + password) or a bearer API token */
+    char *user, *password, *token;
 };
 
-/* `url = VALUE` from the config file, or NULL. */
-static char *config_url(void) {
+/* `KEY = VALUE` from the config file, or NULL. */
+static char *config_value(const char *key) {
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
     char *path = NULL;
@@ -35,8 +38,9 @@ static char *config_url(void) {
         for (char *line = strtok_r(b.data ? b.data : (char *)"", "\n", &save);
              line; line = strtok_r(NULL, "\n", &save)) {
             while (*line == ' ' || *line == '\t') line++;
-            if (strncmp(line, "url", 3)) continue;
-            char *p = line + 3;
+            size_t klen = strlen(key);
+            if (strncmp(line, key, klen)) continue;
+            char *p = line + klen;
             while (*p == ' ' || *p == '\t') p++;
             if (*p != '=') continue;
             p++;
@@ -56,6 +60,56 @@ static char *config_url(void) {
     return url;
 }
 
+/* Reads a password from the terminal without echo; NULL when there is no
+ * terminal. */
+static char *prompt_password(const char *user) {
+    FILE *tty = fopen("/dev/tty", "r+");
+    if (!tty) return NULL;
+    struct termios old, quiet;
+    bool echo_off = tcgetattr(fileno(tty), &old) == 0;
+    if (echo_off) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+    }
+    fprintf(tty, "Password for %s: ", user);
+    fflush(tty);
+    char line[1024];
+    char *pw = NULL;
+    if (fgets(line, sizeof line, tty)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        pw = bt_xstrdup(line);
+    }
+    if (echo_off) tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    fputc('\n', tty);
+    fclose(tty);
+    memset(line, 0, sizeof line);
+    return pw;
+}
+
+/* Who to log in as: a user (--user or BATON_USER, password from
+ * BATON_PASSWORD or the terminal) with HTTP Basic, else an API token
+ * (BATON_TOKEN, else `token = ...` in the config file), else nobody (a
+ * server with authentication off). */
+static int credentials(bt_client *c, bt_error *err) {
+    const char *user = getenv("BATON_USER");
+    if (user && *user) {
+        const char *pw = getenv("BATON_PASSWORD");
+        c->user = bt_xstrdup(user);
+        c->password = pw ? bt_xstrdup(pw) : prompt_password(user);
+        if (!c->password)
+            return bt_error_set(err, BT_EINVAL,
+                                "user '%s' given but no password: set "
+                                "BATON_PASSWORD (or run on a terminal to be "
+                                "asked)", user);
+        return 0;
+    }
+    const char *tok = getenv("BATON_TOKEN");
+    if (tok && *tok) c->token = bt_xstrdup(tok);
+    else c->token = config_value("token");
+    return 0;
+}
+
 int bt_client_open(const char *url_flag, bt_client **out, bt_error *err) {
     *out = NULL;
     char *url = NULL;
@@ -64,7 +118,7 @@ int bt_client_open(const char *url_flag, bt_client **out, bt_error *err) {
         url = bt_xstrdup(url_flag);
     else if (env && *env)
         url = bt_xstrdup(env);
-    else if (!(url = config_url()))
+    else if (!(url = config_value("url")))
         url = bt_xstrdup(BT_CLIENT_DEFAULT_URL);
     size_t len = strlen(url);
     while (len && url[len - 1] == '/') url[--len] = '\0';
@@ -83,6 +137,11 @@ int bt_client_open(const char *url_flag, bt_client **out, bt_error *err) {
         bt_client_close(c);
         return bt_error_set(err, BT_ENOMEM, "cannot start libcurl");
     }
+    int rc = credentials(c, err);
+    if (rc) {
+        bt_client_close(c);
+        return rc;
+    }
     *out = c;
     return 0;
 }
@@ -92,6 +151,11 @@ void bt_client_close(bt_client *c) {
     if (c->curl) curl_easy_cleanup(c->curl);
     curl_global_cleanup();
     free(c->base);
+    free(c->user);
+    if (c->password) memset(c->password, 0, strlen(c->password));
+    free(c->password);
+    if (c->token) memset(c->token, 0, strlen(c->token));
+    free(c->token);
     free(c);
 }
 
@@ -114,7 +178,12 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
     struct curl_slist *h = NULL;
     h = curl_slist_append(h, "Accept: application/json");
     if (text) h = curl_slist_append(h, "Content-Type: application/json");
-    /* X-Baton-User names who started a job until authentication lands. */
+    char *bearer = c->token && !c->user
+                       ? bt_xasprintf("Authorization: Bearer %s", c->token)
+                       : NULL;
+    if (bearer) h = curl_slist_append(h, bearer);
+    /* X-Baton-User names who started a job when the server runs without
+     * authentication (a server with it ignores the header). */
     const char *user = getenv("USER");
     if (!user || !*user) {
         struct passwd *pw = getpwuid(geteuid());
@@ -128,6 +197,11 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
     curl_easy_setopt(k, CURLOPT_URL, url);
     curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
+    if (c->user) {
+        curl_easy_setopt(k, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(k, CURLOPT_USERNAME, c->user);
+        curl_easy_setopt(k, CURLOPT_PASSWORD, c->password);
+    }
     if (text) {
         curl_easy_setopt(k, CURLOPT_POSTFIELDS, text);
         curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
@@ -163,6 +237,8 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
                               method, path, *status);
     }
     curl_slist_free_all(h);
+    if (bearer) memset(bearer, 0, strlen(bearer));
+    free(bearer);
     free(user_header);
     free(text);
     free(url);
@@ -180,7 +256,12 @@ char *bt_client_escape(bt_client *c, const char *text) {
 int bt_client_report(const char *cmd, long status, json_t *reply) {
     json_t *e = json_object_get(reply, "error");
     const char *msg = json_string_value(json_object_get(e, "message"));
-    if (msg)
+    if (msg && status == 401)
+        fprintf(stderr,
+                "baton %s: %s (log in with --user NAME or BATON_USER and "
+                "BATON_PASSWORD, or an API token in BATON_TOKEN)\n",
+                cmd, msg);
+    else if (msg)
         fprintf(stderr, "baton %s: %s\n", cmd, msg);
     else
         fprintf(stderr, "baton %s: the web service answered HTTP %ld\n", cmd,
@@ -191,6 +272,21 @@ int bt_client_report(const char *cmd, long status, json_t *reply) {
 bool bt_client_url_arg(int argc, char **argv, int *i, const char **url,
                        bool *bad) {
     const char *a = argv[*i];
+    /* --user NAME: every command that talks to the service takes it; it
+     * stands for BATON_USER, which bt_client_open reads */
+    if (!strncmp(a, "--user=", 7)) {
+        setenv("BATON_USER", a + 7, 1);
+        return true;
+    }
+    if (!strcmp(a, "--user")) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "baton: --user needs a value (a user name)\n");
+            *bad = true;
+            return true;
+        }
+        setenv("BATON_USER", argv[++*i], 1);
+        return true;
+    }
     if (!strncmp(a, "--url=", 6)) {
         *url = a + 6;
         return true;

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "server/config.h"
+#include "mgmt/mgmt.h"
 #include "server/listen.h"
 #include "server/log.h"
 #include "server/placeholder.h"
@@ -38,7 +39,8 @@ typedef struct daemon_ctx {
     uv_loop_t loop;
     bt_store *store;
     bt_web *web;
-    bt_placeholder *mgmt, *console;
+    bt_mgmt *mgmt;
+    bt_placeholder *console;
     bt_retention *retention;
     /* Read by web threads (jobs_changed), written once by main. */
     _Atomic(bt_rbserver *) rb;
@@ -92,9 +94,10 @@ static void on_signal(uv_signal_t *h, int signum) {
      * server drains; its long-polls notice and answer at once. */
     bt_web_stop(d->web);
     d->web = NULL;
-    bt_placeholder_stop(d->mgmt);
+    bt_mgmt_stop(d->mgmt);
     bt_placeholder_stop(d->console);
-    d->mgmt = d->console = NULL;
+    d->mgmt = NULL;
+    d->console = NULL;
     stop_retention(d);
     bt_rbserver *rb = atomic_load(&d->rb);
     if (rb) {
@@ -196,12 +199,16 @@ static int start_placeholders(daemon_ctx *d, bt_error *err) {
     if (d->cfg.roles & BT_ROLE_MANAGEMENT) {
         bt_listen_spec spec = {"management server", d->cfg.bind,
                                d->cfg.mgmt_port, "mgmt_port"};
-        char *msg = bt_xasprintf(
-            "the management API is not built yet; use the web service at %s "
-            "(baton --url) to start and watch jobs",
-            url);
-        int rc = bt_placeholder_start(&spec, msg, &d->mgmt, err);
-        free(msg);
+        int fd = -1;
+        uint16_t port = 0;
+        int rc = bt_listen_tcp(&spec, &fd, &port, err);
+        if (rc) return rc;
+        /* encrypted variables' key lives beside the database, not in it */
+        char *key = bt_xasprintf("%s/secret.key", d->cfg.data_dir);
+        bt_mgmt_config mc = {.listen_fd = fd, .store_url = d->cfg.db,
+                             .key_file = key};
+        rc = bt_mgmt_start(&mc, &d->mgmt, err);
+        free(key);
         if (rc) return rc;
     }
     if (d->cfg.roles & BT_ROLE_CONSOLE) {
@@ -229,12 +236,11 @@ static void say_where(daemon_ctx *d) {
                 where, (unsigned)bt_web_port(d->web), url, url);
     }
     if (d->mgmt) {
-        bt_listen_url(d->cfg.bind, bt_placeholder_port(d->mgmt), url,
-                      sizeof url);
+        bt_listen_url(d->cfg.bind, bt_mgmt_port(d->mgmt), url, sizeof url);
         bt_logf(&d->log, BT_LOG_INFO,
-                "management server: listening on %s port %u: %s (not built "
-                "yet: answers 501)",
-                where, (unsigned)bt_placeholder_port(d->mgmt), url);
+                "management server: listening on %s port %u: %s/api/health "
+                "(BATON_MGMT_URL=%s baton ls)",
+                where, (unsigned)bt_mgmt_port(d->mgmt), url, url);
     }
     if (d->console) {
         bt_listen_url(d->cfg.bind, bt_placeholder_port(d->console), url,
@@ -348,10 +354,11 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
 static void stop_all(daemon_ctx *d) {
     stop_retention(d);
     bt_web_stop(d->web);
-    bt_placeholder_stop(d->mgmt);
+    bt_mgmt_stop(d->mgmt);
     bt_placeholder_stop(d->console);
     d->web = NULL;
-    d->mgmt = d->console = NULL;
+    d->mgmt = NULL;
+    d->console = NULL;
 }
 
 int main(int argc, char **argv) {

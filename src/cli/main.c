@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/mgmt_cli.h"
 
 #include "common/version.h"
 
@@ -22,6 +23,26 @@ static const struct {
     {"job", bt_cli_job, "show a job: instances, activities, published data"},
     {"wait", bt_cli_wait, "wait for a job to finish"},
     {"cancel", bt_cli_cancel, "stop a job"},
+    {"ls", bt_cli_ls, "list a folder's folders and runbooks (management server)"},
+    {"show", bt_cli_show, "show a runbook: properties, parameters, activities, links"},
+    {"checkout", bt_cli_checkout, "check a runbook out to edit it"},
+    {"checkin", bt_cli_checkin, "check a runbook file in as a new version"},
+    {"undo-checkout", bt_cli_undo_checkout, "release a check-out without a new version"},
+    {"history", bt_cli_history, "list a runbook's versions"},
+    {"diff", bt_cli_diff, "compare two versions of a runbook"},
+    {"revert", bt_cli_revert, "check in an earlier version again"},
+    {"export", bt_cli_export, "write a folder tree as runbook YAML files"},
+    {"import", bt_cli_import, "import runbook YAML files or an .ois_export"},
+    {"folder", bt_cli_folder, "create, rename, move, delete folders"},
+    {"runbook", bt_cli_runbook, "rename, move, delete a runbook; its servers"},
+    {"audit", bt_cli_audit, "list who changed what, when"},
+    {"variable", bt_cli_variable, "global variables: list, get, set, rm"},
+    {"variables", bt_cli_variables, "list global variables"},
+    {"counter", bt_cli_counter, "global counters: get, set, add, rm"},
+    {"schedule", bt_cli_schedule, "global schedules: list, get, set, rm"},
+    {"schedules", bt_cli_schedules, "list global schedules"},
+    {"server", bt_cli_server, "runbook servers: list, throttle, drain"},
+    {"servers", bt_cli_servers, "list runbook servers with status and load"},
     {"token", bt_cli_token, "API tokens: create, list, revoke"},
     {"user", bt_cli_user, "users: add, list, passwd, disable (admin)"},
     {"group", bt_cli_group, "groups: add, list, add-member (admin)"},
@@ -31,7 +52,7 @@ static const struct {
 static void usage(FILE *out) {
     fprintf(out, "usage: baton COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nbaton COMMAND --help shows a command's options. The job "
                  "commands talk to batond's\nweb service: --url URL, else "
                  "BATON_URL, else url = ... in ~/.config/baton/config,\nelse "

@@ -447,13 +447,27 @@ static int set_status_in_tx(bt_pg *p, int64_t id, bt_job_status to,
                            "started_us = $2 WHERE id = $3",
                            &a, NULL, "changing a job's status", err);
     }
+    /* The fence: a server ends only a job it still holds (one taken over
+     * in the meantime belongs to another server now). */
     bt__pg_int(&a, (int)to);
     bt__pg_int(&a, bt__pg_now(p));
     bt__pg_int(&a, id);
-    return bt__pg_exec(p,
-                       "UPDATE jobs SET status = $1, ended_us = $2 "
-                       "WHERE id = $3",
-                       &a, NULL, "changing a job's status", err);
+    bt__pg_int(&a, server_id > 0 ? server_id : 0);
+    PGresult *r = NULL;
+    rc = bt__pg_exec(p,
+                     "UPDATE jobs SET status = $1, ended_us = $2 "
+                     "WHERE id = $3 AND ($4::bigint = 0 OR "
+                     "(status = 1 AND server_id = $4))",
+                     &a, &r, "changing a job's status", err);
+    if (rc) return rc;
+    int64_t changed = bt__pg_changes(r);
+    PQclear(r);
+    if (changed == 0)
+        return bt_error_set(err, BT_ESTATE,
+                            "store: job %lld is not held by server %lld "
+                            "(taken over?); its end is not recorded",
+                            (long long)id, (long long)server_id);
+    return 0;
 }
 
 int bt__pg_job_set_status(bt_store *s, int64_t job_id, bt_job_status to,
@@ -647,6 +661,19 @@ static int takeover_in_tx(bt_pg *p, int64_t **ids, size_t *n, bt_error *err) {
                                      "= NULL, takeovers = takeovers + 1 "
                                      "WHERE id = $1",
                          &a, NULL, "handing a job back", err);
+        /* Nobody resumes a canceled job: its unfinished instance ends
+         * canceled too, with the worst result committed so far. */
+        if (!rc && canceling) {
+            a = (bt_pg_args){0};
+            bt__pg_int(&a, id);
+            bt__pg_int(&a, now);
+            rc = bt__pg_exec(p,
+                             "UPDATE instances i SET status = 4, ended_us = "
+                             "$2, result = (SELECT coalesce(max(result), 0) "
+                             "FROM activity_instances WHERE instance_id = "
+                             "i.id) WHERE job_id = $1 AND status = 1",
+                             &a, NULL, "canceling a job's instance", err);
+        }
         if (rc) break;
         any_pending |= !canceling;
         char *msg = bt_xasprintf(

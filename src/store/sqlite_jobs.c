@@ -358,8 +358,11 @@ static int set_status_in_tx(bt_sqlite *q, int64_t id, bt_job_status to,
     static const char run[] =
         "UPDATE jobs SET status = 1, server_id = ?, started_us = ? "
         "WHERE id = ?";
+    /* The fence: a server ends only a job it still holds (one taken over
+     * in the meantime belongs to another server now). */
     static const char end[] =
-        "UPDATE jobs SET status = ?, ended_us = ? WHERE id = ?";
+        "UPDATE jobs SET status = ?1, ended_us = ?2 WHERE id = ?3 AND "
+        "(?4 = 0 OR (status = 1 AND server_id = ?4))";
     bt_job_status from;
     int rc = job_status_of(q, id, &from, err);
     if (rc) return rc;
@@ -382,6 +385,14 @@ static int set_status_in_tx(bt_sqlite *q, int64_t id, bt_job_status to,
         sqlite3_bind_int(st, 1, (int)to);
         sqlite3_bind_int64(st, 2, bt__sq_now(q));
         sqlite3_bind_int64(st, 3, id);
+        sqlite3_bind_int64(st, 4, server_id > 0 ? server_id : 0);
+        rc = bt__sq_exec_stmt(q, st, "changing a job's status", err);
+        if (!rc && sqlite3_changes(q->db) == 0)
+            return bt_error_set(err, BT_ESTATE,
+                                "store: job %lld is not held by server %lld "
+                                "(taken over?); its end is not recorded",
+                                (long long)id, (long long)server_id);
+        return rc;
     }
     return bt__sq_exec_stmt(q, st, "changing a job's status", err);
 }
@@ -579,6 +590,10 @@ static int takeover_in_tx(bt_sqlite *q, int64_t **ids, size_t *n,
         "END, ended_us = CASE cancel_requested WHEN 0 THEN 0 ELSE ?2 END, "
         "server_id = CASE cancel_requested WHEN 0 THEN NULL ELSE server_id "
         "END, takeovers = takeovers + 1 WHERE id = ?1";
+    static const char cancel_instances[] =
+        "UPDATE instances SET status = 4, ended_us = ?2, result = (SELECT "
+        "coalesce(max(result), 0) FROM activity_instances a WHERE "
+        "a.instance_id = instances.id) WHERE job_id = ?1 AND status = 1";
     sqlite3_stmt *st = bt__sq_stmt(q, find, err);
     if (!st) return -BT_EIO;
     int64_t now = bt__sq_now(q);
@@ -602,6 +617,17 @@ static int takeover_in_tx(bt_sqlite *q, int64_t **ids, size_t *n,
         sqlite3_bind_int64(st, 1, jobs[i].id);
         sqlite3_bind_int64(st, 2, now);
         rc = bt__sq_exec_stmt(q, st, "handing a job back", err);
+        /* Nobody resumes a canceled job: its unfinished instance ends
+         * canceled too, with the worst result committed so far. */
+        if (!rc && jobs[i].cancel_requested) {
+            if (!(st = bt__sq_stmt(q, cancel_instances, err))) {
+                rc = -BT_EIO;
+                break;
+            }
+            sqlite3_bind_int64(st, 1, jobs[i].id);
+            sqlite3_bind_int64(st, 2, now);
+            rc = bt__sq_exec_stmt(q, st, "canceling a job's instance", err);
+        }
         if (rc) break;
         char *msg = bt_xasprintf(
             jobs[i].cancel_requested

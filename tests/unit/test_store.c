@@ -1631,7 +1631,7 @@ static void test_lease_takeover(void **state) {
     assert_int_equal(n, 1);
     assert_int_equal(jobs[0].id, job);
     bt_store_job_list_free(jobs, n);
-    bt_store_instance inst = {0};
+    bt_store_instance inst = {0}, *insts = NULL;
     OK(bt_store_instance_create(f->s, job, a, &inst, &e_));
     bt_store_activity_spec s1 = activity(inst.id, 1, NULL, 0);
     OK(bt_store_commit_activity(f->s, a, &s1, NULL, &e_));
@@ -1686,7 +1686,22 @@ static void test_lease_takeover(void **state) {
     assert_int_equal(n, 2);
     bt_store_activity_list_free(acts, n);
 
-    /* A job being canceled when its server died ends canceled. */
+    /* rsA cannot record the end of the job rsB holds now: fenced too. */
+    assert_int_equal(bt_store_job_set_status(f->s, job, BT_JOB_COMPLETED, a,
+                                             &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "not held by server"));
+    OK(bt_store_job_get(f->s, job, &j, &e_));
+    assert_int_equal(j.status, BT_JOB_RUNNING);
+    bt_store_job_clear(&j);
+
+    /* A job being canceled when its server died ends canceled, and so
+     * does its unfinished instance (with the worst result so far). */
+    bt_store_instance ui = {0};
+    OK(bt_store_instance_create(f->s, untouched, b, &ui, &e_));
+    bt_store_activity_spec w = activity(ui.id, 1, NULL, 0);
+    w.result = BT_RESULT_WARNING;
+    OK(bt_store_commit_activity(f->s, b, &w, NULL, &e_));
     OK(bt_store_job_request_cancel(f->s, untouched, &e_));
     f->now += 10000000;
     OK(bt_store_server_takeover(f->s, NULL, &n, &e_));
@@ -1694,6 +1709,13 @@ static void test_lease_takeover(void **state) {
     OK(bt_store_job_get(f->s, untouched, &j, &e_));
     assert_int_equal(j.status, BT_JOB_CANCELED);
     bt_store_job_clear(&j);
+    bt_store_instance_clear(&ui);
+    OK(bt_store_instance_list(f->s, untouched, &insts, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(insts[0].status, BT_JOB_CANCELED);
+    assert_int_equal(insts[0].result, BT_RESULT_WARNING);
+    assert_int_equal(insts[0].ended_us, (int64_t)f->now);
+    bt_store_instance_list_free(insts, n);
     OK(bt_store_job_get(f->s, job, &j, &e_));
     assert_int_equal(j.status, BT_JOB_PENDING);
     assert_int_equal(j.takeovers, 2);

@@ -362,6 +362,67 @@ static void apply_xslt(void **state) {
     free(xml);
 }
 
+/* ---- write-web-page ----------------------------------------------------- */
+
+static void write_web_page(void **state) {
+    char *page = act_path(*state, "status.html");
+    char *yaml = bt_xasprintf(
+        "name: t\n"
+        "parameters: [{name: v}]\n"
+        "activities:\n"
+        "  - {id: start, type: initialize-data}\n"
+        "  - id: a\n"
+        "    type: write-web-page\n"
+        "    properties:\n"
+        "      file: '%s'\n"
+        "      template: '<html><body><b>Host</b>: {start.v} {{start.v}} "
+        "{nope}</body></html>'\n"
+        "links: [{from: start, to: a}]\n",
+        page);
+    const char *params[] = {"v=<script>alert(\"x\")</script>&", NULL};
+    bt_harness_run run;
+    assert_int_equal(bt_harness_run_yaml(yaml, params, &run), 0);
+    const bt_activity_record *rec = bt_harness_record(&run, "a", 0);
+    act_expect_ok(rec);
+    const char *want = "<html><body><b>Host</b>: &lt;script&gt;alert(&quot;x"
+                       "&quot;)&lt;/script&gt;&amp; {start.v} {nope}</body>"
+                       "</html>";
+    act_assert_file(page, want);
+    assert_int_equal(atoi(act_field(rec, 0, "bytes")), (int)strlen(want));
+    bt_harness_run_free(&run);
+    free(yaml);
+
+    /* Built-in page; overwrite: false refuses an existing file. */
+    rec = act_run1(&run, "write-web-page",
+                   "file: '%s', title: 'A & B', text: \"1 < 2\\nok\"", page);
+    act_expect_ok(rec);
+    char *got = bt_harness_read_file(page);
+    assert_non_null(strstr(got, "<title>A &amp; B</title>"));
+    assert_non_null(strstr(got, "<pre>1 &lt; 2\nok</pre>"));
+    free(got);
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "write-web-page",
+                   "file: '%s', text: x, overwrite: false", page);
+    act_expect_fail(rec, "exists");
+    bt_harness_run_free(&run);
+
+    char *tf = act_path(*state, "page.tmpl");
+    bt_harness_write_file(tf, "<p>{a.file}</p>");
+    char *page2 = act_path(*state, "p2.html");
+    rec = act_run1(&run, "write-web-page", "file: '%s', template_file: '%s'",
+                   page2, tf);
+    act_expect_ok(rec);
+    act_assert_file(page2, "<p></p>");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "write-web-page",
+                   "file: '/nonexistent-dir/x.html', text: x");
+    act_expect_fail(rec, "'/nonexistent-dir/x.html'");
+    bt_harness_run_free(&run);
+    free(page2);
+    free(tf);
+    free(page);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(query_json_text),
@@ -374,6 +435,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(query_xml_no_entities, act_setup,
                                         act_teardown),
         cmocka_unit_test_setup_teardown(apply_xslt, act_setup, act_teardown),
+        cmocka_unit_test_setup_teardown(write_web_page, act_setup,
+                                        act_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

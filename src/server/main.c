@@ -337,15 +337,18 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
                 d->cfg.events_days, d->cfg.audit_days);
     }
     if (d->cfg.roles & BT_ROLE_RUNBOOK_SERVER) {
+        char *key = bt_xasprintf("%s/secret.key", d->cfg.data_dir);
         bt_rbserver_config rc_cfg = {
             .name = d->cfg.name,
             .throttle = d->cfg.throttle,
             .heartbeat_ms = d->cfg.heartbeat_ms,
             .log = &d->log,
+            .secret_key_file = key,
         };
         bt_rbserver *rb = NULL;
-        if ((rc = bt_rbserver_start(&d->loop, d->store, &rc_cfg, &rb, err)))
-            return rc;
+        rc = bt_rbserver_start(&d->loop, d->store, &rc_cfg, &rb, err);
+        free(key);
+        if (rc) return rc;
         atomic_store(&d->rb, rb);
     }
     return 0;

@@ -137,7 +137,7 @@ void bt__rb_records_free(bt_activity_record **recs, size_t n);
 
 /* rb_vars.c: a snapshot of the plain global variables, refreshed on the
  * loop; lookups are thread-safe (blocking activities expand on the pool). */
-rb_vars *bt__rb_vars_new(void);
+rb_vars *bt__rb_vars_new(const char *secret_key_file);
 void bt__rb_vars_free(rb_vars *v);
 void bt__rb_vars_refresh(bt_rbserver *srv);
 const char *bt__rb_var_lookup(void *ud, const char *name);

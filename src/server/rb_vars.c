@@ -7,12 +7,16 @@
  * is copied by the caller right away but may be read after the lock is
  * released, so entries are never changed or freed while the server lives:
  * a changed variable appends a new entry (the newest wins). The table
- * grows only when variables change. Encrypted variables are left out: the
- * runbook server has no key yet. */
+ * grows only when variables change. Encrypted variables are opened with
+ * the management server's key file (mgmt/secret.h) and kept here in plain
+ * text only: they reach activities and never go back to the store. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/util.h"
+#include "mgmt/secret.h"
 #include "server/rb_internal.h"
 
 typedef struct var_entry {
@@ -22,12 +26,17 @@ typedef struct var_entry {
 
 struct rb_vars {
     uv_mutex_t mu;
+    char *key_file; /* NULL: encrypted variables stay unset */
+    unsigned char key[BT_SECRET_KEY_BYTES];
+    bool have_key;
+    bool key_warned; /* say once that the key cannot be read */
     var_entry *items;
     size_t n, cap;
 };
 
-rb_vars *bt__rb_vars_new(void) {
+rb_vars *bt__rb_vars_new(const char *secret_key_file) {
     rb_vars *v = bt_xcalloc(1, sizeof *v);
+    v->key_file = secret_key_file ? bt_xstrdup(secret_key_file) : NULL;
     uv_mutex_init(&v->mu);
     return v;
 }
@@ -39,6 +48,8 @@ void bt__rb_vars_free(rb_vars *v) {
         free(v->items[i].value);
     }
     free(v->items);
+    sodium_memzero(v->key, sizeof v->key);
+    free(v->key_file);
     uv_mutex_destroy(&v->mu);
     free(v);
 }
@@ -62,9 +73,39 @@ static void append(rb_vars *v, const char *name, const char *value) {
 static bool listed(const bt_store_variable *items, size_t n,
                    const char *name) {
     for (size_t i = 0; i < n; i++)
-        if (!items[i].encrypted && strcmp(items[i].name, name) == 0)
-            return true;
+        if (strcmp(items[i].name, name) == 0) return true;
     return false;
+}
+
+/* The plain text of an encrypted variable (malloc'd), or NULL when it
+ * cannot be opened (no key file yet, another key): logged, left unset. */
+static char *open_encrypted(bt_rbserver *srv, const bt_store_variable *item) {
+    rb_vars *v = srv->vars;
+    bt_error err = {0};
+    if (!v->key_file) return NULL;
+    if (!v->have_key) {
+        if (bt_secret_key_load(v->key_file, false, v->key, &err)) {
+            if (!v->key_warned)
+                bt_logf(srv->log, BT_LOG_WARNING,
+                        "runbook server '%s': encrypted variable '%s' stays "
+                        "unset: %s",
+                        srv->name, item->name, err.message);
+            v->key_warned = true;
+            return NULL;
+        }
+        v->have_key = true;
+    }
+    char *plain = NULL;
+    if (bt_secret_open(v->key, item->value, item->len, &plain, NULL, &err)) {
+        if (!v->key_warned)
+            bt_logf(srv->log, BT_LOG_WARNING,
+                    "runbook server '%s': encrypted variable '%s' stays unset: "
+                    "%s",
+                    srv->name, item->name, err.message);
+        v->key_warned = true;
+        return NULL;
+    }
+    return plain;
 }
 
 void bt__rb_vars_refresh(bt_rbserver *srv) {
@@ -80,12 +121,20 @@ void bt__rb_vars_refresh(bt_rbserver *srv) {
     rb_vars *v = srv->vars;
     uv_mutex_lock(&v->mu);
     for (size_t i = 0; i < n; i++) {
-        if (items[i].encrypted) continue;
-        const char *value = items[i].value ? (const char *)items[i].value : "";
+        char *plain = items[i].encrypted ? open_encrypted(srv, &items[i]) : NULL;
+        if (items[i].encrypted && !plain) {
+            var_entry *old = newest(v, items[i].name);
+            if (old && old->value) append(v, items[i].name, NULL);
+            continue;
+        }
+        const char *value = plain ? plain
+                          : items[i].value ? (const char *)items[i].value : "";
         /* Values are text: a BLOB with a NUL inside ends there. */
         var_entry *e = newest(v, items[i].name);
         if (!e || !e->value || strcmp(e->value, value) != 0)
             append(v, items[i].name, value);
+        if (plain) sodium_memzero(plain, strlen(plain));
+        free(plain);
     }
     /* Deleted since the last refresh: a tombstone. Walk a copy of the
      * count, since append grows the table. */

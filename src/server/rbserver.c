@@ -362,7 +362,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
         free(srv);
         return rc;
     }
-    srv->vars = bt__rb_vars_new();
+    srv->vars = bt__rb_vars_new(cfg->secret_key_file);
     bt_services_config scfg = {.job_created = child_job_created,
                                .job_of = job_of,
                                .ud = srv};

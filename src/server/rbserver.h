@@ -28,6 +28,10 @@ typedef struct bt_rbserver_config {
     uint64_t heartbeat_ms; /* 0: 2000; the lease is three heartbeats */
     uint64_t poll_ms;      /* claim and cancel check fallback; 0: 250 */
     const bt_log *log;     /* NULL: quiet */
+    /* The management server's key file (DATA_DIR/secret.key): encrypted
+     * global variables are opened with it for {var:name}. NULL, or a key
+     * that is not there: encrypted variables stay unset. */
+    const char *secret_key_file;
 } bt_rbserver_config;
 
 /* Registers the server and starts claiming on loop. The store handle is

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# The management server and the designer's CLI as real processes: batond
+# on a temporary SQLite database and free loopback ports, then baton ls,
+# show, checkout (two users at once), checkin (valid, invalid), history,
+# diff, revert, export -> import -> export identical, a hostile import that
+# stores nothing, variables (an encrypted one never shown, yet a runbook
+# gets its value), counters, schedules, servers, audit, --help everywhere,
+# and an unreachable management server.
+source "$(dirname "$0")/lib.sh"
+
+BATOND=$BUILD/batond
+[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+ADMIN_PW=e2e-admin-password
+export BATON_ADMIN_PASSWORD=$ADMIN_PW BATON_USER=admin BATON_PASSWORD=$ADMIN_PW
+unset BATON_TOKEN BATON_MGMT_URL
+export XDG_CONFIG_HOME=$SCRATCH/config # no operator's config file
+
+PID=
+cleanup() {
+    if [[ -n $PID ]] && kill -TERM "$PID" 2>/dev/null; then
+        for ((i = 0; i < 100; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null
+    fi
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+read -r WEB CONSOLE MGMT < <(python3 - <<'PY'
+import socket
+socks = []
+for _ in range(3):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+)
+DATA=$SCRATCH/data
+"$BATOND" --data-dir "$DATA" --bind 127.0.0.1 --web-port "$WEB" \
+    --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rbA \
+    >"$SCRATCH/batond.log" 2>&1 &
+PID=$!
+for ((i = 0; i < 300; i++)); do
+    grep -q 'batond ready' "$SCRATCH/batond.log" && break
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+done
+if ! grep -q 'batond ready' "$SCRATCH/batond.log"; then
+    cat "$SCRATCH/batond.log"
+    echo "batond did not start" >&2
+    exit 1
+fi
+export BATON_URL=http://127.0.0.1:$WEB BATON_MGMT_URL=http://127.0.0.1:$MGMT
+grep -q "management server: listening on 127.0.0.1 port $MGMT" "$SCRATCH/batond.log" &&
+    pass "batond says where the management server listens" ||
+    fail "management server log line" "$(cat "$SCRATCH/batond.log")"
+
+O=$SCRATCH/o
+W=$(fresh_dir work)
+cat >"$W/hello.runbook.yaml" <<'YAML'
+name: Hello
+folder: /Ops
+description: says hi
+parameters:
+  - {name: who, type: string, default: world}
+activities:
+  - {id: start, type: initialize-data}
+  - id: greet
+    type: run-program
+    properties: {command: "echo hello {start.who}"}
+links:
+  - {from: start, to: greet}
+YAML
+cat >"$W/hello2.runbook.yaml" <<'YAML'
+name: Hello
+folder: /Ops
+description: says hi
+parameters:
+  - {name: who, type: string, default: world}
+activities:
+  - {id: start, type: initialize-data}
+  - id: greet
+    type: run-program
+    properties: {command: "echo hi {start.who} {var:greeting} {var:secret_word}"}
+  - {id: done, type: return-data, properties: {out: "{greet.stdout}"}}
+links:
+  - {from: start, to: greet}
+  - {from: greet, to: done}
+returns: [out]
+YAML
+printf 'name: Hello\nfolder: /Ops\nactivities:\n  - {id: a, type: nope}\n' >"$W/bad.runbook.yaml"
+
+# ---- ls, checkin (create), show
+run_baton "$O.ls0" ls
+[[ $RC -eq 0 ]] && pass "ls on an empty tree" || fail "ls empty" "$(cat "$O.ls0.err")"
+USER=alice run_baton "$O.ci1" checkin "$W/hello.runbook.yaml" -m "first"
+[[ $RC -eq 0 ]] && grep -q "checked in version 1 (new runbook)" "$O.ci1.out" &&
+    pass "checkin creates a new runbook" || fail "checkin create" "$(cat "$O.ci1.out" "$O.ci1.err")"
+run_baton "$O.ls1" ls /Ops
+grep -q "Hello .* v1" "$O.ls1.out" && pass "ls lists the runbook and its version" ||
+    fail "ls /Ops" "$(cat "$O.ls1.out")"
+run_baton "$O.show" show /Ops/Hello
+grep -q "greet .*run-program" "$O.show.out" && grep -q "start -> greet" "$O.show.out" &&
+    grep -q "command: echo hello {start.who}" "$O.show.out" &&
+    pass "show prints activities, properties and links" || fail "show" "$(cat "$O.show.out")"
+run_baton "$O.showy" show /Ops/Hello --yaml
+cmp -s "$O.showy.out" "$W/hello.runbook.yaml" && pass "show --yaml is the checked-in file" ||
+    fail "show --yaml" "$(diff "$O.showy.out" "$W/hello.runbook.yaml")"
+run_baton "$O.showj" show /Ops/Hello --json
+check_json "show --json" "$O.showj.out" <<'PY'
+assert doc["path"] == "/Ops/Hello"
+assert [a["id"] for a in doc["document"]["activities"]] == ["start", "greet"]
+PY
+run_baton "$O.show404" show /Ops/Nope
+[[ $RC -eq 4 ]] && pass "show of a missing runbook exits 4" || fail "show 404 rc $RC"
+
+# ---- check-out rules
+USER=alice run_baton "$O.co1" checkout /Ops/Hello
+[[ $RC -eq 0 ]] && grep -q "checked out by alice" "$O.co1.out" &&
+    pass "alice checks out" || fail "checkout" "$(cat "$O.co1.out" "$O.co1.err")"
+USER=bob run_baton "$O.co2" checkout /Ops/Hello
+[[ $RC -eq 3 ]] && grep -q "alice" "$O.co2.err" && pass "bob's check-out is refused naming alice (exit 3)" ||
+    fail "second checkout rc $RC" "$(cat "$O.co2.err")"
+USER=bob run_baton "$O.ci2" checkin "$W/hello2.runbook.yaml" -m "bob's"
+[[ $RC -eq 3 ]] && pass "bob cannot check in alice's runbook (exit 3)" || fail "bob checkin rc $RC"
+USER=alice run_baton "$O.cibad" checkin "$W/bad.runbook.yaml" -m "broken"
+[[ $RC -eq 2 ]] && grep -q "nope" "$O.cibad.err" && pass "an invalid file is refused with its problem (exit 2)" ||
+    fail "invalid checkin rc $RC" "$(cat "$O.cibad.err")"
+run_baton "$O.h1" history /Ops/Hello --json
+check_json "the refused check-ins stored nothing" "$O.h1.out" <<'PY'
+assert len(doc["versions"]) == 1, doc["versions"]
+assert doc["checked_out_by"] == "alice"
+PY
+USER=alice run_baton "$O.ci3" checkin "$W/hello2.runbook.yaml" -m "adds done"
+[[ $RC -eq 0 ]] && grep -q "checked in version 2" "$O.ci3.out" && pass "alice checks in version 2" ||
+    fail "checkin v2" "$(cat "$O.ci3.out" "$O.ci3.err")"
+run_baton "$O.h2" history /Ops/Hello
+grep -q "^2 .*alice .*adds done" "$O.h2.out" && grep -q "^1 .*alice .*first" "$O.h2.out" &&
+    pass "history lists versions with author and comment" || fail "history" "$(cat "$O.h2.out")"
+run_baton "$O.diff" diff /Ops/Hello 1 2
+grep -q "~ activity greet" "$O.diff.out" && grep -q "properties.command: echo hello" "$O.diff.out" &&
+    grep -q "+ activity done (return-data)" "$O.diff.out" && grep -q "+ link greet -> done" "$O.diff.out" &&
+    pass "diff shows changed and added activities and links" || fail "diff" "$(cat "$O.diff.out")"
+USER=carol run_baton "$O.rev" revert /Ops/Hello 1
+[[ $RC -eq 0 ]] && grep -q "version 3" "$O.rev.out" && pass "revert checks in version 1 as 3" ||
+    fail "revert" "$(cat "$O.rev.out" "$O.rev.err")"
+run_baton "$O.showr" show /Ops/Hello --yaml
+cmp -s "$O.showr.out" "$W/hello.runbook.yaml" && pass "the reverted text is version 1's" || fail "revert text"
+USER=alice run_baton "$O.co3" checkout /Ops/Hello
+USER=alice run_baton "$O.ci4" checkin "$W/hello2.runbook.yaml" -m "back to 2"
+
+# ---- export -> import -> export
+mkdir -p "$W/tree"
+printf 'name: Deep\nactivities:\n  - {id: s, type: initialize-data}\n' >"$W/deep.runbook.yaml"
+USER=alice run_baton "$O.fold" folder mkdir /Ops/Web/Empty
+[[ $RC -eq 0 ]] && pass "folder mkdir" || fail "folder mkdir" "$(cat "$O.fold.err")"
+run_baton "$O.e1" export / --out "$W/e1"
+[[ $RC -eq 0 && -f $W/e1/Ops/Hello.runbook.yaml && -d $W/e1/Ops/Web/Empty ]] &&
+    pass "export writes folders and files" || fail "export" "$(cat "$O.e1.out" "$O.e1.err")"
+cmp -s "$W/e1/Ops/Hello.runbook.yaml" "$W/hello2.runbook.yaml" && pass "exported file is the checked-in text" ||
+    fail "export content"
+run_baton "$O.i1" import "$W/e1"
+[[ $RC -eq 0 ]] && grep -q "0 created, 0 updated, 1 unchanged" "$O.i1.out" &&
+    pass "importing the export changes nothing" || fail "import unchanged" "$(cat "$O.i1.out" "$O.i1.err")"
+run_baton "$O.e2" export / --out "$W/e2"
+diff -r "$W/e1" "$W/e2" >/dev/null && pass "export -> import -> export gives identical files" ||
+    fail "round trip" "$(diff -r "$W/e1" "$W/e2")"
+run_baton "$O.i2" import "$W/e1" --folder /Copy -m "copy"
+run_baton "$O.e3" export /Copy --out "$W/e3"
+diff -r "$W/e1" "$W/e3" >/dev/null && pass "an import elsewhere exports the same tree" ||
+    fail "copy round trip" "$(diff -r "$W/e1" "$W/e3")"
+run_baton "$O.e3b" export / --out "$W/before"
+# hostile: a truncated file beside a good one
+cp -r "$W/e1" "$W/bad"
+head -c 60 "$W/hello2.runbook.yaml" >"$W/bad/Ops/Hello.runbook.yaml"
+cp "$W/deep.runbook.yaml" "$W/bad/Ops/Deep.runbook.yaml"
+run_baton "$O.i3" import "$W/bad"
+[[ $RC -eq 2 ]] && grep -q "nothing was imported" "$O.i3.err" && grep -q "Ops/Hello.runbook.yaml" "$O.i3.err" &&
+    pass "a truncated file fails the whole import (exit 2)" || fail "hostile import rc $RC" "$(cat "$O.i3.err")"
+run_baton "$O.e4" export / --out "$W/e4"
+[[ ! -e $W/e4/Ops/Deep.runbook.yaml ]] && diff -r "$W/before" "$W/e4" >/dev/null &&
+    pass "after the refused import the stored runbooks are untouched" || fail "untouched" "$(diff -r "$W/before" "$W/e4")"
+
+# ---- global settings
+run_baton "$O.v1" variable set greeting hello-there
+[[ $RC -eq 0 ]] && pass "variable set" || fail "variable set" "$(cat "$O.v1.err")"
+export SECRET=pw-$RANDOM-$RANDOM-zz
+printf '%s\n' "$SECRET" | "$BATON" variable set secret_word - --encrypted >"$O.v2.out" 2>"$O.v2.err"
+grep -q "secret_word = (encrypted)" "$O.v2.out" && pass "encrypted variable set from stdin" ||
+    fail "encrypted set" "$(cat "$O.v2.out" "$O.v2.err")"
+run_baton "$O.v3" variables
+run_baton "$O.v4" variables --json
+run_baton "$O.v5" variable get secret_word --json
+run_baton "$O.a0" audit --json
+if grep -q "$SECRET" "$O.v3.out" "$O.v4.out" "$O.v5.out" "$O.a0.out"; then
+    fail "an encrypted value was shown"
+else
+    pass "no listing, get or audit shows the encrypted value"
+fi
+grep -q "greeting .* hello-there" "$O.v3.out" && pass "plain variables show their value" || fail "variables" "$(cat "$O.v3.out")"
+[[ $(stat -c %a "$DATA/secret.key") == 600 ]] && pass "the key file is 0600" || fail "key mode"
+if ! grep -q "$SECRET" "$DATA/baton.db"* 2>/dev/null; then pass "the database holds no plain text of it"; else fail "plain text in db"; fi
+run_baton "$O.job" start /Ops/Hello --wait 60 --json
+check_json "a runbook gets the encrypted variable's value" "$O.job.out" <<'PY'
+assert doc["status"] == "completed", doc["status"]
+out = doc["return_data"]["out"]
+assert "hello-there" in out and env["SECRET"] in out, out
+PY
+run_baton "$O.c1" counter set hits 5 && run_baton "$O.c2" counter add hits 2
+grep -q "hits = 7" "$O.c2.out" && pass "counter set/add" || fail "counter" "$(cat "$O.c2.out" "$O.c2.err")"
+run_baton "$O.s1" schedule set weekdays '{"days": ["mon", "tue"]}'
+run_baton "$O.s2" schedules
+grep -q 'weekdays = {"days":\["mon","tue"\]}' "$O.s2.out" && pass "schedule set and list" || fail "schedules" "$(cat "$O.s2.out" "$O.s2.err")"
+run_baton "$O.s3" schedule set weekdays '[1'
+[[ $RC -eq 2 ]] && pass "a bad schedule definition is a usage error" || fail "schedule bad rc $RC"
+
+# ---- servers, preferred servers
+run_baton "$O.sv" servers
+grep -q "^rbA .*up " "$O.sv.out" && pass "servers lists the runbook server as up" || fail "servers" "$(cat "$O.sv.out")"
+run_baton "$O.pref" runbook servers /Ops/Hello rbA rbB
+grep -q "servers: rbA rbB" "$O.pref.out" && pass "preferred server order set" || fail "preferred" "$(cat "$O.pref.out" "$O.pref.err")"
+run_baton "$O.thr" server throttle rbA 5
+[[ $RC -eq 0 ]] && pass "server throttle" || fail "throttle" "$(cat "$O.thr.err")"
+run_baton "$O.thr2" server throttle nosuch 5
+[[ $RC -eq 4 ]] && pass "throttle of an unknown server exits 4" || fail "throttle unknown rc $RC"
+
+# ---- audit
+run_baton "$O.a1" audit --runbook /Ops/Hello
+grep -q "alice .*runbook.checkout" "$O.a1.out" && grep -q "carol .*runbook.checkin" "$O.a1.out" &&
+    grep -q "runbook.settings" "$O.a1.out" && pass "audit lists who changed the runbook" || fail "audit" "$(cat "$O.a1.out")"
+run_baton "$O.a2" audit --since 2999-01-01
+grep -q "no audit entries" "$O.a2.out" && pass "audit --since in the future is empty" || fail "audit since"
+run_baton "$O.a3" audit --since soon
+[[ $RC -eq 2 ]] && pass "audit --since garbage exits 2" || fail "audit since bad rc $RC"
+
+# ---- every command has --help; bad usage exits 2; unreachable exits 1
+ok=1
+for c in ls show checkout checkin undo-checkout history diff revert export import folder runbook \
+    audit variable variables counter schedule schedules server servers; do
+    "$BATON" "$c" --help >"$O.help" 2>&1 && grep -q "^usage: baton $c" "$O.help" || { ok=0; echo "no help: $c"; }
+done
+[[ $ok -eq 1 ]] && pass "--help on every authoring command" || fail "--help"
+run_baton "$O.u1" checkin
+[[ $RC -eq 2 ]] && pass "a missing argument exits 2" || fail "usage rc $RC"
+BATON_MGMT_URL=http://127.0.0.1:1 run_baton "$O.unr" ls
+[[ $RC -eq 1 ]] && grep -q "management server at http://127.0.0.1:1" "$O.unr.err" &&
+    pass "an unreachable management server: exit 1 and where" || fail "unreachable rc $RC" "$(cat "$O.unr.err")"
+mkdir -p "$XDG_CONFIG_HOME/baton"
+echo "mgmt_url = http://127.0.0.1:$MGMT" >"$XDG_CONFIG_HOME/baton/config"
+BATON_MGMT_URL= run_baton "$O.cfg" ls /
+[[ $RC -eq 0 ]] && pass "mgmt_url from the config file" || fail "config mgmt_url" "$(cat "$O.cfg.err")"
+run_baton "$O.rm" runbook rm /Copy/Ops/Hello
+run_baton "$O.hist" history "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$O.showj.out")"
+[[ $RC -eq 0 ]] && pass "history still there for the live runbook" || fail "history by id"
+
+finish

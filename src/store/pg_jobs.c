@@ -524,14 +524,21 @@ int bt__pg_job_list(bt_store *s, const bt_store_job_filter *f,
     bt__pg_int(&a, (int)f->status);
     bt__pg_int(&a, f->runbook_id);
     bt__pg_int(&a, f->server_id);
-    bt__pg_int(&a, f->after_id);
+    bt__pg_int(&a, f->newest_first ? f->before_id : f->after_id);
     bt__pg_int(&a, (int64_t)f->limit + 1); /* one more: a next page? */
     PGresult *r = NULL;
     int rc = bt__pg_exec(p,
-                         "SELECT " JOB_COLS " FROM jobs WHERE ($1::boolean OR "
-                         "status = $2) AND ($3::bigint = 0 OR runbook_id = $3) "
-                         "AND ($4::bigint = 0 OR server_id = $4) AND id > $5 "
-                         "ORDER BY id LIMIT $6",
+                         f->newest_first
+                             ? "SELECT " JOB_COLS " FROM jobs WHERE "
+                               "($1::boolean OR status = $2) AND ($3::bigint "
+                               "= 0 OR runbook_id = $3) AND ($4::bigint = 0 "
+                               "OR server_id = $4) AND ($5::bigint = 0 OR "
+                               "id < $5) ORDER BY id DESC LIMIT $6"
+                             : "SELECT " JOB_COLS " FROM jobs WHERE "
+                               "($1::boolean OR status = $2) AND ($3::bigint "
+                               "= 0 OR runbook_id = $3) AND ($4::bigint = 0 "
+                               "OR server_id = $4) AND id > $5 ORDER BY id "
+                               "LIMIT $6",
                          &a, &r, "listing jobs", err);
     if (rc) return rc;
     int rows = PQntuples(r);

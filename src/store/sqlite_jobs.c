@@ -442,17 +442,21 @@ int bt__sq_job_list(bt_store *s, const bt_store_job_filter *f,
                     bt_store_job **items, size_t *n, int64_t *next,
                     bt_error *err) {
     bt_sqlite *q = bt__sq(s);
-    static const char sql[] =
+    static const char oldest[] =
         "SELECT " JOB_COLS " FROM jobs WHERE (?1 OR status = ?2) "
         "AND (?3 = 0 OR runbook_id = ?3) AND (?4 = 0 OR server_id = ?4) "
         "AND id > ?5 ORDER BY id LIMIT ?6";
-    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
+    static const char newest[] =
+        "SELECT " JOB_COLS " FROM jobs WHERE (?1 OR status = ?2) "
+        "AND (?3 = 0 OR runbook_id = ?3) AND (?4 = 0 OR server_id = ?4) "
+        "AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6";
+    sqlite3_stmt *st = bt__sq_stmt(q, f->newest_first ? newest : oldest, err);
     if (!st) return -BT_EIO;
     sqlite3_bind_int(st, 1, f->any_status);
     sqlite3_bind_int(st, 2, (int)f->status);
     sqlite3_bind_int64(st, 3, f->runbook_id);
     sqlite3_bind_int64(st, 4, f->server_id);
-    sqlite3_bind_int64(st, 5, f->after_id);
+    sqlite3_bind_int64(st, 5, f->newest_first ? f->before_id : f->after_id);
     sqlite3_bind_int64(st, 6, (int64_t)f->limit + 1); /* one more: a next page? */
     size_t cap = 0;
     bool *has_targets = NULL;

@@ -723,6 +723,47 @@ static void test_job_list_paging(void **state) {
     OK(bt_store_job_list(f->s, &filt, &items, &n, &next, &e_));
     assert_int_equal(n, 4);
     bt_store_job_list_free(items, n);
+
+    /* Newest first, paged with before_id: the latest jobs of `baton jobs`. */
+    filt = (bt_store_job_filter){.any_status = true, .runbook_id = a,
+                                 .limit = 10, .newest_first = true};
+    total = pages = 0;
+    last = INT64_MAX;
+    do {
+        OK(bt_store_job_list(f->s, &filt, &items, &n, &next, &e_));
+        for (size_t i = 0; i < n; i++) {
+            assert_true(items[i].id < last);
+            last = items[i].id;
+        }
+        total += n;
+        pages++;
+        bt_store_job_list_free(items, n);
+        filt.before_id = next;
+    } while (filt.before_id);
+    assert_int_equal(total, 25);
+    assert_int_equal(pages, 3);
+
+    /* Counts by status, for one runbook and for all. */
+    uint64_t counts[5];
+    OK(bt_store_job_counts(f->s, a, counts, &e_));
+    assert_int_equal(counts[BT_JOB_PENDING], 22);
+    assert_int_equal(counts[BT_JOB_RUNNING], 3);
+    assert_int_equal(counts[BT_JOB_COMPLETED], 0);
+    OK(bt_store_job_counts(f->s, 0, counts, &e_));
+    assert_int_equal(counts[BT_JOB_PENDING], 26);
+    OK(bt_store_job_counts(f->s, 9999, counts, &e_));
+    assert_int_equal(counts[BT_JOB_PENDING], 0);
+
+    /* GUID lookups of a job and of an instance. */
+    bt_store_job j = {0}, byguid = {0};
+    OK(bt_store_job_get(f->s, last, &j, &e_));
+    OK(bt_store_job_get_guid(f->s, j.guid, &byguid, &e_));
+    assert_int_equal(byguid.id, last);
+    bt_store_job_clear(&byguid);
+    bt_store_job_clear(&j);
+    bt_error err = {0};
+    assert_int_equal(bt_store_job_get_guid(f->s, "x", &byguid, &err),
+                     -BT_EINVAL);
 }
 
 /* Claims until nothing is left; records every id in seen[] (counts). */
@@ -1063,6 +1104,10 @@ static void test_instances(void **state) {
     assert_int_equal(a.result, -1);
     assert_int_equal(a.runbook_id, rid);
     assert_int_equal(a.server_id, srv);
+    bt_store_instance byguid = {0};
+    OK(bt_store_instance_get_guid(f->s, b.guid, &byguid, &e_));
+    assert_int_equal(byguid.id, b.id);
+    bt_store_instance_clear(&byguid);
     OK(bt_store_instance_finish(f->s, a.id, BT_JOB_COMPLETED,
                                 BT_RESULT_WARNING, "{\"status\": \"ok\"}",
                                 &e_));

@@ -17,7 +17,8 @@ typedef enum {
     K_COUNT,   /* 1 .. 1000000 */
     K_AMOUNT,  /* 0 .. 1000000000; 0 switches the criterion off */
     K_CLOCK,   /* HH:MM local time, or "off" */
-    K_DURATION
+    K_DURATION,
+    K_SWITCH   /* on/off (true/false, yes/no) */
 } kind;
 
 /* One row per setting: its config file key, environment variable and flag
@@ -67,6 +68,9 @@ static const setting SETTINGS[] = {
      "days events are kept; 0: forever (default 30)"},
     {"audit_days", "BATON_AUDIT_DAYS", K_AMOUNT, OFF(audit_days),
      "days audit entries are kept; 0: forever (default 365)"},
+    {"auth", "BATON_AUTH", K_SWITCH, OFF(auth),
+     "on: every web request needs a user or API token (default); off: "
+     "anyone may do anything (a trusted lab only)"},
     {"samples_dir", "BATON_SAMPLES_DIR", K_TEXT, OFF(samples_dir),
      "like --samples, but load DIR/*.runbook.yaml instead of the bundled "
      "examples"},
@@ -218,6 +222,16 @@ static int apply(bt_config *cfg, const setting *s, const char *value,
                                 "02:00) or off",
                                 where, value);
         *(int *)(void *)field = h * 60 + m;
+        return 0;
+    }
+    case K_SWITCH: {
+        bool b;
+        if (!strcmp(value, "on")) b = true;
+        else if (!strcmp(value, "off")) b = false;
+        else if (!bt_parse_bool(value, &b))
+            return bt_error_set(err, BT_EINVAL, "%s: '%s' is not on or off",
+                                where, value);
+        *(bool *)(void *)field = b;
         return 0;
     }
     case K_DURATION: {
@@ -407,6 +421,7 @@ static void defaults(bt_config *cfg) {
     cfg->keep_instances = 500;
     cfg->events_days = 30;
     cfg->audit_days = 365;
+    cfg->auth = true;
 }
 
 char *bt_config_default_data_dir(void) {

@@ -42,6 +42,7 @@ typedef struct bt_config {
     size_t keep_days;      /* instances ended longer ago go; 0: any age */
     size_t events_days;    /* 0: events are kept forever */
     size_t audit_days;     /* 0: audit entries are kept forever */
+    bool auth;             /* web requests need credentials (default) */
     bool help, version;
 } bt_config;
 

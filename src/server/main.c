@@ -27,7 +27,9 @@
 #include "server/retention.h"
 #include "server/rbserver.h"
 #include "server/samples.h"
+#include "server/users.h"
 #include "store/store.h"
+#include "web/auth.h"
 #include "web/web.h"
 
 #define EXIT_BAD_SETTINGS 2
@@ -39,6 +41,7 @@ typedef struct daemon_ctx {
     uv_loop_t loop;
     bt_store *store;
     bt_web *web;
+    bt_auth *auth; /* NULL: authentication off */
     bt_mgmt *mgmt;
     bt_placeholder *console;
     bt_retention *retention;
@@ -303,6 +306,21 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
     bt_logf(&d->log, BT_LOG_INFO, "database: %s (%s)", d->cfg.db,
             bt_store_backend(d->store));
     if (d->cfg.samples && (rc = load_samples(d, err))) return rc;
+    if (d->cfg.auth) {
+        /* the roles people log in to make the first admin */
+        if ((d->cfg.roles & (BT_ROLE_WEB | BT_ROLE_MANAGEMENT)) &&
+            (rc = bt_users_first_admin(d->store, d->cfg.data_dir, &d->log,
+                                       err)))
+            return rc;
+        if ((d->cfg.roles & BT_ROLE_WEB) && !(d->auth = bt_auth_new(0)))
+            return bt_error_set(err, BT_EINTERNAL,
+                                "authentication: libsodium did not start");
+    } else if (d->cfg.roles & BT_ROLE_WEB) {
+        bt_logf(&d->log, BT_LOG_WARNING,
+                "authentication is OFF (--auth off): anyone who can reach "
+                "the web service may start, stop and manage everything; use "
+                "this only in a trusted lab");
+    }
     if (d->cfg.roles & BT_ROLE_WEB) {
         bt_web_config wc = {
             .bind_address = d->cfg.bind,
@@ -310,6 +328,8 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
             .store_url = d->cfg.db,
             .jobs_changed = wake_runbook_server,
             .ud = d,
+            .authenticate = d->auth ? bt_auth_admit : NULL,
+            .auth_ud = d->auth,
         };
         if ((rc = bt_web_start(&wc, &d->web, err))) return rc;
     }
@@ -425,6 +445,7 @@ int main(int argc, char **argv) {
     uv_run(&d.loop, UV_RUN_DEFAULT);
     stop_all(&d); /* no-ops after a signal */
     bt_rbserver_free(atomic_load(&d.rb));
+    bt_auth_free(d.auth);
     bt_store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         bt_logf(&d.log, BT_LOG_WARNING,

@@ -36,6 +36,12 @@ typedef struct bt_mgmt_config {
     void *auth_ud;
 } bt_mgmt_config;
 
+/* The authenticate hook for a batond with authentication on: the same
+ * users and API tokens as the web service (HTTP Basic, Bearer tokens);
+ * ud is unused. mgmt/mgmt_auth.c. */
+int bt_mgmt_authenticate(void *ud, bt_store *s, const char *authorization,
+                         char *user, size_t user_size, bt_error *err);
+
 int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err);
 uint16_t bt_mgmt_port(const bt_mgmt *m); /* the port actually bound */
 void bt_mgmt_stop(bt_mgmt *m);           /* NULL is a no-op */

@@ -208,8 +208,13 @@ static int start_placeholders(daemon_ctx *d, bt_error *err) {
         if (rc) return rc;
         /* encrypted variables' key lives beside the database, not in it */
         char *key = bt_xasprintf("%s/secret.key", d->cfg.data_dir);
-        bt_mgmt_config mc = {.listen_fd = fd, .store_url = d->cfg.db,
-                             .key_file = key};
+        /* the same users and tokens as the web service */
+        bt_mgmt_config mc = {
+            .listen_fd = fd,
+            .store_url = d->cfg.db,
+            .key_file = key,
+            .authenticate = d->cfg.auth ? bt_mgmt_authenticate : NULL,
+        };
         rc = bt_mgmt_start(&mc, &d->mgmt, err);
         free(key);
         if (rc) return rc;

@@ -56,6 +56,18 @@ grep -q "management server: listening on 127.0.0.1 port $MGMT" "$SCRATCH/batond.
 
 O=$SCRATCH/o
 W=$(fresh_dir work)
+# designers log in as themselves: the audit history names them
+PW=designer-pw-1
+for u in alice bob carol; do
+    printf '%s\n' "$PW" | "$BATON" user add "$u" --password-stdin >"$O.user.out" 2>&1 ||
+        fail "user add $u" "$(cat "$O.user.out")"
+done
+BATON_USER= BATON_PASSWORD= run_baton "$O.noauth" ls
+[[ $RC -eq 1 ]] && grep -q "log in" "$O.noauth.err" && pass "no credentials: refused (exit 1)" ||
+    fail "no credentials rc $RC" "$(cat "$O.noauth.err")"
+BATON_USER=alice BATON_PASSWORD=wrong run_baton "$O.badpw" ls
+[[ $RC -eq 1 ]] && grep -q "invalid user name or password" "$O.badpw.err" &&
+    pass "a wrong password: refused" || fail "wrong password rc $RC" "$(cat "$O.badpw.err")"
 cat >"$W/hello.runbook.yaml" <<'YAML'
 name: Hello
 folder: /Ops
@@ -92,7 +104,7 @@ printf 'name: Hello\nfolder: /Ops\nactivities:\n  - {id: a, type: nope}\n' >"$W/
 # ---- ls, checkin (create), show
 run_baton "$O.ls0" ls
 [[ $RC -eq 0 ]] && pass "ls on an empty tree" || fail "ls empty" "$(cat "$O.ls0.err")"
-USER=alice run_baton "$O.ci1" checkin "$W/hello.runbook.yaml" -m "first"
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.ci1" checkin "$W/hello.runbook.yaml" -m "first"
 [[ $RC -eq 0 ]] && grep -q "checked in version 1 (new runbook)" "$O.ci1.out" &&
     pass "checkin creates a new runbook" || fail "checkin create" "$(cat "$O.ci1.out" "$O.ci1.err")"
 run_baton "$O.ls1" ls /Ops
@@ -114,15 +126,15 @@ run_baton "$O.show404" show /Ops/Nope
 [[ $RC -eq 4 ]] && pass "show of a missing runbook exits 4" || fail "show 404 rc $RC"
 
 # ---- check-out rules
-USER=alice run_baton "$O.co1" checkout /Ops/Hello
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.co1" checkout /Ops/Hello
 [[ $RC -eq 0 ]] && grep -q "checked out by alice" "$O.co1.out" &&
     pass "alice checks out" || fail "checkout" "$(cat "$O.co1.out" "$O.co1.err")"
-USER=bob run_baton "$O.co2" checkout /Ops/Hello
+BATON_USER=bob BATON_PASSWORD=$PW run_baton "$O.co2" checkout /Ops/Hello
 [[ $RC -eq 3 ]] && grep -q "alice" "$O.co2.err" && pass "bob's check-out is refused naming alice (exit 3)" ||
     fail "second checkout rc $RC" "$(cat "$O.co2.err")"
-USER=bob run_baton "$O.ci2" checkin "$W/hello2.runbook.yaml" -m "bob's"
+BATON_USER=bob BATON_PASSWORD=$PW run_baton "$O.ci2" checkin "$W/hello2.runbook.yaml" -m "bob's"
 [[ $RC -eq 3 ]] && pass "bob cannot check in alice's runbook (exit 3)" || fail "bob checkin rc $RC"
-USER=alice run_baton "$O.cibad" checkin "$W/bad.runbook.yaml" -m "broken"
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.cibad" checkin "$W/bad.runbook.yaml" -m "broken"
 [[ $RC -eq 2 ]] && grep -q "nope" "$O.cibad.err" && pass "an invalid file is refused with its problem (exit 2)" ||
     fail "invalid checkin rc $RC" "$(cat "$O.cibad.err")"
 run_baton "$O.h1" history /Ops/Hello --json
@@ -130,7 +142,7 @@ check_json "the refused check-ins stored nothing" "$O.h1.out" <<'PY'
 assert len(doc["versions"]) == 1, doc["versions"]
 assert doc["checked_out_by"] == "alice"
 PY
-USER=alice run_baton "$O.ci3" checkin "$W/hello2.runbook.yaml" -m "adds done"
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.ci3" checkin "$W/hello2.runbook.yaml" -m "adds done"
 [[ $RC -eq 0 ]] && grep -q "checked in version 2" "$O.ci3.out" && pass "alice checks in version 2" ||
     fail "checkin v2" "$(cat "$O.ci3.out" "$O.ci3.err")"
 run_baton "$O.h2" history /Ops/Hello
@@ -140,18 +152,18 @@ run_baton "$O.diff" diff /Ops/Hello 1 2
 grep -q "~ activity greet" "$O.diff.out" && grep -q "properties.command: echo hello" "$O.diff.out" &&
     grep -q "+ activity done (return-data)" "$O.diff.out" && grep -q "+ link greet -> done" "$O.diff.out" &&
     pass "diff shows changed and added activities and links" || fail "diff" "$(cat "$O.diff.out")"
-USER=carol run_baton "$O.rev" revert /Ops/Hello 1
+BATON_USER=carol BATON_PASSWORD=$PW run_baton "$O.rev" revert /Ops/Hello 1
 [[ $RC -eq 0 ]] && grep -q "version 3" "$O.rev.out" && pass "revert checks in version 1 as 3" ||
     fail "revert" "$(cat "$O.rev.out" "$O.rev.err")"
 run_baton "$O.showr" show /Ops/Hello --yaml
 cmp -s "$O.showr.out" "$W/hello.runbook.yaml" && pass "the reverted text is version 1's" || fail "revert text"
-USER=alice run_baton "$O.co3" checkout /Ops/Hello
-USER=alice run_baton "$O.ci4" checkin "$W/hello2.runbook.yaml" -m "back to 2"
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.co3" checkout /Ops/Hello
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.ci4" checkin "$W/hello2.runbook.yaml" -m "back to 2"
 
 # ---- export -> import -> export
 mkdir -p "$W/tree"
 printf 'name: Deep\nactivities:\n  - {id: s, type: initialize-data}\n' >"$W/deep.runbook.yaml"
-USER=alice run_baton "$O.fold" folder mkdir /Ops/Web/Empty
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.fold" folder mkdir /Ops/Web/Empty
 [[ $RC -eq 0 ]] && pass "folder mkdir" || fail "folder mkdir" "$(cat "$O.fold.err")"
 run_baton "$O.e1" export / --out "$W/e1"
 [[ $RC -eq 0 && -f $W/e1/Ops/Hello.runbook.yaml && -d $W/e1/Ops/Web/Empty ]] &&

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -782,6 +783,79 @@ static void test_audit(void **state) {
     expect(f, "alice", "GET", "/api/audit?limit=0", NULL, 400, "invalid_parameter");
 }
 
+/* With the authenticate hook: the same users and tokens as the web
+ * service; the audit names the logged-in user, not X-Baton-User. */
+static void test_authentication(void **state) {
+    fixture *f = *state;
+    bt_mgmt_stop(f->m);
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open(f->db, &s, &err), 0);
+    char hash[crypto_pwhash_STRBYTES];
+    assert_int_equal(crypto_pwhash_str(hash, "pw-dana", 7,
+                                       crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+    bt_store_user u = {0};
+    assert_int_equal(bt_store_user_create(s, "dana", hash, false, &u, &err), 0);
+    static const char token[] = "baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+    unsigned char h[32];
+    char hex[65];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    int64_t tid = 0;
+    assert_int_equal(bt_store_token_create(s, u.id, "ci", hex, 0, &tid, &err), 0);
+    bt_store_user_clear(&u);
+    bt_store_close(s);
+    bt_mgmt_config cfg = {.listen_fd = listen_loopback(), .store_url = f->db,
+                          .key_file = f->key, .authenticate = bt_mgmt_authenticate};
+    assert_int_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", (unsigned)bt_mgmt_port(f->m));
+
+    expect(f, "alice", "GET", "/api/health", NULL, 200, NULL);
+    expect(f, "alice", "GET", "/api/tree", NULL, 401, "unauthorized");
+    CURL *k = curl_easy_init();
+    struct { const char *auth; long want; } cases[] = {
+        {"Authorization: Basic ZGFuYTpwdy1kYW5h", 200},      /* dana:pw-dana */
+        {"Authorization: Basic ZGFuYTp3cm9uZw==", 401},      /* dana:wrong */
+        {"Authorization: Basic !!!", 401},
+        {"Authorization: Bearer baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", 200},
+        {"Authorization: Bearer baton_nope", 401},
+        {"Authorization: Digest x", 401},
+    };
+    for (size_t i = 0; i < BT_ARRAY_LEN(cases); i++) {
+        char *url = bt_xasprintf("%s/api/folders", f->base);
+        struct curl_slist *hd = curl_slist_append(NULL, cases[i].auth);
+        hd = curl_slist_append(hd, "X-Baton-User: mallory");
+        char *body = bt_xasprintf("{\"path\":\"/auth%zu\"}", i);
+        curl_easy_reset(k);
+        curl_easy_setopt(k, CURLOPT_URL, url);
+        curl_easy_setopt(k, CURLOPT_HTTPHEADER, hd);
+        curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
+        bt_buf b;
+        bt_buf_init(&b, 1 << 20);
+        curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+        assert_int_equal(curl_easy_perform(k), CURLE_OK);
+        long st = 0;
+        curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
+        long want = cases[i].want == 200 ? 201 : cases[i].want;
+        if (st != want) fail_msg("case %zu: %ld %s", i, st, bt_buf_str(&b));
+        bt_buf_free(&b);
+        free(body);
+        free(url);
+        curl_slist_free_all(hd);
+    }
+    curl_easy_cleanup(k);
+    assert_int_equal(bt_store_open(f->db, &s, &err), 0);
+    bt_store_audit *items = NULL;
+    size_t n = 0;
+    assert_int_equal(bt_store_audit_list(s, 0, 100, &items, &n, &err), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++) assert_string_equal(items[i].who, "dana");
+    bt_store_audit_list_free(items, n);
+    bt_store_close(s);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -798,6 +872,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_counters_schedules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authentication, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

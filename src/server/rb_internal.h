@@ -71,7 +71,9 @@ struct bt_rbserver {
     uv_loop_t *loop;
     bt_store *store;
     char *name;
-    size_t throttle;
+    size_t throttle;            /* in effect: the override, or configured */
+    size_t configured_throttle; /* from bt_rbserver_config */
+    bool draining;              /* operator's drain: claim nothing new */
     uint64_t heartbeat_ms, poll_ms;
     const bt_log *log;
     int64_t id;

@@ -37,7 +37,7 @@ static rb_job *live_job(const bt_rbserver *srv, int64_t id) {
 }
 
 static void claim(bt_rbserver *srv) {
-    if (srv->stopping) return;
+    if (srv->stopping || srv->draining) return;
     size_t running = bt_engine_running(srv->eng);
     if (running >= srv->throttle) return;
     bt_store_job *jobs = NULL;
@@ -253,6 +253,40 @@ static void notify_start(bt_rbserver *srv) {
     uv_poll_start(p, UV_READABLE, notify_cb);
 }
 
+/* ---- operator settings ------------------------------------------------- */
+
+/* The throttle override and drain flag an operator set in the store
+ * (bt_store_server_set), read at start and at each heartbeat. Running jobs
+ * are never stopped by either: a lower throttle or a drain only holds back
+ * new claims. */
+static void read_settings(bt_rbserver *srv) {
+    bt_store_server sv = {0};
+    bt_error err;
+    if (bt_store_server_get(srv->store, srv->id, &sv, &err)) {
+        bt_logf(srv->log, BT_LOG_WARNING,
+                "runbook server '%s': cannot read its settings: %s",
+                srv->name, err.message);
+        return;
+    }
+    size_t throttle =
+        sv.throttle > 0 ? (size_t)sv.throttle : srv->configured_throttle;
+    bool more = throttle > srv->throttle || (srv->draining && !sv.draining);
+    if (throttle != srv->throttle)
+        bt_logf(srv->log, BT_LOG_NOTICE,
+                "runbook server '%s': throttle %zu (%s)", srv->name, throttle,
+                sv.throttle > 0 ? "set by an operator" : "as configured");
+    if (sv.draining != srv->draining)
+        bt_logf(srv->log, BT_LOG_NOTICE,
+                sv.draining ? "runbook server '%s': draining: it claims no "
+                              "new jobs, running ones finish"
+                            : "runbook server '%s': no longer draining",
+                srv->name);
+    srv->throttle = throttle;
+    srv->draining = sv.draining;
+    bt_store_server_clear(&sv);
+    if (more) bt__rb_claim_soon(srv);
+}
+
 /* ---- lease -------------------------------------------------------------- */
 
 static void heartbeat_cb(uv_timer_t *t) {
@@ -276,6 +310,7 @@ static void heartbeat_cb(uv_timer_t *t) {
                 "runbook server '%s': heartbeat failed: %s", srv->name,
                 err.message);
     if (srv->stopping) return;
+    read_settings(srv);
     int64_t *ids = NULL;
     size_t n = 0;
     if (bt_store_server_takeover(srv->store, &ids, &n, &err))
@@ -351,6 +386,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
     srv->store = store;
     srv->name = bt_xstrdup(cfg->name);
     srv->throttle = cfg->throttle ? cfg->throttle : DEFAULT_THROTTLE;
+    srv->configured_throttle = srv->throttle;
     srv->heartbeat_ms =
         cfg->heartbeat_ms ? cfg->heartbeat_ms : DEFAULT_HEARTBEAT_MS;
     srv->poll_ms = cfg->poll_ms ? cfg->poll_ms : DEFAULT_POLL_MS;
@@ -391,6 +427,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
             srv->name, (long long)srv->id, srv->throttle,
             (unsigned long long)srv->heartbeat_ms,
             (unsigned long long)lease_ms(srv));
+    read_settings(srv);
     bt__rb_vars_refresh(srv);
     notify_start(srv);
     resume_held(srv);

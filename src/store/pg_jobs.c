@@ -616,7 +616,8 @@ int bt__pg_server_list(bt_store *s, bt_store_server **items, size_t *n,
     int rc = bt__pg_exec(p,
                          "SELECT id, guid, name, version, registered_us, "
                          "heartbeat_us, lease_expires_us, lease_expires_us > "
-                         "$1 FROM servers ORDER BY name COLLATE \"C\"",
+                         "$1, throttle, draining FROM servers "
+                         "ORDER BY name COLLATE \"C\"",
                          &a, &r, "listing runbook servers", err);
     if (rc) return rc;
     int rows = PQntuples(r);
@@ -631,6 +632,8 @@ int bt__pg_server_list(bt_store *s, bt_store_server **items, size_t *n,
         sv->heartbeat_us = bt__pg_i64(r, i, 5);
         sv->lease_expires_us = bt__pg_i64(r, i, 6);
         sv->up = bt__pg_bool(r, i, 7);
+        sv->throttle = (int)bt__pg_i64(r, i, 8);
+        sv->draining = bt__pg_i64(r, i, 9) != 0;
     }
     PQclear(r);
     return 0;

@@ -548,7 +548,8 @@ int bt__sq_server_list(bt_store *s, bt_store_server **items, size_t *n,
     bt_sqlite *q = bt__sq(s);
     static const char sql[] =
         "SELECT id, guid, name, version, registered_us, heartbeat_us, "
-        "lease_expires_us, lease_expires_us > ? FROM servers ORDER BY name";
+        "lease_expires_us, lease_expires_us > ?, throttle, draining "
+        "FROM servers ORDER BY name";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     sqlite3_bind_int64(st, 1, bt__sq_now(q));
@@ -565,6 +566,8 @@ int bt__sq_server_list(bt_store *s, bt_store_server **items, size_t *n,
         sv->heartbeat_us = sqlite3_column_int64(st, 5);
         sv->lease_expires_us = sqlite3_column_int64(st, 6);
         sv->up = sqlite3_column_int(st, 7) != 0;
+        sv->throttle = sqlite3_column_int(st, 8);
+        sv->draining = sqlite3_column_int(st, 9) != 0;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {

@@ -590,6 +590,55 @@ static void test_throttle(void **state) {
     bt_store_close(s1);
 }
 
+typedef struct beats {
+    fixture *f;
+    int64_t server;
+    int64_t last;
+    int seen;
+} beats;
+
+/* Counts the heartbeats the store recorded for a server. */
+static bool beats_pred(void *ud) {
+    beats *b = ud;
+    bt_store_server sv = {0};
+    OK(bt_store_server_get(b->f->s, b->server, &sv, &e_));
+    if (sv.heartbeat_us != b->last) {
+        b->last = sv.heartbeat_us;
+        b->seen++;
+    }
+    bt_store_server_clear(&sv);
+    return b->seen >= 3;
+}
+
+/* An operator drains a server and overrides its throttle in the store: the
+ * server reads both at each heartbeat. */
+static void test_drain_and_throttle_override(void **state) {
+    fixture *f = *state;
+    int64_t rb = add_runbook(f, "Short", SHORT_YAML);
+    int64_t jobs[4];
+    for (size_t i = 0; i < 4; i++) jobs[i] = add_job(f, rb, NULL);
+    int64_t id = 0;
+    OK(bt_store_server_register(f->s, "rbs1", "0", 60000, &id, &e_));
+    OK(bt_store_server_set(f->s, "rbs1", 1, 1, &e_));
+    bt_store *s1 = open_store(f);
+    bt_rbserver *srv = start_server(f, s1, "rbs1", 4, 30);
+    /* Draining from the start: heartbeats go by, nothing is claimed. */
+    beats b = {f, id, 0, 0};
+    assert_true(run_until(&f->loop, beats_pred, &b, DEADLINE_MS));
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(job_status(f, jobs[i]), BT_JOB_PENDING);
+    /* Drain off, throttle 1 instead of the configured 4. */
+    OK(bt_store_server_set(f->s, "rbs1", -1, 0, &e_));
+    many m = {f, jobs, 4, {srv, NULL}, 0, 0};
+    assert_true(run_until(&f->loop, all_done_pred, &m, DEADLINE_MS));
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(job_status(f, jobs[i]), BT_JOB_COMPLETED);
+    assert_int_equal(m.max_store, 1);
+    assert_true(m.max_local <= 1);
+    stop_server(f, srv, 0);
+    bt_store_close(s1);
+}
+
 static void test_two_servers_share(void **state) {
     fixture *f = *state;
     int64_t rb = add_runbook(f, "Short", SHORT_YAML);
@@ -1142,6 +1191,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cancel_kills_child, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drain_and_throttle_override,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_servers_share, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_runbook_limit, setup, teardown),

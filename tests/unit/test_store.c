@@ -1654,6 +1654,36 @@ static void test_servers(void **state) {
     bt_store_server_list_free(items, n);
     assert_int_equal(bt_store_server_heartbeat(f->s, 77, 2000, &err),
                      -BT_ENOTFOUND);
+
+    /* Operator settings: a throttle override and draining. */
+    int64_t id = make_server(f->s, "rs-set");
+    bt_store_server sv = {0};
+    OK(bt_store_server_get(f->s, id, &sv, &e_));
+    assert_int_equal(sv.throttle, 0);
+    assert_false(sv.draining);
+    bt_store_server_clear(&sv);
+    OK(bt_store_server_set(f->s, "rs-set", 7, 1, &e_));
+    OK(bt_store_server_get(f->s, id, &sv, &e_));
+    assert_string_equal(sv.name, "rs-set");
+    assert_int_equal(sv.throttle, 7);
+    assert_true(sv.draining);
+    bt_store_server_clear(&sv);
+    OK(bt_store_server_set(f->s, "rs-set", -1, 0, &e_)); /* keep throttle */
+    OK(bt_store_server_get(f->s, id, &sv, &e_));
+    assert_int_equal(sv.throttle, 7);
+    assert_false(sv.draining);
+    bt_store_server_clear(&sv);
+    /* Re-registering (a restart) keeps what the operator set. */
+    OK(bt_store_server_register(f->s, "rs-set", "0.2.0", 60000, &id, &e_));
+    OK(bt_store_server_get(f->s, id, &sv, &e_));
+    assert_int_equal(sv.throttle, 7);
+    bt_store_server_clear(&sv);
+    assert_int_equal(bt_store_server_set(f->s, "nope", 1, 1, &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_server_set(f->s, "rs-set", -5, 1, &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_server_get(f->s, 31337, &sv, &err),
+                     -BT_ENOTFOUND);
 }
 
 static void test_lease_takeover(void **state) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 #define WAIT_MAX_S 300
@@ -167,6 +168,13 @@ void bt_web_jobs_create(bt_web_req *r) {
         goto done;
     }
     if (!bt_web_resolve_runbook(r, ref, "runbook", &rb)) goto done;
+    if (!bt_auth_can(r, rb.folder_id, BT_RIGHT_START)) {
+        if (!r->status)
+            bt_web_error(r, 403, "forbidden", "runbook",
+                         "you may not start runbook '%s' (the 'start' right "
+                         "on its folder is needed)", rb.path);
+        goto done;
+    }
     if (!rb.latest_version) {
         bt_web_error(r, 409, "no_version", "runbook",
                      "runbook '%s' has no checked-in version to run", rb.path);
@@ -238,13 +246,189 @@ static void path_cache_free(path_cache *c) {
     for (size_t i = 0; i < c->n; i++) free(c->paths[i]);
 }
 
+/* "2026-11-25", "2026-11-25T10:41", "2026-11-25T10:41:17.123Z" (UTC) or
+ * microseconds since the epoch; false when it is none of these. */
+static bool parse_time(const char *text, int64_t *out_us) {
+    int64_t n;
+    if (bt_parse_int64(text, &n) && n >= 0) {
+        *out_us = n;
+        return true;
+    }
+    struct tm tm = {0};
+    int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10)
+        return false;
+    const char *p = text + used;
+    long frac_us = 0;
+    if (*p == 'T' || *p == ' ') {
+        int u2 = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &u2) != 2 || u2 != 5)
+            return false;
+        p += 1 + u2;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &sec, &u2) != 1 || u2 != 2) return false;
+            p += 1 + u2;
+            if (*p == '.') {
+                p++;
+                long scale = 100000;
+                if (*p < '0' || *p > '9') return false;
+                for (; *p >= '0' && *p <= '9'; p++) {
+                    frac_us += (*p - '0') * scale;
+                    scale /= 10;
+                }
+            }
+        }
+        if (*p == 'Z') p++;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60)
+        return false;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t < 0) return false;
+    *out_us = (int64_t)t * 1000000 + frac_us;
+    return true;
+}
+
+/* What the store cannot filter on yet is checked here. */
+typedef struct job_match {
+    const char *created_by; /* NULL: any */
+    int64_t since_us, until_us; /* 0: open */
+    /* only jobs of runbooks the caller may view */
+    bt_web_req *r;
+    bt_auth_scope *scope;
+} job_match;
+
+static bool matches(const job_match *m, const bt_store_job *j) {
+    if (m->scope &&
+        !bt_auth_scope_runbook(m->r, m->scope, j->runbook_id, BT_RIGHT_VIEW))
+        return false;
+    if (m->created_by &&
+        (!j->created_by || strcmp(m->created_by, j->created_by)))
+        return false;
+    if (m->since_us && j->created_us < m->since_us) return false;
+    if (m->until_us && j->created_us >= m->until_us) return false;
+    return true;
+}
+
+/* Oldest first from after_id: pages of the store filtered here, until a
+ * page is full or LIST_SCAN_MAX jobs were looked at (then the page is
+ * short, and next_cursor says where to go on). */
+#define LIST_SCAN_MAX 50000
+#define LIST_PAGE 500
+
+static int list_oldest_first(bt_web_req *r, bt_store_job_filter f,
+                             const job_match *m, size_t limit,
+                             bt_store_job **out, size_t *n_out,
+                             int64_t *next_out, bt_error *err) {
+    bt_store_job *res = bt_xcalloc(limit, sizeof *res);
+    size_t n = 0, scanned = 0;
+    int64_t cursor = 0;
+    f.limit = limit > LIST_PAGE ? limit : LIST_PAGE;
+    for (;;) {
+        bt_store_job *items = NULL;
+        size_t k = 0;
+        int64_t next = 0;
+        int rc = BT_WEB_TIMED(r, bt_store_job_list(r->store, &f, &items, &k,
+                                                   &next, err));
+        if (rc) {
+            bt_store_job_list_free(res, n);
+            return rc;
+        }
+        size_t i = 0;
+        for (; i < k && n < limit; i++) {
+            scanned++;
+            cursor = items[i].id;
+            if (!matches(m, &items[i])) continue;
+            res[n++] = items[i];
+            memset(&items[i], 0, sizeof items[i]);
+        }
+        bool more = i < k || next;
+        bt_store_job_list_free(items, k);
+        if (!more) {
+            cursor = 0;
+            break;
+        }
+        if (n == limit || scanned >= LIST_SCAN_MAX) break;
+        f.after_id = next;
+    }
+    *out = res;
+    *n_out = n;
+    *next_out = cursor;
+    return 0;
+}
+
+/* Newest first below before_id (0: from the newest): the store lists
+ * oldest first, so this walks every job and keeps the last `limit`
+ * matches in a ring. O(jobs); the store's newest-first listing replaces
+ * it. */
+static int list_newest_first(bt_web_req *r, bt_store_job_filter f,
+                             const job_match *m, size_t limit,
+                             int64_t before_id, bt_store_job **out,
+                             size_t *n_out, int64_t *next_out,
+                             bt_error *err) {
+    bt_store_job *ring = bt_xcalloc(limit, sizeof *ring);
+    size_t count = 0; /* matches seen */
+    f.limit = 1000;
+    f.after_id = 0;
+    bool done = false;
+    while (!done) {
+        bt_store_job *items = NULL;
+        size_t k = 0;
+        int64_t next = 0;
+        int rc = BT_WEB_TIMED(r, bt_store_job_list(r->store, &f, &items, &k,
+                                                   &next, err));
+        if (rc) {
+            for (size_t i = 0; i < limit && i < count; i++)
+                bt_store_job_clear(&ring[i]);
+            free(ring);
+            return rc;
+        }
+        for (size_t i = 0; i < k; i++) {
+            if (before_id && items[i].id >= before_id) {
+                done = true;
+                break;
+            }
+            if (!matches(m, &items[i])) continue;
+            bt_store_job *slot = &ring[count % limit];
+            if (count >= limit) bt_store_job_clear(slot);
+            *slot = items[i];
+            memset(&items[i], 0, sizeof items[i]);
+            count++;
+        }
+        bt_store_job_list_free(items, k);
+        if (!next) done = true;
+        f.after_id = next;
+    }
+    size_t n = count < limit ? count : limit;
+    bt_store_job *res = bt_xcalloc(n ? n : 1, sizeof *res);
+    for (size_t i = 0; i < n; i++) res[i] = ring[(count - 1 - i) % limit];
+    free(ring);
+    *out = res;
+    *n_out = n;
+    *next_out = count > limit ? res[n - 1].id : 0;
+    return 0;
+}
+
 void bt_web_jobs_list(bt_web_req *r) {
-    static const char *const allowed[] = {"status", "runbook", "limit",
-                                          "cursor", NULL};
+    static const char *const allowed[] = {
+        "status", "runbook", "server", "created_by", "since", "until",
+        "order",  "limit",   "cursor", NULL};
     if (!bt_web_query_only(r, allowed)) return;
     bt_store *s = bt_web_store(r);
     if (!s) return;
-    bt_store_job_filter f = {.any_status = true, .limit = 100};
+    bt_store_job_filter f = {.any_status = true};
+    bt_auth_scope scope;
+    if (!bt_auth_scope_open(r, &scope)) return;
+    job_match m = {.r = r, .scope = scope.all ? NULL : &scope};
+    size_t limit = 100;
+    int64_t cursor = 0;
+    bool newest = false;
     const char *q = bt_web_query(r, "status");
     if (q && *q) {
         if (bt_job_status_parse(q, &f.status)) {
@@ -264,10 +448,56 @@ void bt_web_jobs_list(bt_web_req *r) {
                          LIST_LIMIT_MAX, q);
             return;
         }
-        f.limit = (size_t)lim;
+        limit = (size_t)lim;
     }
     q = bt_web_query(r, "cursor");
-    if (q && *q && !bt_web_parse_id(r, q, "cursor", &f.after_id)) return;
+    if (q && *q && !bt_web_parse_id(r, q, "cursor", &cursor)) return;
+    q = bt_web_query(r, "order");
+    if (q && *q) {
+        if (!strcmp(q, "desc")) newest = true;
+        else if (strcmp(q, "asc")) {
+            bt_web_error(r, 400, "invalid_parameter", "order",
+                         "order must be asc (oldest first) or desc (newest "
+                         "first), got '%s'", q);
+            return;
+        }
+    }
+    const char *names[2] = {"since", "until"};
+    int64_t *slots[2] = {&m.since_us, &m.until_us};
+    for (int i = 0; i < 2; i++) {
+        q = bt_web_query(r, names[i]);
+        if (q && *q && !parse_time(q, slots[i])) {
+            bt_web_error(r, 400, "invalid_parameter", names[i],
+                         "%s must be an ISO 8601 UTC time like "
+                         "2026-11-25T10:41:17Z (or a date), got '%s'",
+                         names[i], q);
+            return;
+        }
+    }
+    q = bt_web_query(r, "created_by");
+    if (q && *q) m.created_by = q;
+    q = bt_web_query(r, "server");
+    if (q && *q) {
+        /* a name or an id; jobs it holds (running) */
+        bt_store_server *sv = NULL;
+        size_t n_sv = 0;
+        bt_error err = {0};
+        int rc = BT_WEB_TIMED(r, bt_store_server_list(s, &sv, &n_sv, &err));
+        if (rc) {
+            bt_web_error_from(r, rc, &err, "server");
+            return;
+        }
+        int64_t id = 0;
+        bt_parse_int64(q, &id);
+        for (size_t i = 0; i < n_sv && !f.server_id; i++)
+            if (!strcmp(sv[i].name, q) || sv[i].id == id) f.server_id = sv[i].id;
+        bt_store_server_list_free(sv, n_sv);
+        if (!f.server_id) {
+            bt_web_error(r, 404, "not_found", "server",
+                         "no runbook server '%s'", q);
+            return;
+        }
+    }
     q = bt_web_query(r, "runbook");
     if (q && *q) {
         bt_store_runbook rb = {0};
@@ -287,7 +517,11 @@ void bt_web_jobs_list(bt_web_req *r) {
     size_t n = 0;
     int64_t next = 0;
     bt_error err = {0};
-    int rc = bt_store_job_list(s, &f, &items, &n, &next, &err);
+    f.after_id = cursor;
+    int rc = newest ? list_newest_first(r, f, &m, limit, cursor, &items, &n,
+                                        &next, &err)
+                    : list_oldest_first(r, f, &m, limit, &items, &n, &next,
+                                        &err);
     if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
         return;
@@ -300,14 +534,14 @@ void bt_web_jobs_list(bt_web_req *r) {
                                runbook_path(s, &cache, items[i].runbook_id)));
     path_cache_free(&cache);
     bt_store_job_list_free(items, n);
-    json_t *cursor = json_null();
+    json_t *next_cursor = json_null();
     if (next) {
         char buf[24];
         snprintf(buf, sizeof buf, "%lld", (long long)next);
-        cursor = json_string(buf);
+        next_cursor = json_string(buf);
     }
     bt_web_reply(r, 200, json_pack("{s:o, s:o}", "items", a, "next_cursor",
-                                   cursor));
+                                   next_cursor));
 }
 
 /* ---- GET /api/jobs/{id} ----------------------------------------------- */
@@ -429,6 +663,7 @@ void bt_web_jobs_get(bt_web_req *r) {
     if (!bt_web_query_only(r, allowed)) return;
     int64_t id;
     if (!bt_web_parse_id(r, r->captures[0], "id", &id)) return;
+    if (!bt_auth_job_check(r, id, BT_RIGHT_VIEW)) return;
     const char *q = bt_web_query(r, "wait");
     if (q) {
         double secs;
@@ -461,6 +696,7 @@ void bt_web_jobs_cancel(bt_web_req *r) {
     if (!bt_web_query_only(r, none)) return;
     int64_t id;
     if (!bt_web_parse_id(r, r->captures[0], "id", &id)) return;
+    if (!bt_auth_job_check(r, id, BT_RIGHT_STOP)) return;
     bt_store *s = bt_web_store(r);
     if (!s) return;
     bt_error err = {0};

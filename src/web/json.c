@@ -143,6 +143,8 @@ json_t *bt_web_instance_json(const bt_store_instance *in) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(in->id));
     json_object_set_new(o, "guid", json_string(in->guid));
+    json_object_set_new(o, "job_id", json_integer(in->job_id));
+    json_object_set_new(o, "runbook_id", json_integer(in->runbook_id));
     json_object_set_new(o, "server_id", json_integer(in->server_id));
     json_object_set_new(o, "status", json_string(bt_job_status_name(in->status)));
     json_object_set_new(o, "result", in->result >= 0
@@ -159,6 +161,7 @@ json_t *bt_web_activity_json(const bt_store_activity *a,
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
     json_object_set_new(o, "guid", json_string(a->guid));
+    json_object_set_new(o, "instance_id", json_integer(a->instance_id));
     json_object_set_new(o, "activity", string_or_null(a->activity_id));
     const bt_activity_def *def = rb ? bt_runbook_find(rb, a->activity_id) : NULL;
     json_object_set_new(o, "name", string_or_null(def ? def->name : NULL));

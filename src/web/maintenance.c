@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/retention.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 #define DAYS_MAX 36500
@@ -26,7 +27,7 @@ static bool take_count(bt_web_req *r, json_t *doc, const char *name,
 
 void bt_web_maintenance_purge(bt_web_req *r) {
     static const char *const none[] = {NULL};
-    if (!bt_web_query_only(r, none)) return;
+    if (!bt_web_query_only(r, none) || !bt_auth_require_admin(r)) return;
     bt_retention_policy p;
     bt_retention_policy_default(&p);
     json_t *doc = NULL;

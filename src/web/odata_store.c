@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/odata.h"
 
 #define JOB_PAGE 500
@@ -86,6 +87,19 @@ int od_need_runbooks(od_ctx *c) {
     if (c->have_runbooks) return 0;
     int rc = bt_store_runbook_list(c->s, 0, &c->rbs, &c->n_rbs, &c->err);
     if (rc) return od_fail(c, rc);
+    /* what the caller may not view is not there for them at all */
+    bt_auth_scope sc;
+    if (!bt_auth_scope_open(c->r, &sc))
+        return od_fail(c, bt_error_set(&c->err, BT_EIO, "cannot read the "
+                                                        "caller's rights"));
+    size_t kept = 0;
+    for (size_t i = 0; i < c->n_rbs; i++) {
+        if (bt_auth_scope_can(c->r, &sc, c->rbs[i].folder_id, BT_RIGHT_VIEW))
+            c->rbs[kept++] = c->rbs[i];
+        else
+            bt_store_runbook_clear(&c->rbs[i]);
+    }
+    c->n_rbs = kept;
     c->defs = bt_xcalloc(c->n_rbs + 1, sizeof *c->defs);
     c->def_tried = bt_xcalloc(c->n_rbs + 1, sizeof *c->def_tried);
     c->have_runbooks = true;
@@ -147,6 +161,10 @@ const char *od_server_guid(od_ctx *c, int64_t id) {
 
 int od_need_jobs(od_ctx *c) {
     if (c->have_jobs) return 0;
+    if (bt_auth_enabled(c->r)) {
+        int rc = od_need_runbooks(c);
+        if (rc) return rc;
+    }
     bt_store_job_filter f = {.any_status = true, .limit = JOB_PAGE};
     size_t cap = 0;
     for (;;) {
@@ -159,9 +177,15 @@ int od_need_jobs(od_ctx *c) {
             cap = (c->n_jobs + n) * 2;
             c->jobs = bt_xrealloc(c->jobs, cap * sizeof *c->jobs);
         }
-        /* the page's rows move into the cache; only the array goes */
-        if (n) memcpy(c->jobs + c->n_jobs, items, n * sizeof *items);
-        c->n_jobs += n;
+        /* the page's rows move into the cache; only the array goes; jobs
+         * of runbooks the caller may not view are dropped */
+        for (size_t i = 0; i < n; i++) {
+            if (bt_auth_enabled(c->r) &&
+                !od_runbook_by_id(c, items[i].runbook_id, NULL))
+                bt_store_job_clear(&items[i]);
+            else
+                c->jobs[c->n_jobs++] = items[i];
+        }
         free(items);
         if (!next || !n) break;
         f.after_id = next;

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/odata.h"
 
 #define NS_D "http://schemas.microsoft.com/ado/2007/08/dataservices"
@@ -295,6 +296,12 @@ void od_jobs_create(od_ctx *c) {
         goto done;
     }
     const bt_store_runbook *rb = &c->rbs[idx];
+    if (!bt_auth_can(c->r, rb->folder_id, BT_RIGHT_START)) {
+        od_error(c, 403, "Forbidden",
+                 "you may not start runbook '%s' (the 'start' right on its "
+                 "folder is needed)", rb->path);
+        goto done;
+    }
     const bt_runbook *def = od_runbook_def(c, idx);
     if (!rb->latest_version || !def) {
         od_error(c, 409, "Conflict",
@@ -367,6 +374,14 @@ void od_jobs_update(od_ctx *c, json_t *entity) {
     const bt_store_job *job = od_find_job(c, guid);
     if (!job) {
         od_error(c, 404, "NotFound", "no job has the Id %s", guid);
+        goto done;
+    }
+    const bt_store_runbook *jrb = od_runbook_by_id(c, job->runbook_id, NULL);
+    if (bt_auth_enabled(c->r) &&
+        (!jrb || !bt_auth_can(c->r, jrb->folder_id, BT_RIGHT_STOP))) {
+        od_error(c, 403, "Forbidden",
+                 "you may not stop job %s (the 'stop' right on its runbook's "
+                 "folder is needed)", guid);
         goto done;
     }
     bt_error err = {0};

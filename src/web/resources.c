@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 #define EVENTS_LIMIT_MAX 1000
@@ -81,9 +82,29 @@ void bt_web_events_list(bt_web_req *r) {
         bt_web_error_from(r, rc, &err, NULL);
         return;
     }
+    /* events of jobs the caller may not view are left out; events of no
+     * job (servers) are for everyone */
+    bt_auth_scope sc;
+    if (!bt_auth_scope_open(r, &sc)) {
+        bt_store_event_list_free(items, n);
+        return;
+    }
+    int64_t seen_job = 0;
+    bool seen_ok = true;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const bt_store_event *e = &items[i];
+        if (!sc.all && e->job_id) {
+            if (e->job_id != seen_job) {
+                bt_store_job j = {0};
+                seen_job = e->job_id;
+                seen_ok = !bt_store_job_get(s, e->job_id, &j, NULL) &&
+                          bt_auth_scope_runbook(r, &sc, j.runbook_id,
+                                                BT_RIGHT_VIEW);
+                bt_store_job_clear(&j);
+            }
+            if (!seen_ok) continue;
+        }
         json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s}", "id",
                               (json_int_t)e->id, "time",
                               bt_web_time(e->time_us), "severity",
@@ -102,8 +123,11 @@ void bt_web_events_list(bt_web_req *r) {
 }
 
 /* The folder with its subfolders and runbooks, depth-first. */
-static int folder_tree(bt_store *s, const bt_store_folder *f, int depth,
-                       json_t **out, bt_error *err) {
+/* Only what the caller may view: runbooks in folders they hold view on,
+ * and folders that are viewable or lead to something viewable. */
+static int folder_tree(bt_web_req *r, bt_auth_scope *sc, bt_store *s,
+                       const bt_store_folder *f, int depth, json_t **out,
+                       bt_error *err) {
     json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)f->id,
                           "guid", f->guid, "name", f->name, "path", f->path);
     json_t *runbooks = json_array(), *folders = json_array();
@@ -115,7 +139,8 @@ static int folder_tree(bt_store *s, const bt_store_folder *f, int depth,
     size_t n_rbs = 0;
     int rc = bt_store_runbook_list(s, f->id, &rbs, &n_rbs, err);
     if (rc) return rc;
-    for (size_t i = 0; i < n_rbs; i++)
+    bool view = bt_auth_scope_can(r, sc, f->id, BT_RIGHT_VIEW);
+    for (size_t i = 0; view && i < n_rbs; i++)
         json_array_append_new(runbooks, bt_web_runbook_json(&rbs[i]));
     bt_store_runbook_list_free(rbs, n_rbs);
 
@@ -125,7 +150,13 @@ static int folder_tree(bt_store *s, const bt_store_folder *f, int depth,
     rc = bt_store_folder_list(s, f->id, &subs, &n_subs, err);
     for (size_t i = 0; !rc && i < n_subs; i++) {
         json_t *child = NULL;
-        rc = folder_tree(s, &subs[i], depth + 1, &child, err);
+        rc = folder_tree(r, sc, s, &subs[i], depth + 1, &child, err);
+        if (child && !bt_auth_scope_can(r, sc, subs[i].id, BT_RIGHT_VIEW) &&
+            !json_array_size(json_object_get(child, "folders")) &&
+            !json_array_size(json_object_get(child, "runbooks"))) {
+            json_decref(child);
+            child = NULL;
+        }
         if (child) json_array_append_new(folders, child);
     }
     bt_store_folder_list_free(subs, n_subs);
@@ -148,7 +179,12 @@ void bt_web_folders_tree(bt_web_req *r) {
         return;
     }
     json_t *tree = NULL;
-    rc = folder_tree(s, &f, 0, &tree, &err);
+    bt_auth_scope sc;
+    if (!bt_auth_scope_open(r, &sc)) {
+        bt_store_folder_clear(&f);
+        return;
+    }
+    rc = folder_tree(r, &sc, s, &f, 0, &tree, &err);
     bt_store_folder_clear(&f);
     if (rc) {
         json_decref(tree);

@@ -1,10 +1,11 @@
-/* The routing table: method + path pattern -> handler. A "{}" segment
- * captures one path segment. A path that matches with another method is
+/* The routing table: method + path pattern -> handler. A "{name}" segment
+ * captures one path segment (the names are the OpenAPI document's). A path that matches with another method is
  * 405 with an Allow header; no match at all is 404. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 typedef struct route {
@@ -15,20 +16,54 @@ typedef struct route {
 
 static const route routes[] = {
     {"GET", "/api/health", bt_web_health},
+    {"GET", "/api/openapi.json", bt_web_openapi},
     {"GET", "/api/runbooks", bt_web_runbooks_list},
-    {"GET", "/api/runbooks/{}", bt_web_runbooks_get},
+    {"GET", "/api/runbooks/{id}", bt_web_runbooks_get},
+    {"GET", "/api/runbooks/{id}/diagram", bt_web_runbooks_diagram},
     {"POST", "/api/jobs", bt_web_jobs_create},
     {"GET", "/api/jobs", bt_web_jobs_list},
-    {"GET", "/api/jobs/{}", bt_web_jobs_get},
-    {"POST", "/api/jobs/{}/cancel", bt_web_jobs_cancel},
+    {"GET", "/api/jobs/{id}", bt_web_jobs_get},
+    {"POST", "/api/jobs/{id}/cancel", bt_web_jobs_cancel},
+    {"GET", "/api/jobs/{id}/instances", bt_web_jobs_instances},
+    {"GET", "/api/jobs/{id}/stream", bt_web_jobs_stream},
+    {"GET", "/api/instances/{id}", bt_web_instances_get},
+    {"GET", "/api/instances/{id}/activities", bt_web_instances_activities},
+    {"GET", "/api/activity-instances/{id}", bt_web_activity_instances_get},
+    {"GET", "/api/statistics", bt_web_statistics},
     {"GET", "/api/servers", bt_web_servers_list},
     {"GET", "/api/events", bt_web_events_list},
+    {"GET", "/api/events/stream", bt_web_events_stream},
     {"GET", "/api/folders", bt_web_folders_tree},
     {"GET", "/api/variables", bt_web_variables_list},
-    {"GET", "/api/counters/{}", bt_web_counters_get},
+    {"GET", "/api/counters/{name}", bt_web_counters_get},
     {"GET", "/api/schedules", bt_web_schedules_list},
     {"POST", "/api/maintenance/purge", bt_web_maintenance_purge},
+    {"POST", "/api/tokens", bt_web_tokens_create},
+    {"GET", "/api/tokens", bt_web_tokens_list},
+    {"DELETE", "/api/tokens/{id}", bt_web_tokens_delete},
+    {"GET", "/api/users", bt_web_users_list},
+    {"POST", "/api/users", bt_web_users_create},
+    {"DELETE", "/api/users/{name}", bt_web_users_delete},
+    {"POST", "/api/users/{name}/password", bt_web_users_password},
+    {"POST", "/api/users/{name}/disable", bt_web_users_disable},
+    {"POST", "/api/users/{name}/enable", bt_web_users_enable},
+    {"GET", "/api/groups", bt_web_groups_list},
+    {"POST", "/api/groups", bt_web_groups_create},
+    {"DELETE", "/api/groups/{name}", bt_web_groups_delete},
+    {"POST", "/api/groups/{name}/members", bt_web_groups_add_member},
+    {"DELETE", "/api/groups/{name}/members/{user}", bt_web_groups_remove_member},
+    {"GET", "/api/permissions", bt_web_perms_list},
+    {"POST", "/api/permissions", bt_web_perms_grant},
+    {"DELETE", "/api/permissions", bt_web_perms_revoke},
+    {"GET", "/metrics", bt_web_metrics_get},
 };
+
+size_t bt_web_route_count(void) { return BT_ARRAY_LEN(routes); }
+
+void bt_web_route_at(size_t i, const char **method, const char **pattern) {
+    *method = routes[i].method;
+    *pattern = routes[i].pattern;
+}
 
 /* Matches path against pattern, pointing captures into buf (a copy of
  * path; a capture runs to the next '/', which bt_web_route cuts once the
@@ -46,7 +81,7 @@ static bool match(const char *pattern, const char *path, char *buf,
         const char *pe = strchrnul(p, '/');
         char *se = strchrnul(s, '/');
         size_t plen = (size_t)(pe - p), slen = (size_t)(se - s);
-        if (plen == 2 && !strncmp(p, "{}", 2)) {
+        if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
             if (!slen || n_cap == BT_WEB_MAX_CAPTURES) return false;
             captures[n_cap++] = s;
         } else if (plen != slen || strncmp(p, s, plen)) {
@@ -76,6 +111,7 @@ void bt_web_route(bt_web_req *r) {
                 r->captures[k] = caps[k];
             }
             r->capture_buf = buf;
+            r->route = routes[i].pattern;
             routes[i].handler(r);
             return;
         }
@@ -88,6 +124,7 @@ void bt_web_route(bt_web_req *r) {
     }
     free(buf);
     if (*r->allow) {
+        r->route = bt_web_route_pattern(r->path);
         bt_web_error(r, 405, "method_not_allowed", r->method,
                      "%s is not allowed on %s (allowed: %s)", r->method,
                      r->path, r->allow);
@@ -95,6 +132,18 @@ void bt_web_route(bt_web_req *r) {
     }
     bt_web_error(r, 404, "not_found", r->path, "no such resource: %s",
                  r->path);
+}
+
+const char *bt_web_route_pattern(const char *path) {
+    char *buf = bt_xmalloc(strlen(path) + 1);
+    const char *found = NULL;
+    for (size_t i = 0; i < BT_ARRAY_LEN(routes) && !found; i++) {
+        const char *caps[BT_WEB_MAX_CAPTURES] = {0};
+        if (match(routes[i].pattern, path, buf, caps))
+            found = routes[i].pattern;
+    }
+    free(buf);
+    return found;
 }
 
 /* ---- request helpers -------------------------------------------------- */
@@ -131,6 +180,7 @@ const char *bt_web_header(bt_web_req *r, const char *name) {
 }
 
 const char *bt_web_user(bt_web_req *r, const char *fallback) {
+    if (r->user) return r->user; /* authenticated */
     const char *u = bt_web_header(r, "X-Baton-User");
     if (!u || !*u) return fallback;
     return strlen(u) > BT_WEB_USER_MAX ? NULL : u;

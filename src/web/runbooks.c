@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 /* Loads version (0: latest) of runbook_id; on failure a sentence in msg. */
@@ -82,8 +83,15 @@ void bt_web_runbooks_list(bt_web_req *r) {
         bt_web_error_from(r, rc, &err, NULL);
         return;
     }
+    bt_auth_scope sc;
+    if (!bt_auth_scope_open(r, &sc)) {
+        bt_store_runbook_list_free(items, n);
+        return;
+    }
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, runbook_json(s, &items[i]));
+    for (size_t i = 0; i < n; i++)
+        if (bt_auth_scope_can(r, &sc, items[i].folder_id, BT_RIGHT_VIEW))
+            json_array_append_new(a, runbook_json(s, &items[i]));
     bt_store_runbook_list_free(items, n);
     bt_web_reply(r, 200, json_pack("{s:o}", "items", a));
 }
@@ -161,6 +169,12 @@ bool bt_web_resolve_runbook(bt_web_req *r, json_t *ref, const char *target,
             bt_store_folder_clear(&f);
         }
         free(folder);
+        /* a runbook the caller may not view does not exist for them */
+        if (!rc && !bt_auth_can(r, out->folder_id, BT_RIGHT_VIEW)) {
+            bt_store_runbook_clear(out);
+            if (r->status) return false;
+            rc = -BT_ENOTFOUND;
+        }
         if (rc == -BT_ENOTFOUND) {
             bt_web_error(r, 404, "not_found", target, "no runbook '%s'", text);
             return false;
@@ -181,6 +195,11 @@ bool bt_web_resolve_runbook(bt_web_req *r, json_t *ref, const char *target,
         return false;
     }
     rc = bt_store_runbook_get(s, id, out, &err);
+    if (!rc && !bt_auth_can(r, out->folder_id, BT_RIGHT_VIEW)) {
+        bt_store_runbook_clear(out);
+        if (r->status) return false;
+        rc = -BT_ENOTFOUND;
+    }
     if (rc == -BT_ENOTFOUND) {
         bt_web_error(r, 404, "not_found", target, "no runbook with id %lld",
                      (long long)id);

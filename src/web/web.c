@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -57,15 +58,58 @@ void bt_web_notify_jobs(bt_web_req *r) {
 
 /* ---- requests --------------------------------------------------------- */
 
+void bt_web_add_header(bt_web_req *r, const char *name, const char *value) {
+    if (r->n_hdrs == BT_WEB_MAX_HEADERS) return;
+    r->hdr_names[r->n_hdrs] = bt_xstrdup(name);
+    r->hdr_values[r->n_hdrs] = bt_xstrdup(value);
+    r->n_hdrs++;
+}
+
+void bt_web_store_observe(bt_web *w, uint64_t start_us) {
+    bt_web_metrics_store(w->metrics, (double)(bt_mono_us() - start_us) / 1e6);
+}
+
 static void req_free(bt_web_req *r) {
     if (!r) return;
+    bt_web_stream_free(r->stream);
     pool_give(r->web, r->store);
     bt_buf_free(&r->body);
     json_decref(r->reply);
     free(r->text);
     free(r->location);
     free(r->capture_buf);
+    free(r->user);
+    for (size_t i = 0; i < r->n_hdrs; i++) {
+        free(r->hdr_names[i]);
+        free(r->hdr_values[i]);
+    }
     free(r);
+}
+
+/* What every answer carries besides its body: Location, Allow, the
+ * handler's extra headers and, for an allowed browser origin, CORS. */
+static void add_headers(bt_web_req *r, struct MHD_Response *resp) {
+    if (r->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (*r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    for (size_t i = 0; i < r->n_hdrs; i++)
+        MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
+    if (r->cors_origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+                                r->cors_origin);
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "Location, Allow, WWW-Authenticate");
+    }
+    /* the answer depends on Origin whenever CORS is configured */
+    if (r->web->n_cors_origins) MHD_add_response_header(resp, "Vary", "Origin");
+}
+
+static enum MHD_Result queue(bt_web_req *r, struct MHD_Response *resp) {
+    add_headers(r, resp);
+    enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    r->responded = true;
+    return rc;
 }
 
 /* An answer that is not JSON: OData's Atom/XML, verbose JSON, text. */
@@ -82,17 +126,32 @@ static enum MHD_Result send_text_reply(bt_web_req *r) {
     if (r->data_service_version)
         MHD_add_response_header(resp, "DataServiceVersion",
                                 r->data_service_version);
-    if (r->location)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
-    if (*r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
-    enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
-    MHD_destroy_response(resp);
-    r->responded = true;
-    return rc;
+    return queue(r, resp);
+}
+
+/* Server-Sent Events: the stream handler keeps the request's store handle
+ * and produces the body as events happen. One thread per connection, so a
+ * stream waiting for events holds up nobody else. */
+static enum MHD_Result send_stream(bt_web_req *r) {
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16 * 1024, bt_web_stream_read, r, NULL);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    return queue(r, resp);
 }
 
 static enum MHD_Result send_reply(bt_web_req *r) {
+    if (r->stream && r->status == 200) return send_stream(r);
     if (r->content_type) return send_text_reply(r);
+    if (r->status == 204 && !r->reply) {
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!resp) return MHD_NO;
+        return queue(r, resp);
+    }
     char *text = NULL;
     if (r->reply) text = json_dumps(r->reply, JSON_COMPACT);
     if (!text) text = bt_xstrdup("{}");
@@ -109,19 +168,70 @@ static enum MHD_Result send_reply(bt_web_req *r) {
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json; charset=utf-8");
-    if (r->location)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
-    if (*r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
-    enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
-    MHD_destroy_response(resp);
-    r->responded = true;
-    return rc;
+    return queue(r, resp);
 }
 
 static void answer_too_big(bt_web_req *r) {
     bt_web_error(r, 413, "payload_too_large", "body",
                  "request body is larger than the limit of %zu bytes",
                  r->web->max_body);
+}
+
+/* The request's Origin when it is one of the configured console origins
+ * (compared exactly, as browsers send it: scheme://host[:port]). */
+static const char *allowed_origin(bt_web *w, struct MHD_Connection *conn) {
+    const char *o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!o) return NULL;
+    for (size_t i = 0; i < w->n_cors_origins; i++)
+        if (!strcmp(w->cors_origins[i], o)) return o;
+    return NULL;
+}
+
+#define CORS_MAX_AGE "600"
+
+/* OPTIONS: the methods of the path (a CORS preflight is answered with the
+ * CORS headers only for an allowed origin). Never authenticated: browsers
+ * send preflights without credentials. */
+static void answer_options(bt_web_req *r) {
+    const char *pattern = bt_web_route_pattern(r->path);
+    r->route = pattern ? pattern : "unmatched";
+    if (!pattern) {
+        bt_web_error(r, 404, "not_found", r->path, "no such resource: %s",
+                     r->path);
+        return;
+    }
+    /* the methods of every route with this pattern */
+    for (size_t i = 0; i < bt_web_route_count(); i++) {
+        const char *m, *pat;
+        bt_web_route_at(i, &m, &pat);
+        if (strcmp(pat, pattern) || strstr(r->allow, m)) continue;
+        if (strlen(r->allow) + strlen(m) + 3 >= sizeof r->allow) continue;
+        if (*r->allow) strcat(r->allow, ", ");
+        strcat(r->allow, m);
+    }
+    strcat(r->allow, ", OPTIONS");
+    r->status = 204;
+    if (r->cors_origin) {
+        bt_web_add_header(r, "Access-Control-Allow-Methods", r->allow);
+        bt_web_add_header(r, "Access-Control-Allow-Headers",
+                          "Authorization, Content-Type, Last-Event-ID, "
+                          "X-Baton-User");
+        bt_web_add_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
+    }
+}
+
+/* The single place a request is let in, before its body is read: the
+ * authentication hook decides (it answers 401/403 itself), except for
+ * /metrics when it is configured public. */
+static bool admit(bt_web_req *r) {
+    bt_web *w = r->web;
+    if (!strcmp(r->path, "/metrics") && w->metrics_public) return true;
+    if (!w->authenticate) return true;
+    if (w->authenticate(r, w->auth_ud)) return true;
+    if (!r->status)
+        bt_web_error(r, 401, "unauthorized", NULL,
+                     "authentication is required");
+    return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -136,8 +246,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         r->conn = conn;
         r->method = method;
         r->path = url;
+        r->start_us = bt_mono_us();
         bt_buf_init(&r->body, w->max_body);
         *con_cls = r;
+        r->cors_origin = allowed_origin(w, conn);
+        if (!strcmp(method, "OPTIONS")) {
+            answer_options(r);
+            return send_reply(r);
+        }
+        if (!admit(r)) {
+            r->route = bt_web_route_pattern(url);
+            return send_reply(r);
+        }
         /* Refuse an announced oversize body before "100 Continue", so the
          * client does not send it at all. */
         const char *cl = MHD_lookup_connection_value(
@@ -145,6 +265,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         int64_t n;
         if (cl && bt_parse_int64(cl, &n) && n > 0 &&
             (uint64_t)n > (uint64_t)w->max_body) {
+            r->route = bt_web_route_pattern(url);
             answer_too_big(r);
             return send_reply(r);
         }
@@ -164,11 +285,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
             bt_buf_free(&r->body);
         }
         *upload_size = 0;
-        if (r->too_big && r->received / BT_WEB_DRAIN_FACTOR > w->max_body)
+        if (r->too_big && r->received / BT_WEB_DRAIN_FACTOR > w->max_body) {
+            r->status = 413;
             return MHD_NO;
+        }
         return MHD_YES;
     }
     if (r->too_big) {
+        r->route = bt_web_route_pattern(url);
         answer_too_big(r);
         return send_reply(r);
     }
@@ -176,15 +300,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (!r->status) bt_web_error(r, 500, "internal", NULL,
                                  "the handler for %s %s gave no answer",
                                  method, url);
-    /* the handle goes back before the client reads, so it is free sooner */
-    pool_give(w, r->store);
-    r->store = NULL;
+    /* the handle goes back before the client reads, so it is free sooner;
+     * a stream keeps it to follow the store */
+    if (!(r->stream && r->status == 200)) {
+        pool_give(w, r->store);
+        r->store = NULL;
+    }
     return send_reply(r);
+}
+
+/* The route label for the log and metrics: the pattern, never the raw
+ * path, so ids do not make a metric series each. */
+static const char *route_label(const bt_web_req *r) {
+    if (r->route) return r->route;
+    size_t root = strlen(BT_ODATA_ROOT);
+    if (r->path && !strncmp(r->path, BT_ODATA_ROOT, root)) return BT_ODATA_ROOT;
+    return "unmatched";
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **con_cls, enum MHD_RequestTerminationCode toe) {
-    req_free(*con_cls);
+    bt_web *w = cls;
+    bt_web_req *r = *con_cls;
+    if (r) {
+        double secs = (double)(bt_mono_us() - r->start_us) / 1e6;
+        /* 0: the client went away before any answer */
+        unsigned status = r->status ? r->status : 499;
+        const char *route = route_label(r);
+        bt_web_metrics_request(w->metrics, route, r->method, status, secs);
+        if (w->log) {
+            const char *user = r->user;
+            if (!user) user = bt_web_user(r, NULL);
+            bt_web_log_entry e = {r->method, route, status, secs * 1000.0,
+                                  user ? user : "-"};
+            w->log(w->log_ud, &e);
+        }
+    }
+    req_free(r);
     *con_cls = NULL;
 }
 
@@ -252,28 +404,95 @@ static int bind_listener(const bt_web_config *cfg, int *out_fd,
     return 0;
 }
 
+/* Reads a PEM file for HTTPS; the message names the file and the
+ * setting, since a typo there is the usual mistake. */
+static int read_pem(const char *path, const char *setting, const char *marker,
+                    char **out, bt_error *err) {
+    bt_buf b;
+    bt_buf_init(&b, 1 << 20);
+    bt_error e = {0};
+    if (bt_buf_read_file(&b, path, &e)) {
+        bt_buf_free(&b);
+        return bt_error_set(err, BT_EINVAL,
+                            "web service: cannot read the %s file '%s' "
+                            "(setting %s): %s",
+                            setting, path, setting, e.message);
+    }
+    if (!strstr(bt_buf_str(&b), marker)) {
+        bt_buf_free(&b);
+        return bt_error_set(err, BT_EINVAL,
+                            "web service: the %s file '%s' (setting %s) is "
+                            "not PEM: no '%s' line",
+                            setting, path, setting, marker);
+    }
+    *out = bt_buf_detach(&b);
+    return 0;
+}
+
 int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
     *out = NULL;
     if (!cfg->store_url)
         return bt_error_set(err, BT_EINVAL,
                             "web service: no orchestration database given");
+    if (!cfg->tls_cert_file != !cfg->tls_key_file)
+        return bt_error_set(err, BT_EINVAL,
+                            "web service: HTTPS needs both a certificate "
+                            "(tls_cert) and its private key (tls_key); only "
+                            "the %s is set",
+                            cfg->tls_cert_file ? "certificate" : "key");
     bt_web *w = bt_xcalloc(1, sizeof *w);
     w->store_url = bt_xstrdup(cfg->store_url);
     w->max_body = cfg->max_body ? cfg->max_body : BT_WEB_DEFAULT_MAX_BODY;
+    w->timeout_s = cfg->timeout_s ? cfg->timeout_s : 60;
+    w->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : 15000;
     w->jobs_changed = cfg->jobs_changed;
     w->ud = cfg->ud;
+    w->log = cfg->log;
+    w->log_ud = cfg->log_ud;
+    w->metrics_public = cfg->metrics_public;
+    w->authenticate = cfg->authenticate;
+    w->auth_ud = cfg->auth_ud;
+    if (cfg->n_cors_origins) {
+        w->cors_origins = bt_xcalloc(cfg->n_cors_origins, sizeof(char *));
+        for (size_t i = 0; i < cfg->n_cors_origins; i++)
+            w->cors_origins[i] = bt_xstrdup(cfg->cors_origins[i]);
+        w->n_cors_origins = cfg->n_cors_origins;
+    }
+    w->metrics = bt_web_metrics_new();
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->pool_lock, NULL);
+
+    int rc;
+    if (cfg->tls_cert_file) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            bt_web_stop(w);
+            return bt_error_set(err, BT_EINVAL,
+                                "web service: this libmicrohttpd has no TLS "
+                                "support; unset tls_cert and tls_key");
+        }
+        if ((rc = read_pem(cfg->tls_cert_file, "tls_cert",
+                           "-----BEGIN CERTIFICATE-----", &w->tls_cert, err)) ||
+            (rc = read_pem(cfg->tls_key_file, "tls_key", "PRIVATE KEY-----",
+                           &w->tls_key, err))) {
+            bt_web_stop(w);
+            return rc;
+        }
+    }
 
     /* Open one handle now: a database that cannot be opened is a start-up
      * error, not a 500 on the first request. */
     bt_store *s = NULL;
-    int rc = bt_store_open(w->store_url, &s, err);
+    rc = bt_store_open(w->store_url, &s, err);
     if (rc) {
         bt_web_stop(w);
         return rc;
     }
     w->pool[w->n_pool++] = s;
+    /* activity durations count from jobs created from now on */
+    bt_web_req probe = {.web = w, .store = s};
+    int64_t newest = 0;
+    if (!bt_web_max_job_id(&probe, &newest, NULL))
+        bt_web_metrics_scan_from(w->metrics, newest);
 
     int fd = -1;
     rc = bind_listener(cfg, &fd, &w->port, err);
@@ -281,14 +500,32 @@ int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
         bt_web_stop(w);
         return rc;
     }
-    w->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, NULL,
-        NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+    if (w->tls_cert) flags |= MHD_USE_TLS;
+    /* MHD_OPTION_CONNECTION_TIMEOUT drops a client that sends nothing for
+     * that long: a half-sent request or an idle keep-alive connection. */
+    if (w->tls_cert)
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, fd,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+            MHD_OPTION_CONNECTION_TIMEOUT, w->timeout_s,
+            MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert, MHD_OPTION_HTTPS_MEM_KEY,
+            w->tls_key, MHD_OPTION_END);
+    else
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, fd,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+            MHD_OPTION_CONNECTION_TIMEOUT, w->timeout_s, MHD_OPTION_END);
     if (!w->daemon) {
         close(fd);
         bt_web_stop(w);
+        if (cfg->tls_cert_file)
+            return bt_error_set(
+                err, BT_EINVAL,
+                "web service: HTTPS did not start with certificate '%s' "
+                "(tls_cert) and key '%s' (tls_key): check that the key is "
+                "the certificate's and is not encrypted",
+                cfg->tls_cert_file, cfg->tls_key_file);
         return bt_error_set(err, BT_EIO,
                             "web service: libmicrohttpd did not start on "
                             "port %u", (unsigned)cfg->port);
@@ -302,10 +539,17 @@ uint16_t bt_web_port(const bt_web *w) { return w ? w->port : 0; }
 void bt_web_stop(bt_web *w) {
     if (!w) return;
     atomic_store(&w->stopping, true);
-    /* waits for every connection thread; long-polls see `stopping` */
+    /* waits for every connection thread; long-polls and streams see
+     * `stopping` */
     if (w->daemon) MHD_stop_daemon(w->daemon);
     for (size_t i = 0; i < w->n_pool; i++) bt_store_close(w->pool[i]);
     pthread_mutex_destroy(&w->pool_lock);
+    for (size_t i = 0; i < w->n_cors_origins; i++) free(w->cors_origins[i]);
+    free(w->cors_origins);
+    if (w->tls_key) sodium_memzero(w->tls_key, strlen(w->tls_key));
+    free(w->tls_key);
+    free(w->tls_cert);
+    bt_web_metrics_free(w->metrics);
     free(w->store_url);
     free(w);
 }

@@ -10,8 +10,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/buf.h"
+#include "common/util.h"
 #include "runbook/runbook.h"
 #include "store/store.h"
 #include "web/web.h"
@@ -24,14 +26,30 @@
  * many times the cap for the sake of a proper 413, then cut off. */
 #define BT_WEB_DRAIN_FACTOR 16
 
+#define BT_WEB_MAX_HEADERS 8
+
+typedef struct bt_web_metrics bt_web_metrics;
+typedef struct bt_web_stream bt_web_stream;
+
 struct bt_web {
     struct MHD_Daemon *daemon;
     uint16_t port;
     char *store_url;
     size_t max_body;
+    unsigned timeout_s;
+    unsigned keepalive_ms;
     void (*jobs_changed)(void *ud);
     void *ud;
-    atomic_bool stopping; /* long-polls give up when set */
+    void (*log)(void *log_ud, const bt_web_log_entry *e);
+    void *log_ud;
+    char **cors_origins;
+    size_t n_cors_origins;
+    char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
+    bool metrics_public;
+    bool (*authenticate)(bt_web_req *r, void *auth_ud);
+    void *auth_ud;
+    bt_web_metrics *metrics;
+    atomic_bool stopping; /* long-polls and streams give up when set */
     pthread_mutex_t pool_lock;
     bt_store *pool[BT_WEB_POOL_MAX];
     size_t n_pool;
@@ -61,6 +79,17 @@ typedef struct bt_web_req {
     char *text;
     size_t text_len;
     const char *data_service_version; /* OData's response header */
+    /* bookkeeping for the request log and metrics */
+    uint64_t start_us;        /* bt_mono_us at the first byte */
+    const char *route;        /* the matched route's pattern */
+    char *user;               /* set by the admission hook, or NULL */
+    const char *cors_origin;  /* the request's Origin when allowed */
+    /* more response headers (WWW-Authenticate, Cache-Control, ...) */
+    char *hdr_names[BT_WEB_MAX_HEADERS], *hdr_values[BT_WEB_MAX_HEADERS];
+    size_t n_hdrs;
+    /* Server-Sent Events: set by a stream handler (with status 200); the
+     * response is then produced by bt_web_stream_read until it ends. */
+    bt_web_stream *stream;
 } bt_web_req;
 
 typedef void (*bt_web_handler)(bt_web_req *r);
@@ -69,8 +98,54 @@ typedef void (*bt_web_handler)(bt_web_req *r);
 bt_store *bt_web_store(bt_web_req *r);
 void bt_web_notify_jobs(bt_web_req *r);
 
+/* Adds a response header (copied); at most BT_WEB_MAX_HEADERS. */
+void bt_web_add_header(bt_web_req *r, const char *name, const char *value);
+/* Times one store call for baton_store_query_duration_seconds. */
+void bt_web_store_observe(bt_web *w, uint64_t start_us);
+#define BT_WEB_TIMED(r, call)                                                 \
+    __extension__({                                                           \
+        uint64_t t0_ = bt_mono_us();                                          \
+        int rc_ = (call);                                                     \
+        bt_web_store_observe((r)->web, t0_);                                  \
+        rc_;                                                                  \
+    })
+
 /* router.c */
 void bt_web_route(bt_web_req *r);
+/* The route table, for OPTIONS, the OpenAPI check and tests. */
+size_t bt_web_route_count(void);
+void bt_web_route_at(size_t i, const char **method, const char **pattern);
+/* The pattern of the first route whose path matches (any method), or
+ * NULL. */
+const char *bt_web_route_pattern(const char *path);
+
+/* metrics.c */
+bt_web_metrics *bt_web_metrics_new(void);
+void bt_web_metrics_free(bt_web_metrics *m);
+void bt_web_metrics_request(bt_web_metrics *m, const char *route,
+                            const char *method, unsigned status,
+                            double seconds);
+void bt_web_metrics_store(bt_web_metrics *m, double seconds);
+/* Activity durations are taken from jobs with ids above job_id. */
+void bt_web_metrics_scan_from(bt_web_metrics *m, int64_t job_id);
+
+/* stream.c: Server-Sent Events */
+/* The highest job id (0: none), in O(log n) store calls. */
+int bt_web_max_job_id(bt_web_req *r, int64_t *out, bt_error *err);
+ssize_t bt_web_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void bt_web_stream_free(bt_web_stream *st);
+
+/* stats.c: job counts by status, overall and per runbook. */
+typedef struct bt_web_job_counts {
+    uint64_t total[5]; /* by bt_job_status */
+    struct bt_web_runbook_counts {
+        int64_t runbook_id;
+        uint64_t by_status[5];
+    } *runbooks;
+    size_t n_runbooks;
+} bt_web_job_counts;
+int bt_web_count_jobs(bt_web_req *r, bt_web_job_counts *out, bt_error *err);
+void bt_web_job_counts_clear(bt_web_job_counts *c);
 
 /* odata.c: the Orchestrator-compatible OData v2 endpoint, every path under
  * BT_ODATA_ROOT. */
@@ -134,5 +209,15 @@ void bt_web_variables_list(bt_web_req *r);
 void bt_web_counters_get(bt_web_req *r);
 void bt_web_schedules_list(bt_web_req *r);
 void bt_web_maintenance_purge(bt_web_req *r);
+void bt_web_runbooks_diagram(bt_web_req *r);
+void bt_web_jobs_instances(bt_web_req *r);
+void bt_web_instances_get(bt_web_req *r);
+void bt_web_instances_activities(bt_web_req *r);
+void bt_web_activity_instances_get(bt_web_req *r);
+void bt_web_statistics(bt_web_req *r);
+void bt_web_events_stream(bt_web_req *r);
+void bt_web_jobs_stream(bt_web_req *r);
+void bt_web_openapi(bt_web_req *r);
+void bt_web_metrics_get(bt_web_req *r);
 
 #endif

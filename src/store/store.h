@@ -282,7 +282,9 @@ int bt_store_job_claim(bt_store *s, int64_t server_id, size_t max,
                        bt_store_job **jobs, size_t *n, bt_error *err);
 /* Legal moves: pending -> running (server_id required), running ->
  * completed | failed | canceled, pending -> canceled. Sets the times.
- * -BT_ESTATE otherwise. */
+ * -BT_ESTATE otherwise. To an end state with server_id not 0: only while
+ * the job is running and held by server_id (the fence against a server
+ * whose job was taken over), else -BT_ESTATE; 0 skips that check. */
 int bt_store_job_set_status(bt_store *s, int64_t job_id, bt_job_status st,
                             int64_t server_id, bt_error *err);
 /* Pending: canceled at once. Running: cancel_requested is set for its
@@ -447,7 +449,9 @@ int bt_store_server_set(bt_store *s, const char *name, int throttle,
                         int drain, bt_error *err);
 /* Hands every running job held by a server whose lease has lapsed back to
  * pending (takeovers + 1, an event per job), so the next eligible server
- * claims it and resumes its instance. ids/n may be NULL. */
+ * claims it and resumes its instance. A job whose cancel was requested is
+ * marked canceled instead, and so is its running instance (with the worst
+ * result committed so far). ids/n may be NULL. */
 int bt_store_server_takeover(bt_store *s, int64_t **ids, size_t *n,
                              bt_error *err);
 void bt_store_server_clear(bt_store_server *sv);

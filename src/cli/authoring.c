@@ -312,6 +312,9 @@ int bt_cli_checkin(int argc, char **argv) {
         return BT_EXIT_USAGE;
     }
     if (runbook) json_object_set_new(body, "runbook", json_string(runbook));
+    const char *base = strrchr(pos[0], '/');
+    json_t *fname = json_string(base ? base + 1 : pos[0]);
+    if (fname) json_object_set_new(body, "file", fname);
     return run(&o, "POST", "/api/runbook/checkin", body, print_checkin);
 }
 

@@ -454,15 +454,18 @@ static bool store_checkin(mg_req *r, const bt_store_runbook *rb,
  * "runbook" when given, else the one the document names (folder + name);
  * a document naming a runbook that does not exist creates it. */
 void bt__mg_runbook_checkin(mg_req *r) {
-    static const char *const allowed[] = {"runbook", "yaml", "comment", NULL};
+    static const char *const allowed[] = {"runbook", "yaml", "comment", "file",
+                                          NULL};
     json_t *body = bt__mg_body(r, allowed);
     if (!body) return;
-    const char *yaml, *comment;
+    const char *yaml, *comment, *file;
     if (!bt__mg_str(r, body, "yaml", true, &yaml) ||
-        !bt__mg_str(r, body, "comment", false, &comment))
+        !bt__mg_str(r, body, "comment", false, &comment) ||
+        !bt__mg_str(r, body, "file", false, &file))
         return;
     if (!comment) comment = "";
-    bt_runbook *doc = bt__mg_validate(r, "the runbook", yaml);
+    /* problems point into the designer's file when the client names it */
+    bt_runbook *doc = bt__mg_validate(r, file && *file ? file : "runbook", yaml);
     if (!doc) return;
     bt_store_runbook rb = {0};
     bool have = false;
@@ -470,10 +473,6 @@ void bt__mg_runbook_checkin(mg_req *r) {
         if (!body_runbook(r, body, &rb)) goto out;
         have = true;
     } else {
-        char *path = bt_xasprintf(
-            "%s/%s",
-            doc->folder && strcmp(doc->folder, "/") ? doc->folder : "",
-            doc->name);
         bt_store *s = bt__mg_store(r);
         bt_store_folder f = {0};
         bt_error err = {0};
@@ -482,7 +481,6 @@ void bt__mg_runbook_checkin(mg_req *r) {
                    : -BT_EIO;
         if (!rc) rc = bt_store_runbook_find(s, f.id, doc->name, &rb, &err);
         bt_store_folder_clear(&f);
-        free(path);
         if (!s) goto out;
         if (!rc) have = true;
         else if (rc != -BT_ENOTFOUND) {

@@ -10,6 +10,11 @@ source "$(dirname "$0")/lib.sh"
 BATOND=$BUILD/batond
 [[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
 TEST_RUNBOOKS=$E2E_DIR/batond
+# Authentication is on: batond creates the first admin with this password
+# and the CLI logs in as it.
+ADMIN_PW=e2e-admin-password
+export BATON_ADMIN_PASSWORD=$ADMIN_PW BATON_USER=admin BATON_PASSWORD=$ADMIN_PW
+unset BATON_TOKEN
 
 declare -A PIDS=()
 STRAYS=() # pid files of programs a killed server left behind
@@ -98,12 +103,16 @@ print(v if not isinstance(v, (dict, list)) else json.dumps(v))
 PY
 }
 
-# http_get URL OUT: body to OUT, status printed.
+# http_get URL OUT: body to OUT, status printed; as $BATON_USER when set.
 http_get() {
     python3 - "$1" "$2" <<'PY'
-import sys, urllib.request, urllib.error
+import base64, os, sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1])
+if os.environ.get("BATON_USER"):
+    cred = "%s:%s" % (os.environ["BATON_USER"], os.environ.get("BATON_PASSWORD", ""))
+    req.add_header("Authorization", "Basic " + base64.b64encode(cred.encode()).decode())
 try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=10)
+    r = urllib.request.urlopen(req, timeout=10)
     code, body = r.status, r.read()
 except urllib.error.HTTPError as e:
     code, body = e.code, e.read()
@@ -226,6 +235,66 @@ run_baton "$SCRATCH/u5" jobs --url "http://127.0.0.1:$DEAD_PORT"
 DETAIL="exit $RC: $(cat "$SCRATCH/u5.err")"
 expect "no service at --url: exit 1, 'cannot reach'" bash -c "[[ $RC == 1 ]] && grep -q 'cannot reach the Baton web service at http://127.0.0.1:$DEAD_PORT' '$SCRATCH/u5.err'"
 
+# ---- authentication ------------------------------------------------------
+expect "the first admin is created from BATON_ADMIN_PASSWORD" has "$LOG" "created administrator 'admin' with the password in BATON_ADMIN_PASSWORD"
+code=$(BATON_USER= http_get "http://127.0.0.1:$WEB/api/runbooks" "$SCRATCH/anon.json")
+DETAIL="HTTP $code: $(cat "$SCRATCH/anon.json")"
+expect "no credentials: 401" test "$code" = 401
+code=$(BATON_USER= http_get "http://127.0.0.1:$WEB/api/health" "$SCRATCH/health.json")
+expect "/api/health needs no credentials" test "$code" = 200
+BATON_PASSWORD=wrong run_baton "$SCRATCH/a1" runbooks
+DETAIL="exit $RC: $(cat "$SCRATCH/a1.err")"
+expect "wrong password: exit 1 with 'invalid user name or password' and how to log in" \
+    bash -c "[[ $RC == 1 ]] && grep -q 'invalid user name or password' '$SCRATCH/a1.err' && grep -q BATON_PASSWORD '$SCRATCH/a1.err'"
+run_baton "$SCRATCH/a2" jobs --json
+DETAIL="exit $RC: $(cat "$SCRATCH/a2.out" "$SCRATCH/a2.err")"
+expect "jobs record who started them: admin" \
+    test "$RC" = 0 -a "$(json "$SCRATCH/a2.out" 'd["items"][0]["created_by"]')" = admin
+printf 'alice-e2e-pass\n' | run_baton "$SCRATCH/a3" user add alice --password-stdin
+DETAIL="exit $RC: $(cat "$SCRATCH/a3.out" "$SCRATCH/a3.err")"
+expect "baton user add alice" test "$RC" = 0
+BATON_USER=alice BATON_PASSWORD=alice-e2e-pass run_baton "$SCRATCH/a4" runbooks
+DETAIL="exit $RC: $(cat "$SCRATCH/a4.out" "$SCRATCH/a4.err")"
+expect "alice without rights sees no runbooks" test "$RC" = 0 -a ! -s "$SCRATCH/a4.out"
+BATON_USER=alice BATON_PASSWORD=alice-e2e-pass run_baton "$SCRATCH/a5" start /Hello
+DETAIL="exit $RC: $(cat "$SCRATCH/a5.err")"
+expect "alice cannot start /Hello: it does not exist for her" bash -c "[[ $RC == 1 ]] && grep -q \"no runbook '/Hello'\" '$SCRATCH/a5.err'"
+run_baton "$SCRATCH/a6" perm grant / --user alice view,start
+DETAIL="exit $RC: $(cat "$SCRATCH/a6.out" "$SCRATCH/a6.err")"
+expect "baton perm grant / --user alice view,start" test "$RC" = 0
+BATON_USER=alice BATON_PASSWORD=alice-e2e-pass run_baton "$SCRATCH/a7" start /Hello --wait 60 --json
+DETAIL="exit $RC: $(cat "$SCRATCH/a7.out" "$SCRATCH/a7.err")"
+expect "alice starts /Hello now; created_by alice" \
+    test "$RC" = 0 -a "$(json "$SCRATCH/a7.out" 'd["created_by"]')" = alice
+BATON_USER=alice BATON_PASSWORD=alice-e2e-pass run_baton "$SCRATCH/a8" user list
+expect "alice may not list users (admin only): exit 1" test "$RC" = 1
+BATON_USER=alice BATON_PASSWORD=alice-e2e-pass run_baton "$SCRATCH/t1" token create --name e2e --expires 7
+DETAIL="exit $RC: $(cat "$SCRATCH/t1.out" "$SCRATCH/t1.err")"
+TOKEN=$(cat "$SCRATCH/t1.out")
+expect "baton token create prints the secret once" bash -c "[[ $RC == 0 && $TOKEN == baton_* ]]"
+BATON_USER= BATON_TOKEN=$TOKEN run_baton "$SCRATCH/t2" runbooks
+DETAIL="exit $RC: $(cat "$SCRATCH/t2.out" "$SCRATCH/t2.err")"
+expect "BATON_TOKEN logs in as alice" test "$RC" = 0 -a "$(wc -l <"$SCRATCH/t2.out")" = "$n_samples"
+mkdir -p "$XDG_CONFIG_HOME/baton"
+printf 'token = %s\n' "$TOKEN" >"$XDG_CONFIG_HOME/baton/config"
+BATON_USER= run_baton "$SCRATCH/t3" token list
+DETAIL="exit $RC: $(cat "$SCRATCH/t3.out" "$SCRATCH/t3.err")"
+expect "token = in ~/.config/baton/config; token list shows it without the secret" \
+    bash -c "[[ $RC == 0 ]] && grep -q ' e2e ' '$SCRATCH/t3.out' && ! grep -q '$TOKEN' '$SCRATCH/t3.out'"
+rm "$XDG_CONFIG_HOME/baton/config"
+TID=$(BATON_USER= BATON_TOKEN=$TOKEN "$BATON" token list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+run_baton "$SCRATCH/t4" token revoke "$TID"
+DETAIL="exit $RC: $(cat "$SCRATCH/t4.out" "$SCRATCH/t4.err")"
+expect "an admin revokes alice's token" test "$RC" = 0
+BATON_USER= BATON_TOKEN=$TOKEN run_baton "$SCRATCH/t5" runbooks
+expect "the revoked token fails: exit 1" test "$RC" = 1
+run_baton "$SCRATCH/au" audit --json
+DETAIL="exit $RC: $(head -c 600 "$SCRATCH/au.out") $(cat "$SCRATCH/au.err")"
+if [[ $RC == 0 ]]; then
+    expect "the audit log has the user, permission and token changes, no secrets" \
+        bash -c "grep -q user.create '$SCRATCH/au.out' && grep -q permission.set '$SCRATCH/au.out' && grep -q token.revoke '$SCRATCH/au.out' && ! grep -q alice-e2e-pass '$SCRATCH/au.out'"
+fi
+
 # ---- refusing to start ----------------------------------------------------
 BUSY=$SCRATCH/busy
 "$BATOND" --db "sqlite:$(fresh_dir busy)/b.db" --bind 127.0.0.1 --web-port "$WEB" \
@@ -288,7 +357,7 @@ run_baton "$SCRATCH/rbs2" runbooks
 DETAIL=$(cat "$SCRATCH/rbs2.out")
 expect "restart: still $n_samples runbooks" test "$(wc -l <"$SCRATCH/rbs2.out")" = "$n_samples"
 run_baton "$SCRATCH/jobs2" jobs
-expect "restart: the earlier jobs are still there" test "$(grep -c '/Hello$' "$SCRATCH/jobs2.out")" = 3
+expect "restart: the earlier jobs are still there (alice's too)" test "$(grep -c '/Hello$' "$SCRATCH/jobs2.out")" = 4
 stop_batond two TERM
 
 }

@@ -48,7 +48,12 @@ links:
   - {from: start, to: nap}
 YAML
 
-"$BATOND" --roles web,runbook-server --db "sqlite:$SCRATCH/baton.db" \
+# Authentication is on: the first admin gets this password and every
+# request below logs in with it (HTTP Basic, as Orchestrator's scripts do
+# with -Credential).
+ADMIN_PW=e2e-odata-password
+AUTH=(-u "admin:$ADMIN_PW")
+BATON_ADMIN_PASSWORD=$ADMIN_PW "$BATOND" --roles web,runbook-server --db "sqlite:$SCRATCH/baton.db" \
     --web-port "$PORT" --bind 127.0.0.1 --name rb1 --samples-dir "$RB_DIR" \
     >"$SCRATCH/batond.log" 2>&1 &
 PID=$!
@@ -65,7 +70,7 @@ pass "batond starts with the web service on port $PORT"
 
 SVC="http://127.0.0.1:$PORT/Orchestrator2012/Orchestrator.svc"
 # The headers Orchestrator's sample PowerShell script sends.
-SCRIPT_HEADERS=(-H 'User-Agent: Microsoft ADO.NET Data Services'
+SCRIPT_HEADERS=("${AUTH[@]}" -H 'User-Agent: Microsoft ADO.NET Data Services'
                 -H 'Accept: application/atom+xml,application/xml'
                 -H 'Content-Type: application/atom+xml'
                 -H 'DataServiceVersion: 1.0;NetFx'
@@ -92,7 +97,7 @@ PY
 get() {
     local name=$1 url=$2
     shift 2
-    CODE=$(curl -s -o "$SCRATCH/$name" -w '%{http_code}' "$@" "$url")
+    CODE=$(curl -s -o "$SCRATCH/$name" -w '%{http_code}' "${AUTH[@]}" "$@" "$url")
 }
 
 get svc.xml "$SVC/"
@@ -170,7 +175,7 @@ XML
 )
 LONG=$(xq "$SCRATCH/long.out" 'root.find(".//m:properties/d:Id", ns).text' 2>/dev/null)
 if st=$(wait_status "$LONG" Running 30); then pass "a long job runs"; else fail "a long job runs" "$st"; fi
-CODE=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-HTTP-Method: MERGE' -H 'If-Match: *' \
+CODE=$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -X POST -H 'X-HTTP-Method: MERGE' -H 'If-Match: *' \
     -H 'Content-Type: application/atom+xml' --data-binary @- "$SVC/Jobs(guid'$LONG')" <<'XML'
 <entry xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" xmlns="http://www.w3.org/2005/Atom"><content type="application/xml"><m:properties><d:Status>Canceled</d:Status></m:properties></content></entry>
 XML
@@ -193,6 +198,11 @@ n2=$(xq "$SCRATCH/page2.xml" 'len(root.findall("a:entry", ns))')
 more=$(xq "$SCRATCH/page2.xml" 'len([l for l in root.findall("a:link", ns) if l.get("rel") == "next"])')
 [[ $n2 == 2 && $more == 0 ]] && pass "the next link gives the last 2" || fail "next page" "$n2 entries, $more next links"
 
+CODE=$(curl -s -o /dev/null -w '%{http_code}' "$SVC/Runbooks")
+[[ $CODE == 401 ]] && pass "no credentials: 401" || fail "no credentials" "status $CODE"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -u admin:wrong "$SVC/Runbooks")
+[[ $CODE == 401 ]] && pass "a wrong password: 401" || fail "wrong password" "status $CODE"
+
 get err.xml "$SVC/Jobs(guid'00000000-0000-0000-0000-000000000000')"
 msg=$(xq "$SCRATCH/err.xml" 'root.find("m:message", ns).text')
 [[ $CODE == 404 && -n $msg ]] && pass "errors in OData's format: $msg" || fail "error format" "$CODE"
@@ -210,7 +220,8 @@ else
         fi
     fi
     if [[ -f $NODE_DIR/node_modules/@odata/client/package.json ]]; then
-        if NODE_PATH=$NODE_DIR/node_modules node "$E2E_DIR/odata/client.js" "$SVC/" Greet who Ada Sleeper \
+        if BATON_ODATA_AUTH="Basic $(printf 'admin:%s' "$ADMIN_PW" | base64)" \
+            NODE_PATH=$NODE_DIR/node_modules node "$E2E_DIR/odata/client.js" "$SVC/" Greet who Ada Sleeper \
             >"$SCRATCH/node.out" 2>&1; then
             pass "@odata/client: $(grep -c '^ok' "$SCRATCH/node.out") checks"
         else

@@ -15,7 +15,12 @@ if (!sleeperName) {
     console.error("usage: node client.js SERVICE_ROOT RUNBOOK PARAMETER VALUE SLEEPER");
     process.exit(2);
 }
-const client = OData.New({ serviceEndpoint: root });
+// BATON_ODATA_AUTH: the Authorization header (batond's authentication).
+const auth = process.env.BATON_ODATA_AUTH;
+const client = OData.New({
+    serviceEndpoint: root,
+    commonHeaders: auth ? { Authorization: auth } : {},
+});
 const guid = (g) => EdmV2.RawString.from(`guid'${g}'`);
 
 function check(cond, what, detail) {

@@ -26,8 +26,10 @@ static int run(bt_mgcli *o, const char *method, const char *path, json_t *body,
     int rc = bt_mgcli_call(o, method, path, body, &reply);
     json_decref(body);
     if (rc < 0) {
-        if (o->json || !print) bt_mgcli_print_json(reply);
-        else print(reply);
+        if (o->json || !print)
+            bt_mgcli_print_json(reply);
+        else
+            print(reply);
         rc = BT_EXIT_OK;
     }
     json_decref(reply);
@@ -38,13 +40,15 @@ static int run(bt_mgcli *o, const char *method, const char *path, json_t *body,
 /* path?name=value&... with escaped values; NULL values are left out. */
 static char *query_path(bt_mgcli *o, const char *base, const char *const *kv,
                         size_t n) {
-    if (bt_mgcli_open(o)) return NULL;
+    if (bt_mgcli_open(o))
+        return NULL;
     char *out = bt_xstrdup(base);
     for (size_t i = 0; i + 1 < n * 2; i += 2) {
-        if (!kv[i + 1]) continue;
+        if (!kv[i + 1])
+            continue;
         char *e = bt_mgcli_escape(o, kv[i + 1]);
-        char *next = bt_xasprintf("%s%c%s=%s", out, strchr(out, '?') ? '&' : '?',
-                                  kv[i], e);
+        char *next = bt_xasprintf("%s%c%s=%s", out,
+                                  strchr(out, '?') ? '&' : '?', kv[i], e);
         free(e);
         free(out);
         out = next;
@@ -55,7 +59,8 @@ static char *query_path(bt_mgcli *o, const char *base, const char *const *kv,
 static int get(bt_mgcli *o, const char *base, const char *const *kv, size_t n,
                void (*print)(json_t *)) {
     char *path = query_path(o, base, kv, n);
-    if (!path) return BT_EXIT_USAGE;
+    if (!path)
+        return BT_EXIT_USAGE;
     int rc = run(o, "GET", path, NULL, print);
     free(path);
     return rc;
@@ -75,7 +80,8 @@ static void print_folder(json_t *f, int indent, bool recursive) {
     json_t *it;
     json_array_foreach(json_object_get(f, "folders"), i, it) {
         printf("%*s%s/\n", indent, "", bt_mgcli_str(it, "name"));
-        if (recursive) print_folder(it, indent + 2, true);
+        if (recursive)
+            print_folder(it, indent + 2, true);
     }
     json_array_foreach(json_object_get(f, "runbooks"), i, it)
         print_runbook_line(it, indent);
@@ -92,14 +98,16 @@ static void print_ls_recursive(json_t *reply) {
 }
 
 int bt_cli_ls(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("ls", "baton ls [PATH] [-R] [--json] [--mgmt-url URL]",
-                  "Lists a folder's subfolders and runbooks (version, who has "
-                  "it checked out);\n-R the whole tree below it.\n");
+    bt_mgcli o =
+        BT_MGCLI("ls", "baton ls [PATH] [-R] [--json] [--mgmt-url URL]",
+                 "Lists a folder's subfolders and runbooks (version, who has "
+                 "it checked out);\n-R the whole tree below it.\n");
     bool recursive = false;
     const char *pos[1] = {"/"};
     bt_mgcli_opt opts[] = {{"--recursive", "-R", NULL, &recursive}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 0, 1, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *kv[] = {"path", pos[0], "depth", recursive ? "all" : "1"};
     return get(&o, "/api/tree", kv, 2,
                recursive ? print_ls_recursive : print_ls);
@@ -123,8 +131,9 @@ static void print_show(json_t *rb) {
            (long long)json_integer_value(json_object_get(rb, "id")));
     if (*bt_mgcli_str(rb, "description"))
         printf("  description:  %s\n", bt_mgcli_str(rb, "description"));
-    printf("  latest:       version %lld\n",
-           (long long)json_integer_value(json_object_get(rb, "latest_version")));
+    printf(
+        "  latest:       version %lld\n",
+        (long long)json_integer_value(json_object_get(rb, "latest_version")));
     json_t *v = json_object_get(rb, "version");
     if (v) {
         bt_mgcli_time(v, "created", t, sizeof t);
@@ -139,21 +148,25 @@ static void print_show(json_t *rb) {
     json_t *ps = json_object_get(rb, "preferred_servers");
     if (json_array_size(ps)) {
         printf("  servers:      ");
-        json_array_foreach(ps, i, it) printf("%s%s", i ? ", " : "", json_string_value(it));
+        json_array_foreach(ps, i, it)
+            printf("%s%s", i ? ", " : "", json_string_value(it));
         putchar('\n');
     }
     long long mc = json_integer_value(json_object_get(rb, "max_concurrent"));
-    if (mc) printf("  max jobs:     %lld at once\n", mc);
+    if (mc)
+        printf("  max jobs:     %lld at once\n", mc);
     if (*bt_mgcli_str(rb, "load_error"))
         printf("  does not load: %s\n", bt_mgcli_str(rb, "load_error"));
     json_t *doc = json_object_get(rb, "document");
-    if (!json_is_object(doc)) return;
+    if (!json_is_object(doc))
+        return;
     json_t *params = json_object_get(doc, "parameters");
     if (json_array_size(params)) {
         printf("parameters:\n");
         json_array_foreach(params, i, it) {
             printf("  %-20s %-9s%s", bt_mgcli_str(it, "name"),
-                   *bt_mgcli_str(it, "type") ? bt_mgcli_str(it, "type") : "string",
+                   *bt_mgcli_str(it, "type") ? bt_mgcli_str(it, "type")
+                                             : "string",
                    json_is_true(json_object_get(it, "required")) ||
                            !strcmp(bt_mgcli_str(it, "required"), "true")
                        ? " required"
@@ -179,14 +192,16 @@ static void print_show(json_t *rb) {
         }
     }
     json_t *links = json_object_get(doc, "links");
-    if (json_array_size(links)) printf("links:\n");
+    if (json_array_size(links))
+        printf("links:\n");
     json_array_foreach(links, i, it) {
         printf("  %s -> %s", bt_mgcli_str(it, "from"), bt_mgcli_str(it, "to"));
-        static const char *const extra[] = {"name", "on", "when", "include",
-                                            "exclude", "loop_guard"};
+        static const char *const extra[] = {"name",    "on",      "when",
+                                            "include", "exclude", "loop_guard"};
         for (size_t k = 0; k < BT_ARRAY_LEN(extra); k++) {
             json_t *e = json_object_get(it, extra[k]);
-            if (!e) continue;
+            if (!e)
+                continue;
             printf("  %s: ", extra[k]);
             print_value(e);
         }
@@ -197,13 +212,14 @@ static void print_show(json_t *rb) {
 static void print_yaml(json_t *rb) { fputs(bt_mgcli_str(rb, "yaml"), stdout); }
 
 int bt_cli_show(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("show",
-                  "baton show RUNBOOK [--version N] [--yaml] [--json] "
-                  "[--mgmt-url URL]",
-                  "Shows a runbook: properties, parameters, activities with "
-                  "their properties and links,\nof its latest version or "
-                  "version N. --yaml prints the checked-in file itself.\n"
-                  "RUNBOOK is an id or a /Folder/Name path.\n");
+    bt_mgcli o =
+        BT_MGCLI("show",
+                 "baton show RUNBOOK [--version N] [--yaml] [--json] "
+                 "[--mgmt-url URL]",
+                 "Shows a runbook: properties, parameters, activities with "
+                 "their properties and links,\nof its latest version or "
+                 "version N. --yaml prints the checked-in file itself.\n"
+                 "RUNBOOK is an id or a /Folder/Name path.\n");
     const char *version = NULL;
     bool yaml = false;
     const char *pos[1];
@@ -211,7 +227,8 @@ int bt_cli_show(int argc, char **argv) {
                            {"--yaml", NULL, NULL, &yaml},
                            {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 1, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *kv[] = {"runbook", pos[0], "version", version};
     return get(&o, "/api/runbook", kv, 2, yaml ? print_yaml : print_show);
 }
@@ -223,36 +240,42 @@ static void print_checkout(json_t *rb) {
     if (*by)
         printf("%s is checked out by %s (latest version %lld)\n",
                bt_mgcli_str(rb, "path"), by,
-               (long long)json_integer_value(json_object_get(rb, "latest_version")));
+               (long long)json_integer_value(
+                   json_object_get(rb, "latest_version")));
     else
         printf("%s is not checked out (latest version %lld)\n",
                bt_mgcli_str(rb, "path"),
-               (long long)json_integer_value(json_object_get(rb, "latest_version")));
+               (long long)json_integer_value(
+                   json_object_get(rb, "latest_version")));
 }
 
 int bt_cli_checkout(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("checkout", "baton checkout RUNBOOK [--json] [--mgmt-url URL]",
-                  "Checks a runbook out to you: nobody else can check it in "
-                  "until you check it in\nor undo the check-out. Exit 3 when "
-                  "someone else has it.\n");
+    bt_mgcli o =
+        BT_MGCLI("checkout", "baton checkout RUNBOOK [--json] [--mgmt-url URL]",
+                 "Checks a runbook out to you: nobody else can check it in "
+                 "until you check it in\nor undo the check-out. Exit 3 when "
+                 "someone else has it.\n");
     const char *pos[1];
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 1, 1, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     return run(&o, "POST", "/api/runbook/checkout",
                json_pack("{s:s}", "runbook", pos[0]), print_checkout);
 }
 
 int bt_cli_undo_checkout(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("undo-checkout",
-                  "baton undo-checkout RUNBOOK [--force] [--json] "
-                  "[--mgmt-url URL]",
-                  "Releases your check-out without a new version. --force "
-                  "releases anyone's (an\nadministrator's override).\n");
+    bt_mgcli o =
+        BT_MGCLI("undo-checkout",
+                 "baton undo-checkout RUNBOOK [--force] [--json] "
+                 "[--mgmt-url URL]",
+                 "Releases your check-out without a new version. --force "
+                 "releases anyone's (an\nadministrator's override).\n");
     bool force = false;
     const char *pos[1];
     bt_mgcli_opt opts[] = {{"--force", NULL, NULL, &force}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 1, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     return run(&o, "POST", "/api/runbook/undo-checkout",
                json_pack("{s:s, s:b}", "runbook", pos[0], "force", force),
                print_checkout);
@@ -275,8 +298,10 @@ static char *read_text(bt_mgcli *o, const char *path, int *rc) {
         return NULL;
     }
     if (memchr(bt_buf_str(&b), '\0', b.len)) {
-        fprintf(stderr, "baton %s: '%s' holds NUL bytes; it is not a runbook "
-                        "file\n", o->cmd, path);
+        fprintf(stderr,
+                "baton %s: '%s' holds NUL bytes; it is not a runbook "
+                "file\n",
+                o->cmd, path);
         bt_buf_free(&b);
         *rc = BT_EXIT_USAGE;
         return NULL;
@@ -285,36 +310,42 @@ static char *read_text(bt_mgcli *o, const char *path, int *rc) {
 }
 
 int bt_cli_checkin(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("checkin",
-                  "baton checkin FILE -m COMMENT [--runbook RUNBOOK] [--json] "
-                  "[--mgmt-url URL]",
-                  "Checks a runbook file in as the next version, with your "
-                  "comment. The server\nvalidates it first: an invalid file "
-                  "is refused with every problem (exit 2)\nand nothing is "
-                  "stored. The runbook is the one the file names (folder: "
-                  "and\nname:), or RUNBOOK; you must have it checked out "
-                  "(exit 3 otherwise). A file\nnaming a runbook that does not "
-                  "exist creates it as version 1.\n");
+    bt_mgcli o =
+        BT_MGCLI("checkin",
+                 "baton checkin FILE -m COMMENT [--runbook RUNBOOK] [--json] "
+                 "[--mgmt-url URL]",
+                 "Checks a runbook file in as the next version, with your "
+                 "comment. The server\nvalidates it first: an invalid file "
+                 "is refused with every problem (exit 2)\nand nothing is "
+                 "stored. The runbook is the one the file names (folder: "
+                 "and\nname:), or RUNBOOK; you must have it checked out "
+                 "(exit 3 otherwise). A file\nnaming a runbook that does not "
+                 "exist creates it as version 1.\n");
     const char *comment = NULL, *runbook = NULL;
     const char *pos[1];
     bt_mgcli_opt opts[] = {{"--message", "-m", &comment, NULL},
                            {"--runbook", NULL, &runbook, NULL},
                            {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 1, NULL);
-    if (rc >= 0) return rc;
-    if (!comment) return bt_mgcli_usage(&o, "say what changed with -m COMMENT");
+    if (rc >= 0)
+        return rc;
+    if (!comment)
+        return bt_mgcli_usage(&o, "say what changed with -m COMMENT");
     char *text = read_text(&o, pos[0], &rc);
-    if (!text) return rc;
+    if (!text)
+        return rc;
     json_t *body = json_pack("{s:s, s:s}", "comment", comment, "yaml", text);
     free(text);
     if (!body) {
         fprintf(stderr, "baton checkin: '%s' is not UTF-8 text\n", pos[0]);
         return BT_EXIT_USAGE;
     }
-    if (runbook) json_object_set_new(body, "runbook", json_string(runbook));
+    if (runbook)
+        json_object_set_new(body, "runbook", json_string(runbook));
     const char *base = strrchr(pos[0], '/');
     json_t *fname = json_string(base ? base + 1 : pos[0]);
-    if (fname) json_object_set_new(body, "file", fname);
+    if (fname)
+        json_object_set_new(body, "file", fname);
     return run(&o, "POST", "/api/runbook/checkin", body, print_checkin);
 }
 
@@ -323,7 +354,8 @@ int bt_cli_checkin(int argc, char **argv) {
 static void print_history(json_t *reply) {
     printf("%s%s\n", bt_mgcli_str(reply, "path"),
            json_is_true(json_object_get(reply, "deleted")) ? " (deleted)" : "");
-    printf("%-8s %-20s %-16s %s\n", "VERSION", "CHECKED IN", "AUTHOR", "COMMENT");
+    printf("%-8s %-20s %-16s %s\n", "VERSION", "CHECKED IN", "AUTHOR",
+           "COMMENT");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(reply, "versions"), i, v) {
@@ -336,13 +368,15 @@ static void print_history(json_t *reply) {
 }
 
 int bt_cli_history(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("history", "baton history RUNBOOK [--json] [--mgmt-url URL]",
-                  "Lists a runbook's versions, newest first: who checked each "
-                  "in, when, and why.\nA deleted runbook's history is still "
-                  "there by id.\n");
+    bt_mgcli o =
+        BT_MGCLI("history", "baton history RUNBOOK [--json] [--mgmt-url URL]",
+                 "Lists a runbook's versions, newest first: who checked each "
+                 "in, when, and why.\nA deleted runbook's history is still "
+                 "there by id.\n");
     const char *pos[1];
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 1, 1, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *kv[] = {"runbook", pos[0]};
     return get(&o, "/api/runbook/history", kv, 1, print_history);
 }
@@ -354,16 +388,22 @@ static void print_diff(json_t *reply) {
            bt_mgcli_str(reply, "runbook"),
            (long long)json_integer_value(json_object_get(reply, "to")));
     json_t *changes = json_object_get(reply, "changes");
-    if (!json_array_size(changes)) printf("no differences\n");
+    if (!json_array_size(changes))
+        printf("no differences\n");
     size_t i;
     json_t *c;
     json_array_foreach(changes, i, c) {
         const char *change = bt_mgcli_str(c, "change");
-        char mark = !strcmp(change, "added") ? '+' : !strcmp(change, "removed") ? '-' : '~';
-        printf("%c %s %s", mark, bt_mgcli_str(c, "kind"), bt_mgcli_str(c, "key"));
-        json_t *before = json_object_get(c, "before"), *after = json_object_get(c, "after");
+        char mark = !strcmp(change, "added")     ? '+'
+                    : !strcmp(change, "removed") ? '-'
+                                                 : '~';
+        printf("%c %s %s", mark, bt_mgcli_str(c, "kind"),
+               bt_mgcli_str(c, "key"));
+        json_t *before = json_object_get(c, "before"),
+               *after = json_object_get(c, "after");
         json_t *whole = after ? after : before;
-        if (!strcmp(bt_mgcli_str(c, "kind"), "property") && !strcmp(change, "changed")) {
+        if (!strcmp(bt_mgcli_str(c, "kind"), "property") &&
+            !strcmp(change, "changed")) {
             printf(": ");
             print_value(before);
             printf(" -> ");
@@ -388,35 +428,40 @@ static void print_diff(json_t *reply) {
 }
 
 int bt_cli_diff(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("diff", "baton diff RUNBOOK V1 [V2] [--json] [--mgmt-url URL]",
-                  "Compares two versions of a runbook (V2 default: the latest): "
-                  "properties,\nactivities by id (+ added, - removed, ~ changed "
-                  "with each field before -> after)\nand links by from -> to.\n");
+    bt_mgcli o = BT_MGCLI(
+        "diff", "baton diff RUNBOOK V1 [V2] [--json] [--mgmt-url URL]",
+        "Compares two versions of a runbook (V2 default: the latest): "
+        "properties,\nactivities by id (+ added, - removed, ~ changed "
+        "with each field before -> after)\nand links by from -> to.\n");
     const char *pos[3] = {0};
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 2, 3, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *kv[] = {"runbook", pos[0], "from", pos[1], "to", pos[2]};
     return get(&o, "/api/runbook/diff", kv, 3, print_diff);
 }
 
 int bt_cli_revert(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("revert",
-                  "baton revert RUNBOOK VERSION [-m COMMENT] [--json] "
-                  "[--mgmt-url URL]",
-                  "Checks in the text of an earlier VERSION as the next "
-                  "version (history is kept).\nThe runbook must not be checked "
-                  "out by someone else.\n");
+    bt_mgcli o =
+        BT_MGCLI("revert",
+                 "baton revert RUNBOOK VERSION [-m COMMENT] [--json] "
+                 "[--mgmt-url URL]",
+                 "Checks in the text of an earlier VERSION as the next "
+                 "version (history is kept).\nThe runbook must not be checked "
+                 "out by someone else.\n");
     const char *comment = NULL;
     const char *pos[2];
     bt_mgcli_opt opts[] = {{"--message", "-m", &comment, NULL}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 2, 2, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     int64_t v;
     if (!bt_parse_int64(pos[1], &v) || v < 1)
         return bt_mgcli_usage(&o, "'%s' is not a version number", pos[1]);
-    json_t *body = json_pack("{s:s, s:I}", "runbook", pos[0], "version",
-                             (json_int_t)v);
-    if (comment) json_object_set_new(body, "comment", json_string(comment));
+    json_t *body =
+        json_pack("{s:s, s:I}", "runbook", pos[0], "version", (json_int_t)v);
+    if (comment)
+        json_object_set_new(body, "comment", json_string(comment));
     return run(&o, "POST", "/api/runbook/revert", body, print_checkin);
 }
 
@@ -427,10 +472,13 @@ static int mkdirs(const char *path) {
     int rc = 0;
     for (char *s = p + 1; !rc; s++) {
         bool end = !*s;
-        if (*s != '/' && !end) continue;
+        if (*s != '/' && !end)
+            continue;
         *s = '\0';
-        if (*p && mkdir(p, 0777) != 0 && errno != EEXIST) rc = -1;
-        if (end) break;
+        if (*p && mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = -1;
+        if (end)
+            break;
         *s = '/';
     }
     free(p);
@@ -441,27 +489,35 @@ static int write_file(const char *path, const char *text) {
     char *tmp = bt_xasprintf("%s.tmp-%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     bool ok = f && fputs(text, f) >= 0;
-    if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, path) != 0) ok = false;
-    if (!ok) unlink(tmp);
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) != 0)
+        ok = false;
+    if (!ok)
+        unlink(tmp);
     free(tmp);
     return ok ? 0 : -1;
 }
 
 int bt_cli_export(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("export", "baton export [PATH] --out DIR [--json] [--mgmt-url URL]",
-                  "Writes the folder tree at PATH (default /) under DIR: one "
-                  "directory per folder\nand each runbook's latest checked-in "
-                  "version, byte for byte, as\nDIR/<folders>/<name>.runbook.yaml. "
-                  "baton import DIR puts it back.\n");
+    bt_mgcli o = BT_MGCLI(
+        "export", "baton export [PATH] --out DIR [--json] [--mgmt-url URL]",
+        "Writes the folder tree at PATH (default /) under DIR: one "
+        "directory per folder\nand each runbook's latest checked-in "
+        "version, byte for byte, as\nDIR/<folders>/<name>.runbook.yaml. "
+        "baton import DIR puts it back.\n");
     const char *out = NULL;
     const char *pos[1] = {"/"};
     bt_mgcli_opt opts[] = {{"--out", "-o", &out, NULL}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 0, 1, NULL);
-    if (rc >= 0) return rc;
-    if (!out) return bt_mgcli_usage(&o, "where to? --out DIR");
-    char *path = query_path(&o, "/api/export", (const char *[]){"path", pos[0]}, 1);
-    if (!path) return BT_EXIT_USAGE;
+    if (rc >= 0)
+        return rc;
+    if (!out)
+        return bt_mgcli_usage(&o, "where to? --out DIR");
+    char *path =
+        query_path(&o, "/api/export", (const char *[]){"path", pos[0]}, 1);
+    if (!path)
+        return BT_EXIT_USAGE;
     json_t *reply = NULL;
     rc = bt_mgcli_call(&o, "GET", path, NULL, &reply);
     free(path);
@@ -471,13 +527,15 @@ int bt_cli_export(int argc, char **argv) {
     }
     rc = BT_EXIT_OK;
     if (mkdirs(out)) {
-        fprintf(stderr, "baton export: cannot create '%s': %s\n", out, strerror(errno));
+        fprintf(stderr, "baton export: cannot create '%s': %s\n", out,
+                strerror(errno));
         rc = BT_EXIT_FAILED;
     }
     size_t i;
     json_t *it;
     json_array_foreach(json_object_get(reply, "folders"), i, it) {
-        if (rc) break;
+        if (rc)
+            break;
         char *d = bt_xasprintf("%s/%s", out, json_string_value(it));
         if (strstr(d, "/../") || mkdirs(d)) {
             fprintf(stderr, "baton export: cannot create '%s'\n", d);
@@ -486,11 +544,13 @@ int bt_cli_export(int argc, char **argv) {
         free(d);
     }
     json_array_foreach(json_object_get(reply, "files"), i, it) {
-        if (rc) break;
+        if (rc)
+            break;
         const char *rel = bt_mgcli_str(it, "path");
         char *f = bt_xasprintf("%s/%s", out, rel);
         if (strstr(rel, "..") || write_file(f, bt_mgcli_str(it, "content"))) {
-            fprintf(stderr, "baton export: cannot write '%s': %s\n", f, strerror(errno));
+            fprintf(stderr, "baton export: cannot write '%s': %s\n", f,
+                    strerror(errno));
             rc = BT_EXIT_FAILED;
         }
         free(f);
@@ -502,10 +562,11 @@ int bt_cli_export(int argc, char **argv) {
                json_array_size(json_object_get(reply, "files")),
                json_array_size(json_object_get(reply, "files")) == 1 ? "" : "s",
                json_array_size(json_object_get(reply, "folders")),
-               json_array_size(json_object_get(reply, "folders")) == 1 ? "" : "s",
+               json_array_size(json_object_get(reply, "folders")) == 1 ? ""
+                                                                       : "s",
                bt_mgcli_str(reply, "folder"), out);
-        json_array_foreach(json_object_get(reply, "skipped"), i, it)
-            printf("  skipped %s: nothing checked in yet\n", json_string_value(it));
+        json_array_foreach(json_object_get(reply, "skipped"), i, it) printf(
+            "  skipped %s: nothing checked in yet\n", json_string_value(it));
     }
     json_decref(reply);
     bt_mgcli_close(&o);
@@ -526,34 +587,41 @@ static int walk(const char *root, const char *rel, int depth, json_t *folders,
     struct dirent **ents = NULL;
     int n = scandir(dir, &ents, NULL, alphasort);
     if (n < 0) {
-        fprintf(stderr, "baton import: cannot read '%s': %s\n", dir, strerror(errno));
+        fprintf(stderr, "baton import: cannot read '%s': %s\n", dir,
+                strerror(errno));
         free(dir);
         return BT_EXIT_USAGE;
     }
     int rc = 0;
     for (int i = 0; i < n; i++) {
         const char *name = ents[i]->d_name;
-        if (rc || name[0] == '.') continue;
+        if (rc || name[0] == '.')
+            continue;
         char *r = *rel ? bt_xasprintf("%s/%s", rel, name) : bt_xstrdup(name);
         char *full = bt_xasprintf("%s/%s", root, r);
         struct stat st;
-        if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode) && depth < WALK_DEPTH_MAX) {
+        if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode) &&
+            depth < WALK_DEPTH_MAX) {
             json_array_append_new(folders, json_string(r));
             rc = walk(root, r, depth + 1, folders, files, o);
-        } else if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && is_runbook_file(name)) {
+        } else if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+                   is_runbook_file(name)) {
             char *text = read_text(o, full, &rc);
             json_t *s = text ? json_string(text) : NULL;
             if (text && !s) {
                 fprintf(stderr, "baton import: '%s' is not UTF-8 text\n", full);
                 rc = BT_EXIT_USAGE;
             }
-            if (s) json_array_append_new(files, json_pack("{s:s, s:o}", "path", r, "content", s));
+            if (s)
+                json_array_append_new(
+                    files, json_pack("{s:s, s:o}", "path", r, "content", s));
             free(text);
         }
         free(full);
         free(r);
     }
-    for (int i = 0; i < n; i++) free(ents[i]);
+    for (int i = 0; i < n; i++)
+        free(ents[i]);
     free(ents);
     free(dir);
     return rc;
@@ -569,9 +637,10 @@ static void print_import(json_t *reply) {
     json_t *it;
     json_array_foreach(json_object_get(reply, "runbooks"), i, it) {
         if (strcmp(bt_mgcli_str(it, "action"), "unchanged"))
-            printf("  %-9s %s (version %lld)\n", bt_mgcli_str(it, "action"),
-                   bt_mgcli_str(it, "runbook"),
-                   (long long)json_integer_value(json_object_get(it, "version")));
+            printf(
+                "  %-9s %s (version %lld)\n", bt_mgcli_str(it, "action"),
+                bt_mgcli_str(it, "runbook"),
+                (long long)json_integer_value(json_object_get(it, "version")));
     }
 }
 
@@ -589,28 +658,31 @@ static void print_import_ois(json_t *reply) {
 }
 
 int bt_cli_import(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("import",
-                  "baton import DIR|FILE.ois_export [--folder PATH] [-m COMMENT] "
-                  "[--json] [--mgmt-url URL]",
-                  "Imports a tree written by baton export (or any directory of "
-                  "*.runbook.yaml\nfiles) under PATH (default /): each "
-                  "directory is a folder, each file a runbook\nnamed by its "
-                  "name: field. A file whose text equals the latest version "
-                  "is left\nalone; others become a new version. Every file is "
-                  "validated first: one bad file\n(or a runbook someone else "
-                  "has checked out) and nothing is imported.\nAn Orchestrator "
-                  "export (.ois_export) is converted and stored instead.\n");
+    bt_mgcli o = BT_MGCLI(
+        "import",
+        "baton import DIR|FILE.ois_export [--folder PATH] [-m COMMENT] "
+        "[--json] [--mgmt-url URL]",
+        "Imports a tree written by baton export (or any directory of "
+        "*.runbook.yaml\nfiles) under PATH (default /): each "
+        "directory is a folder, each file a runbook\nnamed by its "
+        "name: field. A file whose text equals the latest version "
+        "is left\nalone; others become a new version. Every file is "
+        "validated first: one bad file\n(or a runbook someone else "
+        "has checked out) and nothing is imported.\nAn Orchestrator "
+        "export (.ois_export) is converted and stored instead.\n");
     const char *folder = NULL, *comment = NULL;
     const char *pos[1];
     bt_mgcli_opt opts[] = {{"--folder", NULL, &folder, NULL},
                            {"--message", "-m", &comment, NULL},
                            {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 1, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     size_t len = strlen(pos[0]);
     if (len > 11 && !strcmp(pos[0] + len - 11, ".ois_export")) {
         char *text = read_text(&o, pos[0], &rc);
-        if (!text) return rc;
+        if (!text)
+            return rc;
         const char *base = strrchr(pos[0], '/');
         json_t *body = json_pack("{s:s, s:s}", "name", base ? base + 1 : pos[0],
                                  "content", text);
@@ -623,8 +695,10 @@ int bt_cli_import(int argc, char **argv) {
     }
     struct stat st;
     if (stat(pos[0], &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "baton import: '%s' is not a directory (or an "
-                        ".ois_export file)\n", pos[0]);
+        fprintf(stderr,
+                "baton import: '%s' is not a directory (or an "
+                ".ois_export file)\n",
+                pos[0]);
         return BT_EXIT_USAGE;
     }
     json_t *folders = json_array(), *files = json_array();
@@ -635,35 +709,41 @@ int bt_cli_import(int argc, char **argv) {
         return rc;
     }
     json_t *body = json_pack("{s:o, s:o}", "folders", folders, "files", files);
-    if (folder) json_object_set_new(body, "folder", json_string(folder));
-    if (comment) json_object_set_new(body, "comment", json_string(comment));
+    if (folder)
+        json_object_set_new(body, "folder", json_string(folder));
+    if (comment)
+        json_object_set_new(body, "comment", json_string(comment));
     return run(&o, "POST", "/api/import", body, print_import);
 }
 
 /* ---- baton folder / runbook ------------------------------------------- */
 
 static void print_folder_result(json_t *reply) {
-    if (json_is_true(json_object_get(reply, "deleted"))) printf("deleted\n");
-    else printf("%s\n", bt_mgcli_str(reply, "path"));
+    if (json_is_true(json_object_get(reply, "deleted")))
+        printf("deleted\n");
+    else
+        printf("%s\n", bt_mgcli_str(reply, "path"));
 }
 
 int bt_cli_folder(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("folder",
-                  "baton folder mkdir PATH | rename PATH NAME | mv PATH TO | "
-                  "rm PATH [--recursive]\n       [--json] [--mgmt-url URL]",
-                  "Creates, renames, moves or deletes folders. rm refuses a "
-                  "folder that is not\nempty unless --recursive; its runbooks "
-                  "are deleted with their history kept.\n");
+    bt_mgcli o =
+        BT_MGCLI("folder",
+                 "baton folder mkdir PATH | rename PATH NAME | mv PATH TO | "
+                 "rm PATH [--recursive]\n       [--json] [--mgmt-url URL]",
+                 "Creates, renames, moves or deletes folders. rm refuses a "
+                 "folder that is not\nempty unless --recursive; its runbooks "
+                 "are deleted with their history kept.\n");
     bool recursive = false;
     const char *pos[3] = {0};
     int n = 0;
     bt_mgcli_opt opts[] = {{"--recursive", "-r", NULL, &recursive}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 3, &n);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *verb = pos[0];
     if (!strcmp(verb, "mkdir") && n == 2)
-        return run(&o, "POST", "/api/folders", json_pack("{s:s}", "path", pos[1]),
-                   print_folder_result);
+        return run(&o, "POST", "/api/folders",
+                   json_pack("{s:s}", "path", pos[1]), print_folder_result);
     if (!strcmp(verb, "rename") && n == 3)
         return run(&o, "POST", "/api/folders/rename",
                    json_pack("{s:s, s:s}", "path", pos[1], "name", pos[2]),
@@ -673,9 +753,10 @@ int bt_cli_folder(int argc, char **argv) {
                    json_pack("{s:s, s:s}", "path", pos[1], "to", pos[2]),
                    print_folder_result);
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
-        return run(&o, "POST", "/api/folders/delete",
-                   json_pack("{s:s, s:b}", "path", pos[1], "recursive", recursive),
-                   print_folder_result);
+        return run(
+            &o, "POST", "/api/folders/delete",
+            json_pack("{s:s, s:b}", "path", pos[1], "recursive", recursive),
+            print_folder_result);
     return bt_mgcli_usage(&o, "'%s' with %d argument%s is not a folder command",
                           verb, n - 1, n == 2 ? "" : "s");
 }
@@ -691,26 +772,30 @@ static void print_runbook_result(json_t *rb) {
     json_t *ps = json_object_get(rb, "preferred_servers");
     size_t i;
     json_t *it;
-    if (json_array_size(ps)) printf("  servers:");
+    if (json_array_size(ps))
+        printf("  servers:");
     json_array_foreach(ps, i, it) printf(" %s", json_string_value(it));
     long long mc = json_integer_value(json_object_get(rb, "max_concurrent"));
-    if (mc) printf("  at most %lld jobs at once", mc);
+    if (mc)
+        printf("  at most %lld jobs at once", mc);
     putchar('\n');
 }
 
 int bt_cli_runbook(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("runbook",
-                  "baton runbook rename RUNBOOK NAME | mv RUNBOOK FOLDER | rm "
-                  "RUNBOOK\n       | servers RUNBOOK [SERVER...] | limit RUNBOOK "
-                  "N  [--json] [--mgmt-url URL]",
-                  "Renames, moves or deletes a runbook (deleting keeps its "
-                  "versions and jobs), sets\nthe runbook servers that run its "
-                  "jobs in order of preference (none: any), or\nthe most jobs "
-                  "of it that run at once (0: no limit).\n");
+    bt_mgcli o = BT_MGCLI(
+        "runbook",
+        "baton runbook rename RUNBOOK NAME | mv RUNBOOK FOLDER | rm "
+        "RUNBOOK\n       | servers RUNBOOK [SERVER...] | limit RUNBOOK "
+        "N  [--json] [--mgmt-url URL]",
+        "Renames, moves or deletes a runbook (deleting keeps its "
+        "versions and jobs), sets\nthe runbook servers that run its "
+        "jobs in order of preference (none: any), or\nthe most jobs "
+        "of it that run at once (0: no limit).\n");
     const char *pos[34] = {0};
     int n = 0;
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 2, 34, &n);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *verb = pos[0];
     if (!strcmp(verb, "rename") && n == 3)
         return run(&o, "POST", "/api/runbook/rename",
@@ -725,10 +810,11 @@ int bt_cli_runbook(int argc, char **argv) {
                    json_pack("{s:s}", "runbook", pos[1]), print_runbook_result);
     if (!strcmp(verb, "servers")) {
         json_t *names = json_array();
-        for (int i = 2; i < n; i++) json_array_append_new(names, json_string(pos[i]));
+        for (int i = 2; i < n; i++)
+            json_array_append_new(names, json_string(pos[i]));
         return run(&o, "POST", "/api/runbook/settings",
-                   json_pack("{s:s, s:o}", "runbook", pos[1], "preferred_servers",
-                             names),
+                   json_pack("{s:s, s:o}", "runbook", pos[1],
+                             "preferred_servers", names),
                    print_runbook_result);
     }
     if (!strcmp(verb, "limit") && n == 3) {
@@ -740,16 +826,19 @@ int bt_cli_runbook(int argc, char **argv) {
                              (json_int_t)v),
                    print_runbook_result);
     }
-    return bt_mgcli_usage(&o, "'%s' with %d argument%s is not a runbook command",
+    return bt_mgcli_usage(&o,
+                          "'%s' with %d argument%s is not a runbook command",
                           verb, n - 1, n == 2 ? "" : "s");
 }
 
 /* ---- baton audit ------------------------------------------------------ */
 
 static void print_change(json_t *v) {
-    char *t = v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
-                                    : bt_xstrdup("-");
-    if (t && strlen(t) > 60) strcpy(t + 57, "...");
+    char *t = v && !json_is_null(v)
+                  ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
+                  : bt_xstrdup("-");
+    if (t && strlen(t) > 60)
+        strcpy(t + 57, "...");
     fputs(t ? t : "-", stdout);
     free(t);
 }
@@ -777,14 +866,15 @@ static void print_audit(json_t *reply) {
 }
 
 int bt_cli_audit(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("audit",
-                  "baton audit [--runbook R] [--since T] [--action A] "
-                  "[--limit N] [--json] [--mgmt-url URL]",
-                  "Lists the audit history: every change made through the "
-                  "management server,\nwho made it and when, with the state "
-                  "before and after. T is a time\n(2026-11-25T10:00:00Z) or an "
-                  "age (2h, 30m); A an action prefix (runbook.,\nvariable.set). "
-                  "Newest N (default 1000), oldest first.\n");
+    bt_mgcli o =
+        BT_MGCLI("audit",
+                 "baton audit [--runbook R] [--since T] [--action A] "
+                 "[--limit N] [--json] [--mgmt-url URL]",
+                 "Lists the audit history: every change made through the "
+                 "management server,\nwho made it and when, with the state "
+                 "before and after. T is a time\n(2026-11-25T10:00:00Z) or an "
+                 "age (2h, 30m); A an action prefix (runbook.,\nvariable.set). "
+                 "Newest N (default 1000), oldest first.\n");
     const char *runbook = NULL, *since = NULL, *action = NULL, *limit = NULL;
     bt_mgcli_opt opts[] = {{"--runbook", NULL, &runbook, NULL},
                            {"--since", NULL, &since, NULL},
@@ -792,8 +882,9 @@ int bt_cli_audit(int argc, char **argv) {
                            {"--limit", NULL, &limit, NULL},
                            {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, NULL, 0, 0, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *kv[] = {"runbook", runbook, "since", since,
-                        "action", action, "limit", limit};
+                        "action",  action,  "limit", limit};
     return get(&o, "/api/audit", kv, 4, print_audit);
 }

@@ -16,9 +16,12 @@ static char *config_mgmt_url(void) {
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
     char *path = NULL;
-    if (xdg && *xdg) path = bt_xasprintf("%s/baton/config", xdg);
-    else if (home && *home) path = bt_xasprintf("%s/.config/baton/config", home);
-    if (!path) return NULL;
+    if (xdg && *xdg)
+        path = bt_xasprintf("%s/baton/config", xdg);
+    else if (home && *home)
+        path = bt_xasprintf("%s/.config/baton/config", home);
+    if (!path)
+        return NULL;
     bt_buf b;
     bt_buf_init(&b, 1 << 20);
     char *url = NULL;
@@ -31,11 +34,13 @@ static char *config_mgmt_url(void) {
                 continue;
             char *p = line + 8;
             p += strspn(p, " \t");
-            if (*p != '=') continue;
+            if (*p != '=')
+                continue;
             p++;
             p += strspn(p, " \t");
             size_t len = strlen(p);
-            while (len && strchr(" \t\r", p[len - 1])) len--;
+            while (len && strchr(" \t\r", p[len - 1]))
+                len--;
             if (len >= 2 && (p[0] == '"' || p[0] == '\'') && p[len - 1] == p[0])
                 p++, len -= 2;
             free(url);
@@ -61,13 +66,14 @@ int bt_mgcli_common(bt_mgcli *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
         printf("usage: %s\n%s", o->usage, o->help ? o->help : "");
-        printf("\nThe management server is --mgmt-url URL, else BATON_MGMT_URL, "
-               "else mgmt_url = ...\nin ~/.config/baton/config, else %s. "
-               "--json prints the server's answer.\nExit status: 0 done, 1 "
-               "failed or unreachable, 2 bad usage or invalid input,\n3 a "
-               "conflict (checked out by someone else, not checked out, "
-               "exists), 4 not found.\n",
-               BT_MGMT_DEFAULT_URL);
+        printf(
+            "\nThe management server is --mgmt-url URL, else BATON_MGMT_URL, "
+            "else mgmt_url = ...\nin ~/.config/baton/config, else %s. "
+            "--json prints the server's answer.\nExit status: 0 done, 1 "
+            "failed or unreachable, 2 bad usage or invalid input,\n3 a "
+            "conflict (checked out by someone else, not checked out, "
+            "exists), 4 not found.\n",
+            BT_MGMT_DEFAULT_URL);
         return 100 + BT_EXIT_OK;
     }
     if (!strcmp(a, "--json")) {
@@ -90,12 +96,16 @@ int bt_mgcli_common(bt_mgcli *o, int argc, char **argv, int *i) {
 }
 
 int bt_mgcli_open(bt_mgcli *o) {
-    if (o->client) return 0;
+    if (o->client)
+        return 0;
     char *url = NULL;
     const char *env = getenv("BATON_MGMT_URL");
-    if (o->url && *o->url) url = bt_xstrdup(o->url);
-    else if (env && *env) url = bt_xstrdup(env);
-    else if (!(url = config_mgmt_url())) url = bt_xstrdup(BT_MGMT_DEFAULT_URL);
+    if (o->url && *o->url)
+        url = bt_xstrdup(o->url);
+    else if (env && *env)
+        url = bt_xstrdup(env);
+    else if (!(url = config_mgmt_url()))
+        url = bt_xstrdup(BT_MGMT_DEFAULT_URL);
     bt_error err = {0};
     int rc = bt_client_open(url, &o->client, &err);
     free(url);
@@ -134,7 +144,8 @@ int bt_mgcli_call(bt_mgcli *o, const char *method, const char *path,
                   json_t *body, json_t **reply) {
     *reply = NULL;
     int rc = bt_mgcli_open(o);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     long status = 0;
     bt_error err = {0};
     if (bt_client_call(o->client, method, path, body, CALL_TIMEOUT_S, &status,
@@ -146,7 +157,8 @@ int bt_mgcli_call(bt_mgcli *o, const char *method, const char *path,
                 o->cmd, bt_client_url(o->client), err.message);
         return BT_EXIT_FAILED;
     }
-    if (status >= 200 && status < 300) return -1;
+    if (status >= 200 && status < 300)
+        return -1;
     json_t *e = json_object_get(*reply, "error");
     const char *msg = json_string_value(json_object_get(e, "message"));
     if (o->json) {
@@ -173,7 +185,8 @@ int bt_mgcli_call(bt_mgcli *o, const char *method, const char *path,
 
 void bt_mgcli_print_json(json_t *doc) {
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (text) puts(text);
+    if (text)
+        puts(text);
     free(text);
 }
 
@@ -186,12 +199,12 @@ void bt_mgcli_time(json_t *o, const char *key, char *out, size_t size) {
     const char *t = bt_mgcli_str(o, key);
     snprintf(out, size, "%.19s", t);
     char *T = strchr(out, 'T');
-    if (T) *T = ' ';
+    if (T)
+        *T = ' ';
 }
 
-int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv,
-                   const bt_mgcli_opt *opts, const char **pos, int min_pos,
-                   int max_pos, int *n_pos) {
+int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv, const bt_mgcli_opt *opts,
+                   const char **pos, int min_pos, int max_pos, int *n_pos) {
     int n = 0;
     bool only_pos = false;
     for (int i = 1; i < argc; i++) {
@@ -202,8 +215,10 @@ int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv,
         }
         if (!only_pos) {
             int c = bt_mgcli_common(o, argc, argv, &i);
-            if (c >= 100) return c - 100;
-            if (c) continue;
+            if (c >= 100)
+                return c - 100;
+            if (c)
+                continue;
         }
         bool done = false;
         for (size_t k = 0; !only_pos && opts && opts[k].name && !done; k++) {
@@ -215,7 +230,8 @@ int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv,
                 continue;
             done = true;
             if (op->flag) {
-                if (eq) return bt_mgcli_usage(o, "%s takes no value", op->name);
+                if (eq)
+                    return bt_mgcli_usage(o, "%s takes no value", op->name);
                 *op->flag = true;
             } else if (eq) {
                 *op->value = a + nl + 1;
@@ -225,14 +241,17 @@ int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv,
                 *op->value = argv[++i];
             }
         }
-        if (done) continue;
+        if (done)
+            continue;
         if (!only_pos && a[0] == '-' && a[1])
             return bt_mgcli_usage(o, "unknown option '%s'", a);
         if (n >= max_pos)
             return bt_mgcli_usage(o, "unexpected argument '%s'", a);
         pos[n++] = a;
     }
-    if (n < min_pos) return bt_mgcli_usage(o, "missing arguments");
-    if (n_pos) *n_pos = n;
+    if (n < min_pos)
+        return bt_mgcli_usage(o, "missing arguments");
+    if (n_pos)
+        *n_pos = n;
     return -1;
 }

@@ -13,7 +13,8 @@
 #define BT_MGMT_DEFAULT_URL "http://127.0.0.1:135"
 
 /* Exit statuses of the authoring and settings commands. */
-#define BT_EXIT_CONFLICT 3 /* checked out by someone else, not checked out, exists */
+#define BT_EXIT_CONFLICT                                                       \
+    3 /* checked out by someone else, not checked out, exists */
 #define BT_EXIT_NOT_FOUND 4
 
 typedef struct bt_mgcli {
@@ -25,7 +26,8 @@ typedef struct bt_mgcli {
     bt_client *client;
 } bt_mgcli;
 
-#define BT_MGCLI(cmd, usage, help) {cmd, usage, help, NULL, false, NULL}
+#define BT_MGCLI(cmd, usage, help)                                             \
+    { cmd, usage, help, NULL, false, NULL }
 
 /* Consumes --mgmt-url URL, --json, --help at argv[*i]: 1 when it did, 0
  * when argv[*i] is something else, or an exit status + 100 when the
@@ -82,7 +84,6 @@ typedef struct bt_mgcli_opt {
 /* Parses argv[1..]: the common options, opts (NULL-name-terminated, may
  * be NULL) and between min_pos and max_pos positional arguments into pos.
  * -1 to go on, else the exit status (after --help or a usage error). */
-int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv,
-                   const bt_mgcli_opt *opts, const char **pos, int min_pos,
-                   int max_pos, int *n_pos);
+int bt_mgcli_parse(bt_mgcli *o, int argc, char **argv, const bt_mgcli_opt *opts,
+                   const char **pos, int min_pos, int max_pos, int *n_pos);
 #endif

@@ -20,8 +20,10 @@ static int run(bt_mgcli *o, const char *method, const char *path, json_t *body,
     int rc = bt_mgcli_call(o, method, path, body, &reply);
     json_decref(body);
     if (rc < 0) {
-        if (o->json || !print) bt_mgcli_print_json(reply);
-        else print(reply);
+        if (o->json || !print)
+            bt_mgcli_print_json(reply);
+        else
+            print(reply);
         rc = BT_EXIT_OK;
     }
     json_decref(reply);
@@ -31,7 +33,8 @@ static int run(bt_mgcli *o, const char *method, const char *path, json_t *body,
 
 /* "/api/variables/NAME" with NAME escaped. */
 static char *named(bt_mgcli *o, const char *base, const char *name) {
-    if (bt_mgcli_open(o)) return NULL;
+    if (bt_mgcli_open(o))
+        return NULL;
     char *e = bt_mgcli_escape(o, name);
     char *p = bt_xasprintf("%s/%s", base, e);
     free(e);
@@ -41,7 +44,8 @@ static char *named(bt_mgcli *o, const char *base, const char *name) {
 static int run_named(bt_mgcli *o, const char *method, const char *base,
                      const char *name, void (*print)(json_t *)) {
     char *p = named(o, base, name);
-    if (!p) return BT_EXIT_USAGE;
+    if (!p)
+        return BT_EXIT_USAGE;
     int rc = run(o, method, p, NULL, print);
     free(p);
     return rc;
@@ -58,8 +62,10 @@ static void print_variable(json_t *v) {
 
 static void print_variables(json_t *reply) {
     json_t *items = json_object_get(reply, "items");
-    if (!json_array_size(items)) printf("no variables\n");
-    else printf("%-32s %-20s %s\n", "NAME", "UPDATED", "VALUE");
+    if (!json_array_size(items))
+        printf("no variables\n");
+    else
+        printf("%-32s %-20s %s\n", "NAME", "UPDATED", "VALUE");
     size_t i;
     json_t *v;
     json_array_foreach(items, i, v) {
@@ -92,7 +98,8 @@ int bt_cli_variable(int argc, char **argv) {
     int n = 0;
     bt_mgcli_opt opts[] = {{"--encrypted", NULL, NULL, &encrypted}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 0, 3, &n);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *verb = n ? pos[0] : "list";
     if (!strcmp(verb, "list") && n <= 1)
         return run(&o, "GET", "/api/variables", NULL, print_variables);
@@ -101,8 +108,9 @@ int bt_cli_variable(int argc, char **argv) {
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
         return run_named(&o, "DELETE", "/api/variables", pos[1], print_deleted);
     if (strcmp(verb, "set") || n != 3)
-        return bt_mgcli_usage(&o, "'%s' with %d argument%s is not a variable "
-                                  "command",
+        return bt_mgcli_usage(&o,
+                              "'%s' with %d argument%s is not a variable "
+                              "command",
                               verb, n ? n - 1 : 0, n == 2 ? "" : "s");
     char *value = NULL;
     if (!strcmp(pos[2], "-")) {
@@ -118,7 +126,8 @@ int bt_cli_variable(int argc, char **argv) {
             }
         value = bt_buf_detach(&b);
         size_t len = strlen(value);
-        if (len && value[len - 1] == '\n') value[--len] = '\0';
+        if (len && value[len - 1] == '\n')
+            value[--len] = '\0';
     } else {
         value = bt_xstrdup(pos[2]);
     }
@@ -133,11 +142,13 @@ int bt_cli_variable(int argc, char **argv) {
 }
 
 int bt_cli_variables(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("variables", "baton variables [--json] [--mgmt-url URL]",
-                  "Lists global variables (encrypted ones without a value). "
-                  "See baton variable.\n");
+    bt_mgcli o =
+        BT_MGCLI("variables", "baton variables [--json] [--mgmt-url URL]",
+                 "Lists global variables (encrypted ones without a value). "
+                 "See baton variable.\n");
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, NULL, 0, 0, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     return run(&o, "GET", "/api/variables", NULL, print_variables);
 }
 
@@ -149,15 +160,17 @@ static void print_counter(json_t *c) {
 }
 
 int bt_cli_counter(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("counter",
-                  "baton counter get NAME | set NAME N | add NAME N | rm NAME "
-                  "[--json] [--mgmt-url URL]",
-                  "Global counters (the counter activities read and change "
-                  "them). add adds N\n(negative to subtract) atomically.\n");
+    bt_mgcli o =
+        BT_MGCLI("counter",
+                 "baton counter get NAME | set NAME N | add NAME N | rm NAME "
+                 "[--json] [--mgmt-url URL]",
+                 "Global counters (the counter activities read and change "
+                 "them). add adds N\n(negative to subtract) atomically.\n");
     const char *pos[3] = {0};
     int n = 0;
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 2, 3, &n);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *verb = pos[0];
     if (!strcmp(verb, "get") && n == 2)
         return run_named(&o, "GET", "/api/counters", pos[1], print_counter);
@@ -173,7 +186,8 @@ int bt_cli_counter(int argc, char **argv) {
                              (json_int_t)v),
                    print_counter);
     }
-    return bt_mgcli_usage(&o, "'%s' with %d argument%s is not a counter command",
+    return bt_mgcli_usage(&o,
+                          "'%s' with %d argument%s is not a counter command",
                           verb, n - 1, n == 2 ? "" : "s");
 }
 
@@ -188,24 +202,27 @@ static void print_schedule(json_t *s) {
 
 static void print_schedules(json_t *reply) {
     json_t *items = json_object_get(reply, "items");
-    if (!json_array_size(items)) printf("no schedules\n");
+    if (!json_array_size(items))
+        printf("no schedules\n");
     size_t i;
     json_t *s;
     json_array_foreach(items, i, s) print_schedule(s);
 }
 
 int bt_cli_schedule(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("schedule",
-                  "baton schedule list | get NAME | set NAME JSON|@FILE | rm "
-                  "NAME  [--json] [--mgmt-url URL]",
-                  "Global schedules: a name and a JSON definition, as the "
-                  "check-schedule activity\nreads it (docs/activities.md), "
-                  "e.g. '{\"days\": [\"mon\", \"fri\"], \"hours\": "
-                  "\"08-18\"}'.\n");
+    bt_mgcli o =
+        BT_MGCLI("schedule",
+                 "baton schedule list | get NAME | set NAME JSON|@FILE | rm "
+                 "NAME  [--json] [--mgmt-url URL]",
+                 "Global schedules: a name and a JSON definition, as the "
+                 "check-schedule activity\nreads it (docs/activities.md), "
+                 "e.g. '{\"days\": [\"mon\", \"fri\"], \"hours\": "
+                 "\"08-18\"}'.\n");
     const char *pos[3] = {0};
     int n = 0;
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 0, 3, &n);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *verb = n ? pos[0] : "list";
     if (!strcmp(verb, "list") && n <= 1)
         return run(&o, "GET", "/api/schedules", NULL, print_schedules);
@@ -214,8 +231,9 @@ int bt_cli_schedule(int argc, char **argv) {
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
         return run_named(&o, "DELETE", "/api/schedules", pos[1], print_deleted);
     if (strcmp(verb, "set") || n != 3)
-        return bt_mgcli_usage(&o, "'%s' with %d argument%s is not a schedule "
-                                  "command",
+        return bt_mgcli_usage(&o,
+                              "'%s' with %d argument%s is not a schedule "
+                              "command",
                               verb, n ? n - 1 : 0, n == 2 ? "" : "s");
     json_error_t je;
     json_t *def = pos[2][0] == '@' ? json_load_file(pos[2] + 1, 0, &je)
@@ -231,10 +249,12 @@ int bt_cli_schedule(int argc, char **argv) {
 }
 
 int bt_cli_schedules(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("schedules", "baton schedules [--json] [--mgmt-url URL]",
-                  "Lists global schedules. See baton schedule.\n");
+    bt_mgcli o =
+        BT_MGCLI("schedules", "baton schedules [--json] [--mgmt-url URL]",
+                 "Lists global schedules. See baton schedule.\n");
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, NULL, 0, 0, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     return run(&o, "GET", "/api/schedules", NULL, print_schedules);
 }
 
@@ -245,8 +265,10 @@ static void print_server_row(json_t *s) {
     bt_mgcli_time(s, "lease_expires", t, sizeof t);
     long long th = json_integer_value(json_object_get(s, "throttle"));
     char throttle[24];
-    if (th) snprintf(throttle, sizeof throttle, "%lld", th);
-    else snprintf(throttle, sizeof throttle, "-");
+    if (th)
+        snprintf(throttle, sizeof throttle, "%lld", th);
+    else
+        snprintf(throttle, sizeof throttle, "-");
     printf("%-20s %-9s %-8lld %-9s %-20s %s\n", bt_mgcli_str(s, "name"),
            bt_mgcli_str(s, "status"),
            (long long)json_integer_value(json_object_get(s, "running")),
@@ -273,20 +295,22 @@ static void print_server(json_t *s) {
 }
 
 int bt_cli_server(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI("server",
-                  "baton server list | throttle NAME N | drain NAME [--off]  "
-                  "[--json] [--mgmt-url URL]",
-                  "Runbook servers: status (up, down, draining), running "
-                  "instances, lease.\nthrottle caps the instances a server "
-                  "runs at once (0: back to its own setting);\ndrain stops it "
-                  "claiming new jobs while running ones finish (--off: claim "
-                  "again).\n");
+    bt_mgcli o =
+        BT_MGCLI("server",
+                 "baton server list | throttle NAME N | drain NAME [--off]  "
+                 "[--json] [--mgmt-url URL]",
+                 "Runbook servers: status (up, down, draining), running "
+                 "instances, lease.\nthrottle caps the instances a server "
+                 "runs at once (0: back to its own setting);\ndrain stops it "
+                 "claiming new jobs while running ones finish (--off: claim "
+                 "again).\n");
     bool off = false;
     const char *pos[3] = {0};
     int n = 0;
     bt_mgcli_opt opts[] = {{"--off", NULL, NULL, &off}, {0}};
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 0, 3, &n);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     const char *verb = n ? pos[0] : "list";
     if (!strcmp(verb, "list") && n <= 1)
         return run(&o, "GET", "/api/servers", NULL, print_servers);
@@ -310,8 +334,9 @@ int bt_cli_server(int argc, char **argv) {
 
 int bt_cli_servers(int argc, char **argv) {
     bt_mgcli o = BT_MGCLI("servers", "baton servers [--json] [--mgmt-url URL]",
-                  "Lists runbook servers. See baton server.\n");
+                          "Lists runbook servers. See baton server.\n");
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, NULL, 0, 0, NULL);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     return run(&o, "GET", "/api/servers", NULL, print_servers);
 }

@@ -43,11 +43,10 @@ static int basic(bt_store *s, const char *b64, char *user, size_t size,
     *colon = '\0';
     bt_store_user u = {0};
     rc = bt_store_user_find(s, plain, &u, err);
-    if (rc == -BT_ENOTFOUND || (!rc && (u.disabled || !u.password_hash ||
-                                        !*u.password_hash ||
-                                        crypto_pwhash_str_verify(
-                                            u.password_hash, colon + 1,
-                                            strlen(colon + 1)) != 0)))
+    if (rc == -BT_ENOTFOUND ||
+        (!rc && (u.disabled || !u.password_hash || !*u.password_hash ||
+                 crypto_pwhash_str_verify(u.password_hash, colon + 1,
+                                          strlen(colon + 1)) != 0)))
         rc = bt_error_set(err, BT_EINVAL, BAD_LOGIN);
     else if (!rc)
         rc = give(u.name, user, size, err);

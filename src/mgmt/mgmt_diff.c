@@ -10,7 +10,8 @@
 #include "mgmt/mgmt_internal.h"
 
 static json_t *node_json(const bt_node *n) {
-    if (!n) return json_null();
+    if (!n)
+        return json_null();
     switch (n->kind) {
     case BT_NODE_NULL:
         return json_null();
@@ -42,21 +43,26 @@ json_t *bt__mg_doc_json(const bt_runbook *rb) {
     }
     /* defaults the author may have left out, so show and diff say them */
     if (!json_object_get(o, "folder"))
-        json_object_set_new(o, "folder", json_string(rb->folder ? rb->folder : "/"));
+        json_object_set_new(o, "folder",
+                            json_string(rb->folder ? rb->folder : "/"));
     if (!json_object_get(o, "activities"))
         json_object_set_new(o, "activities", json_array());
-    if (!json_object_get(o, "links")) json_object_set_new(o, "links", json_array());
+    if (!json_object_get(o, "links"))
+        json_object_set_new(o, "links", json_array());
     return o;
 }
 
 static void add_change(json_t *out, const char *kind, const char *key,
                        const char *change, json_t *before, json_t *after,
                        json_t *fields) {
-    json_t *c = json_pack("{s:s, s:s, s:s}", "kind", kind, "key", key,
-                          "change", change);
-    if (before) json_object_set(c, "before", before);
-    if (after) json_object_set(c, "after", after);
-    if (fields) json_object_set_new(c, "fields", fields);
+    json_t *c = json_pack("{s:s, s:s, s:s}", "kind", kind, "key", key, "change",
+                          change);
+    if (before)
+        json_object_set(c, "before", before);
+    if (after)
+        json_object_set(c, "after", after);
+    if (fields)
+        json_object_set_new(c, "fields", fields);
     json_array_append_new(out, c);
 }
 
@@ -72,17 +78,17 @@ static void field_diff(json_t *a, json_t *b, const char *prefix, int depth,
         if (vb && json_is_object(va) && json_is_object(vb) && depth < 1)
             field_diff(va, vb, name, depth + 1, fields);
         else if (!vb || !json_equal(va, vb))
-            json_array_append_new(fields,
-                                  json_pack("{s:s, s:O, s:o}", "name", name,
-                                            "before", va, "after",
-                                            vb ? json_incref(vb) : json_null()));
+            json_array_append_new(
+                fields, json_pack("{s:s, s:O, s:o}", "name", name, "before", va,
+                                  "after", vb ? json_incref(vb) : json_null()));
         free(name);
     }
     json_object_foreach(b, k, va) {
-        if (json_object_get(a, k)) continue;
+        if (json_object_get(a, k))
+            continue;
         char *name = *prefix ? bt_xasprintf("%s.%s", prefix, k) : bt_xstrdup(k);
-        json_array_append_new(fields, json_pack("{s:s, s:n, s:O}", "name",
-                                                name, "before", "after", va));
+        json_array_append_new(fields, json_pack("{s:s, s:n, s:O}", "name", name,
+                                                "before", "after", va));
         free(name);
     }
 }
@@ -101,10 +107,7 @@ static json_t *keyed(json_t *list, bool links) {
     json_array_foreach(list, i, it) {
         char *key;
         if (links)
-            key = bt_xasprintf(
-                "%s -> %s",
-                sv(it, "from"),
-                sv(it, "to"));
+            key = bt_xasprintf("%s -> %s", sv(it, "from"), sv(it, "to"));
         else
             key = bt_xstrdup(sv(it, "id"));
         char *unique = bt_xstrdup(key);
@@ -135,7 +138,8 @@ static void list_diff(json_t *la, json_t *lb, const char *kind, bool links,
         }
     }
     json_object_foreach(b, k, va) {
-        if (!json_object_get(a, k)) add_change(out, kind, k, "added", NULL, va, NULL);
+        if (!json_object_get(a, k))
+            add_change(out, kind, k, "added", NULL, va, NULL);
     }
     json_decref(a);
     json_decref(b);
@@ -146,19 +150,22 @@ json_t *bt__mg_diff(json_t *a, json_t *b) {
     const char *k;
     json_t *va;
     json_object_foreach(a, k, va) {
-        if (!strcmp(k, "activities") || !strcmp(k, "links")) continue;
+        if (!strcmp(k, "activities") || !strcmp(k, "links"))
+            continue;
         json_t *vb = json_object_get(b, k);
-        if (!vb) add_change(out, "property", k, "removed", va, NULL, NULL);
+        if (!vb)
+            add_change(out, "property", k, "removed", va, NULL, NULL);
         else if (!json_equal(va, vb))
             add_change(out, "property", k, "changed", va, vb, NULL);
     }
     json_object_foreach(b, k, va) {
-        if (!strcmp(k, "activities") || !strcmp(k, "links")) continue;
+        if (!strcmp(k, "activities") || !strcmp(k, "links"))
+            continue;
         if (!json_object_get(a, k))
             add_change(out, "property", k, "added", NULL, va, NULL);
     }
-    list_diff(json_object_get(a, "activities"), json_object_get(b, "activities"),
-              "activity", false, out);
+    list_diff(json_object_get(a, "activities"),
+              json_object_get(b, "activities"), "activity", false, out);
     list_diff(json_object_get(a, "links"), json_object_get(b, "links"), "link",
               true, out);
     return out;

@@ -13,9 +13,11 @@
 /* GET /api/health */
 void bt__mg_health(mg_req *r) {
     static const char *const none[] = {NULL};
-    if (!bt__mg_query_only(r, none)) return;
+    if (!bt__mg_query_only(r, none))
+        return;
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt__mg_reply(r, 200,
                  json_pack("{s:s, s:s, s:s, s:s}", "status", "ok", "service",
                            "management", "version", bt_version(), "database",
@@ -35,19 +37,22 @@ static json_t *folder_node(mg_req *r, const bt_store_folder *f, int depth,
     /* folder_list(0) would be the root's children; runbook_list(0) is every
      * runbook, so the root's own runbooks are filtered by folder id. */
     *rc = bt_store_runbook_list(r->store, f->id, &rbs, &nr, err);
-    if (*rc) return o;
+    if (*rc)
+        return o;
     for (size_t i = 0; i < nr; i++)
         if (rbs[i].folder_id == f->id)
             json_array_append_new(runbooks, bt__mg_runbook_summary(&rbs[i]));
     bt_store_runbook_list_free(rbs, nr);
-    if (!recursive && depth > 0) return o;
-    if (depth >= TREE_DEPTH_MAX) return o;
+    if (!recursive && depth > 0)
+        return o;
+    if (depth >= TREE_DEPTH_MAX)
+        return o;
     bt_store_folder *kids = NULL;
     size_t nk = 0;
     *rc = bt_store_folder_list(r->store, f->id, &kids, &nk, err);
     for (size_t i = 0; !*rc && i < nk; i++)
-        json_array_append_new(folders, folder_node(r, &kids[i], depth + 1,
-                                                   recursive, rc, err));
+        json_array_append_new(
+            folders, folder_node(r, &kids[i], depth + 1, recursive, rc, err));
     bt_store_folder_list_free(kids, nk);
     return o;
 }
@@ -56,17 +61,20 @@ static json_t *folder_node(mg_req *r, const bt_store_folder *f, int depth,
  * subfolders (depth 1: direct children only, as `baton ls`). */
 void bt__mg_tree(mg_req *r) {
     static const char *const allowed[] = {"path", "depth", NULL};
-    if (!bt__mg_query_only(r, allowed)) return;
+    if (!bt__mg_query_only(r, allowed))
+        return;
     const char *path = bt__mg_query(r, "path");
     const char *depth = bt__mg_query(r, "depth");
-    if (!path || !*path) path = "/";
+    if (!path || !*path)
+        path = "/";
     if (depth && strcmp(depth, "1") && strcmp(depth, "all")) {
         bt__mg_error(r, 400, "invalid_parameter", "depth",
                      "depth must be 1 or all, got '%s'", depth);
         return;
     }
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_folder f = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(s, path, &f, &err);
@@ -74,8 +82,8 @@ void bt__mg_tree(mg_req *r) {
         bt__mg_error_from(r, rc, &err, "path");
         return;
     }
-    json_t *o = folder_node(r, &f, 0, !depth || !strcmp(depth, "all"), &rc,
-                            &err);
+    json_t *o =
+        folder_node(r, &f, 0, !depth || !strcmp(depth, "all"), &rc, &err);
     bt_store_folder_clear(&f);
     if (rc) {
         json_decref(o);
@@ -95,13 +103,15 @@ void bt__mg_folder_create(mg_req *r) {
     static const char *const allowed[] = {"path", NULL};
     json_t *body = bt__mg_body(r, allowed);
     const char *path;
-    if (!body || !bt__mg_str(r, body, "path", true, &path)) return;
+    if (!body || !bt__mg_str(r, body, "path", true, &path))
+        return;
     if (path[0] != '/') {
         bt__mg_error(r, 400, "invalid", "path",
                      "folder path '%s' must start with '/'", path);
         return;
     }
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_store_folder f = {0};
     bt_error err = {0};
     int rc = bt_store_folder_create(r->store, path, &f, &err);
@@ -127,16 +137,20 @@ static void edit_folder(mg_req *r, folder_edit kind) {
                                   : kind == FOLDER_MOVE ? move_fields
                                                         : delete_fields);
     const char *path, *arg = NULL;
-    if (!body || !bt__mg_str(r, body, "path", true, &path)) return;
-    if (kind == FOLDER_RENAME && !bt__mg_str(r, body, "name", true, &arg)) return;
-    if (kind == FOLDER_MOVE && !bt__mg_str(r, body, "to", true, &arg)) return;
+    if (!body || !bt__mg_str(r, body, "path", true, &path))
+        return;
+    if (kind == FOLDER_RENAME && !bt__mg_str(r, body, "name", true, &arg))
+        return;
+    if (kind == FOLDER_MOVE && !bt__mg_str(r, body, "to", true, &arg))
+        return;
     json_t *rec = json_object_get(body, "recursive");
     if (rec && !json_is_boolean(rec)) {
         bt__mg_error(r, 400, "invalid", "recursive",
                      "recursive must be true or false");
         return;
     }
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_store_folder f = {0}, to = {0}, now = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(r->store, path, &f, &err);
@@ -149,7 +163,8 @@ static void edit_folder(mg_req *r, folder_edit kind) {
         action = "folder.move";
         target = "to";
         rc = bt_store_folder_get(r->store, arg, &to, &err);
-        if (!rc) rc = bt_store_folder_move(r->store, f.id, to.id, &err);
+        if (!rc)
+            rc = bt_store_folder_move(r->store, f.id, to.id, &err);
     } else if (!rc) {
         rc = bt_store_folder_delete(r->store, f.id, json_is_true(rec), &err);
         if (rc == -BT_ESTATE) {
@@ -167,9 +182,8 @@ static void edit_folder(mg_req *r, folder_edit kind) {
         goto out;
     }
     json_t *before = folder_json(&f);
-    json_t *after = kind == FOLDER_DELETE
-                        ? json_pack("{s:b}", "deleted", 1)
-                        : folder_json(&now);
+    json_t *after = kind == FOLDER_DELETE ? json_pack("{s:b}", "deleted", 1)
+                                          : folder_json(&now);
     if (bt__mg_audit(r, action, f.path, before, after) && bt__mg_commit(r))
         bt__mg_reply(r, 200, json_incref(after));
     json_decref(before);

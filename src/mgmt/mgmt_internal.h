@@ -46,7 +46,7 @@ typedef struct mg_req {
     char *capture_buf;
     const char *user; /* who is asking, set by admission */
     char user_buf[BT_MGMT_USER_MAX + 1];
-    json_t *json;     /* the parsed body (mg_body) */
+    json_t *json; /* the parsed body (mg_body) */
     unsigned status;
     json_t *reply;
     char allow[32];

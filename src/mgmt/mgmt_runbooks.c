@@ -18,14 +18,15 @@ bool bt__mg_resolve_runbook(mg_req *r, const char *ref, const char *target,
                             bt_store_runbook *out) {
     memset(out, 0, sizeof *out);
     bt_store *s = bt__mg_store(r);
-    if (!s) return false;
+    if (!s)
+        return false;
     bt_error err = {0};
     int rc;
     if (all_digits(ref)) {
         int64_t id = 0;
         if (!bt_parse_int64(ref, &id) || id <= 0) {
-            bt__mg_error(r, 400, "invalid", target,
-                         "'%s' is not a runbook id", ref);
+            bt__mg_error(r, 400, "invalid", target, "'%s' is not a runbook id",
+                         ref);
             return false;
         }
         rc = bt_store_runbook_get(s, id, out, &err);
@@ -50,7 +51,8 @@ bool bt__mg_resolve_runbook(mg_req *r, const char *ref, const char *target,
                                     : bt_xstrndup(ref, (size_t)(slash - ref));
         bt_store_folder f = {0};
         rc = bt_store_folder_get(s, folder, &f, &err);
-        if (!rc) rc = bt_store_runbook_find(s, f.id, slash + 1, out, &err);
+        if (!rc)
+            rc = bt_store_runbook_find(s, f.id, slash + 1, out, &err);
         bt_store_folder_clear(&f);
         free(folder);
         if (rc == -BT_ENOTFOUND) {
@@ -81,7 +83,8 @@ bt_runbook *bt__mg_validate(mg_req *r, const char *name, const char *yaml) {
         json_array_append_new(problems, bt__mg_strn(line));
     }
     char first[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32] = "";
-    if (d.count) bt_error_format(&d.items[0], first, sizeof first);
+    if (d.count)
+        bt_error_format(&d.items[0], first, sizeof first);
     size_t n = d.count;
     bt_diags_free(&d);
     bt__mg_error(r, rc == -BT_ETOOBIG ? 413 : 400, "invalid_runbook", name,
@@ -94,7 +97,8 @@ bt_runbook *bt__mg_validate(mg_req *r, const char *name, const char *yaml) {
 
 static json_t *string_array(char *const *items, size_t n) {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, bt__mg_strn(items[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, bt__mg_strn(items[i]));
     return a;
 }
 
@@ -133,12 +137,13 @@ static bool body_runbook(mg_req *r, json_t *body, bt_store_runbook *rb) {
 static bool query_version(mg_req *r, const char *name, int *out) {
     const char *q = bt__mg_query(r, name);
     *out = 0;
-    if (!q || !*q) return true;
+    if (!q || !*q)
+        return true;
     int64_t v;
     if (!bt_parse_int64(q, &v) || v < 1 || v > 1000000000) {
         bt__mg_error(r, 400, "invalid_parameter", name,
-                     "%s must be a version number (1, 2, ...), got '%s'",
-                     name, q);
+                     "%s must be a version number (1, 2, ...), got '%s'", name,
+                     q);
         return false;
     }
     *out = (int)v;
@@ -162,7 +167,8 @@ static bool get_version(mg_req *r, const bt_store_runbook *rb, int version,
                      version, rb->latest_version);
         return false;
     }
-    if (rc) bt__mg_error_from(r, rc, &err, "version");
+    if (rc)
+        bt__mg_error_from(r, rc, &err, "version");
     return !rc;
 }
 
@@ -177,7 +183,8 @@ static json_t *version_json(const bt_store_version *v) {
 /* GET /api/runbook?runbook=R[&version=N] */
 void bt__mg_runbook_show(mg_req *r) {
     static const char *const allowed[] = {"runbook", "version", NULL};
-    if (!bt__mg_query_only(r, allowed)) return;
+    if (!bt__mg_query_only(r, allowed))
+        return;
     const char *ref = bt__mg_query(r, "runbook");
     int version = 0;
     if (!ref || !*ref) {
@@ -185,9 +192,11 @@ void bt__mg_runbook_show(mg_req *r) {
                      "which runbook? (?runbook=ID or /Folder/Name)");
         return;
     }
-    if (!query_version(r, "version", &version)) return;
+    if (!query_version(r, "version", &version))
+        return;
     bt_store_runbook rb;
-    if (!bt__mg_resolve_runbook(r, ref, "runbook", &rb)) return;
+    if (!bt__mg_resolve_runbook(r, ref, "runbook", &rb))
+        return;
     json_t *o = bt__mg_runbook_summary(&rb);
     if (rb.latest_version || version) {
         bt_store_version v;
@@ -200,13 +209,14 @@ void bt__mg_runbook_show(mg_req *r) {
         bt_diags d;
         bt_diags_init(&d);
         bt_runbook *doc = NULL;
-        if (!bt_runbook_load_string(rb.path, v.yaml, strlen(v.yaml), NULL,
-                                    &doc, &d)) {
+        if (!bt_runbook_load_string(rb.path, v.yaml, strlen(v.yaml), NULL, &doc,
+                                    &d)) {
             json_object_set_new(o, "document", bt__mg_doc_json(doc));
             bt_runbook_free(doc);
         } else {
             char msg[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32] = "";
-            if (d.count) bt_error_format(&d.items[0], msg, sizeof msg);
+            if (d.count)
+                bt_error_format(&d.items[0], msg, sizeof msg);
             json_object_set_new(o, "document", json_null());
             json_object_set_new(o, "load_error", bt__mg_strn(msg));
         }
@@ -222,7 +232,8 @@ void bt__mg_runbook_show(mg_req *r) {
  * runbook's history stays reachable by id. */
 void bt__mg_runbook_history(mg_req *r) {
     static const char *const allowed[] = {"runbook", NULL};
-    if (!bt__mg_query_only(r, allowed)) return;
+    if (!bt__mg_query_only(r, allowed))
+        return;
     const char *ref = bt__mg_query(r, "runbook");
     if (!ref || !*ref) {
         bt__mg_error(r, 400, "missing_parameter", "runbook",
@@ -231,7 +242,8 @@ void bt__mg_runbook_history(mg_req *r) {
     }
     bt_store_runbook rb;
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_error err = {0};
     int64_t id = 0;
     int rc;
@@ -253,7 +265,8 @@ void bt__mg_runbook_history(mg_req *r) {
         return;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, version_json(&items[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, version_json(&items[i]));
     bt_store_version_list_free(items, n);
     json_t *o = bt__mg_runbook_summary(&rb);
     json_object_set_new(o, "deleted", json_boolean(rb.deleted_us != 0));
@@ -265,7 +278,8 @@ void bt__mg_runbook_history(mg_req *r) {
 /* The document of one version as JSON, or NULL after answering. */
 static json_t *version_doc(mg_req *r, const bt_store_runbook *rb, int version) {
     bt_store_version v;
-    if (!get_version(r, rb, version, &v)) return NULL;
+    if (!get_version(r, rb, version, &v))
+        return NULL;
     bt_runbook *doc = NULL;
     bt_diags d;
     bt_diags_init(&d);
@@ -276,7 +290,8 @@ static json_t *version_doc(mg_req *r, const bt_store_runbook *rb, int version) {
         bt_runbook_free(doc);
     } else {
         char msg[BT_ERROR_MESSAGE_MAX + BT_ERROR_FILE_MAX + 32] = "";
-        if (d.count) bt_error_format(&d.items[0], msg, sizeof msg);
+        if (d.count)
+            bt_error_format(&d.items[0], msg, sizeof msg);
         bt__mg_error(r, 409, "load_error", "version",
                      "version %d of '%s' no longer loads: %s", v.version,
                      rb->path, msg);
@@ -289,7 +304,8 @@ static json_t *version_doc(mg_req *r, const bt_store_runbook *rb, int version) {
 /* GET /api/runbook/diff?runbook=R&from=V1&to=V2 (to default: latest) */
 void bt__mg_runbook_diff(mg_req *r) {
     static const char *const allowed[] = {"runbook", "from", "to", NULL};
-    if (!bt__mg_query_only(r, allowed)) return;
+    if (!bt__mg_query_only(r, allowed))
+        return;
     const char *ref = bt__mg_query(r, "runbook");
     int from = 0, to = 0;
     if (!ref || !*ref) {
@@ -305,7 +321,8 @@ void bt__mg_runbook_diff(mg_req *r) {
         return;
     }
     bt_store_runbook rb;
-    if (!bt__mg_resolve_runbook(r, ref, "runbook", &rb)) return;
+    if (!bt__mg_resolve_runbook(r, ref, "runbook", &rb))
+        return;
     json_t *a = version_doc(r, &rb, from);
     json_t *b = a ? version_doc(r, &rb, to ? to : rb.latest_version) : NULL;
     if (a && b) {
@@ -351,10 +368,12 @@ static void checkout_error(mg_req *r, int rc, const bt_error *err) {
 static void checkout_change(mg_req *r, bool undo) {
     static const char *const allowed[] = {"runbook", "force", NULL};
     json_t *body = bt__mg_body(r, allowed);
-    if (!body) return;
+    if (!body)
+        return;
     bool force = json_is_true(json_object_get(body, "force"));
     bt_store_runbook rb;
-    if (!body_runbook(r, body, &rb)) return;
+    if (!body_runbook(r, body, &rb))
+        return;
     bt_error err = {0};
     json_t *before = checkout_state(&rb);
     int rc = 0;
@@ -368,9 +387,9 @@ static void checkout_change(mg_req *r, bool undo) {
             json_t *after = json_pack("{s:o, s:i}", "checked_out_by",
                                       undo ? json_null() : json_string(r->user),
                                       "latest_version", rb.latest_version);
-            if (bt__mg_audit(r,
-                             undo ? "runbook.undo_checkout" : "runbook.checkout",
-                             rb.path, before, after) &&
+            if (bt__mg_audit(
+                    r, undo ? "runbook.undo_checkout" : "runbook.checkout",
+                    rb.path, before, after) &&
                 bt__mg_commit(r))
                 reply_runbook(r, 200, rb.id);
             json_decref(after);
@@ -390,8 +409,10 @@ static int ensure_folder(bt_store *s, const char *path, int64_t *id,
                          bt_error *err) {
     bt_store_folder f = {0};
     int rc = bt_store_folder_get(s, path, &f, err);
-    if (rc == -BT_ENOTFOUND) rc = bt_store_folder_create(s, path, &f, err);
-    if (!rc) *id = f.id;
+    if (rc == -BT_ENOTFOUND)
+        rc = bt_store_folder_create(s, path, &f, err);
+    if (!rc)
+        *id = f.id;
     bt_store_folder_clear(&f);
     return rc;
 }
@@ -457,32 +478,40 @@ void bt__mg_runbook_checkin(mg_req *r) {
     static const char *const allowed[] = {"runbook", "yaml", "comment", "file",
                                           NULL};
     json_t *body = bt__mg_body(r, allowed);
-    if (!body) return;
+    if (!body)
+        return;
     const char *yaml, *comment, *file;
     if (!bt__mg_str(r, body, "yaml", true, &yaml) ||
         !bt__mg_str(r, body, "comment", false, &comment) ||
         !bt__mg_str(r, body, "file", false, &file))
         return;
-    if (!comment) comment = "";
+    if (!comment)
+        comment = "";
     /* problems point into the designer's file when the client names it */
-    bt_runbook *doc = bt__mg_validate(r, file && *file ? file : "runbook", yaml);
-    if (!doc) return;
+    bt_runbook *doc =
+        bt__mg_validate(r, file && *file ? file : "runbook", yaml);
+    if (!doc)
+        return;
     bt_store_runbook rb = {0};
     bool have = false;
     if (json_object_get(body, "runbook")) {
-        if (!body_runbook(r, body, &rb)) goto out;
+        if (!body_runbook(r, body, &rb))
+            goto out;
         have = true;
     } else {
         bt_store *s = bt__mg_store(r);
         bt_store_folder f = {0};
         bt_error err = {0};
-        int rc = s ? bt_store_folder_get(s, doc->folder ? doc->folder : "/",
-                                         &f, &err)
+        int rc = s ? bt_store_folder_get(s, doc->folder ? doc->folder : "/", &f,
+                                         &err)
                    : -BT_EIO;
-        if (!rc) rc = bt_store_runbook_find(s, f.id, doc->name, &rb, &err);
+        if (!rc)
+            rc = bt_store_runbook_find(s, f.id, doc->name, &rb, &err);
         bt_store_folder_clear(&f);
-        if (!s) goto out;
-        if (!rc) have = true;
+        if (!s)
+            goto out;
+        if (!rc)
+            have = true;
         else if (rc != -BT_ENOTFOUND) {
             bt__mg_error_from(r, rc, &err, "runbook");
             goto out;
@@ -512,7 +541,8 @@ void bt__mg_runbook_revert(mg_req *r) {
     static const char *const allowed[] = {"runbook", "version", "comment",
                                           NULL};
     json_t *body = bt__mg_body(r, allowed);
-    if (!body) return;
+    if (!body)
+        return;
     json_t *jv = json_object_get(body, "version");
     if (!json_is_integer(jv) || json_integer_value(jv) < 1) {
         bt__mg_error(r, 400, jv ? "invalid" : "missing_field", "version",
@@ -520,20 +550,25 @@ void bt__mg_runbook_revert(mg_req *r) {
         return;
     }
     const char *comment;
-    if (!bt__mg_str(r, body, "comment", false, &comment)) return;
+    if (!bt__mg_str(r, body, "comment", false, &comment))
+        return;
     bt_store_runbook rb;
-    if (!body_runbook(r, body, &rb)) return;
+    if (!body_runbook(r, body, &rb))
+        return;
     int target = (int)json_integer_value(jv);
     bt_store_version v = {0};
     char *msg = comment ? bt_xstrdup(comment)
                         : bt_xasprintf("revert to version %d", target);
     bt_runbook *doc = NULL;
-    if (!get_version(r, &rb, target, &v)) goto out;
-    if (!(doc = bt__mg_validate(r, rb.path, v.yaml))) goto out;
+    if (!get_version(r, &rb, target, &v))
+        goto out;
+    if (!(doc = bt__mg_validate(r, rb.path, v.yaml)))
+        goto out;
     bt_error err = {0};
     int64_t id;
     int version = 0;
-    if (!bt__mg_begin(r)) goto out;
+    if (!bt__mg_begin(r))
+        goto out;
     if (!rb.checked_out_by) {
         int rc = bt_store_runbook_checkout(r->store, rb.id, r->user, &err);
         if (rc) {
@@ -557,12 +592,14 @@ out:
 
 /* ---- settings, rename, move, delete ----------------------------------- */
 
-/* POST /api/runbook/settings {"runbook", "preferred_servers", "max_concurrent"} */
+/* POST /api/runbook/settings {"runbook", "preferred_servers", "max_concurrent"}
+ */
 void bt__mg_runbook_settings(mg_req *r) {
     static const char *const allowed[] = {"runbook", "preferred_servers",
                                           "max_concurrent", NULL};
     json_t *body = bt__mg_body(r, allowed);
-    if (!body) return;
+    if (!body)
+        return;
     json_t *ps = json_object_get(body, "preferred_servers");
     json_t *mc = json_object_get(body, "max_concurrent");
     if (ps && !json_is_array(ps)) {
@@ -587,11 +624,12 @@ void bt__mg_runbook_settings(mg_req *r) {
         return;
     }
     bt_store_runbook rb;
-    if (!body_runbook(r, body, &rb)) return;
-    json_t *before = json_pack(
-        "{s:o, s:i}", "preferred_servers",
-        string_array(rb.preferred_servers, rb.n_preferred), "max_concurrent",
-        rb.max_concurrent);
+    if (!body_runbook(r, body, &rb))
+        return;
+    json_t *before =
+        json_pack("{s:o, s:i}", "preferred_servers",
+                  string_array(rb.preferred_servers, rb.n_preferred),
+                  "max_concurrent", rb.max_concurrent);
     size_t n = ps ? json_array_size(ps) : rb.n_preferred;
     const char **names = bt_xcalloc(n + 1, sizeof *names);
     for (size_t k = 0; k < n; k++)
@@ -629,17 +667,21 @@ static void runbook_edit(mg_req *r, edit_kind kind) {
     json_t *body = bt__mg_body(r, kind == EDIT_RENAME ? rename_fields
                                   : kind == EDIT_MOVE ? move_fields
                                                       : delete_fields);
-    if (!body) return;
+    if (!body)
+        return;
     const char *arg = NULL;
-    if (kind == EDIT_RENAME && !bt__mg_str(r, body, "name", true, &arg)) return;
-    if (kind == EDIT_MOVE && !bt__mg_str(r, body, "folder", true, &arg)) return;
+    if (kind == EDIT_RENAME && !bt__mg_str(r, body, "name", true, &arg))
+        return;
+    if (kind == EDIT_MOVE && !bt__mg_str(r, body, "folder", true, &arg))
+        return;
     if (kind == EDIT_RENAME && (!*arg || strchr(arg, '/'))) {
         bt__mg_error(r, 400, "invalid", "name",
                      "a runbook name must not be empty or contain '/'");
         return;
     }
     bt_store_runbook rb;
-    if (!body_runbook(r, body, &rb)) return;
+    if (!body_runbook(r, body, &rb))
+        return;
     /* Someone else editing it would check in over the change. */
     if (rb.checked_out_by && strcmp(rb.checked_out_by, r->user)) {
         bt__mg_error(r, 409, "checked_out", "runbook",
@@ -653,19 +695,22 @@ static void runbook_edit(mg_req *r, edit_kind kind) {
     const char *action = kind == EDIT_RENAME ? "runbook.rename"
                          : kind == EDIT_MOVE ? "runbook.move"
                                              : "runbook.delete";
-    if (!bt__mg_begin(r)) goto out;
+    if (!bt__mg_begin(r))
+        goto out;
     if (kind == EDIT_RENAME) {
         rc = bt_store_runbook_rename(r->store, rb.id, arg, &err);
     } else if (kind == EDIT_MOVE) {
         bt_store_folder f = {0};
         rc = bt_store_folder_get(r->store, arg, &f, &err);
-        if (!rc) rc = bt_store_runbook_move(r->store, rb.id, f.id, &err);
+        if (!rc)
+            rc = bt_store_runbook_move(r->store, rb.id, f.id, &err);
         bt_store_folder_clear(&f);
     } else {
         rc = bt_store_runbook_delete(r->store, rb.id, &err);
     }
     if (rc) {
-        bt__mg_error_from(r, rc, &err, kind == EDIT_MOVE ? "folder" : "runbook");
+        bt__mg_error_from(r, rc, &err,
+                          kind == EDIT_MOVE ? "folder" : "runbook");
         goto out;
     }
     bt_store_runbook now = {0};
@@ -674,13 +719,13 @@ static void runbook_edit(mg_req *r, edit_kind kind) {
         bt__mg_error_from(r, rc, &err, "runbook");
         goto out;
     }
-    json_t *before = json_pack("{s:s, s:I}", "path", rb.path, "id",
-                               (json_int_t)rb.id);
-    json_t *after = kind == EDIT_DELETE
-                        ? json_pack("{s:b, s:I}", "deleted", 1, "id",
-                                    (json_int_t)rb.id)
-                        : json_pack("{s:s, s:I}", "path", now.path, "id",
-                                    (json_int_t)rb.id);
+    json_t *before =
+        json_pack("{s:s, s:I}", "path", rb.path, "id", (json_int_t)rb.id);
+    json_t *after =
+        kind == EDIT_DELETE
+            ? json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)rb.id)
+            : json_pack("{s:s, s:I}", "path", now.path, "id",
+                        (json_int_t)rb.id);
     if (bt__mg_audit(r, action, rb.path, before, after) && bt__mg_commit(r)) {
         json_t *o = bt__mg_runbook_summary(&now);
         json_object_set_new(o, "deleted", json_boolean(now.deleted_us != 0));

@@ -14,18 +14,20 @@
 static json_t *server_json(mg_req *r, const bt_store_server *sv, int *rc,
                            bt_error *err) {
     /* running jobs held by the server: one instance each */
-    bt_store_job_filter f = {.status = BT_JOB_RUNNING, .server_id = sv->id,
-                             .limit = 1000};
+    bt_store_job_filter f = {
+        .status = BT_JOB_RUNNING, .server_id = sv->id, .limit = 1000};
     size_t running = 0;
     for (;;) {
         bt_store_job *jobs = NULL;
         size_t n = 0;
         int64_t next = 0;
         *rc = bt_store_job_list(r->store, &f, &jobs, &n, &next, err);
-        if (*rc) break;
+        if (*rc)
+            break;
         running += n;
         bt_store_job_list_free(jobs, n);
-        if (!next) break;
+        if (!next)
+            break;
         f.after_id = next;
     }
     return json_pack("{s:I, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:I, "
@@ -34,20 +36,21 @@ static json_t *server_json(mg_req *r, const bt_store_server *sv, int *rc,
                      sv->name, "version", bt__mg_strn(sv->version), "status",
                      sv->draining ? (sv->up ? "draining" : "down")
                                   : (sv->up ? "up" : "down"),
-                     "up", sv->up, "registered",
-                     bt__mg_time(sv->registered_us), "heartbeat",
-                     bt__mg_time(sv->heartbeat_us), "lease_expires",
-                     bt__mg_time(sv->lease_expires_us), "running",
-                     (json_int_t)running, "throttle", sv->throttle,
+                     "up", sv->up, "registered", bt__mg_time(sv->registered_us),
+                     "heartbeat", bt__mg_time(sv->heartbeat_us),
+                     "lease_expires", bt__mg_time(sv->lease_expires_us),
+                     "running", (json_int_t)running, "throttle", sv->throttle,
                      "draining", sv->draining);
 }
 
 /* GET /api/servers */
 void bt__mg_servers_list(mg_req *r) {
     static const char *const none[] = {NULL};
-    if (!bt__mg_query_only(r, none)) return;
+    if (!bt__mg_query_only(r, none))
+        return;
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_server *items = NULL;
     size_t n = 0;
     bt_error err = {0};
@@ -75,7 +78,8 @@ static bool find_server(mg_req *r, const char *name, bt_store_server *out) {
     }
     bool found = false;
     for (size_t i = 0; i < n && !found; i++) {
-        if (strcmp(items[i].name, name)) continue;
+        if (strcmp(items[i].name, name))
+            continue;
         *out = items[i];
         memset(&items[i], 0, sizeof items[i]);
         found = true;
@@ -94,7 +98,8 @@ static void server_setting(mg_req *r, bool drain_call) {
     static const char *const drain_fields[] = {"server", "drain", NULL};
     json_t *body = bt__mg_body(r, drain_call ? drain_fields : throttle_fields);
     const char *name;
-    if (!body || !bt__mg_str(r, body, "server", true, &name)) return;
+    if (!body || !bt__mg_str(r, body, "server", true, &name))
+        return;
     int throttle = -1, drain = -1;
     if (drain_call) {
         json_t *d = json_object_get(body, "drain");
@@ -115,9 +120,11 @@ static void server_setting(mg_req *r, bool drain_call) {
         }
         throttle = (int)json_integer_value(t);
     }
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_store_server before = {0}, after = {0};
-    if (!find_server(r, name, &before)) return;
+    if (!find_server(r, name, &before))
+        return;
     bt_error err = {0};
     int rc = bt_store_server_set(r->store, name, throttle, drain, &err);
     if (rc) {
@@ -157,22 +164,22 @@ static bool parse_since(const char *text, int64_t now_us, int64_t *out) {
         return true;
     }
     bt_datetime dt;
-    if (bt_datetime_parse_iso(text, &dt)) return false;
+    if (bt_datetime_parse_iso(text, &dt))
+        return false;
     *out = bt_datetime_epoch_utc(&dt) * 1000000 + dt.nsec / 1000;
     return true;
 }
 
 static json_t *audit_json(const bt_store_audit *a) {
-    json_t *before = a->before ? json_loads(a->before, JSON_DECODE_ANY, NULL)
-                               : NULL;
-    json_t *after = a->after ? json_loads(a->after, JSON_DECODE_ANY, NULL)
-                             : NULL;
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                     (json_int_t)a->id, "time", bt__mg_time(a->time_us), "who",
-                     bt__mg_strn(a->who), "action", bt__mg_strn(a->action),
-                     "object", bt__mg_strn(a->object), "before",
-                     before ? before : json_null(), "after",
-                     after ? after : json_null());
+    json_t *before =
+        a->before ? json_loads(a->before, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *after =
+        a->after ? json_loads(a->after, JSON_DECODE_ANY, NULL) : NULL;
+    return json_pack(
+        "{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id, "time",
+        bt__mg_time(a->time_us), "who", bt__mg_strn(a->who), "action",
+        bt__mg_strn(a->action), "object", bt__mg_strn(a->object), "before",
+        before ? before : json_null(), "after", after ? after : json_null());
 }
 
 /* GET /api/audit?runbook=R&since=T&limit=N: oldest first, the newest N
@@ -180,18 +187,20 @@ static json_t *audit_json(const bt_store_audit *a) {
  * a path that no longer resolves (deleted, renamed away) is matched as
  * given. */
 void bt__mg_audit_list(mg_req *r) {
-    static const char *const allowed[] = {"runbook", "since", "limit",
-                                          "action", NULL};
-    if (!bt__mg_query_only(r, allowed)) return;
+    static const char *const allowed[] = {"runbook", "since", "limit", "action",
+                                          NULL};
+    if (!bt__mg_query_only(r, allowed))
+        return;
     const char *ref = bt__mg_query(r, "runbook");
     const char *since = bt__mg_query(r, "since");
     const char *limit_q = bt__mg_query(r, "limit");
     const char *action = bt__mg_query(r, "action");
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     int64_t since_us = 0, limit = 1000;
-    if (since && *since && !parse_since(since, (int64_t)bt_store_now(s),
-                                        &since_us)) {
+    if (since && *since &&
+        !parse_since(since, (int64_t)bt_store_now(s), &since_us)) {
         bt__mg_error(r, 400, "invalid_parameter", "since",
                      "since '%s' is neither a time (2026-11-25T10:00:00Z) "
                      "nor an age (2h, 30m)",
@@ -212,7 +221,8 @@ void bt__mg_audit_list(mg_req *r) {
         bt_error err = {0};
         if (digits) {
             int64_t id = 0;
-            if (bt_parse_int64(ref, &id) && !bt_store_runbook_get(s, id, &rb, &err)) {
+            if (bt_parse_int64(ref, &id) &&
+                !bt_store_runbook_get(s, id, &rb, &err)) {
                 object = bt_xstrdup(rb.path);
                 bt_store_runbook_clear(&rb);
             } else {
@@ -232,20 +242,25 @@ void bt__mg_audit_list(mg_req *r) {
         bt_store_audit *items = NULL;
         size_t n = 0;
         rc = bt_store_audit_list(s, after, AUDIT_PAGE, &items, &n, &err);
-        if (rc) break;
+        if (rc)
+            break;
         for (size_t i = 0; i < n; i++) {
             const bt_store_audit *a = &items[i];
             after = a->id;
-            if (a->time_us < since_us) continue;
-            if (object && (!a->object || strcmp(a->object, object))) continue;
+            if (a->time_us < since_us)
+                continue;
+            if (object && (!a->object || strcmp(a->object, object)))
+                continue;
             if (action && *action &&
                 (!a->action || strncmp(a->action, action, strlen(action))))
                 continue;
             json_array_append_new(arr, audit_json(a));
-            if (json_array_size(arr) > (size_t)limit) json_array_remove(arr, 0);
+            if (json_array_size(arr) > (size_t)limit)
+                json_array_remove(arr, 0);
         }
         bt_store_audit_list_free(items, n);
-        if (n < AUDIT_PAGE) break;
+        if (n < AUDIT_PAGE)
+            break;
     }
     free(object);
     if (rc) {

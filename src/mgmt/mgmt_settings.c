@@ -33,10 +33,10 @@ static bool valid_name(mg_req *r, const char *what, const char *name) {
 
 static json_t *variable_json(const bt_store_variable *v) {
     json_t *value = json_null();
-    if (!v->encrypted && v->value &&
-        memchr(v->value, '\0', v->len) == NULL) {
+    if (!v->encrypted && v->value && memchr(v->value, '\0', v->len) == NULL) {
         json_t *s = json_stringn((const char *)v->value, v->len);
-        if (s) value = s;
+        if (s)
+            value = s;
     }
     return json_pack("{s:s, s:b, s:o, s:o}", "name", v->name, "encrypted",
                      v->encrypted, "value", value, "updated",
@@ -46,9 +46,11 @@ static json_t *variable_json(const bt_store_variable *v) {
 /* GET /api/variables */
 void bt__mg_variables_list(mg_req *r) {
     static const char *const none[] = {NULL};
-    if (!bt__mg_query_only(r, none)) return;
+    if (!bt__mg_query_only(r, none))
+        return;
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_variable *items = NULL;
     size_t n = 0;
     bt_error err = {0};
@@ -58,7 +60,8 @@ void bt__mg_variables_list(mg_req *r) {
         return;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, variable_json(&items[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, variable_json(&items[i]));
     bt_store_variable_list_free(items, n);
     bt__mg_reply(r, 200, json_pack("{s:o}", "items", arr));
 }
@@ -66,7 +69,8 @@ void bt__mg_variables_list(mg_req *r) {
 /* GET /api/variables/{name} */
 void bt__mg_variable_get(mg_req *r) {
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_variable v = {0};
     bt_error err = {0};
     int rc = bt_store_variable_get(s, r->capture, &v, &err);
@@ -80,8 +84,10 @@ void bt__mg_variable_get(mg_req *r) {
 
 /* What an audit record says about a variable: never an encrypted value. */
 static json_t *variable_audit(const bt_store_variable *v) {
-    if (!v) return NULL;
-    if (v->encrypted) return json_pack("{s:b}", "encrypted", 1);
+    if (!v)
+        return NULL;
+    if (v->encrypted)
+        return json_pack("{s:b}", "encrypted", 1);
     return json_pack("{s:b, s:o}", "encrypted", 0, "value",
                      v->value ? bt__mg_strn((const char *)v->value)
                               : json_null());
@@ -95,7 +101,8 @@ void bt__mg_variable_set(mg_req *r) {
     if (!body || !bt__mg_str(r, body, "name", true, &name) ||
         !bt__mg_str(r, body, "value", true, &value))
         return;
-    if (!valid_name(r, "variable", name)) return;
+    if (!valid_name(r, "variable", name))
+        return;
     json_t *enc = json_object_get(body, "encrypted");
     if (enc && !json_is_boolean(enc)) {
         bt__mg_error(r, 400, "invalid", "encrypted",
@@ -122,7 +129,8 @@ void bt__mg_variable_set(mg_req *r) {
         unsigned char key[BT_SECRET_KEY_BYTES];
         bt_error err = {0};
         int rc = bt_secret_key_load(key_file, true, key, &err);
-        if (!rc) rc = bt_secret_seal(key, value, len, &sealed, &sealed_len, &err);
+        if (!rc)
+            rc = bt_secret_seal(key, value, len, &sealed, &sealed_len, &err);
         sodium_memzero(key, sizeof key);
         if (rc) {
             bt__mg_error(r, 500, "key_error", "encrypted", "%s", err.message);
@@ -142,10 +150,10 @@ void bt__mg_variable_set(mg_req *r) {
         free(sealed);
         return;
     }
-    rc = encrypted ? bt_store_variable_set(r->store, name, sealed, sealed_len,
-                                           true, &err)
-                   : bt_store_variable_set(r->store, name, value, len, false,
-                                           &err);
+    rc = encrypted
+             ? bt_store_variable_set(r->store, name, sealed, sealed_len, true,
+                                     &err)
+             : bt_store_variable_set(r->store, name, value, len, false, &err);
     free(sealed);
     if (rc) {
         bt__mg_error_from(r, rc, &err, "value");
@@ -175,11 +183,13 @@ void bt__mg_variable_set(mg_req *r) {
 
 /* DELETE /api/variables/{name} */
 void bt__mg_variable_delete(mg_req *r) {
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_store_variable old = {0};
     bt_error err = {0};
     int rc = bt_store_variable_get(r->store, r->capture, &old, &err);
-    if (!rc) rc = bt_store_variable_delete(r->store, r->capture, &err);
+    if (!rc)
+        rc = bt_store_variable_delete(r->store, r->capture, &err);
     if (rc) {
         bt__mg_error_from(r, rc, &err, "name");
         bt_store_variable_clear(&old);
@@ -188,8 +198,8 @@ void bt__mg_variable_delete(mg_req *r) {
     json_t *before = variable_audit(&old);
     if (bt__mg_audit(r, "variable.delete", r->capture, before, NULL) &&
         bt__mg_commit(r))
-        bt__mg_reply(r, 200, json_pack("{s:s, s:b}", "name", r->capture,
-                                       "deleted", 1));
+        bt__mg_reply(r, 200,
+                     json_pack("{s:s, s:b}", "name", r->capture, "deleted", 1));
     json_decref(before);
     bt_store_variable_clear(&old);
 }
@@ -199,7 +209,8 @@ void bt__mg_variable_delete(mg_req *r) {
 /* GET /api/counters/{name} */
 void bt__mg_counter_get(mg_req *r) {
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     int64_t v = 0;
     bt_error err = {0};
     int rc = bt_store_counter_get(s, r->capture, &v, &err);
@@ -207,8 +218,9 @@ void bt__mg_counter_get(mg_req *r) {
         bt__mg_error_from(r, rc, &err, "name");
         return;
     }
-    bt__mg_reply(r, 200, json_pack("{s:s, s:I}", "name", r->capture, "value",
-                                   (json_int_t)v));
+    bt__mg_reply(
+        r, 200,
+        json_pack("{s:s, s:I}", "name", r->capture, "value", (json_int_t)v));
 }
 
 /* POST /api/counters {"name", "value"} sets; {"name", "add"} adds. */
@@ -216,8 +228,10 @@ void bt__mg_counter_set(mg_req *r) {
     static const char *const allowed[] = {"name", "value", "add", NULL};
     json_t *body = bt__mg_body(r, allowed);
     const char *name;
-    if (!body || !bt__mg_str(r, body, "name", true, &name)) return;
-    if (!valid_name(r, "counter", name)) return;
+    if (!body || !bt__mg_str(r, body, "name", true, &name))
+        return;
+    if (!valid_name(r, "counter", name))
+        return;
     json_t *value = json_object_get(body, "value");
     json_t *add = json_object_get(body, "add");
     if ((value && !json_is_integer(value)) || (add && !json_is_integer(add)) ||
@@ -226,7 +240,8 @@ void bt__mg_counter_set(mg_req *r) {
                      "give a whole number as either value (set) or add");
         return;
     }
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_error err = {0};
     int64_t old = 0, now = 0;
     int rc = bt_store_counter_get(r->store, name, &old, &err);
@@ -246,23 +261,26 @@ void bt__mg_counter_set(mg_req *r) {
         bt__mg_error_from(r, rc, &err, "name");
         return;
     }
-    json_t *before = existed ? json_pack("{s:I}", "value", (json_int_t)old) : NULL;
+    json_t *before =
+        existed ? json_pack("{s:I}", "value", (json_int_t)old) : NULL;
     json_t *after = json_pack("{s:I}", "value", (json_int_t)now);
     if (bt__mg_audit(r, "counter.set", name, before, after) && bt__mg_commit(r))
-        bt__mg_reply(r, existed ? 200 : 201,
-                     json_pack("{s:s, s:I}", "name", name, "value",
-                               (json_int_t)now));
+        bt__mg_reply(
+            r, existed ? 200 : 201,
+            json_pack("{s:s, s:I}", "name", name, "value", (json_int_t)now));
     json_decref(before);
     json_decref(after);
 }
 
 /* DELETE /api/counters/{name} */
 void bt__mg_counter_delete(mg_req *r) {
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_error err = {0};
     int64_t old = 0;
     int rc = bt_store_counter_get(r->store, r->capture, &old, &err);
-    if (!rc) rc = bt_store_counter_delete(r->store, r->capture, &err);
+    if (!rc)
+        rc = bt_store_counter_delete(r->store, r->capture, &err);
     if (rc) {
         bt__mg_error_from(r, rc, &err, "name");
         return;
@@ -270,8 +288,8 @@ void bt__mg_counter_delete(mg_req *r) {
     json_t *before = json_pack("{s:I}", "value", (json_int_t)old);
     if (bt__mg_audit(r, "counter.delete", r->capture, before, NULL) &&
         bt__mg_commit(r))
-        bt__mg_reply(r, 200, json_pack("{s:s, s:b}", "name", r->capture,
-                                       "deleted", 1));
+        bt__mg_reply(r, 200,
+                     json_pack("{s:s, s:b}", "name", r->capture, "deleted", 1));
     json_decref(before);
 }
 
@@ -288,9 +306,11 @@ static json_t *schedule_json(const bt_store_schedule *sc) {
 /* GET /api/schedules */
 void bt__mg_schedules_list(mg_req *r) {
     static const char *const none[] = {NULL};
-    if (!bt__mg_query_only(r, none)) return;
+    if (!bt__mg_query_only(r, none))
+        return;
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_schedule *items = NULL;
     size_t n = 0;
     bt_error err = {0};
@@ -300,7 +320,8 @@ void bt__mg_schedules_list(mg_req *r) {
         return;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, schedule_json(&items[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, schedule_json(&items[i]));
     bt_store_schedule_list_free(items, n);
     bt__mg_reply(r, 200, json_pack("{s:o}", "items", arr));
 }
@@ -308,7 +329,8 @@ void bt__mg_schedules_list(mg_req *r) {
 /* GET /api/schedules/{name} */
 void bt__mg_schedule_get(mg_req *r) {
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_schedule sc = {0};
     bt_error err = {0};
     int rc = bt_store_schedule_get(s, r->capture, &sc, &err);
@@ -325,8 +347,10 @@ void bt__mg_schedule_set(mg_req *r) {
     static const char *const allowed[] = {"name", "definition", NULL};
     json_t *body = bt__mg_body(r, allowed);
     const char *name;
-    if (!body || !bt__mg_str(r, body, "name", true, &name)) return;
-    if (!valid_name(r, "schedule", name)) return;
+    if (!body || !bt__mg_str(r, body, "name", true, &name))
+        return;
+    if (!valid_name(r, "schedule", name))
+        return;
     json_t *def = json_object_get(body, "definition");
     if (!json_is_object(def)) {
         bt__mg_error(r, 400, def ? "invalid" : "missing_field", "definition",
@@ -349,7 +373,8 @@ void bt__mg_schedule_set(mg_req *r) {
         bt__mg_error_from(r, rc, &err, "definition");
     } else {
         json_t *before = existed ? schedule_json(&old) : NULL;
-        if (before) json_object_del(before, "updated");
+        if (before)
+            json_object_del(before, "updated");
         if (bt__mg_audit(r, "schedule.set", name, before, def) &&
             bt__mg_commit(r)) {
             bt_store_schedule now = {0};
@@ -368,11 +393,13 @@ void bt__mg_schedule_set(mg_req *r) {
 
 /* DELETE /api/schedules/{name} */
 void bt__mg_schedule_delete(mg_req *r) {
-    if (!bt__mg_begin(r)) return;
+    if (!bt__mg_begin(r))
+        return;
     bt_store_schedule old = {0};
     bt_error err = {0};
     int rc = bt_store_schedule_get(r->store, r->capture, &old, &err);
-    if (!rc) rc = bt_store_schedule_delete(r->store, r->capture, &err);
+    if (!rc)
+        rc = bt_store_schedule_delete(r->store, r->capture, &err);
     if (rc) {
         bt__mg_error_from(r, rc, &err, "name");
         bt_store_schedule_clear(&old);
@@ -382,8 +409,8 @@ void bt__mg_schedule_delete(mg_req *r) {
     json_object_del(before, "updated");
     if (bt__mg_audit(r, "schedule.delete", r->capture, before, NULL) &&
         bt__mg_commit(r))
-        bt__mg_reply(r, 200, json_pack("{s:s, s:b}", "name", r->capture,
-                                       "deleted", 1));
+        bt__mg_reply(r, 200,
+                     json_pack("{s:s, s:b}", "name", r->capture, "deleted", 1));
     json_decref(before);
     bt_store_schedule_clear(&old);
 }

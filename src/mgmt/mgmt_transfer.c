@@ -24,14 +24,17 @@
 static char *file_name(const char *name) {
     char *out = bt_xasprintf("%s.runbook.yaml", name);
     for (char *p = out; *p; p++)
-        if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20) *p = '_';
-    if (out[0] == '.') out[0] = '_';
+        if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20)
+            *p = '_';
+    if (out[0] == '.')
+        out[0] = '_';
     return out;
 }
 
 static const char *relative(const char *root, const char *path) {
     size_t n = strlen(root);
-    if (!strcmp(root, "/")) return path + 1;
+    if (!strcmp(root, "/"))
+        return path + 1;
     return path[n] == '/' ? path + n + 1 : path + n;
 }
 
@@ -39,32 +42,36 @@ static int export_folder(mg_req *r, const char *root, const bt_store_folder *f,
                          int depth, json_t *folders, json_t *files,
                          json_t *skipped, bt_error *err) {
     const char *rel = relative(root, f->path);
-    if (*rel) json_array_append_new(folders, json_string(rel));
+    if (*rel)
+        json_array_append_new(folders, json_string(rel));
     bt_store_runbook *rbs = NULL;
     size_t nr = 0;
     int rc = bt_store_runbook_list(r->store, f->id, &rbs, &nr, err);
     for (size_t i = 0; !rc && i < nr; i++) {
         const bt_store_runbook *rb = &rbs[i];
-        if (rb->folder_id != f->id) continue;
+        if (rb->folder_id != f->id)
+            continue;
         if (!rb->latest_version) {
             json_array_append_new(skipped, json_string(rb->path));
             continue;
         }
         bt_store_version v = {0};
         rc = bt_store_version_get(r->store, rb->id, 0, &v, err);
-        if (rc) break;
+        if (rc)
+            break;
         char *fn = file_name(rb->name);
         char *path = *rel ? bt_xasprintf("%s/%s", rel, fn) : bt_xstrdup(fn);
-        json_array_append_new(
-            files, json_pack("{s:s, s:o, s:s, s:i}", "path", path, "content",
-                             bt__mg_strn(v.yaml), "runbook", rb->path,
-                             "version", v.version));
+        json_array_append_new(files, json_pack("{s:s, s:o, s:s, s:i}", "path",
+                                               path, "content",
+                                               bt__mg_strn(v.yaml), "runbook",
+                                               rb->path, "version", v.version));
         free(path);
         free(fn);
         bt_store_version_clear(&v);
     }
     bt_store_runbook_list_free(rbs, nr);
-    if (rc || depth >= TREE_DEPTH_MAX) return rc;
+    if (rc || depth >= TREE_DEPTH_MAX)
+        return rc;
     bt_store_folder *kids = NULL;
     size_t nk = 0;
     rc = bt_store_folder_list(r->store, f->id, &kids, &nk, err);
@@ -79,11 +86,14 @@ static int export_folder(mg_req *r, const char *root, const bt_store_folder *f,
  * "files": [{"path", "content", "runbook", "version"}], "skipped": [...]} */
 void bt__mg_export(mg_req *r) {
     static const char *const allowed[] = {"path", NULL};
-    if (!bt__mg_query_only(r, allowed)) return;
+    if (!bt__mg_query_only(r, allowed))
+        return;
     const char *path = bt__mg_query(r, "path");
-    if (!path || !*path) path = "/";
+    if (!path || !*path)
+        path = "/";
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_folder f = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(s, path, &f, &err);
@@ -100,9 +110,10 @@ void bt__mg_export(mg_req *r) {
         json_decref(files);
         json_decref(skipped);
     } else {
-        bt__mg_reply(r, 200, json_pack("{s:s, s:o, s:o, s:o}", "folder",
-                                       f.path, "folders", folders, "files",
-                                       files, "skipped", skipped));
+        bt__mg_reply(r, 200,
+                     json_pack("{s:s, s:o, s:o, s:o}", "folder", f.path,
+                               "folders", folders, "files", files, "skipped",
+                               skipped));
     }
     bt_store_folder_clear(&f);
 }
@@ -110,16 +121,17 @@ void bt__mg_export(mg_req *r) {
 /* ---- import ----------------------------------------------------------- */
 
 typedef struct import_file {
-    const char *path;    /* relative, as sent */
+    const char *path; /* relative, as sent */
     const char *content;
-    char *folder;        /* destination folder path */
+    char *folder; /* destination folder path */
     bt_runbook *doc;
 } import_file;
 
 /* A relative path of plain segments: no "..", ".", empty segments or a
  * leading '/'. */
 static bool safe_relative(const char *p) {
-    if (!*p || p[0] == '/' || strlen(p) > PATH_MAX_LEN) return false;
+    if (!*p || p[0] == '/' || strlen(p) > PATH_MAX_LEN)
+        return false;
     const char *s = p;
     for (;;) {
         const char *e = strchrnul(s, '/');
@@ -127,14 +139,17 @@ static bool safe_relative(const char *p) {
         if (!n || (n == 1 && s[0] == '.') ||
             (n == 2 && s[0] == '.' && s[1] == '.'))
             return false;
-        if (!*e) return true;
+        if (!*e)
+            return true;
         s = e + 1;
     }
 }
 
 static char *join_folder(const char *base, const char *rel, size_t rel_len) {
-    if (!rel_len) return bt_xstrdup(base);
-    if (!strcmp(base, "/")) return bt_xasprintf("/%.*s", (int)rel_len, rel);
+    if (!rel_len)
+        return bt_xstrdup(base);
+    if (!strcmp(base, "/"))
+        return bt_xasprintf("/%.*s", (int)rel_len, rel);
     return bt_xasprintf("%s/%.*s", base, (int)rel_len, rel);
 }
 
@@ -150,15 +165,14 @@ static bool check_files(mg_req *r, const char *dest, json_t *jfiles,
     for (size_t i = 0; i < n; i++) {
         json_t *jf = json_array_get(jfiles, i);
         const char *path = json_string_value(json_object_get(jf, "path"));
-        const char *content =
-            json_string_value(json_object_get(jf, "content"));
+        const char *content = json_string_value(json_object_get(jf, "content"));
         if (!json_is_object(jf) || !path || !content ||
             json_object_size(jf) != 2) {
-            json_array_append_new(
-                problems, json_pack("{s:s, s:s}", "file", path ? path : "?",
-                                    "message",
-                                    "each file must be {\"path\": ..., "
-                                    "\"content\": ...}"));
+            json_array_append_new(problems,
+                                  json_pack("{s:s, s:s}", "file",
+                                            path ? path : "?", "message",
+                                            "each file must be {\"path\": ..., "
+                                            "\"content\": ...}"));
             continue;
         }
         files[i].path = path;
@@ -172,12 +186,12 @@ static bool check_files(mg_req *r, const char *dest, json_t *jfiles,
                           "in .runbook.yaml or .runbook.json"));
             continue;
         }
-        if (memchr(content, '\0', json_string_length(
-                                      json_object_get(jf, "content")))) {
-            json_array_append_new(problems,
-                                  json_pack("{s:s, s:s}", "file", path,
-                                            "message", "the file holds NUL "
-                                                       "bytes"));
+        if (memchr(content, '\0',
+                   json_string_length(json_object_get(jf, "content")))) {
+            json_array_append_new(problems, json_pack("{s:s, s:s}", "file",
+                                                      path, "message",
+                                                      "the file holds NUL "
+                                                      "bytes"));
             continue;
         }
         const char *slash = strrchr(path, '/');
@@ -195,9 +209,9 @@ static bool check_files(mg_req *r, const char *dest, json_t *jfiles,
                                                 "message", bt__mg_strn(line)));
             }
             if (!d.count)
-                json_array_append_new(
-                    problems, json_pack("{s:s, s:s}", "file", path, "message",
-                                        "does not load"));
+                json_array_append_new(problems,
+                                      json_pack("{s:s, s:s}", "file", path,
+                                                "message", "does not load"));
         }
         bt_diags_free(&d);
     }
@@ -221,8 +235,10 @@ static int ensure_folder(bt_store *s, const char *path, int64_t *id,
                          bt_error *err) {
     bt_store_folder f = {0};
     int rc = bt_store_folder_get(s, path, &f, err);
-    if (rc == -BT_ENOTFOUND) rc = bt_store_folder_create(s, path, &f, err);
-    if (!rc && id) *id = f.id;
+    if (rc == -BT_ENOTFOUND)
+        rc = bt_store_folder_create(s, path, &f, err);
+    if (!rc && id)
+        *id = f.id;
     bt_store_folder_clear(&f);
     return rc;
 }
@@ -233,7 +249,8 @@ static int import_one(mg_req *r, const import_file *f, const char *comment,
                       bt_error *err) {
     int64_t folder_id = 0;
     int rc = ensure_folder(r->store, f->folder, &folder_id, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     bt_store_runbook rb = {0};
     rc = bt_store_runbook_find(r->store, folder_id, f->doc->name, &rb, err);
     if (rc == -BT_ENOTFOUND) {
@@ -267,7 +284,8 @@ static int import_one(mg_req *r, const import_file *f, const char *comment,
         }
         bt_store_version_clear(&v);
     }
-    if (!rc) *rb_path = bt_xstrdup(rb.path);
+    if (!rc)
+        *rb_path = bt_xstrdup(rb.path);
     bt_store_runbook_clear(&rb);
     return rc;
 }
@@ -281,8 +299,10 @@ void bt__mg_import(mg_req *r) {
     if (!body || !bt__mg_str(r, body, "folder", false, &dest) ||
         !bt__mg_str(r, body, "comment", false, &comment))
         return;
-    if (!dest) dest = "/";
-    if (!comment) comment = "imported";
+    if (!dest)
+        dest = "/";
+    if (!comment)
+        comment = "imported";
     if (dest[0] != '/') {
         bt__mg_error(r, 400, "invalid", "folder",
                      "destination folder '%s' must start with '/'", dest);
@@ -309,11 +329,11 @@ void bt__mg_import(mg_req *r) {
     json_array_foreach(jfolders, i, jf) {
         const char *p = json_string_value(jf);
         if (!p || !safe_relative(p))
-            json_array_append_new(
-                problems, json_pack("{s:s, s:s}", "file", p ? p : "?",
-                                    "message",
-                                    "a folder must be a relative path "
-                                    "without '..'"));
+            json_array_append_new(problems,
+                                  json_pack("{s:s, s:s}", "file", p ? p : "?",
+                                            "message",
+                                            "a folder must be a relative path "
+                                            "without '..'"));
     }
     import_file *files = bt_xcalloc(n ? n : 1, sizeof *files);
     bool ok = check_files(r, dest, jfiles, files, n, problems) &&
@@ -330,7 +350,8 @@ void bt__mg_import(mg_req *r) {
                         problems);
         goto out;
     }
-    if (!bt__mg_begin(r)) goto out;
+    if (!bt__mg_begin(r))
+        goto out;
     bt_error err = {0};
     int rc = 0;
     json_array_foreach(jfolders, i, jf) {
@@ -338,9 +359,11 @@ void bt__mg_import(mg_req *r) {
         char *full = join_folder(dest, p, strlen(p));
         rc = ensure_folder(r->store, full, NULL, &err);
         free(full);
-        if (rc) break;
+        if (rc)
+            break;
     }
-    if (!rc) rc = ensure_folder(r->store, dest, NULL, &err);
+    if (!rc)
+        rc = ensure_folder(r->store, dest, NULL, &err);
     json_t *results = json_array();
     size_t created = 0, updated = 0, unchanged = 0;
     for (i = 0; !rc && i < n; i++) {
@@ -348,18 +371,22 @@ void bt__mg_import(mg_req *r) {
         int version = 0;
         char *path = NULL;
         rc = import_one(r, &files[i], comment, &what, &version, &path, &err);
-        if (rc) break;
+        if (rc)
+            break;
         json_array_append_new(results,
                               json_pack("{s:s, s:s, s:s, s:i}", "file",
                                         files[i].path, "runbook", path,
                                         "action", what, "version", version));
-        if (!strcmp(what, "created")) created++;
-        else if (!strcmp(what, "updated")) updated++;
-        else unchanged++;
+        if (!strcmp(what, "created"))
+            created++;
+        else if (!strcmp(what, "updated"))
+            updated++;
+        else
+            unchanged++;
         if (strcmp(what, "unchanged")) {
-            json_t *after = json_pack("{s:i, s:s, s:s}", "version", version,
-                                      "file", files[i].path, "comment",
-                                      comment);
+            json_t *after =
+                json_pack("{s:i, s:s, s:s}", "version", version, "file",
+                          files[i].path, "comment", comment);
             bool audited = bt__mg_audit(r, "runbook.import", path, NULL, after);
             json_decref(after);
             if (!audited) {
@@ -378,10 +405,9 @@ void bt__mg_import(mg_req *r) {
         json_decref(results);
         goto out;
     }
-    json_t *summary = json_pack("{s:s, s:I, s:I, s:I}", "folder", dest,
-                                "created", (json_int_t)created, "updated",
-                                (json_int_t)updated, "unchanged",
-                                (json_int_t)unchanged);
+    json_t *summary = json_pack(
+        "{s:s, s:I, s:I, s:I}", "folder", dest, "created", (json_int_t)created,
+        "updated", (json_int_t)updated, "unchanged", (json_int_t)unchanged);
     if (bt__mg_audit(r, "import", dest, NULL, summary) && bt__mg_commit(r)) {
         json_object_set_new(summary, "runbooks", results);
         bt__mg_reply(r, 200, summary);
@@ -408,9 +434,11 @@ void bt__mg_import_ois(mg_req *r) {
     if (!body || !bt__mg_str(r, body, "name", false, &name) ||
         !bt__mg_str(r, body, "content", true, &content))
         return;
-    if (!name) name = "export.ois_export";
+    if (!name)
+        name = "export.ois_export";
     bt_store *s = bt__mg_store(r);
-    if (!s) return;
+    if (!s)
+        return;
     bt_ois_import *imp = NULL;
     bt_error err = {0};
     size_t len = json_string_length(json_object_get(body, "content"));
@@ -425,13 +453,13 @@ void bt__mg_import_ois(mg_req *r) {
     if (rc) {
         bt__mg_error_from(r, rc, &err, "content");
     } else {
-        json_t *summary = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "name",
-                                    name, "runbooks",
-                                    (json_int_t)stored.runbooks, "variables",
-                                    (json_int_t)stored.variables, "counters",
-                                    (json_int_t)stored.counters, "schedules",
-                                    (json_int_t)stored.schedules, "complete",
-                                    bt_ois_import_complete(imp));
+        json_t *summary =
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "name", name,
+                      "runbooks", (json_int_t)stored.runbooks, "variables",
+                      (json_int_t)stored.variables, "counters",
+                      (json_int_t)stored.counters, "schedules",
+                      (json_int_t)stored.schedules, "complete",
+                      bt_ois_import_complete(imp));
         bt_error aerr = {0};
         char *after = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
         bt_store_audit_add(s, r->user, "import.ois", name, NULL, after, &aerr);

@@ -43,8 +43,8 @@ int bt_secret_key_load(const char *path, bool create,
         if (fd >= 0) {
             unsigned char k[BT_SECRET_KEY_BYTES];
             randombytes_buf(k, sizeof k);
-            bool ok = write(fd, k, sizeof k) == (ssize_t)sizeof k &&
-                      fsync(fd) == 0;
+            bool ok =
+                write(fd, k, sizeof k) == (ssize_t)sizeof k && fsync(fd) == 0;
             sodium_memzero(k, sizeof k);
             close(fd);
             if (!ok) {
@@ -93,10 +93,9 @@ int bt_secret_open(const unsigned char key[BT_SECRET_KEY_BYTES],
                             "encrypted value is too short to be sealed");
     size_t n = len - over;
     char *plain = bt_xmalloc(n + 1);
-    if (crypto_secretbox_open_easy((unsigned char *)plain,
-                                   sealed + crypto_secretbox_NONCEBYTES,
-                                   len - crypto_secretbox_NONCEBYTES, sealed,
-                                   key) != 0) {
+    if (crypto_secretbox_open_easy(
+            (unsigned char *)plain, sealed + crypto_secretbox_NONCEBYTES,
+            len - crypto_secretbox_NONCEBYTES, sealed, key) != 0) {
         free(plain);
         return bt_error_set(err, BT_EINVAL,
                             "encrypted value does not open with this "
@@ -104,6 +103,7 @@ int bt_secret_open(const unsigned char key[BT_SECRET_KEY_BYTES],
     }
     plain[n] = '\0';
     *out = plain;
-    if (out_len) *out_len = n;
+    if (out_len)
+        *out_len = n;
     return 0;
 }

@@ -4,14 +4,14 @@
  * store handle per request); the two share no code because the web
  * service's request type carries OData state the designer API has no use
  * for. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "mgmt/mgmt_internal.h"
@@ -67,12 +67,15 @@ static const route routes[] = {
 static bool match(const char *pattern, const char *path, const char **cap,
                   size_t *cap_len) {
     size_t plen = strlen(pattern), len = strlen(path);
-    if (len > 1 && path[len - 1] == '/') len--;
+    if (len > 1 && path[len - 1] == '/')
+        len--;
     *cap = NULL;
     if (plen >= 2 && !strcmp(pattern + plen - 2, "{}")) {
         size_t prefix = plen - 2;
-        if (len <= prefix || strncmp(pattern, path, prefix)) return false;
-        if (memchr(path + prefix, '/', len - prefix)) return false;
+        if (len <= prefix || strncmp(pattern, path, prefix))
+            return false;
+        if (memchr(path + prefix, '/', len - prefix))
+            return false;
         *cap = path + prefix;
         *cap_len = len - prefix;
         return true;
@@ -84,15 +87,18 @@ static void route_request(mg_req *r) {
     for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++) {
         const char *cap;
         size_t cap_len = 0;
-        if (!match(routes[i].pattern, r->path, &cap, &cap_len)) continue;
+        if (!match(routes[i].pattern, r->path, &cap, &cap_len))
+            continue;
         if (!strcmp(routes[i].method, r->method)) {
-            if (cap) r->capture = r->capture_buf = bt_xstrndup(cap, cap_len);
+            if (cap)
+                r->capture = r->capture_buf = bt_xstrndup(cap, cap_len);
             routes[i].handler(r);
             return;
         }
         if (!strstr(r->allow, routes[i].method) &&
             strlen(r->allow) + strlen(routes[i].method) + 3 < sizeof r->allow) {
-            if (*r->allow) strcat(r->allow, ", ");
+            if (*r->allow)
+                strcat(r->allow, ", ");
             strcat(r->allow, routes[i].method);
         }
     }
@@ -113,10 +119,11 @@ static void route_request(mg_req *r) {
  * Returns false after answering. */
 static bool admit(mg_req *r) {
     bt_mgmt *m = r->mgmt;
-    if (m->authenticate &&
-        !(strcmp(r->method, "GET") == 0 && strcmp(r->path, "/api/health") == 0)) {
+    if (m->authenticate && !(strcmp(r->method, "GET") == 0 &&
+                             strcmp(r->path, "/api/health") == 0)) {
         bt_store *s = bt__mg_store(r);
-        if (!s) return false;
+        if (!s)
+            return false;
         bt_error err = {0};
         const char *authz = MHD_lookup_connection_value(
             r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -130,12 +137,13 @@ static bool admit(mg_req *r) {
             bt__mg_error(r, 403, "forbidden", NULL, "%s", err.message);
         else if (rc)
             bt__mg_error_from(r, rc, &err, NULL);
-        if (rc) return false;
+        if (rc)
+            return false;
         r->user = r->user_buf;
         return true;
     }
-    const char *u = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                "X-Baton-User");
+    const char *u =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Baton-User");
     if (!u || !*u) {
         r->user = "api";
         return true;
@@ -154,15 +162,19 @@ static bool admit(mg_req *r) {
 static bt_store *pool_take(bt_mgmt *m, bt_error *err) {
     bt_store *s = NULL;
     pthread_mutex_lock(&m->pool_lock);
-    if (m->n_pool) s = m->pool[--m->n_pool];
+    if (m->n_pool)
+        s = m->pool[--m->n_pool];
     pthread_mutex_unlock(&m->pool_lock);
-    if (s) return s;
-    if (bt_store_open(m->store_url, &s, err)) return NULL;
+    if (s)
+        return s;
+    if (bt_store_open(m->store_url, &s, err))
+        return NULL;
     return s;
 }
 
 static void pool_give(bt_mgmt *m, bt_store *s) {
-    if (!s) return;
+    if (!s)
+        return;
     bt_store_rollback(s); /* a handler that failed leaves its group open */
     pthread_mutex_lock(&m->pool_lock);
     if (m->n_pool < BT_MGMT_POOL_MAX) {
@@ -174,13 +186,13 @@ static void pool_give(bt_mgmt *m, bt_store *s) {
 }
 
 bt_store *bt__mg_store(mg_req *r) {
-    if (r->store) return r->store;
+    if (r->store)
+        return r->store;
     bt_error err = {0};
     r->store = pool_take(r->mgmt, &err);
     if (!r->store)
         bt__mg_error(r, 500, "store_unavailable", NULL,
-                     "cannot open the orchestration database: %s",
-                     err.message);
+                     "cannot open the orchestration database: %s", err.message);
     return r->store;
 }
 
@@ -206,13 +218,15 @@ void bt__mg_error(mg_req *r, unsigned status, const char *code,
     json_t *m = json_string(msg);
     json_object_set_new(e, "message",
                         m ? m : json_string("(message is not valid UTF-8)"));
-    if (target) json_object_set_new(e, "target", bt__mg_strn(target));
+    if (target)
+        json_object_set_new(e, "target", bt__mg_strn(target));
     bt__mg_reply(r, status, json_pack("{s:o}", "error", e));
 }
 
 void bt__mg_error_from(mg_req *r, int rc, const bt_error *err,
                        const char *target) {
-    if (rc < 0) rc = -rc;
+    if (rc < 0)
+        rc = -rc;
     const char *msg = err && err->message[0] ? err->message : bt_strerror(rc);
     switch (rc) {
     case BT_ENOTFOUND:
@@ -238,7 +252,8 @@ void bt__mg_error_from(mg_req *r, int rc, const bt_error *err,
 }
 
 json_t *bt__mg_time(int64_t us) {
-    if (us <= 0) return json_null();
+    if (us <= 0)
+        return json_null();
     char buf[40];
     bt_format_time_us((uint64_t)us, buf, sizeof buf);
     return json_string(buf);
@@ -273,7 +288,8 @@ json_t *bt__mg_body(mg_req *r, const char *const *allowed) {
     json_t *v;
     json_object_foreach(r->json, k, v) {
         bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++) ok = !strcmp(allowed[i], k);
+        for (size_t i = 0; allowed[i] && !ok; i++)
+            ok = !strcmp(allowed[i], k);
         if (!ok) {
             bt__mg_error(r, 400, "unknown_field", k, "unknown field '%s'", k);
             return NULL;
@@ -287,7 +303,8 @@ bool bt__mg_str(mg_req *r, json_t *body, const char *name, bool required,
     json_t *v = json_object_get(body, name);
     *out = NULL;
     if (!v || json_is_null(v)) {
-        if (!required) return true;
+        if (!required)
+            return true;
         bt__mg_error(r, 400, "missing_field", name, "'%s' is required", name);
         return false;
     }
@@ -308,7 +325,8 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind,
                                  const char *key, const char *value) {
     query_check *q = cls;
     for (size_t i = 0; q->allowed[i]; i++)
-        if (!strcmp(q->allowed[i], key)) return MHD_YES;
+        if (!strcmp(q->allowed[i], key))
+            return MHD_YES;
     q->stranger = key;
     return MHD_NO;
 }
@@ -316,7 +334,8 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind,
 bool bt__mg_query_only(mg_req *r, const char *const *allowed) {
     query_check q = {allowed, NULL};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
-    if (!q.stranger) return true;
+    if (!q.stranger)
+        return true;
     bt__mg_error(r, 400, "unknown_parameter", q.stranger,
                  "unknown query parameter '%s'", q.stranger);
     return false;
@@ -328,17 +347,20 @@ const char *bt__mg_query(mg_req *r, const char *name) {
 
 bool bt__mg_begin(mg_req *r) {
     bt_store *s = bt__mg_store(r);
-    if (!s) return false;
+    if (!s)
+        return false;
     bt_error err = {0};
     int rc = bt_store_begin(s, &err);
-    if (rc) bt__mg_error_from(r, rc, &err, NULL);
+    if (rc)
+        bt__mg_error_from(r, rc, &err, NULL);
     return !rc;
 }
 
 bool bt__mg_commit(mg_req *r) {
     bt_error err = {0};
     int rc = bt_store_commit(r->store, &err);
-    if (rc) bt__mg_error_from(r, rc, &err, NULL);
+    if (rc)
+        bt__mg_error_from(r, rc, &err, NULL);
     return !rc;
 }
 
@@ -347,21 +369,24 @@ bool bt__mg_audit(mg_req *r, const char *action, const char *object,
     char *b = before ? json_dumps(before, JSON_COMPACT | JSON_ENCODE_ANY |
                                               JSON_SORT_KEYS)
                      : NULL;
-    char *a = after ? json_dumps(after, JSON_COMPACT | JSON_ENCODE_ANY |
-                                            JSON_SORT_KEYS)
-                    : NULL;
+    char *a =
+        after
+            ? json_dumps(after, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS)
+            : NULL;
     bt_error err = {0};
     int rc = bt_store_audit_add(r->store, r->user, action, object, b, a, &err);
     free(b);
     free(a);
-    if (rc) bt__mg_error_from(r, rc, &err, NULL);
+    if (rc)
+        bt__mg_error_from(r, rc, &err, NULL);
     return !rc;
 }
 
 /* ---- libmicrohttpd ---------------------------------------------------- */
 
 static void req_free(mg_req *r) {
-    if (!r) return;
+    if (!r)
+        return;
     pool_give(r->mgmt, r->store);
     bt_buf_free(&r->body);
     json_decref(r->reply);
@@ -372,7 +397,8 @@ static void req_free(mg_req *r) {
 
 static enum MHD_Result send_reply(mg_req *r) {
     char *text = r->reply ? json_dumps(r->reply, JSON_COMPACT) : NULL;
-    if (!text) text = bt_xstrdup("{}");
+    if (!text)
+        text = bt_xstrdup("{}");
     size_t len = strlen(text);
     char *body = bt_xrealloc(text, len + 2);
     body[len] = '\n';
@@ -385,7 +411,8 @@ static enum MHD_Result send_reply(mg_req *r) {
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json; charset=utf-8");
-    if (*r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (*r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
     r->responded = true;
@@ -438,7 +465,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         answer_too_big(r);
         return send_reply(r);
     }
-    if (admit(r)) route_request(r);
+    if (admit(r))
+        route_request(r);
     if (!r->status)
         bt__mg_error(r, 500, "internal", NULL,
                      "the handler for %s %s gave no answer", method, url);
@@ -447,8 +475,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return send_reply(r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
     req_free(*con_cls);
     *con_cls = NULL;
 }
@@ -456,7 +484,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err) {
     *out = NULL;
     if (!cfg->store_url) {
-        if (cfg->listen_fd >= 0) close(cfg->listen_fd);
+        if (cfg->listen_fd >= 0)
+            close(cfg->listen_fd);
         return bt_error_set(err, BT_EINVAL,
                             "management server: no orchestration database "
                             "given");
@@ -471,7 +500,8 @@ int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err) {
     bt_store *s = NULL;
     int rc = bt_store_open(m->store_url, &s, err);
     if (rc) {
-        if (cfg->listen_fd >= 0) close(cfg->listen_fd);
+        if (cfg->listen_fd >= 0)
+            close(cfg->listen_fd);
         bt_mgmt_stop(m);
         return rc;
     }
@@ -500,9 +530,12 @@ int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err) {
 uint16_t bt_mgmt_port(const bt_mgmt *m) { return m ? m->port : 0; }
 
 void bt_mgmt_stop(bt_mgmt *m) {
-    if (!m) return;
-    if (m->daemon) MHD_stop_daemon(m->daemon);
-    for (size_t i = 0; i < m->n_pool; i++) bt_store_close(m->pool[i]);
+    if (!m)
+        return;
+    if (m->daemon)
+        MHD_stop_daemon(m->daemon);
+    for (size_t i = 0; i < m->n_pool; i++)
+        bt_store_close(m->pool[i]);
     pthread_mutex_destroy(&m->pool_lock);
     free(m->store_url);
     free(m->key_file);

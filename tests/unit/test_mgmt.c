@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "common/buf.h"
 #include "common/util.h"
+#include "harness.h"
 #include "mgmt/mgmt.h"
 #include "mgmt/secret.h"
 #include "store/store.h"
@@ -47,11 +47,14 @@ static int setup(void **state) {
     f->db = bt_xasprintf("sqlite:%s", path);
     free(path);
     f->key = bt_harness_path(f->dir, "secret.key");
-    bt_mgmt_config cfg = {.listen_fd = listen_loopback(), .store_url = f->db,
-                          .key_file = f->key, .max_body = 256 * 1024};
+    bt_mgmt_config cfg = {.listen_fd = listen_loopback(),
+                          .store_url = f->db,
+                          .key_file = f->key,
+                          .max_body = 256 * 1024};
     bt_error err = {0};
     int rc = bt_mgmt_start(&cfg, &f->m, &err);
-    if (rc) fail_msg("start: %s", err.message);
+    if (rc)
+        fail_msg("start: %s", err.message);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
              (unsigned)bt_mgmt_port(f->m));
     *state = f;
@@ -85,7 +88,8 @@ static json_t *call_as(fixture *f, const char *user, const char *method,
     bt_buf_init(&b, 64 << 20);
     struct curl_slist *h = NULL;
     char *uh = user ? bt_xasprintf("X-Baton-User: %s", user) : NULL;
-    if (uh) h = curl_slist_append(h, uh);
+    if (uh)
+        h = curl_slist_append(h, uh);
     h = curl_slist_append(h, "Content-Type: application/json");
     curl_easy_setopt(k, CURLOPT_URL, url);
     curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
@@ -98,13 +102,15 @@ static json_t *call_as(fixture *f, const char *user, const char *method,
     curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(k, CURLOPT_TIMEOUT, 30L);
     CURLcode cc = curl_easy_perform(k);
-    if (cc != CURLE_OK) fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
+    if (cc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
     curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, status);
     free(f->last_text);
     f->last_text = bt_xstrdup(bt_buf_str(&b));
     json_t *doc = json_loads(bt_buf_str(&b), 0, NULL);
-    if (!doc) fail_msg("%s %s answered %ld without JSON: %s", method, path,
-                       *status, bt_buf_str(&b));
+    if (!doc)
+        fail_msg("%s %s answered %ld without JSON: %s", method, path, *status,
+                 bt_buf_str(&b));
     bt_buf_free(&b);
     curl_slist_free_all(h);
     free(uh);
@@ -119,7 +125,8 @@ static json_t *call(fixture *f, const char *method, const char *path,
 }
 
 static const char *err_code(json_t *doc) {
-    return json_string_value(json_object_get(json_object_get(doc, "error"), "code"));
+    return json_string_value(
+        json_object_get(json_object_get(doc, "error"), "code"));
 }
 
 static const char *err_msg(json_t *doc) {
@@ -135,7 +142,8 @@ static void expect(fixture *f, const char *user, const char *method,
     if (st != want_status)
         fail_msg("%s %s: want %ld, got %ld: %s", method, path, want_status, st,
                  f->last_text);
-    if (want_code) assert_string_equal(err_code(d), want_code);
+    if (want_code)
+        assert_string_equal(err_code(d), want_code);
     json_decref(d);
 }
 
@@ -164,7 +172,8 @@ static const char RB_V2[] =
     "  - id: greet\n"
     "    type: run-program\n"
     "    properties: {command: \"echo hi {start.who}\"}\n"
-    "  - {id: done, type: return-data, properties: {out: \"{greet.exit_code}\"}}\n"
+    "  - {id: done, type: return-data, properties: {out: "
+    "\"{greet.exit_code}\"}}\n"
     "links:\n"
     "  - {from: start, to: greet}\n"
     "  - {from: greet, to: done}\n";
@@ -190,17 +199,21 @@ static void test_protocol_errors(void **state) {
     long st;
     json_t *d = call(f, "GET", "/api/health", NULL, &st);
     assert_int_equal(st, 200);
-    assert_string_equal(json_string_value(json_object_get(d, "service")), "management");
+    assert_string_equal(json_string_value(json_object_get(d, "service")),
+                        "management");
     json_decref(d);
     expect(f, "alice", "GET", "/api/nothing", NULL, 404, "not_found");
     expect(f, "alice", "DELETE", "/api/tree", NULL, 405, "method_not_allowed");
-    expect(f, "alice", "GET", "/api/tree?bogus=1", NULL, 400, "unknown_parameter");
-    expect(f, "alice", "POST", "/api/folders", "{not json", 400, "invalid_json");
+    expect(f, "alice", "GET", "/api/tree?bogus=1", NULL, 400,
+           "unknown_parameter");
+    expect(f, "alice", "POST", "/api/folders", "{not json", 400,
+           "invalid_json");
     expect(f, "alice", "POST", "/api/folders", "[1]", 400, "invalid_json");
     expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/a\",\"x\":1}", 400,
            "unknown_field");
     expect(f, "alice", "POST", "/api/folders", "{}", 400, "missing_field");
-    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"rel\"}", 400, "invalid");
+    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"rel\"}", 400,
+           "invalid");
     char *big = bt_xmalloc(300 * 1024);
     memset(big, ' ', 300 * 1024 - 1);
     big[300 * 1024 - 1] = '\0';
@@ -215,34 +228,41 @@ static void test_protocol_errors(void **state) {
 
 static void test_folders_tree(void **state) {
     fixture *f = *state;
-    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Ops/Web\"}", 201, NULL);
-    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Ops/Web\"}", 409, "exists");
+    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Ops/Web\"}", 201,
+           NULL);
+    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Ops/Web\"}", 409,
+           "exists");
     create_hello(f);
     long st;
     json_t *d = call(f, "GET", "/api/tree?path=/Ops&depth=1", NULL, &st);
     assert_int_equal(st, 200);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(d, "folders"), 0), "name")),
-                        "Web");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(d, "folders"), 0), "name")),
+        "Web");
     json_t *rb = json_array_get(json_object_get(d, "runbooks"), 0);
-    assert_string_equal(json_string_value(json_object_get(rb, "path")), "/Ops/Hello");
+    assert_string_equal(json_string_value(json_object_get(rb, "path")),
+                        "/Ops/Hello");
     json_decref(d);
     expect(f, "alice", "GET", "/api/tree?path=/Nope", NULL, 404, "not_found");
-    expect(f, "alice", "GET", "/api/tree?depth=7", NULL, 400, "invalid_parameter");
+    expect(f, "alice", "GET", "/api/tree?depth=7", NULL, 400,
+           "invalid_parameter");
     expect(f, "alice", "POST", "/api/folders/rename",
            "{\"path\":\"/Ops/Web\",\"name\":\"Www\"}", 200, NULL);
-    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Other\"}", 201, NULL);
+    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Other\"}", 201,
+           NULL);
     expect(f, "alice", "POST", "/api/folders/move",
            "{\"path\":\"/Ops/Www\",\"to\":\"/Other\"}", 200, NULL);
     d = call(f, "GET", "/api/tree?path=/Other/Www", NULL, &st);
     assert_int_equal(st, 200);
     json_decref(d);
     /* not empty: refused, then recursive; the runbook's history stays */
-    expect(f, "alice", "POST", "/api/folders/delete", "{\"path\":\"/Ops\"}", 409,
-           "not_empty");
+    expect(f, "alice", "POST", "/api/folders/delete", "{\"path\":\"/Ops\"}",
+           409, "not_empty");
     expect(f, "alice", "POST", "/api/folders/delete",
            "{\"path\":\"/Ops\",\"recursive\":true}", 200, NULL);
-    expect(f, "alice", "GET", "/api/runbook?runbook=/Ops/Hello", NULL, 404, "not_found");
+    expect(f, "alice", "GET", "/api/runbook?runbook=/Ops/Hello", NULL, 404,
+           "not_found");
     d = call(f, "GET", "/api/runbook/history?runbook=1", NULL, &st);
     assert_int_equal(st, 200);
     assert_true(json_is_true(json_object_get(d, "deleted")));
@@ -253,15 +273,16 @@ static void test_folders_tree(void **state) {
 static void test_show_history_diff(void **state) {
     fixture *f = *state;
     create_hello(f);
-    expect(f, "alice", "POST", "/api/runbook/checkout", "{\"runbook\":\"/Ops/Hello\"}",
-           200, NULL);
+    expect(f, "alice", "POST", "/api/runbook/checkout",
+           "{\"runbook\":\"/Ops/Hello\"}", 200, NULL);
     char *b = checkin_body(RB_V2, "adds done");
     expect(f, "alice", "POST", "/api/runbook/checkin", b, 200, NULL);
     free(b);
     long st;
     json_t *d = call(f, "GET", "/api/runbook?runbook=/Ops/Hello", NULL, &st);
     assert_int_equal(st, 200);
-    assert_int_equal(json_integer_value(json_object_get(d, "latest_version")), 2);
+    assert_int_equal(json_integer_value(json_object_get(d, "latest_version")),
+                     2);
     assert_true(json_is_null(json_object_get(d, "checked_out_by")));
     json_t *doc = json_object_get(d, "document");
     assert_int_equal(json_array_size(json_object_get(doc, "activities")), 3);
@@ -274,18 +295,22 @@ static void test_show_history_diff(void **state) {
     d = call(f, "GET", "/api/runbook?runbook=1&version=1", NULL, &st);
     assert_string_equal(json_string_value(json_object_get(d, "yaml")), RB_V1);
     json_decref(d);
-    expect(f, "alice", "GET", "/api/runbook?runbook=1&version=9", NULL, 404, "not_found");
-    expect(f, "alice", "GET", "/api/runbook?runbook=Hello", NULL, 400, "invalid");
+    expect(f, "alice", "GET", "/api/runbook?runbook=1&version=9", NULL, 404,
+           "not_found");
+    expect(f, "alice", "GET", "/api/runbook?runbook=Hello", NULL, 400,
+           "invalid");
     expect(f, "alice", "GET", "/api/runbook", NULL, 400, "missing_parameter");
 
     d = call(f, "GET", "/api/runbook/history?runbook=/Ops/Hello", NULL, &st);
     json_t *vs = json_object_get(d, "versions");
     assert_int_equal(json_array_size(vs), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(vs, 0), "comment")),
-                        "adds done");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(vs, 0), "comment")),
+        "adds done");
     json_decref(d);
 
-    d = call(f, "GET", "/api/runbook/diff?runbook=/Ops/Hello&from=1&to=2", NULL, &st);
+    d = call(f, "GET", "/api/runbook/diff?runbook=/Ops/Hello&from=1&to=2", NULL,
+             &st);
     assert_int_equal(st, 200);
     bool changed_greet = false, added_done = false, added_link = false;
     size_t i;
@@ -297,24 +322,29 @@ static void test_show_history_diff(void **state) {
             json_t *fld = json_array_get(json_object_get(c, "fields"), 0);
             assert_string_equal(json_string_value(json_object_get(fld, "name")),
                                 "properties.command");
-            assert_string_equal(json_string_value(json_object_get(fld, "after")),
-                                "echo hi {start.who}");
+            assert_string_equal(
+                json_string_value(json_object_get(fld, "after")),
+                "echo hi {start.who}");
             changed_greet = true;
         }
-        if (!strcmp(key, "done") && !strcmp(ch, "added")) added_done = true;
-        if (!strcmp(key, "greet -> done") && !strcmp(ch, "added")) added_link = true;
+        if (!strcmp(key, "done") && !strcmp(ch, "added"))
+            added_done = true;
+        if (!strcmp(key, "greet -> done") && !strcmp(ch, "added"))
+            added_link = true;
     }
     assert_true(changed_greet && added_done && added_link);
     json_decref(d);
-    expect(f, "alice", "GET", "/api/runbook/diff?runbook=1", NULL, 400, "missing_parameter");
+    expect(f, "alice", "GET", "/api/runbook/diff?runbook=1", NULL, 400,
+           "missing_parameter");
     expect(f, "alice", "GET", "/api/runbook/diff?runbook=1&from=x", NULL, 400,
            "invalid_parameter");
 
     /* revert: v1's text becomes v3 */
-    expect(f, "bob", "POST", "/api/runbook/revert", "{\"runbook\":1,\"version\":1}",
-           200, NULL);
+    expect(f, "bob", "POST", "/api/runbook/revert",
+           "{\"runbook\":1,\"version\":1}", 200, NULL);
     d = call(f, "GET", "/api/runbook?runbook=1", NULL, &st);
-    assert_int_equal(json_integer_value(json_object_get(d, "latest_version")), 3);
+    assert_int_equal(json_integer_value(json_object_get(d, "latest_version")),
+                     3);
     assert_string_equal(json_string_value(json_object_get(d, "yaml")), RB_V1);
     assert_true(json_is_null(json_object_get(d, "checked_out_by")));
     json_decref(d);
@@ -325,11 +355,12 @@ static void test_checkout_rules(void **state) {
     create_hello(f);
     char *b2 = checkin_body(RB_V2, "v2");
     /* nobody holds it: check-in refused */
-    expect(f, "alice", "POST", "/api/runbook/checkin", b2, 409, "not_checked_out");
-    expect(f, "alice", "POST", "/api/runbook/checkout", "{\"runbook\":\"/Ops/Hello\"}",
-           200, NULL);
-    expect(f, "alice", "POST", "/api/runbook/checkout", "{\"runbook\":\"/Ops/Hello\"}",
-           200, NULL); /* again: no-op */
+    expect(f, "alice", "POST", "/api/runbook/checkin", b2, 409,
+           "not_checked_out");
+    expect(f, "alice", "POST", "/api/runbook/checkout",
+           "{\"runbook\":\"/Ops/Hello\"}", 200, NULL);
+    expect(f, "alice", "POST", "/api/runbook/checkout",
+           "{\"runbook\":\"/Ops/Hello\"}", 200, NULL); /* again: no-op */
     long st;
     json_t *d = call_as(f, "bob", "POST", "/api/runbook/checkout",
                         "{\"runbook\":\"/Ops/Hello\"}", &st);
@@ -337,11 +368,12 @@ static void test_checkout_rules(void **state) {
     assert_string_equal(err_code(d), "checked_out");
     assert_non_null(strstr(err_msg(d), "alice"));
     json_decref(d);
-    expect(f, "bob", "POST", "/api/runbook/checkin", b2, 409, "not_checked_out");
-    expect(f, "bob", "POST", "/api/runbook/undo-checkout", "{\"runbook\":1}", 409,
-           "checked_out");
-    expect(f, "bob", "POST", "/api/runbook/rename", "{\"runbook\":1,\"name\":\"X\"}", 409,
-           "checked_out");
+    expect(f, "bob", "POST", "/api/runbook/checkin", b2, 409,
+           "not_checked_out");
+    expect(f, "bob", "POST", "/api/runbook/undo-checkout", "{\"runbook\":1}",
+           409, "checked_out");
+    expect(f, "bob", "POST", "/api/runbook/rename",
+           "{\"runbook\":1,\"name\":\"X\"}", 409, "checked_out");
 
     /* an invalid check-in is refused with every problem; nothing changes */
     char *bad = checkin_body("name: Hello\nfolder: /Ops\nactivities:\n"
@@ -356,27 +388,32 @@ static void test_checkout_rules(void **state) {
     json_decref(d);
     free(bad);
     bad = checkin_body("name: Hello\nactivities: [\n", "truncated");
-    expect(f, "alice", "POST", "/api/runbook/checkin", bad, 400, "invalid_runbook");
+    expect(f, "alice", "POST", "/api/runbook/checkin", bad, 400,
+           "invalid_runbook");
     free(bad);
     d = call(f, "GET", "/api/runbook/history?runbook=1", NULL, &st);
     assert_int_equal(json_array_size(json_object_get(d, "versions")), 1);
     json_decref(d);
     d = call(f, "GET", "/api/runbook?runbook=1", NULL, &st);
     assert_string_equal(json_string_value(json_object_get(d, "yaml")), RB_V1);
-    assert_string_equal(json_string_value(json_object_get(d, "checked_out_by")), "alice");
+    assert_string_equal(json_string_value(json_object_get(d, "checked_out_by")),
+                        "alice");
     json_decref(d);
 
     expect(f, "alice", "POST", "/api/runbook/checkin", b2, 200, NULL);
-    expect(f, "alice", "POST", "/api/runbook/undo-checkout", "{\"runbook\":1}", 409,
-           "checked_out"); /* not checked out any more */
+    expect(f, "alice", "POST", "/api/runbook/undo-checkout", "{\"runbook\":1}",
+           409, "checked_out"); /* not checked out any more */
     /* undo, and an administrator's force */
-    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200, NULL);
-    expect(f, "bob", "POST", "/api/runbook/undo-checkout", "{\"runbook\":1}", 200, NULL);
-    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200, NULL);
+    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200,
+           NULL);
+    expect(f, "bob", "POST", "/api/runbook/undo-checkout", "{\"runbook\":1}",
+           200, NULL);
+    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200,
+           NULL);
     expect(f, "carol", "POST", "/api/runbook/undo-checkout",
            "{\"runbook\":1,\"force\":true}", 200, NULL);
-    expect(f, "alice", "POST", "/api/runbook/checkout", "{\"runbook\":\"/Ops/Nope\"}",
-           404, "not_found");
+    expect(f, "alice", "POST", "/api/runbook/checkout",
+           "{\"runbook\":\"/Ops/Nope\"}", 404, "not_found");
     free(b2);
 }
 
@@ -406,12 +443,16 @@ static void test_concurrent_checkouts(void **state) {
         rs[i].status = 0;
     }
     /* the last_text buffer is shared; the racers only look at statuses */
-    for (int i = 0; i < N; i++) pthread_create(&th[i], NULL, race, &rs[i]);
-    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++)
+        pthread_create(&th[i], NULL, race, &rs[i]);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
     int won = 0, lost = 0, winner = -1;
     for (int i = 0; i < N; i++) {
-        if (rs[i].status == 200) won++, winner = i;
-        else if (rs[i].status == 409) lost++;
+        if (rs[i].status == 200)
+            won++, winner = i;
+        else if (rs[i].status == 409)
+            lost++;
     }
     assert_int_equal(won, 1);
     assert_int_equal(lost, N - 1);
@@ -433,7 +474,8 @@ static void test_settings_rename_move_delete(void **state) {
     assert_int_equal(st, 200);
     json_t *ps = json_object_get(d, "preferred_servers");
     assert_string_equal(json_string_value(json_array_get(ps, 0)), "rb2");
-    assert_int_equal(json_integer_value(json_object_get(d, "max_concurrent")), 3);
+    assert_int_equal(json_integer_value(json_object_get(d, "max_concurrent")),
+                     3);
     json_decref(d);
     expect(f, "alice", "POST", "/api/runbook/settings",
            "{\"runbook\":1,\"preferred_servers\":[1]}", 400, "invalid");
@@ -443,7 +485,8 @@ static void test_settings_rename_move_delete(void **state) {
            "{\"runbook\":1,\"name\":\"a/b\"}", 400, "invalid");
     expect(f, "alice", "POST", "/api/runbook/rename",
            "{\"runbook\":1,\"name\":\"Hi\"}", 200, NULL);
-    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Lab\"}", 201, NULL);
+    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Lab\"}", 201,
+           NULL);
     expect(f, "alice", "POST", "/api/runbook/move",
            "{\"runbook\":\"/Ops/Hi\",\"folder\":\"/Lab\"}", 200, NULL);
     expect(f, "alice", "POST", "/api/runbook/move",
@@ -451,9 +494,10 @@ static void test_settings_rename_move_delete(void **state) {
     d = call(f, "GET", "/api/runbook?runbook=/Lab/Hi", NULL, &st);
     assert_int_equal(st, 200);
     json_decref(d);
-    expect(f, "alice", "POST", "/api/runbook/delete", "{\"runbook\":\"/Lab/Hi\"}", 200,
-           NULL);
-    expect(f, "alice", "GET", "/api/runbook?runbook=/Lab/Hi", NULL, 404, "not_found");
+    expect(f, "alice", "POST", "/api/runbook/delete",
+           "{\"runbook\":\"/Lab/Hi\"}", 200, NULL);
+    expect(f, "alice", "GET", "/api/runbook?runbook=/Lab/Hi", NULL, 404,
+           "not_found");
     expect(f, "alice", "GET", "/api/runbook?runbook=1", NULL, 404, "not_found");
     d = call(f, "GET", "/api/runbook/history?runbook=1", NULL, &st);
     assert_int_equal(st, 200);
@@ -481,10 +525,9 @@ static char *import_body(json_t *exported, const char *folder) {
     size_t i;
     json_t *it;
     json_array_foreach(json_object_get(exported, "files"), i, it)
-        json_array_append_new(files, json_pack("{s:O, s:O}", "path",
-                                               json_object_get(it, "path"),
-                                               "content",
-                                               json_object_get(it, "content")));
+        json_array_append_new(
+            files, json_pack("{s:O, s:O}", "path", json_object_get(it, "path"),
+                             "content", json_object_get(it, "content")));
     json_t *b = json_pack("{s:s, s:O, s:o}", "folder", folder, "folders",
                           json_object_get(exported, "folders"), "files", files);
     char *t = json_dumps(b, JSON_COMPACT);
@@ -495,10 +538,12 @@ static char *import_body(json_t *exported, const char *folder) {
 static void test_export_import_round_trip(void **state) {
     fixture *f = *state;
     create_hello(f);
-    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Ops/Empty\"}", 201, NULL);
-    char *b = checkin_body("name: Deep one\nfolder: /Ops/Web/Deep\n"
-                           "activities:\n  - {id: start, type: initialize-data}\n",
-                           "deep");
+    expect(f, "alice", "POST", "/api/folders", "{\"path\":\"/Ops/Empty\"}", 201,
+           NULL);
+    char *b =
+        checkin_body("name: Deep one\nfolder: /Ops/Web/Deep\n"
+                     "activities:\n  - {id: start, type: initialize-data}\n",
+                     "deep");
     expect(f, "alice", "POST", "/api/runbook/checkin", b, 201, NULL);
     free(b);
     json_t *e1 = export_tree(f, "/Ops");
@@ -513,8 +558,10 @@ static void test_export_import_round_trip(void **state) {
     assert_int_equal(json_integer_value(json_object_get(d, "created")), 0);
     json_decref(d);
     json_t *e2 = export_tree(f, "/Ops");
-    assert_true(json_equal(json_object_get(e1, "files"), json_object_get(e2, "files")));
-    assert_true(json_equal(json_object_get(e1, "folders"), json_object_get(e2, "folders")));
+    assert_true(
+        json_equal(json_object_get(e1, "files"), json_object_get(e2, "files")));
+    assert_true(json_equal(json_object_get(e1, "folders"),
+                           json_object_get(e2, "folders")));
     /* into a new place: created, and its export has identical files */
     free(ib);
     ib = import_body(e1, "/Copy");
@@ -527,10 +574,13 @@ static void test_export_import_round_trip(void **state) {
     json_t *it;
     json_array_foreach(json_object_get(e1, "files"), i, it) {
         json_t *o = json_array_get(json_object_get(e3, "files"), i);
-        assert_true(json_equal(json_object_get(it, "path"), json_object_get(o, "path")));
-        assert_true(json_equal(json_object_get(it, "content"), json_object_get(o, "content")));
+        assert_true(json_equal(json_object_get(it, "path"),
+                               json_object_get(o, "path")));
+        assert_true(json_equal(json_object_get(it, "content"),
+                               json_object_get(o, "content")));
     }
-    assert_true(json_equal(json_object_get(e1, "folders"), json_object_get(e3, "folders")));
+    assert_true(json_equal(json_object_get(e1, "folders"),
+                           json_object_get(e3, "folders")));
     d = call(f, "GET", "/api/tree?path=/Copy/Empty", NULL, &st);
     assert_int_equal(st, 200); /* empty folders travel too */
     json_decref(d);
@@ -546,18 +596,22 @@ static void test_hostile_imports(void **state) {
     json_t *before = export_tree(f, "/");
     static const char *const bodies[] = {
         /* truncated YAML next to a good file: nothing is stored */
-        "{\"files\":[{\"path\":\"Ops/New.runbook.yaml\",\"content\":\"name: New\\n"
+        "{\"files\":[{\"path\":\"Ops/New.runbook.yaml\",\"content\":\"name: "
+        "New\\n"
         "activities:\\n  - {id: s, type: initialize-data}\\n\"},"
-        "{\"path\":\"Ops/Hello.runbook.yaml\",\"content\":\"name: Hello\\nactivities: [\\n\"}]}",
+        "{\"path\":\"Ops/Hello.runbook.yaml\",\"content\":\"name: "
+        "Hello\\nactivities: [\\n\"}]}",
         /* escaping paths */
-        "{\"files\":[{\"path\":\"../etc/x.runbook.yaml\",\"content\":\"name: X\\n"
+        "{\"files\":[{\"path\":\"../etc/x.runbook.yaml\",\"content\":\"name: "
+        "X\\n"
         "activities:\\n  - {id: s, type: initialize-data}\\n\"}]}",
         "{\"files\":[{\"path\":\"/abs.runbook.yaml\",\"content\":\"x\"}]}",
         "{\"files\":[{\"path\":\"a/./b.runbook.yaml\",\"content\":\"x\"}]}",
         "{\"folders\":[\"..\"],\"files\":[]}",
         "{\"files\":[{\"path\":\"notes.txt\",\"content\":\"x\"}]}",
         /* aliases / anchors and a billion laughs */
-        "{\"files\":[{\"path\":\"b.runbook.yaml\",\"content\":\"a: &a [x, x]\\nb: *a\\n\"}]}",
+        "{\"files\":[{\"path\":\"b.runbook.yaml\",\"content\":\"a: &a [x, "
+        "x]\\nb: *a\\n\"}]}",
         /* two files for one runbook */
         "{\"files\":[{\"path\":\"A.runbook.yaml\",\"content\":\"name: Same\\n"
         "activities:\\n  - {id: s, type: initialize-data}\\n\"},"
@@ -570,16 +624,19 @@ static void test_hostile_imports(void **state) {
     for (size_t i = 0; i < BT_ARRAY_LEN(bodies); i++) {
         long st;
         json_t *d = call(f, "POST", "/api/import", bodies[i], &st);
-        if (st != 400) fail_msg("body %zu: %ld %s", i, st, f->last_text);
+        if (st != 400)
+            fail_msg("body %zu: %ld %s", i, st, f->last_text);
         json_decref(d);
     }
     /* a runbook checked out by someone else: the whole import is refused */
-    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200, NULL);
+    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200,
+           NULL);
     char *b = checkin_body(RB_V2, "x");
-    json_t *files = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "folder", "/",
-                              "files", "path", "Zed/Z.runbook.yaml", "content",
-                              "name: Z\nactivities:\n  - {id: s, type: initialize-data}\n",
-                              "path", "Ops/Hello.runbook.yaml", "content", RB_V2);
+    json_t *files =
+        json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "folder", "/", "files",
+                  "path", "Zed/Z.runbook.yaml", "content",
+                  "name: Z\nactivities:\n  - {id: s, type: initialize-data}\n",
+                  "path", "Ops/Hello.runbook.yaml", "content", RB_V2);
     char *t = json_dumps(files, JSON_COMPACT);
     long st;
     json_t *d = call(f, "POST", "/api/import", t, &st);
@@ -590,8 +647,10 @@ static void test_hostile_imports(void **state) {
     free(b);
     json_decref(files);
     json_t *after = export_tree(f, "/");
-    assert_true(json_equal(json_object_get(before, "files"), json_object_get(after, "files")));
-    assert_true(json_equal(json_object_get(before, "folders"), json_object_get(after, "folders")));
+    assert_true(json_equal(json_object_get(before, "files"),
+                           json_object_get(after, "files")));
+    assert_true(json_equal(json_object_get(before, "folders"),
+                           json_object_get(after, "folders")));
     json_decref(before);
     json_decref(after);
     /* an Orchestrator export that is not one */
@@ -599,8 +658,8 @@ static void test_hostile_imports(void **state) {
            "{\"name\":\"x.ois_export\",\"content\":\"<not-an-export/>\"}", 400,
            "invalid_import");
     expect(f, "alice", "POST", "/api/import-ois",
-           "{\"name\":\"x.ois_export\",\"content\":\"<ExportData><Policies>\"}", 400,
-           "invalid_import");
+           "{\"name\":\"x.ois_export\",\"content\":\"<ExportData><Policies>\"}",
+           400, "invalid_import");
 }
 
 static void test_import_ois(void **state) {
@@ -610,16 +669,20 @@ static void test_import_ois(void **state) {
                               src ? src : ".");
     char *xml = bt_harness_read_file(path);
     free(path);
-    if (!xml) skip();
-    json_t *b = json_pack("{s:s, s:s}", "name", "Operations.ois_export", "content", xml);
+    if (!xml)
+        skip();
+    json_t *b = json_pack("{s:s, s:s}", "name", "Operations.ois_export",
+                          "content", xml);
     free(xml);
-    if (!b) skip(); /* not UTF-8: the CLI test covers the file */
+    if (!b)
+        skip(); /* not UTF-8: the CLI test covers the file */
     char *t = json_dumps(b, JSON_COMPACT);
     json_decref(b);
     long st;
     json_t *d = call(f, "POST", "/api/import-ois", t, &st);
     free(t);
-    if (st != 200) fail_msg("%s", f->last_text);
+    if (st != 200)
+        fail_msg("%s", f->last_text);
     assert_true(json_integer_value(json_object_get(d, "runbooks")) > 0);
     assert_non_null(json_object_get(d, "report"));
     json_decref(d);
@@ -634,20 +697,22 @@ static void test_variables_encrypted(void **state) {
     assert_int_equal(st, 201);
     assert_string_equal(json_string_value(json_object_get(d, "value")), "db01");
     json_decref(d);
-    char *body = bt_xasprintf("{\"name\":\"db_pass\",\"value\":\"%s\",\"encrypted\":true}",
-                              secret);
+    char *body = bt_xasprintf(
+        "{\"name\":\"db_pass\",\"value\":\"%s\",\"encrypted\":true}", secret);
     d = call(f, "POST", "/api/variables", body, &st);
     assert_int_equal(st, 201);
     assert_null(strstr(f->last_text, secret));
     assert_true(json_is_null(json_object_get(d, "value")));
     assert_true(json_is_true(json_object_get(d, "encrypted")));
     json_decref(d);
-    d = call(f, "POST", "/api/variables", body, &st); /* again: 200, new nonce */
+    d = call(f, "POST", "/api/variables", body,
+             &st); /* again: 200, new nonce */
     assert_int_equal(st, 200);
     json_decref(d);
     free(body);
-    static const char *const reads[] = {"/api/variables", "/api/variables/db_pass",
-                                        "/api/audit", "/api/audit?action=variable"};
+    static const char *const reads[] = {"/api/variables",
+                                        "/api/variables/db_pass", "/api/audit",
+                                        "/api/audit?action=variable"};
     for (size_t i = 0; i < BT_ARRAY_LEN(reads); i++) {
         d = call(f, "GET", reads[i], NULL, &st);
         assert_int_equal(st, 200);
@@ -670,51 +735,60 @@ static void test_variables_encrypted(void **state) {
     unsigned char key[BT_SECRET_KEY_BYTES];
     assert_int_equal(bt_secret_key_load(f->key, false, key, &err), 0);
     char *plain = NULL;
-    assert_int_equal(bt_secret_open(key, v.value, v.len, &plain, NULL, &err), 0);
+    assert_int_equal(bt_secret_open(key, v.value, v.len, &plain, NULL, &err),
+                     0);
     assert_string_equal(plain, secret);
     free(plain);
     v.value[v.len - 1] ^= 1; /* altered: refused */
-    assert_int_equal(bt_secret_open(key, v.value, v.len, &plain, NULL, &err), -BT_EINVAL);
+    assert_int_equal(bt_secret_open(key, v.value, v.len, &plain, NULL, &err),
+                     -BT_EINVAL);
     bt_store_variable_clear(&v);
     bt_store_close(s);
 
-    expect(f, "alice", "POST", "/api/variables", "{\"name\":\"9bad\",\"value\":\"x\"}",
-           400, "invalid");
     expect(f, "alice", "POST", "/api/variables",
-           "{\"name\":\"x\",\"value\":\"x\",\"encrypted\":\"yes\"}", 400, "invalid");
-    expect(f, "alice", "POST", "/api/variables", "{\"name\":\"x\"}", 400, "missing_field");
+           "{\"name\":\"9bad\",\"value\":\"x\"}", 400, "invalid");
+    expect(f, "alice", "POST", "/api/variables",
+           "{\"name\":\"x\",\"value\":\"x\",\"encrypted\":\"yes\"}", 400,
+           "invalid");
+    expect(f, "alice", "POST", "/api/variables", "{\"name\":\"x\"}", 400,
+           "missing_field");
     expect(f, "alice", "DELETE", "/api/variables/db_host", NULL, 200, NULL);
-    expect(f, "alice", "DELETE", "/api/variables/db_host", NULL, 404, "not_found");
+    expect(f, "alice", "DELETE", "/api/variables/db_host", NULL, 404,
+           "not_found");
     expect(f, "alice", "GET", "/api/variables/db_host", NULL, 404, "not_found");
 }
 
 static void test_counters_schedules(void **state) {
     fixture *f = *state;
-    expect(f, "alice", "POST", "/api/counters", "{\"name\":\"hits\",\"value\":5}", 201, NULL);
+    expect(f, "alice", "POST", "/api/counters",
+           "{\"name\":\"hits\",\"value\":5}", 201, NULL);
     long st;
-    json_t *d = call(f, "POST", "/api/counters", "{\"name\":\"hits\",\"add\":-2}", &st);
+    json_t *d =
+        call(f, "POST", "/api/counters", "{\"name\":\"hits\",\"add\":-2}", &st);
     assert_int_equal(st, 200);
     assert_int_equal(json_integer_value(json_object_get(d, "value")), 3);
     json_decref(d);
     d = call(f, "GET", "/api/counters/hits", NULL, &st);
     assert_int_equal(json_integer_value(json_object_get(d, "value")), 3);
     json_decref(d);
-    expect(f, "alice", "POST", "/api/counters", "{\"name\":\"hits\",\"value\":1,\"add\":1}",
-           400, "invalid");
-    expect(f, "alice", "POST", "/api/counters", "{\"name\":\"nope\",\"add\":1}", 404,
-           "not_found");
+    expect(f, "alice", "POST", "/api/counters",
+           "{\"name\":\"hits\",\"value\":1,\"add\":1}", 400, "invalid");
+    expect(f, "alice", "POST", "/api/counters", "{\"name\":\"nope\",\"add\":1}",
+           404, "not_found");
     expect(f, "alice", "DELETE", "/api/counters/hits", NULL, 200, NULL);
     expect(f, "alice", "GET", "/api/counters/hits", NULL, 404, "not_found");
 
     expect(f, "alice", "POST", "/api/schedules",
-           "{\"name\":\"work\",\"definition\":{\"days\":[\"mon\"]}}", 201, NULL);
-    expect(f, "alice", "POST", "/api/schedules", "{\"name\":\"work\",\"definition\":3}",
-           400, "invalid");
+           "{\"name\":\"work\",\"definition\":{\"days\":[\"mon\"]}}", 201,
+           NULL);
+    expect(f, "alice", "POST", "/api/schedules",
+           "{\"name\":\"work\",\"definition\":3}", 400, "invalid");
     d = call(f, "GET", "/api/schedules", NULL, &st);
     json_t *it = json_array_get(json_object_get(d, "items"), 0);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(json_object_get(it, "definition"), "days"), 0)),
-                        "mon");
+    assert_string_equal(
+        json_string_value(json_array_get(
+            json_object_get(json_object_get(it, "definition"), "days"), 0)),
+        "mon");
     json_decref(d);
     expect(f, "alice", "GET", "/api/schedules/work", NULL, 200, NULL);
     expect(f, "alice", "DELETE", "/api/schedules/work", NULL, 200, NULL);
@@ -727,7 +801,8 @@ static void test_servers(void **state) {
     bt_error err = {0};
     assert_int_equal(bt_store_open(f->db, &s, &err), 0);
     int64_t id = 0;
-    assert_int_equal(bt_store_server_register(s, "rb1", "0.1.0", 60000, &id, &err), 0);
+    assert_int_equal(
+        bt_store_server_register(s, "rb1", "0.1.0", 60000, &id, &err), 0);
     bt_store_close(s);
     long st;
     json_t *d = call(f, "GET", "/api/servers", NULL, &st);
@@ -737,37 +812,45 @@ static void test_servers(void **state) {
     assert_string_equal(json_string_value(json_object_get(sv, "status")), "up");
     assert_int_equal(json_integer_value(json_object_get(sv, "running")), 0);
     json_decref(d);
-    d = call(f, "POST", "/api/servers/throttle", "{\"server\":\"rb1\",\"throttle\":7}", &st);
+    d = call(f, "POST", "/api/servers/throttle",
+             "{\"server\":\"rb1\",\"throttle\":7}", &st);
     assert_int_equal(st, 200);
     assert_int_equal(json_integer_value(json_object_get(d, "throttle")), 7);
     json_decref(d);
     d = call(f, "POST", "/api/servers/drain", "{\"server\":\"rb1\"}", &st);
     assert_int_equal(st, 200);
-    assert_string_equal(json_string_value(json_object_get(d, "status")), "draining");
+    assert_string_equal(json_string_value(json_object_get(d, "status")),
+                        "draining");
     json_decref(d);
-    expect(f, "alice", "POST", "/api/servers/drain", "{\"server\":\"rb9\"}", 404, "not_found");
-    expect(f, "alice", "POST", "/api/servers/throttle", "{\"server\":\"rb1\",\"throttle\":-3}",
-           400, "invalid");
+    expect(f, "alice", "POST", "/api/servers/drain", "{\"server\":\"rb9\"}",
+           404, "not_found");
+    expect(f, "alice", "POST", "/api/servers/throttle",
+           "{\"server\":\"rb1\",\"throttle\":-3}", 400, "invalid");
 }
 
 static void test_audit(void **state) {
     fixture *f = *state;
     create_hello(f);
-    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200, NULL);
-    expect(f, "bob", "POST", "/api/variables", "{\"name\":\"v\",\"value\":\"1\"}", 201, NULL);
+    expect(f, "bob", "POST", "/api/runbook/checkout", "{\"runbook\":1}", 200,
+           NULL);
+    expect(f, "bob", "POST", "/api/variables",
+           "{\"name\":\"v\",\"value\":\"1\"}", 201, NULL);
     long st;
     json_t *d = call(f, "GET", "/api/audit?runbook=/Ops/Hello", NULL, &st);
     assert_int_equal(st, 200);
     json_t *items = json_object_get(d, "items");
     assert_int_equal(json_array_size(items), 2);
     json_t *a0 = json_array_get(items, 0), *a1 = json_array_get(items, 1);
-    assert_string_equal(json_string_value(json_object_get(a0, "action")), "runbook.create");
+    assert_string_equal(json_string_value(json_object_get(a0, "action")),
+                        "runbook.create");
     assert_string_equal(json_string_value(json_object_get(a0, "who")), "alice");
-    assert_string_equal(json_string_value(json_object_get(a1, "action")), "runbook.checkout");
+    assert_string_equal(json_string_value(json_object_get(a1, "action")),
+                        "runbook.checkout");
     assert_string_equal(json_string_value(json_object_get(a1, "who")), "bob");
-    assert_true(json_is_null(json_object_get(json_object_get(a1, "before"), "checked_out_by")));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(a1, "after"),
-                                                          "checked_out_by")),
+    assert_true(json_is_null(
+        json_object_get(json_object_get(a1, "before"), "checked_out_by")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(a1, "after"), "checked_out_by")),
                         "bob");
     json_decref(d);
     d = call(f, "GET", "/api/audit?since=2h", NULL, &st);
@@ -779,8 +862,10 @@ static void test_audit(void **state) {
     d = call(f, "GET", "/api/audit?limit=1", NULL, &st);
     assert_int_equal(json_array_size(json_object_get(d, "items")), 1);
     json_decref(d);
-    expect(f, "alice", "GET", "/api/audit?since=yesterdayish", NULL, 400, "invalid_parameter");
-    expect(f, "alice", "GET", "/api/audit?limit=0", NULL, 400, "invalid_parameter");
+    expect(f, "alice", "GET", "/api/audit?since=yesterdayish", NULL, 400,
+           "invalid_parameter");
+    expect(f, "alice", "GET", "/api/audit?limit=0", NULL, 400,
+           "invalid_parameter");
 }
 
 /* With the authenticate hook: the same users and tokens as the web
@@ -794,31 +879,43 @@ static void test_authentication(void **state) {
     char hash[crypto_pwhash_STRBYTES];
     assert_int_equal(crypto_pwhash_str(hash, "pw-dana", 7,
                                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                       crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE),
+                     0);
     bt_store_user u = {0};
     assert_int_equal(bt_store_user_create(s, "dana", hash, false, &u, &err), 0);
-    static const char token[] = "baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+    static const char token[] =
+        "baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
     unsigned char h[32];
     char hex[65];
-    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token),
+                       NULL, 0);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     int64_t tid = 0;
-    assert_int_equal(bt_store_token_create(s, u.id, "ci", hex, 0, &tid, &err), 0);
+    assert_int_equal(bt_store_token_create(s, u.id, "ci", hex, 0, &tid, &err),
+                     0);
     bt_store_user_clear(&u);
     bt_store_close(s);
-    bt_mgmt_config cfg = {.listen_fd = listen_loopback(), .store_url = f->db,
-                          .key_file = f->key, .authenticate = bt_mgmt_authenticate};
+    bt_mgmt_config cfg = {.listen_fd = listen_loopback(),
+                          .store_url = f->db,
+                          .key_file = f->key,
+                          .authenticate = bt_mgmt_authenticate};
     assert_int_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
-    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", (unsigned)bt_mgmt_port(f->m));
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
+             (unsigned)bt_mgmt_port(f->m));
 
     expect(f, "alice", "GET", "/api/health", NULL, 200, NULL);
     expect(f, "alice", "GET", "/api/tree", NULL, 401, "unauthorized");
     CURL *k = curl_easy_init();
-    struct { const char *auth; long want; } cases[] = {
-        {"Authorization: Basic ZGFuYTpwdy1kYW5h", 200},      /* dana:pw-dana */
-        {"Authorization: Basic ZGFuYTp3cm9uZw==", 401},      /* dana:wrong */
+    struct {
+        const char *auth;
+        long want;
+    } cases[] = {
+        {"Authorization: Basic ZGFuYTpwdy1kYW5h", 200}, /* dana:pw-dana */
+        {"Authorization: Basic ZGFuYTp3cm9uZw==", 401}, /* dana:wrong */
         {"Authorization: Basic !!!", 401},
-        {"Authorization: Bearer baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", 200},
+        {"Authorization: Bearer "
+         "baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
+         200},
         {"Authorization: Bearer baton_nope", 401},
         {"Authorization: Digest x", 401},
     };
@@ -839,7 +936,8 @@ static void test_authentication(void **state) {
         long st = 0;
         curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
         long want = cases[i].want == 200 ? 201 : cases[i].want;
-        if (st != want) fail_msg("case %zu: %ld %s", i, st, bt_buf_str(&b));
+        if (st != want)
+            fail_msg("case %zu: %ld %s", i, st, bt_buf_str(&b));
         bt_buf_free(&b);
         free(body);
         free(url);
@@ -851,7 +949,8 @@ static void test_authentication(void **state) {
     size_t n = 0;
     assert_int_equal(bt_store_audit_list(s, 0, 100, &items, &n, &err), 0);
     assert_int_equal(n, 2);
-    for (size_t i = 0; i < n; i++) assert_string_equal(items[i].who, "dana");
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(items[i].who, "dana");
     bt_store_audit_list_free(items, n);
     bt_store_close(s);
 }
@@ -861,15 +960,21 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_protocol_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folders_tree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_history_diff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show_history_diff, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_checkout_rules, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_checkouts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_settings_rename_move_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_import_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_checkouts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_settings_rename_move_delete, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_export_import_round_trip, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_hostile_imports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_ois, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_variables_encrypted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_counters_schedules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_variables_encrypted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_counters_schedules, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authentication, setup, teardown),

@@ -214,43 +214,50 @@ static int agent_setup(void **state) {
     if (access(SNMPD, X_OK) != 0) return 0;
     agent *ag = calloc(1, sizeof *ag);
     ag->dir = bt_harness_tmpdir();
-    int s = udp_socket(&ag->port);
-    close(s);
     char *conf = act_path(ag->dir, "snmpd.conf");
-    char *text = NULL;
-    assert_true(asprintf(&text,
-                         "agentAddress udp:127.0.0.1:%d\n"
-                         "rocommunity public 127.0.0.1\n"
-                         "rwcommunity private 127.0.0.1\n"
-                         "sysName baton-test-agent\n"
-                         "sysContact ops@example.com\n",
-                         ag->port) > 0);
-    bt_harness_write_file(conf, text);
-    free(text);
     char *log = act_path(ag->dir, "snmpd.log");
-    ag->pid = fork();
-    if (ag->pid == 0) {
-        FILE *lf = fopen(log, "a"); /* startup warnings too */
-        if (lf) {
-            dup2(fileno(lf), 1);
-            dup2(fileno(lf), 2);
+    /* Another process may take the free port before snmpd binds it: then
+     * snmpd exits, and it is started again on another port. */
+    for (int attempt = 0; attempt < 3 && ag->pid <= 0; attempt++) {
+        int s = udp_socket(&ag->port);
+        close(s);
+        char *text = NULL;
+        assert_true(asprintf(&text,
+                             "agentAddress udp:127.0.0.1:%d\n"
+                             "rocommunity public 127.0.0.1\n"
+                             "rwcommunity private 127.0.0.1\n"
+                             "sysName baton-test-agent\n"
+                             "sysContact ops@example.com\n",
+                             ag->port) > 0);
+        bt_harness_write_file(conf, text);
+        free(text);
+        ag->pid = fork();
+        if (ag->pid == 0) {
+            FILE *lf = fopen(log, "a"); /* startup warnings too */
+            if (lf) {
+                dup2(fileno(lf), 1);
+                dup2(fileno(lf), 2);
+            }
+            setenv("SNMP_PERSISTENT_DIR", ag->dir, 1);
+            setenv("MIBS", "", 1);
+            /* The pid file is removed at exit: it must be our own. */
+            char pidfile[4096];
+            snprintf(pidfile, sizeof pidfile, "%s/snmpd.pid", ag->dir);
+            execl(SNMPD, SNMPD, "-f", "-C", "-c", conf, "-Lf", log, "-p",
+                  pidfile, (char *)NULL);
+            _exit(127);
         }
-        setenv("SNMP_PERSISTENT_DIR", ag->dir, 1);
-        setenv("MIBS", "", 1);
-        execl(SNMPD, SNMPD, "-f", "-C", "-c", conf, "-Lf", log, "-p",
-              "/dev/null", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 500 && !udp_port_taken(ag->port); i++) {
-        int st;
-        if (waitpid(ag->pid, &st, WNOHANG) == ag->pid) {
-            char *t = bt_harness_read_file(log);
-            fprintf(stderr, "snmpd exited: %s\n", t ? t : "");
-            free(t);
-            ag->pid = 0;
-            break;
+        for (int i = 0; i < 3000 && !udp_port_taken(ag->port); i++) {
+            int st;
+            if (waitpid(ag->pid, &st, WNOHANG) == ag->pid) {
+                char *t = bt_harness_read_file(log);
+                fprintf(stderr, "snmpd exited: %s\n", t ? t : "");
+                free(t);
+                ag->pid = 0;
+                break;
+            }
+            usleep(10000);
         }
-        usleep(10000);
     }
     assert_true(ag->pid > 0 && udp_port_taken(ag->port));
     free(conf);

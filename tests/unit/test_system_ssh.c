@@ -119,44 +119,48 @@ static int sshd_setup(void **state) {
     free(k2);
     free(pub1);
     free(pub2);
-    f->port = free_port();
     char *config = act_path(f->dir, "sshd_config");
-    char *conf = NULL;
-    assert_true(asprintf(&conf,
-                         "Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
-                         "AuthorizedKeysFile %s\nPidFile none\nUsePAM no\n"
-                         "StrictModes no\nPermitRootLogin yes\n"
-                         "PasswordAuthentication yes\n"
-                         "KbdInteractiveAuthentication no\n"
-                         "PubkeyAuthentication yes\nLogLevel ERROR\n",
-                         f->port, host_key, auth) > 0);
-    bt_harness_write_file(config, conf);
-    free(conf);
-    /* Privilege separation needs its empty folder (made by the package's
-     * service unit, which a container does not run). */
-    if (geteuid() == 0) mkdir("/run/sshd", 0755);
-    f->pid = fork();
-    if (f->pid == 0) {
-        char *log = act_path(f->dir, "sshd.log");
-        FILE *lf = fopen(log, "w");
-        if (lf) dup2(fileno(lf), 2);
-        execl(SSHD, SSHD, "-D", "-e", "-f", config, (char *)NULL);
-        _exit(127);
-    }
-    /* Wait until it listens (or has died). */
-    for (int i = 0; i < 500 && !port_open(f->port); i++) {
-        int st;
-        if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
-            char *log = act_path(f->dir, "sshd.log");
-            char *text = bt_harness_read_file(log);
-            fprintf(stderr, "sshd exited: %s\n", text ? text : "");
-            free(text);
-            free(log);
-            f->pid = 0;
-            break;
+    char *log = act_path(f->dir, "sshd.log");
+    /* Another process may take the free port before sshd binds it: then
+     * sshd exits, and it is started again on another port. */
+    for (int attempt = 0; attempt < 3 && f->pid <= 0; attempt++) {
+        f->port = free_port();
+        char *conf = NULL;
+        assert_true(asprintf(&conf,
+                             "Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
+                             "AuthorizedKeysFile %s\nPidFile none\n"
+                             "UsePAM no\nStrictModes no\n"
+                             "PermitRootLogin yes\n"
+                             "PasswordAuthentication yes\n"
+                             "KbdInteractiveAuthentication no\n"
+                             "PubkeyAuthentication yes\nLogLevel ERROR\n",
+                             f->port, host_key, auth) > 0);
+        bt_harness_write_file(config, conf);
+        free(conf);
+        /* Privilege separation needs its empty folder (made by the
+         * package's service unit, which a container does not run). */
+        if (geteuid() == 0) mkdir("/run/sshd", 0755);
+        f->pid = fork();
+        if (f->pid == 0) {
+            FILE *lf = fopen(log, "w");
+            if (lf) dup2(fileno(lf), 2);
+            execl(SSHD, SSHD, "-D", "-e", "-f", config, (char *)NULL);
+            _exit(127);
         }
-        usleep(10000);
+        /* Wait until it listens (or has died); generous for loaded CI. */
+        for (int i = 0; i < 3000 && !port_open(f->port); i++) {
+            int st;
+            if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
+                char *text = bt_harness_read_file(log);
+                fprintf(stderr, "sshd exited: %s\n", text ? text : "");
+                free(text);
+                f->pid = 0;
+                break;
+            }
+            usleep(10000);
+        }
     }
+    free(log);
     assert_true(f->pid > 0 && port_open(f->port));
     f->known_hosts = act_path(f->dir, "known_hosts");
     f->empty_known = act_path(f->dir, "known_hosts_empty");

@@ -5,7 +5,7 @@
 #
 #   bench/web/run.sh [--build DIR] [--duration 10s] [--threads 2]
 #                    [--connections 32] [--rounds 3] [--seed-jobs 200]
-#                    [--db-options '?sync=normal'] [--keep]
+#                    [--db-options '?sync=normal'] [--auth on|off] [--keep]
 #
 # Endpoints: GET /api/runbooks, GET /api/jobs/{id} (a finished 3-activity job),
 # GET OData Jobs?$top=50 (Atom), GET /api/health (the HTTP layer's own cost,
@@ -14,7 +14,9 @@
 # the nginx baseline take turns for --rounds rounds; the middle round of each
 # (by requests/s) is reported. Targets (issue): GETs >= 50% of nginx's
 # requests/s; POST /api/jobs >= 2,000 jobs/s. --db-options is appended to
-# the SQLite URL (store options, docs/store.md). Notes: bench/README.md,
+# the SQLite URL (store options, docs/store.md). --auth is passed to batond
+# (default: batond's own, on); with it on, wrk logs in with HTTP Basic as
+# the first administrator. Notes: bench/README.md,
 # figures: docs/performance.md.
 set -euo pipefail
 
@@ -30,6 +32,7 @@ ROUNDS=3
 SEED=200
 KEEP=0
 DB_OPTS=
+AUTH_MODE=
 while [[ $# -gt 0 ]]; do
     case $1 in
     --build) BUILD=$2; shift 2 ;;
@@ -39,8 +42,9 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --seed-jobs) SEED=$2; shift 2 ;;
     --db-options) DB_OPTS=$2; shift 2 ;;
+    --auth) AUTH_MODE=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-web: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -127,7 +131,12 @@ EOF
 # an older batond ignores the variable.
 ADMIN_USER=${BATON_BENCH_USER:-admin}
 ADMIN_PASSWORD=bench-$RANDOM$RANDOM$RANDOM
-BATON_ADMIN_PASSWORD=$ADMIN_PASSWORD "$BATOND" --roles web,runbook-server \
+AUTH_ARGS=()
+if [[ -n $AUTH_MODE ]]; then
+    "$BATOND" --help 2>&1 | grep -q -- '--auth' || die "this batond has no --auth setting"
+    AUTH_ARGS=(--auth "$AUTH_MODE")
+fi
+BATON_ADMIN_PASSWORD=$ADMIN_PASSWORD "$BATOND" "${AUTH_ARGS[@]}" --roles web,runbook-server \
     --data-dir "$T/data" --db "sqlite:$T/data/baton.db$DB_OPTS" --bind 127.0.0.1 --web-port "$WEB_PORT" \
     --samples --samples-dir "$T/runbooks" --name bench-web --purge-at off \
     >"$T/batond.log" 2>&1 &
@@ -142,6 +151,7 @@ curl -fsS -o /dev/null "$BASE/api/health" || { cat "$T/batond.log" >&2; die "bat
 
 AUTH=
 CURL_AUTH=()
+AUTH_DESC="no credentials asked"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/runbooks")
 if [[ $code = 401 ]]; then
     AUTH="Basic $(printf '%s:%s' "$ADMIN_USER" "$ADMIN_PASSWORD" | base64 -w0)"
@@ -149,6 +159,7 @@ if [[ $code = 401 ]]; then
     code=$(curl -s -o /dev/null -w '%{http_code}' "${CURL_AUTH[@]}" "$BASE/api/runbooks")
     [[ $code = 200 ]] || die "batond wants credentials and refused $ADMIN_USER with BATON_ADMIN_PASSWORD (HTTP $code); set BATON_BENCH_USER"
     say "batond wants credentials: sending Basic $ADMIN_USER (every request pays for its check)"
+    AUTH_DESC="authentication on, HTTP Basic as $ADMIN_USER"
 elif [[ $code != 200 ]]; then
     die "GET /api/runbooks answered HTTP $code"
 fi
@@ -326,7 +337,7 @@ declare -A NAME=(
 )
 echo
 echo "Web service benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, CPU busy before the start ${BUSY_BEFORE}%, load average $LOAD_BEFORE before, $LOAD_AFTER after (our own threads count in it)"
-echo "$("$BATOND" --version 2>&1 | head -1) (SQLite store${DB_OPTS:+ $DB_OPTS}), $("$NGINX" -v 2>&1 | sed 's/.*: //') ($NGINX_WORKERS workers), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), Linux $(uname -r)"
+echo "$("$BATOND" --version 2>&1 | head -1) (SQLite store${DB_OPTS:+ $DB_OPTS}; $AUTH_DESC), $("$NGINX" -v 2>&1 | sed 's/.*: //') ($NGINX_WORKERS workers), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), Linux $(uname -r)"
 pkgs=$(dpkg-query -W -f '${Package} ${Version}, ' libmicrohttpd12 libsqlite3-0 libjansson4 libyaml-0-2 2>/dev/null) && echo "${pkgs%, }"
 echo "wrk: $THREADS threads, $CONNS connections, $DURATION per run; GETs: middle of $ROUNDS rounds, vs_nginx = middle of the per-round ratios; server CPU = the server's own CPU time per request"
 echo

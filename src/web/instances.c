@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "engine/cond.h"
 #include "web/auth.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 /* Activity instances are found by id by walking jobs, instances and
@@ -118,7 +119,11 @@ void bt_web_runbooks_diagram(bt_web_req *r) {
                          "runbook id is not valid UTF-8");
         return;
     }
-    if (!rb.latest_version) {
+    if (!bt_auth_can(r, rb.folder_id, BT_RIGHT_VIEW)) {
+        if (!r->status)
+            bt_web_error(r, 404, "not_found", "id", "no runbook '%s'",
+                         r->captures[0]);
+    } else if (!rb.latest_version) {
         bt_web_error(r, 409, "no_version", "id",
                      "runbook '%s' has no checked-in version to draw", rb.path);
     } else if (version > rb.latest_version) {
@@ -186,7 +191,7 @@ void bt_web_jobs_instances(bt_web_req *r) {
     if (!bt_web_parse_id(r, r->captures[0], "id", &id)) return;
     if (!bt_auth_job_check(r, id, BT_RIGHT_VIEW)) return;
     bt_store *s = bt_web_store(r);
-    if (!s) return;
+    if (!s || !bt_auth_job_check(r, id, BT_RIGHT_VIEW)) return;
     bt_store_job job = {0};
     bt_error err = {0};
     int rc = BT_WEB_TIMED(r, bt_store_job_get(s, id, &job, &err));
@@ -223,7 +228,16 @@ void bt_web_jobs_instances(bt_web_req *r) {
     bt_web_reply(r, 200, json_pack("{s:o}", "items", a));
 }
 
-/* Answers 404/500 and returns false when the instance is not there. */
+/* Whether the caller may view runbook_id's folder (answers 500 itself
+ * when the store cannot say). */
+static bool viewable(bt_web_req *r, int64_t runbook_id) {
+    bt_auth_scope sc;
+    if (!bt_auth_scope_open(r, &sc)) return false;
+    return sc.all || bt_auth_scope_runbook(r, &sc, runbook_id, BT_RIGHT_VIEW);
+}
+
+/* Answers 404/500 and returns false when the instance is not there (or
+ * the caller may not view it: the same 404). */
 static bool get_instance(bt_web_req *r, bt_store_instance *out) {
     int64_t id;
     if (!bt_web_parse_id(r, r->captures[0], "id", &id)) return false;
@@ -247,6 +261,12 @@ static bool get_instance(bt_web_req *r, bt_store_instance *out) {
                      "no runbook instance with id %lld", (long long)id);
     else if (rc)
         bt_web_error_from(r, rc, &err, "id");
+    if (!rc && !viewable(r, out->runbook_id)) {
+        bt_web_error(r, 404, "not_found", "id",
+                     "no runbook instance with id %lld", (long long)id);
+        bt_store_instance_clear(out);
+        return false;
+    }
     return !rc;
 }
 
@@ -371,6 +391,10 @@ void bt_web_activity_instances_get(bt_web_req *r) {
                      (long long)id, FIND_ACTIVITY_MAX_INSTANCES);
     } else if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
+    } else if (!viewable(r, in.runbook_id)) {
+        if (!r->status)
+            bt_web_error(r, 404, "not_found", "id",
+                         "no activity instance with id %lld", (long long)id);
     } else {
         bt_runbook *def = instance_def(r->store, &in);
         json_t *o = bt_web_activity_json(a, def);

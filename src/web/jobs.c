@@ -316,16 +316,16 @@ static bool matches(const job_match *m, const bt_store_job *j) {
     return true;
 }
 
-/* Oldest first from after_id: pages of the store filtered here, until a
+/* One page in either order: pages of the store filtered here, until the
  * page is full or LIST_SCAN_MAX jobs were looked at (then the page is
- * short, and next_cursor says where to go on). */
+ * short, and next_cursor says where to go on). f carries the order and
+ * the cursor (after_id oldest first, before_id newest first). */
 #define LIST_SCAN_MAX 50000
 #define LIST_PAGE 500
 
-static int list_oldest_first(bt_web_req *r, bt_store_job_filter f,
-                             const job_match *m, size_t limit,
-                             bt_store_job **out, size_t *n_out,
-                             int64_t *next_out, bt_error *err) {
+static int list_page(bt_web_req *r, bt_store_job_filter f, const job_match *m,
+                     size_t limit, bt_store_job **out, size_t *n_out,
+                     int64_t *next_out, bt_error *err) {
     bt_store_job *res = bt_xcalloc(limit, sizeof *res);
     size_t n = 0, scanned = 0;
     int64_t cursor = 0;
@@ -355,63 +355,12 @@ static int list_oldest_first(bt_web_req *r, bt_store_job_filter f,
             break;
         }
         if (n == limit || scanned >= LIST_SCAN_MAX) break;
-        f.after_id = next;
+        if (f.newest_first) f.before_id = next;
+        else f.after_id = next;
     }
     *out = res;
     *n_out = n;
     *next_out = cursor;
-    return 0;
-}
-
-/* Newest first below before_id (0: from the newest): the store lists
- * oldest first, so this walks every job and keeps the last `limit`
- * matches in a ring. O(jobs); the store's newest-first listing replaces
- * it. */
-static int list_newest_first(bt_web_req *r, bt_store_job_filter f,
-                             const job_match *m, size_t limit,
-                             int64_t before_id, bt_store_job **out,
-                             size_t *n_out, int64_t *next_out,
-                             bt_error *err) {
-    bt_store_job *ring = bt_xcalloc(limit, sizeof *ring);
-    size_t count = 0; /* matches seen */
-    f.limit = 1000;
-    f.after_id = 0;
-    bool done = false;
-    while (!done) {
-        bt_store_job *items = NULL;
-        size_t k = 0;
-        int64_t next = 0;
-        int rc = BT_WEB_TIMED(r, bt_store_job_list(r->store, &f, &items, &k,
-                                                   &next, err));
-        if (rc) {
-            for (size_t i = 0; i < limit && i < count; i++)
-                bt_store_job_clear(&ring[i]);
-            free(ring);
-            return rc;
-        }
-        for (size_t i = 0; i < k; i++) {
-            if (before_id && items[i].id >= before_id) {
-                done = true;
-                break;
-            }
-            if (!matches(m, &items[i])) continue;
-            bt_store_job *slot = &ring[count % limit];
-            if (count >= limit) bt_store_job_clear(slot);
-            *slot = items[i];
-            memset(&items[i], 0, sizeof items[i]);
-            count++;
-        }
-        bt_store_job_list_free(items, k);
-        if (!next) done = true;
-        f.after_id = next;
-    }
-    size_t n = count < limit ? count : limit;
-    bt_store_job *res = bt_xcalloc(n ? n : 1, sizeof *res);
-    for (size_t i = 0; i < n; i++) res[i] = ring[(count - 1 - i) % limit];
-    free(ring);
-    *out = res;
-    *n_out = n;
-    *next_out = count > limit ? res[n - 1].id : 0;
     return 0;
 }
 
@@ -517,11 +466,10 @@ void bt_web_jobs_list(bt_web_req *r) {
     size_t n = 0;
     int64_t next = 0;
     bt_error err = {0};
-    f.after_id = cursor;
-    int rc = newest ? list_newest_first(r, f, &m, limit, cursor, &items, &n,
-                                        &next, &err)
-                    : list_oldest_first(r, f, &m, limit, &items, &n, &next,
-                                        &err);
+    f.newest_first = newest;
+    if (newest) f.before_id = cursor;
+    else f.after_id = cursor;
+    int rc = list_page(r, f, &m, limit, &items, &n, &next, &err);
     if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
         return;

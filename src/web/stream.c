@@ -16,6 +16,7 @@
 
 #include "common/util.h"
 #include "web/auth.h"
+#include "web/auth.h"
 #include "web/web_internal.h"
 
 #define POLL_MS 250
@@ -38,6 +39,7 @@ typedef struct inst_state {
 
 struct bt_web_stream {
     int kind;
+    bt_auth_scope scope; /* what the caller may view */
     bt_buf out;
     size_t off;
     bool ended;
@@ -89,20 +91,8 @@ static bool finished(bt_job_status st) {
 
 /* ---- /api/events/stream ------------------------------------------------ */
 
-/* The highest job id (0 when none): the store lists oldest first, so this
- * gallops and then bisects on "is there a job above X". */
-static int probe_jobs(bt_web_req *r, int64_t after, bool *any, bt_error *err) {
-    bt_store_job_filter f = {.any_status = true, .after_id = after, .limit = 1};
-    bt_store_job *items = NULL;
-    size_t n = 0;
-    int64_t next = 0;
-    int rc = BT_WEB_TIMED(r, bt_store_job_list(r->store, &f, &items, &n,
-                                               &next, err));
-    *any = n > 0;
-    bt_store_job_list_free(items, n);
-    return rc;
-}
-
+/* The highest event id (0 when none): events are listed oldest first, so
+ * max_id gallops and then bisects on "is there an event above X". */
 static int probe_events(bt_web_req *r, int64_t after, bool *any,
                         bt_error *err) {
     bt_store_event *items = NULL;
@@ -150,6 +140,20 @@ static void open_add(bt_web_stream *st, int64_t id, bt_job_status s) {
     st->open[st->n_open++] = (open_job){id, s};
 }
 
+/* Whether the caller may view job_id's runbook (always, with auth off or
+ * for an administrator). */
+static bool may_view_job(bt_web_req *r, bt_web_stream *st, int64_t job_id,
+                         int64_t runbook_id) {
+    if (st->scope.all) return true;
+    if (!runbook_id) {
+        bt_store_job j = {0};
+        if (bt_store_job_get(r->store, job_id, &j, NULL)) return false;
+        runbook_id = j.runbook_id;
+        bt_store_job_clear(&j);
+    }
+    return bt_auth_scope_runbook(r, &st->scope, runbook_id, BT_RIGHT_VIEW);
+}
+
 static int poll_events(bt_web_req *r, bt_web_stream *st, bt_error *err) {
     bt_store *s = r->store;
     /* store events */
@@ -162,6 +166,9 @@ static int poll_events(bt_web_req *r, bt_web_stream *st, bt_error *err) {
                                                      err));
         if (rc) return rc;
         for (size_t i = 0; i < n; i++) {
+            st->after_event = ev[i].id;
+            if (ev[i].job_id && !may_view_job(r, st, ev[i].job_id, 0))
+                continue;
             json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s}", "id",
                                   (json_int_t)ev[i].id, "time",
                                   bt_web_time(ev[i].time_us), "severity",
@@ -171,7 +178,6 @@ static int poll_events(bt_web_req *r, bt_web_stream *st, bt_error *err) {
                                               ? json_integer(ev[i].job_id)
                                               : json_null());
             emit(st, "event", ev[i].id, o);
-            st->after_event = ev[i].id;
         }
         bt_store_event_list_free(ev, n);
         if (n < EVENTS_PAGE) break;
@@ -190,6 +196,7 @@ static int poll_events(bt_web_req *r, bt_web_stream *st, bt_error *err) {
         for (size_t i = 0; i < n; i++) {
             st->jobs_after = jobs[i].id;
             if (st->job_filter && jobs[i].id != st->job_filter) continue;
+            if (!may_view_job(r, st, jobs[i].id, jobs[i].runbook_id)) continue;
             emit(st, "job", 0, job_status_json(&jobs[i]));
             if (!finished(jobs[i].status))
                 open_add(st, jobs[i].id, jobs[i].status);
@@ -232,7 +239,8 @@ static int seed_open_jobs(bt_web_req *r, bt_web_stream *st, bt_error *err) {
             if (rc) return rc;
             for (size_t i = 0; i < n; i++)
                 if (jobs[i].id <= st->jobs_after &&
-                    (!st->job_filter || jobs[i].id == st->job_filter))
+                    (!st->job_filter || jobs[i].id == st->job_filter) &&
+                    may_view_job(r, st, jobs[i].id, jobs[i].runbook_id))
                     open_add(st, jobs[i].id, jobs[i].status);
             bt_store_job_list_free(jobs, n);
             if (!next) break;
@@ -273,6 +281,10 @@ void bt_web_events_stream(bt_web_req *r) {
     }
     if (!bt_web_store(r)) return;
     bt_web_stream *st = bt_xcalloc(1, sizeof *st);
+    if (!bt_auth_scope_open(r, &st->scope)) {
+        free(st);
+        return;
+    }
     bt_buf_init(&st->out, OUT_MAX);
     st->kind = STREAM_EVENTS;
     st->job_filter = job;
@@ -281,7 +293,7 @@ void bt_web_events_stream(bt_web_req *r) {
     int rc = 0;
     if (after >= 0) st->after_event = after;
     else rc = max_id(r, probe_events, &st->after_event, &err);
-    if (!rc) rc = max_id(r, probe_jobs, &st->jobs_after, &err);
+    if (!rc) rc = bt_web_max_job_id(r, &st->jobs_after, &err);
     if (!rc) rc = seed_open_jobs(r, st, &err);
     if (rc) {
         bt_web_stream_free(st);
@@ -296,7 +308,16 @@ void bt_web_events_stream(bt_web_req *r) {
 }
 
 int bt_web_max_job_id(bt_web_req *r, int64_t *out, bt_error *err) {
-    return max_id(r, probe_jobs, out, err);
+    bt_store_job_filter f = {.any_status = true, .newest_first = true,
+                             .limit = 1};
+    bt_store_job *items = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    int rc = BT_WEB_TIMED(r, bt_store_job_list(r->store, &f, &items, &n,
+                                               &next, err));
+    *out = n ? items[0].id : 0;
+    bt_store_job_list_free(items, n);
+    return rc;
 }
 
 /* ---- /api/jobs/{id}/stream --------------------------------------------- */

@@ -399,22 +399,38 @@ static int add_version(bt_pg *p, int64_t id, const char *yaml,
                        const char *author, const char *comment, int *out,
                        bt_error *err) {
     /* The UPDATE's row lock orders concurrent check-ins of one runbook. */
+    /* A check-out by someone else, or a deleted runbook, refuses it. */
     bt_pg_args a = {0};
     bt__pg_int(&a, id);
+    bt__pg_text(&a, author ? author : "");
     PGresult *r = NULL;
     int rc = bt__pg_exec(p,
                          "UPDATE runbooks SET latest_version = "
-                         "latest_version + 1 WHERE id = $1 "
+                         "latest_version + 1 WHERE id = $1 AND deleted_us = 0 "
+                         "AND (checked_out_by IS NULL OR checked_out_by = $2) "
                          "RETURNING latest_version",
                          &a, &r, "checking in a runbook", err);
     if (rc) return rc;
     bool found = PQntuples(r) > 0;
     if (found) *out = (int)bt__pg_i64(r, 0, 0);
     PQclear(r);
-    if (!found)
-        return bt_error_set(err, BT_ENOTFOUND,
-                            "store: runbook %lld does not exist",
-                            (long long)id);
+    if (!found) {
+        a = (bt_pg_args){0};
+        bt__pg_int(&a, id);
+        rc = bt__pg_exec(p, "SELECT 1 FROM runbooks WHERE id = $1", &a, &r,
+                         "checking in a runbook", err);
+        if (rc) return rc;
+        bool exists = PQntuples(r) > 0;
+        PQclear(r);
+        if (!exists)
+            return bt_error_set(err, BT_ENOTFOUND,
+                                "store: runbook %lld does not exist",
+                                (long long)id);
+        return bt_error_set(err, BT_ESTATE,
+                            "store: runbook %lld is deleted or checked out "
+                            "by a user other than '%s'",
+                            (long long)id, author ? author : "");
+    }
     a = (bt_pg_args){0};
     bt__pg_int(&a, id);
     bt__pg_int(&a, *out);

@@ -107,7 +107,8 @@ static int resolve_version(bt_pg *p, int64_t runbook_id, int asked, int *out,
     int rc = bt__pg_exec(p,
                          "SELECT r.latest_version, EXISTS (SELECT 1 FROM "
                          "runbook_versions v WHERE v.runbook_id = r.id AND "
-                         "v.version = $2) FROM runbooks r WHERE r.id = $1",
+                         "v.version = $2), r.deleted_us FROM runbooks r "
+                         "WHERE r.id = $1",
                          &a, &r, "creating a job", err);
     if (rc) return rc;
     if (PQntuples(r) == 0) {
@@ -118,7 +119,13 @@ static int resolve_version(bt_pg *p, int64_t runbook_id, int asked, int *out,
     }
     int latest = (int)bt__pg_i64(r, 0, 0);
     bool exists = bt__pg_bool(r, 0, 1);
+    bool deleted = bt__pg_i64(r, 0, 2) != 0;
     PQclear(r);
+    if (deleted)
+        return bt_error_set(err, BT_ESTATE,
+                            "store: runbook %lld is deleted, so it cannot "
+                            "start",
+                            (long long)runbook_id);
     if (asked == 0 && latest == 0)
         return bt_error_set(err, BT_ESTATE,
                             "store: runbook %lld has no version checked in, "

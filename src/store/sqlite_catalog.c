@@ -391,22 +391,28 @@ int bt__sq_runbook_set_settings(bt_store *s, int64_t runbook_id,
 static int add_version(bt_sqlite *q, int64_t id, const char *yaml,
                        const char *author, const char *comment, int *out,
                        bt_error *err) {
+    /* A check-out by someone else, or a deleted runbook, refuses it. */
     static const char bump[] =
         "UPDATE runbooks SET latest_version = latest_version + 1 "
-        "WHERE id = ? RETURNING latest_version";
+        "WHERE id = ?1 AND deleted_us = 0 AND (checked_out_by IS NULL OR "
+        "checked_out_by = ?2) RETURNING latest_version";
     static const char ins[] =
         "INSERT INTO runbook_versions(runbook_id, version, yaml, author, "
         "comment, created_us) VALUES (?, ?, ?, ?, ?, ?)";
     sqlite3_stmt *st = bt__sq_stmt(q, bump, err);
     if (!st) return -BT_EIO;
     sqlite3_bind_int64(st, 1, id);
+    bt__sq_bind_text(st, 2, author);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int(st, 0);
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return bt_error_set(err, BT_ENOTFOUND,
-                            "store: runbook %lld does not exist",
-                            (long long)id);
+    if (rc == SQLITE_DONE) {
+        if ((rc = runbook_exists(q, id, err))) return rc;
+        return bt_error_set(err, BT_ESTATE,
+                            "store: runbook %lld is deleted or checked out "
+                            "by a user other than '%s'",
+                            (long long)id, author);
+    }
     if (rc != SQLITE_ROW) return bt__sq_fail(q, "checking in a runbook", err);
     if (!(st = bt__sq_stmt(q, ins, err))) return -BT_EIO;
     sqlite3_bind_int64(st, 1, id);

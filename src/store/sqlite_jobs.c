@@ -73,7 +73,7 @@ static int resolve_version(bt_sqlite *q, int64_t runbook_id, int asked,
                            int *out, bt_error *err) {
     static const char sql[] =
         "SELECT r.latest_version, EXISTS (SELECT 1 FROM runbook_versions v "
-        "WHERE v.runbook_id = r.id AND v.version = ?2) "
+        "WHERE v.runbook_id = r.id AND v.version = ?2), r.deleted_us "
         "FROM runbooks r WHERE r.id = ?1";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
@@ -83,7 +83,12 @@ static int resolve_version(bt_sqlite *q, int64_t runbook_id, int asked,
     if (rc == SQLITE_ROW) {
         int latest = sqlite3_column_int(st, 0);
         bool exists = sqlite3_column_int(st, 1) != 0;
-        if (asked == 0 && latest == 0)
+        if (sqlite3_column_int64(st, 2) != 0)
+            out_rc = bt_error_set(err, BT_ESTATE,
+                                  "store: runbook %lld is deleted, so it "
+                                  "cannot start",
+                                  (long long)runbook_id);
+        else if (asked == 0 && latest == 0)
             out_rc = bt_error_set(err, BT_ESTATE,
                                   "store: runbook %lld has no version checked "
                                   "in, so it cannot start",

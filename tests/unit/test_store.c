@@ -2367,6 +2367,12 @@ static void test_checkout_checkin(void **state) {
     assert_non_null(strstr(err.message, "checked out by 'alice'"));
     assert_int_equal(bt_store_runbook_undo_checkout(f->s, rid, "bob", &err),
                      -BT_ESTATE);
+    /* A plain version_add by anyone else is refused too; by the holder it
+     * adds a version and keeps the check-out. */
+    assert_int_equal(bt_store_version_add(f->s, rid, "name: z\n", "bob", "x",
+                                          &v, &err),
+                     -BT_ESTATE);
+    assert_non_null(strstr(err.message, "checked out by a user other than"));
     OK(bt_store_runbook_checkin(f->s, rid, "alice", "name: y\n", "second", &v,
                                 &e_));
     assert_int_equal(v, 2);
@@ -2451,6 +2457,14 @@ static void test_runbook_rename_move_delete(void **state) {
     assert_int_equal(list[0].id, other);
     bt_store_runbook_list_free(list, n);
     OK(bt_store_runbook_create(f->s, dst.id, "Backup DB", NULL, NULL, &e_));
+    /* A deleted runbook takes no new job and no new version. */
+    bt_store_job_spec spec = {.runbook_id = rid, .created_by = "tester"};
+    assert_int_equal(bt_store_job_create(f->s, &spec, NULL, &err), -BT_ESTATE);
+    assert_non_null(strstr(err.message, "is deleted"));
+    int v = 0;
+    assert_int_equal(bt_store_version_add(f->s, rid, "name: q\n", "tester",
+                                          "x", &v, &err),
+                     -BT_ESTATE);
     assert_int_equal(bt_store_runbook_checkout(f->s, rid, "bob", &err),
                      -BT_ESTATE);
     assert_non_null(strstr(err.message, "deleted"));

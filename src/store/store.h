@@ -171,7 +171,9 @@ typedef struct bt_store_version {
     int64_t created_us;
 } bt_store_version;
 
-/* Check-in: the next version number is written to *out_version. */
+/* Adds the next version (its number in *out_version). -BT_ESTATE when the
+ * runbook is deleted or checked out by a user other than author; see
+ * bt_store_runbook_checkin for the check-out workflow. */
 int bt_store_version_add(bt_store *s, int64_t runbook_id, const char *yaml,
                          const char *author, const char *comment,
                          int *out_version, bt_error *err);

@@ -82,6 +82,10 @@ void bt__mg_tree(mg_req *r) {
         bt__mg_error_from(r, rc, &err, "path");
         return;
     }
+    if (!bt__mg_can(r, f.id, BT_RIGHT_VIEW, f.path)) {
+        bt_store_folder_clear(&f);
+        return;
+    }
     json_t *o =
         folder_node(r, &f, 0, !depth || !strcmp(depth, "all"), &rc, &err);
     bt_store_folder_clear(&f);
@@ -110,7 +114,7 @@ void bt__mg_folder_create(mg_req *r) {
                      "folder path '%s' must start with '/'", path);
         return;
     }
-    if (!bt__mg_begin(r))
+    if (!bt__mg_can_path(r, path, BT_RIGHT_AUTHOR, path) || !bt__mg_begin(r))
         return;
     bt_store_folder f = {0};
     bt_error err = {0};
@@ -154,6 +158,8 @@ static void edit_folder(mg_req *r, folder_edit kind) {
     bt_store_folder f = {0}, to = {0}, now = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(r->store, path, &f, &err);
+    if (!rc && !bt__mg_can(r, f.id, BT_RIGHT_AUTHOR, f.path))
+        goto out;
     const char *target = "path";
     const char *action = "folder.delete";
     if (!rc && kind == FOLDER_RENAME) {
@@ -163,6 +169,8 @@ static void edit_folder(mg_req *r, folder_edit kind) {
         action = "folder.move";
         target = "to";
         rc = bt_store_folder_get(r->store, arg, &to, &err);
+        if (!rc && !bt__mg_can(r, to.id, BT_RIGHT_AUTHOR, to.path))
+            goto out;
         if (!rc)
             rc = bt_store_folder_move(r->store, f.id, to.id, &err);
     } else if (!rc) {

@@ -46,6 +46,10 @@ typedef struct mg_req {
     char *capture_buf;
     const char *user; /* who is asking, set by admission */
     char user_buf[BT_MGMT_USER_MAX + 1];
+    bool authenticated; /* by the hook: rights are checked */
+    bool rights_known;  /* user_id / is_admin looked up */
+    int64_t user_id;
+    bool is_admin;
     json_t *json; /* the parsed body (mg_body) */
     unsigned status;
     json_t *reply;
@@ -81,6 +85,18 @@ bool bt__mg_commit(mg_req *r);
  * object; before/after are borrowed JSON values (NULL allowed). */
 bool bt__mg_audit(mg_req *r, const char *action, const char *object,
                   json_t *before, json_t *after);
+/* Authorization (authentication on): folder rights as on the web service,
+ * inherited down the tree, administrators hold all. Each answers 403 (or
+ * 500) and returns false when the caller lacks them; with authentication
+ * off they always pass. bt__mg_can_path checks the nearest existing folder
+ * of path (a folder about to be created inherits from it). */
+bool bt__mg_can(mg_req *r, int64_t folder_id, unsigned rights,
+                const char *what);
+bool bt__mg_can_path(mg_req *r, const char *path, unsigned rights,
+                     const char *what);
+bool bt__mg_admin(mg_req *r, const char *what);
+/* Authentication off, or an administrator (no answer either way). */
+bool bt__mg_is_admin(mg_req *r);
 json_t *bt__mg_time(int64_t us);
 json_t *bt__mg_strn(const char *s); /* a JSON string, or null */
 const char *bt__mg_key_file(mg_req *r);

@@ -64,6 +64,10 @@ bool bt__mg_resolve_runbook(mg_req *r, const char *ref, const char *target,
         bt__mg_error_from(r, rc, &err, target);
         return false;
     }
+    if (!bt__mg_can(r, out->folder_id, BT_RIGHT_VIEW, out->path)) {
+        bt_store_runbook_clear(out);
+        return false;
+    }
     return true;
 }
 
@@ -131,7 +135,12 @@ static bool body_runbook(mg_req *r, json_t *body, bt_store_runbook *rb) {
     } else if (!bt__mg_str(r, body, "runbook", true, &ref)) {
         return false;
     }
-    return bt__mg_resolve_runbook(r, ref, "runbook", rb);
+    if (!bt__mg_resolve_runbook(r, ref, "runbook", rb))
+        return false;
+    if (bt__mg_can(r, rb->folder_id, BT_RIGHT_AUTHOR, rb->path))
+        return true;
+    bt_store_runbook_clear(rb);
+    return false;
 }
 
 static bool query_version(mg_req *r, const char *name, int *out) {
@@ -251,6 +260,10 @@ void bt__mg_runbook_history(mg_req *r) {
         rc = bt_store_runbook_get(s, id, &rb, &err); /* deleted ones too */
         if (rc) {
             bt__mg_error_from(r, rc, &err, "runbook");
+            return;
+        }
+        if (!bt__mg_can(r, rb.folder_id, BT_RIGHT_VIEW, rb.path)) {
+            bt_store_runbook_clear(&rb);
             return;
         }
     } else if (!bt__mg_resolve_runbook(r, ref, "runbook", &rb)) {
@@ -516,6 +529,11 @@ void bt__mg_runbook_checkin(mg_req *r) {
             bt__mg_error_from(r, rc, &err, "runbook");
             goto out;
         }
+        if (have ? !bt__mg_can(r, rb.folder_id, BT_RIGHT_AUTHOR, rb.path)
+                 : !bt__mg_can_path(r, doc->folder ? doc->folder : "/",
+                                    BT_RIGHT_AUTHOR,
+                                    doc->folder ? doc->folder : "/"))
+            goto out;
     }
     int64_t id = 0;
     int version = 0;
@@ -702,6 +720,10 @@ static void runbook_edit(mg_req *r, edit_kind kind) {
     } else if (kind == EDIT_MOVE) {
         bt_store_folder f = {0};
         rc = bt_store_folder_get(r->store, arg, &f, &err);
+        if (!rc && !bt__mg_can(r, f.id, BT_RIGHT_AUTHOR, arg)) {
+            bt_store_folder_clear(&f);
+            goto out;
+        }
         if (!rc)
             rc = bt_store_runbook_move(r->store, rb.id, f.id, &err);
         bt_store_folder_clear(&f);

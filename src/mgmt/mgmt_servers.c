@@ -120,7 +120,8 @@ static void server_setting(mg_req *r, bool drain_call) {
         }
         throttle = (int)json_integer_value(t);
     }
-    if (!bt__mg_begin(r))
+    if (!bt__mg_admin(r, "change a runbook server's settings") ||
+        !bt__mg_begin(r))
         return;
     bt_store_server before = {0}, after = {0};
     if (!find_server(r, name, &before))
@@ -214,22 +215,37 @@ void bt__mg_audit_list(mg_req *r) {
                      AUDIT_LIMIT_MAX);
         return;
     }
+    /* The whole history is for administrators; anyone may read the
+     * history of a runbook they can view. */
+    bool admin = bt__mg_is_admin(r);
+    if (!admin && !(ref && *ref)) {
+        bt__mg_admin(r, "read the whole audit history (others: --runbook)");
+        return;
+    }
     char *object = NULL;
     if (ref && *ref) {
         bt_store_runbook rb;
         bool digits = strspn(ref, "0123456789") == strlen(ref);
         bt_error err = {0};
-        if (digits) {
-            int64_t id = 0;
-            if (bt_parse_int64(ref, &id) &&
-                !bt_store_runbook_get(s, id, &rb, &err)) {
-                object = bt_xstrdup(rb.path);
-                bt_store_runbook_clear(&rb);
-            } else {
-                bt__mg_error(r, 404, "not_found", "runbook", "no runbook %s",
-                             ref);
+        int64_t id = 0;
+        if (!admin || digits) {
+            /* a path that no longer resolves is matched as given, for
+             * administrators */
+            if (digits && bt_parse_int64(ref, &id) && id > 0) {
+                if (bt_store_runbook_get(s, id, &rb, &err)) {
+                    bt__mg_error(r, 404, "not_found", "runbook",
+                                 "no runbook %s", ref);
+                    return;
+                }
+                if (!bt__mg_can(r, rb.folder_id, BT_RIGHT_VIEW, rb.path)) {
+                    bt_store_runbook_clear(&rb);
+                    return;
+                }
+            } else if (!bt__mg_resolve_runbook(r, ref, "runbook", &rb)) {
                 return;
             }
+            object = bt_xstrdup(rb.path);
+            bt_store_runbook_clear(&rb);
         } else {
             object = bt_xstrdup(ref);
         }

@@ -101,7 +101,8 @@ void bt__mg_variable_set(mg_req *r) {
     if (!body || !bt__mg_str(r, body, "name", true, &name) ||
         !bt__mg_str(r, body, "value", true, &value))
         return;
-    if (!valid_name(r, "variable", name))
+    if (!valid_name(r, "variable", name) ||
+        !bt__mg_admin(r, "change global variables"))
         return;
     json_t *enc = json_object_get(body, "encrypted");
     if (enc && !json_is_boolean(enc)) {
@@ -183,7 +184,7 @@ void bt__mg_variable_set(mg_req *r) {
 
 /* DELETE /api/variables/{name} */
 void bt__mg_variable_delete(mg_req *r) {
-    if (!bt__mg_begin(r))
+    if (!bt__mg_admin(r, "change global variables") || !bt__mg_begin(r))
         return;
     bt_store_variable old = {0};
     bt_error err = {0};
@@ -230,7 +231,8 @@ void bt__mg_counter_set(mg_req *r) {
     const char *name;
     if (!body || !bt__mg_str(r, body, "name", true, &name))
         return;
-    if (!valid_name(r, "counter", name))
+    if (!valid_name(r, "counter", name) ||
+        !bt__mg_admin(r, "change global counters"))
         return;
     json_t *value = json_object_get(body, "value");
     json_t *add = json_object_get(body, "add");
@@ -274,7 +276,7 @@ void bt__mg_counter_set(mg_req *r) {
 
 /* DELETE /api/counters/{name} */
 void bt__mg_counter_delete(mg_req *r) {
-    if (!bt__mg_begin(r))
+    if (!bt__mg_admin(r, "change global counters") || !bt__mg_begin(r))
         return;
     bt_error err = {0};
     int64_t old = 0;
@@ -349,7 +351,8 @@ void bt__mg_schedule_set(mg_req *r) {
     const char *name;
     if (!body || !bt__mg_str(r, body, "name", true, &name))
         return;
-    if (!valid_name(r, "schedule", name))
+    if (!valid_name(r, "schedule", name) ||
+        !bt__mg_admin(r, "change global schedules"))
         return;
     json_t *def = json_object_get(body, "definition");
     if (!json_is_object(def)) {
@@ -393,7 +396,7 @@ void bt__mg_schedule_set(mg_req *r) {
 
 /* DELETE /api/schedules/{name} */
 void bt__mg_schedule_delete(mg_req *r) {
-    if (!bt__mg_begin(r))
+    if (!bt__mg_admin(r, "change global schedules") || !bt__mg_begin(r))
         return;
     bt_store_schedule old = {0};
     bt_error err = {0};

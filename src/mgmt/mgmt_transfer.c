@@ -101,6 +101,10 @@ void bt__mg_export(mg_req *r) {
         bt__mg_error_from(r, rc, &err, "path");
         return;
     }
+    if (!bt__mg_can(r, f.id, BT_RIGHT_VIEW, f.path)) {
+        bt_store_folder_clear(&f);
+        return;
+    }
     json_t *folders = json_array(), *files = json_array(),
            *skipped = json_array();
     rc = export_folder(r, f.path, &f, 0, folders, files, skipped, &err);
@@ -308,6 +312,9 @@ void bt__mg_import(mg_req *r) {
                      "destination folder '%s' must start with '/'", dest);
         return;
     }
+    /* rights are inherited downwards: the destination's cover the tree */
+    if (!bt__mg_can_path(r, dest, BT_RIGHT_AUTHOR, dest))
+        return;
     json_t *jfolders = json_object_get(body, "folders");
     json_t *jfiles = json_object_get(body, "files");
     if ((jfolders && !json_is_array(jfolders)) || !json_is_array(jfiles)) {
@@ -436,6 +443,9 @@ void bt__mg_import_ois(mg_req *r) {
         return;
     if (!name)
         name = "export.ois_export";
+    /* it writes global settings too */
+    if (!bt__mg_admin(r, "import an Orchestrator export"))
+        return;
     bt_store *s = bt__mg_store(r);
     if (!s)
         return;

@@ -140,6 +140,7 @@ static bool admit(mg_req *r) {
         if (rc)
             return false;
         r->user = r->user_buf;
+        r->authenticated = true;
         return true;
     }
     const char *u =
@@ -155,6 +156,107 @@ static bool admit(mg_req *r) {
     }
     r->user = u;
     return true;
+}
+
+/* ---- authorization -------------------------------------------------- */
+
+static bool know_user(mg_req *r) {
+    if (r->rights_known)
+        return true;
+    bt_store_user u = {0};
+    bt_error err = {0};
+    int rc = bt_store_user_find(r->store, r->user, &u, &err);
+    if (rc) {
+        bt__mg_error_from(r, rc == -BT_ENOTFOUND ? -BT_EIO : rc, &err, NULL);
+        return false;
+    }
+    r->user_id = u.id;
+    r->is_admin = u.is_admin && !u.disabled;
+    r->rights_known = true;
+    bt_store_user_clear(&u);
+    return true;
+}
+
+static const char *right_name(unsigned rights) {
+    if (rights & BT_RIGHT_ADMIN)
+        return "admin";
+    if (rights & BT_RIGHT_AUTHOR)
+        return "author";
+    if (rights & BT_RIGHT_STOP)
+        return "stop";
+    if (rights & BT_RIGHT_START)
+        return "start";
+    return "view";
+}
+
+bool bt__mg_can(mg_req *r, int64_t folder_id, unsigned rights,
+                const char *what) {
+    if (!r->authenticated)
+        return true;
+    if (!bt__mg_store(r) || !know_user(r))
+        return false;
+    if (r->is_admin)
+        return true;
+    unsigned have = 0;
+    bt_error err = {0};
+    int rc = bt_store_rights(r->store, r->user_id, folder_id, &have, &err);
+    if (rc) {
+        bt__mg_error_from(r, rc, &err, NULL);
+        return false;
+    }
+    if ((have & rights) == rights)
+        return true;
+    bt__mg_error(r, 403, "forbidden", NULL,
+                 "%s needs the %s right on %s (baton perm grant)", r->user,
+                 right_name(rights & ~have), what);
+    return false;
+}
+
+bool bt__mg_can_path(mg_req *r, const char *path, unsigned rights,
+                     const char *what) {
+    if (!r->authenticated)
+        return true;
+    bt_store *s = bt__mg_store(r);
+    if (!s)
+        return false;
+    char *p = bt_xstrdup(path && *path ? path : "/");
+    bt_store_folder f = {0};
+    bt_error err = {0};
+    int rc;
+    while ((rc = bt_store_folder_get(s, p, &f, &err)) == -BT_ENOTFOUND &&
+           strcmp(p, "/")) {
+        char *slash = strrchr(p, '/');
+        if (slash == p)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    free(p);
+    if (rc) {
+        bt__mg_error_from(r, rc, &err, NULL);
+        return false;
+    }
+    bool ok = bt__mg_can(r, f.id, rights, what);
+    bt_store_folder_clear(&f);
+    return ok;
+}
+
+bool bt__mg_is_admin(mg_req *r) {
+    if (!r->authenticated)
+        return true;
+    return bt__mg_store(r) && know_user(r) && r->is_admin;
+}
+
+bool bt__mg_admin(mg_req *r, const char *what) {
+    if (!r->authenticated)
+        return true;
+    if (!bt__mg_store(r) || !know_user(r))
+        return false;
+    if (r->is_admin)
+        return true;
+    bt__mg_error(r, 403, "forbidden", NULL,
+                 "%s needs to be an administrator to %s", r->user, what);
+    return false;
 }
 
 /* ---- store pool ------------------------------------------------------- */

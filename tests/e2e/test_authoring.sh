@@ -62,6 +62,15 @@ for u in alice bob carol; do
     printf '%s\n' "$PW" | "$BATON" user add "$u" --password-stdin >"$O.user.out" 2>&1 ||
         fail "user add $u" "$(cat "$O.user.out")"
 done
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.norights" folder mkdir /Ops
+[[ $RC -eq 1 ]] && grep -q "needs the author right on /" "$O.norights.err" &&
+    pass "a user without the author right is refused" || fail "no rights rc $RC" "$(cat "$O.norights.err")"
+for u in alice bob carol; do
+    "$BATON" perm grant / --user "$u" view,author >"$O.perm.out" 2>&1 || fail "perm grant $u" "$(cat "$O.perm.out")"
+done
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.notadmin" variable set x 1
+[[ $RC -eq 1 ]] && grep -q "administrator" "$O.notadmin.err" &&
+    pass "global settings need an administrator" || fail "not admin rc $RC" "$(cat "$O.notadmin.err")"
 BATON_USER= BATON_PASSWORD= run_baton "$O.noauth" ls
 [[ $RC -eq 1 ]] && grep -q "log in" "$O.noauth.err" && pass "no credentials: refused (exit 1)" ||
     fail "no credentials rc $RC" "$(cat "$O.noauth.err")"

@@ -868,6 +868,37 @@ static void test_audit(void **state) {
            "invalid_parameter");
 }
 
+/* One request with an Authorization header (and a forged X-Baton-User
+ * that must be ignored); the status. */
+static long authed(fixture *f, const char *authz, const char *method,
+                   const char *path, const char *body) {
+    CURL *k = curl_easy_init();
+    char *url = bt_xasprintf("%s%s", f->base, path);
+    char *h1 = bt_xasprintf("Authorization: %s", authz);
+    struct curl_slist *hd = curl_slist_append(NULL, h1);
+    hd = curl_slist_append(hd, "X-Baton-User: mallory");
+    bt_buf b;
+    bt_buf_init(&b, 1 << 20);
+    curl_easy_setopt(k, CURLOPT_URL, url);
+    curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(k, CURLOPT_HTTPHEADER, hd);
+    if (body)
+        curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(k), CURLE_OK);
+    long st = 0;
+    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
+    free(f->last_text);
+    f->last_text = bt_xstrdup(bt_buf_str(&b));
+    bt_buf_free(&b);
+    curl_slist_free_all(hd);
+    free(h1);
+    free(url);
+    curl_easy_cleanup(k);
+    return st;
+}
+
 /* With the authenticate hook: the same users and tokens as the web
  * service; the audit names the logged-in user, not X-Baton-User. */
 static void test_authentication(void **state) {
@@ -893,6 +924,7 @@ static void test_authentication(void **state) {
     int64_t tid = 0;
     assert_int_equal(bt_store_token_create(s, u.id, "ci", hex, 0, &tid, &err),
                      0);
+    int64_t dana = u.id;
     bt_store_user_clear(&u);
     bt_store_close(s);
     bt_mgmt_config cfg = {.listen_fd = listen_loopback(),
@@ -905,45 +937,47 @@ static void test_authentication(void **state) {
 
     expect(f, "alice", "GET", "/api/health", NULL, 200, NULL);
     expect(f, "alice", "GET", "/api/tree", NULL, 401, "unauthorized");
-    CURL *k = curl_easy_init();
+    /* authenticated but without rights: 403 naming the right */
+    static const char dana_basic[] =
+        "Basic ZGFuYTpwdy1kYW5h"; /* dana:pw-dana */
+    long st =
+        authed(f, dana_basic, "POST", "/api/folders", "{\"path\":\"/x\"}");
+    assert_int_equal(st, 403);
+    assert_non_null(strstr(f->last_text, "author right"));
+    assert_int_equal(authed(f, dana_basic, "GET", "/api/tree", NULL), 403);
+    assert_int_equal(bt_store_open(f->db, &s, &err), 0);
+    bt_store_folder root = {0};
+    assert_int_equal(bt_store_folder_get(s, "/", &root, &err), 0);
+    assert_int_equal(
+        bt_store_permission_set(s, root.id, BT_PRINCIPAL_USER, dana,
+                                BT_RIGHT_VIEW | BT_RIGHT_AUTHOR, &err),
+        0);
+    bt_store_folder_clear(&root);
+    bt_store_close(s);
+    /* authors author; global settings and servers are for administrators */
+    assert_int_equal(authed(f, dana_basic, "GET", "/api/tree", NULL), 200);
+    assert_int_equal(authed(f, dana_basic, "POST", "/api/variables",
+                            "{\"name\":\"v\",\"value\":\"1\"}"),
+                     403);
+    assert_int_equal(authed(f, dana_basic, "GET", "/api/audit", NULL), 403);
     struct {
         const char *auth;
         long want;
     } cases[] = {
-        {"Authorization: Basic ZGFuYTpwdy1kYW5h", 200}, /* dana:pw-dana */
-        {"Authorization: Basic ZGFuYTp3cm9uZw==", 401}, /* dana:wrong */
-        {"Authorization: Basic !!!", 401},
-        {"Authorization: Bearer "
-         "baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
-         200},
-        {"Authorization: Bearer baton_nope", 401},
-        {"Authorization: Digest x", 401},
+        {"Basic ZGFuYTpwdy1kYW5h", 201}, /* dana:pw-dana */
+        {"Basic ZGFuYTp3cm9uZw==", 401}, /* dana:wrong */
+        {"Basic !!!", 401},
+        {"Bearer baton_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", 201},
+        {"Bearer baton_nope", 401},
+        {"Digest x", 401},
     };
     for (size_t i = 0; i < BT_ARRAY_LEN(cases); i++) {
-        char *url = bt_xasprintf("%s/api/folders", f->base);
-        struct curl_slist *hd = curl_slist_append(NULL, cases[i].auth);
-        hd = curl_slist_append(hd, "X-Baton-User: mallory");
         char *body = bt_xasprintf("{\"path\":\"/auth%zu\"}", i);
-        curl_easy_reset(k);
-        curl_easy_setopt(k, CURLOPT_URL, url);
-        curl_easy_setopt(k, CURLOPT_HTTPHEADER, hd);
-        curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
-        bt_buf b;
-        bt_buf_init(&b, 1 << 20);
-        curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
-        assert_int_equal(curl_easy_perform(k), CURLE_OK);
-        long st = 0;
-        curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
-        long want = cases[i].want == 200 ? 201 : cases[i].want;
-        if (st != want)
-            fail_msg("case %zu: %ld %s", i, st, bt_buf_str(&b));
-        bt_buf_free(&b);
+        st = authed(f, cases[i].auth, "POST", "/api/folders", body);
+        if (st != cases[i].want)
+            fail_msg("case %zu: %ld %s", i, st, f->last_text);
         free(body);
-        free(url);
-        curl_slist_free_all(hd);
     }
-    curl_easy_cleanup(k);
     assert_int_equal(bt_store_open(f->db, &s, &err), 0);
     bt_store_audit *items = NULL;
     size_t n = 0;

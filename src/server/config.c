@@ -18,7 +18,8 @@ typedef enum {
     K_AMOUNT,  /* 0 .. 1000000000; 0 switches the criterion off */
     K_CLOCK,   /* HH:MM local time, or "off" */
     K_DURATION,
-    K_SWITCH   /* on/off (true/false, yes/no) */
+    K_SWITCH,  /* on/off (true/false, yes/no) */
+    K_BYTES    /* 1024 .. 1 GiB, with an optional k, M or G suffix */
 } kind;
 
 /* One row per setting: its config file key, environment variable and flag
@@ -71,6 +72,21 @@ static const setting SETTINGS[] = {
     {"auth", "BATON_AUTH", K_SWITCH, OFF(auth),
      "on: every web request needs a user or API token (default); off: "
      "anyone may do anything (a trusted lab only)"},
+    {"max_body", "BATON_MAX_BODY", K_BYTES, OFF(max_body),
+     "largest request body the web service accepts, like 512k or 4M "
+     "(default 1M)"},
+    {"web_timeout", "BATON_WEB_TIMEOUT", K_DURATION, OFF(web_timeout_ms),
+     "web clients silent this long are disconnected: half-sent requests, "
+     "idle connections (default 60s; at least 1s)"},
+    {"cors_origins", "BATON_CORS_ORIGINS", K_TEXT, OFF(cors_origins),
+     "browser origins allowed to call the web service, comma separated, "
+     "like https://console.example:82 (default: the console on this host)"},
+    {"tls_cert", "BATON_TLS_CERT", K_TEXT, OFF(tls_cert),
+     "PEM certificate (chain) file: the web service speaks HTTPS"},
+    {"tls_key", "BATON_TLS_KEY", K_TEXT, OFF(tls_key),
+     "PEM private key file of tls_cert (not encrypted)"},
+    {"metrics_public", "BATON_METRICS_PUBLIC", K_SWITCH, OFF(metrics_public),
+     "on: GET /metrics needs no credentials (default off)"},
     {"samples_dir", "BATON_SAMPLES_DIR", K_TEXT, OFF(samples_dir),
      "like --samples, but load DIR/*.runbook.yaml instead of the bundled "
      "examples"},
@@ -222,6 +238,30 @@ static int apply(bt_config *cfg, const setting *s, const char *value,
                                 "02:00) or off",
                                 where, value);
         *(int *)(void *)field = h * 60 + m;
+        return 0;
+    }
+    case K_BYTES: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        unsigned long long mult = 1;
+        if (end && *end) {
+            if (!strcmp(end, "k") || !strcmp(end, "K") || !strcmp(end, "KiB"))
+                mult = 1ull << 10;
+            else if (!strcmp(end, "M") || !strcmp(end, "MiB"))
+                mult = 1ull << 20;
+            else if (!strcmp(end, "G") || !strcmp(end, "GiB"))
+                mult = 1ull << 30;
+            else
+                mult = 0;
+        }
+        if (end == value || errno || !mult || *value == '-' ||
+            v > (1ull << 30) / mult || v * mult < 1024)
+            return bt_error_set(err, BT_EINVAL,
+                                "%s: '%s' is not a size from 1k to 1G (like "
+                                "65536, 512k or 4M)",
+                                where, value);
+        *(size_t *)(void *)field = (size_t)(v * mult);
         return 0;
     }
     case K_SWITCH: {
@@ -422,6 +462,8 @@ static void defaults(bt_config *cfg) {
     cfg->events_days = 30;
     cfg->audit_days = 365;
     cfg->auth = true;
+    cfg->max_body = (size_t)1 << 20;
+    cfg->web_timeout_ms = 60000;
 }
 
 char *bt_config_default_data_dir(void) {
@@ -492,5 +534,8 @@ void bt_config_clear(bt_config *cfg) {
     free(cfg->bind);
     free(cfg->name);
     free(cfg->samples_dir);
+    free(cfg->cors_origins);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     memset(cfg, 0, sizeof *cfg);
 }

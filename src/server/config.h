@@ -43,6 +43,12 @@ typedef struct bt_config {
     size_t events_days;    /* 0: events are kept forever */
     size_t audit_days;     /* 0: audit entries are kept forever */
     bool auth;             /* web requests need credentials (default) */
+    /* web service */
+    size_t max_body;       /* request body cap, bytes */
+    uint64_t web_timeout_ms; /* idle / slow client cut-off */
+    char *cors_origins;    /* comma list; NULL: the console on this host */
+    char *tls_cert, *tls_key; /* HTTPS when both are set (PEM files) */
+    bool metrics_public;   /* GET /metrics without credentials */
     bool help, version;
 } bt_config;
 

@@ -238,10 +238,16 @@ static void say_where(daemon_ctx *d) {
     const char *where = d->cfg.bind ? d->cfg.bind : "all addresses";
     if (d->web) {
         bt_listen_url(d->cfg.bind, bt_web_port(d->web), url, sizeof url);
+        char shown[sizeof url + 8];
+        snprintf(shown, sizeof shown, "%s%s",
+                 d->cfg.tls_cert && !strncmp(url, "http://", 7) ? "https://"
+                                                                : "",
+                 d->cfg.tls_cert && !strncmp(url, "http://", 7) ? url + 7
+                                                                : url);
         bt_logf(&d->log, BT_LOG_INFO,
                 "web service: listening on %s port %u: %s/api/health "
                 "(BATON_URL=%s baton jobs)",
-                where, (unsigned)bt_web_port(d->web), url, url);
+                where, (unsigned)bt_web_port(d->web), shown, shown);
     }
     if (d->mgmt) {
         bt_listen_url(d->cfg.bind, bt_mgmt_port(d->mgmt), url, sizeof url);
@@ -304,6 +310,43 @@ static void raise_fd_limit(daemon_ctx *d) {
                                          : 0));
 }
 
+/* The web service's request log: one line per request. */
+static void log_request(void *ud, const bt_web_log_entry *e) {
+    daemon_ctx *d = ud;
+    bt_logf(&d->log, BT_LOG_INFO, "web: %s %s %u %.1fms user=%s", e->method,
+            e->route, e->status, e->duration_ms, e->user);
+}
+
+/* cors_origins as a list; by default the console on this host (its port,
+ * by name and by loopback address, over HTTP and HTTPS). */
+static char **cors_list(const daemon_ctx *d, size_t *n) {
+    char **out = NULL;
+    *n = 0;
+    if (d->cfg.cors_origins) {
+        char *copy = bt_xstrdup(d->cfg.cors_origins), *save = NULL;
+        for (char *t = strtok_r(copy, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save)) {
+            out = bt_xrealloc(out, (*n + 1) * sizeof *out);
+            out[(*n)++] = bt_xstrdup(t);
+        }
+        free(copy);
+        return out;
+    }
+    char host[256] = "localhost";
+    if (gethostname(host, sizeof host - 1) != 0 || !*host)
+        snprintf(host, sizeof host, "localhost");
+    const char *hosts[] = {host, "localhost", "127.0.0.1"};
+    out = bt_xcalloc(6, sizeof *out);
+    for (size_t i = 0; i < 3; i++) {
+        if (i && !strcmp(hosts[i], host)) continue;
+        out[(*n)++] = bt_xasprintf("http://%s:%u", hosts[i],
+                                   (unsigned)d->cfg.console_port);
+        out[(*n)++] = bt_xasprintf("https://%s:%u", hosts[i],
+                                   (unsigned)d->cfg.console_port);
+    }
+    return out;
+}
+
 static int start_roles(daemon_ctx *d, bt_error *err) {
     raise_fd_limit(d);
     int rc = open_store(d, err);
@@ -335,8 +378,22 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
             .ud = d,
             .authenticate = d->auth ? bt_auth_admit : NULL,
             .auth_ud = d->auth,
+            .max_body = d->cfg.max_body,
+            .timeout_s = (unsigned)((d->cfg.web_timeout_ms + 999) / 1000),
+            .log = log_request,
+            .log_ud = d,
+            .tls_cert_file = d->cfg.tls_cert,
+            .tls_key_file = d->cfg.tls_key,
+            .metrics_public = d->cfg.metrics_public,
         };
-        if ((rc = bt_web_start(&wc, &d->web, err))) return rc;
+        size_t n_cors = 0;
+        char **cors = cors_list(d, &n_cors);
+        wc.cors_origins = (const char *const *)cors;
+        wc.n_cors_origins = n_cors;
+        rc = bt_web_start(&wc, &d->web, err);
+        for (size_t i = 0; i < n_cors; i++) free(cors[i]);
+        free(cors);
+        if (rc) return rc;
     }
     if ((rc = start_placeholders(d, err))) return rc;
     /* One purge per installation: the management server owns it, as

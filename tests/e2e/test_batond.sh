@@ -295,6 +295,36 @@ if [[ $RC == 0 ]]; then
         bash -c "grep -q user.create '$SCRATCH/au.out' && grep -q permission.set '$SCRATCH/au.out' && grep -q token.revoke '$SCRATCH/au.out' && ! grep -q alice-e2e-pass '$SCRATCH/au.out'"
 fi
 
+# A first start without BATON_ADMIN_PASSWORD: a generated password, shown
+# once in the log and in DATA_DIR/admin-password (0600), that logs in.
+GEN=$(fresh_dir gen)
+read -r GEN_PORT < <(free_ports 1)
+if BATON_ADMIN_PASSWORD= start_batond gen --data-dir "$GEN" --bind 127.0.0.1 \
+    --roles web --web-port "$GEN_PORT"; then
+    GEN_PW=$(cat "$GEN/admin-password" 2>/dev/null)
+    DETAIL="$(grep -i admin "$SCRATCH/gen.log") mode $(stat -c %a "$GEN/admin-password" 2>&1)"
+    expect "generated admin password: logged once, in DATA_DIR/admin-password with mode 600" \
+        bash -c "[[ -n '$GEN_PW' && \$(stat -c %a '$GEN/admin-password') == 600 ]] && grep -q 'with password $GEN_PW (shown only this once' '$SCRATCH/gen.log'"
+    BATON_PASSWORD=$GEN_PW run_baton "$SCRATCH/g1" runbooks --url "http://127.0.0.1:$GEN_PORT"
+    DETAIL="exit $RC: $(cat "$SCRATCH/g1.err")"
+    expect "the generated password logs in" test "$RC" = 0
+    stop_batond gen TERM
+else
+    fail "batond starts without BATON_ADMIN_PASSWORD" "$(tail -3 "$SCRATCH/gen.log")"
+fi
+# --auth off: a warning, and anyone may do anything
+OFF=$(fresh_dir off)
+read -r OFF_PORT < <(free_ports 1)
+if start_batond off --db "sqlite:$OFF/b.db" --bind 127.0.0.1 --roles web \
+    --web-port "$OFF_PORT" --auth off; then
+    expect "--auth off is logged as a warning" has "$SCRATCH/off.log" "authentication is OFF"
+    code=$(BATON_USER= http_get "http://127.0.0.1:$OFF_PORT/api/runbooks" "$SCRATCH/off.json")
+    expect "--auth off: no credentials needed" test "$code" = 200
+    stop_batond off TERM
+else
+    fail "batond --auth off starts" "$(tail -3 "$SCRATCH/off.log")"
+fi
+
 # ---- refusing to start ----------------------------------------------------
 BUSY=$SCRATCH/busy
 "$BATOND" --db "sqlite:$(fresh_dir busy)/b.db" --bind 127.0.0.1 --web-port "$WEB" \

@@ -18,9 +18,18 @@ web=${BATON_WEB_PORT:-$web}
 console=${BATON_CONSOLE_PORT:-$console}
 mgmt=${BATON_MGMT_PORT:-$mgmt}
 data=${BATON_DATA_DIR:-$PWD/baton-data}
+# Authentication is on: the first start creates the user admin, with
+# BATON_ADMIN_PASSWORD when set, else a generated password that batond
+# prints once and writes to $data/admin-password.
+if [ -n "${BATON_ADMIN_PASSWORD:-}" ]; then
+    login="export BATON_USER=admin BATON_PASSWORD=\$BATON_ADMIN_PASSWORD"
+else
+    login="export BATON_USER=admin BATON_PASSWORD=\$(cat $data/admin-password)   # first start: also printed below"
+fi
 cat <<MSG
 run-batond: data in $data; stop with Ctrl-C. In another terminal:
   export BATON_URL=http://127.0.0.1:$web
+  $login
   $build/baton runbooks
   $build/baton start Hello --param who=you --wait
   $build/baton jobs

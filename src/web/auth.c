@@ -489,10 +489,11 @@ bool bt_auth_job_check(bt_web_req *r, int64_t job_id, unsigned rights) {
         !bt_auth_scope_runbook(r, &sc, runbook_id, rights)) {
         if (!r->status)
             bt_web_error(r, 403, "forbidden", "id",
-                         "you may not %s jobs of this runbook (the '%s' "
-                         "right on its folder is needed)",
-                         rights & BT_RIGHT_STOP ? "stop" : "do this to",
-                         rights & BT_RIGHT_STOP ? "stop" : "?");
+                         "you may not %s job %lld (the '%s' right on its "
+                         "runbook's folder is needed)",
+                         rights & BT_RIGHT_STOP ? "stop" : "start",
+                         (long long)job_id,
+                         rights & BT_RIGHT_STOP ? "stop" : "start");
         return false;
     }
     return true;

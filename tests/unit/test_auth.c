@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/util.h"
 #include "harness.h"
+#include "server/config.h"
 #include "store/store.h"
 #include "web/auth.h"
 #include "web/web.h"
@@ -612,6 +613,35 @@ static void test_timing_safe_comparisons(void **state) {
     free(path);
 }
 
+/* batond's auth setting: on by default, off by flag, environment or
+ * file, and a clear error for anything else. */
+static void test_config_setting(void **state) {
+    unsetenv("BATON_AUTH");
+    bt_config cfg;
+    bt_error err = {0};
+    char *argv0[] = {"batond", NULL};
+    assert_int_equal(bt_config_load(&cfg, 1, argv0, &err), 0);
+    assert_true(cfg.auth);
+    bt_config_clear(&cfg);
+    char *argv1[] = {"batond", "--auth", "off", NULL};
+    assert_int_equal(bt_config_load(&cfg, 3, argv1, &err), 0);
+    assert_false(cfg.auth);
+    bt_config_clear(&cfg);
+    setenv("BATON_AUTH", "off", 1);
+    char *argv2[] = {"batond", "--auth=on", NULL};
+    assert_int_equal(bt_config_load(&cfg, 2, argv2, &err), 0);
+    assert_true(cfg.auth); /* the flag wins over the environment */
+    bt_config_clear(&cfg);
+    assert_int_equal(bt_config_load(&cfg, 1, argv0, &err), 0);
+    assert_false(cfg.auth);
+    bt_config_clear(&cfg);
+    setenv("BATON_AUTH", "maybe", 1);
+    assert_int_equal(bt_config_load(&cfg, 1, argv0, &err), -BT_EINVAL);
+    assert_non_null(strstr(err.message, "BATON_AUTH: 'maybe' is not on or off"));
+    bt_config_clear(&cfg);
+    unsetenv("BATON_AUTH");
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -624,6 +654,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cache_ttl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test(test_timing_safe_comparisons),
+        cmocka_unit_test(test_config_setting),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

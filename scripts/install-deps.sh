@@ -12,9 +12,10 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libjansson-dev libsodium-dev libsqlite3-dev
           libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libxml2-dev
           libarchive-dev libgpgme-dev libssh-dev libsnmp-dev
-          libxslt1-dev)
+          libxslt1-dev libmariadb-dev unixodbc-dev)
 test_pkgs=(libcmocka-dev python3 valgrind postgresql-15 nodejs npm
-           gnupg openssh-server openssh-client snmpd snmp openssl)
+           gnupg openssh-server openssh-client snmpd snmp openssl
+           mariadb-server libsqliteodbc)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

@@ -21,8 +21,9 @@ static inline bool fixture_have_python(void) {
     return system("python3 -c 'import http.server' >/dev/null 2>&1") == 0;
 }
 
-/* Starts tests/unit/fixtures/script with up to 3 extra arguments (NULL
- * ends them). Returns false when python3 is missing. */
+/* Starts tests/unit/fixtures/script (python3, or bash for *.sh) with up
+ * to 3 extra arguments (NULL ends them). Returns false when python3 is
+ * missing or the script exits 77 (its server is not installed). */
 static inline bool fixture_start(fixture_server *s, const char *script,
                                  const char *arg1, const char *arg2,
                                  const char *arg3) {
@@ -39,13 +40,24 @@ static inline bool fixture_start(fixture_server *s, const char *script,
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execlp("python3", "python3", path, arg1, arg2, arg3, (char *)NULL);
+        size_t n = strlen(path);
+        if (n > 3 && strcmp(path + n - 3, ".sh") == 0)
+            execlp("bash", "bash", path, arg1, arg2, arg3, (char *)NULL);
+        else
+            execlp("python3", "python3", path, arg1, arg2, arg3, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
     FILE *f = fdopen(fds[0], "r");
     char line[64] = "";
-    if (!fgets(line, sizeof line, f)) fail_msg("%s printed no port", script);
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        /* 77: the server's package is not installed */
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 77) return false;
+        fail_msg("%s printed no port", script);
+    }
     fclose(f);
     s->pid = pid;
     s->port = atoi(line);

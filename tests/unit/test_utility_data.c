@@ -7,6 +7,7 @@
 
 #include "activity_support.h"
 #include "common/util.h"
+#include "fixture_server.h"
 
 static void query_json_text(void **state) {
     (void)state;
@@ -197,10 +198,69 @@ static void database_sqlite(void **state) {
     assert_false(act_exists(missing));
     bt_harness_run_free(&run);
     rec = act_run1(&run, "query-database",
-                   "connection: 'mysql://h/db', query: 'SELECT 1 AS a'");
+                   "connection: 'oracle://h/db', query: 'SELECT 1 AS a'");
     act_expect_fail(rec, "only postgresql://");
     bt_harness_run_free(&run);
     free(missing);
+    free(file);
+}
+
+/* MariaDB: a throw-away server started by the test
+ * (tests/unit/fixtures/mariadb_server.sh). */
+static void database_mariadb(void **state) {
+    (void)state;
+    fixture_server srv = {0};
+    if (!fixture_start(&srv, "mariadb_server.sh", NULL, NULL, NULL)) {
+        fprintf(stderr, "skipped: mariadb-server is not installed\n");
+        skip();
+    }
+    char *url = bt_xasprintf("mysql://baton:baton@127.0.0.1:%d/test",
+                             srv.port);
+    db_roundtrip(url, "t", "?", "?");
+    /* A long value comes back whole. */
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "query-database",
+        "connection: '%s', query: 'SELECT REPEAT(?, 1000) AS long_text, "
+        "NULL AS nothing, 42 AS n', parameters: [abcd]",
+        url);
+    act_expect_ok(rec);
+    assert_int_equal(strlen(act_field(rec, 0, "long_text")), 4000);
+    assert_string_equal(act_field(rec, 0, "nothing"), "");
+    assert_string_equal(act_field(rec, 0, "n"), "42");
+    bt_harness_run_free(&run);
+    char *bad = bt_xasprintf("mariadb://baton:wrongpw@127.0.0.1:%d/test",
+                             srv.port);
+    rec = act_run1(&run, "query-database",
+                   "connection: '%s', query: 'SELECT 1 AS a'", bad);
+    act_expect_fail(rec, "mariadb://baton:***@127.0.0.1:");
+    assert_non_null(strstr(rec->error, "Access denied"));
+    bt_harness_run_free(&run);
+    free(bad);
+    free(url);
+    fixture_stop(&srv);
+}
+
+/* ODBC through the SQLite ODBC driver (libsqliteodbc). */
+static void database_odbc(void **state) {
+    char *ini = bt_harness_read_file("/etc/odbcinst.ini");
+    bool have = ini && strstr(ini, "[SQLite3]");
+    free(ini);
+    if (!have) {
+        fprintf(stderr, "skipped: libsqliteodbc is not installed\n");
+        skip();
+    }
+    char *file = act_path(*state, "odbc.db");
+    char *conn = bt_xasprintf("odbc:Driver=SQLite3;Database=%s", file);
+    db_roundtrip(conn, "t", "?", "?");
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "query-database",
+        "connection: 'odbc:Driver=NoSuchDriver;PWD=hush', query: 'SELECT 1'");
+    act_expect_fail(rec, "odbc:Driver=NoSuchDriver;PWD=***");
+    assert_null(strstr(rec->error, "hush"));
+    bt_harness_run_free(&run);
+    free(conn);
     free(file);
 }
 
@@ -431,6 +491,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(database_sqlite, act_setup,
                                         act_teardown),
         cmocka_unit_test(database_postgresql),
+        cmocka_unit_test(database_mariadb),
+        cmocka_unit_test_setup_teardown(database_odbc, act_setup,
+                                        act_teardown),
         cmocka_unit_test_setup_teardown(query_xml, act_setup, act_teardown),
         cmocka_unit_test_setup_teardown(query_xml_no_entities, act_setup,
                                         act_teardown),

@@ -52,7 +52,8 @@ static void add_field(bt_buf *b, const char *name, const char *value) {
     }
     bt_buf_printf(b, "%s\n", name);
     unsigned char le[8];
-    for (int i = 0; i < 8; i++) le[i] = (unsigned char)((uint64_t)len >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)((uint64_t)len >> (8 * i));
     bt_buf_append(b, le, 8);
     bt_buf_append(b, value, len);
     bt_buf_appendc(b, '\n');

@@ -52,7 +52,8 @@ static void collect(void *ud, const char *fmt, ...) {
 }
 
 static const char *errors_text(bt_buf *b) {
-    while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' '))
+    while (b->len &&
+           (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' '))
         b->data[--b->len] = '\0';
     for (size_t i = 0; i < b->len; i++)
         if (b->data[i] == '\n') b->data[i] = ' ';

@@ -1,6 +1,6 @@
 /* Query Database and Write to Database: one statement with positional
- * parameters against SQLite (a file) or PostgreSQL (a URL). Values are
- * always bound, never pasted into the SQL. */
+ * parameters against SQLite (a file), PostgreSQL or MariaDB (a URL), or an
+ * ODBC data source. Values are always bound, never pasted into the SQL. */
 #ifndef BT_DBCONN_H
 #define BT_DBCONN_H
 

@@ -1,6 +1,7 @@
 /* Query Database: runs one SELECT (or any statement returning rows)
- * against SQLite or PostgreSQL and publishes one row per result row, the
- * column names as field names. Parameters are bound, never pasted. */
+ * against SQLite, PostgreSQL, MariaDB or ODBC and publishes one row per
+ * result row, the column names as field names. Parameters are bound,
+ * never pasted. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,11 @@
 
 static const bt_prop_spec props[] = {
     {"connection", BT_PROP_STRING, true, NULL,
-     "postgresql://user@host/db URL, or an SQLite file path.", NULL},
+     "SQLite file, postgresql:// or mysql:// URL, or "
+     "odbc:CONNECTION-STRING.",
+     NULL},
     {"query", BT_PROP_STRING, true, NULL,
-     "One SQL statement; $1, $2 (PostgreSQL) or ?1, ? (SQLite) mark "
+     "One SQL statement; $1, $2 (PostgreSQL) or ? (others) mark "
      "parameters.",
      NULL},
     {"parameters", BT_PROP_LIST, false, NULL,
@@ -55,7 +58,8 @@ static int on_row(void *ud, size_t n, const char *const *names,
         r->data = bt_xrealloc(r->data, r->alloc * sizeof *r->data);
     }
     char **v = bt_xcalloc(n + 1, sizeof *v);
-    for (size_t i = 0; i < n; i++) v[i] = bt_xstrdup(values[i] ? values[i] : "");
+    for (size_t i = 0; i < n; i++)
+        v[i] = bt_xstrdup(values[i] ? values[i] : "");
     r->data[r->n++].v = v;
     return 0;
 }
@@ -147,7 +151,7 @@ const bt_activity_type bt_activity_query_database = {
     .name = "query-database",
     .title = "Query Database",
     .category = "utility",
-    .description = "Runs a query on SQLite or PostgreSQL and publishes one "
+    .description = "Runs a database query and publishes one "
                    "row per result row.",
     .mode = BT_EXEC_BLOCKING,
     .props = props,

@@ -1,6 +1,6 @@
 /* Write to Database: runs one INSERT, UPDATE, DELETE or DDL statement on
- * SQLite or PostgreSQL with bound parameters and publishes how many rows
- * it changed. */
+ * SQLite, PostgreSQL, MariaDB or ODBC with bound parameters and publishes
+ * how many rows it changed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +10,11 @@
 
 static const bt_prop_spec props[] = {
     {"connection", BT_PROP_STRING, true, NULL,
-     "postgresql://user@host/db URL, or an SQLite file path.", NULL},
+     "SQLite file, postgresql:// or mysql:// URL, or "
+     "odbc:CONNECTION-STRING.",
+     NULL},
     {"statement", BT_PROP_STRING, true, NULL,
-     "One SQL statement; $1, $2 (PostgreSQL) or ?1, ? (SQLite) mark "
+     "One SQL statement; $1, $2 (PostgreSQL) or ? (others) mark "
      "parameters.",
      NULL},
     {"parameters", BT_PROP_LIST, false, NULL,
@@ -61,7 +63,7 @@ const bt_activity_type bt_activity_write_to_database = {
     .title = "Write to Database",
     .category = "utility",
     .description = "Runs an INSERT, UPDATE, DELETE or DDL statement on "
-                   "SQLite or PostgreSQL and publishes the rows changed.",
+                   "a database and publishes the rows changed.",
     .mode = BT_EXEC_BLOCKING,
     .props = props,
     .published = published,

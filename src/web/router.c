@@ -93,6 +93,28 @@ static bool match(const char *pattern, const char *path, char *buf,
     }
 }
 
+/* "/api/runbooks/%2FOps%2FHello[/diagram]": libmicrohttpd hands handlers
+ * the decoded path, so a runbook path arrives as more segments
+ * ("/api/runbooks//Ops/Hello"). A runbook literally named "diagram" is
+ * reached by id. */
+static bool route_runbook_path(bt_web_req *r) {
+    static const char prefix[] = "/api/runbooks/", tail[] = "/diagram";
+    size_t pl = sizeof prefix - 1, tl = sizeof tail - 1;
+    if (strncmp(r->path, prefix, pl) || r->path[pl] != '/' ||
+        strcmp(r->method, "GET"))
+        return false;
+    const char *rest = r->path + pl;
+    size_t len = strlen(rest);
+    bool diagram = len > tl && !strcmp(rest + len - tl, tail);
+    bt_web_handler h = diagram ? bt_web_runbooks_diagram : bt_web_runbooks_get;
+    for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++)
+        if (routes[i].handler == h) r->route = routes[i].pattern;
+    r->capture_buf = bt_xstrndup(rest, diagram ? len - tl : len);
+    r->captures[0] = r->capture_buf;
+    h(r);
+    return true;
+}
+
 void bt_web_route(bt_web_req *r) {
     size_t root = strlen(BT_ODATA_ROOT);
     if (!strncmp(r->path, BT_ODATA_ROOT, root) &&
@@ -100,6 +122,7 @@ void bt_web_route(bt_web_req *r) {
         bt_odata_handle(r);
         return;
     }
+    if (route_runbook_path(r)) return;
     char *buf = bt_xmalloc(strlen(r->path) + 1);
     for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++) {
         const char *caps[BT_WEB_MAX_CAPTURES] = {0};

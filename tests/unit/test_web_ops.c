@@ -319,6 +319,9 @@ static void test_diagram_and_instances(void **state) {
     assert_string_equal(json_string_value(json_array_get(json_object_get(link, "include"), 0)),
                         "{start.host} != ''");
     reply_free(&r);
+    expect_status(f, "GET", "/api/runbooks/%2FOps%2FHello/diagram", 200, NULL);
+    expect_status(f, "GET", "/api/runbooks/%2FOps%2FHello", 200, NULL);
+    expect_status(f, "GET", "/api/runbooks/%2FOps%2FNope/diagram", 404, "not_found");
     expect_status(f, "GET", "/api/runbooks/999/diagram", 404, "not_found");
     snprintf(path, sizeof path, "/api/runbooks/%lld/diagram?version=9",
              (long long)f->hello_id);

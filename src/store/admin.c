@@ -96,6 +96,26 @@ static int norm_guid(const char *in, char out[BT_GUID_LEN], bt_error *err) {
     return 0;
 }
 
+/* Lists are sorted here, byte-wise: SQLite's and PostgreSQL's collations
+ * would order mixed-case names differently. */
+static int by_user_name(const void *a, const void *b) {
+    return strcmp(((const bt_store_user *)a)->name,
+                  ((const bt_store_user *)b)->name);
+}
+
+static int by_group_name(const void *a, const void *b) {
+    return strcmp(((const bt_store_group *)a)->name,
+                  ((const bt_store_group *)b)->name);
+}
+
+static int by_grant(const void *a, const void *b) {
+    const bt_store_permission *x = a, *y = b;
+    int c = strcmp(x->folder_path, y->folder_path);
+    if (!c) c = (int)x->kind - (int)y->kind;
+    if (!c) c = strcmp(x->principal_name, y->principal_name);
+    return c;
+}
+
 /* ---- Users ---------------------------------------------------------- */
 
 #define USER_COLS "id, name, password_hash, is_admin, disabled, created_us"
@@ -183,6 +203,7 @@ int bt_store_user_list(bt_store *s, bt_store_user **items, size_t *n,
     for (size_t i = 0; i < r.n; i++) read_user(&r, i, 0, &(*items)[i]);
     *n = r.n;
     bt__store_rows_free(&r);
+    if (*n) qsort(*items, *n, sizeof **items, by_user_name);
     return 0;
 }
 
@@ -343,6 +364,7 @@ static int group_rows(bt_store *s, const char *sql, const char *arg,
     for (size_t i = 0; i < r.n; i++) read_group(&r, i, &(*items)[i]);
     *n = r.n;
     bt__store_rows_free(&r);
+    if (*n) qsort(*items, *n, sizeof **items, by_group_name);
     return 0;
 }
 
@@ -441,6 +463,7 @@ int bt_store_group_members(bt_store *s, int64_t group_id,
     for (size_t i = 0; i < r.n; i++) read_user(&r, i, 0, &(*items)[i]);
     *n = r.n;
     bt__store_rows_free(&r);
+    if (*n) qsort(*items, *n, sizeof **items, by_user_name);
     return 0;
 }
 
@@ -545,6 +568,7 @@ int bt_store_permission_list(bt_store *s, int64_t folder_id,
     }
     *n = r.n;
     bt__store_rows_free(&r);
+    if (*n) qsort(*items, *n, sizeof **items, by_grant);
     return 0;
 }
 

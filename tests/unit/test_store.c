@@ -2147,6 +2147,13 @@ static void test_users_and_groups(void **state) {
     assert_false(users[0].disabled);
     assert_string_equal(users[1].name, "bob");
     bt_store_user_list_free(users, n);
+    /* Byte order on both backends, whatever the database's collation. */
+    OK(bt_store_user_create(f->s, "Zed", NULL, false, NULL, &e_));
+    OK(bt_store_user_list(f->s, &users, &n, &e_));
+    assert_int_equal(n, 3);
+    assert_string_equal(users[0].name, "Zed");
+    assert_string_equal(users[1].name, "alice2");
+    bt_store_user_list_free(users, n);
 
     bt_store_group ops = {0}, g = {0};
     OK(bt_store_group_create(f->s, "operators", "run things", &ops, &e_));

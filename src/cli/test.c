@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "cli/cli.h"
+#include "cli/pack_cli.h"
 #include "cli/tester_services.h"
 #include "common/util.h"
 #include "engine/engine.h"
@@ -233,6 +234,7 @@ int bt_cli_test(int argc, char **argv) {
     bt_diags diags;
     bt_diags_init(&diags);
     bt_runbook *rb = NULL;
+    bt_cli_load_packs("test");
     if (bt_runbook_load_file(file, NULL, &rb, &diags) != 0) {
         bt_diags_print(&diags, stderr);
         bt_diags_free(&diags);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/pack_cli.h"
 #include "runbook/runbook.h"
 
 int bt_cli_validate(int argc, char **argv) {
@@ -14,6 +15,7 @@ int bt_cli_validate(int argc, char **argv) {
                 "problems, 0 when all are valid.\n");
         return argc < 2 ? BT_EXIT_USAGE : BT_EXIT_OK;
     }
+    bt_cli_load_packs("validate");
     int status = BT_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         bt_diags diags;

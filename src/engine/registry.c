@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "baton/activity.h"
+#include "packs/packs.h"
 
 #define BT_ACTIVITY(sym) extern const bt_activity_type sym;
 #include "activities/control/activities.def"
@@ -38,19 +39,25 @@ static const bt_registry builtin_registry = {
 
 const bt_registry *bt_registry_builtin(void) { return &builtin_registry; }
 
+/* A NULL registry is the default one: the built-ins, then the activities
+ * of the integration packs loaded into this process (src/packs). */
 const bt_activity_type *bt_registry_find(const bt_registry *reg,
                                          const char *name) {
-    if (!reg) reg = &builtin_registry;
-    for (size_t i = 0; i < reg->count; i++)
-        if (strcmp(reg->types[i]->name, name) == 0) return reg->types[i];
-    return NULL;
+    const bt_registry *r = reg ? reg : &builtin_registry;
+    for (size_t i = 0; i < r->count; i++)
+        if (strcmp(r->types[i]->name, name) == 0) return r->types[i];
+    return reg ? NULL : bt__packs_find(name);
 }
 
+/* With the default registry, bt_registry_at may give NULL for a pack
+ * activity removed meanwhile. */
 size_t bt_registry_count(const bt_registry *reg) {
-    return (reg ? reg : &builtin_registry)->count;
+    if (reg) return reg->count;
+    return builtin_registry.count + bt__packs_type_slots();
 }
 
 const bt_activity_type *bt_registry_at(const bt_registry *reg, size_t i) {
-    if (!reg) reg = &builtin_registry;
-    return i < reg->count ? reg->types[i] : NULL;
+    const bt_registry *r = reg ? reg : &builtin_registry;
+    if (i < r->count) return r->types[i];
+    return reg ? NULL : bt__packs_type_at(i - r->count);
 }

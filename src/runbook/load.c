@@ -598,10 +598,11 @@ int bt__runbook_load_doc(bt_doc *doc, const bt_activity_type *const *types,
 
 static int load_with_registry(bt_doc *doc, const bt_registry *reg,
                               bt_runbook **out, bt_diags *diags) {
-    size_t n = bt_registry_count(reg);
+    size_t n = bt_registry_count(reg), m = 0;
     const bt_activity_type **types = bt_xcalloc(n + 1, sizeof *types);
-    for (size_t i = 0; i < n; i++) types[i] = bt_registry_at(reg, i);
-    int rc = bt__runbook_load_doc(doc, types, n, out, diags);
+    for (size_t i = 0; i < n; i++) /* a removed pack activity gives NULL */
+        if ((types[m] = bt_registry_at(reg, i))) m++;
+    int rc = bt__runbook_load_doc(doc, types, m, out, diags);
     free(types);
     return rc;
 }

@@ -6,9 +6,8 @@
 #include "cli/cli.h"
 
 static const char *kind_name(bt_prop_kind k) {
-    static const char *const names[] = {"string",  "integer",  "number",
-                                        "boolean", "duration", "list",
-                                        "map"};
+    static const char *const names[] = {
+        "string", "integer", "number", "boolean", "duration", "list", "map"};
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -22,14 +21,31 @@ static void show(const bt_activity_type *t) {
                p->default_text ? p->default_text : "",
                p->default_text ? ". " : "");
     printf("  publishes:");
-    for (const char *const *f = t->published; f && *f; f++) printf(" %s", *f);
-    if (t->open_published) printf(" (and the fields it declares)");
+    for (const char *const *f = t->published; f && *f; f++)
+        printf(" %s", *f);
+    if (t->open_published)
+        printf(" (and the fields it declares)");
     printf("\n");
 }
 
 int bt_cli_activities(int argc, char **argv) {
     const bt_registry *reg = bt_registry_builtin();
-    if (argc >= 2 && strcmp(argv[1], "--help") != 0) {
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: baton activities [TYPE]\n"
+               "Lists the activity types a runbook can use (name, category, "
+               "what it does),\nor shows one TYPE: its properties with "
+               "their kinds and defaults, and the\npublished data it "
+               "adds to the data bus.\n");
+        return BT_EXIT_OK;
+    }
+    if (argc > 2) {
+        fprintf(stderr,
+                "baton activities: unexpected argument '%s'\n"
+                "usage: baton activities [TYPE]\n",
+                argv[2]);
+        return BT_EXIT_USAGE;
+    }
+    if (argc == 2) {
         const bt_activity_type *t = bt_registry_find(reg, argv[1]);
         if (!t) {
             fprintf(stderr, "baton: no activity type '%s'\n", argv[1]);

@@ -1,41 +1,17 @@
 /* The Runbook Designer's commands against the management server: ls,
- * show, checkout, undo-checkout, checkin, history, diff, revert, export,
- * import, folder, runbook, audit. Human output by default, the server's
- * JSON with --json; exit statuses in cli/mgmt_cli.h. docs/management.md. */
-#include <dirent.h>
-#include <errno.h>
+ * show, checkout, undo-checkout, checkin, history, diff, revert, folder,
+ * runbook, audit (export and import: cli/transfer.c). Human output by default,
+ * the server's JSON with --json; exit statuses in cli/mgmt_cli.h.
+ * docs/management.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/mgmt_cli.h"
 #include "common/buf.h"
 #include "common/util.h"
-
-#define FILE_MAX ((size_t)16 << 20)
-#define WALK_DEPTH_MAX 64
-
-/* Runs one GET/POST and prints the answer as JSON, or with print; the
- * exit status. body is stolen. */
-static int run(bt_mgcli *o, const char *method, const char *path, json_t *body,
-               void (*print)(json_t *reply)) {
-    json_t *reply = NULL;
-    int rc = bt_mgcli_call(o, method, path, body, &reply);
-    json_decref(body);
-    if (rc < 0) {
-        if (o->json || !print)
-            bt_mgcli_print_json(reply);
-        else
-            print(reply);
-        rc = BT_EXIT_OK;
-    }
-    json_decref(reply);
-    bt_mgcli_close(o);
-    return rc;
-}
 
 /* path?name=value&... with escaped values; NULL values are left out. */
 static char *query_path(bt_mgcli *o, const char *base, const char *const *kv,
@@ -61,7 +37,7 @@ static int get(bt_mgcli *o, const char *base, const char *const *kv, size_t n,
     char *path = query_path(o, base, kv, n);
     if (!path)
         return BT_EXIT_USAGE;
-    int rc = run(o, "GET", path, NULL, print);
+    int rc = bt_mgcli_run(o, "GET", path, NULL, print);
     free(path);
     return rc;
 }
@@ -98,10 +74,10 @@ static void print_ls_recursive(json_t *reply) {
 }
 
 int bt_cli_ls(int argc, char **argv) {
-    bt_mgcli o =
-        BT_MGCLI("ls", "baton ls [PATH] [-R] [--json] [--mgmt-url URL]",
-                 "Lists a folder's subfolders and runbooks (version, who has "
-                 "it checked out);\n-R the whole tree below it.\n");
+    bt_mgcli o = BT_MGCLI(
+        "ls", "baton ls [PATH] [-R|--recursive] [--json] [--mgmt-url URL]",
+        "Lists a folder's subfolders and runbooks (version, who has "
+        "it checked out);\n-R the whole tree below it.\n");
     bool recursive = false;
     const char *pos[1] = {"/"};
     bt_mgcli_opt opts[] = {{"--recursive", "-R", NULL, &recursive}, {0}};
@@ -259,8 +235,8 @@ int bt_cli_checkout(int argc, char **argv) {
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, pos, 1, 1, NULL);
     if (rc >= 0)
         return rc;
-    return run(&o, "POST", "/api/runbook/checkout",
-               json_pack("{s:s}", "runbook", pos[0]), print_checkout);
+    return bt_mgcli_run(&o, "POST", "/api/runbook/checkout",
+                        json_pack("{s:s}", "runbook", pos[0]), print_checkout);
 }
 
 int bt_cli_undo_checkout(int argc, char **argv) {
@@ -276,37 +252,16 @@ int bt_cli_undo_checkout(int argc, char **argv) {
     int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 1, NULL);
     if (rc >= 0)
         return rc;
-    return run(&o, "POST", "/api/runbook/undo-checkout",
-               json_pack("{s:s, s:b}", "runbook", pos[0], "force", force),
-               print_checkout);
+    return bt_mgcli_run(
+        &o, "POST", "/api/runbook/undo-checkout",
+        json_pack("{s:s, s:b}", "runbook", pos[0], "force", force),
+        print_checkout);
 }
 
 static void print_checkin(json_t *rb) {
     long long v = json_integer_value(json_object_get(rb, "checked_in_version"));
     printf("%s: checked in version %lld%s\n", bt_mgcli_str(rb, "path"), v,
            v == 1 ? " (new runbook)" : "");
-}
-
-static char *read_text(bt_mgcli *o, const char *path, int *rc) {
-    bt_buf b;
-    bt_buf_init(&b, FILE_MAX);
-    bt_error err = {0};
-    if (bt_buf_read_file(&b, path, &err)) {
-        fprintf(stderr, "baton %s: %s\n", o->cmd, err.message);
-        bt_buf_free(&b);
-        *rc = BT_EXIT_USAGE;
-        return NULL;
-    }
-    if (memchr(bt_buf_str(&b), '\0', b.len)) {
-        fprintf(stderr,
-                "baton %s: '%s' holds NUL bytes; it is not a runbook "
-                "file\n",
-                o->cmd, path);
-        bt_buf_free(&b);
-        *rc = BT_EXIT_USAGE;
-        return NULL;
-    }
-    return bt_buf_detach(&b);
 }
 
 int bt_cli_checkin(int argc, char **argv) {
@@ -331,7 +286,7 @@ int bt_cli_checkin(int argc, char **argv) {
         return rc;
     if (!comment)
         return bt_mgcli_usage(&o, "say what changed with -m COMMENT");
-    char *text = read_text(&o, pos[0], &rc);
+    char *text = bt_mgcli_read_text(&o, pos[0], &rc);
     if (!text)
         return rc;
     json_t *body = json_pack("{s:s, s:s}", "comment", comment, "yaml", text);
@@ -346,7 +301,8 @@ int bt_cli_checkin(int argc, char **argv) {
     json_t *fname = json_string(base ? base + 1 : pos[0]);
     if (fname)
         json_object_set_new(body, "file", fname);
-    return run(&o, "POST", "/api/runbook/checkin", body, print_checkin);
+    return bt_mgcli_run(&o, "POST", "/api/runbook/checkin", body,
+                        print_checkin);
 }
 
 /* ---- history, diff, revert -------------------------------------------- */
@@ -462,258 +418,7 @@ int bt_cli_revert(int argc, char **argv) {
         json_pack("{s:s, s:I}", "runbook", pos[0], "version", (json_int_t)v);
     if (comment)
         json_object_set_new(body, "comment", json_string(comment));
-    return run(&o, "POST", "/api/runbook/revert", body, print_checkin);
-}
-
-/* ---- export / import -------------------------------------------------- */
-
-static int mkdirs(const char *path) {
-    char *p = bt_xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; !rc; s++) {
-        bool end = !*s;
-        if (*s != '/' && !end)
-            continue;
-        *s = '\0';
-        if (*p && mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = -1;
-        if (end)
-            break;
-        *s = '/';
-    }
-    free(p);
-    return rc;
-}
-
-static int write_file(const char *path, const char *text) {
-    char *tmp = bt_xasprintf("%s.tmp-%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    bool ok = f && fputs(text, f) >= 0;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (ok && rename(tmp, path) != 0)
-        ok = false;
-    if (!ok)
-        unlink(tmp);
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
-int bt_cli_export(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI(
-        "export", "baton export [PATH] --out DIR [--json] [--mgmt-url URL]",
-        "Writes the folder tree at PATH (default /) under DIR: one "
-        "directory per folder\nand each runbook's latest checked-in "
-        "version, byte for byte, as\nDIR/<folders>/<name>.runbook.yaml. "
-        "baton import DIR puts it back.\n");
-    const char *out = NULL;
-    const char *pos[1] = {"/"};
-    bt_mgcli_opt opts[] = {{"--out", "-o", &out, NULL}, {0}};
-    int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 0, 1, NULL);
-    if (rc >= 0)
-        return rc;
-    if (!out)
-        return bt_mgcli_usage(&o, "where to? --out DIR");
-    char *path =
-        query_path(&o, "/api/export", (const char *[]){"path", pos[0]}, 1);
-    if (!path)
-        return BT_EXIT_USAGE;
-    json_t *reply = NULL;
-    rc = bt_mgcli_call(&o, "GET", path, NULL, &reply);
-    free(path);
-    if (rc >= 0) {
-        bt_mgcli_close(&o);
-        return rc;
-    }
-    rc = BT_EXIT_OK;
-    if (mkdirs(out)) {
-        fprintf(stderr, "baton export: cannot create '%s': %s\n", out,
-                strerror(errno));
-        rc = BT_EXIT_FAILED;
-    }
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(reply, "folders"), i, it) {
-        if (rc)
-            break;
-        char *d = bt_xasprintf("%s/%s", out, json_string_value(it));
-        if (strstr(d, "/../") || mkdirs(d)) {
-            fprintf(stderr, "baton export: cannot create '%s'\n", d);
-            rc = BT_EXIT_FAILED;
-        }
-        free(d);
-    }
-    json_array_foreach(json_object_get(reply, "files"), i, it) {
-        if (rc)
-            break;
-        const char *rel = bt_mgcli_str(it, "path");
-        char *f = bt_xasprintf("%s/%s", out, rel);
-        if (strstr(rel, "..") || write_file(f, bt_mgcli_str(it, "content"))) {
-            fprintf(stderr, "baton export: cannot write '%s': %s\n", f,
-                    strerror(errno));
-            rc = BT_EXIT_FAILED;
-        }
-        free(f);
-    }
-    if (o.json) {
-        bt_mgcli_print_json(reply);
-    } else if (!rc) {
-        printf("exported %zu runbook%s and %zu folder%s from %s to %s\n",
-               json_array_size(json_object_get(reply, "files")),
-               json_array_size(json_object_get(reply, "files")) == 1 ? "" : "s",
-               json_array_size(json_object_get(reply, "folders")),
-               json_array_size(json_object_get(reply, "folders")) == 1 ? ""
-                                                                       : "s",
-               bt_mgcli_str(reply, "folder"), out);
-        json_array_foreach(json_object_get(reply, "skipped"), i, it) printf(
-            "  skipped %s: nothing checked in yet\n", json_string_value(it));
-    }
-    json_decref(reply);
-    bt_mgcli_close(&o);
-    return rc;
-}
-
-static bool is_runbook_file(const char *name) {
-    size_t n = strlen(name);
-    return (n > 13 && !strcmp(name + n - 13, ".runbook.yaml")) ||
-           (n > 13 && !strcmp(name + n - 13, ".runbook.json"));
-}
-
-/* Collects DIR's subdirectories and runbook files (relative paths),
- * sorted, not following symbolic links. */
-static int walk(const char *root, const char *rel, int depth, json_t *folders,
-                json_t *files, bt_mgcli *o) {
-    char *dir = *rel ? bt_xasprintf("%s/%s", root, rel) : bt_xstrdup(root);
-    struct dirent **ents = NULL;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0) {
-        fprintf(stderr, "baton import: cannot read '%s': %s\n", dir,
-                strerror(errno));
-        free(dir);
-        return BT_EXIT_USAGE;
-    }
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        if (rc || name[0] == '.')
-            continue;
-        char *r = *rel ? bt_xasprintf("%s/%s", rel, name) : bt_xstrdup(name);
-        char *full = bt_xasprintf("%s/%s", root, r);
-        struct stat st;
-        if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode) &&
-            depth < WALK_DEPTH_MAX) {
-            json_array_append_new(folders, json_string(r));
-            rc = walk(root, r, depth + 1, folders, files, o);
-        } else if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-                   is_runbook_file(name)) {
-            char *text = read_text(o, full, &rc);
-            json_t *s = text ? json_string(text) : NULL;
-            if (text && !s) {
-                fprintf(stderr, "baton import: '%s' is not UTF-8 text\n", full);
-                rc = BT_EXIT_USAGE;
-            }
-            if (s)
-                json_array_append_new(
-                    files, json_pack("{s:s, s:o}", "path", r, "content", s));
-            free(text);
-        }
-        free(full);
-        free(r);
-    }
-    for (int i = 0; i < n; i++)
-        free(ents[i]);
-    free(ents);
-    free(dir);
-    return rc;
-}
-
-static void print_import(json_t *reply) {
-    printf("imported into %s: %lld created, %lld updated, %lld unchanged\n",
-           bt_mgcli_str(reply, "folder"),
-           (long long)json_integer_value(json_object_get(reply, "created")),
-           (long long)json_integer_value(json_object_get(reply, "updated")),
-           (long long)json_integer_value(json_object_get(reply, "unchanged")));
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(reply, "runbooks"), i, it) {
-        if (strcmp(bt_mgcli_str(it, "action"), "unchanged"))
-            printf(
-                "  %-9s %s (version %lld)\n", bt_mgcli_str(it, "action"),
-                bt_mgcli_str(it, "runbook"),
-                (long long)json_integer_value(json_object_get(it, "version")));
-    }
-}
-
-static void print_import_ois(json_t *reply) {
-    printf("imported %s: %lld runbooks, %lld variables, %lld counters, %lld "
-           "schedules%s\n",
-           bt_mgcli_str(reply, "name"),
-           (long long)json_integer_value(json_object_get(reply, "runbooks")),
-           (long long)json_integer_value(json_object_get(reply, "variables")),
-           (long long)json_integer_value(json_object_get(reply, "counters")),
-           (long long)json_integer_value(json_object_get(reply, "schedules")),
-           json_is_true(json_object_get(reply, "complete"))
-               ? ""
-               : " (some items need review: --json shows the report)");
-}
-
-int bt_cli_import(int argc, char **argv) {
-    bt_mgcli o = BT_MGCLI(
-        "import",
-        "baton import DIR|FILE.ois_export [--folder PATH] [-m COMMENT] "
-        "[--json] [--mgmt-url URL]",
-        "Imports a tree written by baton export (or any directory of "
-        "*.runbook.yaml\nfiles) under PATH (default /): each "
-        "directory is a folder, each file a runbook\nnamed by its "
-        "name: field. A file whose text equals the latest version "
-        "is left\nalone; others become a new version. Every file is "
-        "validated first: one bad file\n(or a runbook someone else "
-        "has checked out) and nothing is imported.\nAn Orchestrator "
-        "export (.ois_export) is converted and stored instead.\n");
-    const char *folder = NULL, *comment = NULL;
-    const char *pos[1];
-    bt_mgcli_opt opts[] = {{"--folder", NULL, &folder, NULL},
-                           {"--message", "-m", &comment, NULL},
-                           {0}};
-    int rc = bt_mgcli_parse(&o, argc, argv, opts, pos, 1, 1, NULL);
-    if (rc >= 0)
-        return rc;
-    size_t len = strlen(pos[0]);
-    if (len > 11 && !strcmp(pos[0] + len - 11, ".ois_export")) {
-        char *text = read_text(&o, pos[0], &rc);
-        if (!text)
-            return rc;
-        const char *base = strrchr(pos[0], '/');
-        json_t *body = json_pack("{s:s, s:s}", "name", base ? base + 1 : pos[0],
-                                 "content", text);
-        free(text);
-        if (!body) {
-            fprintf(stderr, "baton import: '%s' is not UTF-8 text\n", pos[0]);
-            return BT_EXIT_USAGE;
-        }
-        return run(&o, "POST", "/api/import-ois", body, print_import_ois);
-    }
-    struct stat st;
-    if (stat(pos[0], &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr,
-                "baton import: '%s' is not a directory (or an "
-                ".ois_export file)\n",
-                pos[0]);
-        return BT_EXIT_USAGE;
-    }
-    json_t *folders = json_array(), *files = json_array();
-    rc = walk(pos[0], "", 0, folders, files, &o);
-    if (rc) {
-        json_decref(folders);
-        json_decref(files);
-        return rc;
-    }
-    json_t *body = json_pack("{s:o, s:o}", "folders", folders, "files", files);
-    if (folder)
-        json_object_set_new(body, "folder", json_string(folder));
-    if (comment)
-        json_object_set_new(body, "comment", json_string(comment));
-    return run(&o, "POST", "/api/import", body, print_import);
+    return bt_mgcli_run(&o, "POST", "/api/runbook/revert", body, print_checkin);
 }
 
 /* ---- baton folder / runbook ------------------------------------------- */
@@ -742,18 +447,21 @@ int bt_cli_folder(int argc, char **argv) {
         return rc;
     const char *verb = pos[0];
     if (!strcmp(verb, "mkdir") && n == 2)
-        return run(&o, "POST", "/api/folders",
-                   json_pack("{s:s}", "path", pos[1]), print_folder_result);
+        return bt_mgcli_run(&o, "POST", "/api/folders",
+                            json_pack("{s:s}", "path", pos[1]),
+                            print_folder_result);
     if (!strcmp(verb, "rename") && n == 3)
-        return run(&o, "POST", "/api/folders/rename",
-                   json_pack("{s:s, s:s}", "path", pos[1], "name", pos[2]),
-                   print_folder_result);
+        return bt_mgcli_run(
+            &o, "POST", "/api/folders/rename",
+            json_pack("{s:s, s:s}", "path", pos[1], "name", pos[2]),
+            print_folder_result);
     if ((!strcmp(verb, "mv") || !strcmp(verb, "move")) && n == 3)
-        return run(&o, "POST", "/api/folders/move",
-                   json_pack("{s:s, s:s}", "path", pos[1], "to", pos[2]),
-                   print_folder_result);
+        return bt_mgcli_run(
+            &o, "POST", "/api/folders/move",
+            json_pack("{s:s, s:s}", "path", pos[1], "to", pos[2]),
+            print_folder_result);
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
-        return run(
+        return bt_mgcli_run(
             &o, "POST", "/api/folders/delete",
             json_pack("{s:s, s:b}", "path", pos[1], "recursive", recursive),
             print_folder_result);
@@ -798,33 +506,36 @@ int bt_cli_runbook(int argc, char **argv) {
         return rc;
     const char *verb = pos[0];
     if (!strcmp(verb, "rename") && n == 3)
-        return run(&o, "POST", "/api/runbook/rename",
-                   json_pack("{s:s, s:s}", "runbook", pos[1], "name", pos[2]),
-                   print_runbook_result);
+        return bt_mgcli_run(
+            &o, "POST", "/api/runbook/rename",
+            json_pack("{s:s, s:s}", "runbook", pos[1], "name", pos[2]),
+            print_runbook_result);
     if ((!strcmp(verb, "mv") || !strcmp(verb, "move")) && n == 3)
-        return run(&o, "POST", "/api/runbook/move",
-                   json_pack("{s:s, s:s}", "runbook", pos[1], "folder", pos[2]),
-                   print_runbook_result);
+        return bt_mgcli_run(
+            &o, "POST", "/api/runbook/move",
+            json_pack("{s:s, s:s}", "runbook", pos[1], "folder", pos[2]),
+            print_runbook_result);
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
-        return run(&o, "POST", "/api/runbook/delete",
-                   json_pack("{s:s}", "runbook", pos[1]), print_runbook_result);
+        return bt_mgcli_run(&o, "POST", "/api/runbook/delete",
+                            json_pack("{s:s}", "runbook", pos[1]),
+                            print_runbook_result);
     if (!strcmp(verb, "servers")) {
         json_t *names = json_array();
         for (int i = 2; i < n; i++)
             json_array_append_new(names, json_string(pos[i]));
-        return run(&o, "POST", "/api/runbook/settings",
-                   json_pack("{s:s, s:o}", "runbook", pos[1],
-                             "preferred_servers", names),
-                   print_runbook_result);
+        return bt_mgcli_run(&o, "POST", "/api/runbook/settings",
+                            json_pack("{s:s, s:o}", "runbook", pos[1],
+                                      "preferred_servers", names),
+                            print_runbook_result);
     }
     if (!strcmp(verb, "limit") && n == 3) {
         int64_t v;
         if (!bt_parse_int64(pos[2], &v) || v < 0)
             return bt_mgcli_usage(&o, "'%s' is not a number of jobs", pos[2]);
-        return run(&o, "POST", "/api/runbook/settings",
-                   json_pack("{s:s, s:I}", "runbook", pos[1], "max_concurrent",
-                             (json_int_t)v),
-                   print_runbook_result);
+        return bt_mgcli_run(&o, "POST", "/api/runbook/settings",
+                            json_pack("{s:s, s:I}", "runbook", pos[1],
+                                      "max_concurrent", (json_int_t)v),
+                            print_runbook_result);
     }
     return bt_mgcli_usage(&o,
                           "'%s' with %d argument%s is not a runbook command",

@@ -18,7 +18,27 @@ struct bt_client {
     char *base; /* without a trailing '/' */
     /* credentials: Basic (user + password) or a bearer API token */
     char *user, *password, *token;
+    const char *service; /* NULL: the Baton web service */
+    bt_client_progress_fn progress;
+    void *progress_ud;
 };
+
+void bt_client_set_progress(bt_client *c, bt_client_progress_fn fn, void *ud) {
+    c->progress = fn;
+    c->progress_ud = ud;
+}
+
+void bt_client_set_service(bt_client *c, const char *name) { c->service = name; }
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow) {
+    (void)dltotal;
+    (void)dlnow;
+    bt_client *c = ud;
+    if (ultotal > 0)
+        c->progress(c->progress_ud, (uint64_t)ulnow, (uint64_t)ultotal);
+    return 0;
+}
 
 /* `KEY = VALUE` from the config file, or NULL. */
 static char *config_value(const char *key) {
@@ -214,6 +234,11 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(k, CURLOPT_TIMEOUT, timeout_s > 0 ? timeout_s : 60L);
     curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+    if (c->progress && text) {
+        curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(k, CURLOPT_XFERINFODATA, c);
+        curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
+    }
     char curl_err[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(k, CURLOPT_ERRORBUFFER, curl_err);
     CURLcode cc = curl_easy_perform(k);
@@ -224,7 +249,8 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
                           path, BT_CLIENT_REPLY_MAX >> 20);
     } else if (cc != CURLE_OK) {
         rc = bt_error_set(err, BT_EIO,
-                          "cannot reach the Baton web service at %s: %s",
+                          "cannot reach %s at %s: %s",
+                          c->service ? c->service : "the Baton web service",
                           c->base, *curl_err ? curl_err : curl_easy_strerror(cc));
     } else {
         curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, status);
@@ -232,8 +258,10 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
         *reply = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);
         if (!*reply)
             rc = bt_error_set(err, BT_ESYNTAX,
-                              "%s does not look like the Baton web service: "
-                              "%s %s answered %ld without JSON", c->base,
+                              "%s does not look like %s: %s %s answered %ld "
+                              "without JSON", c->base,
+                              c->service ? c->service
+                                         : "the Baton web service",
                               method, path, *status);
     }
     curl_slist_free_all(h);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "baton/error.h"
 
@@ -28,6 +29,14 @@ const char *bt_client_url(const bt_client *c);
 int bt_client_call(bt_client *c, const char *method, const char *path,
                    json_t *body, long timeout_s, long *status, json_t **reply,
                    bt_error *err);
+
+/* Called while a call's body goes out: bytes sent of total (libcurl's
+ * progress, several times a second). fn NULL: none. */
+typedef void (*bt_client_progress_fn)(void *ud, uint64_t sent, uint64_t total);
+void bt_client_set_progress(bt_client *c, bt_client_progress_fn fn, void *ud);
+/* What the errors call the server ("the management server"); default "the
+ * Baton web service". name is borrowed. */
+void bt_client_set_service(bt_client *c, const char *name);
 
 /* Percent-encodes text for a query string (malloc'd). */
 char *bt_client_escape(bt_client *c, const char *text);

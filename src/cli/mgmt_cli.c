@@ -69,7 +69,9 @@ int bt_mgcli_common(bt_mgcli *o, int argc, char **argv, int *i) {
         printf(
             "\nThe management server is --mgmt-url URL, else BATON_MGMT_URL, "
             "else mgmt_url = ...\nin ~/.config/baton/config, else %s. "
-            "--json prints the server's answer.\nExit status: 0 done, 1 "
+            "--json prints the server's answer.\nLog in with --user NAME "
+            "(or BATON_USER and BATON_PASSWORD) or BATON_TOKEN.\nExit status: "
+            "0 done, 1 "
             "failed or unreachable, 2 bad usage or invalid input,\n3 a "
             "conflict (checked out by someone else, not checked out, "
             "exists), 4 not found.\n",
@@ -79,6 +81,13 @@ int bt_mgcli_common(bt_mgcli *o, int argc, char **argv, int *i) {
     if (!strcmp(a, "--json")) {
         o->json = true;
         return 1;
+    }
+    /* --user NAME stands for BATON_USER, as on the job commands */
+    if (!strncmp(a, "--user=", 7) || !strcmp(a, "--user")) {
+        bool bad = false;
+        const char *unused = NULL;
+        bt_client_url_arg(argc, argv, i, &unused, &bad);
+        return bad ? 100 + BT_EXIT_USAGE : 1;
     }
     if (!strncmp(a, "--mgmt-url=", 11)) {
         o->url = a + 11;
@@ -114,6 +123,7 @@ int bt_mgcli_open(bt_mgcli *o) {
                 err.message);
         return BT_EXIT_USAGE;
     }
+    bt_client_set_service(o->client, "the management server");
     return 0;
 }
 
@@ -151,10 +161,10 @@ int bt_mgcli_call(bt_mgcli *o, const char *method, const char *path,
     if (bt_client_call(o->client, method, path, body, CALL_TIMEOUT_S, &status,
                        reply, &err)) {
         fprintf(stderr,
-                "baton %s: management server at %s: %s\n(set it with "
+                "baton %s: %s\n(the management server is set with "
                 "--mgmt-url, BATON_MGMT_URL or mgmt_url in "
                 "~/.config/baton/config)\n",
-                o->cmd, bt_client_url(o->client), err.message);
+                o->cmd, err.message);
         return BT_EXIT_FAILED;
     }
     if (status >= 200 && status < 300)
@@ -181,6 +191,46 @@ int bt_mgcli_call(bt_mgcli *o, const char *method, const char *path,
     json_decref(*reply);
     *reply = NULL;
     return exit_for_status(status);
+}
+
+int bt_mgcli_run(bt_mgcli *o, const char *method, const char *path,
+                 json_t *body, void (*print)(json_t *reply)) {
+    json_t *reply = NULL;
+    int rc = bt_mgcli_call(o, method, path, body, &reply);
+    json_decref(body);
+    if (rc < 0) {
+        if (o->json || !print)
+            bt_mgcli_print_json(reply);
+        else
+            print(reply);
+        rc = BT_EXIT_OK;
+    }
+    json_decref(reply);
+    bt_mgcli_close(o);
+    return rc;
+}
+
+char *bt_mgcli_read_text(bt_mgcli *o, const char *path, int *rc) {
+    bt_buf b;
+    bt_buf_init(&b, BT_MGCLI_FILE_MAX);
+    bt_error err = {0};
+    if (bt_buf_read_file(&b, path, &err)) {
+        fprintf(stderr, "baton %s: '%s': %s; nothing was sent\n", o->cmd, path,
+                err.message);
+        bt_buf_free(&b);
+        *rc = BT_EXIT_USAGE;
+        return NULL;
+    }
+    if (memchr(bt_buf_str(&b), '\0', b.len)) {
+        fprintf(stderr,
+                "baton %s: '%s' holds NUL bytes; it is not a runbook "
+                "file\n",
+                o->cmd, path);
+        bt_buf_free(&b);
+        *rc = BT_EXIT_USAGE;
+        return NULL;
+    }
+    return bt_buf_detach(&b);
 }
 
 void bt_mgcli_print_json(json_t *doc) {

@@ -42,6 +42,15 @@ int bt_mgcli_open(bt_mgcli *o);
  * the caller decrefs), else the exit status after printing why. */
 int bt_mgcli_call(bt_mgcli *o, const char *method, const char *path,
                   json_t *body, json_t **reply);
+/* Calls the server and prints the answer: the server's JSON with --json
+ * or when print is NULL, else print(reply). body is stolen; the client
+ * is closed. The exit status. */
+int bt_mgcli_run(bt_mgcli *o, const char *method, const char *path,
+                 json_t *body, void (*print)(json_t *reply));
+/* A text file for the server (at most BT_MGCLI_FILE_MAX bytes, no NUL
+ * bytes), malloc'd; NULL after printing why, with the exit status in *rc. */
+#define BT_MGCLI_FILE_MAX ((size_t)16 << 20)
+char *bt_mgcli_read_text(bt_mgcli *o, const char *path, int *rc);
 /* Query-string escaping through the client. */
 char *bt_mgcli_escape(bt_mgcli *o, const char *text);
 void bt_mgcli_close(bt_mgcli *o);

@@ -14,23 +14,6 @@
 
 #define VALUE_MAX ((size_t)1 << 20)
 
-static int run(bt_mgcli *o, const char *method, const char *path, json_t *body,
-               void (*print)(json_t *reply)) {
-    json_t *reply = NULL;
-    int rc = bt_mgcli_call(o, method, path, body, &reply);
-    json_decref(body);
-    if (rc < 0) {
-        if (o->json || !print)
-            bt_mgcli_print_json(reply);
-        else
-            print(reply);
-        rc = BT_EXIT_OK;
-    }
-    json_decref(reply);
-    bt_mgcli_close(o);
-    return rc;
-}
-
 /* "/api/variables/NAME" with NAME escaped. */
 static char *named(bt_mgcli *o, const char *base, const char *name) {
     if (bt_mgcli_open(o))
@@ -46,7 +29,7 @@ static int run_named(bt_mgcli *o, const char *method, const char *base,
     char *p = named(o, base, name);
     if (!p)
         return BT_EXIT_USAGE;
-    int rc = run(o, method, p, NULL, print);
+    int rc = bt_mgcli_run(o, method, p, NULL, print);
     free(p);
     return rc;
 }
@@ -102,7 +85,7 @@ int bt_cli_variable(int argc, char **argv) {
         return rc;
     const char *verb = n ? pos[0] : "list";
     if (!strcmp(verb, "list") && n <= 1)
-        return run(&o, "GET", "/api/variables", NULL, print_variables);
+        return bt_mgcli_run(&o, "GET", "/api/variables", NULL, print_variables);
     if (!strcmp(verb, "get") && n == 2)
         return run_named(&o, "GET", "/api/variables", pos[1], print_variable);
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
@@ -138,7 +121,7 @@ int bt_cli_variable(int argc, char **argv) {
         fprintf(stderr, "baton variable: the value is not UTF-8 text\n");
         return BT_EXIT_USAGE;
     }
-    return run(&o, "POST", "/api/variables", body, print_variable);
+    return bt_mgcli_run(&o, "POST", "/api/variables", body, print_variable);
 }
 
 int bt_cli_variables(int argc, char **argv) {
@@ -149,7 +132,7 @@ int bt_cli_variables(int argc, char **argv) {
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, NULL, 0, 0, NULL);
     if (rc >= 0)
         return rc;
-    return run(&o, "GET", "/api/variables", NULL, print_variables);
+    return bt_mgcli_run(&o, "GET", "/api/variables", NULL, print_variables);
 }
 
 /* ---- counters --------------------------------------------------------- */
@@ -180,11 +163,11 @@ int bt_cli_counter(int argc, char **argv) {
         int64_t v;
         if (!bt_parse_int64(pos[2], &v))
             return bt_mgcli_usage(&o, "'%s' is not a whole number", pos[2]);
-        return run(&o, "POST", "/api/counters",
-                   json_pack("{s:s, s:I}", "name", pos[1],
-                             !strcmp(verb, "set") ? "value" : "add",
-                             (json_int_t)v),
-                   print_counter);
+        return bt_mgcli_run(&o, "POST", "/api/counters",
+                            json_pack("{s:s, s:I}", "name", pos[1],
+                                      !strcmp(verb, "set") ? "value" : "add",
+                                      (json_int_t)v),
+                            print_counter);
     }
     return bt_mgcli_usage(&o,
                           "'%s' with %d argument%s is not a counter command",
@@ -225,7 +208,7 @@ int bt_cli_schedule(int argc, char **argv) {
         return rc;
     const char *verb = n ? pos[0] : "list";
     if (!strcmp(verb, "list") && n <= 1)
-        return run(&o, "GET", "/api/schedules", NULL, print_schedules);
+        return bt_mgcli_run(&o, "GET", "/api/schedules", NULL, print_schedules);
     if (!strcmp(verb, "get") && n == 2)
         return run_named(&o, "GET", "/api/schedules", pos[1], print_schedule);
     if ((!strcmp(verb, "rm") || !strcmp(verb, "delete")) && n == 2)
@@ -243,9 +226,10 @@ int bt_cli_schedule(int argc, char **argv) {
         return bt_mgcli_usage(&o, "the definition must be a JSON object: %s",
                               je.text);
     }
-    return run(&o, "POST", "/api/schedules",
-               json_pack("{s:s, s:o}", "name", pos[1], "definition", def),
-               print_schedule);
+    return bt_mgcli_run(
+        &o, "POST", "/api/schedules",
+        json_pack("{s:s, s:o}", "name", pos[1], "definition", def),
+        print_schedule);
 }
 
 int bt_cli_schedules(int argc, char **argv) {
@@ -255,7 +239,7 @@ int bt_cli_schedules(int argc, char **argv) {
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, NULL, 0, 0, NULL);
     if (rc >= 0)
         return rc;
-    return run(&o, "GET", "/api/schedules", NULL, print_schedules);
+    return bt_mgcli_run(&o, "GET", "/api/schedules", NULL, print_schedules);
 }
 
 /* ---- runbook servers -------------------------------------------------- */
@@ -313,20 +297,21 @@ int bt_cli_server(int argc, char **argv) {
         return rc;
     const char *verb = n ? pos[0] : "list";
     if (!strcmp(verb, "list") && n <= 1)
-        return run(&o, "GET", "/api/servers", NULL, print_servers);
+        return bt_mgcli_run(&o, "GET", "/api/servers", NULL, print_servers);
     if (!strcmp(verb, "drain") && n == 2)
-        return run(&o, "POST", "/api/servers/drain",
-                   json_pack("{s:s, s:b}", "server", pos[1], "drain", !off),
-                   print_server);
+        return bt_mgcli_run(
+            &o, "POST", "/api/servers/drain",
+            json_pack("{s:s, s:b}", "server", pos[1], "drain", !off),
+            print_server);
     if (!strcmp(verb, "throttle") && n == 3) {
         int64_t v;
         if (!bt_parse_int64(pos[2], &v) || v < 0)
             return bt_mgcli_usage(&o, "'%s' is not a number of instances",
                                   pos[2]);
-        return run(&o, "POST", "/api/servers/throttle",
-                   json_pack("{s:s, s:I}", "server", pos[1], "throttle",
-                             (json_int_t)v),
-                   print_server);
+        return bt_mgcli_run(&o, "POST", "/api/servers/throttle",
+                            json_pack("{s:s, s:I}", "server", pos[1],
+                                      "throttle", (json_int_t)v),
+                            print_server);
     }
     return bt_mgcli_usage(&o, "'%s' with %d argument%s is not a server command",
                           verb, n ? n - 1 : 0, n == 2 ? "" : "s");
@@ -338,5 +323,5 @@ int bt_cli_servers(int argc, char **argv) {
     int rc = bt_mgcli_parse(&o, argc, argv, NULL, NULL, 0, 0, NULL);
     if (rc >= 0)
         return rc;
-    return run(&o, "GET", "/api/servers", NULL, print_servers);
+    return bt_mgcli_run(&o, "GET", "/api/servers", NULL, print_servers);
 }

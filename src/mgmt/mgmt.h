@@ -34,6 +34,12 @@ typedef struct bt_mgmt_config {
     int (*authenticate)(void *ud, bt_store *s, const char *authorization,
                         char *user, size_t user_size, bt_error *err);
     void *auth_ud;
+    /* Browser origins ("http://console.example:82") allowed to call the
+     * API from a page (CORS), compared exactly; batond passes the web
+     * service's cors_origins, because the console authors through this
+     * server. An Origin not listed gets no CORS headers. */
+    const char *const *cors_origins;
+    size_t n_cors_origins;
 } bt_mgmt_config;
 
 /* The authenticate hook for a batond with authentication on: the same

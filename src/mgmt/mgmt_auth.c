@@ -1,8 +1,9 @@
 /* Admission for the management server with Baton's users and API tokens,
  * checked the same way as the web service does (src/web/auth.c): HTTP
  * Basic against the user's argon2id hash, or "Bearer baton_..." whose
- * unkeyed BLAKE2b-256 (hex) the store keeps. Disabled users, expired and
- * unknown tokens get the same answer as a wrong password. */
+ * unkeyed BLAKE2b-256 (hex) the store keeps. Disabled users and unknown
+ * tokens get the same answer as a wrong password; an expired token is
+ * named with its expiry (its holder needs a new one). */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,35 @@ out:
     return rc;
 }
 
+/* After a failed lookup: when the presented secret is that of a token
+ * that has expired, say so and when, so the holder knows to make a new
+ * one rather than hunt for a typo. Only someone holding the secret can
+ * learn this, so it reveals nothing to a guesser. */
+static bool expired_token(bt_store *s, const char *hash, bt_error *err) {
+    bt_store_token *items = NULL;
+    size_t n = 0;
+    bt_error lerr = {0};
+    if (bt_store_token_list(s, 0, &items, &n, &lerr))
+        return false;
+    bool found = false;
+    int64_t now = (int64_t)bt_store_now(s);
+    for (size_t i = 0; i < n && !found; i++) {
+        if (!items[i].hash || strcmp(items[i].hash, hash) ||
+            !items[i].expires_us || items[i].expires_us > now)
+            continue;
+        char when[40];
+        bt_format_time_us((uint64_t)items[i].expires_us, when, sizeof when);
+        bt_error_set(err, BT_EINVAL,
+                     "the API token '%s' (id %lld) expired at %s; create a "
+                     "new one (baton token create --expires DAYS)",
+                     items[i].name ? items[i].name : "", (long long)items[i].id,
+                     when);
+        found = true;
+    }
+    bt_store_token_list_free(items, n);
+    return found;
+}
+
 static int bearer(bt_store *s, const char *secret, char *user, size_t size,
                   bt_error *err) {
     static const char bad[] = "the API token is unknown, revoked or expired";
@@ -71,9 +101,12 @@ static int bearer(bt_store *s, const char *secret, char *user, size_t size,
     bt_store_token t = {0};
     bt_store_user u = {0};
     int rc = bt_store_token_lookup(s, hash, &t, &u, err);
-    if (rc == -BT_ENOTFOUND ||
-        (!rc && ((t.expires_us && t.expires_us <= (int64_t)bt_store_now(s)) ||
-                 u.disabled)))
+    if (rc == -BT_ENOTFOUND && expired_token(s, hash, err))
+        rc = -BT_EINVAL;
+    else if (rc == -BT_ENOTFOUND ||
+             (!rc &&
+              ((t.expires_us && t.expires_us <= (int64_t)bt_store_now(s)) ||
+               u.disabled)))
         rc = bt_error_set(err, BT_EINVAL, bad);
     else if (!rc)
         rc = give(u.name, user, size, err);

@@ -28,6 +28,8 @@ struct bt_mgmt {
     int (*authenticate)(void *ud, bt_store *s, const char *authorization,
                         char *user, size_t user_size, bt_error *err);
     void *auth_ud;
+    char **cors_origins;
+    size_t n_cors_origins;
     pthread_mutex_t pool_lock;
     bt_store *pool[BT_MGMT_POOL_MAX];
     size_t n_pool;
@@ -53,7 +55,9 @@ typedef struct mg_req {
     json_t *json; /* the parsed body (mg_body) */
     unsigned status;
     json_t *reply;
-    char allow[32];
+    char allow[48];
+    const char *cors_origin; /* the request's Origin when allowed */
+    bool preflight;          /* an OPTIONS answer: CORS method headers */
 } mg_req;
 
 typedef void (*mg_handler)(mg_req *r);

@@ -83,6 +83,15 @@ static bool match(const char *pattern, const char *path, const char **cap,
     return len == plen && !strncmp(pattern, path, len);
 }
 
+static void allow_method(mg_req *r, const char *method) {
+    if (!strstr(r->allow, method) &&
+        strlen(r->allow) + strlen(method) + 3 < sizeof r->allow) {
+        if (*r->allow)
+            strcat(r->allow, ", ");
+        strcat(r->allow, method);
+    }
+}
+
 static void route_request(mg_req *r) {
     for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++) {
         const char *cap;
@@ -95,12 +104,7 @@ static void route_request(mg_req *r) {
             routes[i].handler(r);
             return;
         }
-        if (!strstr(r->allow, routes[i].method) &&
-            strlen(r->allow) + strlen(routes[i].method) + 3 < sizeof r->allow) {
-            if (*r->allow)
-                strcat(r->allow, ", ");
-            strcat(r->allow, routes[i].method);
-        }
+        allow_method(r, routes[i].method);
     }
     if (*r->allow)
         bt__mg_error(r, 405, "method_not_allowed", r->method,
@@ -109,6 +113,63 @@ static void route_request(mg_req *r) {
     else
         bt__mg_error(r, 404, "not_found", r->path, "no such resource: %s",
                      r->path);
+}
+
+/* ---- CORS ------------------------------------------------------------- */
+
+/* The console (port 82) authors through this server straight from the
+ * browser, so its origin needs the same CORS answers the web service
+ * gives it: the request's Origin echoed when it is one of cors_origins
+ * (exactly, as browsers send scheme://host[:port]), nothing otherwise. */
+static const char *allowed_origin(bt_mgmt *m, struct MHD_Connection *conn) {
+    const char *o =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < m->n_cors_origins; i++)
+        if (!strcmp(m->cors_origins[i], o))
+            return o;
+    return NULL;
+}
+
+/* OPTIONS: the path's methods, and for an allowed origin what a preflight
+ * asks. Never authenticated: browsers send preflights without
+ * credentials, and the answer reveals nothing but the route table. */
+static void answer_options(mg_req *r) {
+    for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++) {
+        const char *cap;
+        size_t cap_len;
+        if (match(routes[i].pattern, r->path, &cap, &cap_len))
+            allow_method(r, routes[i].method);
+    }
+    if (!*r->allow) {
+        bt__mg_error(r, 404, "not_found", r->path, "no such resource: %s",
+                     r->path);
+        return;
+    }
+    allow_method(r, "OPTIONS");
+    r->status = 204;
+    r->preflight = true;
+}
+
+static void add_cors(mg_req *r, struct MHD_Response *resp) {
+    if (r->cors_origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+                                r->cors_origin);
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "Allow, WWW-Authenticate");
+        if (r->preflight) {
+            MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                    r->allow);
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type, "
+                                    "X-Baton-User");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+        }
+    }
+    /* the answer depends on Origin whenever CORS is configured */
+    if (r->mgmt->n_cors_origins)
+        MHD_add_response_header(resp, "Vary", "Origin");
 }
 
 /* ---- admission -------------------------------------------------------- */
@@ -497,7 +558,22 @@ static void req_free(mg_req *r) {
     free(r);
 }
 
+static enum MHD_Result queue(mg_req *r, struct MHD_Response *resp) {
+    if (*r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    add_cors(r, resp);
+    enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    r->responded = true;
+    return rc;
+}
+
 static enum MHD_Result send_reply(mg_req *r) {
+    if (r->status == 204 && !r->reply) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        return resp ? queue(r, resp) : MHD_NO;
+    }
     char *text = r->reply ? json_dumps(r->reply, JSON_COMPACT) : NULL;
     if (!text)
         text = bt_xstrdup("{}");
@@ -513,12 +589,7 @@ static enum MHD_Result send_reply(mg_req *r) {
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json; charset=utf-8");
-    if (*r->allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
-    enum MHD_Result rc = MHD_queue_response(r->conn, r->status, resp);
-    MHD_destroy_response(resp);
-    r->responded = true;
-    return rc;
+    return queue(r, resp);
 }
 
 static void answer_too_big(mg_req *r) {
@@ -541,6 +612,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         r->path = url;
         bt_buf_init(&r->body, m->max_body);
         *con_cls = r;
+        r->cors_origin = allowed_origin(m, conn);
+        if (!strcmp(method, "OPTIONS")) {
+            answer_options(r);
+            return send_reply(r);
+        }
         const char *cl = MHD_lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t n;
@@ -598,6 +674,12 @@ int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err) {
     m->max_body = cfg->max_body ? cfg->max_body : BT_MGMT_DEFAULT_MAX_BODY;
     m->authenticate = cfg->authenticate;
     m->auth_ud = cfg->auth_ud;
+    if (cfg->n_cors_origins) {
+        m->cors_origins = bt_xcalloc(cfg->n_cors_origins, sizeof(char *));
+        for (size_t i = 0; i < cfg->n_cors_origins; i++)
+            m->cors_origins[i] = bt_xstrdup(cfg->cors_origins[i]);
+        m->n_cors_origins = cfg->n_cors_origins;
+    }
     pthread_mutex_init(&m->pool_lock, NULL);
     bt_store *s = NULL;
     int rc = bt_store_open(m->store_url, &s, err);
@@ -641,5 +723,8 @@ void bt_mgmt_stop(bt_mgmt *m) {
     pthread_mutex_destroy(&m->pool_lock);
     free(m->store_url);
     free(m->key_file);
+    for (size_t i = 0; i < m->n_cors_origins; i++)
+        free(m->cors_origins[i]);
+    free(m->cors_origins);
     free(m);
 }

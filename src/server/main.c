@@ -192,6 +192,8 @@ static int load_samples(daemon_ctx *d, bt_error *err) {
     return 0;
 }
 
+static char **cors_list(const daemon_ctx *d, size_t *n);
+
 static int start_placeholders(daemon_ctx *d, bt_error *err) {
     char url[128];
     if (d->cfg.roles & BT_ROLE_WEB)
@@ -215,7 +217,14 @@ static int start_placeholders(daemon_ctx *d, bt_error *err) {
             .key_file = key,
             .authenticate = d->cfg.auth ? bt_mgmt_authenticate : NULL,
         };
+        /* the console authors through this server from the browser */
+        size_t n_cors = 0;
+        char **cors = cors_list(d, &n_cors);
+        mc.cors_origins = (const char *const *)cors;
+        mc.n_cors_origins = n_cors;
         rc = bt_mgmt_start(&mc, &d->mgmt, err);
+        for (size_t i = 0; i < n_cors; i++) free(cors[i]);
+        free(cors);
         free(key);
         if (rc) return rc;
     }

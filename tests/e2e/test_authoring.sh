@@ -253,6 +253,159 @@ grep -q "no audit entries" "$O.a2.out" && pass "audit --since in the future is e
 run_baton "$O.a3" audit --since soon
 [[ $RC -eq 2 ]] && pass "audit --since garbage exits 2" || fail "audit since bad rc $RC"
 
+# ---- undo-checkout, concurrent check-outs through the CLI
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.uco0" checkout /Ops/Hello
+BATON_USER=bob BATON_PASSWORD=$PW run_baton "$O.uco1" undo-checkout /Ops/Hello
+[[ $RC -eq 3 ]] && grep -q "alice" "$O.uco1.err" && pass "bob cannot undo alice's check-out (exit 3, names her)" ||
+    fail "undo by other rc $RC" "$(cat "$O.uco1.err")"
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.uco2" undo-checkout /Ops/Hello
+[[ $RC -eq 0 ]] && grep -q "/Ops/Hello is not checked out" "$O.uco2.out" &&
+    pass "undo-checkout releases without a new version" || fail "undo-checkout" "$(cat "$O.uco2.out" "$O.uco2.err")"
+BATON_USER=alice BATON_PASSWORD=$PW run_baton "$O.uco3" undo-checkout /Ops/Hello
+[[ $RC -eq 3 ]] && pass "undo-checkout of a runbook nobody holds exits 3" || fail "undo again rc $RC"
+run_baton "$O.uco4" history /Ops/Hello --json
+check_json "undo-checkout stored no version" "$O.uco4.out" <<'PY'
+assert len(doc["versions"]) == 4, [v["version"] for v in doc["versions"]]
+assert doc["checked_out_by"] is None
+PY
+pids=()
+for u in alice bob carol; do
+    BATON_USER=$u BATON_PASSWORD=$PW "$BATON" checkout /Ops/Hello >"$O.race.$u.out" 2>"$O.race.$u.err" &
+    pids+=($!)
+done
+won=0 lost=0
+for i in 0 1 2; do
+    wait "${pids[$i]}"
+    case $? in 0) won=$((won + 1)) ;; 3) lost=$((lost + 1)) ;; esac
+done
+[[ $won -eq 1 && $lost -eq 2 ]] && pass "three designers check out at once: one wins, two get exit 3" ||
+    fail "race won=$won lost=$lost" "$(cat "$O".race.*.err)"
+"$BATON" undo-checkout /Ops/Hello --force >/dev/null 2>&1
+
+# ---- folders: rename, move, delete (history kept), ls -R as a tree
+run_baton "$O.f0" import "$W/e1" --folder /Tmp
+run_baton "$O.f1" folder rename /Tmp/Ops Ops2
+[[ $RC -eq 0 ]] && grep -q "^/Tmp/Ops2$" "$O.f1.out" && pass "folder rename" || fail "folder rename" "$(cat "$O.f1.out" "$O.f1.err")"
+run_baton "$O.f2" folder mkdir /Tmp/Dest
+run_baton "$O.f3" folder mv /Tmp/Ops2 /Tmp/Dest
+[[ $RC -eq 0 ]] && grep -q "^/Tmp/Dest/Ops2$" "$O.f3.out" && pass "folder mv" || fail "folder mv" "$(cat "$O.f3.out" "$O.f3.err")"
+run_baton "$O.f4" ls /Tmp -R
+expect_tree=$'/Tmp\n  Dest/\n    Ops2/\n      Web/\n        Empty/\n      Hello'
+[[ $(sed 's/ *v[0-9].*//' "$O.f4.out") == "$expect_tree" ]] && pass "ls -R prints the tree" ||
+    fail "ls -R" "$(cat "$O.f4.out")"
+run_baton "$O.f5" show /Tmp/Dest/Ops2/Hello --json
+TMPID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$O.f5.out")
+run_baton "$O.f6" folder rm /Tmp
+[[ $RC -eq 3 ]] && grep -qi "not empty" "$O.f6.err" && pass "folder rm of a non-empty folder exits 3" ||
+    fail "folder rm rc $RC" "$(cat "$O.f6.err")"
+run_baton "$O.f7" folder rm /Tmp --recursive
+[[ $RC -eq 0 ]] && pass "folder rm --recursive" || fail "folder rm -r" "$(cat "$O.f7.err")"
+run_baton "$O.f8" ls /Tmp
+[[ $RC -eq 4 ]] && pass "the deleted folder is gone (exit 4)" || fail "ls deleted rc $RC"
+run_baton "$O.f9" history "$TMPID"
+[[ $RC -eq 0 ]] && grep -q "(deleted)" "$O.f9.out" && grep -q "^1 " "$O.f9.out" &&
+    pass "a deleted folder's runbook keeps its history" || fail "history after rm" "$(cat "$O.f9.out" "$O.f9.err")"
+
+# ---- servers: drain and back; audit with before/after
+run_baton "$O.dr1" server drain rbA
+[[ $RC -eq 0 ]] && grep -q "^rbA .*draining" "$O.dr1.out" && pass "server drain" || fail "drain" "$(cat "$O.dr1.out" "$O.dr1.err")"
+run_baton "$O.dr2" server drain rbA --off
+grep -q "^rbA .*up " "$O.dr2.out" && pass "server drain --off" || fail "drain off" "$(cat "$O.dr2.out" "$O.dr2.err")"
+run_baton "$O.dr3" runbook servers /Ops/Hello
+grep -q "^/Ops/Hello$" "$O.dr3.out" && pass "runbook servers with none: any server" || fail "servers cleared" "$(cat "$O.dr3.out")"
+run_baton "$O.au1" audit --runbook /Ops/Hello --since 1h --json
+check_json "audit --runbook --since: who, action, before and after" "$O.au1.out" <<'PY'
+items = doc["items"]
+co = [a for a in items if a["action"] == "runbook.checkout" and a["who"] == "alice"]
+assert co, [a["action"] for a in items]
+assert co[-1]["before"]["checked_out_by"] is None and co[-1]["after"]["checked_out_by"] == "alice", co[-1]
+un = [a for a in items if a["action"] == "runbook.undo_checkout"]
+assert un and un[0]["before"]["checked_out_by"] == "alice" and un[0]["after"]["checked_out_by"] is None, un
+st = [a for a in items if a["action"] == "runbook.settings"]
+assert st and st[-1]["after"]["preferred_servers"] == [], st[-1]
+assert all(a["object"] == "/Ops/Hello" for a in items)
+PY
+run_baton "$O.au2" audit --action server. --since 1h
+grep -q "server.drain .*rbA .*-> {\"draining\":false" "$O.au2.out" && pass "audit table: server.drain before -> after" ||
+    fail "audit server" "$(cat "$O.au2.out")"
+BATON_USER= BATON_PASSWORD=$PW run_baton "$O.au3" audit --runbook /Ops/Hello --user alice
+[[ $RC -eq 0 ]] && grep -q "runbook.checkout" "$O.au3.out" && pass "--user NAME logs in on authoring commands" ||
+    fail "--user rc $RC" "$(cat "$O.au3.err")"
+BATON_USER= BATON_PASSWORD=$PW run_baton "$O.au4" audit --user alice
+[[ $RC -eq 1 ]] && grep -q "administrator" "$O.au4.err" && pass "the whole audit history needs an administrator" ||
+    fail "audit non-admin rc $RC" "$(cat "$O.au4.err")"
+
+# ---- long imports show progress; hostile and huge files store nothing
+mkdir -p "$W/many/Bulk"
+for ((i = 0; i < 250; i++)); do
+    printf 'name: R%d\nactivities:\n  - {id: s, type: initialize-data}\n' "$i" >"$W/many/Bulk/r$i.runbook.yaml"
+done
+run_baton "$O.pg" import "$W/many" --progress
+[[ $RC -eq 0 ]] && grep -q "250 created" "$O.pg.out" && grep -q "^reading: 200 runbook files" "$O.pg.err" &&
+    grep -q "^read 250 runbook files in 1 folder" "$O.pg.err" && grep -q "^sending: 100% of" "$O.pg.err" &&
+    pass "import --progress: files read, upload, then the result" || fail "progress rc $RC" "$(cat "$O.pg.out" "$O.pg.err")"
+run_baton "$O.pg2" import "$W/many"
+[[ $RC -eq 0 && ! -s $O.pg2.err ]] && grep -q "250 unchanged" "$O.pg2.out" &&
+    pass "no progress when standard error is not a terminal" || fail "quiet import" "$(cat "$O.pg2.err")"
+run_baton "$O.hb" export / --out "$W/before-ois"
+cat >"$W/bomb.ois_export" <<'XML'
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE ExportData [
+  <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+  <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+  <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+]>
+<ExportData><Policies><Folder><Name>&d;</Name></Folder></Policies></ExportData>
+XML
+run_baton "$O.bomb" import "$W/bomb.ois_export"
+[[ $RC -eq 2 ]] && grep -q "nothing was imported" "$O.bomb.err" && grep -qi "entit" "$O.bomb.err" &&
+    pass "an .ois_export with entity expansion is refused (exit 2) naming it" || fail "bomb rc $RC" "$(cat "$O.bomb.err")"
+head -c 3000 "$SRC/tests/fixtures/ois/operations.ois_export" >"$W/cut.ois_export"
+run_baton "$O.cut" import "$W/cut.ois_export"
+[[ $RC -eq 2 ]] && grep -q "nothing was imported" "$O.cut.err" && pass "a truncated .ois_export is refused (exit 2)" ||
+    fail "truncated ois rc $RC" "$(cat "$O.cut.err")"
+head -c $((17 << 20)) /dev/zero | tr '\0' 'x' >"$W/huge.ois_export"
+run_baton "$O.huge" import "$W/huge.ois_export"
+[[ $RC -eq 2 ]] && grep -q "huge.ois_export': file is larger than the 16777216 byte limit; nothing was sent" "$O.huge.err" &&
+    pass "a huge file is refused before sending (exit 2) naming it" || fail "huge rc $RC" "$(cat "$O.huge.err")"
+mkdir -p "$W/hugetree/X"
+{ printf 'name: Big\ndescription: "'; head -c $((17 << 20)) /dev/zero | tr '\0' 'y'; printf '"\nactivities:\n  - {id: s, type: initialize-data}\n'; } >"$W/hugetree/X/big.runbook.yaml"
+run_baton "$O.huge2" import "$W/hugetree"
+[[ $RC -eq 2 ]] && grep -q "larger than" "$O.huge2.err" && pass "a huge runbook file in a tree: refused (exit 2)" ||
+    fail "huge tree rc $RC" "$(cat "$O.huge2.err")"
+run_baton "$O.ha" export / --out "$W/after-ois"
+diff -r "$W/before-ois" "$W/after-ois" >/dev/null && pass "after the refused files the stored runbooks are untouched" ||
+    fail "untouched after hostile" "$(diff -r "$W/before-ois" "$W/after-ois" | head)"
+
+# ---- the console calls the management server from the browser (CORS)
+curl -s -o /dev/null -D "$O.cors.h" -X OPTIONS "http://127.0.0.1:$MGMT/api/runbook/checkout" \
+    -H "Origin: http://127.0.0.1:$CONSOLE" -H "Access-Control-Request-Method: POST" \
+    -H "Access-Control-Request-Headers: authorization, content-type"
+grep -qi "^HTTP/1.1 204" "$O.cors.h" && grep -qi "^Access-Control-Allow-Origin: http://127.0.0.1:$CONSOLE" "$O.cors.h" &&
+    grep -qi "^Access-Control-Allow-Headers: .*Authorization" "$O.cors.h" &&
+    pass "a preflight from the console's origin is answered without credentials" || fail "preflight" "$(cat "$O.cors.h")"
+curl -s -o /dev/null -D "$O.cors2.h" -u "admin:$ADMIN_PW" "http://127.0.0.1:$MGMT/api/tree" -H "Origin: http://127.0.0.1:$CONSOLE"
+grep -qi "^Access-Control-Allow-Origin: http://127.0.0.1:$CONSOLE" "$O.cors2.h" && pass "answers to the console's origin carry CORS" ||
+    fail "cors get" "$(cat "$O.cors2.h")"
+curl -s -o /dev/null -D "$O.cors3.h" "http://127.0.0.1:$MGMT/api/health" -H "Origin: http://evil.example"
+! grep -qi "^Access-Control-Allow-Origin" "$O.cors3.h" && pass "another origin gets no CORS headers" || fail "cors evil"
+
+# ---- tab completion of folder and runbook paths from the server
+(
+    source "$SRC/scripts/baton-completion.bash"
+    comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _baton 2>/dev/null; printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '; }
+    PATH=$BUILD:$PATH
+    got=$(comp baton show /O)
+    [[ $got == "/Ops/ " ]] && echo "ok1" || echo "bad1 $got"
+    got=$(comp baton checkout /Ops/)
+    [[ $got == "/Ops/Hello /Ops/Web/ " ]] && echo "ok2" || echo "bad2 $got"
+    got=$(comp baton audit --runbook /Ops/H)
+    [[ $got == "/Ops/Hello " ]] && echo "ok3" || echo "bad3 $got"
+) >"$O.comp" 2>&1
+grep -q ok1 "$O.comp" && grep -q ok2 "$O.comp" && grep -q ok3 "$O.comp" &&
+    pass "completion offers folders and runbooks from the management server" || fail "remote completion" "$(cat "$O.comp")"
+
 # ---- every command has --help; bad usage exits 2; unreachable exits 1
 ok=1
 for c in ls show checkout checkin undo-checkout history diff revert export import folder runbook \

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -924,6 +925,16 @@ static void test_authentication(void **state) {
     int64_t tid = 0;
     assert_int_equal(bt_store_token_create(s, u.id, "ci", hex, 0, &tid, &err),
                      0);
+    /* a token that expired a second ago: named, with its expiry */
+    static const char old_token[] =
+        "baton_expiredexpiredexpiredexpiredexpiredexpir";
+    crypto_generichash(h, sizeof h, (const unsigned char *)old_token,
+                       strlen(old_token), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    assert_int_equal(bt_store_token_create(s, u.id, "old-ci", hex,
+                                           (int64_t)bt_store_now(s) - 1000000,
+                                           &tid, &err),
+                     0);
     int64_t dana = u.id;
     bt_store_user_clear(&u);
     bt_store_close(s);
@@ -978,6 +989,16 @@ static void test_authentication(void **state) {
             fail_msg("case %zu: %ld %s", i, st, f->last_text);
         free(body);
     }
+    st = authed(f, "Bearer baton_expiredexpiredexpiredexpiredexpiredexpir",
+                "GET", "/api/tree", NULL);
+    assert_int_equal(st, 401);
+    if (!strstr(f->last_text, "API token 'old-ci'") ||
+        !strstr(f->last_text, "expired at 20") ||
+        !strstr(f->last_text, "baton token create"))
+        fail_msg("expired token: %s", f->last_text);
+    assert_int_equal(authed(f, "Bearer baton_nope", "GET", "/api/tree", NULL),
+                     401);
+    assert_non_null(strstr(f->last_text, "unknown, revoked or expired"));
     assert_int_equal(bt_store_open(f->db, &s, &err), 0);
     bt_store_audit *items = NULL;
     size_t n = 0;
@@ -987,6 +1008,145 @@ static void test_authentication(void **state) {
         assert_string_equal(items[i].who, "dana");
     bt_store_audit_list_free(items, n);
     bt_store_close(s);
+}
+
+typedef struct headers {
+    char text[4096];
+    size_t len;
+} headers;
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+    headers *h = ud;
+    size_t len = size * n;
+    if (h->len + len < sizeof h->text) {
+        memcpy(h->text + h->len, p, len);
+        h->len += len;
+        h->text[h->len] = '\0';
+    }
+    return len;
+}
+
+/* One request with extra headers (NULL-ended); the status, the answer's
+ * headers in *h. */
+static long with_headers(fixture *f, const char *method, const char *path,
+                         const char *const *extra, headers *h) {
+    CURL *k = curl_easy_init();
+    char *url = bt_xasprintf("%s%s", f->base, path);
+    struct curl_slist *hd = NULL;
+    for (size_t i = 0; extra[i]; i++)
+        hd = curl_slist_append(hd, extra[i]);
+    bt_buf b;
+    bt_buf_init(&b, 1 << 20);
+    memset(h, 0, sizeof *h);
+    curl_easy_setopt(k, CURLOPT_URL, url);
+    curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(k, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(k, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(k, CURLOPT_HEADERDATA, h);
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT, 30L);
+    assert_int_equal(curl_easy_perform(k), CURLE_OK);
+    long st = 0;
+    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
+    free(f->last_text);
+    f->last_text = bt_xstrdup(bt_buf_str(&b));
+    bt_buf_free(&b);
+    curl_slist_free_all(hd);
+    free(url);
+    curl_easy_cleanup(k);
+    return st;
+}
+
+/* "Name: value" present in the headers (name case-insensitive). */
+static bool has_header(const headers *h, const char *name, const char *value) {
+    char *want = bt_xasprintf("\r\n%s: %s\r\n", name, value);
+    bool found = false;
+    for (const char *p = h->text; *p && !found; p++)
+        found = !strncasecmp(p, want, strlen(want));
+    free(want);
+    return found;
+}
+
+static bool has_header_name(const headers *h, const char *name) {
+    char *want = bt_xasprintf("\r\n%s:", name);
+    bool found = false;
+    for (const char *p = h->text; *p && !found; p++)
+        found = !strncasecmp(p, want, strlen(want));
+    free(want);
+    return found;
+}
+
+/* The console calls the management server from the browser: preflights
+ * are answered without credentials for its origin, real answers carry
+ * Access-Control-Allow-Origin, other origins get no CORS headers. */
+static void test_cors(void **state) {
+    fixture *f = *state;
+    bt_mgmt_stop(f->m);
+    static const char *const origins[] = {"http://console.test:82",
+                                          "https://console.test:82"};
+    bt_mgmt_config cfg = {.listen_fd = listen_loopback(),
+                          .store_url = f->db,
+                          .key_file = f->key,
+                          .authenticate = bt_mgmt_authenticate,
+                          .cors_origins = origins,
+                          .n_cors_origins = 2};
+    bt_error err = {0};
+    assert_int_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
+             (unsigned)bt_mgmt_port(f->m));
+    headers h;
+    const char *const pre[] = {
+        "Origin: http://console.test:82", "Access-Control-Request-Method: POST",
+        "Access-Control-Request-Headers: authorization, content-type", NULL};
+    /* a preflight needs no credentials even with authentication on */
+    assert_int_equal(
+        with_headers(f, "OPTIONS", "/api/runbook/checkout", pre, &h), 204);
+    assert_true(has_header(&h, "Access-Control-Allow-Origin",
+                           "http://console.test:82"));
+    assert_true(
+        has_header(&h, "Access-Control-Allow-Methods", "POST, OPTIONS"));
+    assert_true(has_header(&h, "Access-Control-Allow-Headers",
+                           "Authorization, Content-Type, X-Baton-User"));
+    assert_true(has_header(&h, "Access-Control-Max-Age", "600"));
+    assert_true(has_header(&h, "Vary", "Origin"));
+    /* a path with a capture and several methods */
+    assert_int_equal(with_headers(f, "OPTIONS", "/api/variables/x", pre, &h),
+                     204);
+    assert_true(has_header(&h, "Allow", "GET, DELETE, OPTIONS"));
+    assert_int_equal(with_headers(f, "OPTIONS", "/api/nope", pre, &h), 404);
+    /* another origin: answered, but without CORS headers */
+    const char *const evil[] = {"Origin: http://evil.test",
+                                "Access-Control-Request-Method: POST", NULL};
+    assert_int_equal(
+        with_headers(f, "OPTIONS", "/api/runbook/checkout", evil, &h), 204);
+    assert_false(has_header_name(&h, "Access-Control-Allow-Origin"));
+    assert_false(has_header_name(&h, "Access-Control-Allow-Methods"));
+    /* real requests: the allowed origin is echoed, on errors too */
+    const char *const anon[] = {"Origin: https://console.test:82", NULL};
+    assert_int_equal(with_headers(f, "GET", "/api/tree", anon, &h), 401);
+    assert_true(has_header(&h, "Access-Control-Allow-Origin",
+                           "https://console.test:82"));
+    assert_false(has_header_name(&h, "Access-Control-Allow-Methods"));
+    assert_int_equal(with_headers(f, "GET", "/api/health", anon, &h), 200);
+    assert_true(has_header(&h, "Access-Control-Allow-Origin",
+                           "https://console.test:82"));
+    const char *const other[] = {"Origin: http://console.test:8082", NULL};
+    assert_int_equal(with_headers(f, "GET", "/api/health", other, &h), 200);
+    assert_false(has_header_name(&h, "Access-Control-Allow-Origin"));
+    assert_true(has_header(&h, "Vary", "Origin"));
+    /* without cors_origins: no CORS headers, no Vary */
+    bt_mgmt_stop(f->m);
+    bt_mgmt_config plain = {
+        .listen_fd = listen_loopback(), .store_url = f->db, .key_file = f->key};
+    assert_int_equal(bt_mgmt_start(&plain, &f->m, &err), 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
+             (unsigned)bt_mgmt_port(f->m));
+    assert_int_equal(
+        with_headers(f, "OPTIONS", "/api/runbook/checkout", pre, &h), 204);
+    assert_false(has_header_name(&h, "Access-Control-Allow-Origin"));
+    assert_false(has_header_name(&h, "Vary"));
+    assert_true(has_header(&h, "Allow", "POST, OPTIONS"));
 }
 
 int main(void) {
@@ -1012,6 +1172,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authentication, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cors, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

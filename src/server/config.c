@@ -19,7 +19,8 @@ typedef enum {
     K_CLOCK,   /* HH:MM local time, or "off" */
     K_DURATION,
     K_SWITCH,  /* on/off (true/false, yes/no) */
-    K_BYTES    /* 1024 .. 1 GiB, with an optional k, M or G suffix */
+    K_BYTES,   /* 1024 .. 1 GiB, with an optional k, M or G suffix */
+    K_URL      /* http(s)://host[:port] as a browser reaches a service */
 } kind;
 
 /* One row per setting: its config file key, environment variable and flag
@@ -87,6 +88,12 @@ static const setting SETTINGS[] = {
      "PEM private key file of tls_cert (not encrypted)"},
     {"metrics_public", "BATON_METRICS_PUBLIC", K_SWITCH, OFF(metrics_public),
      "on: GET /metrics needs no credentials (default off)"},
+    {"web_url", "BATON_WEB_URL", K_URL, OFF(web_url),
+     "the web service as browsers reach it, for the console, like "
+     "https://baton.example:81 (default: the console's host, web_port)"},
+    {"mgmt_url", "BATON_MGMT_URL", K_URL, OFF(mgmt_url),
+     "the management server as browsers reach it, for the console's "
+     "designer (default: the console's host, mgmt_port)"},
     {"samples_dir", "BATON_SAMPLES_DIR", K_TEXT, OFF(samples_dir),
      "like --samples, but load DIR/*.runbook.yaml instead of the bundled "
      "examples"},
@@ -184,6 +191,28 @@ static int apply(bt_config *cfg, const setting *s, const char *value,
                                 "console separated by commas)",
                                 where, value);
         return 0;
+    case K_URL: {
+        /* it goes into the page's Content-Security-Policy as a source */
+        size_t skip = !strncmp(value, "http://", 7)    ? 7
+                      : !strncmp(value, "https://", 8) ? 8
+                                                       : 0;
+        size_t len = strlen(value);
+        while (len > skip && value[len - 1] == '/') len--;
+        bool ok = skip && len > skip;
+        for (size_t i = skip; ok && i < len; i++)
+            ok = value[i] > ' ' && value[i] < 0x7f &&
+                 !strchr("/?#;,'\"\\", value[i]);
+        if (!ok)
+            return bt_error_set(err, BT_EINVAL,
+                                "%s: '%s' is not a URL like "
+                                "https://baton.example:81 (http or https, a "
+                                "host and an optional port, no path)",
+                                where, value);
+        char **p = (char **)(void *)field;
+        free(*p);
+        *p = bt_xstrndup(value, len);
+        return 0;
+    }
     case K_ADDRESS:
     case K_TEXT: {
         if (!*value)
@@ -535,6 +564,8 @@ void bt_config_clear(bt_config *cfg) {
     free(cfg->name);
     free(cfg->samples_dir);
     free(cfg->cors_origins);
+    free(cfg->web_url);
+    free(cfg->mgmt_url);
     free(cfg->tls_cert);
     free(cfg->tls_key);
     memset(cfg, 0, sizeof *cfg);

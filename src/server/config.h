@@ -49,6 +49,9 @@ typedef struct bt_config {
     char *cors_origins;    /* comma list; NULL: the console on this host */
     char *tls_cert, *tls_key; /* HTTPS when both are set (PEM files) */
     bool metrics_public;   /* GET /metrics without credentials */
+    /* console: the services as browsers reach them; NULL: the console's
+     * host on web_port / mgmt_port */
+    char *web_url, *mgmt_url;
     bool help, version;
 } bt_config;
 

@@ -19,11 +19,11 @@
 
 #include "common/util.h"
 #include "common/version.h"
+#include "console/console.h"
 #include "server/config.h"
 #include "mgmt/mgmt.h"
 #include "server/listen.h"
 #include "server/log.h"
-#include "server/placeholder.h"
 #include "server/retention.h"
 #include "server/rbserver.h"
 #include "server/samples.h"
@@ -43,7 +43,7 @@ typedef struct daemon_ctx {
     bt_web *web;
     bt_auth *auth; /* NULL: authentication off */
     bt_mgmt *mgmt;
-    bt_placeholder *console;
+    bt_console *console;
     bt_retention *retention;
     /* Read by web threads (jobs_changed), written once by main. */
     _Atomic(bt_rbserver *) rb;
@@ -98,7 +98,7 @@ static void on_signal(uv_signal_t *h, int signum) {
     bt_web_stop(d->web);
     d->web = NULL;
     bt_mgmt_stop(d->mgmt);
-    bt_placeholder_stop(d->console);
+    bt_console_stop(d->console);
     d->mgmt = NULL;
     d->console = NULL;
     stop_retention(d);
@@ -194,13 +194,8 @@ static int load_samples(daemon_ctx *d, bt_error *err) {
 
 static char **cors_list(const daemon_ctx *d, size_t *n);
 
-static int start_placeholders(daemon_ctx *d, bt_error *err) {
-    char url[128];
-    if (d->cfg.roles & BT_ROLE_WEB)
-        bt_listen_url(d->cfg.bind, bt_web_port(d->web), url, sizeof url);
-    else
-        snprintf(url, sizeof url, "the web service (port %u)",
-                 (unsigned)d->cfg.web_port);
+/* The management server and the console (the web service starts first). */
+static int start_listeners(daemon_ctx *d, bt_error *err) {
     if (d->cfg.roles & BT_ROLE_MANAGEMENT) {
         bt_listen_spec spec = {"management server", d->cfg.bind,
                                d->cfg.mgmt_port, "mgmt_port"};
@@ -231,12 +226,14 @@ static int start_placeholders(daemon_ctx *d, bt_error *err) {
     if (d->cfg.roles & BT_ROLE_CONSOLE) {
         bt_listen_spec spec = {"console", d->cfg.bind, d->cfg.console_port,
                                "console_port"};
-        char *msg = bt_xasprintf(
-            "the Orchestration console is not built yet; use the web "
-            "service's JSON API at %s/api/ or the baton CLI",
-            url);
-        int rc = bt_placeholder_start(&spec, msg, &d->console, err);
-        free(msg);
+        bt_console_config cc = {
+            .web_url = d->cfg.web_url,
+            .mgmt_url = d->cfg.mgmt_url,
+            .web_port = d->cfg.web_port,
+            .mgmt_port = d->cfg.mgmt_port,
+            .web_tls = d->cfg.tls_cert != NULL,
+        };
+        int rc = bt_console_start(&spec, &cc, &d->console, err);
         if (rc) return rc;
     }
     return 0;
@@ -266,12 +263,13 @@ static void say_where(daemon_ctx *d) {
                 where, (unsigned)bt_mgmt_port(d->mgmt), url, url);
     }
     if (d->console) {
-        bt_listen_url(d->cfg.bind, bt_placeholder_port(d->console), url,
+        bt_listen_url(d->cfg.bind, bt_console_port(d->console), url,
                       sizeof url);
-        bt_logf(&d->log, BT_LOG_INFO,
-                "console: listening on %s port %u: %s (not built yet: "
-                "answers 501)",
-                where, (unsigned)bt_placeholder_port(d->console), url);
+        bt_logf(&d->log, BT_LOG_INFO, "console: listening on %s port %u: %s/%s",
+                where, (unsigned)bt_console_port(d->console), url,
+                bt_console_built() ? ""
+                                   : " (built without npm: a placeholder "
+                                     "page)");
     }
     bt_rbserver *rb = atomic_load(&d->rb);
     if (rb)
@@ -404,7 +402,7 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
         free(cors);
         if (rc) return rc;
     }
-    if ((rc = start_placeholders(d, err))) return rc;
+    if ((rc = start_listeners(d, err))) return rc;
     /* One purge per installation: the management server owns it, as
      * Orchestrator's management server owns the log purge. */
     if ((d->cfg.roles & BT_ROLE_MANAGEMENT) && d->cfg.purge_at >= 0) {
@@ -449,7 +447,7 @@ static void stop_all(daemon_ctx *d) {
     stop_retention(d);
     bt_web_stop(d->web);
     bt_mgmt_stop(d->mgmt);
-    bt_placeholder_stop(d->console);
+    bt_console_stop(d->console);
     d->web = NULL;
     d->mgmt = NULL;
     d->console = NULL;

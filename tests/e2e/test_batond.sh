@@ -163,9 +163,10 @@ code=$(http_get "http://127.0.0.1:$MGMT/api/health" "$SCRATCH/mgmt.json")
 DETAIL="HTTP $code: $(cat "$SCRATCH/mgmt.json")"
 expect "the management server answers on its port" \
     test "$code" = 200 -a "$(json "$SCRATCH/mgmt.json" 'd["status"]')" = ok
-code=$(http_get "http://127.0.0.1:$CONSOLE/" "$SCRATCH/console.json")
-DETAIL="HTTP $code: $(cat "$SCRATCH/console.json")"
-expect "console port answers 501 'not built yet'" grep -q 'console is not built yet' "$SCRATCH/console.json"
+code=$(http_get "http://127.0.0.1:$CONSOLE/" "$SCRATCH/console.html")
+DETAIL="HTTP $code: $(head -c 300 "$SCRATCH/console.html")"
+expect "the console port serves the console page" \
+    test "$code" = 200 -a -n "$(grep '<title>Baton console</title>' "$SCRATCH/console.html")"
 
 run_baton "$SCRATCH/rbs" runbooks
 DETAIL=$(cat "$SCRATCH/rbs.out" "$SCRATCH/rbs.err")

@@ -1,0 +1,200 @@
+// Talking to the web service (port 81) and the management server (port
+// 135) straight from the browser, as /config.json says where they are.
+// Credentials are HTTP Basic, kept for this tab only (sessionStorage).
+
+let config = { web_url: '', mgmt_url: '' };
+let credentials = null; // "Basic ..."
+let user = null;
+const listeners = new Set(); // called with 'unauthorized' | 'down' | 'up'
+
+export class ApiError extends Error {
+    constructor(status, code, message, target) {
+        super(message);
+        this.status = status;
+        this.code = code;
+        this.target = target;
+    }
+}
+
+export async function loadConfig() {
+    const r = await fetch('config.json', { cache: 'no-store' });
+    if (!r.ok) throw new Error(`config.json: HTTP ${r.status}`);
+    config = await r.json();
+    const saved = sessionStorage.getItem('baton.auth');
+    if (saved) {
+        try {
+            const s = JSON.parse(saved);
+            credentials = s.credentials;
+            user = s.user;
+        } catch (e) {
+            sessionStorage.removeItem('baton.auth');
+        }
+    }
+    return config;
+}
+
+export const getConfig = () => config;
+export const currentUser = () => user;
+export const loggedIn = () => credentials !== null;
+
+export function onApiState(fn) {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+}
+function tell(state, detail) {
+    for (const fn of listeners) fn(state, detail);
+}
+
+function basic(name, password) {
+    const bytes = new TextEncoder().encode(`${name}:${password}`);
+    let bin = '';
+    for (const b of bytes) bin += String.fromCharCode(b);
+    return 'Basic ' + btoa(bin);
+}
+
+export async function login(name, password) {
+    const cred = basic(name, password);
+    // /api/statistics needs a login (health does not): it proves the pair
+    await request('web', 'GET', '/api/statistics', undefined, cred);
+    credentials = cred;
+    user = name;
+    sessionStorage.setItem('baton.auth', JSON.stringify({ credentials, user }));
+}
+
+export function logout() {
+    credentials = null;
+    user = null;
+    sessionStorage.removeItem('baton.auth');
+}
+
+function base(service) {
+    return service === 'mgmt' ? config.mgmt_url : config.web_url;
+}
+
+async function request(service, method, path, body, cred = credentials) {
+    const headers = { Accept: 'application/json' };
+    if (cred) headers.Authorization = cred;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let r;
+    try {
+        r = await fetch(base(service) + path, {
+            method,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
+    } catch (e) {
+        const where = service === 'mgmt' ? 'management server' : 'web service';
+        tell('down', `${where} at ${base(service)}`);
+        throw new ApiError(0, 'unreachable', `The ${where} at ${base(service)} does not answer (${e.message}).`);
+    }
+    tell('up');
+    const text = await r.text();
+    let doc = null;
+    try {
+        doc = text ? JSON.parse(text) : null;
+    } catch (e) {
+        doc = null;
+    }
+    if (!r.ok) {
+        const err = (doc && doc.error) || {};
+        const ex = new ApiError(r.status, err.code || 'http_' + r.status,
+            err.message || `${method} ${path}: HTTP ${r.status}`, err.target);
+        if (r.status === 401 && cred === credentials && credentials) {
+            logout();
+            tell('unauthorized', 'Your session has expired or the credentials were refused: log in again.');
+        }
+        throw ex;
+    }
+    return doc;
+}
+
+export const web = {
+    get: (path) => request('web', 'GET', path),
+    post: (path, body) => request('web', 'POST', path, body ?? {}),
+};
+export const mgmt = {
+    get: (path) => request('mgmt', 'GET', path),
+    post: (path, body) => request('mgmt', 'POST', path, body ?? {}),
+};
+
+export function qs(params) {
+    const parts = [];
+    for (const [k, v] of Object.entries(params))
+        if (v !== undefined && v !== null && v !== '')
+            parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
+    return parts.length ? '?' + parts.join('&') : '';
+}
+
+// Server-Sent Events over fetch: EventSource cannot send an Authorization
+// header. Calls onEvent(name, data, id) for each event; reconnects after a
+// drop (with Last-Event-ID) unless `once`; returns a function that stops.
+export function stream(path, onEvent, { once = false, onState } = {}) {
+    let stopped = false;
+    let controller = null;
+    let lastId = null;
+    const run = async () => {
+        while (!stopped) {
+            controller = new AbortController();
+            const headers = { Accept: 'text/event-stream' };
+            if (credentials) headers.Authorization = credentials;
+            if (lastId) headers['Last-Event-ID'] = lastId;
+            let ended = false;
+            try {
+                const r = await fetch(config.web_url + path, { headers, signal: controller.signal });
+                if (r.status === 401) {
+                    logout();
+                    tell('unauthorized', 'Your session has expired: log in again.');
+                    return;
+                }
+                if (!r.ok) throw new Error(`HTTP ${r.status}`);
+                onState && onState('open');
+                const reader = r.body.getReader();
+                const decoder = new TextDecoder();
+                let buf = '';
+                let ev = { name: 'message', data: [], id: null };
+                for (;;) {
+                    const { value, done } = await reader.read();
+                    if (done) break;
+                    buf += decoder.decode(value, { stream: true });
+                    let nl;
+                    while ((nl = buf.indexOf('\n')) >= 0) {
+                        const line = buf.slice(0, nl).replace(/\r$/, '');
+                        buf = buf.slice(nl + 1);
+                        if (line === '') {
+                            if (ev.data.length) {
+                                if (ev.id) lastId = ev.id;
+                                let data = ev.data.join('\n');
+                                try {
+                                    data = JSON.parse(data);
+                                } catch (e) { /* not JSON: pass the text */ }
+                                if (ev.name === 'end') ended = true;
+                                onEvent(ev.name, data, ev.id);
+                            }
+                            ev = { name: 'message', data: [], id: null };
+                        } else if (line.startsWith(':')) {
+                            // keep-alive comment
+                        } else {
+                            const c = line.indexOf(':');
+                            const field = c < 0 ? line : line.slice(0, c);
+                            const val = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+                            if (field === 'event') ev.name = val;
+                            else if (field === 'data') ev.data.push(val);
+                            else if (field === 'id') ev.id = val;
+                        }
+                    }
+                }
+            } catch (e) {
+                if (stopped) return;
+                onState && onState('error', e.message);
+            }
+            if (stopped || (once && ended)) return;
+            onState && onState('reconnecting');
+            await new Promise((res) => setTimeout(res, 2000));
+        }
+    };
+    run();
+    return () => {
+        stopped = true;
+        if (controller) controller.abort();
+    };
+}

@@ -1,0 +1,50 @@
+// Server and job events, newest first, followed live.
+import { useEffect, useState } from 'preact/hooks';
+import { html, ErrorBox, fmtTime } from '../ui.js';
+import { web, qs, stream } from '../api.js';
+
+const KEEP = 300;
+
+export function Events() {
+    const [items, setItems] = useState(null);
+    const [error, setError] = useState(null);
+    const [severity, setSeverity] = useState('');
+    useEffect(() => {
+        let stop = () => {};
+        let dead = false;
+        (async () => {
+            // the list is oldest first: walk to its end (bounded), keep the tail
+            let cursor = 0;
+            let all = [];
+            for (let i = 0; i < 20; i++) {
+                const page = await web.get('/api/events' + qs({ cursor, limit: 1000 }));
+                all = all.concat(page.items).slice(-KEEP);
+                if (!page.items.length || page.next_cursor === cursor || page.next_cursor === null) break;
+                cursor = page.next_cursor;
+            }
+            if (dead) return;
+            setItems(all.reverse());
+            stop = stream('/api/events/stream' + qs({ cursor }), (name, data) => {
+                if (name === 'event') setItems((old) => (old.some((e) => e.id === data.id) ? old : [data, ...old].slice(0, KEEP)));
+            });
+        })().catch((e) => !dead && setError(e));
+        return () => {
+            dead = true;
+            stop();
+        };
+    }, []);
+    const shown = (items || []).filter((e) => !severity || e.severity === severity);
+    return html`<section>
+  <h1>Events</h1>
+  <label>Severity <select value=${severity} onChange=${(e) => setSeverity(e.target.value)}>
+    <option value="">any</option><option>info</option><option>warning</option><option>error</option></select></label>
+  ${error && html`<${ErrorBox} error=${error} />`}
+  ${items && html`<div class="table-wrap"><table class="list events">
+    <thead><tr><th>Time</th><th>Severity</th><th>Source</th><th>Message</th><th>Job</th></tr></thead>
+    <tbody>${shown.map((e) => html`<tr key=${e.id} class=${'sev-' + e.severity}>
+      <td>${fmtTime(e.time)}</td><td>${e.severity}</td><td>${e.source}</td><td class="cell">${e.message}</td>
+      <td>${e.job ? html`<a href=${'#/jobs/' + e.job}>#${e.job}</a>` : ''}</td></tr>`)}
+    ${shown.length === 0 && html`<tr><td colspan="5" class="muted">No events.</td></tr>`}</tbody>
+  </table></div>`}
+</section>`;
+}

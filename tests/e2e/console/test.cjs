@@ -1,0 +1,203 @@
+// test_console.sh's browser half: drives Debian's chromium with
+// playwright-core through the console as an operator would. Prints one
+// "ok NAME" or "FAIL NAME" line per check. Any console error or uncaught
+// page error that a step did not expect fails the run.
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const env = process.env;
+const URL = env.CONSOLE_URL;
+const SHOTS = env.SHOTS;
+const T = 30000; // generous: two shared cores under ctest -j
+let failed = 0;
+const pageErrors = [];
+let expected = []; // regexps of console errors a step provokes on purpose
+
+function ok(name) { console.log('ok   ' + name); }
+function bad(name, detail) {
+    failed++;
+    console.log('FAIL ' + name + (detail ? '\n     ' + String(detail).split('\n').join('\n     ') : ''));
+}
+async function check(name, fn) {
+    try {
+        await fn();
+        ok(name);
+    } catch (e) {
+        bad(name, e && e.message ? e.message.split('\n').slice(0, 6).join('\n') : e);
+    }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+async function expecting(patterns, fn) {
+    expected = patterns;
+    try { await fn(); } finally { expected = []; }
+}
+function watch(page) {
+    page.on('console', (m) => {
+        if (m.type() !== 'error') return;
+        const text = m.text();
+        if (expected.some((re) => re.test(text))) return;
+        pageErrors.push('console error: ' + text);
+    });
+    page.on('pageerror', (e) => pageErrors.push('page error: ' + e.message));
+}
+async function shot(page, name) {
+    await page.screenshot({ path: path.join(SHOTS, name + '.png') });
+}
+async function login(page) {
+    await page.goto(URL);
+    await page.fill('input[name=user]', 'admin');
+    await page.fill('input[name=password]', env.ADMIN_PW);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.tiles', { timeout: T });
+}
+async function openRunbook(page, folder, name) {
+    await page.goto(URL + '#/runbooks');
+    await page.waitForSelector('.tree .folder', { timeout: T });
+    const link = page.locator('a.runbook-link', { hasText: name });
+    if (!(await link.count())) await page.click(`.tree .folder:has-text("${folder}")`);
+    await link.first().click();
+    await page.waitForSelector('svg.diagram', { timeout: T });
+}
+
+(async () => {
+    const browser = await chromium.launch({ executablePath: env.CHROMIUM || '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    watch(page);
+    page.setDefaultTimeout(T);
+
+    await check('a wrong password is refused on the login form', async () => {
+        await expecting([/status of 401/], async () => {
+            await page.goto(URL);
+            await page.fill('input[name=password]', 'not-the-password');
+            await page.click('button[type=submit]');
+            await page.waitForSelector('.error:has-text("Wrong user name or password")');
+        });
+        await shot(page, 'login');
+    });
+
+    await check('logs in and shows the home page with job counts', async () => {
+        await login(page);
+        assert(await page.locator('.chart canvas').count() > 0, 'no chart');
+    });
+
+    const html = '<img src=x onerror="window.__xss=1"><b id="xss">bold</b> & "quotes"';
+    let jobUrl = null;
+    await check('starts a runbook with parameters from its Initialize Data form', async () => {
+        await openRunbook(page, 'Console', 'Echo');
+        assert(await page.locator('svg.diagram g.node').count() === 3, 'the diagram should have 3 activities');
+        assert(await page.locator('select[name=mode]').count() === 1, 'allowed values should be a select');
+        assert(await page.locator('input[name=count][type=number]').inputValue() === '2', 'integer default');
+        await page.fill('input[name=text]', html);
+        await page.fill('input[name=count]', '5');
+        await page.selectOption('select[name=mode]', 'loud');
+        await shot(page, 'runbook');
+        await page.click('button:has-text("Start")');
+        await page.waitForURL(/#\/jobs\/\d+/);
+        jobUrl = page.url();
+    });
+
+    await check('sees the job complete live', async () => {
+        await page.waitForSelector('.title-row .status-completed', { timeout: 60000 });
+        await page.waitForSelector('text=finished');
+        const params = await page.locator('.summary td.cell').first().textContent();
+        assert(params.includes('count = 5') && params.includes('mode = loud'), 'parameters shown: ' + params);
+        assert(await page.locator('svg.diagram g.node-success[data-activity=echo]').count() === 1, 'echo not coloured success');
+    });
+
+    await check('opens an activity instance: published data, stdout, timings', async () => {
+        await page.click('button[data-act=echo]');
+        await page.waitForSelector('.activity-detail');
+        const detail = await page.locator('.activity-detail').textContent();
+        assert(detail.includes('exit_code'), 'no exit_code field');
+        assert(detail.includes('Duration'), 'no timings');
+        assert(await page.locator('.activity-detail pre.output').count() >= 1, 'no stdout shown');
+        await shot(page, 'job');
+    });
+
+    await check('HTML in published data is shown as text, never run', async () => {
+        const cells = await page.locator('.activity-detail td.cell').allTextContents();
+        assert(cells.some((c) => c.includes('<b id="xss">bold</b>')), 'the markup is not shown literally: ' + cells.join(' | '));
+        assert(await page.locator('#xss').count() === 0, 'a <b> element was created from data');
+        assert(await page.locator('.activity-detail img').count() === 0, 'an <img> was created from data');
+        assert(await page.evaluate(() => window.__xss === undefined), 'the onerror handler ran');
+    });
+
+    await check('stops a running job', async () => {
+        await openRunbook(page, 'Console', 'Sleep');
+        await page.click('button:has-text("Start")');
+        await page.waitForURL(/#\/jobs\/\d+/);
+        await page.waitForSelector('.title-row .status-running', { timeout: 60000 });
+        await page.click('button:has-text("Stop")');
+        await page.waitForSelector('.title-row .status-canceled', { timeout: 60000 });
+    });
+
+    await check('the job list filters by status and pages', async () => {
+        await page.goto(URL + '#/jobs?status=completed');
+        await page.waitForSelector('table.jobs tbody tr');
+        const statuses = await page.locator('table.jobs tbody .status').allTextContents();
+        assert(statuses.length >= 1 && statuses.every((s) => s === 'completed'), 'statuses: ' + statuses.join(','));
+        await page.goto(URL + '#/jobs');
+        await page.waitForSelector('table.jobs tbody tr >> text=canceled');
+        assert(await page.locator('.pager button:has-text("Older")').isDisabled(), 'one page only');
+        await shot(page, 'jobs');
+    });
+
+    await check('the home page counts the jobs', async () => {
+        await page.goto(URL + '#/');
+        await page.waitForSelector('[data-count=completed]:text("1")');
+        await page.waitForSelector('[data-count=canceled]:text("1")');
+        await shot(page, 'home');
+    });
+
+    await check('runbook servers with status and load', async () => {
+        await page.goto(URL + '#/servers');
+        await page.waitForSelector('table.servers td:text("rb-console")');
+        assert(await page.locator('table.servers .status-up').count() === 1, 'the server is not up');
+        await shot(page, 'servers');
+    });
+
+    await check('events', async () => {
+        await page.goto(URL + '#/events');
+        await page.waitForSelector('table.events tbody tr');
+    });
+
+    await check('a narrow screen gets a menu', async () => {
+        await page.setViewportSize({ width: 420, height: 800 });
+        await page.goto(jobUrl);
+        await page.waitForSelector('.title-row .status-completed');
+        await page.click('.menu-toggle');
+        await page.waitForSelector('nav.open a:text("Jobs")');
+        await shot(page, 'narrow');
+        await page.setViewportSize({ width: 1280, height: 720 });
+    });
+
+    await check('an expired session returns to the login form and says why', async () => {
+        await expecting([/status of 401/], async () => {
+            await page.evaluate(() => sessionStorage.setItem('baton.auth', JSON.stringify({ credentials: 'Basic ' + btoa('admin:expired'), user: 'admin' })));
+            await page.goto(URL + '#/jobs');
+            await page.reload();
+            await page.waitForSelector('.login .error:has-text("expired")');
+        });
+        await login(page);
+    });
+
+    await check('a web service that is down is named on the login form', async () => {
+        const p2 = await browser.newPage();
+        const errs = [];
+        p2.on('pageerror', (e) => errs.push(e.message));
+        await p2.goto(env.DOWN_URL);
+        await p2.fill('input[name=password]', 'whatever');
+        await p2.click('button[type=submit]');
+        await p2.waitForSelector('.error:has-text("does not answer")');
+        assert(errs.length === 0, 'page errors: ' + errs.join('; '));
+        await p2.close();
+    });
+
+    if (pageErrors.length) bad('no console errors', pageErrors.join('\n'));
+    else ok('no console errors');
+    await browser.close();
+    process.exit(failed ? 1 : 0);
+})().catch((e) => {
+    bad('the browser run', e && e.stack);
+    process.exit(1);
+});

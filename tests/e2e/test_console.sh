@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The Orchestration console in a real browser: batond with every role on
+# free loopback ports, Debian's chromium driven by playwright-core
+# (console/test.cjs). Skips (77) only when chromium is not installed.
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$E2E_DIR/lib.sh"
+
+BATOND=$BUILD/batond
+[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+CHROMIUM=${BATON_CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x $CHROMIUM ]]; then
+    echo "SKIP: no chromium at $CHROMIUM (scripts/install-deps.sh test installs it)"
+    exit 77
+fi
+NODE_MODULES=$BUILD/console/node_modules
+if [[ ! -d $NODE_MODULES/playwright-core ]]; then
+    echo "FAIL: no playwright-core in $NODE_MODULES: the console was built without npm (see the build log)"
+    exit 1
+fi
+
+ADMIN_PW=console-e2e-password
+export BATON_ADMIN_PASSWORD=$ADMIN_PW
+unset BATON_TOKEN BATON_USER BATON_PASSWORD
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# start NAME ARGS...: batond in the background until it says it is ready
+start() {
+    local name=$1 i
+    shift
+    : >"$SCRATCH/$name.log"
+    "$BATOND" "$@" >>"$SCRATCH/$name.log" 2>&1 &
+    PIDS+=($!)
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'batond ready' "$SCRATCH/$name.log" && return 0
+        kill -0 "${PIDS[-1]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    return 1
+}
+
+read -r WEB CONSOLE MGMT DEAD CONSOLE2 < <(free_ports 5)
+if start all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
+    --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-console \
+    --samples-dir "$E2E_DIR/console"; then
+    pass "batond starts with every role"
+else
+    fail "batond starts with every role" "$(tail -5 "$SCRATCH/all.log")"
+    finish
+    exit 1
+fi
+
+# the console's own HTTP answers, before the browser
+code=$(curl -s -o "$SCRATCH/index.html" -D "$SCRATCH/index.h" -w '%{http_code}' "http://127.0.0.1:$CONSOLE/")
+if [[ $code == 200 ]] && grep -q '<title>Baton console</title>' "$SCRATCH/index.html" &&
+    grep -qi '^content-security-policy:.*connect-src .*127.0.0.1:'"$WEB" "$SCRATCH/index.h" &&
+    grep -qi '^cache-control: no-cache' "$SCRATCH/index.h"; then
+    pass "GET / serves the page with a CSP naming the web service"
+else
+    fail "GET / serves the page with a CSP naming the web service" "HTTP $code" "$(cat "$SCRATCH/index.h")"
+fi
+asset=$(grep -o 'assets/app-[A-Z0-9]*\.js' "$SCRATCH/index.html" | head -1)
+code=$(curl -s -o /dev/null -D "$SCRATCH/asset.h" -w '%{http_code}' "http://127.0.0.1:$CONSOLE/$asset")
+etag=$(grep -i '^etag:' "$SCRATCH/asset.h" | cut -d' ' -f2 | tr -d '\r')
+code304=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "http://127.0.0.1:$CONSOLE/$asset")
+if [[ $code == 200 && $code304 == 304 ]] && grep -qi '^cache-control: public, max-age=31536000, immutable' "$SCRATCH/asset.h" &&
+    grep -qi '^content-type: text/javascript' "$SCRATCH/asset.h"; then
+    pass "the bundle is cached for good and revalidates with its ETag (304)"
+else
+    fail "the bundle is cached for good and revalidates with its ETag (304)" "$asset: HTTP $code then $code304" "$(cat "$SCRATCH/asset.h")"
+fi
+curl -s "http://127.0.0.1:$CONSOLE/config.json" >"$SCRATCH/config.json"
+if python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['web_url'] == 'http://127.0.0.1:$WEB', d
+assert d['mgmt_url'] == 'http://127.0.0.1:$MGMT', d
+assert d['built'] is True, d
+" "$SCRATCH/config.json"; then
+    pass "/config.json names the web service and the management server"
+else
+    fail "/config.json names the web service and the management server" "$(cat "$SCRATCH/config.json")"
+fi
+c404=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CONSOLE/nope.js")
+c405=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$CONSOLE/")
+if [[ $c404 == 404 && $c405 == 405 ]]; then
+    pass "unknown files are 404, other methods 405"
+else
+    fail "unknown files are 404, other methods 405" "got $c404 and $c405"
+fi
+
+# A console whose web service is down (web_url names a closed port).
+if start down --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
+    --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$DEAD" \
+    --mgmt-url "http://127.0.0.1:$DEAD/"; then
+    pass "a console-only batond starts with web_url and mgmt_url"
+else
+    fail "a console-only batond starts with web_url and mgmt_url" "$(tail -5 "$SCRATCH/down.log")"
+fi
+
+export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ DOWN_URL=http://127.0.0.1:$CONSOLE2/
+export WEB_URL=http://127.0.0.1:$WEB MGMT_URL=http://127.0.0.1:$MGMT
+export ADMIN_PW CHROMIUM SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
+mkdir -p "$SHOTS"
+NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/test.cjs" >"$SCRATCH/browser.out" 2>&1
+rc=$?
+cat "$SCRATCH/browser.out"
+# the driver prints ok/FAIL lines and its own count; fold them in
+PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
+FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
+if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
+    fail "the browser driver ran to the end" "exit $rc"
+fi
+finish

@@ -5,17 +5,20 @@
 #                                  (postgresql-15: a throw-away server for
 #                                  the store's PostgreSQL tests; gnupg,
 #                                  openssh-server, snmpd: keyrings and
-#                                  servers the activity tests start)
+#                                  servers the activity tests start;
+#                                  chromium: the console's browser tests)
+# nodejs and npm build the console (console/) into batond; without them
+# batond still builds and serves a placeholder page there.
 set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libjansson-dev libsodium-dev libsqlite3-dev
           libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libxml2-dev
           libarchive-dev libgpgme-dev libssh-dev libsnmp-dev
-          libxslt1-dev libmariadb-dev unixodbc-dev libpcre2-dev)
-test_pkgs=(libcmocka-dev python3 valgrind postgresql-15 nodejs npm
+          libxslt1-dev libmariadb-dev unixodbc-dev libpcre2-dev nodejs npm)
+test_pkgs=(libcmocka-dev python3 valgrind postgresql-15
            gnupg openssh-server openssh-client snmpd snmp openssl
-           mariadb-server libsqliteodbc)
+           mariadb-server libsqliteodbc chromium)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

@@ -8,12 +8,12 @@
 #include <stddef.h>
 
 typedef struct bt_console_asset {
-    const char *path;         /* "/index.html", "/assets/app-1a2b3c4d.js" */
-    const char *content_type; /* "text/javascript; charset=utf-8" */
-    const unsigned char *data;
-    size_t size;
-    const char *etag;   /* quoted, from the content's SHA-256 */
-    int immutable;      /* the name carries a content hash: cache for good */
+  const char *path;         /* "/index.html", "/assets/app-1a2b3c4d.js" */
+  const char *content_type; /* "text/javascript; charset=utf-8" */
+  const unsigned char *data;
+  size_t size;
+  const char *etag; /* quoted, from the content's SHA-256 */
+  int immutable;    /* the name carries a content hash: cache for good */
 } bt_console_asset;
 
 extern const bt_console_asset bt_console_assets[];

@@ -16,13 +16,13 @@
 typedef struct bt_console bt_console;
 
 typedef struct bt_console_config {
-    /* Public URLs as a browser reaches them ("https://baton.example:81").
-     * NULL: the host the browser used for the console, on web_port /
-     * mgmt_port (http, or https for the web service with web_tls). */
-    const char *web_url;
-    const char *mgmt_url;
-    uint16_t web_port, mgmt_port;
-    bool web_tls;
+  /* Public URLs as a browser reaches them ("https://baton.example:81").
+   * NULL: the host the browser used for the console, on web_port /
+   * mgmt_port (http, or https for the web service with web_tls). */
+  const char *web_url;
+  const char *mgmt_url;
+  uint16_t web_port, mgmt_port;
+  bool web_tls;
 } bt_console_config;
 
 /* Binds spec and serves the console. The strings are copied. */

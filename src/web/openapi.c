@@ -28,6 +28,7 @@ static const op OPS[] = {
     {"get", "/api/runbooks", "runbooks", "Runbooks with their parameters", NULL, "200", "RunbookList", NULL},
     {"get", "/api/runbooks/{id}", "runbooks", "One runbook by id or by URL-encoded /Folder/Name path, with its versions", NULL, "200", "Runbook", NULL},
     {"get", "/api/runbooks/{id}/diagram", "runbooks", "The runbook's activities and links (with their conditions) for drawing its graph", "version:integer:version to draw (default: the latest)", "200", "Diagram", NULL},
+    {"get", "/api/activity-types", "runbooks", "Activity types (built-in and from integration packs) with their property schemas and published data", NULL, "200", "Object", NULL},
     {"post", "/api/jobs", "jobs", "Start a job", NULL, "201", "Job", "JobRequest"},
     {"get", "/api/jobs", "jobs", "List jobs, filtered and paged",
      "status:string:pending, running, completed, failed or canceled|runbook:string:runbook id or /Folder/Name path|server:string:runbook server name or id (jobs it is running)|created_by:string:who started the job|since:string:created at or after (ISO 8601 UTC)|until:string:created before (ISO 8601 UTC)|order:string:asc (oldest first, default) or desc|" LIST_Q,

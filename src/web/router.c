@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "web/activity_types.h"
 #include "web/auth.h"
 #include "web/web_internal.h"
 
@@ -20,6 +21,7 @@ static const route routes[] = {
     {"GET", "/api/runbooks", bt_web_runbooks_list},
     {"GET", "/api/runbooks/{id}", bt_web_runbooks_get},
     {"GET", "/api/runbooks/{id}/diagram", bt_web_runbooks_diagram},
+    {"GET", "/api/activity-types", bt_web_activity_types_list},
     {"POST", "/api/jobs", bt_web_jobs_create},
     {"GET", "/api/jobs", bt_web_jobs_list},
     {"GET", "/api/jobs/{id}", bt_web_jobs_get},

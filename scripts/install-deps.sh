@@ -6,7 +6,10 @@
 #                                  the store's PostgreSQL tests; gnupg,
 #                                  openssh-server, snmpd: keyrings and
 #                                  servers the activity tests start;
-#                                  chromium: the console's browser tests)
+#                                  chromium: the console's browser tests;
+#                                  iproute2, nftables, iptables: the
+#                                  multi-host test's namespaces and
+#                                  checks of baton ports' rules)
 # nodejs and npm build the console (console/) into batond; without them
 # batond still builds and serves a placeholder page there.
 set -euo pipefail
@@ -18,7 +21,8 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libxslt1-dev libmariadb-dev unixodbc-dev libpcre2-dev nodejs npm)
 test_pkgs=(libcmocka-dev python3 valgrind postgresql-15
            gnupg openssh-server openssh-client snmpd snmp openssl
-           mariadb-server libsqliteodbc chromium)
+           mariadb-server libsqliteodbc chromium
+           iproute2 nftables iptables)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

@@ -218,9 +218,36 @@ static const char m2_admin[] =
     "ALTER TABLE servers ADD COLUMN throttle integer NOT NULL DEFAULT 0;\n"
     "ALTER TABLE servers ADD COLUMN draining integer NOT NULL DEFAULT 0;\n";
 
+/* Integration packs (src/packs): the registered packs with the archive a
+ * runbook server unpacks (base64 text, so the portable queries of
+ * store/packs.c carry it), and what each server made of each pack. */
+static const char m3_packs[] =
+    "CREATE TABLE packs (\n"
+    "  name text PRIMARY KEY,\n"
+    "  version text NOT NULL,\n"
+    "  checksum text NOT NULL,\n"
+    "  kind text NOT NULL,\n"
+    "  activities text NOT NULL DEFAULT '',\n"
+    "  archive text NOT NULL,\n"
+    "  size bigint NOT NULL,\n"
+    "  registered_by text NOT NULL DEFAULT '',\n"
+    "  registered_us bigint NOT NULL\n"
+    ");\n"
+    "CREATE TABLE pack_status (\n"
+    "  server_id bigint NOT NULL REFERENCES servers(id) ON DELETE CASCADE,\n"
+    "  pack text NOT NULL,\n"
+    "  version text NOT NULL,\n"
+    "  checksum text NOT NULL,\n"
+    "  loaded integer NOT NULL,\n"
+    "  message text NOT NULL DEFAULT '',\n"
+    "  updated_us bigint NOT NULL,\n"
+    "  PRIMARY KEY (server_id, pack)\n"
+    ");\n";
+
 const bt_pg_migration bt__pg_migrations[] = {
     {1, "core schema", m1_core},
     {2, "users, permissions, check-out, server settings", m2_admin},
+    {3, "integration packs", m3_packs},
 };
 const size_t bt__pg_migration_count =
     sizeof bt__pg_migrations / sizeof bt__pg_migrations[0];

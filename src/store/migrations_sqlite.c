@@ -213,9 +213,36 @@ static const char m2_admin[] =
     "ALTER TABLE servers ADD COLUMN throttle integer NOT NULL DEFAULT 0;\n"
     "ALTER TABLE servers ADD COLUMN draining integer NOT NULL DEFAULT 0;\n";
 
+/* Integration packs (src/packs): the registered packs with the archive a
+ * runbook server unpacks (base64 text, so the portable queries of
+ * store/packs.c carry it), and what each server made of each pack. */
+static const char m3_packs[] =
+    "CREATE TABLE packs (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  version TEXT NOT NULL,\n"
+    "  checksum TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  activities TEXT NOT NULL DEFAULT '',\n"
+    "  archive TEXT NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  registered_by TEXT NOT NULL DEFAULT '',\n"
+    "  registered_us INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE pack_status (\n"
+    "  server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,\n"
+    "  pack TEXT NOT NULL,\n"
+    "  version TEXT NOT NULL,\n"
+    "  checksum TEXT NOT NULL,\n"
+    "  loaded integer NOT NULL,\n"
+    "  message TEXT NOT NULL DEFAULT '',\n"
+    "  updated_us INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (server_id, pack)\n"
+    ");\n";
+
 const bt_sqlite_migration bt__sqlite_migrations[] = {
     {1, "core schema", m1_core},
     {2, "users, permissions, check-out, server settings", m2_admin},
+    {3, "integration packs", m3_packs},
 };
 const size_t bt__sqlite_migration_count =
     sizeof bt__sqlite_migrations / sizeof bt__sqlite_migrations[0];

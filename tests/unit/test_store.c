@@ -221,16 +221,16 @@ static void test_open_is_idempotent(void **state) {
     fixture *f = *state;
     int v = 0;
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     assert_string_equal(bt_store_backend(f->s),
                         pg_base() ? "postgresql" : "sqlite");
     bt_store_close(f->s);
     /* A plain path works too. */
     f->s = open_or_fail(pg_base() ? f->url : f->path);
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM schema_migrations"),
-                     2);
+                     3);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM folders"), 1);
     if (!pg_base())
         assert_int_equal(raw_count(f->raw, "SELECT journal_mode = 'wal' FROM "
@@ -281,7 +281,7 @@ static void test_concurrent_first_open(void **state) {
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM schema_migrations"),
-                     2);
+                     3);
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM folders"), 1);
     if (fresh_db) pg_drop_db(fresh_db);
     free(fresh_db);

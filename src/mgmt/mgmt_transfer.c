@@ -460,7 +460,9 @@ void bt__mg_import_ois(mg_req *r) {
     }
     bt_ois_stored stored = {0};
     rc = bt_ois_import_store(imp, s, r->user, &stored, &err);
-    if (rc) {
+    if (rc == -BT_ESTATE) {
+        bt__mg_error(r, 409, "checked_out", "content", "%s", err.message);
+    } else if (rc) {
         bt__mg_error_from(r, rc, &err, "content");
     } else {
         json_t *summary =

@@ -37,6 +37,12 @@ static int store_runbook(bt_store *s, const bt_ois_import *imp,
              "'%s' by import-ois",
              imp->source);
     int version;
+    /* as the YAML import: another designer's check-out stops it all */
+    if (!rc && rb.checked_out_by && strcmp(rb.checked_out_by, author))
+        rc = bt_error_set(err, BT_ESTATE,
+                          "runbook '%s' is checked out by %s; nothing was "
+                          "imported",
+                          rb.path, rb.checked_out_by);
     if (!rc)
         rc = bt_store_version_add(s, rb.id, r->yaml, author, comment, &version,
                                   err);

@@ -335,6 +335,27 @@ BATON_USER= BATON_PASSWORD=$PW run_baton "$O.au4" audit --user alice
 [[ $RC -eq 1 ]] && grep -q "administrator" "$O.au4.err" && pass "the whole audit history needs an administrator" ||
     fail "audit non-admin rc $RC" "$(cat "$O.au4.err")"
 
+# ---- a job runs the version that was latest when it was created
+printf 'name: Ver\nfolder: /Ops\nactivities:\n  - {id: s, type: initialize-data}\n  - {id: r, type: return-data, properties: {out: "%s"}}\nlinks:\n  - {from: s, to: r}\nreturns: [out]\n' one >"$W/ver1.runbook.yaml"
+sed 's/out: "one"/out: "two"/' "$W/ver1.runbook.yaml" >"$W/ver2.runbook.yaml"
+run_baton "$O.jv0" checkin "$W/ver1.runbook.yaml" -m one
+run_baton "$O.jv1" server drain rbA
+run_baton "$O.jv2" start /Ops/Ver --json
+JOBV=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$O.jv2.out" 2>/dev/null)
+run_baton "$O.jv3" checkout /Ops/Ver
+run_baton "$O.jv4" checkin "$W/ver2.runbook.yaml" -m two
+run_baton "$O.jv5" server drain rbA --off
+run_baton "$O.jv6" wait "$JOBV" 60 --json
+check_json "a job checked in over keeps running the version it was started with" "$O.jv6.out" <<'PY'
+assert doc["status"] == "completed", doc["status"]
+assert doc["return_data"]["out"] == "one", doc["return_data"]
+assert doc["runbook_version"] == 1, doc.get("runbook_version")
+PY
+run_baton "$O.jv7" start /Ops/Ver --wait 60 --json
+check_json "a new job runs the new version" "$O.jv7.out" <<'PY'
+assert doc["return_data"]["out"] == "two" and doc["runbook_version"] == 2, doc
+PY
+
 # ---- long imports show progress; hostile and huge files store nothing
 mkdir -p "$W/many/Bulk"
 for ((i = 0; i < 250; i++)); do
@@ -399,7 +420,7 @@ curl -s -o /dev/null -D "$O.cors3.h" "http://127.0.0.1:$MGMT/api/health" -H "Ori
     got=$(comp baton show /O)
     [[ $got == "/Ops/ " ]] && echo "ok1" || echo "bad1 $got"
     got=$(comp baton checkout /Ops/)
-    [[ $got == "/Ops/Hello /Ops/Web/ " ]] && echo "ok2" || echo "bad2 $got"
+    [[ $got == "/Ops/Hello /Ops/Ver /Ops/Web/ " ]] && echo "ok2" || echo "bad2 $got"
     got=$(comp baton audit --runbook /Ops/H)
     [[ $got == "/Ops/Hello " ]] && echo "ok3" || echo "bad3 $got"
 ) >"$O.comp" 2>&1

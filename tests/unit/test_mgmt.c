@@ -678,6 +678,7 @@ static void test_import_ois(void **state) {
     if (!b)
         skip(); /* not UTF-8: the CLI test covers the file */
     char *t = json_dumps(b, JSON_COMPACT);
+    char *t2 = bt_xstrdup(t);
     json_decref(b);
     long st;
     json_t *d = call(f, "POST", "/api/import-ois", t, &st);
@@ -687,6 +688,28 @@ static void test_import_ois(void **state) {
     assert_true(json_integer_value(json_object_get(d, "runbooks")) > 0);
     assert_non_null(json_object_get(d, "report"));
     json_decref(d);
+    /* again, while bob has one of its runbooks checked out: refused whole,
+     * the stored runbooks and settings untouched */
+    json_t *before = export_tree(f, "/");
+    json_t *first = json_array_get(json_object_get(before, "files"), 0);
+    assert_non_null(first);
+    char *ref = json_dumps(json_object_get(first, "runbook"), JSON_ENCODE_ANY);
+    char *co = bt_xasprintf("{\"runbook\":%s}", ref);
+    free(ref);
+    expect(f, "bob", "POST", "/api/runbook/checkout", co, 200, NULL);
+    free(co);
+    d = call(f, "POST", "/api/import-ois", t2, &st);
+    if (st != 409)
+        fail_msg("import over bob's check-out: %ld %s", st, f->last_text);
+    if (!strstr(err_msg(d), "bob"))
+        fail_msg("409 without the holder: %s", f->last_text);
+    json_decref(d);
+    free(t2);
+    json_t *after = export_tree(f, "/");
+    assert_true(json_equal(json_object_get(before, "files"),
+                           json_object_get(after, "files")));
+    json_decref(before);
+    json_decref(after);
 }
 
 static void test_variables_encrypted(void **state) {

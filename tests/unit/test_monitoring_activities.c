@@ -35,6 +35,18 @@ static void sleeper_init(sleeper *s) {
     s->pid = 0;
 }
 
+static char proc_state(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
 static void sleeper_start(sleeper *s) {
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -52,7 +64,11 @@ static void sleeper_start(sleeper *s) {
             if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
             fclose(f);
         }
-        if (!strncmp(comm, s->name, strlen(s->name))) return;
+        /* Renamed means exec has begun, not that sleep has mapped its
+         * pages (RSS can still read 0): wait until it sleeps. */
+        if (!strncmp(comm, s->name, strlen(s->name)) &&
+            proc_state(pid) == 'S')
+            return;
         usleep(1000);
     }
     fail_msg("the sleeper did not start");

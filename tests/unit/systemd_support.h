@@ -3,7 +3,9 @@
  * tests cover our parsing of its output format and the command lines we
  * run, without a systemd. A unit's state lives in DIR/UNIT.state (active,
  * inactive, failed; absent: systemd has no such unit; "nobus": systemctl
- * cannot reach systemd, as in a container without it). Every call is
+ * cannot reach systemd, as in a container without it; DIR/UNIT.broken:
+ * its start fails; DIR/UNIT.oneshot: it is inactive again once started,
+ * like a oneshot service that ran). Every call is
  * appended to DIR/calls. Header-only. */
 #ifndef BT_SYSTEMD_SUPPORT_H
 #define BT_SYSTEMD_SUPPORT_H
@@ -59,7 +61,8 @@ static const char fake_systemctl_script[] =
     "with error code.\" >&2\n"
     "    echo failed > \"$dir/$unit.state\"; exit 1\n"
     "  fi\n"
-    "  if [ $verb = stop ]; then echo inactive > \"$dir/$unit.state\";\n"
+    "  if [ $verb = stop ] || [ -f \"$dir/$unit.oneshot\" ]; then\n"
+    "    echo inactive > \"$dir/$unit.state\";\n"
     "  else echo active > \"$dir/$unit.state\"; fi;;\n"
     "reboot) ;;\n"
     "*) echo \"Unknown command verb $verb.\" >&2; exit 1;;\n"

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -535,6 +536,223 @@ static void test_monitor_service(void **state) {
     fake_systemd_free(&f);
 }
 
+/* ---- internet applications ---------------------------------------------- */
+
+/* A tiny HTTP or SMTP server in python3 on a free loopback port; it prints
+ * the port once listening. */
+static const char server_py[] =
+    "import sys, socketserver, http.server\n"
+    "class Web(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        code, body = (200, b'hello baton 42\\n') if self.path == '/' "
+    "else (404, b'no\\n')\n"
+    "        self.send_response(code)\n"
+    "        self.send_header('Content-Length', str(len(body)))\n"
+    "        self.end_headers()\n"
+    "        self.wfile.write(body)\n"
+    "    def log_message(self, *a): pass\n"
+    "class Smtp(socketserver.StreamRequestHandler):\n"
+    "    def handle(self):\n"
+    "        self.wfile.write(b'220 baton-test ESMTP ready\\r\\n')\n"
+    "        for line in self.rfile:\n"
+    "            cmd = line.strip().upper()\n"
+    "            if cmd.startswith(b'EHLO') or cmd.startswith(b'HELO'):\n"
+    "                self.wfile.write(b'250-baton-test\\r\\n250 HELP\\r\\n')\n"
+    "            elif cmd.startswith(b'QUIT'):\n"
+    "                self.wfile.write(b'221 bye\\r\\n'); return\n"
+    "            else:\n"
+    "                self.wfile.write(b'250 OK\\r\\n')\n"
+    "socketserver.TCPServer.allow_reuse_address = True\n"
+    "h = Web if sys.argv[1] == 'http' else Smtp\n"
+    "srv = socketserver.ThreadingTCPServer(('127.0.0.1', 0), h)\n"
+    "srv.daemon_threads = True\n"
+    "print(srv.server_address[1], flush=True)\n"
+    "srv.serve_forever()\n";
+
+static bool have_python3(void) {
+    return system("python3 -c 'pass' >/dev/null 2>&1") == 0;
+}
+
+/* Servers this test started and has not stopped yet: a failed assertion
+ * leaves the test function early, and the teardown stops them then. */
+static pid_t live_servers[4];
+
+static pid_t start_server(const char *kind, int *port) {
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* Dies with the test even when the test is killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("python3", "python3", "-c", server_py, kind, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t slot = 0;
+    while (slot < 4 && live_servers[slot]) slot++;
+    assert_true(slot < 4);
+    live_servers[slot] = pid;
+    FILE *f = fdopen(fds[0], "r");
+    assert_non_null(f);
+    char line[32] = "";
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    fclose(f);
+    *port = atoi(line);
+    if (*port <= 0) fail_msg("the python3 %s server did not start", kind);
+    return pid;
+}
+
+static void stop_server(pid_t pid) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    for (size_t i = 0; i < 4; i++)
+        if (live_servers[i] == pid) live_servers[i] = 0;
+}
+
+static int stop_servers(void **state) {
+    (void)state;
+    for (size_t i = 0; i < 4; i++)
+        if (live_servers[i]) stop_server(live_servers[i]);
+    return 0;
+}
+
+static void test_get_internet_application_http(void **state) {
+    (void)state;
+    if (!have_python3()) {
+        fprintf(stderr, "skipped: python3 is not installed\n");
+        skip();
+    }
+    int port;
+    pid_t srv = start_server("http", &port);
+    bt_harness_run run;
+    const bt_activity_record *r = act_run1(
+        &run, "get-internet-application-status",
+        "url: 'http://127.0.0.1:%d/', expected_content: 'hello baton', "
+        "content_regex: 'baton [0-9]+'",
+        port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "available"), "true");
+    assert_string_equal(act_field(r, 0, "status_code"), "200");
+    assert_string_equal(act_field(r, 0, "protocol"), "http");
+    assert_string_equal(act_field(r, 0, "content"), "hello baton 42\n");
+    assert_string_equal(act_field(r, 0, "content_length"), "15");
+    assert_string_equal(act_field(r, 0, "content_match"), "true");
+    assert_non_null(strstr(act_field(r, 0, "banner"), "HTTP/1.0 200"));
+    assert_true(atof(act_field(r, 0, "response_time_ms")) > 0);
+    bt_harness_run_free(&run);
+
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'http://127.0.0.1:%d/missing'", port);
+    char *want = bt_xasprintf("get-internet-application-status: "
+                              "'http://127.0.0.1:%d/missing' is not "
+                              "available: HTTP status 404 is not one of "
+                              "200-399",
+                              port);
+    act_expect_fail(r, want);
+    free(want);
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'http://127.0.0.1:%d/missing', expected_status: "
+                 "[4xx]",
+                 port);
+    act_expect_ok(r);
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'http://127.0.0.1:%d/', expected_content: nothere, "
+                 "fail_if_unavailable: false",
+                 port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "available"), "false");
+    assert_string_equal(act_field(r, 0, "content_match"), "false");
+    assert_string_equal(act_field(r, 0, "reason"),
+                        "the response does not contain the expected text");
+    bt_harness_run_free(&run);
+    stop_server(srv);
+
+    int closed = closed_port();
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'http://127.0.0.1:%d/'", closed);
+    act_expect_fail(r, "is not available: Failed to connect to 127.0.0.1");
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'file:///etc/passwd'");
+    act_expect_fail(r, "url 'file:///etc/passwd' must start with http://");
+    bt_harness_run_free(&run);
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'http://x/', content_regex: '(['");
+    act_expect_fail(r, "content_regex '(['");
+    bt_harness_run_free(&run);
+}
+
+static void test_get_internet_application_smtp(void **state) {
+    (void)state;
+    if (!have_python3()) {
+        fprintf(stderr, "skipped: python3 is not installed\n");
+        skip();
+    }
+    int port;
+    pid_t srv = start_server("smtp", &port);
+    bt_harness_run run;
+    const bt_activity_record *r =
+        act_run1(&run, "get-internet-application-status",
+                 "url: 'smtp://127.0.0.1:%d', timeout: 20s", port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "protocol"), "smtp");
+    assert_string_equal(act_field(r, 0, "banner"),
+                        "220 baton-test ESMTP ready");
+    assert_string_equal(act_field(r, 0, "status_code"), "250");
+    bt_harness_run_free(&run);
+    stop_server(srv);
+}
+
+static void kill_server(mon_test *t) {
+    stop_server(t->server);
+    t->server = 0;
+}
+
+static void test_monitor_internet_application(void **state) {
+    (void)state;
+    if (!have_python3()) {
+        fprintf(stderr, "skipped: python3 is not installed\n");
+        skip();
+    }
+    int port;
+    mon_test t = {.server = start_server("http", &port)};
+    t.after_trigger[0] = kill_server;
+    host_run run = {0};
+    char *props = bt_xasprintf("url: 'http://127.0.0.1:%d/', trigger_on: "
+                               "change, at_start: true, max_triggers: 2",
+                               port);
+    run_monitor(&t, "monitor-internet-application", props, &run);
+    free(props);
+    act_expect_ok(monitor_record(&run));
+    assert_int_equal(run.n_triggered, 2);
+    assert_string_equal(trig(&run, 0, "state"), "ok");
+    assert_string_equal(trig(&run, 0, "status_code"), "200");
+    assert_string_equal(trig(&run, 1, "state"), "failed");
+    assert_string_equal(trig(&run, 1, "previous_state"), "ok");
+    assert_string_equal(trig(&run, 1, "available"), "false");
+    host_run_free(&run);
+    if (t.server) stop_server(t.server);
+
+    /* A regex is compiled once per monitor and freed with it. */
+    mon_test t2 = {0};
+    run_monitor(&t2, "monitor-internet-application",
+                "url: 'http://127.0.0.1:1/', content_regex: 'x+', "
+                "max_triggers: 1, timeout: 2s",
+                &run);
+    act_expect_ok(monitor_record(&run));
+    assert_int_equal(run.n_triggered, 1);
+    assert_string_equal(trig(&run, 0, "state"), "failed");
+    host_run_free(&run);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -548,6 +766,9 @@ int main(void) {
         cmocka_unit_test(test_get_service_status_fake),
         cmocka_unit_test(test_get_service_status_real),
         cmocka_unit_test(test_monitor_service),
+        cmocka_unit_test_teardown(test_get_internet_application_http, stop_servers),
+        cmocka_unit_test_teardown(test_get_internet_application_smtp, stop_servers),
+        cmocka_unit_test_teardown(test_monitor_internet_application, stop_servers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,7 @@ typedef struct pollmon {
 
 static void free_pollmon(void *p) {
     pollmon *m = p;
+    if (m->c->free_cfg) m->c->free_cfg(m->c->cfg);
     bt_probe_clear(&m->now);
     free(m->last_state);
     free(m);

@@ -68,6 +68,9 @@ typedef struct bt_pollmon_cfg {
     /* Choices of trigger_on; the first is the default. NULL-name ended. */
     const bt_pollmon_trigger *triggers;
     uint64_t default_interval_ms;
+    /* Optional: releases what cfg holds besides arena memory (a compiled
+     * regex), when the monitor is done. */
+    void (*free_cfg)(const void *cfg);
 } bt_pollmon_cfg;
 
 /* Reads interval, max_triggers, trigger_on and at_start, and starts

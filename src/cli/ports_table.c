@@ -207,9 +207,13 @@ void bt_ports_table_init(bt_ports_table *t, const bt_config *cfg) {
 
     r = add_row(t);
     r->kind = BT_PORTS_ROW_DB;
-    r->sources = BT_ROLE_MANAGEMENT | BT_ROLE_RUNBOOK_SERVER | BT_ROLE_WEB;
+    /* batond opens the database at start-up whatever its roles, so a
+     * console-only host needs the port too. */
+    r->sources = BT_ROLE_MANAGEMENT | BT_ROLE_RUNBOOK_SERVER | BT_ROLE_WEB |
+                 BT_ROLE_CONSOLE;
     r->targets = BT_PORTS_DATABASE;
-    r->source = bt_xstrdup("Management server, runbook servers, web service");
+    r->source =
+        bt_xstrdup("Management server, runbook servers, web service, console");
     char *host = NULL;
     uint16_t port = 0;
     if (bt_ports_db_endpoint(cfg->db, &host, &port)) {
@@ -222,7 +226,8 @@ void bt_ports_table_init(bt_ports_table *t, const bt_config *cfg) {
         r->notes = bt_xasprintf(
             "%s. Runbook servers claim jobs and keep their lease over this "
             "connection and are woken by LISTEN/NOTIFY on it: there is no "
-            "server-to-server port.",
+            "server-to-server port. batond opens the database on start for "
+            "every role, the console's too.",
             t->db_url);
     } else {
         const char *path =

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Baton on many hosts: one network namespace per component (PostgreSQL,
+# management server, two runbook servers, web service, console, a
+# designer and a browser), joined by veth links to a bridge in a "switch"
+# namespace, each with the nftables rules `baton ports --nftables` gives
+# for its role and nothing else allowed in or out. Then the whole flow
+# across them: check a runbook in from the designer through the management
+# server, start it from the browser through the web service, it runs on a
+# runbook server, the results are read back; `baton doctor` passes on
+# every host. Then one required port is blocked and doctor names its row.
+#
+# Needs root (network namespaces, nftables), iproute2, nftables and
+# PostgreSQL 15; without them it exits 77 (skipped) saying which is
+# missing. The addresses (10.231.0.0/24) exist only inside the namespaces
+# it makes; nothing is sent outside them.
+source "$(dirname "$0")/lib.sh"
+
+BATOND=$BUILD/batond
+[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+PG_BIN=${BATON_PG_BIN:-/usr/lib/postgresql/15/bin}
+FIX=$E2E_DIR/multihost
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+[[ $(id -u) -eq 0 ]] || skip "network namespaces need root"
+command -v ip >/dev/null || skip "iproute2 is not installed (scripts/install-deps.sh test)"
+command -v nft >/dev/null || skip "nftables is not installed (scripts/install-deps.sh test)"
+[[ -x $PG_BIN/initdb ]] || skip "PostgreSQL 15 is not installed (scripts/install-deps.sh test)"
+
+# Unique names: tests of other checkouts may run at the same time.
+TAG=bt$$
+NS_LIST=(db mgmt rb1 rb2 web console designer browser)
+declare -A ADDR=([db]=10.231.0.2 [mgmt]=10.231.0.3 [rb1]=10.231.0.4
+                 [rb2]=10.231.0.5 [web]=10.231.0.6 [console]=10.231.0.7
+                 [designer]=10.231.0.8 [browser]=10.231.0.9)
+declare -A ROLE=([db]=database [mgmt]=management [rb1]=runbook-server
+                 [rb2]=runbook-server [web]=web [console]=console
+                 [designer]=designer [browser]=browser)
+ns() { echo "$TAG-$1"; }
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+declare -A PIDS=()
+PG_DIR=
+MADE=()
+cleanup() {
+    local p n
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    if [[ -n $PG_DIR && -d $PG_DIR/data ]]; then
+        in_ns db runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
+            -m immediate -w stop >/dev/null 2>&1
+    fi
+    for n in "${MADE[@]}"; do ip netns del "$n" 2>/dev/null; done
+    [[ -n $PG_DIR ]] && rm -rf "$PG_DIR"
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! ip netns add "$(ns sw)" 2>"$SCRATCH/netns.err"; then
+    skip "cannot create network namespaces here: $(cat "$SCRATCH/netns.err")"
+fi
+MADE+=("$(ns sw)")
+
+until_true() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+expect() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "${DETAIL:-}"; fi
+    DETAIL=
+}
+DETAIL=
+die() {
+    fail "$1" "${2:-}"
+    finish
+    exit 1
+}
+
+# ---- the network -----------------------------------------------------
+in_ns sw ip link add br0 type bridge || die "bridge"
+in_ns sw ip link set br0 up
+in_ns sw ip link set lo up
+i=0
+for n in "${NS_LIST[@]}"; do
+    ip netns add "$(ns "$n")" || die "namespace $n"
+    MADE+=("$(ns "$n")")
+    i=$((i + 1))
+    # The switch end is named in the switch namespace, the host end eth0.
+    ip link add "${TAG}h$i" netns "$(ns "$n")" type veth peer name "p$i" \
+        netns "$(ns sw)" || die "veth for $n"
+    in_ns "$n" ip link set "${TAG}h$i" name eth0
+    in_ns "$n" ip addr add "${ADDR[$n]}/24" dev eth0
+    in_ns "$n" ip link set eth0 up
+    in_ns "$n" ip link set lo up
+    in_ns sw ip link set "p$i" master br0
+    in_ns sw ip link set "p$i" up
+done
+
+# ---- PostgreSQL on the database host ---------------------------------
+# As scripts/pg-throwaway.sh: initdb as an unprivileged user, fsync off;
+# here it listens on the database host's address, port 5432, and trusts
+# the test network.
+if id -u baton-test >/dev/null 2>&1; then PG_USER=baton-test; else PG_USER=nobody; fi
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/baton-pg.XXXXXX")
+chmod 700 "$PG_DIR"
+chown "$PG_USER" "$PG_DIR"
+(cd "$PG_DIR" && runuser -u "$PG_USER" -- "$PG_BIN/initdb" -D "$PG_DIR/data" \
+    -U baton -A trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1) ||
+    die "initdb" "$(tail -5 "$PG_DIR/initdb.log")"
+cat >"$PG_DIR/data/postgresql.auto.conf" <<EOF
+listen_addresses = '${ADDR[db]}'
+port = 5432
+unix_socket_directories = '$PG_DIR'
+max_connections = 60
+shared_buffers = 32MB
+fsync = off
+full_page_writes = off
+synchronous_commit = off
+EOF
+echo "host all all 10.231.0.0/24 trust" >>"$PG_DIR/data/pg_hba.conf"
+chown "$PG_USER" "$PG_DIR/data/postgresql.auto.conf"
+(cd "$PG_DIR" && in_ns db runuser -u "$PG_USER" -- "$PG_BIN/pg_ctl" \
+    -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 start >/dev/null) ||
+    die "PostgreSQL starts on the database host" "$(tail -5 "$PG_DIR/server.log")"
+in_ns db "$PG_BIN/createdb" -h "${ADDR[db]}" -U baton baton ||
+    die "createdb"
+DB=postgresql://baton@${ADDR[db]}:5432/baton
+
+# ---- the firewalls, from baton ports -----------------------------------
+# Each host gets exactly the rules baton ports prints for its role (the
+# runbook servers' outbound rows from the runbook to deploy).
+CONF=$SCRATCH/baton.conf
+printf 'db = %s\n' "$DB" >"$CONF"
+for n in "${NS_LIST[@]}"; do
+    "$BATON" ports --config "$CONF" --host-role "${ROLE[$n]}" --nftables \
+        "$FIX/greet.runbook.yaml" >"$SCRATCH/$n.nft" 2>"$SCRATCH/$n.nft.err" ||
+        die "baton ports --nftables for $n" "$(cat "$SCRATCH/$n.nft.err")"
+    in_ns "$n" nft -f "$SCRATCH/$n.nft" 2>"$SCRATCH/$n.nft.err" ||
+        die "nft -f for $n" "$(cat "$SCRATCH/$n.nft.err")"
+done
+DETAIL=$(cat "$SCRATCH/web.nft")
+expect "the web host lets in TCP 81 only" \
+    bash -c "grep -q '^        tcp dport 81 accept' $SCRATCH/web.nft &&
+             [[ \$(sed -n '/chain input/,/^    }/p' $SCRATCH/web.nft | grep -c dport) -eq 1 ]]"
+expect "a runbook server may reach the database and nothing is let in" \
+    bash -c "grep -q 'ip daddr ${ADDR[db]} tcp dport 5432 accept' $SCRATCH/rb1.nft &&
+             ! sed -n '/chain input/,/^    }/p' $SCRATCH/rb1.nft | grep -q 'dport'"
+
+# A port not in the table is closed: the designer cannot reach PostgreSQL.
+blocked_db() {
+    ! in_ns designer timeout 5 bash -c "exec 3<>/dev/tcp/${ADDR[db]}/5432" 2>/dev/null
+}
+expect "a port baton ports does not list is blocked (designer -> PostgreSQL)" blocked_db
+
+# ---- batond on each host ---------------------------------------------
+ADMIN_PW=multihost-admin-pw
+export BATON_ADMIN_PASSWORD=$ADMIN_PW
+unset BATON_USER BATON_PASSWORD BATON_TOKEN BATON_URL BATON_MGMT_URL
+start_batond() { # HOST ROLE ARGS...
+    local n=$1 role=$2
+    shift 2
+    mkdir -p "$SCRATCH/$n.data"
+    : >"$SCRATCH/$n.log"
+    in_ns "$n" "$BATOND" --config "$CONF" --roles "$role" \
+        --data-dir "$SCRATCH/$n.data" --name "$n" \
+        --cors-origins "http://${ADDR[console]}:82" "$@" \
+        >>"$SCRATCH/$n.log" 2>&1 &
+    PIDS[$n]=$!
+    ready() { grep -q 'batond ready' "$SCRATCH/$1.log" || ! kill -0 "${PIDS[$1]}" 2>/dev/null; }
+    until_true 60 ready "$n"
+    grep -q 'batond ready' "$SCRATCH/$n.log" ||
+        die "batond ($role) starts on $n" "$(tail -5 "$SCRATCH/$n.log")"
+}
+# The management server first: it creates the schema and the first admin.
+start_batond mgmt management
+start_batond web web
+start_batond console console
+start_batond rb1 runbook-server
+start_batond rb2 runbook-server
+pass "batond runs on the management, web, console and two runbook server hosts"
+
+export BATON_USER=admin BATON_PASSWORD=$ADMIN_PW
+export BATON_MGMT_URL=http://${ADDR[mgmt]}:135 BATON_URL=http://${ADDR[web]}:81
+
+# ---- the flow --------------------------------------------------------
+in_ns designer "$BATON" checkin "$FIX/greet.runbook.yaml" -m "from the designer host" \
+    >"$SCRATCH/ci.out" 2>&1
+RC=$?
+DETAIL=$(cat "$SCRATCH/ci.out")
+expect "check in from the designer host through the management server" bash -c "[[ $RC -eq 0 ]]"
+
+in_ns browser "$BATON" start "/Multihost/Greet across hosts" --param who=multihost \
+    --wait >"$SCRATCH/start.out" 2>&1
+RC=$?
+DETAIL=$(cat "$SCRATCH/start.out")
+expect "start from the browser host through the web service; it completes" \
+    bash -c "[[ $RC -eq 0 ]] && grep -q completed $SCRATCH/start.out &&
+             grep -q 'message = hello, multihost' $SCRATCH/start.out"
+JOB=$(sed -n 's/^job \([0-9]*\) .*/\1/p' "$SCRATCH/start.out" | head -1)
+in_ns browser "$BATON" job "${JOB:-1}" >"$SCRATCH/job.out" 2>&1
+DETAIL=$(cat "$SCRATCH/job.out")
+expect "the results read back from the browser host: run on a runbook server" \
+    bash -c "grep -Eq 'instance [0-9]+ on server [0-9]+: completed, success' $SCRATCH/job.out &&
+             grep -q 'stdout = hello, multihost' $SCRATCH/job.out"
+
+in_ns browser python3 - "http://${ADDR[console]}:82/" >"$SCRATCH/console.code" 2>&1 <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+DETAIL=$(cat "$SCRATCH/console.code")
+expect "the console answers the browser host" \
+    bash -c "grep -Eq '^(200|501)$' $SCRATCH/console.code"
+
+# ---- doctor on every host --------------------------------------------
+doctor() { # HOST [ARGS...]: output in $SCRATCH/doctor-HOST.out, sets RC
+    local n=$1
+    shift
+    in_ns "$n" "$BATON" doctor --config "$CONF" --host-role "${ROLE[$n]}" \
+        --console-url "http://${ADDR[console]}:82" --timeout 2 "$@" \
+        >"$SCRATCH/doctor-$n.out" 2>&1
+    RC=$?
+}
+for n in "${NS_LIST[@]}"; do
+    doctor "$n"
+    DETAIL=$(cat "$SCRATCH/doctor-$n.out")
+    expect "baton doctor passes on the $n host (${ROLE[$n]})" \
+        bash -c "[[ $RC -eq 0 ]] && grep -q '^PASS' $SCRATCH/doctor-$n.out"
+done
+
+# ---- block one required port -----------------------------------------
+in_ns web nft insert rule inet baton input tcp dport 81 drop
+doctor browser
+DETAIL=$(cat "$SCRATCH/doctor-browser.out")
+expect "web host's TCP 81 blocked: doctor on the browser names the row (exit 1)" \
+    bash -c "[[ $RC -eq 1 ]] &&
+             grep -q '^FAIL  Client browser, baton CLI, scripts -> REST web service (HTTP), TCP 81: reachable: no answer from ${ADDR[web]} port 81' $SCRATCH/doctor-browser.out &&
+             grep -q 'fix: a firewall between here and ${ADDR[web]} blocks TCP 81' $SCRATCH/doctor-browser.out &&
+             grep -q '^PASS .*Orchestration console, TCP 82: reachable' $SCRATCH/doctor-browser.out"
+in_ns web nft flush chain inet baton input
+in_ns web nft -f "$SCRATCH/web.nft"
+
+# The database port, from a runbook server's side (its output chain).
+in_ns rb2 nft insert rule inet baton output ip daddr "${ADDR[db]}" tcp dport 5432 drop
+doctor rb2
+DETAIL=$(cat "$SCRATCH/doctor-rb2.out")
+expect "runbook server's way to PostgreSQL blocked: doctor on it names the database row" \
+    bash -c "[[ $RC -eq 1 ]] &&
+             grep -q '^FAIL  Management server, runbook servers, web service, console -> Orchestration database (PostgreSQL on ${ADDR[db]}), TCP 5432: reachable' $SCRATCH/doctor-rb2.out"
+in_ns rb2 nft -f "$SCRATCH/rb2.nft"
+doctor rb2
+DETAIL=$(cat "$SCRATCH/doctor-rb2.out")
+expect "the rules again: doctor passes on rb2" bash -c "[[ $RC -eq 0 ]]"
+
+finish

@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-test build run samples test test-build test-asan bench clean
+.PHONY: all deps deps-test build run samples test test-build test-asan bench install clean
 
 all: build
 
@@ -40,6 +40,13 @@ bench: build
 	$(BUILD)/bench/engine
 	$(BUILD)/bench/store_jobs
 	$(BUILD)/bench/jobs
+
+# `install` puts batond and baton in $(PREFIX)/bin, the systemd units in
+# /etc/systemd/system, /etc/baton/baton.conf (kept if present) and the
+# system user baton; DESTDIR=... stages the files instead (see
+# docs/deployment.md).
+install: build
+	@dist/install.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -499,8 +499,7 @@ static void check_database(doctor *d, const bt_ports_row *r, const char *row) {
                    "the address in db and the port in it",
                    "%s", lw);
         }
-        if (!(d->roles &
-              (BT_ROLE_MANAGEMENT | BT_ROLE_RUNBOOK_SERVER | BT_ROLE_WEB)))
+        if (!(d->roles & r->sources))
             return;
         if (!check_reachable(d, row, r->host, r->port, "database",
                              "the port in db"))

@@ -18,6 +18,7 @@ struct bt_client {
     char *base; /* without a trailing '/' */
     /* credentials: Basic (user + password) or a bearer API token */
     char *user, *password, *token;
+    char *ca_file; /* BATON_CA_FILE or ca_file =: trust these CAs for https */
     const char *service; /* NULL: the Baton web service */
     bt_client_progress_fn progress;
     void *progress_ud;
@@ -157,6 +158,18 @@ int bt_client_open(const char *url_flag, bt_client **out, bt_error *err) {
         bt_client_close(c);
         return bt_error_set(err, BT_ENOMEM, "cannot start libcurl");
     }
+    /* a private CA (a self-signed batond) without touching the system's
+     * trust store */
+    const char *ca = getenv("BATON_CA_FILE");
+    c->ca_file = ca && *ca ? bt_xstrdup(ca) : config_value("ca_file");
+    if (c->ca_file && access(c->ca_file, R_OK) != 0) {
+        int rc = bt_error_set(err, BT_EINVAL,
+                              "cannot read the CA file '%s' (BATON_CA_FILE "
+                              "or ca_file in ~/.config/baton/config)",
+                              c->ca_file);
+        bt_client_close(c);
+        return rc;
+    }
     int rc = credentials(c, err);
     if (rc) {
         bt_client_close(c);
@@ -171,6 +184,7 @@ void bt_client_close(bt_client *c) {
     if (c->curl) curl_easy_cleanup(c->curl);
     curl_global_cleanup();
     free(c->base);
+    free(c->ca_file);
     free(c->user);
     if (c->password) memset(c->password, 0, strlen(c->password));
     free(c->password);
@@ -234,6 +248,7 @@ int bt_client_call(bt_client *c, const char *method, const char *path,
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(k, CURLOPT_TIMEOUT, timeout_s > 0 ? timeout_s : 60L);
     curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+    if (c->ca_file) curl_easy_setopt(k, CURLOPT_CAINFO, c->ca_file);
     if (c->progress && text) {
         curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(k, CURLOPT_XFERINFODATA, c);

@@ -40,6 +40,11 @@ typedef struct bt_mgmt_config {
      * server. An Origin not listed gets no CORS headers. */
     const char *const *cors_origins;
     size_t n_cors_origins;
+    /* HTTPS when both are set (PEM files; batond passes the web service's
+     * tls_cert and tls_key); plain HTTP otherwise. A file that cannot be
+     * read or is not PEM stops the start naming the file and setting. */
+    const char *tls_cert_file;
+    const char *tls_key_file;
 } bt_mgmt_config;
 
 /* The authenticate hook for a batond with authentication on: the same

@@ -30,6 +30,7 @@ struct bt_mgmt {
     void *auth_ud;
     char **cors_origins;
     size_t n_cors_origins;
+    char *tls_cert, *tls_key; /* PEM text; NULL: plain HTTP */
     pthread_mutex_t pool_lock;
     bt_store *pool[BT_MGMT_POOL_MAX];
     size_t n_pool;

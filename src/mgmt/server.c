@@ -659,6 +659,52 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Reads a PEM file for HTTPS; the message names the file and the
+ * setting, since a typo there is the usual mistake. */
+static int read_pem(const char *path, const char *setting, const char *marker,
+                    char **out, bt_error *err) {
+    bt_buf b;
+    bt_buf_init(&b, 1 << 20);
+    bt_error e = {0};
+    if (bt_buf_read_file(&b, path, &e)) {
+        bt_buf_free(&b);
+        return bt_error_set(err, BT_EINVAL,
+                            "management server: cannot read the %s file '%s' "
+                            "(setting %s): %s",
+                            setting, path, setting, e.message);
+    }
+    if (!strstr(bt_buf_str(&b), marker)) {
+        bt_buf_free(&b);
+        return bt_error_set(err, BT_EINVAL,
+                            "management server: the %s file '%s' (setting "
+                            "%s) is not PEM: no '%s' line",
+                            setting, path, setting, marker);
+    }
+    *out = bt_buf_detach(&b);
+    return 0;
+}
+
+static int load_tls(bt_mgmt *m, const bt_mgmt_config *cfg, bt_error *err) {
+    if (!cfg->tls_cert_file && !cfg->tls_key_file)
+        return 0;
+    if (!cfg->tls_cert_file || !cfg->tls_key_file)
+        return bt_error_set(err, BT_EINVAL,
+                            "management server: HTTPS needs both a "
+                            "certificate (tls_cert) and its private key "
+                            "(tls_key); only the %s is set",
+                            cfg->tls_cert_file ? "certificate" : "key");
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return bt_error_set(err, BT_EINVAL,
+                            "management server: this libmicrohttpd has no "
+                            "TLS support; unset tls_cert and tls_key");
+    int rc = read_pem(cfg->tls_cert_file, "tls_cert",
+                      "-----BEGIN CERTIFICATE-----", &m->tls_cert, err);
+    if (!rc)
+        rc = read_pem(cfg->tls_key_file, "tls_key", "PRIVATE KEY-----",
+                      &m->tls_key, err);
+    return rc;
+}
+
 int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err) {
     *out = NULL;
     if (!cfg->store_url) {
@@ -690,20 +736,43 @@ int bt_mgmt_start(const bt_mgmt_config *cfg, bt_mgmt **out, bt_error *err) {
         return rc;
     }
     m->pool[m->n_pool++] = s;
+    if ((rc = load_tls(m, cfg, err))) {
+        close(cfg->listen_fd);
+        bt_mgmt_stop(m);
+        return rc;
+    }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(cfg->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
         m->port = ntohs(ss.ss_family == AF_INET6
                             ? ((struct sockaddr_in6 *)&ss)->sin6_port
                             : ((struct sockaddr_in *)&ss)->sin_port);
-    m->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, NULL,
-        NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+    if (m->tls_cert)
+        m->daemon = MHD_start_daemon(
+            flags | MHD_USE_TLS, 0, NULL, NULL, on_request, m,
+            MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+            MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert, MHD_OPTION_HTTPS_MEM_KEY,
+            m->tls_key, MHD_OPTION_END);
+    else
+        m->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET,
+            cfg->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
     if (!m->daemon) {
         close(cfg->listen_fd);
+        bool tls = m->tls_cert != NULL;
         bt_mgmt_stop(m);
+        if (tls)
+            return bt_error_set(
+                err, BT_EINVAL,
+                "management server: HTTPS did not start with certificate "
+                "'%s' (tls_cert) and key '%s' (tls_key): check that the key "
+                "is the certificate's and is not encrypted",
+                cfg->tls_cert_file, cfg->tls_key_file);
         return bt_error_set(err, BT_EIO,
                             "management server: libmicrohttpd did not start");
     }
@@ -723,6 +792,10 @@ void bt_mgmt_stop(bt_mgmt *m) {
     pthread_mutex_destroy(&m->pool_lock);
     free(m->store_url);
     free(m->key_file);
+    free(m->tls_cert);
+    if (m->tls_key)
+        memset(m->tls_key, 0, strlen(m->tls_key));
+    free(m->tls_key);
     for (size_t i = 0; i < m->n_cors_origins; i++)
         free(m->cors_origins[i]);
     free(m->cors_origins);

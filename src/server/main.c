@@ -211,6 +211,9 @@ static int start_listeners(daemon_ctx *d, bt_error *err) {
             .store_url = d->cfg.db,
             .key_file = key,
             .authenticate = d->cfg.auth ? bt_mgmt_authenticate : NULL,
+            /* the same HTTPS as the web service */
+            .tls_cert_file = d->cfg.tls_cert,
+            .tls_key_file = d->cfg.tls_key,
         };
         /* the console authors through this server from the browser */
         size_t n_cors = 0;
@@ -257,10 +260,12 @@ static void say_where(daemon_ctx *d) {
     }
     if (d->mgmt) {
         bt_listen_url(d->cfg.bind, bt_mgmt_port(d->mgmt), url, sizeof url);
+        bool tls = d->cfg.tls_cert && !strncmp(url, "http://", 7);
         bt_logf(&d->log, BT_LOG_INFO,
-                "management server: listening on %s port %u: %s/api/health "
-                "(BATON_MGMT_URL=%s baton ls)",
-                where, (unsigned)bt_mgmt_port(d->mgmt), url, url);
+                "management server: listening on %s port %u: %s%s/api/health "
+                "(BATON_MGMT_URL=%s%s baton ls)",
+                where, (unsigned)bt_mgmt_port(d->mgmt), tls ? "https://" : "",
+                tls ? url + 7 : url, tls ? "https://" : "", tls ? url + 7 : url);
     }
     if (d->console) {
         bt_listen_url(d->cfg.bind, bt_console_port(d->console), url,

@@ -1172,6 +1172,101 @@ static void test_cors(void **state) {
     assert_true(has_header(&h, "Allow", "POST, OPTIONS"));
 }
 
+/* HTTPS with batond's tls_cert / tls_key: bad files are refused naming
+ * them; with the certificate trusted, the API answers over TLS; plain
+ * HTTP to the port gets no answer. */
+static void test_https(void **state) {
+    fixture *f = *state;
+    if (access("/usr/bin/openssl", X_OK) != 0) {
+        print_message("openssl is not installed (apt-get install openssl): "
+                      "skipped\n");
+        skip();
+    }
+    bt_mgmt_stop(f->m);
+    f->m = NULL;
+    char *cert = bt_harness_path(f->dir, "cert.pem");
+    char *key = bt_harness_path(f->dir, "key.pem");
+    char *cmd = bt_xasprintf(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+        "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '%s' "
+        "-out '%s' >/dev/null 2>&1",
+        key, cert);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    bt_mgmt_config cfg = {.listen_fd = listen_loopback(),
+                          .store_url = f->db,
+                          .key_file = f->key,
+                          .tls_cert_file = "/nonexistent/cert.pem",
+                          .tls_key_file = key};
+    bt_error err = {0};
+    assert_int_not_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    if (!strstr(err.message, "/nonexistent/cert.pem") ||
+        !strstr(err.message, "tls_cert"))
+        fail_msg("%s", err.message);
+    cfg.listen_fd = listen_loopback();
+    cfg.tls_cert_file = cert;
+    cfg.tls_key_file = cert; /* not a key */
+    assert_int_not_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    if (!strstr(err.message, cert) || !strstr(err.message, "tls_key"))
+        fail_msg("%s", err.message);
+    cfg.listen_fd = listen_loopback();
+    cfg.tls_key_file = NULL;
+    assert_int_not_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    assert_non_null(strstr(err.message, "only the certificate"));
+    cfg.listen_fd = listen_loopback();
+    cfg.tls_key_file = key;
+    assert_int_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    unsigned port = (unsigned)bt_mgmt_port(f->m);
+
+    CURL *k = curl_easy_init();
+    char *url = bt_xasprintf("https://127.0.0.1:%u/api/health", port);
+    bt_buf b;
+    bt_buf_init(&b, 1 << 20);
+    curl_easy_setopt(k, CURLOPT_URL, url);
+    curl_easy_setopt(k, CURLOPT_CAINFO, cert);
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT, 30L);
+    assert_int_equal(curl_easy_perform(k), CURLE_OK);
+    long st = 0;
+    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
+    assert_int_equal(st, 200);
+    assert_non_null(strstr(bt_buf_str(&b), "\"management\""));
+    curl_easy_cleanup(k);
+    free(url);
+    bt_buf_free(&b);
+    /* without trusting the certificate: refused by the client */
+    k = curl_easy_init();
+    url = bt_xasprintf("https://127.0.0.1:%u/api/health", port);
+    bt_buf_init(&b, 1 << 20);
+    curl_easy_setopt(k, CURLOPT_URL, url);
+    curl_easy_setopt(k, CURLOPT_CAINFO, "/dev/null");
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT, 30L);
+    assert_int_not_equal(curl_easy_perform(k), CURLE_OK);
+    curl_easy_cleanup(k);
+    free(url);
+    bt_buf_free(&b);
+    /* plain HTTP to the HTTPS port gets no answer */
+    k = curl_easy_init();
+    url = bt_xasprintf("http://127.0.0.1:%u/api/health", port);
+    bt_buf_init(&b, 1 << 20);
+    curl_easy_setopt(k, CURLOPT_URL, url);
+    curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT, 10L);
+    CURLcode cc = curl_easy_perform(k);
+    st = 0;
+    curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &st);
+    assert_true(cc != CURLE_OK || st != 200);
+    curl_easy_cleanup(k);
+    free(url);
+    bt_buf_free(&b);
+    free(cert);
+    free(key);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -1196,6 +1291,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authentication, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_https, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -317,6 +317,34 @@ void bt_store_job_list_free(bt_store_job *items, size_t n);
 
 int bt_store_job_get_guid(bt_store *s, const char *guid, bt_store_job *out,
                           bt_error *err);
+/* Jobs the way a feed pages them (OData's Jobs): filters, an order whose
+ * ties break on the GUID, and a window, all done by the database so that a
+ * page costs what it returns, not what is stored. Only the ids come back,
+ * in order; bt_store_job_get reads each. */
+typedef enum {
+    BT_JOB_BY_GUID,
+    BT_JOB_BY_GUID_DESC,
+    BT_JOB_BY_CREATED,     /* then GUID */
+    BT_JOB_BY_CREATED_DESC /* then GUID ascending */
+} bt_store_job_order;
+
+typedef struct bt_store_job_query {
+    bool any_status; /* false: only jobs with status */
+    bt_job_status status;
+    int64_t runbook_id; /* 0: any */
+    int64_t id;         /* 0: any; else only this job */
+    bool has_created_min, has_created_max;
+    int64_t created_min, created_max; /* inclusive, microseconds */
+    const char *runbook_ids; /* ",1,5,": only these runbooks; NULL: any */
+    bt_store_job_order order;
+    uint64_t offset;
+    size_t limit; /* 0: none */
+} bt_store_job_query;
+
+int bt_store_job_select(bt_store *s, const bt_store_job_query *q,
+                        int64_t **ids, size_t *n, bt_error *err);
+int bt_store_job_select_count(bt_store *s, const bt_store_job_query *q,
+                              uint64_t *count, bt_error *err);
 /* Jobs by status: counts[st] for each bt_job_status; runbook_id 0: all. */
 int bt_store_job_counts(bt_store *s, int64_t runbook_id, uint64_t counts[5],
                         bt_error *err);

@@ -211,6 +211,8 @@ static bool load_failed(od_ctx *c) {
     return false;
 }
 
+/* rows: the set's entities, or NULL to read them only when the query
+ * cannot be answered from the store directly (od_jobs_page). */
 static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
                               const char *self) {
     const char *ftext = bt_web_query(c->r, "$filter");
@@ -246,24 +248,40 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
         od_error(c, 400, "BadRequest", "%s", msg);
         goto done;
     }
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        if (!filter || od_filter_match(c, filter, row))
-            json_array_append(sel, row);
+    bool want_total = ic && !strcmp(ic, "allpages");
+    json_t *page = NULL;
+    long long total = -1;
+    bool more = false;
+    if (!rows && set->id == OD_JOBS) {
+        int rc = od_jobs_page(c, filter, order, n_order, sh, skip, top,
+                              token, want_total, &page, &total, &more);
+        if (rc < 0) {
+            load_failed(c);
+            goto done;
+        }
     }
-    od_sort(set, sel, order, n_order);
-    long long total = (long long)json_array_size(sel);
-    long long avail = total > skip ? total - skip : 0;
-    if (top >= 0 && top < avail) avail = top;
-    json_t *page = json_array();
-    for (long long k = token; k < avail && k < token + OD_PAGE_SIZE; k++)
-        json_array_append(page, json_array_get(sel, (size_t)(skip + k)));
-    char *next = token + OD_PAGE_SIZE < avail
-                     ? next_link(c, self, token + OD_PAGE_SIZE)
-                     : NULL;
-    od_feed f = {set, self, page,
-                 ic && !strcmp(ic, "allpages") ? total : -1, next};
+    if (!page && !rows && !(rows = od_set_rows(c, set))) {
+        load_failed(c);
+        goto done;
+    }
+    if (!page) {
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) {
+            if (!filter || od_filter_match(c, filter, row))
+                json_array_append(sel, row);
+        }
+        od_sort(set, sel, order, n_order);
+        total = (long long)json_array_size(sel);
+        long long avail = total > skip ? total - skip : 0;
+        if (top >= 0 && top < avail) avail = top;
+        page = json_array();
+        for (long long k = token; k < avail && k < token + OD_PAGE_SIZE; k++)
+            json_array_append(page, json_array_get(sel, (size_t)(skip + k)));
+        more = token + OD_PAGE_SIZE < avail;
+    }
+    char *next = more ? next_link(c, self, token + OD_PAGE_SIZE) : NULL;
+    od_feed f = {set, self, page, want_total ? total : -1, next};
     bt_buf b;
     bt_buf_init(&b, 0);
     int rc = c->json ? od_json_feed(c, &f, sh, &b) : od_atom_feed(c, &f, sh, &b);
@@ -501,13 +519,13 @@ static void handle(od_ctx *c, char *rest) {
         }
         rows = json_array();
         if (found) json_array_append_new(rows, found);
-    } else {
+    } else if (n_segs > 1) {
         rows = json_incref(od_set_rows(c, set));
         if (!rows) {
             load_failed(c);
             return;
         }
-    }
+    } /* else a feed of the whole set: answer_collection reads what it needs */
     char *self = bt_xstrdup(seg.name);
     if (seg.has_key) {
         entity = found;

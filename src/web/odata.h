@@ -149,6 +149,9 @@ json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
 /* odata_entities.c: the loaders (od_sets[i].load) and the layout.
  * x/y per activity: a layered layout shared by Activities and diagrams. */
 void od_layout(const bt_runbook *def, int *x, int *y);
+/* A job as Orchestrator's Job entity; needs od_need_runbooks and
+ * od_need_servers. A new reference. */
+json_t *od_job_entity(od_ctx *c, const bt_store_job *job);
 
 /* odata_query.c */
 typedef struct od_expr od_expr;
@@ -156,6 +159,22 @@ typedef struct od_expr od_expr;
 od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
                          size_t errlen);
 bool od_filter_match(od_ctx *c, const od_expr *e, json_t *entity);
+/* A $filter that is only "Property op literal" terms joined by "and" (no
+ * navigation, functions or arithmetic, the property on the left) can be
+ * handed to the store. text is borrowed from the expression; a GUID's
+ * braces are not part of it. */
+typedef enum { OD_EQ, OD_NE, OD_GT, OD_GE, OD_LT, OD_LE } od_cmp;
+typedef struct od_term {
+    const od_prop *prop;
+    od_cmp op;
+    bool is_time;
+    int64_t time;     /* microseconds, when is_time */
+    const char *text; /* else */
+    size_t text_len;
+} od_term;
+/* false when e is anything else or has more than max terms; no filter is
+ * zero terms. */
+bool od_filter_terms(const od_expr *e, od_term *out, size_t max, size_t *n);
 void od_expr_free(od_expr *e);
 
 /* odata_select.c */
@@ -217,5 +236,14 @@ void od_answer_entity(od_ctx *c, const od_set *set, json_t *entity,
 /* odata_write.c: POST Jobs (start) and MERGE/PUT Jobs(guid) (stop). */
 void od_jobs_create(od_ctx *c);
 void od_jobs_update(od_ctx *c, json_t *job);
+
+/* odata_jobs.c: a Jobs feed page straight from the store (filters, order
+ * and window pushed down). 1: *page (and *total when want_total, else -1;
+ * *more when a next page exists) is the answer; 0: the query needs the
+ * generic path; <0: store failure with c->err set. */
+int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
+                 size_t n_order, const od_shape *sh, long long skip,
+                 long long top, long long token, bool want_total,
+                 json_t **page, long long *total, bool *more);
 
 #endif

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/odata.h"
 
 #define EVENT_PAGE 1000
@@ -164,42 +165,63 @@ static int64_t latest(int64_t a, int64_t b, int64_t c3) {
     return m > c3 ? m : c3;
 }
 
+json_t *od_job_entity(od_ctx *c, const bt_store_job *job) {
+    const bt_store_runbook *rb = od_runbook_by_id(c, job->runbook_id, NULL);
+    json_t *o = json_object();
+    put_str(o, "Id", job->guid);
+    put_str(o, "RunbookId", rb ? rb->guid : NULL);
+    char *px = rb ? job_parameters_xml(rb->guid, job->parameters) : NULL;
+    put_str(o, "Parameters", px);
+    free(px);
+    char *servers = NULL;
+    for (size_t k = 0; k < job->n_targets; k++) {
+        char *t = bt_xasprintf("%s%s%s", servers ? servers : "",
+                               servers ? "," : "", job->targets[k]);
+        free(servers);
+        servers = t;
+    }
+    put_str(o, "RunbookServers", servers);
+    free(servers);
+    /* the store keeps the last holder of a finished job; a job
+     * canceled before it ran has none */
+    put_str(o, "RunbookServerId", od_server_guid(c, job->server_id));
+    put_str(o, "Status", od_job_status(job->status));
+    put_str(o, "ParentId", NULL);
+    put_bool(o, "ParentIsWaiting", false);
+    put_str(o, "CreatedBy", job->created_by);
+    put_time(o, "CreationTime", job->created_us);
+    put_str(o, "LastModifiedBy", job->created_by);
+    put_time(o, "LastModifiedTime",
+             latest(job->created_us, job->started_us, job->ended_us));
+    return o;
+}
+
+/* A poll of Jobs(guid'…') reads that one job, not the table. */
+static int load_one_job(od_ctx *c, const char *guid, json_t *out) {
+    bt_store_job job;
+    bt_error e = {0};
+    int rc = bt_store_job_get_guid(c->s, guid, &job, &e);
+    if (rc == -BT_ENOTFOUND || rc == -BT_EINVAL) return 0;
+    if (rc) {
+        c->err = e;
+        return od_fail(c, rc);
+    }
+    /* jobs of runbooks the caller may not view are not there */
+    if (!bt_auth_enabled(c->r) || od_runbook_by_id(c, job.runbook_id, NULL))
+        json_array_append_new(out, od_job_entity(c, &job));
+    bt_store_job_clear(&job);
+    return 0;
+}
+
 int od_load_jobs(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)) ||
-        (rc = od_need_jobs(c)))
-        return rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
+    if (c->hint_set == OD_JOBS && c->hint_key && !c->have_jobs)
+        return load_one_job(c, c->hint_key, out);
+    if ((rc = od_need_jobs(c))) return rc;
     for (size_t j = 0; j < c->n_jobs; j++) {
-        const bt_store_job *job = &c->jobs[j];
-        if (od_skip(c, OD_JOBS, job->guid)) continue;
-        const bt_store_runbook *rb = od_runbook_by_id(c, job->runbook_id, NULL);
-        json_t *o = json_object();
-        put_str(o, "Id", job->guid);
-        put_str(o, "RunbookId", rb ? rb->guid : NULL);
-        char *px = rb ? job_parameters_xml(rb->guid, job->parameters) : NULL;
-        put_str(o, "Parameters", px);
-        free(px);
-        char *servers = NULL;
-        for (size_t k = 0; k < job->n_targets; k++) {
-            char *t = bt_xasprintf("%s%s%s", servers ? servers : "",
-                                   servers ? "," : "", job->targets[k]);
-            free(servers);
-            servers = t;
-        }
-        put_str(o, "RunbookServers", servers);
-        free(servers);
-        /* the store keeps the last holder of a finished job; a job
-         * canceled before it ran has none */
-        put_str(o, "RunbookServerId", od_server_guid(c, job->server_id));
-        put_str(o, "Status", od_job_status(job->status));
-        put_str(o, "ParentId", NULL);
-        put_bool(o, "ParentIsWaiting", false);
-        put_str(o, "CreatedBy", job->created_by);
-        put_time(o, "CreationTime", job->created_us);
-        put_str(o, "LastModifiedBy", job->created_by);
-        put_time(o, "LastModifiedTime",
-                 latest(job->created_us, job->started_us, job->ended_us));
-        json_array_append_new(out, o);
+        if (od_skip(c, OD_JOBS, c->jobs[j].guid)) continue;
+        json_array_append_new(out, od_job_entity(c, &c->jobs[j]));
     }
     return 0;
 }

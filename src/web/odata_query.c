@@ -505,6 +505,42 @@ od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
     return e;
 }
 
+/* ---- terms a database can evaluate -------------------------------------- */
+
+static bool collect_terms(const od_expr *e, od_term *out, size_t max,
+                          size_t *n) {
+    if (e->kind == E_AND)
+        return collect_terms(e->a[0], out, max, n) &&
+               collect_terms(e->a[1], out, max, n);
+    if (e->kind != E_CMP || *n == max) return false;
+    const od_expr *p = e->a[0], *l = e->a[1];
+    if (p->kind != E_PROP || p->nav || l->kind != E_LIT) return false;
+    od_term *t = &out[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->prop = p->prop;
+    t->op = (od_cmp)e->op;
+    switch (l->lit.k) {
+    case V_TIME:
+        t->is_time = true;
+        t->time = l->lit.t;
+        return true;
+    case V_STR:
+    case V_GUID:
+        t->text = l->lit.s ? l->lit.s : "";
+        /* GUIDs compare without their braces (val_cmp) */
+        if (l->lit.k == V_GUID || p->prop->type == OD_GUID)
+            t->text = strip_braces(t->text, &t->text_len);
+        else t->text_len = strlen(t->text);
+        return true;
+    default: return false;
+    }
+}
+
+bool od_filter_terms(const od_expr *e, od_term *out, size_t max, size_t *n) {
+    *n = 0;
+    return !e || collect_terms(e, out, max, n);
+}
+
 /* ---- evaluation ------------------------------------------------------- */
 
 typedef struct env {

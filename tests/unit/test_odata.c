@@ -6,6 +6,7 @@
  * Atom entry Orchestrator's scripts POST (parameters by GUID) and stopping
  * it with MERGE, PUT and POST + X-HTTP-Method, and OData's error format.
  * Atom answers are checked with libxml2's XPath, as a script would. */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <libxml/parser.h>
@@ -718,6 +719,128 @@ static void test_paging_next_link_and_inlinecount(void **state) {
     expect_odata_error(f, "GET", "Jobs?$inlinecount=some", NULL, 400);
 }
 
+/* The Ids of every page of a JSON feed (following __next) and its
+ * __count ("" without $inlinecount). */
+static json_t *all_ids(fixture *f, const char *path, char **count) {
+    json_t *ids = json_array();
+    char *next = bt_xstrdup(path);
+    *count = NULL;
+    for (int pages = 0; next; pages++) {
+        assert_true(pages < 20);
+        reply r = get_json(f, next);
+        expect_status(&r, 200, next);
+        json_t *d = json_object_get(r.json, "d");
+        if (!*count) {
+            const char *c = json_string_value(json_object_get(d, "__count"));
+            *count = bt_xstrdup(c ? c : "");
+        }
+        size_t i;
+        json_t *row;
+        json_array_foreach(json_object_get(d, "results"), i, row)
+            json_array_append(ids, json_object_get(row, "Id"));
+        const char *n = json_string_value(json_object_get(d, "__next"));
+        free(next);
+        next = n ? bt_xstrdup(n) : NULL;
+        reply_free(&r);
+    }
+    return ids;
+}
+
+/* The Jobs feed answered by the store (filters, order and window pushed
+ * down) must equal the generic path's answer: the same query with a term
+ * the store is not given ("CreatedBy ne ...", true for every job) takes
+ * the generic path. Jobs of three statuses and two runbooks, created in
+ * one transaction, so CreationTime ties break on the Id. */
+static void test_jobs_pushdown_matches_generic(void **state) {
+    fixture *f = *state;
+    bt_store_runbook rb = {0};
+    bt_store_folder folder = {0};
+    OK(bt_store_folder_get(f->s, "/Ops", &folder, &e_));
+    OK(bt_store_runbook_create(f->s, folder.id, "Other", NULL, &rb, &e_));
+    bt_store_folder_clear(&folder);
+    int v = 0;
+    OK(bt_store_version_add(f->s, rb.id, HELLO_YAML, "bob", "first", &v, &e_));
+    bt_store_job_spec spec = {.runbook_id = rb.id,
+                              .parameters = "{\"host\":\"db01\"}",
+                              .created_by = "bob"};
+    for (int i = 0; i < 40; i++) {
+        bt_store_job job = {0};
+        OK(bt_store_job_create(f->s, &spec, &job, &e_));
+        if (i % 3 == 0)
+            OK(bt_store_job_set_status(f->s, job.id, BT_JOB_CANCELED, 0, &e_));
+        bt_store_job_clear(&job);
+    }
+    char other[BT_GUID_LEN], upper[BT_GUID_LEN];
+    snprintf(other, sizeof other, "%s", rb.guid);
+    for (size_t i = 0; i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)rb.guid[i]);
+    bt_store_runbook_clear(&rb);
+    /* a creation time in the middle, as Atom writes it */
+    reply r = get(f, "Jobs?$orderby=CreationTime&$skip=80&$top=1");
+    char *mid = xtext(r.xml, "/a:feed/a:entry[1]//d:CreationTime");
+    reply_free(&r);
+    assert_true(*mid);
+
+    char filters[16][200];
+    size_t nf = 0;
+    snprintf(filters[nf++], 200, "%s", "");
+    snprintf(filters[nf++], 200, "Status eq 'Pending'");
+    snprintf(filters[nf++], 200, "Status eq 'canceled'");
+    snprintf(filters[nf++], 200, "Status eq 'Nope'");
+    snprintf(filters[nf++], 200, "Status eq 'Pending' and Status eq 'Canceled'");
+    snprintf(filters[nf++], 200, "RunbookId eq guid'%s'", other);
+    snprintf(filters[nf++], 200, "RunbookId eq '{%s}' and Status eq 'Pending'", upper);
+    snprintf(filters[nf++], 200, "RunbookId eq guid'%s'", "00000000-0000-0000-0000-000000000000");
+    snprintf(filters[nf++], 200, "Id eq guid'%s'", f->done_guid);
+    snprintf(filters[nf++], 200, "Id eq guid'%s' and Status eq 'Pending'", f->done_guid);
+    snprintf(filters[nf++], 200, "CreationTime ge datetime'%s'", mid);
+    snprintf(filters[nf++], 200, "CreationTime lt datetime'%s'", mid);
+    snprintf(filters[nf++], 200, "CreationTime eq datetime'%s'", mid);
+    snprintf(filters[nf++], 200, "CreationTime gt datetime'%s' and "
+             "CreationTime le datetime'2999-01-01T00:00'", mid);
+    static const char *const orders[] = {"", "Id", "Id desc", "CreationTime",
+                                         "CreationTime desc"};
+    static const char *const windows[] = {"", "&$top=7", "&$skip=45",
+                                          "&$skip=3&$top=60", "&$top=0",
+                                          "&$skiptoken=50"};
+    for (size_t i = 0; i < nf; i++)
+        for (size_t o = 0; o < BT_ARRAY_LEN(orders); o++)
+            for (size_t w = 0; w < BT_ARRAY_LEN(windows); w++) {
+                const char *ob = *orders[o] ? "&$orderby=" : "";
+                char *fast = bt_xasprintf(
+                    "Jobs?$inlinecount=allpages%s%s%s%s%s",
+                    *filters[i] ? "&$filter=" : "", filters[i], ob, orders[o],
+                    windows[w]);
+                char *slow = bt_xasprintf(
+                    "Jobs?$inlinecount=allpages&$filter=%s%sCreatedBy ne "
+                    "'nobody'%s%s%s",
+                    filters[i], *filters[i] ? " and " : "", ob, orders[o],
+                    windows[w]);
+                char *cf, *cs;
+                json_t *a = all_ids(f, fast, &cf), *b = all_ids(f, slow, &cs);
+                if (!json_equal(a, b) || strcmp(cf, cs))
+                    fail_msg("%s: %zu entries (count %s), the generic path "
+                             "%zu (count %s)", fast, json_array_size(a), cf,
+                             json_array_size(b), cs);
+                json_decref(a);
+                json_decref(b);
+                free(cf);
+                free(cs);
+                free(fast);
+                free(slow);
+            }
+    /* and the pushed-down answers are the expected ones */
+    char path[256];
+    assert_int_equal(count_json(f, "Jobs?$filter=Status eq 'Canceled'"), 14);
+    snprintf(path, sizeof path, "Jobs?$filter=RunbookId eq guid'%s'", other);
+    char *c;
+    json_t *ids = all_ids(f, path, &c);
+    assert_int_equal(json_array_size(ids), 40);
+    json_decref(ids);
+    free(c);
+    free(mid);
+}
+
 static void test_select_and_expand(void **state) {
     fixture *f = *state;
     char path[256];
@@ -1145,6 +1268,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_every_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_operators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_next_link_and_inlinecount, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jobs_pushdown_matches_generic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_and_expand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_verbose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_job_with_atom_entry, setup, teardown),

@@ -766,6 +766,111 @@ static void test_job_list_paging(void **state) {
                      -BT_EINVAL);
 }
 
+static int by_guid(const void *x, const void *y) {
+    return strcmp(((const bt_store_job *)x)->guid,
+                  ((const bt_store_job *)y)->guid);
+}
+
+/* The feed query: GUID order (the same text order on both backends),
+ * creation order with GUID ties, filters, the runbook list, the window,
+ * and the count that ignores the window. */
+static void test_job_select(void **state) {
+    fixture *f = *state;
+    use_clock(f, f->s);
+    int64_t a = make_runbook(f->s, "A"), b = make_runbook(f->s, "B");
+    for (int i = 0; i < 12; i++) {
+        f->now += i % 3 == 0 ? 1000000 : 0; /* three jobs per instant */
+        make_job(f->s, i < 8 ? a : b);
+    }
+    bt_store_job *all = NULL;
+    size_t n_all = 0;
+    int64_t next = 0;
+    bt_store_job_filter lf = {.any_status = true, .limit = 100};
+    OK(bt_store_job_list(f->s, &lf, &all, &n_all, &next, &e_));
+    assert_int_equal(n_all, 12);
+    OK(bt_store_job_set_status(f->s, all[0].id, BT_JOB_CANCELED, 0, &e_));
+    OK(bt_store_job_set_status(f->s, all[5].id, BT_JOB_CANCELED, 0, &e_));
+    int64_t t_first = all[0].created_us, t_last = all[11].created_us;
+    qsort(all, n_all, sizeof *all, by_guid);
+
+    int64_t *ids = NULL;
+    size_t n = 0;
+    bt_store_job_query q = {.any_status = true, .order = BT_JOB_BY_GUID};
+    OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
+    assert_int_equal(n, 12);
+    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], all[i].id);
+    free(ids);
+    q.order = BT_JOB_BY_GUID_DESC;
+    q.offset = 2;
+    q.limit = 3;
+    OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], all[9 - i].id);
+    free(ids);
+    uint64_t count = 0;
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 12);
+
+    /* creation order, ties by GUID: each instant's jobs in GUID order */
+    q = (bt_store_job_query){.any_status = true, .order = BT_JOB_BY_CREATED};
+    OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
+    assert_int_equal(n, 12);
+    int64_t prev_t = 0;
+    char prev_g[BT_GUID_LEN] = "";
+    for (size_t i = 0; i < n; i++) {
+        bt_store_job j = {0};
+        OK(bt_store_job_get(f->s, ids[i], &j, &e_));
+        assert_true(j.created_us >= prev_t);
+        if (j.created_us == prev_t) assert_true(strcmp(j.guid, prev_g) > 0);
+        prev_t = j.created_us;
+        snprintf(prev_g, sizeof prev_g, "%s", j.guid);
+        bt_store_job_clear(&j);
+    }
+    free(ids);
+    q.order = BT_JOB_BY_CREATED_DESC;
+    q.limit = 1;
+    OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
+    bt_store_job j = {0};
+    OK(bt_store_job_get(f->s, ids[0], &j, &e_));
+    assert_int_equal(j.created_us, t_last);
+    bt_store_job_clear(&j);
+    free(ids);
+
+    /* filters */
+    q = (bt_store_job_query){.status = BT_JOB_CANCELED};
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 2);
+    q = (bt_store_job_query){.any_status = true, .runbook_id = b};
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 4);
+    q = (bt_store_job_query){.any_status = true, .has_created_min = true,
+                             .created_min = t_first + 1};
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 9);
+    q.has_created_max = true;
+    q.created_max = t_last - 1;
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 6);
+    q = (bt_store_job_query){.any_status = true, .id = all[4].id};
+    OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], all[4].id);
+    free(ids);
+    char list[64];
+    snprintf(list, sizeof list, ",%lld,", (long long)b);
+    q = (bt_store_job_query){.any_status = true, .runbook_ids = list};
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 4);
+    q.runbook_ids = ",";
+    OK(bt_store_job_select_count(f->s, &q, &count, &e_));
+    assert_int_equal(count, 0);
+    bt_store_job_list_free(all, n_all);
+    bt_error err = {0};
+    q = (bt_store_job_query){.status = (bt_job_status)9};
+    assert_int_equal(bt_store_job_select(f->s, &q, &ids, &n, &err),
+                     -BT_EINVAL);
+}
+
 /* Claims until nothing is left; records every id in seen[] (counts). */
 static size_t claim_all(bt_store *s, int64_t srv, size_t batch,
                         unsigned char *seen, size_t max_id, int out_fd) {
@@ -2570,6 +2675,7 @@ int main(void) {
         T(test_runbooks_and_versions),
         T(test_job_lifecycle),
         T(test_job_list_paging),
+        T(test_job_select),
         T(test_claim_two_handles),
         T(test_claim_two_processes),
         T(test_concurrency_limit_queues),

@@ -192,9 +192,12 @@ void bt_ports_table_init(bt_ports_table *t, const bt_config *cfg) {
 
     bt_ports_row *r = add_row(t);
     r->kind = BT_PORTS_ROW_MGMT;
-    r->sources = BT_PORTS_DESIGNER;
+    /* The console's designer runs in the browser and calls the
+     * management server itself (batond's mgmt_url). */
+    r->sources = BT_PORTS_DESIGNER | BT_PORTS_BROWSER;
     r->targets = BT_ROLE_MANAGEMENT;
-    r->source = bt_xstrdup("Runbook designer (baton CLI, console designer)");
+    r->source = bt_xstrdup(
+        "Runbook designer (baton CLI; the console's designer in a browser)");
     r->target = bt_xstrdup("Management server");
     r->port = cfg->mgmt_port;
     r->port_text = bt_xasprintf("%u", (unsigned)cfg->mgmt_port);

@@ -184,7 +184,10 @@ start_batond() { # HOST ROLE ARGS...
 # The management server first: it creates the schema and the first admin.
 start_batond mgmt management
 start_batond web web
-start_batond console console
+# The console tells browsers where the web service and the management
+# server are.
+start_batond console console --web-url "http://${ADDR[web]}:81" \
+    --mgmt-url "http://${ADDR[mgmt]}:135"
 start_batond rb1 runbook-server
 start_batond rb2 runbook-server
 pass "batond runs on the management, web, console and two runbook server hosts"
@@ -223,6 +226,15 @@ PY
 DETAIL=$(cat "$SCRATCH/console.code")
 expect "the console answers the browser host" \
     bash -c "grep -Eq '^(200|501)$' $SCRATCH/console.code"
+
+in_ns browser python3 - "http://${ADDR[console]}:82/config.json" >"$SCRATCH/config.json" 2>&1 <<'PY'
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())
+PY
+DETAIL=$(cat "$SCRATCH/config.json")
+expect "the console sends the browser to the web service's and management server's hosts" \
+    bash -c "grep -q 'http://${ADDR[web]}:81' $SCRATCH/config.json &&
+             grep -q 'http://${ADDR[mgmt]}:135' $SCRATCH/config.json"
 
 # ---- doctor on every host --------------------------------------------
 doctor() { # HOST [ARGS...]: output in $SCRATCH/doctor-HOST.out, sets RC

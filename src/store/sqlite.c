@@ -11,6 +11,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -578,7 +579,18 @@ static int check_directory(const char *path, bt_error *err) {
     return rc;
 }
 
+/* SQLite counts every allocation in process-wide statistics under one
+ * global mutex; with a handle per web connection thread that lock is
+ * contended on every malloc (docs/performance.md, "Web service"). Nothing
+ * reads the statistics. It must be set before SQLite initialises; when
+ * something in the process already used SQLite this is a harmless no-op. */
+static void configure_once(void) {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int bt__store_sqlite_open(const char *target, bt_store **out, bt_error *err) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_once);
     *out = NULL;
     char *path = NULL;
     open_options o;

@@ -132,9 +132,9 @@ void bt_web_runbooks_diagram(bt_web_req *r) {
                      rb.path, (long long)version, rb.latest_version);
     } else {
         int v = version ? (int)version : rb.latest_version;
-        bt_runbook *def = bt_web_load_version(r, rb.id, v);
+        const bt_runbook *def = bt_web_load_version(r, rb.id, v);
         if (def) bt_web_reply(r, 200, diagram_json(&rb, v, def));
-        bt_runbook_free(def);
+        bt_web_release_version(r, def);
     }
     bt_store_runbook_clear(&rb);
 }
@@ -142,27 +142,15 @@ void bt_web_runbooks_diagram(bt_web_req *r) {
 /* ---- instances -------------------------------------------------------- */
 
 /* The definition a job ran, to name activity types; NULL when it no
- * longer loads (the data is shown without names then). */
-static bt_runbook *job_def(bt_store *s, int64_t runbook_id, int version) {
-    bt_store_version v = {0};
-    bt_runbook *def = NULL;
-    if (!bt_store_version_get(s, runbook_id, version, &v, NULL)) {
-        bt_diags d;
-        bt_diags_init(&d);
-        if (bt_runbook_load_string("job", v.yaml, strlen(v.yaml), NULL, &def,
-                                   &d))
-            def = NULL;
-        bt_diags_free(&d);
-    }
-    bt_store_version_clear(&v);
-    return def;
-}
-
-static bt_runbook *instance_def(bt_store *s, const bt_store_instance *in) {
+ * longer loads (the data is shown without names then). Give it back with
+ * bt_web_release_version. */
+static const bt_runbook *instance_def(bt_web_req *r,
+                                      const bt_store_instance *in) {
     bt_store_job job = {0};
-    bt_runbook *def = NULL;
-    if (!bt_store_job_get(s, in->job_id, &job, NULL))
-        def = job_def(s, job.runbook_id, job.runbook_version);
+    const bt_runbook *def = NULL;
+    if (!bt_store_job_get(r->store, in->job_id, &job, NULL))
+        def = bt_web_defs_take(r->web->defs, r->store, job.runbook_id,
+                               job.runbook_version, NULL);
     bt_store_job_clear(&job);
     return def;
 }
@@ -276,7 +264,7 @@ void bt_web_instances_get(bt_web_req *r) {
     if (!bt_web_query_only(r, none)) return;
     bt_store_instance in = {0};
     if (!get_instance(r, &in)) return;
-    bt_runbook *def = instance_def(r->store, &in);
+    const bt_runbook *def = instance_def(r, &in);
     int rc = 0;
     bt_error err = {0};
     json_t *acts = activities_json(r, in.id, def, &rc, &err);
@@ -287,7 +275,7 @@ void bt_web_instances_get(bt_web_req *r) {
         json_object_set_new(o, "activities", acts);
         bt_web_reply(r, 200, o);
     }
-    bt_runbook_free(def);
+    bt_web_release_version(r, def);
     bt_store_instance_clear(&in);
 }
 
@@ -297,7 +285,7 @@ void bt_web_instances_activities(bt_web_req *r) {
     if (!bt_web_query_only(r, none)) return;
     bt_store_instance in = {0};
     if (!get_instance(r, &in)) return;
-    bt_runbook *def = instance_def(r->store, &in);
+    const bt_runbook *def = instance_def(r, &in);
     int rc = 0;
     bt_error err = {0};
     json_t *acts = activities_json(r, in.id, def, &rc, &err);
@@ -305,7 +293,7 @@ void bt_web_instances_activities(bt_web_req *r) {
         bt_web_error_from(r, rc, &err, NULL);
     else
         bt_web_reply(r, 200, json_pack("{s:o}", "items", acts));
-    bt_runbook_free(def);
+    bt_web_release_version(r, def);
     bt_store_instance_clear(&in);
 }
 
@@ -396,11 +384,11 @@ void bt_web_activity_instances_get(bt_web_req *r) {
             bt_web_error(r, 404, "not_found", "id",
                          "no activity instance with id %lld", (long long)id);
     } else {
-        bt_runbook *def = instance_def(r->store, &in);
+        const bt_runbook *def = instance_def(r, &in);
         json_t *o = bt_web_activity_json(a, def);
         json_object_set_new(o, "job_id", json_integer(in.job_id));
         bt_web_reply(r, 200, o);
-        bt_runbook_free(def);
+        bt_web_release_version(r, def);
     }
     if (a) {
         bt_store_activity_clear(a);

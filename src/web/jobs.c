@@ -144,7 +144,7 @@ void bt_web_jobs_create(bt_web_req *r) {
     json_t *doc = parse_body(r);
     if (!doc) return;
     bt_store_runbook rb = {0};
-    bt_runbook *def = NULL;
+    const bt_runbook *def = NULL;
     json_t *params = NULL;
     const char **servers = NULL;
     size_t n_servers = 0;
@@ -199,7 +199,8 @@ void bt_web_jobs_create(bt_web_req *r) {
     };
     bt_store_job job = {0};
     bt_error err = {0};
-    int rc = bt_store_job_create(r->store, &spec, &job, &err);
+    int rc =
+        bt_web_jobq_create(r->web->jobq, r->store, &spec, &job, &err);
     free(params_text);
     if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
@@ -212,7 +213,7 @@ void bt_web_jobs_create(bt_web_req *r) {
 done:
     free(servers);
     json_decref(params);
-    bt_runbook_free(def);
+    bt_web_release_version(r, def);
     bt_store_runbook_clear(&rb);
     json_decref(doc);
 }
@@ -507,7 +508,8 @@ static void sleep_ms(unsigned ms) {
 /* The job with its instances, each with its activity instances and their
  * published data. The runbook version is loaded to name activity types;
  * when it does not load the data is shown without them. */
-static json_t *job_detail(bt_store *s, const bt_store_job *job,
+static json_t *job_detail(bt_web_defs *defs, bt_store *s,
+                          const bt_store_job *job,
                           bt_error *err, int *rc) {
     bt_store_runbook rb = {0};
     bool have_rb = !bt_store_runbook_get(s, job->runbook_id, &rb, NULL);
@@ -521,20 +523,10 @@ static json_t *job_detail(bt_store *s, const bt_store_job *job,
         json_decref(o);
         return NULL;
     }
-    bt_runbook *def = NULL;
-    if (n_inst) {
-        bt_store_version v = {0};
-        if (!bt_store_version_get(s, job->runbook_id, job->runbook_version,
-                                  &v, NULL)) {
-            bt_diags d;
-            bt_diags_init(&d);
-            if (bt_runbook_load_string("job", v.yaml, strlen(v.yaml), NULL,
-                                       &def, &d))
-                def = NULL;
-            bt_diags_free(&d);
-        }
-        bt_store_version_clear(&v);
-    }
+    const bt_runbook *def =
+        n_inst ? bt_web_defs_take(defs, s, job->runbook_id,
+                                  job->runbook_version, NULL)
+               : NULL;
     json_t *instances = json_array();
     json_t *returned = json_null();
     for (size_t i = 0; i < n_inst && !*rc; i++) {
@@ -553,7 +545,7 @@ static json_t *job_detail(bt_store *s, const bt_store_job *job,
         }
         json_array_append_new(instances, io);
     }
-    bt_runbook_free(def);
+    bt_web_defs_release(defs, def);
     bt_store_instance_list_free(inst, n_inst);
     if (*rc) {
         json_decref(instances);
@@ -573,7 +565,7 @@ static void answer_job(bt_web_req *r, unsigned status, int64_t job_id) {
     bt_error err = {0};
     int rc = bt_store_job_get(s, job_id, &job, &err);
     json_t *o = NULL;
-    if (!rc) o = job_detail(s, &job, &err, &rc);
+    if (!rc) o = job_detail(r->web->defs, s, &job, &err, &rc);
     bt_store_job_clear(&job);
     if (rc == -BT_ENOTFOUND)
         bt_web_error(r, 404, "not_found", "id", "no job with id %lld",

@@ -91,7 +91,7 @@ struct od_ctx {
     bool have_runbooks, have_servers, have_jobs, have_instances, have_acts;
     bt_store_runbook *rbs;
     size_t n_rbs;
-    bt_runbook **defs; /* latest version of rbs[i], loaded lazily */
+    const bt_runbook **defs; /* latest version of rbs[i] (defcache.c) */
     bool *def_tried;
     bt_store_server *servers;
     size_t n_servers;

@@ -111,16 +111,8 @@ const bt_runbook *od_runbook_def(od_ctx *c, size_t idx) {
     c->def_tried[idx] = true;
     const bt_store_runbook *rb = &c->rbs[idx];
     if (!rb->latest_version) return NULL;
-    bt_store_version v = {0};
-    if (!bt_store_version_get(c->s, rb->id, rb->latest_version, &v, NULL)) {
-        bt_diags d;
-        bt_diags_init(&d);
-        if (bt_runbook_load_string(rb->path, v.yaml, strlen(v.yaml), NULL,
-                                   &c->defs[idx], &d))
-            c->defs[idx] = NULL;
-        bt_diags_free(&d);
-    }
-    bt_store_version_clear(&v);
+    c->defs[idx] = bt_web_defs_take(c->r->web->defs, c->s, rb->id,
+                                    rb->latest_version, NULL);
     return c->defs[idx];
 }
 
@@ -253,7 +245,7 @@ int od_fail(od_ctx *c, int rc) {
 void od_ctx_clear(od_ctx *c) {
     for (size_t i = 0; i < OD_N_SETS; i++) json_decref(c->sets[i]);
     for (size_t i = 0; i < c->n_rbs && c->defs; i++)
-        bt_runbook_free(c->defs[i]);
+        bt_web_defs_release(c->r->web->defs, c->defs[i]);
     free(c->defs);
     free(c->def_tried);
     bt_store_runbook_list_free(c->rbs, c->n_rbs);

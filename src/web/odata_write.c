@@ -328,7 +328,7 @@ void od_jobs_create(od_ctx *c) {
     };
     bt_store_job job = {0};
     bt_error err = {0};
-    rc = bt_store_job_create(c->s, &spec, &job, &err);
+    rc = bt_web_jobq_create(c->r->web->jobq, c->s, &spec, &job, &err);
     free(params_text);
     if (rc) {
         od_error(c, 500, "InternalError", "cannot create the job: %s",

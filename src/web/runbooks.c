@@ -9,53 +9,34 @@
 #include "web/auth.h"
 #include "web/web_internal.h"
 
-/* Loads version (0: latest) of runbook_id; on failure a sentence in msg. */
-static int load_version(bt_store *s, int64_t runbook_id, int version,
-                        bt_runbook **out, bt_error *err) {
-    *out = NULL;
-    bt_store_version v = {0};
-    int rc = bt_store_version_get(s, runbook_id, version, &v, err);
-    if (rc) return rc;
-    char name[64];
-    snprintf(name, sizeof name, "runbook %lld version %d",
-             (long long)runbook_id, v.version);
-    bt_diags diags;
-    bt_diags_init(&diags);
-    rc = bt_runbook_load_string(name, v.yaml, strlen(v.yaml), NULL, out,
-                                &diags);
-    if (rc) {
-        char first[BT_ERROR_MESSAGE_MAX + 300] = "";
-        if (diags.count) bt_error_format(&diags.items[0], first, sizeof first);
-        bt_error_set(err, BT_EINTERNAL, "%s does not load (%zu problem%s): %s",
-                     name, diags.count, diags.count == 1 ? "" : "s", first);
-        rc = -BT_EINTERNAL;
-    }
-    bt_diags_free(&diags);
-    bt_store_version_clear(&v);
-    return rc;
-}
-
-bt_runbook *bt_web_load_version(bt_web_req *r, int64_t runbook_id,
-                                int version) {
+const bt_runbook *bt_web_load_version(bt_web_req *r, int64_t runbook_id,
+                                      int version) {
     bt_store *s = bt_web_store(r);
     if (!s) return NULL;
-    bt_runbook *rb = NULL;
     bt_error err = {0};
-    int rc = load_version(s, runbook_id, version, &rb, &err);
-    if (rc) bt_web_error_from(r, rc, &err, "runbook");
-    return rb;
+    const bt_runbook *def =
+        bt_web_defs_take(r->web->defs, s, runbook_id, version, &err);
+    if (!def) bt_web_error_from(r, err.code ? -(int)err.code : -BT_EIO, &err,
+                                "runbook");
+    return def;
+}
+
+void bt_web_release_version(bt_web_req *r, const bt_runbook *def) {
+    bt_web_defs_release(r->web->defs, def);
 }
 
 /* The runbook's JSON with its parameters (or why they are unknown). */
-static json_t *runbook_json(bt_store *s, const bt_store_runbook *rb) {
+static json_t *runbook_json(bt_web_req *r, bt_store *s,
+                            const bt_store_runbook *rb) {
     json_t *o = bt_web_runbook_json(rb);
     if (!rb->latest_version) {
         json_object_set_new(o, "parameters", json_array());
         return o;
     }
-    bt_runbook *def = NULL;
     bt_error err = {0};
-    if (load_version(s, rb->id, 0, &def, &err)) {
+    const bt_runbook *def = bt_web_defs_take(r->web->defs, s, rb->id,
+                                             rb->latest_version, &err);
+    if (!def) {
         json_object_set_new(o, "parameters", json_null());
         json_object_set_new(o, "load_error", json_string(err.message));
     } else {
@@ -66,7 +47,7 @@ static json_t *runbook_json(bt_store *s, const bt_store_runbook *rb) {
             json_array_append_new(json_object_get(o, "returns"),
                                   json_string(def->returns[i]));
     }
-    bt_runbook_free(def);
+    bt_web_defs_release(r->web->defs, def);
     return o;
 }
 
@@ -91,7 +72,7 @@ void bt_web_runbooks_list(bt_web_req *r) {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
         if (bt_auth_scope_can(r, &sc, items[i].folder_id, BT_RIGHT_VIEW))
-            json_array_append_new(a, runbook_json(s, &items[i]));
+            json_array_append_new(a, runbook_json(r, s, &items[i]));
     bt_store_runbook_list_free(items, n);
     bt_web_reply(r, 200, json_pack("{s:o}", "items", a));
 }
@@ -132,7 +113,7 @@ void bt_web_runbooks_get(bt_web_req *r) {
     if (rc) {
         bt_web_error_from(r, rc, &err, "id");
     } else {
-        json_t *o = runbook_json(s, &rb);
+        json_t *o = runbook_json(r, s, &rb);
         json_object_set_new(o, "versions", versions);
         bt_web_reply(r, 200, o);
     }

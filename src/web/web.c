@@ -459,6 +459,8 @@ int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
         w->n_cors_origins = cfg->n_cors_origins;
     }
     w->metrics = bt_web_metrics_new();
+    w->defs = bt_web_defs_new();
+    w->jobq = bt_web_jobq_new();
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->pool_lock, NULL);
 
@@ -550,6 +552,8 @@ void bt_web_stop(bt_web *w) {
     free(w->tls_key);
     free(w->tls_cert);
     bt_web_metrics_free(w->metrics);
+    bt_web_defs_free(w->defs);
+    bt_web_jobq_free(w->jobq);
     free(w->store_url);
     free(w);
 }

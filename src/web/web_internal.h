@@ -19,8 +19,11 @@
 #include "web/web.h"
 
 #define BT_WEB_DEFAULT_MAX_BODY ((size_t)1 << 20)
-/* Idle store handles kept for reuse; busier moments open more. */
-#define BT_WEB_POOL_MAX 16
+/* Idle store handles kept for reuse; busier moments open more. As many as
+ * the connections a busy client keeps (bench/web's 32, with room): a
+ * handle opened per request costs SQLite's schema read, 8% of a GET's CPU
+ * when this was 16. An idle handle is a connection and its statements. */
+#define BT_WEB_POOL_MAX 64
 #define BT_WEB_MAX_CAPTURES 4
 /* An oversize body of unknown length is read (and dropped) up to this
  * many times the cap for the sake of a proper 413, then cut off. */
@@ -29,6 +32,8 @@
 #define BT_WEB_MAX_HEADERS 8
 
 typedef struct bt_web_metrics bt_web_metrics;
+typedef struct bt_web_defs bt_web_defs;
+typedef struct bt_web_jobq bt_web_jobq;
 typedef struct bt_web_stream bt_web_stream;
 
 struct bt_web {
@@ -49,6 +54,8 @@ struct bt_web {
     bool (*authenticate)(bt_web_req *r, void *auth_ud);
     void *auth_ud;
     bt_web_metrics *metrics;
+    bt_web_defs *defs; /* parsed runbook versions (defcache.c) */
+    bt_web_jobq *jobq; /* job creations committed in groups (jobq.c) */
     atomic_bool stopping; /* long-polls and streams give up when set */
     pthread_mutex_t pool_lock;
     bt_store *pool[BT_WEB_POOL_MAX];
@@ -189,10 +196,31 @@ bool bt_web_parse_id(bt_web_req *r, const char *text, const char *target,
  * Answers 400/404/500 and returns false when it cannot. */
 bool bt_web_resolve_runbook(bt_web_req *r, json_t *ref, const char *target,
                             bt_store_runbook *out);
-/* Loads the YAML of a runbook version (0: latest). Answers and returns NULL
- * when it cannot. */
-bt_runbook *bt_web_load_version(bt_web_req *r, int64_t runbook_id,
-                                int version);
+/* The definition of a runbook version (from the cache of parsed
+ * versions). Answers and returns NULL when it cannot. Give it back with
+ * bt_web_release_version. */
+const bt_runbook *bt_web_load_version(bt_web_req *r, int64_t runbook_id,
+                                      int version);
+void bt_web_release_version(bt_web_req *r, const bt_runbook *def);
+
+/* defcache.c: parsed runbook versions shared by the connection threads.
+ * take: version (> 0; 0 loads the latest uncached) of runbook_id, NULL
+ * with err when it cannot be read or does not load; release gives back
+ * what take returned (NULL is fine). */
+bt_web_defs *bt_web_defs_new(void);
+void bt_web_defs_free(bt_web_defs *d);
+const bt_runbook *bt_web_defs_take(bt_web_defs *d, bt_store *s,
+                                   int64_t runbook_id, int version,
+                                   bt_error *err);
+void bt_web_defs_release(bt_web_defs *d, const bt_runbook *def);
+
+/* jobq.c: bt_store_job_create through the group commit: the job is
+ * committed (durably, at the store's setting) when this returns 0. */
+bt_web_jobq *bt_web_jobq_new(void);
+void bt_web_jobq_free(bt_web_jobq *q);
+int bt_web_jobq_create(bt_web_jobq *q, bt_store *s,
+                       const bt_store_job_spec *spec, bt_store_job *out,
+                       bt_error *err);
 
 /* Handlers. */
 void bt_web_health(bt_web_req *r);

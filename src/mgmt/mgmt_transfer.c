@@ -459,25 +459,29 @@ void bt__mg_import_ois(mg_req *r) {
         return;
     }
     bt_ois_stored stored = {0};
-    rc = bt_ois_import_store(imp, s, r->user, &stored, &err);
+    /* the import and its audit record in one transaction */
+    if (!bt__mg_begin(r))
+        goto out;
+    rc = bt_ois_import_store_in(imp, s, r->user, &stored, &err);
     if (rc == -BT_ESTATE) {
         bt__mg_error(r, 409, "checked_out", "content", "%s", err.message);
+        goto out;
     } else if (rc) {
         bt__mg_error_from(r, rc, &err, "content");
-    } else {
-        json_t *summary =
-            json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "name", name,
-                      "runbooks", (json_int_t)stored.runbooks, "variables",
-                      (json_int_t)stored.variables, "counters",
-                      (json_int_t)stored.counters, "schedules",
-                      (json_int_t)stored.schedules, "complete",
-                      bt_ois_import_complete(imp));
-        bt_error aerr = {0};
-        char *after = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
-        bt_store_audit_add(s, r->user, "import.ois", name, NULL, after, &aerr);
-        free(after);
-        json_object_set_new(summary, "report", bt_ois_report_json(imp));
-        bt__mg_reply(r, 200, summary);
+        goto out;
     }
+    json_t *summary = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:b}", "name", name, "runbooks",
+        (json_int_t)stored.runbooks, "variables", (json_int_t)stored.variables,
+        "counters", (json_int_t)stored.counters, "schedules",
+        (json_int_t)stored.schedules, "complete", bt_ois_import_complete(imp));
+    if (!bt__mg_audit(r, "import.ois", name, NULL, summary) ||
+        !bt__mg_commit(r)) {
+        json_decref(summary);
+        goto out;
+    }
+    json_object_set_new(summary, "report", bt_ois_report_json(imp));
+    bt__mg_reply(r, 200, summary);
+out:
     bt_ois_import_free(imp);
 }

@@ -59,11 +59,11 @@ static int store_runbook(bt_store *s, const bt_ois_import *imp,
     return rc;
 }
 
-int bt_ois_import_store(const bt_ois_import *imp, bt_store *s,
-                        const char *author, bt_ois_stored *out, bt_error *err) {
+int bt_ois_import_store_in(const bt_ois_import *imp, bt_store *s,
+                           const char *author, bt_ois_stored *out,
+                           bt_error *err) {
     bt_ois_stored counts = {0};
-    int rc = bt_store_begin(s, err);
-    if (rc) return rc;
+    int rc = 0;
     for (size_t i = 0; !rc && i < imp->n_folders; i++) {
         int64_t id;
         rc = folder(s, imp->folders[i], &id, err);
@@ -95,6 +95,16 @@ int bt_ois_import_store(const bt_ois_import *imp, bt_store *s,
                                    imp->schedules[i].definition, err);
         counts.schedules += !rc;
     }
+    if (!rc && out) *out = counts;
+    return rc;
+}
+
+int bt_ois_import_store(const bt_ois_import *imp, bt_store *s,
+                        const char *author, bt_ois_stored *out, bt_error *err) {
+    bt_ois_stored counts = {0};
+    int rc = bt_store_begin(s, err);
+    if (rc) return rc;
+    rc = bt_ois_import_store_in(imp, s, author, &counts, err);
     if (rc) {
         bt_store_rollback(s);
         return rc;

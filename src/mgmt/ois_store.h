@@ -16,5 +16,10 @@ typedef struct bt_ois_stored {
  * An audit record per runbook. On any error nothing is stored. */
 int bt_ois_import_store(const bt_ois_import *imp, bt_store *s,
                         const char *author, bt_ois_stored *out, bt_error *err);
+/* The same inside a group the caller has begun (and commits or rolls back),
+ * so its own audit record goes in the same transaction. */
+int bt_ois_import_store_in(const bt_ois_import *imp, bt_store *s,
+                           const char *author, bt_ois_stored *out,
+                           bt_error *err);
 
 #endif

@@ -710,6 +710,11 @@ static void test_import_ois(void **state) {
                            json_object_get(after, "files")));
     json_decref(before);
     json_decref(after);
+    /* one summary audit entry, written with the import; none for the
+     * refused one */
+    d = call(f, "GET", "/api/audit?action=import.ois", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 1);
+    json_decref(d);
 }
 
 static void test_variables_encrypted(void **state) {

@@ -193,6 +193,89 @@ async function openRunbook(page, folder, name) {
         await p2.close();
     });
 
+    let designedId = null;
+    await check('designer: builds a two-activity runbook from the palette with a drawn link', async () => {
+        await page.goto(URL + '#/design');
+        await page.waitForSelector('.palette-item[data-type=run-program]');
+        await page.fill('#rb-name', 'Two step');
+        await page.fill('#rb-folder', '/Console');
+        await page.click('button:has-text("Add parameter")');
+        await page.fill('input[name=param-name-0]', 'who');
+        // a click on the palette adds an activity (the keyboard way)
+        await page.click('.palette-item[data-type=run-program]');
+        await page.waitForSelector('g.node[data-activity=run_program]');
+        // draw the link start -> run_program: drag from start's port
+        const port = page.locator('g.node[data-activity=start] circle.port');
+        const pb = await port.boundingBox();
+        const tb = await page.locator('g.node[data-activity=run_program] rect').boundingBox();
+        await page.mouse.move(pb.x + pb.width / 2, pb.y + pb.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(tb.x + 40, tb.y + 20, { steps: 8 });
+        await page.mouse.up();
+        await page.waitForSelector('g.link[data-link="start->run_program"]', { state: 'attached' });
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.fill('textarea[name=command]', 'echo');
+        await page.click('textarea[name=args]');
+        await page.keyboard.type('hi ');
+        await page.click('button[data-ref="{start.who}"]');
+        assert((await page.inputValue('textarea[name=args]')) === 'hi {start.who}', 'the picker did not insert the reference');
+        // drag Return Data from the palette onto the canvas
+        await page.locator('.palette-item[data-type=return-data]').dragTo(page.locator('.canvas svg'), { targetPosition: { x: 300, y: 260 } });
+        await page.waitForSelector('g.node[data-activity=return_data]');
+        // link run_program -> return_data from the inspector
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.selectOption('select[aria-label="link to"]', 'return_data');
+        await page.click('button:has-text("Add link")');
+        await page.waitForSelector('g.link[data-link="run_program->return_data"]', { state: 'attached' });
+        // a condition on the new link
+        await page.fill('#link-when', '{run_program.exit_code} == 0');
+        await page.click('g.node[data-activity=return_data] rect');
+        await page.fill('#new-prop', 'message');
+        await page.click('button:has-text("Add")');
+        await page.click('button[data-ref="{run_program.stdout}"]');
+        const yaml = await page.locator('pre.yaml').textContent();
+        assert(yaml.includes('name: Two step') && yaml.includes('folder: /Console') && yaml.includes('when: \'{run_program.exit_code} == 0\''),
+            'YAML: ' + yaml);
+        await shot(page, 'designer');
+    });
+
+    await check('designer: checks the new runbook in through the management server', async () => {
+        await page.fill('input[name=comment]', 'built in the console');
+        await page.click('button:has-text("Check in")');
+        await page.waitForSelector('.designer-page .error, .designer-page h1:has-text("Two step")');
+        if (await page.locator('.designer-page .error').count())
+            throw new Error('check-in refused: ' + await page.locator('.designer-page .error').textContent());
+        designedId = page.url().match(/design\/(\d+)/)[1];
+        await page.waitForSelector('.designer-page h1:has-text("/Console/Two step")');
+        await page.waitForSelector('text=checked in');
+    });
+
+    await check('designer: runs the checked-in runbook', async () => {
+        await page.click('a:has-text("Open to run")');
+        await page.waitForSelector('input[name=who]');
+        await page.fill('input[name=who]', 'designer');
+        await page.click('button:has-text("Start")');
+        await page.waitForURL(/#\/jobs\/\d+/);
+        await page.waitForSelector('.title-row .status-completed', { timeout: 60000 });
+        const ret = await page.locator('[data-returned]').textContent();
+        assert(ret.includes('message = hi designer'), 'returned: ' + ret);
+    });
+
+    await check('designer: check out, edit, check in again, history and diff', async () => {
+        await page.goto(URL + '#/design/' + designedId);
+        await page.click('button:has-text("Check out")');
+        await page.waitForSelector('text=checked out by admin');
+        await page.fill('#rb-description', 'now with a description');
+        await page.fill('input[name=comment]', 'second version');
+        await page.click('button:has-text("Check in")');
+        await page.waitForSelector('.notice:has-text("version 2")');
+        await page.click('button:has-text("History")');
+        await page.waitForSelector('.history td:text("second version")');
+        await page.click('.history button:has-text("Diff to latest")');
+        await page.waitForSelector('table.diff td:has-text("now with a description")');
+        await shot(page, 'history');
+    });
+
     if (pageErrors.length) bad('no console errors', pageErrors.join('\n'));
     else ok('no console errors');
     await browser.close();

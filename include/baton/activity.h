@@ -243,6 +243,14 @@ typedef struct bt_act_services {
     /* Stops following the child and asks for it to be canceled; done is
      * still called once (possibly from inside this call). */
     void (*invoke_cancel)(void *ud, bt_invoke *inv);
+    /* Adds an event to Baton's events list (GET /api/events), tied to the
+     * caller's job when the host knows it (*job_id, else 0). severity: 0
+     * information, 1 warning, 2 error. *stored is false when the host
+     * keeps no events list and only showed the event (the tester without
+     * a store prints it). */
+    int (*event_add)(void *ud, bt_activity_ctx *caller, int severity,
+                     const char *source, const char *message,
+                     int64_t *job_id, bool *stored, bt_error *err);
 } bt_act_services;
 
 /* The host's services, or NULL when it offers none (the tester without

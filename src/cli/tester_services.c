@@ -4,6 +4,7 @@
 #include "cli/tester_services.h"
 
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -346,6 +347,28 @@ static void invoke_cancel(void *ud, bt_invoke *inv) {
     bt_instance_cancel(c->inst); /* reports through instance_finished */
 }
 
+/* ---- events ------------------------------------------------------------ */
+
+/* With --db the event goes to the store's list, with no job (the tester's
+ * job ids are its own); without, it is printed so the author sees it. */
+static int event_add(void *ud, bt_activity_ctx *caller, int severity,
+                     const char *source, const char *message,
+                     int64_t *job_id, bool *stored, bt_error *err) {
+    bt_tester_services *ts = ud;
+    (void)caller;
+    *job_id = 0;
+    *stored = false;
+    if (ts->store) {
+        int rc = bt_store_event_add(ts->store, (bt_severity)severity, source,
+                                    message, 0, err);
+        if (rc == 0) *stored = true;
+        return rc;
+    }
+    fprintf(stderr, "baton test: event (%s) from %s: %s\n",
+            bt_severity_name((bt_severity)severity), source, message);
+    return 0;
+}
+
 /* ---- lifecycle --------------------------------------------------------- */
 
 int bt_tester_services_new(uv_loop_t *loop, const char *db_url,
@@ -369,7 +392,8 @@ int bt_tester_services_new(uv_loop_t *loop, const char *db_url,
                                   .schedule_get = schedule_get,
                                   .variable_get = variable_get,
                                   .invoke = invoke,
-                                  .invoke_cancel = invoke_cancel};
+                                  .invoke_cancel = invoke_cancel,
+                                  .event_add = event_add};
     *out = ts;
     return 0;
 }

@@ -365,6 +365,22 @@ static void invoke_cancel(void *ud, bt_invoke *inv) {
                  "stop");
 }
 
+/* ---- events ------------------------------------------------------------ */
+
+static int event_add(void *ud, bt_activity_ctx *caller, int severity,
+                     const char *source, const char *message,
+                     int64_t *job_id, bool *stored, bt_error *err) {
+    bt_services *svc = ud;
+    *job_id = svc->job_of && caller
+                  ? svc->job_of(bt_act_instance(caller), svc->ud)
+                  : 0;
+    *stored = false;
+    int rc = bt_store_event_add(svc->store, (bt_severity)severity, source,
+                                message, *job_id, err);
+    if (rc == 0) *stored = true;
+    return rc;
+}
+
 /* ---- lifecycle --------------------------------------------------------- */
 
 int bt_services_new(uv_loop_t *loop, bt_store *store,
@@ -389,6 +405,7 @@ int bt_services_new(uv_loop_t *loop, bt_store *store,
         .variable_get = variable_get,
         .invoke = invoke,
         .invoke_cancel = invoke_cancel,
+        .event_add = event_add,
     };
     *out = svc;
     return 0;

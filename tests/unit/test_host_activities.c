@@ -167,6 +167,15 @@ static void test_no_services_is_a_clear_failure(void **state) {
     expect_fail(bt_harness_record(&run, "a", 0),
                 "invoke-runbook: no way to start runbooks here");
     bt_harness_run_free(&run);
+    assert_int_equal(
+        bt_harness_run_yaml("name: t\nactivities:\n"
+                            "  - {id: a, type: send-platform-event, "
+                            "properties: {summary: x}}\n",
+                            NULL, &run),
+        0);
+    expect_fail(bt_harness_record(&run, "a", 0),
+                "send-platform-event: no events list here");
+    bt_harness_run_free(&run);
 }
 
 /* ---- monitor-counter --------------------------------------------------- */
@@ -436,12 +445,110 @@ static void test_invoke_depth_is_limited(void **state) {
     bt_store_folder_clear(&root);
 }
 
+/* ---- send-platform-event ------------------------------------------------ */
+
+static void test_send_platform_event(void **state) {
+    fixture *f = *state;
+    bt_store_folder root;
+    assert_int_equal(bt_store_folder_get(f->store, "/", &root, NULL), 0);
+    bt_store_runbook rb;
+    assert_int_equal(
+        bt_store_runbook_create(f->store, root.id, "Nightly", NULL, &rb, NULL),
+        0);
+    int v;
+    assert_int_equal(bt_store_version_add(f->store, rb.id,
+                                          "name: Nightly\nactivities:\n"
+                                          "  - {id: a, type: junction}\n",
+                                          "t", NULL, &v, NULL),
+                     0);
+    f->parent_job = job_by(f, rb.id, "test");
+    host_run run = {0};
+    const bt_activity_record *r =
+        run_one(f, &run, "send-platform-event",
+                "summary: 'backup of db1 failed', details: 'disk full', "
+                "severity: error");
+    expect_ok(r);
+    char job[24];
+    snprintf(job, sizeof job, "%lld", (long long)f->parent_job);
+    assert_string_equal(bt_row_get(r->rows[0], "job_id"), job);
+    assert_string_equal(bt_row_get(r->rows[0], "stored"), "true");
+    assert_string_equal(bt_row_get(r->rows[0], "source"), "runbook t");
+    assert_string_equal(bt_row_get(r->rows[0], "severity"), "error");
+    host_run_free(&run);
+
+    /* In the events list, on the job, as the API and console show it. */
+    bt_store_event *ev;
+    size_t n;
+    assert_int_equal(
+        bt_store_event_list(f->store, f->parent_job, 0, 10, &ev, &n, NULL),
+        0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].severity, BT_SEVERITY_ERROR);
+    assert_string_equal(ev[0].source, "runbook t");
+    assert_string_equal(ev[0].message, "backup of db1 failed\ndisk full");
+    assert_int_equal(ev[0].job_id, f->parent_job);
+    bt_store_event_list_free(ev, n);
+
+    f->parent_job = 0;
+    r = run_one(f, &run, "send-platform-event",
+                "summary: done, source: nightly-backup");
+    expect_ok(r);
+    assert_string_equal(bt_row_get(r->rows[0], "job_id"), "");
+    assert_string_equal(bt_row_get(r->rows[0], "severity"), "info");
+    host_run_free(&run);
+    assert_int_equal(bt_store_event_list(f->store, 0, 0, 100, &ev, &n, NULL),
+                     0);
+    assert_true(n >= 2);
+    assert_string_equal(ev[n - 1].source, "nightly-backup");
+    assert_string_equal(ev[n - 1].message, "done");
+    assert_int_equal(ev[n - 1].severity, BT_SEVERITY_INFO);
+    assert_int_equal(ev[n - 1].job_id, 0);
+    bt_store_event_list_free(ev, n);
+
+    r = run_one(f, &run, "send-platform-event", "summary: ''");
+    expect_fail(r, "send-platform-event: 'summary' is empty");
+    host_run_free(&run);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&root);
+}
+
+/* A failing store write (injected: the store's table with event_add
+ * answering as a full disk would): the activity fails saying why. */
+static int event_add_fails(void *ud, bt_activity_ctx *caller, int severity,
+                           const char *source, const char *message,
+                           int64_t *job_id, bool *stored, bt_error *err) {
+    (void)ud, (void)caller, (void)severity, (void)source, (void)message;
+    *job_id = 0;
+    *stored = false;
+    return bt_error_set(err, BT_EIO, "database or disk is full");
+}
+
+static void test_send_platform_event_store_fails(void **state) {
+    fixture *f = *state;
+    bt_act_services table = *bt_services_table(f->svc);
+    table.event_add = event_add_fails;
+    host_run run = {.services = &table};
+    host_run_yaml_on(&f->loop,
+                     "name: t\nactivities:\n"
+                     "  - {id: a, type: send-platform-event, properties: "
+                     "{summary: x, severity: warning}}\n",
+                     &run);
+    expect_fail(host_record(run.main, "a"),
+                "send-platform-event: cannot add the event: database or "
+                "disk is full");
+    host_run_free(&run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_counters_modify_and_get, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_counter_errors, setup, teardown),
         cmocka_unit_test(test_no_services_is_a_clear_failure),
+        cmocka_unit_test_setup_teardown(test_send_platform_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_send_platform_event_store_fails,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor_counter_fires_on_edges,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_monitor_counter_changed, setup,

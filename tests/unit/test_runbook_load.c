@@ -67,7 +67,7 @@ static const bt_activity_type fake_checked = {
     .check = complain,
 };
 
-static const bt_activity_type *test_types[64];
+static const bt_activity_type *test_types[256];
 static size_t n_test_types;
 
 static void setup_types(void) {
@@ -75,7 +75,7 @@ static void setup_types(void) {
     test_types[n_test_types++] = &fake_exec;
     test_types[n_test_types++] = &fake_script;
     test_types[n_test_types++] = &fake_checked;
-    for (size_t i = 0; i < bt_registry_count(NULL) && n_test_types < 64; i++)
+    for (size_t i = 0; i < bt_registry_count(NULL) && n_test_types < 256; i++)
         test_types[n_test_types++] = bt_registry_at(NULL, i);
 }
 

@@ -78,11 +78,17 @@ void bt__mg_tree(mg_req *r) {
     bt_store_folder f = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(s, path, &f, &err);
+    if (rc == -BT_ENOTFOUND) {
+        bt__mg_not_found(r, "path", "folder", path);
+        return;
+    }
     if (rc) {
         bt__mg_error_from(r, rc, &err, "path");
         return;
     }
-    if (!bt__mg_can(r, f.id, BT_RIGHT_VIEW, f.path)) {
+    /* the root is no secret: without rights on it, 403 */
+    if (!bt__mg_can_see(r, f.id, BT_RIGHT_VIEW, f.path,
+                        strcmp(f.path, "/") ? "folder" : NULL, path, "path")) {
         bt_store_folder_clear(&f);
         return;
     }
@@ -158,7 +164,13 @@ static void edit_folder(mg_req *r, folder_edit kind) {
     bt_store_folder f = {0}, to = {0}, now = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(r->store, path, &f, &err);
-    if (!rc && !bt__mg_can(r, f.id, BT_RIGHT_AUTHOR, f.path))
+    if (rc == -BT_ENOTFOUND) {
+        bt__mg_not_found(r, "path", "folder", path);
+        goto out;
+    }
+    if (!rc &&
+        !bt__mg_can_see(r, f.id, BT_RIGHT_AUTHOR, f.path,
+                        strcmp(f.path, "/") ? "folder" : NULL, path, "path"))
         goto out;
     const char *target = "path";
     const char *action = "folder.delete";
@@ -169,7 +181,13 @@ static void edit_folder(mg_req *r, folder_edit kind) {
         action = "folder.move";
         target = "to";
         rc = bt_store_folder_get(r->store, arg, &to, &err);
-        if (!rc && !bt__mg_can(r, to.id, BT_RIGHT_AUTHOR, to.path))
+        if (rc == -BT_ENOTFOUND) {
+            bt__mg_not_found(r, "to", "folder", arg);
+            goto out;
+        }
+        if (!rc &&
+            !bt__mg_can_see(r, to.id, BT_RIGHT_AUTHOR, to.path,
+                            strcmp(to.path, "/") ? "folder" : NULL, arg, "to"))
             goto out;
         if (!rc)
             rc = bt_store_folder_move(r->store, f.id, to.id, &err);

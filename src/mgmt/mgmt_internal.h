@@ -99,6 +99,16 @@ bool bt__mg_can(mg_req *r, int64_t folder_id, unsigned rights,
                 const char *what);
 bool bt__mg_can_path(mg_req *r, const char *path, unsigned rights,
                      const char *what);
+/* bt__mg_can for an object the caller names (kind "runbook" or "folder",
+ * name as the caller gave it): without the view right on its folder the
+ * answer is the 404 a missing object gets (bt__mg_not_found), as the web
+ * service does, so nobody learns that something they may not see exists. */
+bool bt__mg_can_see(mg_req *r, int64_t folder_id, unsigned rights,
+                    const char *what, const char *kind, const char *name,
+                    const char *target);
+/* 404 "no KIND 'NAME'": the one answer for a missing runbook or folder. */
+void bt__mg_not_found(mg_req *r, const char *target, const char *kind,
+                      const char *name);
 bool bt__mg_admin(mg_req *r, const char *what);
 /* Authentication off, or an administrator (no answer either way). */
 bool bt__mg_is_admin(mg_req *r);

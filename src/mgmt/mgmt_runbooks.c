@@ -30,6 +30,16 @@ bool bt__mg_resolve_runbook(mg_req *r, const char *ref, const char *target,
             return false;
         }
         rc = bt_store_runbook_get(s, id, out, &err);
+        if (rc == -BT_ENOTFOUND) {
+            bt__mg_not_found(r, target, "runbook", ref);
+            return false;
+        }
+        /* an unseen runbook is missing, deleted or not */
+        if (!rc && !bt__mg_can_see(r, out->folder_id, BT_RIGHT_VIEW, out->path,
+                                   "runbook", ref, target)) {
+            bt_store_runbook_clear(out);
+            return false;
+        }
         if (!rc && out->deleted_us) {
             bt_store_runbook_clear(out);
             bt__mg_error(r, 404, "not_found", target,
@@ -56,7 +66,7 @@ bool bt__mg_resolve_runbook(mg_req *r, const char *ref, const char *target,
         bt_store_folder_clear(&f);
         free(folder);
         if (rc == -BT_ENOTFOUND) {
-            bt__mg_error(r, 404, "not_found", target, "no runbook '%s'", ref);
+            bt__mg_not_found(r, target, "runbook", ref);
             return false;
         }
     }
@@ -64,7 +74,8 @@ bool bt__mg_resolve_runbook(mg_req *r, const char *ref, const char *target,
         bt__mg_error_from(r, rc, &err, target);
         return false;
     }
-    if (!bt__mg_can(r, out->folder_id, BT_RIGHT_VIEW, out->path)) {
+    if (!bt__mg_can_see(r, out->folder_id, BT_RIGHT_VIEW, out->path, "runbook",
+                        ref, target)) {
         bt_store_runbook_clear(out);
         return false;
     }
@@ -258,11 +269,16 @@ void bt__mg_runbook_history(mg_req *r) {
     int rc;
     if (all_digits(ref) && bt_parse_int64(ref, &id)) {
         rc = bt_store_runbook_get(s, id, &rb, &err); /* deleted ones too */
+        if (rc == -BT_ENOTFOUND) {
+            bt__mg_not_found(r, "runbook", "runbook", ref);
+            return;
+        }
         if (rc) {
             bt__mg_error_from(r, rc, &err, "runbook");
             return;
         }
-        if (!bt__mg_can(r, rb.folder_id, BT_RIGHT_VIEW, rb.path)) {
+        if (!bt__mg_can_see(r, rb.folder_id, BT_RIGHT_VIEW, rb.path, "runbook",
+                            ref, "runbook")) {
             bt_store_runbook_clear(&rb);
             return;
         }
@@ -720,7 +736,13 @@ static void runbook_edit(mg_req *r, edit_kind kind) {
     } else if (kind == EDIT_MOVE) {
         bt_store_folder f = {0};
         rc = bt_store_folder_get(r->store, arg, &f, &err);
-        if (!rc && !bt__mg_can(r, f.id, BT_RIGHT_AUTHOR, arg)) {
+        if (rc == -BT_ENOTFOUND) {
+            bt__mg_not_found(r, "folder", "folder", arg);
+            goto out;
+        }
+        if (!rc && !bt__mg_can_see(r, f.id, BT_RIGHT_AUTHOR, arg,
+                                   strcmp(f.path, "/") ? "folder" : NULL, arg,
+                                   "folder")) {
             bt_store_folder_clear(&f);
             goto out;
         }

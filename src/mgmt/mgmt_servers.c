@@ -233,11 +233,11 @@ void bt__mg_audit_list(mg_req *r) {
              * administrators */
             if (digits && bt_parse_int64(ref, &id) && id > 0) {
                 if (bt_store_runbook_get(s, id, &rb, &err)) {
-                    bt__mg_error(r, 404, "not_found", "runbook",
-                                 "no runbook %s", ref);
+                    bt__mg_not_found(r, "runbook", "runbook", ref);
                     return;
                 }
-                if (!bt__mg_can(r, rb.folder_id, BT_RIGHT_VIEW, rb.path)) {
+                if (!bt__mg_can_see(r, rb.folder_id, BT_RIGHT_VIEW, rb.path,
+                                    "runbook", ref, "runbook")) {
                     bt_store_runbook_clear(&rb);
                     return;
                 }

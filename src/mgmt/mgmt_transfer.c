@@ -97,11 +97,16 @@ void bt__mg_export(mg_req *r) {
     bt_store_folder f = {0};
     bt_error err = {0};
     int rc = bt_store_folder_get(s, path, &f, &err);
+    if (rc == -BT_ENOTFOUND) {
+        bt__mg_not_found(r, "path", "folder", path);
+        return;
+    }
     if (rc) {
         bt__mg_error_from(r, rc, &err, "path");
         return;
     }
-    if (!bt__mg_can(r, f.id, BT_RIGHT_VIEW, f.path)) {
+    if (!bt__mg_can_see(r, f.id, BT_RIGHT_VIEW, f.path,
+                        strcmp(f.path, "/") ? "folder" : NULL, path, "path")) {
         bt_store_folder_clear(&f);
         return;
     }

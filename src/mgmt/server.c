@@ -250,8 +250,13 @@ static const char *right_name(unsigned rights) {
     return "view";
 }
 
-bool bt__mg_can(mg_req *r, int64_t folder_id, unsigned rights,
-                const char *what) {
+/* not_found: the kind ("runbook", "folder") and name a missing object is
+ * answered with; when the caller may not even view the folder, the answer
+ * is that 404, word for word, as on the web service, so nothing unseen is
+ * confirmed to exist. NULL kind: always 403. */
+static bool check_rights(mg_req *r, int64_t folder_id, unsigned rights,
+                         const char *what, const char *kind, const char *name,
+                         const char *target) {
     if (!r->authenticated)
         return true;
     if (!bt__mg_store(r) || !know_user(r))
@@ -267,10 +272,30 @@ bool bt__mg_can(mg_req *r, int64_t folder_id, unsigned rights,
     }
     if ((have & rights) == rights)
         return true;
+    if (kind && !(have & BT_RIGHT_VIEW)) {
+        bt__mg_not_found(r, target, kind, name);
+        return false;
+    }
     bt__mg_error(r, 403, "forbidden", NULL,
                  "%s needs the %s right on %s (baton perm grant)", r->user,
                  right_name(rights & ~have), what);
     return false;
+}
+
+bool bt__mg_can(mg_req *r, int64_t folder_id, unsigned rights,
+                const char *what) {
+    return check_rights(r, folder_id, rights, what, NULL, NULL, NULL);
+}
+
+bool bt__mg_can_see(mg_req *r, int64_t folder_id, unsigned rights,
+                    const char *what, const char *kind, const char *name,
+                    const char *target) {
+    return check_rights(r, folder_id, rights, what, kind, name, target);
+}
+
+void bt__mg_not_found(mg_req *r, const char *target, const char *kind,
+                      const char *name) {
+    bt__mg_error(r, 404, "not_found", target, "no %s '%s'", kind, name);
 }
 
 bool bt__mg_can_path(mg_req *r, const char *path, unsigned rights,

@@ -1038,6 +1038,144 @@ static void test_authentication(void **state) {
     bt_store_close(s);
 }
 
+/* The message of the last answer's error. */
+static char *last_message(fixture *f) {
+    json_t *d = json_loads(f->last_text, 0, NULL);
+    const char *m = err_msg(d);
+    char *out = bt_xstrdup(m ? m : "");
+    json_decref(d);
+    return out;
+}
+
+/* As on the web service: what a user may not view is answered exactly as
+ * if it did not exist (404, the same message), so nothing unseen is
+ * confirmed; what they may view but not change is 403. The root is no
+ * secret. */
+static void test_unseen_is_missing(void **state) {
+    fixture *f = *state;
+    bt_mgmt_stop(f->m);
+    f->m = NULL;
+    bt_store *s = NULL;
+    bt_error err = {0};
+    assert_int_equal(bt_store_open(f->db, &s, &err), 0);
+    char hash[crypto_pwhash_STRBYTES];
+    assert_int_equal(crypto_pwhash_str(hash, "pw-erin", 7,
+                                       crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE),
+                     0);
+    bt_store_user u = {0};
+    assert_int_equal(bt_store_user_create(s, "erin", hash, false, &u, &err), 0);
+    bt_store_folder open = {0}, secret = {0};
+    assert_int_equal(bt_store_folder_create(s, "/Open", &open, &err), 0);
+    assert_int_equal(bt_store_folder_create(s, "/Secret", &secret, &err), 0);
+    bt_store_runbook rb = {0}, ob = {0};
+    int v = 0;
+    assert_int_equal(
+        bt_store_runbook_create(s, secret.id, "Hello", NULL, &rb, &err), 0);
+    assert_int_equal(
+        bt_store_version_add(s, rb.id, RB_V1, "root", "x", &v, &err), 0);
+    assert_int_equal(
+        bt_store_runbook_create(s, open.id, "Hello", NULL, &ob, &err), 0);
+    assert_int_equal(
+        bt_store_version_add(s, ob.id, RB_V1, "root", "x", &v, &err), 0);
+    assert_int_equal(bt_store_permission_set(s, open.id, BT_PRINCIPAL_USER,
+                                             u.id, BT_RIGHT_VIEW, &err),
+                     0);
+    char secret_id[32], open_id[32];
+    snprintf(secret_id, sizeof secret_id, "%lld", (long long)rb.id);
+    snprintf(open_id, sizeof open_id, "%lld", (long long)ob.id);
+    bt_store_runbook_clear(&rb);
+    bt_store_runbook_clear(&ob);
+    bt_store_folder_clear(&open);
+    bt_store_folder_clear(&secret);
+    bt_store_user_clear(&u);
+    bt_store_close(s);
+    bt_mgmt_config cfg = {.listen_fd = listen_loopback(),
+                          .store_url = f->db,
+                          .key_file = f->key,
+                          .authenticate = bt_mgmt_authenticate};
+    assert_int_equal(bt_mgmt_start(&cfg, &f->m, &err), 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
+             (unsigned)bt_mgmt_port(f->m));
+    static const char erin[] = "Basic ZXJpbjpwdy1lcmlu"; /* erin:pw-erin */
+
+    /* pairs: an existing object erin may not view, a missing one; both
+     * 404 with the same message but for the name */
+    struct {
+        const char *method, *seen_path, *seen_body, *miss_path, *miss_body;
+        const char *seen_name, *miss_name;
+    } pairs[] = {
+        {"GET", "/api/runbook?runbook=/Secret/Hello", NULL,
+         "/api/runbook?runbook=/Secret/Nope", NULL, "/Secret/Hello",
+         "/Secret/Nope"},
+        {"GET", NULL, NULL, "/api/runbook?runbook=999999", NULL, NULL,
+         "999999"},
+        {"GET", NULL, NULL, "/api/runbook/history?runbook=999999", NULL, NULL,
+         "999999"},
+        {"GET", "/api/tree?path=/Secret", NULL, "/api/tree?path=/Nope", NULL,
+         "/Secret", "/Nope"},
+        {"GET", "/api/export?path=/Secret", NULL, "/api/export?path=/Nope",
+         NULL, "/Secret", "/Nope"},
+        {"POST", "/api/runbook/checkout", "{\"runbook\":\"/Secret/Hello\"}",
+         "/api/runbook/checkout", "{\"runbook\":\"/Secret/Nope\"}",
+         "/Secret/Hello", "/Secret/Nope"},
+        {"POST", "/api/folders/rename", "{\"path\":\"/Secret\",\"name\":\"X\"}",
+         "/api/folders/rename", "{\"path\":\"/Nope\",\"name\":\"X\"}",
+         "/Secret", "/Nope"},
+    };
+    for (size_t i = 0; i < BT_ARRAY_LEN(pairs); i++) {
+        long st = authed(f, erin, pairs[i].method, pairs[i].miss_path,
+                         pairs[i].miss_body);
+        if (st != 404)
+            fail_msg("pair %zu missing: %ld %s", i, st, f->last_text);
+        char *miss = last_message(f);
+        if (!pairs[i].seen_path) {
+            free(miss);
+            continue;
+        }
+        st = authed(f, erin, pairs[i].method, pairs[i].seen_path,
+                    pairs[i].seen_body);
+        if (st != 404)
+            fail_msg("pair %zu unseen: %ld %s", i, st, f->last_text);
+        char *seen = last_message(f);
+        char *want = bt_xstrdup(miss);
+        char *at = strstr(want, pairs[i].miss_name);
+        assert_non_null(at);
+        char *expected =
+            bt_xasprintf("%.*s%s%s", (int)(at - want), want, pairs[i].seen_name,
+                         at + strlen(pairs[i].miss_name));
+        if (strcmp(seen, expected))
+            fail_msg("pair %zu: '%s' is not '%s'", i, seen, expected);
+        free(expected);
+        free(want);
+        free(seen);
+        free(miss);
+    }
+    /* by id: the unseen runbook's answer is the missing id's */
+    char *path = bt_xasprintf("/api/runbook?runbook=%s", secret_id);
+    assert_int_equal(authed(f, erin, "GET", path, NULL), 404);
+    char *msg = last_message(f);
+    char *want = bt_xasprintf("no runbook '%s'", secret_id);
+    assert_string_equal(msg, want);
+    free(msg);
+    free(want);
+    free(path);
+    path = bt_xasprintf("/api/audit?runbook=%s", secret_id);
+    assert_int_equal(authed(f, erin, "GET", path, NULL), 404);
+    free(path);
+    /* what erin may view: readable, but changing it is 403 naming the
+     * right */
+    path = bt_xasprintf("/api/runbook?runbook=%s", open_id);
+    assert_int_equal(authed(f, erin, "GET", path, NULL), 200);
+    free(path);
+    assert_int_equal(authed(f, erin, "POST", "/api/runbook/checkout",
+                            "{\"runbook\":\"/Open/Hello\"}"),
+                     403);
+    assert_non_null(strstr(f->last_text, "author right"));
+    /* the root exists for everyone: 403 */
+    assert_int_equal(authed(f, erin, "GET", "/api/tree?path=/", NULL), 403);
+}
+
 typedef struct headers {
     char text[4096];
     size_t len;
@@ -1297,6 +1435,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_authentication, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_https, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unseen_is_missing, setup,
+                                        teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -65,6 +65,7 @@ export function logout() {
     credentials = null;
     user = null;
     sessionStorage.removeItem('baton.auth');
+    sessionStorage.removeItem('baton.stream');
 }
 
 function base(service) {
@@ -128,7 +129,7 @@ export function qs(params) {
 // Server-Sent Events over fetch: EventSource cannot send an Authorization
 // header. Calls onEvent(name, data, id) for each event; reconnects after a
 // drop (with Last-Event-ID) unless `once`; returns a function that stops.
-export function stream(path, onEvent, { once = false, onState } = {}) {
+export function stream(path, onEvent, { once = false, onState, onForbidden } = {}) {
     let stopped = false;
     let controller = null;
     let lastId = null;
@@ -141,6 +142,10 @@ export function stream(path, onEvent, { once = false, onState } = {}) {
             let ended = false;
             try {
                 const r = await fetch(config.web_url + path, { headers, signal: controller.signal });
+                if (r.status === 403 && onForbidden) {
+                    onForbidden();
+                    return;
+                }
                 if (r.status === 401) {
                     logout();
                     tell('unauthorized', 'Your session has expired: log in again.');
@@ -196,5 +201,29 @@ export function stream(path, onEvent, { once = false, onState } = {}) {
     return () => {
         stopped = true;
         if (controller) controller.abort();
+    };
+}
+
+// Calls onChange (at most once a second) when any job is created or
+// changes status: the web service's event stream, which is for
+// administrators; for anyone else (403, remembered for the session) a
+// poll every 5 seconds.
+export function followJobs(onChange) {
+    let timer = null;
+    let poll = null;
+    const kick = () => {
+        if (!timer) timer = setTimeout(() => { timer = null; onChange(); }, 1000);
+    };
+    const startPolling = () => {
+        sessionStorage.setItem('baton.stream', 'forbidden');
+        poll = setInterval(onChange, 5000);
+    };
+    let stop = () => {};
+    if (sessionStorage.getItem('baton.stream') === 'forbidden') startPolling();
+    else stop = stream('/api/events/stream', (name) => name === 'job' && kick(), { onForbidden: startPolling });
+    return () => {
+        stop();
+        clearTimeout(timer);
+        clearInterval(poll);
     };
 }

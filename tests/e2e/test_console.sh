@@ -111,6 +111,35 @@ else
     fail "unknown files are 404, other methods 405" "got $c404 and $c405"
 fi
 
+# Other people: a viewer without the start right, and a second designer.
+api() { # api SERVICE_URL METHOD PATH [BODY]: as admin; prints the HTTP status
+    curl -s -o "$SCRATCH/api.out" -w '%{http_code}' -u "admin:$ADMIN_PW" -X "$2" \
+        -H 'Content-Type: application/json' ${4:+--data "$4"} "$1$3"
+}
+W=http://127.0.0.1:$WEB
+M=http://127.0.0.1:$MGMT
+codes="$(api "$W" POST /api/users '{"name": "viewer", "password": "viewer-password"}')"
+codes+=" $(api "$W" POST /api/users '{"name": "bob", "password": "bob-password-1"}')"
+codes+=" $(api "$W" POST /api/permissions '{"folder": "/Console", "user": "viewer", "rights": ["view"]}')"
+codes+=" $(api "$W" POST /api/permissions '{"folder": "/Console", "user": "bob", "rights": ["view", "start", "author"]}')"
+# admin holds /Console/Sleep checked out: bob's check-out must be refused
+codes+=" $(api "$M" POST /api/runbook/checkout '{"runbook": "/Console/Sleep"}')"
+# a runbook with 500 activities (a chain of Return Data fan-out)
+python3 - "$SCRATCH/big.json" <<'PY'
+import json, sys
+lines = ["name: Big", "folder: /Console", "activities:", "  - {id: start, type: initialize-data}"]
+lines += ["  - {id: a%d, type: junction}" % i for i in range(1, 500)]
+lines += ["links:", "  - {from: start, to: a1}"]
+lines += ["  - {from: a%d, to: a%d}" % (i, i + 1) for i in range(1, 499)]
+json.dump({"yaml": "\n".join(lines) + "\n", "comment": "500 activities"}, open(sys.argv[1], "w"))
+PY
+codes+=" $(api "$M" POST /api/runbook/checkin "@$SCRATCH/big.json")"
+if [[ $codes == "201 201 "*" 200 201" ]]; then
+    pass "users, rights, a check-out and a 500-activity runbook set up"
+else
+    fail "users, rights, a check-out and a 500-activity runbook set up" "HTTP codes: $codes" "$(cat "$SCRATCH/api.out")"
+fi
+
 # A console whose web service is down (web_url names a closed port).
 if start down --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
     --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$DEAD" \

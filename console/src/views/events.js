@@ -24,8 +24,25 @@ export function Events() {
             }
             if (dead) return;
             setItems(all.reverse());
-            stop = stream('/api/events/stream' + qs({ cursor }), (name, data) => {
-                if (name === 'event') setItems((old) => (old.some((e) => e.id === data.id) ? old : [data, ...old].slice(0, KEEP)));
+            const add = (list) => setItems((old) => {
+                let out = old;
+                for (const e of list) if (!out.some((x) => x.id === e.id)) out = [e, ...out];
+                return out.slice(0, KEEP);
+            });
+            // the stream is for administrators; others poll the list
+            const poll = () => {
+                const t = setInterval(async () => {
+                    const page = await web.get('/api/events' + qs({ cursor, limit: 1000 })).catch(() => null);
+                    if (page && page.items.length) {
+                        add(page.items);
+                        cursor = page.next_cursor ?? cursor;
+                    }
+                }, 5000);
+                stop = () => clearInterval(t);
+            };
+            if (sessionStorage.getItem('baton.stream') === 'forbidden') poll();
+            else stop = stream('/api/events/stream' + qs({ cursor }), (name, data) => name === 'event' && add([data]), {
+                onForbidden: () => { sessionStorage.setItem('baton.stream', 'forbidden'); poll(); },
             });
         })().catch((e) => !dead && setError(e));
         return () => {

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { html, useLoad, ErrorBox, Status, fmtTime } from '../ui.js';
-import { web, stream } from '../api.js';
+import { web, followJobs } from '../api.js';
 
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'canceled'];
 const COLOURS = { pending: '#8a8f98', running: '#2f6fd6', completed: '#2e9d57', failed: '#d64545', canceled: '#c98a16' };
@@ -63,13 +63,7 @@ export function Home() {
         ]);
         return { stats, recent: recent.items, running: running.items };
     }, [tick]);
-    useEffect(() => {
-        let timer = null;
-        // coalesce bursts of job changes into one refresh a second
-        return stream('/api/events/stream', (name) => {
-            if (name === 'job' && !timer) timer = setTimeout(() => { timer = null; setTick((t) => t + 1); }, 1000);
-        });
-    }, []);
+    useEffect(() => followJobs(() => setTick((t) => t + 1)), []);
     if (error) return html`<${ErrorBox} error=${error} onRetry=${reload} />`;
     if (!data) return html`<p class="muted">Loading…</p>`;
     const c = data.stats.jobs;

@@ -3,7 +3,7 @@
 // stream.
 import { useEffect, useState } from 'preact/hooks';
 import { html, useLoad, ErrorBox, Status, fmtTime, fmtDuration, jobDuration, navigate } from '../ui.js';
-import { web, qs, stream } from '../api.js';
+import { web, qs, followJobs } from '../api.js';
 
 const PAGE = 50;
 
@@ -19,10 +19,7 @@ export function Jobs({ query }) {
         [key, cursor, tick]);
     useEffect(() => {
         if (cursor !== null) return undefined;
-        let timer = null;
-        return stream('/api/events/stream', (name) => {
-            if (name === 'job' && !timer) timer = setTimeout(() => { timer = null; setTick((t) => t + 1); }, 700);
-        });
+        return followJobs(() => setTick((t) => t + 1));
     }, [cursor]);
     const apply = (ev) => {
         ev.preventDefault();

@@ -18,7 +18,9 @@ function bad(name, detail) {
     failed++;
     console.log('FAIL ' + name + (detail ? '\n     ' + String(detail).split('\n').join('\n     ') : ''));
 }
+let step = '';
 async function check(name, fn) {
+    step = name;
     try {
         await fn();
         ok(name);
@@ -36,9 +38,9 @@ function watch(page) {
         if (m.type() !== 'error') return;
         const text = m.text();
         if (expected.some((re) => re.test(text))) return;
-        pageErrors.push('console error: ' + text);
+        pageErrors.push(`console error (${step}): ${text}`);
     });
-    page.on('pageerror', (e) => pageErrors.push('page error: ' + e.message));
+    page.on('pageerror', (e) => pageErrors.push(`page error (${step}): ${e.message}`));
 }
 async function shot(page, name) {
     await page.screenshot({ path: path.join(SHOTS, name + '.png') });
@@ -177,8 +179,10 @@ async function openRunbook(page, folder, name) {
             await page.goto(URL + '#/jobs');
             await page.reload();
             await page.waitForSelector('.login .error:has-text("expired")');
+            // the page's other requests with the stale credentials may
+            // still answer 401 meanwhile
+            await login(page);
         });
-        await login(page);
     });
 
     await check('a web service that is down is named on the login form', async () => {
@@ -274,6 +278,58 @@ async function openRunbook(page, folder, name) {
         await page.click('.history button:has-text("Diff to latest")');
         await page.waitForSelector('table.diff td:has-text("now with a description")');
         await shot(page, 'history');
+    });
+
+    await check('a runbook with 500 activities is drawn', async () => {
+        const t0 = Date.now();
+        await openRunbook(page, 'Console', 'Big');
+        await page.waitForFunction(() => document.querySelectorAll('svg.diagram g.node').length === 500, null, { timeout: 60000 });
+        console.log(`     (500 activities laid out and drawn in ${Date.now() - t0} ms)`);
+    });
+
+    // Other users in their own browser contexts (their own sessionStorage).
+    async function as(name, password, fn) {
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+        const p = await ctx.newPage();
+        watch(p);
+        p.setDefaultTimeout(T);
+        try {
+            await p.goto(URL);
+            await p.fill('input[name=user]', name);
+            await p.fill('input[name=password]', password);
+            await p.click('button[type=submit]');
+            await p.waitForSelector('.tiles');
+            await fn(p);
+        } finally {
+            await ctx.close();
+        }
+    }
+
+    await check('a user without the start right sees why the start was refused', async () => {
+        await expecting([/status of 403/], () => as('viewer', 'viewer-password', async (p) => {
+            await openRunbook(p, 'Console', 'Echo');
+            await p.fill('input[name=text]', 'hi');
+            await p.click('button:has-text("Start")');
+            await p.waitForSelector('.start-form .error');
+            const msg = await p.locator('.start-form .error').textContent();
+            assert(/start/i.test(msg), 'message: ' + msg);
+            assert(/#\/runbooks\//.test(p.url()), 'left the runbook page');
+        }));
+    });
+
+    await check('a second designer cannot check out a runbook someone holds, and is told who', async () => {
+        // 403: the web service's event stream is for administrators (the
+        // console then polls instead)
+        await expecting([/status of 409/, /status of 403/], () => as('bob', 'bob-password-1', async (p) => {
+            await openRunbook(p, 'Console', 'Sleep');
+            await p.click('.title-row a:has-text("Design")');
+            await p.waitForSelector('text=checked out by admin');
+            assert(await p.locator('button:has-text("Check in")').count() === 0, 'check-in offered while someone else holds it');
+            await p.click('button:has-text("Check out")');
+            await p.waitForSelector('.designer-page .error');
+            const msg = await p.locator('.designer-page .error').textContent();
+            assert(/admin/.test(msg), 'message: ' + msg);
+        }));
     });
 
     if (pageErrors.length) bad('no console errors', pageErrors.join('\n'));

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/mgmt_cli.h"
+#include "cli/pack_cli.h"
 #include "cli/ports_opts.h"
 
 #include "common/version.h"
@@ -48,6 +49,7 @@ static const struct {
     {"user", bt_cli_user, "users: add, list, passwd, disable (admin)"},
     {"group", bt_cli_group, "groups: add, list, add-member (admin)"},
     {"perm", bt_cli_perm, "folder permissions: grant, revoke, list (admin)"},
+    {"pack", bt_cli_pack, "integration packs: register, upgrade, list, remove"},
     {"ports", bt_cli_ports, "the port table and firewall rules for this setup"},
     {"doctor", bt_cli_doctor, "check this host's ports, TLS, logins, database"},
 };

@@ -8,4 +8,7 @@
  * it and why; its activities are then unknown. */
 void bt_cli_load_packs(const char *command);
 
+/* baton pack register|upgrade|list|show|remove (the management server). */
+int bt_cli_pack(int argc, char **argv);
+
 #endif

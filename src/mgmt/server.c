@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "mgmt/mgmt_internal.h"
+#include "mgmt/mgmt_packs.h"
 
 /* ---- routes ----------------------------------------------------------- */
 
@@ -60,6 +61,10 @@ static const route routes[] = {
     {"POST", "/api/servers/throttle", bt__mg_server_throttle},
     {"POST", "/api/servers/drain", bt__mg_server_drain},
     {"GET", "/api/audit", bt__mg_audit_list},
+    {"GET", "/api/packs", bt__mg_packs_list},
+    {"POST", "/api/packs", bt__mg_pack_register},
+    {"GET", "/api/packs/{}", bt__mg_pack_get},
+    {"DELETE", "/api/packs/{}", bt__mg_pack_delete},
 };
 
 /* pattern "/a/b/{}" matches "/a/b/x" (x without '/'); a trailing '/' on

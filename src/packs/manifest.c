@@ -26,6 +26,8 @@ bool bt__pack_name_ok(const char *name) {
     return true;
 }
 
+bool bt_pack_name_valid(const char *name) { return bt__pack_name_ok(name); }
+
 int bt__pack_manifest_error(const bt_pack_manifest *m, const bt_node *at,
                             bt_error *err, const char *fmt, ...) {
     char msg[BT_ERROR_MESSAGE_MAX];

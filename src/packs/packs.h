@@ -26,7 +26,7 @@
 /* The manifest file name inside a pack directory. */
 #define BT_PACK_MANIFEST "pack.yaml"
 /* Where packs are looked for when BATON_PACK_PATH is not set. */
-#define BT_PACK_DEFAULT_PATH "/usr/lib/baton/packs:/var/lib/baton/packs"
+#define BT_PACK_DEFAULT_PATH "/usr/lib/baton/packs:/usr/local/lib/baton/packs"
 
 typedef struct bt_pack_info {
     char *name;
@@ -39,6 +39,10 @@ typedef struct bt_pack_info {
 } bt_pack_info;
 
 void bt_pack_info_free(bt_pack_info *info);
+
+/* A pack or activity name: lower-case letters, digits, '-' and '_',
+ * starting with a letter or digit, at most 64. */
+bool bt_pack_name_valid(const char *name);
 
 /* Loads the pack whose manifest is `path` (a pack.yaml, or a directory
  * holding one) and registers its activities, replacing those of an earlier

@@ -24,6 +24,7 @@
 #include "mgmt/mgmt.h"
 #include "server/listen.h"
 #include "server/log.h"
+#include "server/rb_packs.h"
 #include "server/retention.h"
 #include "server/rbserver.h"
 #include "server/samples.h"
@@ -365,6 +366,7 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
     if (rc) return rc;
     bt_logf(&d->log, BT_LOG_INFO, "database: %s (%s)", d->cfg.db,
             bt_store_backend(d->store));
+    bt_batond_packs_start(d->cfg.data_dir, d->store, &d->log);
     if (d->cfg.samples && (rc = load_samples(d, err))) return rc;
     if (d->cfg.auth) {
         /* the roles people log in to make the first admin */

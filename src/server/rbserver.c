@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "server/rb_internal.h"
+#include "server/rb_packs.h"
 
 #define DEFAULT_THROTTLE 1000
 #define DEFAULT_HEARTBEAT_MS 2000
@@ -311,6 +312,7 @@ static void heartbeat_cb(uv_timer_t *t) {
                 err.message);
     if (srv->stopping) return;
     read_settings(srv);
+    bt__rb_packs_sync(srv);
     int64_t *ids = NULL;
     size_t n = 0;
     if (bt_store_server_takeover(srv->store, &ids, &n, &err))
@@ -429,6 +431,7 @@ int bt_rbserver_start(uv_loop_t *loop, bt_store *store,
             (unsigned long long)lease_ms(srv));
     read_settings(srv);
     bt__rb_vars_refresh(srv);
+    bt__rb_packs_sync(srv); /* before any job needs a pack's activities */
     notify_start(srv);
     resume_held(srv);
     uv_timer_start(&srv->heartbeat, heartbeat_cb, srv->heartbeat_ms,

@@ -9,11 +9,11 @@ const STATUSES = ['pending', 'running', 'completed', 'failed', 'canceled'];
 const COLOURS = { pending: '#8a8f98', running: '#2f6fd6', completed: '#2e9d57', failed: '#d64545', canceled: '#c98a16' };
 
 // Jobs per status per time bucket: 24 buckets over the span of the jobs
-// given (at least an hour), ending now.
+// given (at least 15 minutes), ending now.
 export function bucketJobs(jobs, now = Date.now()) {
     const times = jobs.map((j) => new Date(j.created).getTime()).filter((t) => !isNaN(t));
     const first = times.length ? Math.min(...times) : now - 3600e3;
-    const span = Math.max(now - first, 3600e3);
+    const span = Math.max(now - first, 15 * 60e3);
     const n = 24;
     const step = span / n;
     const xs = [];
@@ -29,22 +29,43 @@ export function bucketJobs(jobs, now = Date.now()) {
     return [xs, ...series];
 }
 
+// Stacked: each status is drawn as the sum of itself and the statuses
+// below it, largest first, so the filled steps stack; the legend shows
+// each status's own count.
+function stacked(data) {
+    const [xs, ...series] = data;
+    const sums = [];
+    let run = new Array(xs.length).fill(0);
+    for (const s of series) {
+        run = run.map((v, i) => v + s[i]);
+        sums.push(run);
+    }
+    return { plotted: [xs, ...sums.slice().reverse()], raw: series.slice().reverse() };
+}
+
 function Chart({ jobs }) {
     const ref = useRef(null);
     const plot = useRef(null);
+    const raw = useRef(null);
     useEffect(() => {
-        const data = bucketJobs(jobs);
+        const st = stacked(bucketJobs(jobs));
+        raw.current = st.raw;
         const width = Math.max(280, Math.min(ref.current.clientWidth || 800, 1100));
         if (plot.current) {
-            plot.current.setData(data);
-            return;
+            plot.current.setData(st.plotted);
+            return undefined;
         }
+        const order = STATUSES.slice().reverse();
         plot.current = new uPlot({
             width, height: 240,
-            series: [{}, ...STATUSES.map((s) => ({ label: s, stroke: COLOURS[s], width: 2, points: { size: 5 } }))],
+            series: [{}, ...order.map((s, k) => ({
+                label: s, stroke: COLOURS[s], fill: COLOURS[s] + 'cc', width: 1,
+                paths: uPlot.paths.stepped({ align: -1 }), points: { show: false },
+                value: (u, v, si, idx) => (idx === null || !raw.current ? '--' : raw.current[k][idx]),
+            }))],
             axes: [{}, { label: 'jobs' }],
-            scales: { x: { time: true } },
-        }, data, ref.current);
+            scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        }, st.plotted, ref.current);
         const onResize = () => plot.current && plot.current.setSize({ width: Math.max(280, Math.min(ref.current.clientWidth, 1100)), height: 240 });
         addEventListener('resize', onResize);
         return () => removeEventListener('resize', onResize);

@@ -19,7 +19,8 @@ static const char *const ENV_NAMES[] = {
     "BATON_CONFIG",  "BATON_ROLES",     "BATON_DATA_DIR",   "BATON_DB",
     "BATON_WEB_PORT", "BATON_CONSOLE_PORT", "BATON_MGMT_PORT", "BATON_BIND",
     "BATON_NAME",    "BATON_THROTTLE",  "BATON_HEARTBEAT",  "BATON_GRACE",
-    "BATON_SAMPLES", "BATON_SAMPLES_DIR", "STATE_DIRECTORY"};
+    "BATON_SAMPLES", "BATON_SAMPLES_DIR", "STATE_DIRECTORY",
+    "BATON_WEB_URL", "BATON_MGMT_URL"};
 
 static char *dir;
 
@@ -220,6 +221,32 @@ static void test_bad_values(void **state) {
                "/nonexistent/baton.conf", NULL);
 }
 
+/* web_url and mgmt_url go into the console's Content-Security-Policy: only
+ * an origin (scheme, host, port) is accepted, a trailing '/' dropped. */
+static void test_console_urls(void **state) {
+    bt_config c;
+    bt_error err = {0};
+    assert_int_equal(load(&c, &err, "--web-url", "https://baton.example:81/",
+                          "--mgmt-url=http://[::1]:135", NULL),
+                     0);
+    assert_string_equal(c.web_url, "https://baton.example:81");
+    assert_string_equal(c.mgmt_url, "http://[::1]:135");
+    bt_config_clear(&c);
+    assert_int_equal(load(&c, &err, NULL), 0);
+    assert_null(c.web_url);
+    assert_null(c.mgmt_url);
+    bt_config_clear(&c);
+    expect_bad("--web-url: 'baton.example:81' is not a URL like "
+               "https://baton.example:81",
+               "--web-url", "baton.example:81", NULL);
+    expect_bad("--web-url: 'http://h:81/api'", "--web-url", "http://h:81/api",
+               NULL);
+    expect_bad("--mgmt-url: 'http://h:1 x'", "--mgmt-url", "http://h:1 x",
+               NULL);
+    expect_bad("--mgmt-url: 'http://h;'", "--mgmt-url", "http://h;", NULL);
+    expect_bad("--web-url: 'https://'", "--web-url", "https://", NULL);
+}
+
 /* ---- samples ---------------------------------------------------------- */
 
 static bt_store *open_db(const char *name) {
@@ -323,6 +350,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles_and_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_console_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundled_samples_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_samples_dir, setup, teardown),

@@ -4,6 +4,7 @@
 
 #include "baton/activity.h"
 #include "cli/cli.h"
+#include "cli/pack_cli.h"
 
 static const char *kind_name(bt_prop_kind k) {
     static const char *const names[] = {
@@ -29,13 +30,16 @@ static void show(const bt_activity_type *t) {
 }
 
 int bt_cli_activities(int argc, char **argv) {
-    const bt_registry *reg = bt_registry_builtin();
+    /* the built-ins and the packs on BATON_PACK_PATH */
+    const bt_registry *reg = NULL;
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: baton activities [TYPE]\n"
                "Lists the activity types a runbook can use (name, category, "
                "what it does),\nor shows one TYPE: its properties with "
                "their kinds and defaults, and the\npublished data it "
-               "adds to the data bus.\n");
+               "adds to the data bus. Integration packs' activities "
+               "(pack/name) are\nlisted too: those on BATON_PACK_PATH "
+               "(docs/packs.md).\n");
         return BT_EXIT_OK;
     }
     if (argc > 2) {
@@ -45,6 +49,7 @@ int bt_cli_activities(int argc, char **argv) {
                 argv[2]);
         return BT_EXIT_USAGE;
     }
+    bt_cli_load_packs("activities");
     if (argc == 2) {
         const bt_activity_type *t = bt_registry_find(reg, argv[1]);
         if (!t) {
@@ -56,6 +61,7 @@ int bt_cli_activities(int argc, char **argv) {
     }
     for (size_t i = 0; i < bt_registry_count(reg); i++) {
         const bt_activity_type *t = bt_registry_at(reg, i);
+        if (!t) continue; /* a pack activity removed meanwhile */
         printf("%-22s %-10s %s\n", t->name, t->category, t->description);
     }
     return BT_EXIT_OK;

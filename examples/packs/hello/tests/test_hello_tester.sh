@@ -25,6 +25,15 @@ then pass "baton test runs the pack's activities"
 else fail "baton test runs the pack's activities" "$(cat "$SCRATCH/t.out" "$SCRATCH/t.err")"
 fi
 
+run_baton "$SCRATCH/a" activities
+run_baton "$SCRATCH/a1" activities hello/count-words
+if grep -q "^hello/greet  *hello " "$SCRATCH/a.out" && grep -q "text .*required" "$SCRATCH/a1.out" &&
+    grep -q "publishes:.* words pid" "$SCRATCH/a1.out"; then
+    pass "baton activities lists and shows the pack's activities"
+else
+    fail "baton activities lists and shows the pack's activities" "$(cat "$SCRATCH/a.out" "$SCRATCH/a1.out" "$SCRATCH/a1.err")"
+fi
+
 BATON_PACK_PATH=$SCRATCH/none run_baton "$SCRATCH/n" validate "$RB"
 [[ $RC -eq 2 ]] && grep -q "hello/split" "$SCRATCH/n.err" \
     && pass "without the pack the type is unknown" \

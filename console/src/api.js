@@ -3,6 +3,7 @@
 // Credentials are HTTP Basic, kept for this tab only (sessionStorage).
 
 let config = { web_url: '', mgmt_url: '' };
+const REQUEST_TIMEOUT_MS = 15000;
 let credentials = null; // "Basic ..."
 let user = null;
 const listeners = new Set(); // called with 'unauthorized' | 'down' | 'up'
@@ -77,16 +78,24 @@ async function request(service, method, path, body, cred = credentials) {
     if (cred) headers.Authorization = cred;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let r;
+    const where = service === 'mgmt' ? 'management server' : 'web service';
+    // a service that accepts but never answers must not leave the page
+    // waiting for ever
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
     try {
         r = await fetch(base(service) + path, {
             method,
             headers,
             body: body === undefined ? undefined : JSON.stringify(body),
+            signal: abort.signal,
         });
     } catch (e) {
-        const where = service === 'mgmt' ? 'management server' : 'web service';
+        const why = abort.signal.aborted ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : e.message;
         tell('down', `${where} at ${base(service)}`);
-        throw new ApiError(0, 'unreachable', `The ${where} at ${base(service)} does not answer (${e.message}).`);
+        throw new ApiError(0, 'unreachable', `The ${where} at ${base(service)} does not answer (${why}).`);
+    } finally {
+        clearTimeout(timer);
     }
     tell('up');
     const text = await r.text();

@@ -61,7 +61,7 @@ start() {
     return 1
 }
 
-read -r WEB CONSOLE MGMT DEAD CONSOLE2 < <(free_ports 5)
+read -r WEB CONSOLE MGMT DEAD CONSOLE2 SLOW CONSOLE3 < <(free_ports 7)
 if start all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-console \
     --samples-dir "$E2E_DIR/console"; then
@@ -149,7 +149,21 @@ else
     fail "a console-only batond starts with web_url and mgmt_url" "$(tail -5 "$SCRATCH/down.log")"
 fi
 
-export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ DOWN_URL=http://127.0.0.1:$CONSOLE2/
+# ... and one whose web service accepts connections but never answers
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+time.sleep(600)' "$SLOW" &
+PIDS+=($!)
+if start slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
+    --console-port "$CONSOLE3" --web-url "http://127.0.0.1:$SLOW"; then
+    pass "a console-only batond starts with a web service that never answers"
+else
+    fail "a console-only batond starts with a web service that never answers" "$(tail -5 "$SCRATCH/slow.log")"
+fi
+
+export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ DOWN_URL=http://127.0.0.1:$CONSOLE2/ SLOW_URL=http://127.0.0.1:$CONSOLE3/
 export WEB_URL=http://127.0.0.1:$WEB MGMT_URL=http://127.0.0.1:$MGMT
 export ADMIN_PW CHROMIUM SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"

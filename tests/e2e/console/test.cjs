@@ -13,7 +13,8 @@ let failed = 0;
 const pageErrors = [];
 let expected = []; // regexps of console errors a step provokes on purpose
 
-function ok(name) { console.log('ok   ' + name); }
+let stepStart = Date.now();
+function ok(name) { console.log(`ok   ${name} (${((Date.now() - stepStart) / 1000).toFixed(1)} s)`); }
 function bad(name, detail) {
     failed++;
     console.log('FAIL ' + name + (detail ? '\n     ' + String(detail).split('\n').join('\n     ') : ''));
@@ -21,6 +22,7 @@ function bad(name, detail) {
 let step = '';
 async function check(name, fn) {
     step = name;
+    stepStart = Date.now();
     try {
         await fn();
         ok(name);
@@ -330,6 +332,22 @@ async function openRunbook(page, folder, name) {
             const msg = await p.locator('.designer-page .error').textContent();
             assert(/admin/.test(msg), 'message: ' + msg);
         }));
+    });
+
+    await check('a web service that never answers is named after 15 s, not waited on for ever', async () => {
+        const p2 = await browser.newPage();
+        const errs = [];
+        p2.on('pageerror', (e) => errs.push(e.message));
+        await p2.goto(env.SLOW_URL);
+        await p2.fill('input[name=password]', 'whatever');
+        const t0 = Date.now();
+        await p2.click('button[type=submit]');
+        await p2.waitForSelector('.error:has-text("no answer within 15 s")', { timeout: 60000 });
+        const waited = Date.now() - t0;
+        assert(waited >= 14000, `gave up after ${waited} ms`);
+        assert(await p2.locator('button[type=submit]').isEnabled(), 'the form stays usable');
+        assert(errs.length === 0, 'page errors: ' + errs.join('; '));
+        await p2.close();
     });
 
     if (pageErrors.length) bad('no console errors', pageErrors.join('\n'));

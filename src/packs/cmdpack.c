@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "activities/system/process.h"
+#include "activities/system/ssh_exec.h"
 #include "activities/utility/jsonpath.h"
 #include "common/util.h"
 #include "packs/cmdpack.h"
@@ -63,7 +64,21 @@ typedef struct cmd_type {
     int64_t *success;
     size_t n_success;
     uint64_t max_output;
+    /* Remote: templates of the SSH settings; NULL host: run locally. */
+    struct {
+        char *host, *port, *user, *password, *key_file, *known_hosts,
+            *host_key_check;
+        uint64_t timeout_ms;
+    } ssh;
 } cmd_type;
+
+/* What a run produced: a local process, or a command run over SSH. */
+typedef struct cmd_output {
+    const bt_buf *out, *err;
+    bt_proc *proc;                 /* local */
+    const bt_ssh_exec_result *ssh; /* remote */
+    const char *host;
+} cmd_output;
 
 /* ---- templates ---------------------------------------------------------- */
 
@@ -146,8 +161,8 @@ static const char *expand(expand_env *e, const char *t) {
 
 /* ---- parsing the output -------------------------------------------------- */
 
-static const char *field_text(const cmd_field *f, bt_proc *p) {
-    return bt_buf_str(f->from_stderr ? bt_proc_stderr(p) : bt_proc_stdout(p));
+static const char *field_text(const cmd_field *f, const cmd_output *o) {
+    return bt_buf_str(f->from_stderr ? o->err : o->out);
 }
 
 /* The text of group g of a match, malloc'd; NULL when it did not take
@@ -197,13 +212,13 @@ typedef struct parsed {
     json_t *json_err;
 } parsed;
 
-static int parse_json_once(bt_activity_ctx *ctx, parsed *ps, bt_proc *p,
-                           bool from_stderr) {
+static int parse_json_once(bt_activity_ctx *ctx, parsed *ps,
+                           const cmd_output *o, bool from_stderr) {
     json_t **slot = from_stderr ? &ps->json_err : &ps->json;
     if (*slot)
         return 0;
     json_error_t je;
-    const bt_buf *b = from_stderr ? bt_proc_stderr(p) : bt_proc_stdout(p);
+    const bt_buf *b = from_stderr ? o->err : o->out;
     *slot = json_loadb(bt_buf_str(b), b->len, JSON_DECODE_ANY, &je);
     if (!*slot)
         return bt_act_fail(ctx, "%s: the %s is not JSON: %s (line %d)",
@@ -214,8 +229,8 @@ static int parse_json_once(bt_activity_ctx *ctx, parsed *ps, bt_proc *p,
 }
 
 /* The single-valued fields, published into the current row. */
-static int publish_fields(bt_activity_ctx *ctx, const cmd_type *ct, bt_proc *p,
-                          parsed *ps) {
+static int publish_fields(bt_activity_ctx *ctx, const cmd_type *ct,
+                          const cmd_output *p, parsed *ps) {
     for (size_t i = 0; i < ct->n_fields; i++) {
         const cmd_field *f = &ct->fields[i];
         char *v = NULL;
@@ -239,15 +254,37 @@ static int publish_fields(bt_activity_ctx *ctx, const cmd_type *ct, bt_proc *p,
     return 0;
 }
 
+/* The fields of how the command ran: Run Program's for a local process,
+ * Run SSH Command's for a remote one. The output only in the first row. */
+static void publish_run_fields(bt_activity_ctx *ctx, const cmd_output *o,
+                               bool with_output) {
+    if (o->proc) {
+        bt_procact_publish_fields(ctx, o->proc, with_output);
+        return;
+    }
+    bt_act_publish(ctx, "host", o->host);
+    if (o->ssh->status >= 0)
+        bt_act_publishf(ctx, "exit_code", "%d", o->ssh->status);
+    else
+        bt_act_publish(ctx, "exit_code", "");
+    bt_act_publishn(ctx, "stdout", with_output ? bt_buf_str(o->out) : "",
+                    with_output ? o->out->len : 0);
+    bt_act_publishn(ctx, "stderr", with_output ? bt_buf_str(o->err) : "",
+                    with_output ? o->err->len : 0);
+    bt_act_publish(ctx, "truncated", o->ssh->truncated ? "true" : "false");
+    bt_act_publish(ctx, "host_key_fingerprint",
+                   o->ssh->fingerprint ? o->ssh->fingerprint : "");
+}
+
 static void publish_row_common(bt_activity_ctx *ctx, const cmd_type *ct,
-                               bt_proc *p, parsed *ps, size_t row) {
-    bt_procact_publish_fields(ctx, p, row == 0);
+                               const cmd_output *p, parsed *ps, size_t row) {
+    publish_run_fields(ctx, p, row == 0);
     publish_fields(ctx, ct, p, ps);
 }
 
 static size_t rows_by_regex(bt_activity_ctx *ctx, const cmd_type *ct,
-                            bt_proc *p, parsed *ps) {
-    const char *s = bt_buf_str(bt_proc_stdout(p));
+                            const cmd_output *p, parsed *ps) {
+    const char *s = bt_buf_str(p->out);
     size_t len = strlen(s), off = 0, rows = 0;
     uint32_t n_names = 0, entry = 0;
     PCRE2_SPTR table = NULL;
@@ -281,8 +318,8 @@ static size_t rows_by_regex(bt_activity_ctx *ctx, const cmd_type *ct,
     return rows;
 }
 
-static size_t rows_by_json(bt_activity_ctx *ctx, const cmd_type *ct, bt_proc *p,
-                           parsed *ps) {
+static size_t rows_by_json(bt_activity_ctx *ctx, const cmd_type *ct,
+                           const cmd_output *p, parsed *ps) {
     if (parse_json_once(ctx, ps, p, false))
         return 0;
     bt_jsonpath_matches m = {0};
@@ -311,33 +348,38 @@ static size_t rows_by_json(bt_activity_ctx *ctx, const cmd_type *ct, bt_proc *p,
     return rows;
 }
 
-static void finish(bt_activity_ctx *ctx, bt_proc *p, const bt_procact_cfg *cfg,
-                   void *ud) {
-    const cmd_type *ct = ud;
-    bool ran = bt_procact_result(ctx, p, cfg, bt_act_def(ctx)->type_name);
+/* Publishes the fields and rows found in the output. */
+static void publish_output(bt_activity_ctx *ctx, const cmd_type *ct,
+                           const cmd_output *o, bool ran) {
     parsed ps = {0};
     if (!ran) {
-        bt_procact_publish_fields(ctx, p, true);
+        publish_run_fields(ctx, o, true);
     } else if (ct->rows_re || ct->rows_json) {
-        size_t rows = ct->rows_re ? rows_by_regex(ctx, ct, p, &ps)
-                                  : rows_by_json(ctx, ct, p, &ps);
+        size_t rows = ct->rows_re ? rows_by_regex(ctx, ct, o, &ps)
+                                  : rows_by_json(ctx, ct, o, &ps);
         if (!rows && !bt_act_failed(ctx)) {
-            publish_row_common(ctx, ct, p, &ps, 0);
+            publish_row_common(ctx, ct, o, &ps, 0);
             bt_act_publish_no_rows(ctx);
         }
     } else {
-        bt_procact_publish_fields(ctx, p, true);
-        publish_fields(ctx, ct, p, &ps);
+        publish_run_fields(ctx, o, true);
+        publish_fields(ctx, ct, o, &ps);
     }
     json_decref(ps.json);
     json_decref(ps.json_err);
 }
 
-static int run(bt_activity_ctx *ctx) {
-    const cmd_type *ct = (const cmd_type *)bt_act_def(ctx)->type;
-    bt_buf scratch;
-    bt_buf_init(&scratch, 0);
-    expand_env e = {.ctx = ctx, .ct = ct, .out = &scratch};
+static void finish(bt_activity_ctx *ctx, bt_proc *p, const bt_procact_cfg *cfg,
+                   void *ud) {
+    bool ran = bt_procact_result(ctx, p, cfg, bt_act_def(ctx)->type_name);
+    cmd_output o = {
+        .out = bt_proc_stdout(p), .err = bt_proc_stderr(p), .proc = p};
+    publish_output(ctx, ud, &o, ran);
+}
+
+/* The command's arguments with the properties' values. */
+static const char **build_argv(bt_activity_ctx *ctx, const cmd_type *ct,
+                               expand_env *e) {
     size_t n = 0, cap = 1;
     for (size_t i = 0; i < ct->n_args; i++)
         cap += ct->args[i].n_parts;
@@ -345,16 +387,25 @@ static int run(bt_activity_ctx *ctx) {
     for (size_t i = 0; i < ct->n_args; i++) {
         const cmd_arg *a = &ct->args[i];
         if (a->optional) {
-            e.missing = false;
+            e->missing = false;
             for (size_t k = 0; k < a->n_parts; k++)
-                each_ref(a->parts[k], set_check, &e);
-            if (e.missing)
+                each_ref(a->parts[k], set_check, e);
+            if (e->missing)
                 continue;
         }
         for (size_t k = 0; k < a->n_parts; k++)
-            argv[n++] = expand(&e, a->parts[k]);
+            argv[n++] = expand(e, a->parts[k]);
     }
     argv[n] = NULL;
+    return argv;
+}
+
+static int run(bt_activity_ctx *ctx) {
+    const cmd_type *ct = (const cmd_type *)bt_act_def(ctx)->type;
+    bt_buf scratch;
+    bt_buf_init(&scratch, 0);
+    expand_env e = {.ctx = ctx, .ct = ct, .out = &scratch};
+    const char **argv = build_argv(ctx, ct, &e);
     bt_procact_cfg *cfg = bt_act_alloc(ctx, sizeof *cfg);
     memset(cfg, 0, sizeof *cfg);
     cfg->opts.file = argv[0];
@@ -371,6 +422,107 @@ static int run(bt_activity_ctx *ctx) {
         return bt_act_fail(ctx, "%s: the command's program is empty",
                            bt_act_def(ctx)->type_name);
     return bt_procact_start(ctx, cfg, finish, (void *)ct);
+}
+
+/* The remote shell gets one word per argument: each is single-quoted, so
+ * a value from published data is never shell syntax there either. */
+static const char *shell_join(bt_activity_ctx *ctx, const char **argv) {
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    for (size_t i = 0; argv[i]; i++) {
+        if (i)
+            bt_buf_append(&b, " ", 1);
+        bt_buf_append(&b, "'", 1);
+        for (const char *c = argv[i]; *c; c++) {
+            if (*c == '\'')
+                bt_buf_append(&b, "'\\''", 4);
+            else
+                bt_buf_append(&b, c, 1);
+        }
+        bt_buf_append(&b, "'", 1);
+    }
+    const char *out = bt_act_strdup(ctx, bt_buf_str(&b));
+    bt_buf_free(&b);
+    return out;
+}
+
+static bool has_code(const cmd_type *ct, int64_t code) {
+    for (size_t i = 0; i < ct->n_success; i++)
+        if (ct->success[i] == code)
+            return true;
+    return false;
+}
+
+/* A remote activity: BLOCKING, since libssh's calls block. */
+static int run_ssh(bt_activity_ctx *ctx) {
+    const cmd_type *ct = (const cmd_type *)bt_act_def(ctx)->type;
+    const char *type = bt_act_def(ctx)->type_name;
+    bt_buf scratch;
+    bt_buf_init(&scratch, 0);
+    expand_env e = {.ctx = ctx, .ct = ct, .out = &scratch};
+    const char **argv = build_argv(ctx, ct, &e);
+    const char *port_text = ct->ssh.port ? expand(&e, ct->ssh.port) : "22";
+    const char *check =
+        ct->ssh.host_key_check ? expand(&e, ct->ssh.host_key_check) : "strict";
+    bt_ssh_exec_opts o = {
+        .host = expand(&e, ct->ssh.host),
+        .user = ct->ssh.user ? expand(&e, ct->ssh.user) : "",
+        .password = ct->ssh.password ? expand(&e, ct->ssh.password) : "",
+        .key_file = ct->ssh.key_file ? expand(&e, ct->ssh.key_file) : "",
+        .known_hosts =
+            ct->ssh.known_hosts ? expand(&e, ct->ssh.known_hosts) : "",
+        .command = shell_join(ctx, argv),
+        .input = ct->input ? expand(&e, ct->input) : NULL,
+        .timeout_ms = ct->ssh.timeout_ms,
+        .max_output = ct->max_output,
+    };
+    bt_buf_free(&scratch);
+    int64_t port;
+    if (!bt_parse_int64(port_text, &port) || port < 1 || port > 65535)
+        return bt_act_fail(ctx, "%s: SSH port '%s' is not 1 to 65535", type,
+                           port_text);
+    o.port = (int)port;
+    if (!*o.host || !*o.user)
+        return bt_act_fail(ctx, "%s: the SSH host and user must not be empty",
+                           type);
+    if (strcmp(check, "strict") && strcmp(check, "accept-new"))
+        return bt_act_fail(ctx,
+                           "%s: host_key_check must be strict or accept-new, "
+                           "got '%s'",
+                           type, check);
+    o.accept_new = !strcmp(check, "accept-new");
+    /* Empty means unset: a property left out expands to "". */
+    if (!*o.password)
+        o.password = NULL;
+    if (!*o.key_file)
+        o.key_file = NULL;
+    if (!*o.known_hosts)
+        o.known_hosts = NULL;
+    if (!o.password && !o.key_file)
+        return bt_act_fail(ctx,
+                           "%s: give the SSH password or "
+                           "private_key_file",
+                           type);
+    bt_ssh_exec_result res;
+    bt_error err = {0};
+    int rc = bt_ssh_exec(&o, &res, &err);
+    cmd_output out = {
+        .out = &res.out, .err = &res.err, .ssh = &res, .host = o.host};
+    if (rc) {
+        bt_act_fail(ctx, "%s: %s", type, err.message);
+        publish_run_fields(ctx, &out, true);
+    } else {
+        bool ran = res.status >= 0 && has_code(ct, res.status);
+        if (!ran) {
+            const char *m = bt_buf_str(&res.err);
+            size_t n = strcspn(m, "\n");
+            bt_act_fail(ctx, "%s on %s exited with code %d%s%.*s", type, o.host,
+                        res.status, n ? ": " : "", (int)(n > 200 ? 200 : n), m);
+        }
+        publish_output(ctx, ct, &out, ran);
+    }
+    bt_ssh_exec_result_free(&res);
+    return 0;
 }
 
 /* ---- reading the manifest ------------------------------------------------ */
@@ -652,8 +804,16 @@ static int read_rows(reader *r, const bt_node *rows) {
 
 /* The published names: process fields, row fields, single fields. */
 static void build_published(cmd_type *ct) {
-    static const char *const proc[] = {BT_PROCACT_PUBLISHED};
-    size_t n = BT_ARRAY_LEN(proc) + ct->n_fields + ct->n_row_fields + 2;
+    static const char *const local[] = {BT_PROCACT_PUBLISHED, NULL};
+    static const char *const remote[] = {"host",      "exit_code",
+                                         "stdout",    "stderr",
+                                         "truncated", "host_key_fingerprint",
+                                         NULL};
+    const char *const *proc = ct->ssh.host ? remote : local;
+    size_t n_proc = 0;
+    while (proc[n_proc])
+        n_proc++;
+    size_t n = n_proc + ct->n_fields + ct->n_row_fields + 2;
     uint32_t names = 0, entry = 0;
     PCRE2_SPTR table = NULL;
     if (ct->rows_re) {
@@ -663,7 +823,7 @@ static void build_published(cmd_type *ct) {
     }
     const char **pub = bt_xcalloc(n + names, sizeof *pub);
     size_t k = 0;
-    for (size_t i = 0; i < BT_ARRAY_LEN(proc); i++)
+    for (size_t i = 0; i < n_proc; i++)
         pub[k++] = proc[i];
     for (size_t i = 0; i < ct->n_fields; i++)
         pub[k++] = ct->fields[i].name;
@@ -696,10 +856,57 @@ static int read_codes(reader *r, const bt_node *n) {
     return 0;
 }
 
+/* ssh: {host, port, user, password, private_key_file, known_hosts_file,
+ * host_key_check, timeout}: templates of the activity's properties. */
+static int read_ssh(reader *r, const bt_node *n) {
+    static const char *const known[] = {"host",
+                                        "port",
+                                        "user",
+                                        "password",
+                                        "private_key_file",
+                                        "known_hosts_file",
+                                        "host_key_check",
+                                        "timeout",
+                                        NULL};
+    if (n->kind != BT_NODE_MAP)
+        return bad(r, n,
+                   "ssh is a map (host, user, password or "
+                   "private_key_file, ...)");
+    int rc = check_keys(r, n, known);
+    if (rc)
+        return rc;
+    cmd_type *ct = r->ct;
+    struct {
+        const char *key;
+        char **slot;
+    } fields[] = {{"host", &ct->ssh.host},
+                  {"port", &ct->ssh.port},
+                  {"user", &ct->ssh.user},
+                  {"password", &ct->ssh.password},
+                  {"private_key_file", &ct->ssh.key_file},
+                  {"known_hosts_file", &ct->ssh.known_hosts},
+                  {"host_key_check", &ct->ssh.host_key_check}};
+    for (size_t i = 0; i < BT_ARRAY_LEN(fields); i++) {
+        const bt_node *v = bt_node_get(n, fields[i].key);
+        if (v && (rc = read_template(r, v, fields[i].slot)))
+            return rc;
+    }
+    if (!ct->ssh.host || !ct->ssh.user)
+        return bad(r, n, "ssh needs host and user");
+    if (!ct->ssh.password && !ct->ssh.key_file)
+        return bad(r, n, "ssh needs password or private_key_file");
+    const char *t = scalar(n, "timeout");
+    ct->ssh.timeout_ms = 300000;
+    if (t && bt_duration_parse(t, &ct->ssh.timeout_ms))
+        return bad(r, bt_node_get(n, "timeout"),
+                   "ssh timeout '%s' is not a duration (5s, 2m)", t);
+    return 0;
+}
+
 static int read_activity(reader *r, const bt_node *a) {
     static const char *const known[] = {
         "name",      "title", "description",   "properties", "command", "input",
-        "published", "rows",  "success_codes", "max_output", NULL};
+        "published", "rows",  "success_codes", "max_output", "ssh",     NULL};
     cmd_type *ct = r->ct;
     if (a->kind != BT_NODE_MAP)
         return bad(r, a,
@@ -715,6 +922,9 @@ static int read_activity(reader *r, const bt_node *a) {
     if (rc || (rc = read_props(r, bt_node_get(a, "properties"))) ||
         (rc = read_command(r, bt_node_get(a, "command"))) ||
         (rc = read_codes(r, bt_node_get(a, "success_codes"))))
+        return rc;
+    const bt_node *ssh = bt_node_get(a, "ssh");
+    if (ssh && (rc = read_ssh(r, ssh)))
         return rc;
     const bt_node *input = bt_node_get(a, "input");
     if (input && (rc = read_template(r, input, &ct->input)))
@@ -743,9 +953,9 @@ static int read_activity(reader *r, const bt_node *a) {
     ct->type.title = bt_xstrdup(title ? title : name);
     ct->type.description = bt_xstrdup(desc ? desc : "");
     ct->type.category = bt_xstrdup(r->m->name);
-    ct->type.mode = BT_EXEC_ASYNC;
-    ct->type.run = run;
-    ct->type.cancel = bt_procact_cancel;
+    ct->type.mode = ct->ssh.host ? BT_EXEC_BLOCKING : BT_EXEC_ASYNC;
+    ct->type.run = ct->ssh.host ? run_ssh : run;
+    ct->type.cancel = ct->ssh.host ? NULL : bt_procact_cancel;
     return 0;
 }
 
@@ -783,6 +993,11 @@ static void cmd_type_free(cmd_type *ct) {
     free(ct->rows_json);
     free(ct->input);
     free(ct->success);
+    char *ssh[] = {ct->ssh.host,          ct->ssh.port,     ct->ssh.user,
+                   ct->ssh.password,      ct->ssh.key_file, ct->ssh.known_hosts,
+                   ct->ssh.host_key_check};
+    for (size_t i = 0; i < BT_ARRAY_LEN(ssh); i++)
+        free(ssh[i]);
     free((char *)ct->type.name);
     free(ct);
 }

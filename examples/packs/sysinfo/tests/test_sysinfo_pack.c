@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "activity_support.h"
+#include "sshd_support.h"
 #include "harness.h"
 #include "packs/packs.h"
 
@@ -33,7 +34,7 @@ static void load_sysinfo(void) {
     assert_int_equal(rc, 0);
     assert_string_equal(info.name, "sysinfo");
     assert_null(info.library);
-    assert_int_equal(info.n_activities, 3);
+    assert_int_equal(info.n_activities, 4);
     bt_pack_info_free(&info);
     free(dir);
 }
@@ -164,12 +165,47 @@ static void test_manifest_errors(void **state) {
     expect_manifest_error(m, "unknown field 'shell'");
 }
 
+/* A remote activity against a real sshd: the text, holding quotes and
+ * shell syntax, comes back unchanged; a wrong host key fails naming it. */
+static void test_remote_over_ssh(void **state) {
+    sshd_fixture *f = need_sshd(state);
+    load_sysinfo();
+    const char *text = "it's $(touch /tmp/baton-ssh-pwned); `id` \\ ok";
+    bt_harness_run run;
+    const bt_activity_record *rec = act_run1(
+        &run, "sysinfo/remote-echo",
+        "host: 127.0.0.1, port: %d, user: '%s', private_key_file: '%s', "
+        "known_hosts_file: '%s', text: \"%s\"",
+        f->port, f->user, f->client_key, f->known_hosts,
+        "it's $(touch /tmp/baton-ssh-pwned); `id` \\\\ ok");
+    act_expect_ok(rec);
+    assert_string_equal(act_field(rec, 0, "echoed"), text);
+    assert_string_equal(act_field(rec, 0, "remote_user"), f->user);
+    assert_string_equal(act_field(rec, 0, "exit_code"), "0");
+    assert_string_equal(act_field(rec, 0, "host"), "127.0.0.1");
+    assert_true(strlen(act_field(rec, 0, "host_key_fingerprint")) > 10);
+    assert_int_not_equal(access("/tmp/baton-ssh-pwned", F_OK), 0);
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "sysinfo/remote-echo",
+                   "host: 127.0.0.1, port: %d, user: '%s', "
+                   "private_key_file: '%s', known_hosts_file: '%s', text: x",
+                   f->port, f->user, f->client_key, f->wrong_known);
+    act_expect_fail(rec, "sysinfo/remote-echo: the host key of 127.0.0.1");
+    bt_harness_run_free(&run);
+    rec = act_run1(&run, "sysinfo/remote-echo",
+                   "host: 127.0.0.1, port: %d, user: '%s', text: x", f->port,
+                   f->user);
+    act_expect_fail(rec, "give the SSH password or private_key_file");
+    bt_harness_run_free(&run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_from_pattern),
         cmocka_unit_test(test_fields_from_pattern),
         cmocka_unit_test(test_json_and_no_injection),
         cmocka_unit_test(test_manifest_errors),
+        cmocka_unit_test(test_remote_over_ssh),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, sshd_setup, sshd_teardown);
 }

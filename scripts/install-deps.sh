@@ -9,7 +9,8 @@
 #                                  chromium: the console's browser tests;
 #                                  iproute2, nftables, iptables: the
 #                                  multi-host test's namespaces and
-#                                  checks of baton ports' rules)
+#                                  checks of baton ports' rules;
+#                                  libfaketime: its clock skew part)
 # nodejs and npm build the console (console/) into batond; without them
 # batond still builds and serves a placeholder page there.
 set -euo pipefail
@@ -22,7 +23,7 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
 test_pkgs=(libcmocka-dev python3 valgrind postgresql-15
            gnupg openssh-server openssh-client snmpd snmp openssl
            mariadb-server libsqliteodbc chromium
-           iproute2 nftables iptables)
+           iproute2 nftables iptables libfaketime)
 
 want=("${run_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")

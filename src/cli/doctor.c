@@ -404,8 +404,15 @@ static void check_http(doctor *d, const char *row, const char *base,
     report(d, rc == 0 && status == 200, row, check, fix, "%s", detail);
 }
 
-static int pg_version(const char *url, long timeout_ms, int *version, char *why,
-                      size_t size) {
+/* Runbook servers compare leases written with their own clocks, so a
+ * host whose clock is off by more than this gives its jobs away (behind)
+ * or takes others' (ahead) before their lease really lapses. */
+#define CLOCK_SKEW_MAX_MS 1000
+
+/* skew_ms: this host's clock minus the database server's, the query's
+ * round trip taken off. */
+static int pg_version(const char *url, long timeout_ms, int *version,
+                      double *skew_ms, char *why, size_t size) {
     char timeout[24];
     snprintf(timeout, sizeof timeout, "%ld", (timeout_ms + 999) / 1000);
     const char *keys[] = {"dbname", "connect_timeout", NULL};
@@ -428,6 +435,19 @@ static int pg_version(const char *url, long timeout_ms, int *version, char *why,
         *version = atoi(PQgetvalue(r, 0, 0));
     }
     PQclear(r);
+    if (!rc) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        r = PQexec(c, "SELECT extract(epoch FROM clock_timestamp())::float8");
+        clock_gettime(CLOCK_REALTIME, &t1);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            double db_s = strtod(PQgetvalue(r, 0, 0), NULL);
+            double mid =
+                (t0.tv_sec + t1.tv_sec) / 2.0 + (t0.tv_nsec + t1.tv_nsec) / 2e9;
+            *skew_ms = (mid - db_s) * 1000.0;
+        }
+        PQclear(r);
+    }
     PQfinish(c);
     return rc;
 }
@@ -504,7 +524,21 @@ static void check_database(doctor *d, const bt_ports_row *r, const char *row) {
         if (!check_reachable(d, row, r->host, r->port, "database",
                              "the port in db"))
             return;
-        rc = pg_version(d->o.cfg.db, d->timeout_ms, &version, why, sizeof why);
+        double skew = 0;
+        rc = pg_version(d->o.cfg.db, d->timeout_ms, &version, &skew, why,
+                        sizeof why);
+        if (!rc) {
+            bool ok = skew < CLOCK_SKEW_MAX_MS && skew > -CLOCK_SKEW_MAX_MS;
+            report(d, ok, row, "clock",
+                   "keep every Baton host's clock in sync with the "
+                   "database's (chrony or systemd-timesyncd): leases are "
+                   "compared across hosts",
+                   "this host's clock is %.1f s %s the database server's "
+                   "(at most %.1f s either way)",
+                   (skew < 0 ? -skew : skew) / 1000.0,
+                   skew < 0 ? "behind" : "ahead of",
+                   CLOCK_SKEW_MAX_MS / 1000.0);
+        }
     } else {
         want = bt__sqlite_migrations[bt__sqlite_migration_count - 1].version;
         const char *path =

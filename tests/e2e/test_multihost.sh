@@ -168,6 +168,7 @@ expect "a port baton ports does not list is blocked (designer -> PostgreSQL)" bl
 ADMIN_PW=multihost-admin-pw
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
 unset BATON_USER BATON_PASSWORD BATON_TOKEN BATON_URL BATON_MGMT_URL
+ready() { grep -q 'batond ready' "$SCRATCH/$1.log" || ! kill -0 "${PIDS[$1]}" 2>/dev/null; }
 start_batond() { # HOST ROLE ARGS...
     local n=$1 role=$2
     shift 2
@@ -179,7 +180,6 @@ start_batond() { # HOST ROLE ARGS...
         --cors-origins "http://${ADDR[console]}:82" "$@" \
         >>"$SCRATCH/$n.log" 2>&1 &
     PIDS[$n]=$!
-    ready() { grep -q 'batond ready' "$SCRATCH/$1.log" || ! kill -0 "${PIDS[$1]}" 2>/dev/null; }
     until_true 60 ready "$n"
     grep -q 'batond ready' "$SCRATCH/$n.log" ||
         die "batond ($role) starts on $n" "$(tail -5 "$SCRATCH/$n.log")"
@@ -377,6 +377,83 @@ for name in ("start", "first", "wait", "last"):
     done = [a for a in acts if a["activity"] == name and a["result"] == "success"]
     assert len(done) == 1, "%s recorded %d times: %s" % (name, len(done), acts)
 PY
+fi
+
+# ---- fault: clock skew between hosts ------------------------------------
+# rb1 comes back with its clock 30 s ahead (libfaketime; monotonic time
+# untouched). doctor on it names the skew. Leases are written and read with
+# each host's own clock, so rb1 sees rb2's leases as lapsed and hands rb2's
+# jobs back: the cost is work done again, never a job lost or a committed
+# activity run twice, which is what is checked here; the hand-backs are
+# counted.
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+if [[ ! -e $FAKETIME_LIB ]]; then
+    echo "skip the clock skew part: libfaketime is not installed (scripts/install-deps.sh test)"
+else
+    kill -TERM "${PIDS[rb1]}"
+    wait "${PIDS[rb1]}" 2>/dev/null
+    SKEW=(env LD_PRELOAD=$FAKETIME_LIB FAKETIME=+30s FAKETIME_DONT_FAKE_MONOTONIC=1)
+    mkdir -p "$SCRATCH/rb1.data"
+    : >"$SCRATCH/rb1.log"
+    ip netns exec "$(ns rb1)" "${SKEW[@]}" "$BATOND" --config "$CONF" \
+        --roles runbook-server --data-dir "$SCRATCH/rb1.data" --name rb1 \
+        >>"$SCRATCH/rb1.log" 2>&1 &
+    PIDS[rb1]=$!
+    until_true 60 ready rb1
+    grep -q 'batond ready' "$SCRATCH/rb1.log" ||
+        fail "rb1 starts with its clock 30 s ahead" "$(tail -5 "$SCRATCH/rb1.log")"
+    in_ns rb1 "${SKEW[@]}" "$BATON" doctor --config "$CONF" \
+        --host-role runbook-server >"$SCRATCH/doctor-rb1.out" 2>&1
+    RC=$?
+    DETAIL=$(cat "$SCRATCH/doctor-rb1.out")
+    expect "doctor on rb1 names the clock 30 s ahead of the database's" \
+        bash -c "[[ $RC -eq 1 ]] && grep -Eq '^FAIL .*Orchestration database .*: clock: this host.s clock is (29|30|31)\.[0-9] s ahead of the database server.s' $SCRATCH/doctor-rb1.out"
+    doctor rb2
+    DETAIL=$(cat "$SCRATCH/doctor-rb2.out")
+    expect "doctor on rb2 finds its clock in sync" \
+        bash -c "[[ $RC -eq 0 ]] && grep -q '^PASS .*: clock: ' $SCRATCH/doctor-rb2.out"
+    SKEW_JOBS=()
+    for k in 1 2 3 4; do
+        in_ns browser "$BATON" start "/Multihost/Slow across hosts" --json \
+            >"$SCRATCH/skew$k.json" 2>&1
+        id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$SCRATCH/skew$k.json" 2>/dev/null)
+        [[ -n $id ]] && SKEW_JOBS+=("$id")
+    done
+    all_done() {
+        local id
+        for id in "${SKEW_JOBS[@]}"; do
+            in_ns browser "$BATON" job "$id" --json >"$SCRATCH/skew-$id.json" 2>/dev/null || return 1
+            grep -q '"status": *"completed"' "$SCRATCH/skew-$id.json" || return 1
+        done
+    }
+    expect "with rb1's clock 30 s ahead, 4 slow jobs start" \
+        bash -c "[[ ${#SKEW_JOBS[@]} -eq 4 ]]"
+    until_true 180 all_done
+    python3 - "$SCRATCH" "${SKEW_JOBS[@]}" >"$SCRATCH/skew.out" 2>&1 <<'PY'
+import json, sys
+scratch, ids = sys.argv[1], sys.argv[2:]
+takeovers, bad = 0, []
+for i in ids:
+    j = json.load(open("%s/skew-%s.json" % (scratch, i)))
+    takeovers += j.get("takeovers", 0)
+    if j["status"] != "completed":
+        bad.append("job %s is %s" % (i, j["status"]))
+    acts = [a for inst in j["instances"] for a in inst["activities"]]
+    for name in ("start", "first", "wait", "last"):
+        n = len([a for a in acts if a["activity"] == name and a["result"] == "success"])
+        if n != 1:
+            bad.append("job %s: %s recorded %d times" % (i, name, n))
+print("takeovers=%d" % takeovers)
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+PY
+    RC=$?
+    DETAIL=$(cat "$SCRATCH/skew.out")
+    expect "clock skew: every job completed once, no committed activity twice" \
+        bash -c "[[ $RC -eq 0 ]]"
+    echo "clock skew +30 s on rb1: $(head -1 "$SCRATCH/skew.out") over 4 jobs" \
+        "(leases are compared with each host's own clock)"
 fi
 
 finish

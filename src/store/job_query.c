@@ -21,14 +21,21 @@
     "AND (CAST($7 AS text) IS NULL OR "                                        \
     "CAST($7 AS text) LIKE '%,' || CAST(runbook_id AS text) || ',%')"
 #define WINDOW " LIMIT CAST($8 AS bigint) OFFSET CAST($9 AS bigint)"
+/* the whole row, so that a page is one statement (one read transaction),
+ * not one per job; flags as integers on both backends */
+#define COLS                                                                   \
+    "id, guid, runbook_id, runbook_version, parameters, created_by, "         \
+    "created_us, status, coalesce(server_id, 0), started_us, ended_us, "      \
+    "CAST(cancel_requested AS integer), takeovers, "                          \
+    "CAST(has_targets AS integer)"
 
-static const char by_guid[] = "SELECT id" WHERE " ORDER BY guid" WINDOW;
+static const char by_guid[] = "SELECT " COLS WHERE " ORDER BY guid" WINDOW;
 static const char by_guid_desc[] =
-    "SELECT id" WHERE " ORDER BY guid DESC" WINDOW;
+    "SELECT " COLS WHERE " ORDER BY guid DESC" WINDOW;
 static const char by_created[] =
-    "SELECT id" WHERE " ORDER BY created_us, guid" WINDOW;
+    "SELECT " COLS WHERE " ORDER BY created_us, guid" WINDOW;
 static const char by_created_desc[] =
-    "SELECT id" WHERE " ORDER BY created_us DESC, guid" WINDOW;
+    "SELECT " COLS WHERE " ORDER BY created_us DESC, guid" WINDOW;
 static const char count_sql[] = "SELECT count(*)" WHERE;
 
 typedef struct args {
@@ -58,29 +65,73 @@ static int fill(const bt_store_job_query *q, args *a, bt_error *err) {
     return 0;
 }
 
-int bt_store_job_select(bt_store *s, const bt_store_job_query *q, int64_t **ids,
-                        size_t *n, bt_error *err) {
-    *ids = NULL;
+static int64_t i64(const bt_store_rows *r, size_t row, size_t col) {
+    const char *c = bt__store_cell(r, row, col);
+    return c ? strtoll(c, NULL, 10) : 0;
+}
+
+static char *text(const bt_store_rows *r, size_t row, size_t col) {
+    const char *c = bt__store_cell(r, row, col);
+    return bt_xstrdup(c ? c : "");
+}
+
+static int read_targets(bt_store *s, bt_store_job *j, bt_error *err) {
+    static const char sql[] = "SELECT server_name FROM job_targets WHERE "
+                              "job_id = CAST($1 AS bigint) ORDER BY position";
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)j->id);
+    const char *arg = id;
+    bt_store_rows r = {0};
+    int rc = s->ops->query(s, sql, &arg, 1, &r, "reading job targets", err);
+    if (rc) return rc;
+    j->targets = bt_xcalloc(r.n + 1, sizeof *j->targets);
+    for (size_t i = 0; i < r.n; i++) j->targets[i] = text(&r, i, 0);
+    j->n_targets = r.n;
+    bt__store_rows_free(&r);
+    return 0;
+}
+
+int bt_store_job_select(bt_store *s, const bt_store_job_query *q,
+                        bt_store_job **items, size_t *n, bt_error *err) {
+    *items = NULL;
     *n = 0;
     args a;
     int rc = fill(q, &a, err);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     const char *sql = q->order == BT_JOB_BY_GUID_DESC      ? by_guid_desc
                       : q->order == BT_JOB_BY_CREATED      ? by_created
                       : q->order == BT_JOB_BY_CREATED_DESC ? by_created_desc
                                                            : by_guid;
     bt_store_rows r = {0};
     rc = s->ops->query(s, sql, a.v, 9, &r, "listing jobs", err);
-    if (rc)
-        return rc;
-    *ids = bt_xcalloc(r.n + 1, sizeof **ids);
+    if (rc) return rc;
+    bt_store_job *out = bt_xcalloc(r.n + 1, sizeof *out);
     for (size_t i = 0; i < r.n; i++) {
-        const char *c = bt__store_cell(&r, i, 0);
-        (*ids)[i] = c ? strtoll(c, NULL, 10) : 0;
+        bt_store_job *j = &out[i];
+        j->id = i64(&r, i, 0);
+        const char *g = bt__store_cell(&r, i, 1);
+        snprintf(j->guid, sizeof j->guid, "%s", g ? g : "");
+        j->runbook_id = i64(&r, i, 2);
+        j->runbook_version = (int)i64(&r, i, 3);
+        j->parameters = text(&r, i, 4);
+        j->created_by = text(&r, i, 5);
+        j->created_us = i64(&r, i, 6);
+        j->status = (bt_job_status)i64(&r, i, 7);
+        j->server_id = i64(&r, i, 8);
+        j->started_us = i64(&r, i, 9);
+        j->ended_us = i64(&r, i, 10);
+        j->cancel_requested = i64(&r, i, 11) != 0;
+        j->takeovers = (int)i64(&r, i, 12);
+        if (i64(&r, i, 13) && !rc) rc = read_targets(s, j, err);
     }
-    *n = r.n;
+    size_t count = r.n;
     bt__store_rows_free(&r);
+    if (rc) {
+        bt_store_job_list_free(out, count);
+        return rc;
+    }
+    *items = out;
+    *n = count;
     return 0;
 }
 

@@ -309,15 +309,18 @@ int bt__sq_runbook_list(bt_store *s, int64_t folder_id,
     if (!st) return -BT_EIO;
     sqlite3_bind_int64(st, 1, folder_id);
     size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = SQLITE_DONE, out_rc = 0;
+    /* each runbook's servers are read while the list statement is still
+     * open: one read transaction (one snapshot, one WAL read lock) for the
+     * whole list instead of one per runbook */
+    while (!out_rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         *items = bt__sq_grow(*items, *n, &cap, sizeof **items);
         read_runbook(st, &(*items)[(*n)++]);
+        out_rc = read_preferred(q, &(*items)[*n - 1], err);
     }
+    if (!out_rc && rc != SQLITE_DONE)
+        out_rc = bt__sq_fail(q, "listing runbooks", err);
     sqlite3_reset(st);
-    int out_rc = rc == SQLITE_DONE ? 0 : bt__sq_fail(q, "listing runbooks", err);
-    for (size_t i = 0; i < *n && !out_rc; i++)
-        out_rc = read_preferred(q, &(*items)[i], err);
     if (out_rc) {
         bt_store_runbook_list_free(*items, *n);
         *items = NULL;

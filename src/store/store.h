@@ -319,8 +319,8 @@ int bt_store_job_get_guid(bt_store *s, const char *guid, bt_store_job *out,
                           bt_error *err);
 /* Jobs the way a feed pages them (OData's Jobs): filters, an order whose
  * ties break on the GUID, and a window, all done by the database so that a
- * page costs what it returns, not what is stored. Only the ids come back,
- * in order; bt_store_job_get reads each. */
+ * page costs what it returns, not what is stored. The rows come back in
+ * order (free with bt_store_job_list_free). */
 typedef enum {
     BT_JOB_BY_GUID,
     BT_JOB_BY_GUID_DESC,
@@ -342,7 +342,7 @@ typedef struct bt_store_job_query {
 } bt_store_job_query;
 
 int bt_store_job_select(bt_store *s, const bt_store_job_query *q,
-                        int64_t **ids, size_t *n, bt_error *err);
+                        bt_store_job **items, size_t *n, bt_error *err);
 int bt_store_job_select_count(bt_store *s, const bt_store_job_query *q,
                               uint64_t *count, bt_error *err);
 /* Jobs by status: counts[st] for each bt_job_status; runbook_id 0: all. */

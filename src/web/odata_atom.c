@@ -20,8 +20,15 @@
 #define SCHEME NS_D "/scheme"
 
 void od_xml_escape(bt_buf *b, const char *s) {
-    for (; s && *s; s++) {
+    /* runs of plain characters go in one append: a feed page is mostly
+     * text that needs no escaping */
+    while (s && *s) {
+        const char *run = s;
+        while ((unsigned char)*s >= 0x20 && !strchr("&<>\"", *s)) s++;
+        if (s > run) bt_buf_append(b, run, (size_t)(s - run));
         unsigned char ch = (unsigned char)*s;
+        if (!ch) break;
+        s++;
         switch (ch) {
         case '&': bt_buf_appends(b, "&amp;"); break;
         case '<': bt_buf_appends(b, "&lt;"); break;
@@ -30,9 +37,7 @@ void od_xml_escape(bt_buf *b, const char *s) {
         case '\r': bt_buf_appends(b, "&#13;"); break;
         case '\t':
         case '\n': bt_buf_appendc(b, (char)ch); break;
-        default:
-            if (ch < 0x20) bt_buf_appends(b, "\xef\xbf\xbd");
-            else bt_buf_appendc(b, (char)ch);
+        default: bt_buf_appends(b, "\xef\xbf\xbd");
         }
     }
 }

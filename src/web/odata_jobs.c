@@ -138,23 +138,14 @@ static bool expands(const od_shape *sh) {
 }
 
 static int read_page(od_ctx *c, const pushed *p, json_t *page) {
-    int64_t *ids = NULL;
+    bt_store_job *jobs = NULL;
     size_t n = 0;
-    int rc = bt_store_job_select(c->s, &p->q, &ids, &n, &c->err);
-    for (size_t i = 0; i < n && !rc; i++) {
-        bt_store_job job;
-        rc = bt_store_job_get(c->s, ids[i], &job, &c->err);
-        if (rc == -BT_ENOTFOUND) { /* purged since the select */
-            rc = 0;
-            c->err.message[0] = '\0';
-            continue;
-        }
-        if (!rc)
-            json_array_append_new(page, od_job_entity(c, &job));
-        bt_store_job_clear(&job);
-    }
-    free(ids);
-    return rc ? od_fail(c, rc) : 0;
+    int rc = bt_store_job_select(c->s, &p->q, &jobs, &n, &c->err);
+    if (rc) return od_fail(c, rc);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(page, od_job_entity(c, &jobs[i]));
+    bt_store_job_list_free(jobs, n);
+    return 0;
 }
 
 int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,

@@ -69,12 +69,39 @@ void bt_web_runbooks_list(bt_web_req *r) {
         bt_store_runbook_list_free(items, n);
         return;
     }
-    json_t *a = json_array();
+    const bt_store_runbook **shown = bt_xcalloc(n + 1, sizeof *shown);
+    size_t n_shown = 0;
     for (size_t i = 0; i < n; i++)
         if (bt_auth_scope_can(r, &sc, items[i].folder_id, BT_RIGHT_VIEW))
-            json_array_append_new(a, runbook_json(r, s, &items[i]));
+            shown[n_shown++] = &items[i];
+    if (r->status) goto done; /* reading the rights failed */
+    /* the answer of the same rows is kept (listcache.c) */
+    unsigned char digest[16];
+    bt_web_listing_digest(shown, n_shown, digest);
+    size_t len = 0;
+    char *text = bt_web_listing_get(r->web->listing, digest, &len);
+    if (!text) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n_shown; i++)
+            json_array_append_new(a, runbook_json(r, s, shown[i]));
+        json_t *o = json_pack("{s:o}", "items", a);
+        char *dumped = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        len = strlen(dumped);
+        /* as send_reply writes JSON: with a trailing newline */
+        text = bt_xrealloc(dumped, len + 2);
+        text[len++] = '\n';
+        text[len] = '\0';
+        bt_web_listing_put(r->web->listing, digest, text, len);
+    }
+    r->status = 200;
+    r->content_type = "application/json; charset=utf-8";
+    free(r->text);
+    r->text = text;
+    r->text_len = len;
+done:
+    free(shown);
     bt_store_runbook_list_free(items, n);
-    bt_web_reply(r, 200, json_pack("{s:o}", "items", a));
 }
 
 static json_t *versions_json(bt_store *s, int64_t id, bt_error *err,

@@ -461,6 +461,7 @@ int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
     w->metrics = bt_web_metrics_new();
     w->defs = bt_web_defs_new();
     w->jobq = bt_web_jobq_new();
+    w->listing = bt_web_listing_new();
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->pool_lock, NULL);
 
@@ -554,6 +555,7 @@ void bt_web_stop(bt_web *w) {
     bt_web_metrics_free(w->metrics);
     bt_web_defs_free(w->defs);
     bt_web_jobq_free(w->jobq);
+    bt_web_listing_free(w->listing);
     free(w->store_url);
     free(w);
 }

@@ -34,6 +34,7 @@
 typedef struct bt_web_metrics bt_web_metrics;
 typedef struct bt_web_defs bt_web_defs;
 typedef struct bt_web_jobq bt_web_jobq;
+typedef struct bt_web_listing bt_web_listing;
 typedef struct bt_web_stream bt_web_stream;
 
 struct bt_web {
@@ -56,6 +57,7 @@ struct bt_web {
     bt_web_metrics *metrics;
     bt_web_defs *defs; /* parsed runbook versions (defcache.c) */
     bt_web_jobq *jobq; /* job creations committed in groups (jobq.c) */
+    bt_web_listing *listing; /* GET /api/runbooks answers (listcache.c) */
     atomic_bool stopping; /* long-polls and streams give up when set */
     pthread_mutex_t pool_lock;
     bt_store *pool[BT_WEB_POOL_MAX];
@@ -213,6 +215,17 @@ const bt_runbook *bt_web_defs_take(bt_web_defs *d, bt_store *s,
                                    int64_t runbook_id, int version,
                                    bt_error *err);
 void bt_web_defs_release(bt_web_defs *d, const bt_runbook *def);
+
+/* listcache.c: rendered GET /api/runbooks answers by a digest of the
+ * rows shown. get returns a copy (NULL: none kept); put copies text. */
+bt_web_listing *bt_web_listing_new(void);
+void bt_web_listing_free(bt_web_listing *l);
+void bt_web_listing_digest(const bt_store_runbook *const *rbs, size_t n,
+                           unsigned char out[16]);
+char *bt_web_listing_get(bt_web_listing *l, const unsigned char digest[16],
+                         size_t *len);
+void bt_web_listing_put(bt_web_listing *l, const unsigned char digest[16],
+                        const char *text, size_t len);
 
 /* jobq.c: bt_store_job_create through the group commit: the job is
  * committed (durably, at the store's setting) when this returns 0. */

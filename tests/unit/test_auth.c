@@ -292,6 +292,50 @@ static void test_lists_are_filtered(void **state) {
     reply_free(&r);
 }
 
+/* The list is kept rendered (src/web/listcache.c), but what it shows
+ * follows a grant, a revocation, a check-in and a rename at once, and
+ * users with different rights never see each other's list. */
+static void test_list_follows_changes(void **state) {
+    fixture *f = *state;
+    reply r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_false(lists(&r, "/Secret/Hidden"));
+    reply_free(&r);
+    r = http(f, "admin:admin-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_true(lists(&r, "/Secret/Hidden"));
+    reply_free(&r);
+    r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_false(lists(&r, "/Secret/Hidden"));
+    reply_free(&r);
+
+    OK(bt_store_permission_set(f->s, f->secret_id, BT_PRINCIPAL_USER,
+                               f->alice_id, BT_RIGHT_VIEW, &e_));
+    r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_true(lists(&r, "/Secret/Hidden"));
+    reply_free(&r);
+    OK(bt_store_permission_set(f->s, f->secret_id, BT_PRINCIPAL_USER,
+                               f->alice_id, 0, &e_));
+    r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_false(lists(&r, "/Secret/Hidden"));
+    reply_free(&r);
+
+    /* a new version's parameters, a new name */
+    int v = 0;
+    OK(bt_store_version_add(f->s, f->hello_id,
+                            "name: Hello\nfolder: /Ops\nparameters:\n"
+                            "  - {name: brand_new_param, type: string}\n"
+                            "activities:\n  - {id: start, type: "
+                            "initialize-data}\n",
+                            "tester", NULL, &v, &e_));
+    r = http(f, "bob:bob-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_non_null(strstr(bt_buf_str(&r.body), "brand_new_param"));
+    reply_free(&r);
+    OK(bt_store_runbook_rename(f->s, f->hello_id, "Greeter", &e_));
+    r = http(f, "bob:bob-password", "GET", "/api/runbooks", NULL, NULL);
+    assert_true(lists(&r, "/Ops/Greeter"));
+    assert_false(lists(&r, "/Ops/Hello"));
+    reply_free(&r);
+}
+
 static void test_hidden_is_404_like_missing(void **state) {
     fixture *f = *state;
     char path[64], missing[64];
@@ -647,6 +691,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lists_are_filtered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hidden_is_404_like_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_and_stop_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_only, setup, teardown),

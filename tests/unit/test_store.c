@@ -793,20 +793,20 @@ static void test_job_select(void **state) {
     int64_t t_first = all[0].created_us, t_last = all[11].created_us;
     qsort(all, n_all, sizeof *all, by_guid);
 
-    int64_t *ids = NULL;
+    bt_store_job *ids = NULL;
     size_t n = 0;
     bt_store_job_query q = {.any_status = true, .order = BT_JOB_BY_GUID};
     OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
     assert_int_equal(n, 12);
-    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], all[i].id);
-    free(ids);
+    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i].id, all[i].id);
+    bt_store_job_list_free(ids, n);
     q.order = BT_JOB_BY_GUID_DESC;
     q.offset = 2;
     q.limit = 3;
     OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
     assert_int_equal(n, 3);
-    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], all[9 - i].id);
-    free(ids);
+    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i].id, all[9 - i].id);
+    bt_store_job_list_free(ids, n);
     uint64_t count = 0;
     OK(bt_store_job_select_count(f->s, &q, &count, &e_));
     assert_int_equal(count, 12);
@@ -818,23 +818,30 @@ static void test_job_select(void **state) {
     int64_t prev_t = 0;
     char prev_g[BT_GUID_LEN] = "";
     for (size_t i = 0; i < n; i++) {
-        bt_store_job j = {0};
-        OK(bt_store_job_get(f->s, ids[i], &j, &e_));
-        assert_true(j.created_us >= prev_t);
-        if (j.created_us == prev_t) assert_true(strcmp(j.guid, prev_g) > 0);
-        prev_t = j.created_us;
-        snprintf(prev_g, sizeof prev_g, "%s", j.guid);
-        bt_store_job_clear(&j);
+        const bt_store_job *j = &ids[i];
+        assert_true(j->created_us >= prev_t);
+        if (j->created_us == prev_t) assert_true(strcmp(j->guid, prev_g) > 0);
+        prev_t = j->created_us;
+        snprintf(prev_g, sizeof prev_g, "%s", j->guid);
+        /* the whole row, as bt_store_job_get reads it */
+        bt_store_job g = {0};
+        OK(bt_store_job_get(f->s, j->id, &g, &e_));
+        assert_string_equal(j->guid, g.guid);
+        assert_string_equal(j->parameters, g.parameters);
+        assert_string_equal(j->created_by, g.created_by);
+        assert_int_equal(j->runbook_id, g.runbook_id);
+        assert_int_equal(j->runbook_version, g.runbook_version);
+        assert_int_equal(j->status, g.status);
+        assert_int_equal(j->cancel_requested, g.cancel_requested);
+        assert_int_equal(j->n_targets, g.n_targets);
+        bt_store_job_clear(&g);
     }
-    free(ids);
+    bt_store_job_list_free(ids, n);
     q.order = BT_JOB_BY_CREATED_DESC;
     q.limit = 1;
     OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
-    bt_store_job j = {0};
-    OK(bt_store_job_get(f->s, ids[0], &j, &e_));
-    assert_int_equal(j.created_us, t_last);
-    bt_store_job_clear(&j);
-    free(ids);
+    assert_int_equal(ids[0].created_us, t_last);
+    bt_store_job_list_free(ids, n);
 
     /* filters */
     q = (bt_store_job_query){.status = BT_JOB_CANCELED};
@@ -854,8 +861,8 @@ static void test_job_select(void **state) {
     q = (bt_store_job_query){.any_status = true, .id = all[4].id};
     OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
     assert_int_equal(n, 1);
-    assert_int_equal(ids[0], all[4].id);
-    free(ids);
+    assert_int_equal(ids[0].id, all[4].id);
+    bt_store_job_list_free(ids, n);
     char list[64];
     snprintf(list, sizeof list, ",%lld,", (long long)b);
     q = (bt_store_job_query){.any_status = true, .runbook_ids = list};
@@ -865,6 +872,22 @@ static void test_job_select(void **state) {
     OK(bt_store_job_select_count(f->s, &q, &count, &e_));
     assert_int_equal(count, 0);
     bt_store_job_list_free(all, n_all);
+
+    /* a job with servers of its own comes with them, in order */
+    const char *const targets[] = {"rs2", "rs1"};
+    bt_store_job_spec ts = {.runbook_id = b, .created_by = "tester",
+                            .targets = targets, .n_targets = 2};
+    bt_store_job tj = {0};
+    OK(bt_store_job_create(f->s, &ts, &tj, &e_));
+    q = (bt_store_job_query){.any_status = true, .id = tj.id};
+    bt_store_job_clear(&tj);
+    OK(bt_store_job_select(f->s, &q, &ids, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0].n_targets, 2);
+    assert_string_equal(ids[0].targets[0], "rs2");
+    assert_string_equal(ids[0].targets[1], "rs1");
+    bt_store_job_list_free(ids, n);
+
     bt_error err = {0};
     q = (bt_store_job_query){.status = (bt_job_status)9};
     assert_int_equal(bt_store_job_select(f->s, &q, &ids, &n, &err),

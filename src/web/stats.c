@@ -84,7 +84,8 @@ void bt_web_statistics(bt_web_req *r) {
         if (!r->status) bt_web_error_from(r, rc, &err, NULL);
         return;
     }
-    qsort(c.runbooks, c.n_runbooks, sizeof *c.runbooks, by_runbook_id);
+    if (c.n_runbooks) /* qsort(NULL, 0, ...) is undefined */
+        qsort(c.runbooks, c.n_runbooks, sizeof *c.runbooks, by_runbook_id);
     /* only runbooks the caller may view count, in the totals too */
     bt_auth_scope sc;
     if (!bt_auth_scope_open(r, &sc)) {

@@ -538,10 +538,11 @@ static void test_monitor_service(void **state) {
 
 /* ---- internet applications ---------------------------------------------- */
 
-/* A tiny HTTP or SMTP server in python3 on a free loopback port; it prints
- * the port once listening. */
+/* A tiny HTTP, HTTPS (argv: cert, key), SMTP or FTP server in python3 on
+ * a free loopback port; it prints the port once listening. The FTP server
+ * knows what libcurl says to list a folder (EPSV, then LIST). */
 static const char server_py[] =
-    "import sys, socketserver, http.server\n"
+    "import sys, socket, socketserver, http.server\n"
     "class Web(http.server.BaseHTTPRequestHandler):\n"
     "    def do_GET(self):\n"
     "        code, body = (200, b'hello baton 42\\n') if self.path == '/' "
@@ -562,10 +563,39 @@ static const char server_py[] =
     "                self.wfile.write(b'221 bye\\r\\n'); return\n"
     "            else:\n"
     "                self.wfile.write(b'250 OK\\r\\n')\n"
+    "class Ftp(socketserver.StreamRequestHandler):\n"
+    "    def handle(self):\n"
+    "        w = lambda t: self.wfile.write(t.encode() + b'\\r\\n')\n"
+    "        w('220 baton-test FTP ready')\n"
+    "        data = None\n"
+    "        for line in self.rfile:\n"
+    "            cmd = line.decode().strip().split(' ')[0].upper()\n"
+    "            if cmd == 'USER': w('331 password please')\n"
+    "            elif cmd == 'PASS': w('230 logged in')\n"
+    "            elif cmd == 'PWD': w('257 \"/\" is the current folder')\n"
+    "            elif cmd in ('CWD', 'TYPE'): w('200 OK')\n"
+    "            elif cmd == 'EPSV':\n"
+    "                data = socket.create_server(('127.0.0.1', 0))\n"
+    "                w('229 Extended Passive Mode (|||%d|)' % "
+    "data.getsockname()[1])\n"
+    "            elif cmd in ('LIST', 'NLST') and data:\n"
+    "                w('150 listing')\n"
+    "                c, _ = data.accept()\n"
+    "                c.sendall(b'report-2026.csv\\r\\n'); c.close(); "
+    "data.close()\n"
+    "                w('226 done')\n"
+    "            elif cmd == 'QUIT': w('221 bye'); return\n"
+    "            else: w('502 not here')\n"
     "socketserver.TCPServer.allow_reuse_address = True\n"
-    "h = Web if sys.argv[1] == 'http' else Smtp\n"
+    "kind = sys.argv[1]\n"
+    "h = {'http': Web, 'https': Web, 'smtp': Smtp, 'ftp': Ftp}[kind]\n"
     "srv = socketserver.ThreadingTCPServer(('127.0.0.1', 0), h)\n"
     "srv.daemon_threads = True\n"
+    "if kind == 'https':\n"
+    "    import ssl\n"
+    "    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+    "    ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+    "    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
     "print(srv.server_address[1], flush=True)\n"
     "srv.serve_forever()\n";
 
@@ -577,7 +607,9 @@ static bool have_python3(void) {
  * leaves the test function early, and the teardown stops them then. */
 static pid_t live_servers[4];
 
-static pid_t start_server(const char *kind, int *port) {
+/* cert and key: for https, else NULL. */
+static pid_t start_server_tls(const char *kind, const char *cert,
+                              const char *key, int *port) {
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t parent = getpid();
@@ -590,7 +622,8 @@ static pid_t start_server(const char *kind, int *port) {
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execlp("python3", "python3", "-c", server_py, kind, (char *)NULL);
+        execlp("python3", "python3", "-c", server_py, kind, cert, key,
+               (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -606,6 +639,10 @@ static pid_t start_server(const char *kind, int *port) {
     *port = atoi(line);
     if (*port <= 0) fail_msg("the python3 %s server did not start", kind);
     return pid;
+}
+
+static pid_t start_server(const char *kind, int *port) {
+    return start_server_tls(kind, NULL, NULL, port);
 }
 
 static void stop_server(pid_t pid) {
@@ -711,6 +748,77 @@ static void test_get_internet_application_smtp(void **state) {
     stop_server(srv);
 }
 
+static bool have_openssl(void) {
+    return system("openssl version >/dev/null 2>&1") == 0;
+}
+
+static void test_get_internet_application_https(void **state) {
+    (void)state;
+    if (!have_python3() || !have_openssl()) {
+        fprintf(stderr, "skipped: python3 or openssl is not installed\n");
+        skip();
+    }
+    char *dir = bt_harness_tmpdir();
+    char *cert = bt_harness_path(dir, "cert.pem");
+    char *key = bt_harness_path(dir, "key.pem");
+    char *cmd = bt_xasprintf("openssl req -x509 -newkey rsa:2048 -nodes "
+                             "-keyout '%s' -out '%s' -days 2 "
+                             "-subj /CN=127.0.0.1 >/dev/null 2>&1",
+                             key, cert);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    int port;
+    start_server_tls("https", cert, key, &port);
+    bt_harness_run run;
+    const bt_activity_record *r = act_run1(
+        &run, "get-internet-application-status",
+        "url: 'https://127.0.0.1:%d/', insecure: true, "
+        "expected_content: 'baton 42'",
+        port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "protocol"), "https");
+    assert_string_equal(act_field(r, 0, "status_code"), "200");
+    assert_string_equal(act_field(r, 0, "content_match"), "true");
+    bt_harness_run_free(&run);
+    /* A certificate nobody vouches for is not available by default. */
+    r = act_run1(&run, "get-internet-application-status",
+                 "url: 'https://127.0.0.1:%d/', fail_if_unavailable: false",
+                 port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "available"), "false");
+    assert_non_null(strstr(act_field(r, 0, "reason"), "certificate"));
+    bt_harness_run_free(&run);
+    stop_servers(NULL);
+    bt_harness_rmrf(dir);
+    free(dir);
+    free(cert);
+    free(key);
+}
+
+static void test_get_internet_application_ftp(void **state) {
+    (void)state;
+    if (!have_python3()) {
+        fprintf(stderr, "skipped: python3 is not installed\n");
+        skip();
+    }
+    int port;
+    start_server("ftp", &port);
+    bt_harness_run run;
+    const bt_activity_record *r = act_run1(
+        &run, "get-internet-application-status",
+        "url: 'ftp://127.0.0.1:%d/', expected_content: report-2026.csv",
+        port);
+    act_expect_ok(r);
+    assert_string_equal(act_field(r, 0, "protocol"), "ftp");
+    assert_string_equal(act_field(r, 0, "banner"), "220 baton-test FTP ready");
+    assert_string_equal(act_field(r, 0, "status_code"), "226");
+    /* A listing is ASCII mode: libcurl turns CRLF into LF. */
+    assert_string_equal(act_field(r, 0, "content"), "report-2026.csv\n");
+    assert_string_equal(act_field(r, 0, "content_match"), "true");
+    bt_harness_run_free(&run);
+    stop_servers(NULL);
+}
+
 static void kill_server(mon_test *t) {
     stop_server(t->server);
     t->server = 0;
@@ -766,9 +874,16 @@ int main(void) {
         cmocka_unit_test(test_get_service_status_fake),
         cmocka_unit_test(test_get_service_status_real),
         cmocka_unit_test(test_monitor_service),
-        cmocka_unit_test_teardown(test_get_internet_application_http, stop_servers),
-        cmocka_unit_test_teardown(test_get_internet_application_smtp, stop_servers),
-        cmocka_unit_test_teardown(test_monitor_internet_application, stop_servers),
+        cmocka_unit_test_teardown(test_get_internet_application_http,
+                                  stop_servers),
+        cmocka_unit_test_teardown(test_get_internet_application_smtp,
+                                  stop_servers),
+        cmocka_unit_test_teardown(test_get_internet_application_https,
+                                  stop_servers),
+        cmocka_unit_test_teardown(test_get_internet_application_ftp,
+                                  stop_servers),
+        cmocka_unit_test_teardown(test_monitor_internet_application,
+                                  stop_servers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

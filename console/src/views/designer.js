@@ -249,12 +249,24 @@ export function Designer({ runbook }) {
         setMeta(rb);
         setDocRaw(d);
         setDirty(false);
-        const lay = layout(d.activities, diagramLinks(d.links));
+        setSel(null);
+        let saved = null;
+        try {
+            saved = rb && JSON.parse(localStorage.getItem('baton.pos.' + rb.id) || 'null');
+        } catch (e) {
+            saved = null;
+        }
+        const lay = layout(d.activities, diagramLinks(d.links), saved);
         setPos(lay.pos);
     };
     useEffect(() => {
         load().catch(setError);
     }, [runbook]);
+    // where the boxes are is this browser's business: the runbook format
+    // has no field for it
+    useEffect(() => {
+        if (meta && Object.keys(pos).length) localStorage.setItem('baton.pos.' + meta.id, JSON.stringify(pos));
+    }, [pos, meta]);
     const me = currentUser();
     const editable = isNew || (meta && meta.checked_out_by === me);
     const yamlText = useMemo(() => (doc ? M.toYaml(doc) : ''), [doc]);
@@ -362,6 +374,15 @@ export function Designer({ runbook }) {
         setNotice(`Checked in as version ${rb.checked_in_version || fresh.latest_version}.`);
     });
 
+    const onKey = (ev) => {
+        if (!editable || !sel || (ev.key !== 'Delete' && ev.key !== 'Backspace')) return;
+        ev.preventDefault();
+        if (sel.kind === 'activity')
+            setDoc({ ...doc, activities: doc.activities.filter((a) => a.id !== sel.id),
+                links: doc.links.filter((l) => l.from !== sel.id && l.to !== sel.id) });
+        else setDoc({ ...doc, links: doc.links.filter((_, i) => i !== sel.index) });
+        setSel(null);
+    };
     const selAct = sel && sel.kind === 'activity' && doc.activities.find((a) => a.id === sel.id);
     const selLink = sel && sel.kind === 'link' && doc.links[sel.index];
     const dlinks = diagramLinks(doc.links);
@@ -388,7 +409,7 @@ export function Designer({ runbook }) {
   <div class="designer">
     <${Palette} types=${types} onAdd=${(t) => addActivity(t)} disabled=${!editable} />
     <div class="canvas" ref=${svgWrap} onDragOver=${(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }} onDrop=${onDrop}
-      onClick=${() => setSel(null)} aria-label="canvas">
+      onClick=${() => setSel(null)} onKeyDown=${onKey} aria-label="canvas (Delete removes the selection)">
       <${Diagram} activities=${doc.activities} links=${dlinks} lay=${lay}
         selected=${selAct && selAct.id} onSelect=${(id) => setSel({ kind: 'activity', id })}
         selectedLink=${sel && sel.kind === 'link' ? sel.index : null} onLinkSelect=${(i) => setSel({ kind: 'link', index: i })}

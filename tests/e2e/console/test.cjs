@@ -207,7 +207,12 @@ async function openRunbook(page, folder, name) {
         await page.fill('#rb-folder', '/Console');
         await page.click('button:has-text("Add parameter")');
         await page.fill('input[name=param-name-0]', 'who');
-        // a click on the palette adds an activity (the keyboard way)
+        // a click on the palette adds an activity (the keyboard way), and
+        // Delete removes the selected one
+        await page.click('.palette-item[data-type=junction]');
+        await page.click('g.node[data-activity=junction] rect');
+        await page.keyboard.press('Delete');
+        await page.waitForSelector('g.node[data-activity=junction]', { state: 'detached' });
         await page.click('.palette-item[data-type=run-program]');
         await page.waitForSelector('g.node[data-activity=run_program]');
         // draw the link start -> run_program: drag from start's port
@@ -265,6 +270,23 @@ async function openRunbook(page, folder, name) {
         await page.waitForSelector('.title-row .status-completed', { timeout: 60000 });
         const ret = await page.locator('[data-returned]').textContent();
         assert(ret.includes('message = hi designer'), 'returned: ' + ret);
+    });
+
+    await check('designer: a check-in the loader refuses shows why and keeps the edits', async () => {
+        await page.goto(URL + '#/design/' + designedId);
+        await expecting([/status of 400/], async () => {
+            await page.click('button:has-text("Check out")');
+            await page.waitForSelector('text=checked out by admin');
+            await page.click('g.node[data-activity=return_data] rect');
+            await page.fill('textarea[name=message]', '{nosuch.field}');
+            await page.click('button:has-text("Check in")');
+            await page.waitForSelector('.designer-page .error');
+        });
+        const msg = await page.locator('.designer-page .error').textContent();
+        assert(msg.includes('nosuch'), 'message: ' + msg);
+        assert((await page.inputValue('textarea[name=message]')) === '{nosuch.field}', 'the edit was lost');
+        await page.click('button:has-text("Undo check-out")');
+        await page.waitForSelector('.notice:has-text("undone")');
     });
 
     await check('designer: check out, edit, check in again, history and diff', async () => {

@@ -830,7 +830,7 @@ static void build_published(cmd_type *ct) {
     for (size_t i = 0; i < ct->n_row_fields; i++)
         pub[k++] = ct->row_fields[i].name;
     for (uint32_t i = 0; i < names; i++)
-        pub[k++] = bt_xstrdup((const char *)table + i * entry + 2);
+        pub[k++] = (const char *)table + i * entry + 2; /* lives with re */
     if (ct->rows_re && !names)
         pub[k++] = "match";
     if (ct->rows_json && !ct->n_row_fields)
@@ -999,6 +999,10 @@ static void cmd_type_free(cmd_type *ct) {
     for (size_t i = 0; i < BT_ARRAY_LEN(ssh); i++)
         free(ssh[i]);
     free((char *)ct->type.name);
+    free((void *)ct->type.published);
+    free((char *)ct->type.title);
+    free((char *)ct->type.description);
+    free((char *)ct->type.category);
     free(ct);
 }
 

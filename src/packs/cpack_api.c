@@ -45,6 +45,9 @@ struct run_state {
     pack_proc *procs;
     pack_timer *timers;
     bool completed;
+    /* Set while a pack callback runs: the callback may complete the
+     * activity, which can free this state before it returns. */
+    bool *freed;
 };
 
 #define CTX(c) ((bt_activity_ctx *)(c))
@@ -84,6 +87,8 @@ static void stop_work(run_state *st, bool detach) {
 
 static void run_state_free(void *p) {
     run_state *st = p;
+    if (st->freed)
+        *st->freed = true;
     stop_work(st, true);
     if (st->pack_free)
         st->pack_free(st->pack_state);
@@ -130,8 +135,13 @@ static void proc_done(bt_proc *proc, void *ud) {
         };
         if (res.term_signal)
             res.exit_code = -1;
+        bool freed = false;
+        st->freed = &freed;
         pp->done((bt_pack_ctx *)st->ctx, &res, pp->ud);
-        maybe_end_canceled(st);
+        if (!freed) {
+            st->freed = NULL;
+            maybe_end_canceled(st);
+        }
     }
     bt_proc_free(proc);
     free(pp);

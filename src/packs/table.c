@@ -9,8 +9,12 @@
 #include "common/util.h"
 #include "packs/packs.h"
 
+/* A removed or replaced type keeps its slot (marked removed): it is never
+ * freed, since runbooks loaded earlier may hold it, and staying reachable
+ * from here is what says so (to LeakSanitizer too). */
 typedef struct type_slot {
-    const bt_activity_type *type; /* NULL once removed */
+    const bt_activity_type *type;
+    bool removed;
     char *pack;
 } type_slot;
 
@@ -27,8 +31,8 @@ static size_t n_packs, cap_packs;
 
 static void clear_pack_types(const char *name) {
     for (size_t i = 0; i < n_types; i++)
-        if (types[i].type && !strcmp(types[i].pack, name))
-            types[i].type = NULL;
+        if (!types[i].removed && !strcmp(types[i].pack, name))
+            types[i].removed = true;
 }
 
 static pack_slot *find_pack(const char *name) {
@@ -49,6 +53,7 @@ void bt__packs_register(const char *name, const char *version,
         }
         type_slot *slot = &types[n_types++];
         slot->type = list[k];
+        slot->removed = false;
         slot->pack = bt_xstrdup(name);
     }
     pack_slot *p = find_pack(name);
@@ -84,7 +89,7 @@ const bt_activity_type *bt__packs_find(const char *name) {
     const bt_activity_type *t = NULL;
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < n_types && !t; i++)
-        if (types[i].type && !strcmp(types[i].type->name, name))
+        if (!types[i].removed && !strcmp(types[i].type->name, name))
             t = types[i].type;
     pthread_mutex_unlock(&lock);
     return t;
@@ -99,7 +104,8 @@ size_t bt__packs_type_slots(void) {
 
 const bt_activity_type *bt__packs_type_at(size_t i) {
     pthread_mutex_lock(&lock);
-    const bt_activity_type *t = i < n_types ? types[i].type : NULL;
+    const bt_activity_type *t =
+        i < n_types && !types[i].removed ? types[i].type : NULL;
     pthread_mutex_unlock(&lock);
     return t;
 }

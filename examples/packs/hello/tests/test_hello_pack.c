@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -120,6 +121,44 @@ static void test_pack_failure_and_missing_program(void **state) {
                  &run);
     act_expect_fail(bt_harness_record(&run, "a", 0), "'name' is empty");
     bt_harness_run_free(&run);
+}
+
+/* An activity's timeout cancels pack work: a pending timer is stopped
+ * (the host completes the activity, greet has no cancel entry), a child
+ * process is killed and its callback still ends the activity. Both end
+ * long before the work would have. */
+static void test_timeout_cancels(void **state) {
+    (void)state;
+    load_hello();
+    char dir[] = "/tmp/baton-pack-slow-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *slow = NULL;
+    assert_true(asprintf(&slow, "%s/slow-wc", dir) >= 0);
+    FILE *f = fopen(slow, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nsleep 30\n", f);
+    fclose(f);
+    assert_int_equal(chmod(slow, 0755), 0);
+    char *yaml = NULL;
+    assert_true(asprintf(&yaml,
+                         "name: t\n"
+                         "activities:\n"
+                         "  - {id: g, type: hello/greet, timeout: 300ms,"
+                         " properties: {delay: 30s}}\n"
+                         "  - {id: c, type: hello/count-words, timeout: 300ms,"
+                         " properties: {text: a b, program: '%s'}}\n",
+                         slow) >= 0);
+    time_t t0 = time(NULL);
+    bt_harness_run run;
+    act_run_yaml(yaml, &run);
+    assert_true(time(NULL) - t0 < 15);
+    act_expect_fail(bt_harness_record(&run, "g", 0), "timed out");
+    act_expect_fail(bt_harness_record(&run, "c", 0), "timed out");
+    bt_harness_run_free(&run);
+    free(yaml);
+    unlink(slow);
+    rmdir(dir);
+    free(slow);
 }
 
 static void test_validation(void **state) {
@@ -278,6 +317,7 @@ int main(void) {
         cmocka_unit_test(test_activities_registered),
         cmocka_unit_test(test_runbook_with_pack),
         cmocka_unit_test(test_pack_failure_and_missing_program),
+        cmocka_unit_test(test_timeout_cancels),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_refuses_wrong_abi),
         cmocka_unit_test(test_refuses_missing_symbol),

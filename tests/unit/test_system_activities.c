@@ -223,8 +223,8 @@ static void test_end_process(void **state) {
 
     /* ... and without force it is still running, which fails. */
     pid_t c = sleeper_start(&s, true);
-    r = act_run1(&run, "end-process",
-                 "name: %s, wait: 100ms, force: false", s.name);
+    r = act_run1(&run, "end-process", "name: %s, wait: 100ms, force: false",
+                 s.name);
     char *want = bt_xasprintf("end-process: 1 of 1 processes (%d) still "
                               "running after the wait",
                               (int)c);
@@ -297,8 +297,7 @@ static void test_restart_system_refused(void **state) {
     fake_systemd_init(&f);
     unsetenv("BATON_ALLOW_RESTART_SYSTEM");
     bt_harness_run run;
-    const bt_activity_record *r =
-        act_run1(&run, "restart-system", "delay: 0s");
+    const bt_activity_record *r = act_run1(&run, "restart-system", "delay: 0s");
     act_expect_fail(r, "restart-system: refused: this runbook server does "
                        "not allow restarting its computer (start it with "
                        "BATON_ALLOW_RESTART_SYSTEM=yes to allow it)");
@@ -373,7 +372,8 @@ static void test_get_system_info(void **state) {
     struct utsname u;
     assert_int_equal(uname(&u), 0);
     bt_harness_run run;
-    const bt_activity_record *r = act_run1(&run, "get-system-info", "include_loopback: false");
+    const bt_activity_record *r =
+        act_run1(&run, "get-system-info", "include_loopback: false");
     act_expect_ok(r);
     assert_string_equal(act_field(r, 0, "hostname"), u.nodename);
     assert_string_equal(act_field(r, 0, "kernel_name"), "Linux");
@@ -384,8 +384,8 @@ static void test_get_system_info(void **state) {
     assert_string_equal(act_field(r, 0, "cpu_count"), n);
     snprintf(n, sizeof n, "%llu", meminfo_kb("MemTotal") * 1024ULL);
     assert_string_equal(act_field(r, 0, "memory_total_bytes"), n);
-    assert_true(strtoull(act_field(r, 0, "memory_available_bytes"), NULL,
-                         10) > 0);
+    assert_true(strtoull(act_field(r, 0, "memory_available_bytes"), NULL, 10) >
+                0);
     assert_true(atof(act_field(r, 0, "uptime_seconds")) > 0);
     assert_true(strlen(act_field(r, 0, "boot_time")) > 10);
     assert_true(atof(act_field(r, 0, "load_1")) >= 0);

@@ -21,7 +21,7 @@
 typedef struct app_cfg {
     const char *type;
     const char *url;
-    const char *scheme; /* lower case: http, https, smtp, ... */
+    const char *scheme;                 /* lower case: http, https, smtp, ... */
     const char *const *expected_status; /* "200", "200-399" */
     size_t n_expected;
     const char *content;   /* substring, or NULL */
@@ -44,8 +44,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
     capture *c = ud;
     size_t len = size * n;
     c->received += len;
-    size_t room = c->body.len < (size_t)c->cap ? (size_t)c->cap - c->body.len
-                                               : 0;
+    size_t room =
+        c->body.len < (size_t)c->cap ? (size_t)c->cap - c->body.len : 0;
     bt_buf_append(&c->body, data, len < room ? len : room);
     return len;
 }
@@ -124,8 +124,8 @@ static void app_probe(const void *vc, bt_probe_result *r) {
     char reason[512] = "";
     const char *match = "";
     if (rc != CURLE_OK) {
-        snprintf(reason, sizeof reason, "%s", errbuf[0] ? errbuf
-                                                        : curl_easy_strerror(rc));
+        snprintf(reason, sizeof reason, "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
     } else {
         bool ok = !c->n_expected;
         for (size_t i = 0; i < c->n_expected && !ok; i++)
@@ -138,8 +138,8 @@ static void app_probe(const void *vc, bt_probe_result *r) {
                          sizeof want - (i ? strlen(want) : 0), "%s%s",
                          i ? ", " : "", c->expected_status[i]);
             snprintf(reason, sizeof reason, "%s status %ld is not one of %s",
-                     !strncmp(c->scheme, "http", 4) ? "HTTP" : "response",
-                     code, want);
+                     !strncmp(c->scheme, "http", 4) ? "HTTP" : "response", code,
+                     want);
         }
         if (c->content || c->have_regex) {
             const char *body = bt_buf_str(&cap.body);
@@ -213,8 +213,7 @@ static int read_cfg(bt_activity_ctx *ctx, const char *type, app_cfg *c) {
         return bt_act_fail(ctx, "%s: method '%s' is not GET or HEAD", type,
                            method);
     if (c->max_content < 0)
-        return bt_act_fail(ctx, "%s: max_content must not be negative",
-                           type);
+        return bt_act_fail(ctx, "%s: max_content must not be negative", type);
     for (size_t k = 0; k < c->n_expected; k++) {
         long a, b;
         char x[3];
@@ -244,8 +243,7 @@ static int get_run(bt_activity_ctx *ctx) {
     app_cfg c = {0};
     bool fail_if;
     int rc = read_cfg(ctx, "get-internet-application-status", &c);
-    if (rc == 0 &&
-        bt_act_bool(ctx, "fail_if_unavailable", true, &fail_if) != 0)
+    if (rc == 0 && bt_act_bool(ctx, "fail_if_unavailable", true, &fail_if) != 0)
         rc = -BT_EINVAL;
     if (rc == 0) {
         bt_probe_result r = {0};
@@ -266,11 +264,10 @@ static int get_run(bt_activity_ctx *ctx) {
     return rc;
 }
 
-static const bt_pollmon_trigger app_triggers[] = {
-    {"failed", "failed", true},
-    {"recovered", "ok", false},
-    {"change", NULL, false},
-    {NULL, NULL, false}};
+static const bt_pollmon_trigger app_triggers[] = {{"failed", "failed", true},
+                                                  {"recovered", "ok", false},
+                                                  {"change", NULL, false},
+                                                  {NULL, NULL, false}};
 
 static int monitor_run(bt_activity_ctx *ctx) {
     app_cfg *c = bt_act_alloc(ctx, sizeof *c);
@@ -288,25 +285,54 @@ static int monitor_run(bt_activity_ctx *ctx) {
     return bt_pollmon_start(ctx, pc);
 }
 
-#define APP_PROPS                                                            \
-    {"url", BT_PROP_STRING, true, NULL,                                     \
-     "http://, https://, smtp://, smtps://, ftp:// or ftps:// address.",    \
-     NULL},                                                                 \
-    {"timeout", BT_PROP_DURATION, false, "10s",                             \
-     "Time allowed for the whole exchange.", NULL},                         \
-    {"expected_status", BT_PROP_LIST, false, "200-399",                     \
-     "Status codes that count as available: 200, 2xx or 200-299.", NULL},  \
-    {"expected_content", BT_PROP_STRING, false, NULL,                       \
-     "Text the response must contain.", NULL},                              \
-    {"content_regex", BT_PROP_STRING, false, NULL,                          \
-     "POSIX extended regular expression the response must match.", NULL},  \
-    {"method", BT_PROP_STRING, false, "GET", "HTTP: GET or HEAD.", NULL},   \
-    {"follow_redirects", BT_PROP_BOOLEAN, false, "true",                    \
-     "HTTP: follow redirects (up to 10).", NULL},                           \
-    {"insecure", BT_PROP_BOOLEAN, false, "false",                           \
-     "Do not verify TLS certificates.", NULL},                              \
-    {"max_content", BT_PROP_INTEGER, false, "65536",                        \
-     "Bytes of the response kept for matching and `content`.", NULL}
+#define APP_PROPS                                                              \
+    {"url",                                                                    \
+     BT_PROP_STRING,                                                           \
+     true,                                                                     \
+     NULL,                                                                     \
+     "http://, https://, smtp://, smtps://, ftp:// or ftps:// address.",       \
+     NULL},                                                                    \
+        {"timeout",                                                            \
+         BT_PROP_DURATION,                                                     \
+         false,                                                                \
+         "10s",                                                                \
+         "Time allowed for the whole exchange.",                               \
+         NULL},                                                                \
+        {"expected_status",                                                    \
+         BT_PROP_LIST,                                                         \
+         false,                                                                \
+         "200-399",                                                            \
+         "Status codes that count as available: 200, 2xx or 200-299.",         \
+         NULL},                                                                \
+        {"expected_content",                                                   \
+         BT_PROP_STRING,                                                       \
+         false,                                                                \
+         NULL,                                                                 \
+         "Text the response must contain.",                                    \
+         NULL},                                                                \
+        {"content_regex",                                                      \
+         BT_PROP_STRING,                                                       \
+         false,                                                                \
+         NULL,                                                                 \
+         "POSIX extended regular expression the response must match.",         \
+         NULL},                                                                \
+        {"method", BT_PROP_STRING, false, "GET", "HTTP: GET or HEAD.", NULL},  \
+        {"follow_redirects",                                                   \
+         BT_PROP_BOOLEAN,                                                      \
+         false,                                                                \
+         "true",                                                               \
+         "HTTP: follow redirects (up to 10).",                                 \
+         NULL},                                                                \
+        {"insecure",                                                           \
+         BT_PROP_BOOLEAN,                                                      \
+         false,                                                                \
+         "false",                                                              \
+         "Do not verify TLS certificates.",                                    \
+         NULL},                                                                \
+    {                                                                          \
+        "max_content", BT_PROP_INTEGER, false, "65536",                        \
+            "Bytes of the response kept for matching and `content`.", NULL     \
+    }
 
 static const bt_prop_spec get_props[] = {
     APP_PROPS,
@@ -315,8 +341,8 @@ static const bt_prop_spec get_props[] = {
      "false).",
      NULL},
     {NULL, 0, 0, NULL, NULL, NULL}};
-#define APP_PUBLISHED                                                        \
-    "url", "protocol", "available", "status_code", "response_time_ms",      \
+#define APP_PUBLISHED                                                          \
+    "url", "protocol", "available", "status_code", "response_time_ms",         \
         "content_length", "content", "content_match", "banner", "reason"
 static const char *const get_published[] = {APP_PUBLISHED, NULL};
 
@@ -332,8 +358,8 @@ const bt_activity_type bt_activity_get_internet_application_status = {
     .run = get_run,
 };
 
-static const char *const trigger_choices[] = {"failed", "recovered",
-                                              "change", NULL};
+static const char *const trigger_choices[] = {"failed", "recovered", "change",
+                                              NULL};
 static const bt_prop_spec monitor_props[] = {
     APP_PROPS,
     {"trigger_on", BT_PROP_STRING, false, "failed",

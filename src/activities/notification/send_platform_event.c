@@ -49,8 +49,8 @@ static int run(bt_activity_ctx *ctx) {
     int64_t job_id = 0;
     bool stored = false;
     bt_error err = {0};
-    int rc = s->event_add(s->ud, ctx, sev, source, message, &job_id, &stored,
-                          &err);
+    int rc =
+        s->event_add(s->ud, ctx, sev, source, message, &job_id, &stored, &err);
     if (rc) {
         bt_act_fail(ctx, "%s: cannot add the event: %s", TYPE, err.message);
     } else {
@@ -79,7 +79,7 @@ static const bt_prop_spec props[] = {
     {NULL, 0, 0, NULL, NULL, NULL}};
 
 static const char *const published[] = {"severity", "source", "message",
-                                        "stored", "job_id", NULL};
+                                        "stored",   "job_id", NULL};
 
 const bt_activity_type bt_activity_send_platform_event = {
     .name = "send-platform-event",

@@ -77,8 +77,9 @@ static void finish(ender *e) {
     bt_act_publishf(e->ctx, "killed", "%zu", e->killed);
     bt_act_publish(e->ctx, "still_running", bt_buf_str(&left));
     if (n)
-        bt_act_fail(e->ctx, "%s: %zu of %zu processes (%s) still running "
-                            "after %s",
+        bt_act_fail(e->ctx,
+                    "%s: %zu of %zu processes (%s) still running "
+                    "after %s",
                     TYPE, n, e->n, bt_buf_str(&left),
                     e->forced ? "SIGKILL" : "the wait");
     bt_buf_free(&left);
@@ -106,8 +107,8 @@ static void look(uv_timer_t *t) {
 /* Refuses what must never be ended from a runbook. */
 static int check_pid(bt_activity_ctx *ctx, int pid) {
     if (pid == 1 || pid == getpid())
-        return bt_act_fail(ctx,
-                           "%s: refusing to end process %d (%s)", TYPE, pid,
+        return bt_act_fail(ctx, "%s: refusing to end process %d (%s)", TYPE,
+                           pid,
                            pid == 1 ? "init" : "the runbook server itself");
     return 0;
 }
@@ -125,8 +126,7 @@ static int run(bt_activity_ctx *ctx) {
         bt_act_bool(ctx, "fail_if_not_running", false, &fail_if_none))
         return -BT_EINVAL;
     if (!*name && pid <= 0)
-        return bt_act_fail(ctx, "%s: give the process's 'name' or 'pid'",
-                           TYPE);
+        return bt_act_fail(ctx, "%s: give the process's 'name' or 'pid'", TYPE);
     if (*name && bt_act_has(ctx, "pid"))
         return bt_act_fail(ctx, "%s: give 'name' or 'pid', not both", TYPE);
     if (strchr(name, '/'))
@@ -174,8 +174,7 @@ static int run(bt_activity_ctx *ctx) {
                          "%s: %zu processes are called '%s' and 'all' is "
                          "false",
                          TYPE, n, name);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = check_pid(ctx, ps[i].pid);
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = check_pid(ctx, ps[i].pid);
     e->pids = bt_xcalloc(n ? n : 1, sizeof *e->pids);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (kill(ps[i].pid, sig) == 0 || errno == ESRCH) {
@@ -228,13 +227,12 @@ static const bt_prop_spec props[] = {
     {"force", BT_PROP_BOOLEAN, false, "true",
      "Send SIGKILL to those still running after `wait`.", NULL},
     {"fail_if_not_running", BT_PROP_BOOLEAN, false, "false",
-     "Fail when no such process runs (otherwise succeed with count 0).",
-     NULL},
+     "Fail when no such process runs (otherwise succeed with count 0).", NULL},
     {NULL, 0, 0, NULL, NULL, NULL}};
 
-static const char *const published[] = {
-    "process", "pids",  "count",         "signal",
-    "ended",   "killed", "still_running", NULL};
+static const char *const published[] = {"process",       "pids",  "count",
+                                        "signal",        "ended", "killed",
+                                        "still_running", NULL};
 
 const bt_activity_type bt_activity_end_process = {
     .name = "end-process",

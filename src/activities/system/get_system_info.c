@@ -73,8 +73,7 @@ static void publish_cpu(bt_activity_ctx *ctx) {
     bt_act_publishf(ctx, "cpu_count", "%ld", n > 0 ? n : 1);
     char model[256] = "";
     /* x86 says "model name"; ARM kernels may say "Model" or nothing. */
-    if (!file_value("/proc/cpuinfo", "model name\t", ':', model,
-                    sizeof model))
+    if (!file_value("/proc/cpuinfo", "model name\t", ':', model, sizeof model))
         file_value("/proc/cpuinfo", "Model\t\t", ':', model, sizeof model);
     bt_act_publish(ctx, "cpu_model", model);
 }
@@ -140,8 +139,7 @@ static void publish_addresses(bt_activity_ctx *ctx, bool loopback) {
             bt_buf *one = fam == AF_INET ? &v4 : &v6;
             bt_buf_printf(&all, "%s%s", all.len ? "," : "", a);
             bt_buf_printf(one, "%s%s", one->len ? "," : "", a);
-            bt_buf_printf(&ifs, "%s%s=%s", ifs.len ? "," : "", i->ifa_name,
-                          a);
+            bt_buf_printf(&ifs, "%s%s=%s", ifs.len ? "," : "", i->ifa_name, a);
         }
         freeifaddrs(list);
     }
@@ -183,15 +181,30 @@ static const bt_prop_spec props[] = {
      "Also list loopback addresses (127.0.0.1, ::1).", NULL},
     {NULL, 0, 0, NULL, NULL, NULL}};
 
-static const char *const published[] = {
-    "hostname",       "os_name",          "os_id",
-    "os_version",     "kernel_name",      "kernel_release",
-    "kernel_version", "architecture",     "cpu_count",
-    "cpu_model",      "memory_total_bytes", "memory_available_bytes",
-    "swap_total_bytes", "swap_free_bytes", "uptime_seconds",
-    "boot_time",      "load_1",           "load_5",
-    "load_15",        "ip_addresses",     "ipv4_addresses",
-    "ipv6_addresses", "interfaces",       NULL};
+static const char *const published[] = {"hostname",
+                                        "os_name",
+                                        "os_id",
+                                        "os_version",
+                                        "kernel_name",
+                                        "kernel_release",
+                                        "kernel_version",
+                                        "architecture",
+                                        "cpu_count",
+                                        "cpu_model",
+                                        "memory_total_bytes",
+                                        "memory_available_bytes",
+                                        "swap_total_bytes",
+                                        "swap_free_bytes",
+                                        "uptime_seconds",
+                                        "boot_time",
+                                        "load_1",
+                                        "load_5",
+                                        "load_15",
+                                        "ip_addresses",
+                                        "ipv4_addresses",
+                                        "ipv6_addresses",
+                                        "interfaces",
+                                        NULL};
 
 const bt_activity_type bt_activity_get_system_info = {
     .name = "get-system-info",

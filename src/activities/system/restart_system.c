@@ -29,8 +29,8 @@ static void free_restart(void *v) { free(v); }
 
 static bool allowed(void) {
     const char *v = getenv(ALLOW_ENV);
-    return v && (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
-                 !strcmp(v, "1"));
+    return v &&
+           (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"));
 }
 
 static void done(bt_proc *p, void *ud) {
@@ -44,9 +44,9 @@ static void done(bt_proc *p, void *ud) {
         bt_act_fail(r->ctx, "%s: shutdown was stopped", TYPE);
     } else if (bt_proc_exit_status(p) != 0) {
         const char *err = bt_buf_str(bt_proc_stderr(p));
-        bt_act_fail(r->ctx, "%s: shutdown -r failed with code %lld: %.*s",
-                    TYPE, (long long)bt_proc_exit_status(p),
-                    (int)strcspn(err, "\n"), err);
+        bt_act_fail(r->ctx, "%s: shutdown -r failed with code %lld: %.*s", TYPE,
+                    (long long)bt_proc_exit_status(p), (int)strcspn(err, "\n"),
+                    err);
     }
     bt_proc_free(p);
     bt_act_complete(r->ctx);

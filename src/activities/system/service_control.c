@@ -14,8 +14,8 @@ typedef struct svc_call {
     const char *verb; /* start, stop, restart */
     bool wait;
     bt_service_cfg cfg;
-    bt_proc *p;        /* systemctl VERB, while it runs */
-    void *show;        /* systemctl show, while it runs */
+    bt_proc *p; /* systemctl VERB, while it runs */
+    void *show; /* systemctl show, while it runs */
     bt_probe_result r;
     bool canceled;
 } svc_call;
@@ -56,11 +56,12 @@ static void verb_done(bt_proc *p, void *ud) {
                     c->verb, c->cfg.unit);
     } else if (bt_proc_exit_status(p) != 0) {
         const char *err = bt_buf_str(bt_proc_stderr(p));
-        bt_act_fail(c->ctx, "%s: systemctl %s '%s' failed with code %lld: "
-                            "%.*s",
+        bt_act_fail(c->ctx,
+                    "%s: systemctl %s '%s' failed with code %lld: "
+                    "%.*s",
                     c->cfg.type, c->verb, c->cfg.unit,
-                    (long long)bt_proc_exit_status(p),
-                    (int)strcspn(err, "\n"), err);
+                    (long long)bt_proc_exit_status(p), (int)strcspn(err, "\n"),
+                    err);
     }
     bt_proc_free(p);
     if (bt_act_failed(c->ctx)) {
@@ -71,14 +72,13 @@ static void verb_done(bt_proc *p, void *ud) {
                               &c->show);
 }
 
-static int run_verb(bt_activity_ctx *ctx, const char *verb,
-                    const char *type) {
+static int run_verb(bt_activity_ctx *ctx, const char *verb, const char *type) {
     svc_call *c = bt_xcalloc(1, sizeof *c);
     c->ctx = ctx;
     c->verb = verb;
     bt_act_set_state(ctx, c, free_call);
-    c->cfg = (bt_service_cfg){.type = type,
-                              .unit = bt_act_str(ctx, "unit", "")};
+    c->cfg =
+        (bt_service_cfg){.type = type, .unit = bt_act_str(ctx, "unit", "")};
     if (bt_act_bool(ctx, "wait", true, &c->wait) ||
         bt_service_check_unit(ctx, type, c->cfg.unit))
         return -BT_EINVAL;
@@ -90,8 +90,7 @@ static int run_verb(bt_activity_ctx *ctx, const char *verb,
     argv[n++] = "--";
     argv[n++] = c->cfg.unit;
     argv[n] = NULL;
-    bt_proc_opts o = {.file = "systemctl", .argv = argv,
-                      .max_output = 65536};
+    bt_proc_opts o = {.file = "systemctl", .argv = argv, .max_output = 65536};
     bt_error err = {0};
     if (bt_proc_spawn(bt_act_loop(ctx), &o, verb_done, c, &c->p, &err)) {
         bt_proc_free(c->p);
@@ -123,21 +122,19 @@ static const bt_prop_spec props[] = {
     {"unit", BT_PROP_STRING, true, NULL,
      "The systemd unit (\"nginx\" means nginx.service).", NULL},
     {"wait", BT_PROP_BOOLEAN, false, "true",
-     "Wait for systemd to finish the job (false: systemctl --no-block).",
-     NULL},
+     "Wait for systemd to finish the job (false: systemctl --no-block).", NULL},
     {NULL, 0, 0, NULL, NULL, NULL}};
-static const char *const published[] = {"action", BT_SERVICE_PUBLISHED,
-                                        NULL};
+static const char *const published[] = {"action", BT_SERVICE_PUBLISHED, NULL};
 
-#define SERVICE_TYPE(sym, type_name, type_title, desc, fn)                   \
-    const bt_activity_type sym = {.name = type_name,                        \
-                                  .title = type_title,                      \
-                                  .category = "system",                     \
-                                  .description = desc,                      \
-                                  .mode = BT_EXEC_ASYNC,                    \
-                                  .props = props,                           \
-                                  .published = published,                   \
-                                  .run = fn,                                \
+#define SERVICE_TYPE(sym, type_name, type_title, desc, fn)                     \
+    const bt_activity_type sym = {.name = type_name,                           \
+                                  .title = type_title,                         \
+                                  .category = "system",                        \
+                                  .description = desc,                         \
+                                  .mode = BT_EXEC_ASYNC,                       \
+                                  .props = props,                              \
+                                  .published = published,                      \
+                                  .run = fn,                                   \
                                   .cancel = cancel}
 
 SERVICE_TYPE(bt_activity_start_service, "start-service", "Start Service",
@@ -146,7 +143,6 @@ SERVICE_TYPE(bt_activity_start_service, "start-service", "Start Service",
 SERVICE_TYPE(bt_activity_stop_service, "stop-service", "Stop Service",
              "Stops a systemd unit and publishes the state it is in.",
              stop_run);
-SERVICE_TYPE(bt_activity_restart_service, "restart-service",
-             "Restart Service",
+SERVICE_TYPE(bt_activity_restart_service, "restart-service", "Restart Service",
              "Restarts a systemd unit and publishes the state it is in.",
              restart_run);

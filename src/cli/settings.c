@@ -257,6 +257,14 @@ static void print_server_row(json_t *s) {
            bt_mgcli_str(s, "status"),
            (long long)json_integer_value(json_object_get(s, "running")),
            throttle, t, bt_mgcli_str(s, "version"));
+    /* integration packs it could not load, and why */
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(s, "packs"), i, p) {
+        if (!json_is_true(json_object_get(p, "loaded")))
+            printf("    pack %s %s NOT LOADED: %s\n", bt_mgcli_str(p, "pack"),
+                   bt_mgcli_str(p, "version"), bt_mgcli_str(p, "message"));
+    }
 }
 
 static void print_servers(json_t *reply) {

@@ -8,5 +8,8 @@ void bt__mg_packs_list(mg_req *r);
 void bt__mg_pack_get(mg_req *r);
 void bt__mg_pack_register(mg_req *r);
 void bt__mg_pack_delete(mg_req *r);
+/* A runbook server's packs for its status: [{pack, version, loaded,
+ * message}] (why not, when not loaded). */
+json_t *bt__mg_server_packs(mg_req *r, int64_t server_id);
 
 #endif

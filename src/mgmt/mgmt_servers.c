@@ -6,7 +6,7 @@
 
 #include "common/util.h"
 #include "engine/datetime.h"
-#include "mgmt/mgmt_internal.h"
+#include "mgmt/mgmt_packs.h"
 
 #define AUDIT_PAGE 1000
 #define AUDIT_LIMIT_MAX 10000
@@ -31,7 +31,7 @@ static json_t *server_json(mg_req *r, const bt_store_server *sv, int *rc,
         f.after_id = next;
     }
     return json_pack("{s:I, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:I, "
-                     "s:i, s:b}",
+                     "s:i, s:b, s:o}",
                      "id", (json_int_t)sv->id, "guid", sv->guid, "name",
                      sv->name, "version", bt__mg_strn(sv->version), "status",
                      sv->draining ? (sv->up ? "draining" : "down")
@@ -40,7 +40,8 @@ static json_t *server_json(mg_req *r, const bt_store_server *sv, int *rc,
                      "heartbeat", bt__mg_time(sv->heartbeat_us),
                      "lease_expires", bt__mg_time(sv->lease_expires_us),
                      "running", (json_int_t)running, "throttle", sv->throttle,
-                     "draining", sv->draining);
+                     "draining", sv->draining, "packs",
+                     bt__mg_server_packs(r, sv->id));
 }
 
 /* GET /api/servers */

@@ -208,3 +208,20 @@ void bt__mg_pack_delete(mg_req *r) {
     json_decref(before);
     bt_store_pack_clear(&old);
 }
+
+json_t *bt__mg_server_packs(mg_req *r, int64_t server_id) {
+    bt_store_pack_status *st = NULL;
+    size_t n = 0;
+    bt_error err = {0};
+    json_t *arr = json_array();
+    if (bt_store_pack_status_list(r->store, NULL, &st, &n, &err))
+        return arr; /* the server's other fields are still worth showing */
+    for (size_t i = 0; i < n; i++)
+        if (st[i].server_id == server_id)
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:b, s:s}", "pack", st[i].pack,
+                               "version", st[i].version, "loaded", st[i].loaded,
+                               "message", st[i].message));
+    bt_store_pack_status_list_free(st, n);
+    return arr;
+}

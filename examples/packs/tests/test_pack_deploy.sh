@@ -116,6 +116,8 @@ wait_pack hello 1.1.0 false && pass "the runbook server reports it cannot load i
 grep -q "the manifest and the library disagree" "$O.wait.out" && pass "its status says why" || fail "why" "$(cat "$O.wait.out")"
 run_baton "$O.pl" pack list
 grep -q "NOT LOADED" "$O.pl.out" && pass "pack list shows NOT LOADED" || fail "list not loaded" "$(cat "$O.pl.out")"
+run_baton "$O.sv" servers
+grep -q "pack hello 1.1.0 NOT LOADED: .*disagree" "$O.sv.out" && pass "the server's status names the pack it cannot load" || fail "servers" "$(cat "$O.sv.out" "$O.sv.err")"
 curl -s -u "admin:$BATON_PASSWORD" "$BATON_URL/api/events" >"$O.ev.json"
 grep -q "runbook server rbA cannot load pack 'hello' 1.1.0" "$O.ev.json" && pass "an event names the server, pack and version" || fail "event" "$(head -c 2000 "$O.ev.json")"
 

@@ -2,8 +2,9 @@
 # `baton test` with the activities that use the host's services: counters
 # kept in memory for the run, Invoke Runbook running a child runbook file
 # (relative to the parent) on the tester's engine and publishing its Return
-# Data, a failing child, a runbook that invokes itself, and --db with a
-# store's counters, schedules and runbooks.
+# Data, a failing child, a runbook that invokes itself, --db with a
+# store's counters, schedules and runbooks, and Send Platform Event with
+# and without a store.
 source "$(dirname "$0")/lib.sh"
 
 D=$(fresh_dir tester)
@@ -150,6 +151,39 @@ assert field("call", "hits") == "42", field("call", "hits")
 PY
 else
     fail "batond loads the stored child" "$(tail -5 "$SCRATCH/batond.log")"
+fi
+
+# Send Platform Event: printed without a store, into its events with --db.
+cat >"$D/event.runbook.yaml" <<'Y'
+name: Event
+activities:
+  - {id: ev, type: send-platform-event, properties: {summary: "disk low on db1", details: "3% free", severity: warning}}
+Y
+run_baton "$SCRATCH/e1" test "$D/event.runbook.yaml" --json
+check_json "send-platform-event without a store: not stored" "$SCRATCH/e1.out" <<'PY'
+assert results("ev") == ["success"], recs("ev")
+assert field("ev", "stored") == "false"
+assert field("ev", "source") == "runbook Event"
+PY
+if grep -q "baton test: event (warning) from runbook Event: disk low on db1" "$SCRATCH/e1.err"; then
+    pass "send-platform-event without a store: printed on stderr"
+else
+    fail "event printed" "$(cat "$SCRATCH/e1.err")"
+fi
+run_baton "$SCRATCH/e2" test "$D/event.runbook.yaml" --json --db "sqlite:$D/store.db"
+check_json "send-platform-event with --db: stored" "$SCRATCH/e2.out" <<'PY'
+assert field("ev", "stored") == "true", recs("ev")
+PY
+python3 - "$D/store.db" >"$SCRATCH/e2.rows" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for row in db.execute("SELECT severity, source, message FROM events WHERE source = 'runbook Event'"):
+    print(repr(row))
+PY
+if grep -qF "(1, 'runbook Event', 'disk low on db1\n3% free')" "$SCRATCH/e2.rows"; then
+    pass "send-platform-event with --db: in the store's events"
+else
+    fail "event in the store" "$(cat "$SCRATCH/e2.rows")"
 fi
 
 run_baton "$SCRATCH/d3" test "$D/usedb.runbook.yaml" --db "sqlite:/nonexistent/dir/x.db"

@@ -104,26 +104,32 @@ typedef struct bt_store_ops {
     int (*audit_list)(bt_store *s, int64_t after_id, size_t limit,
                       bt_store_audit **items, size_t *n, bt_error *err);
 
+    /* folder NULL: keep an existing item's folder, "/" for a new one. */
     int (*variable_set)(bt_store *s, const char *name, const void *value,
-                        size_t len, bool encrypted, bt_error *err);
+                        size_t len, bool encrypted, const char *folder,
+                        bt_error *err);
     int (*variable_get)(bt_store *s, const char *name, bt_store_variable *out,
                         bt_error *err);
-    int (*variable_list)(bt_store *s, bt_store_variable **items, size_t *n,
-                         bt_error *err);
+    int (*variable_list)(bt_store *s, const char *folder,
+                         bt_store_variable **items, size_t *n, bt_error *err);
     int (*variable_delete)(bt_store *s, const char *name, bt_error *err);
     int (*counter_set)(bt_store *s, const char *name, int64_t value,
-                       bt_error *err);
+                       const char *folder, bt_error *err);
+    int (*counter_list)(bt_store *s, const char *folder,
+                        bt_store_counter **items, size_t *n, bt_error *err);
     int (*counter_get)(bt_store *s, const char *name, int64_t *out,
                        bt_error *err);
     int (*counter_add)(bt_store *s, const char *name, int64_t delta,
                        int64_t *out, bt_error *err);
     int (*counter_delete)(bt_store *s, const char *name, bt_error *err);
     int (*schedule_set)(bt_store *s, const char *name, const char *definition,
-                        bt_error *err);
+                        const char *folder, bt_error *err);
     int (*schedule_get)(bt_store *s, const char *name, bt_store_schedule *out,
                         bt_error *err);
-    int (*schedule_list)(bt_store *s, bt_store_schedule **items, size_t *n,
-                         bt_error *err);
+    int (*schedule_list)(bt_store *s, const char *folder,
+                         bt_store_schedule **items, size_t *n, bt_error *err);
+    int (*setting_move)(bt_store *s, bt_store_setting_kind kind,
+                        const char *name, const char *folder, bt_error *err);
     int (*schedule_delete)(bt_store *s, const char *name, bt_error *err);
 
     int (*purge_instances)(bt_store *s, int64_t runbook_id, size_t keep_last,

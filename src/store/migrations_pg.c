@@ -244,10 +244,21 @@ static const char m3_packs[] =
     "  PRIMARY KEY (server_id, pack)\n"
     ");\n";
 
+/* Folders for global settings: a path per item ("/Ops/Mail"), their own
+ * tree apart from the runbook folders, as in Orchestrator. */
+static const char m4_setting_folders[] =
+    "ALTER TABLE variables ADD COLUMN folder text NOT NULL DEFAULT '/';\n"
+    "ALTER TABLE counters ADD COLUMN folder text NOT NULL DEFAULT '/';\n"
+    "ALTER TABLE schedules ADD COLUMN folder text NOT NULL DEFAULT '/';\n"
+    "CREATE INDEX variables_folder ON variables(folder);\n"
+    "CREATE INDEX counters_folder ON counters(folder);\n"
+    "CREATE INDEX schedules_folder ON schedules(folder);\n";
+
 const bt_pg_migration bt__pg_migrations[] = {
     {1, "core schema", m1_core},
     {2, "users, permissions, check-out, server settings", m2_admin},
     {3, "integration packs", m3_packs},
+    {4, "folders for variables, counters and schedules", m4_setting_folders},
 };
 const size_t bt__pg_migration_count =
     sizeof bt__pg_migrations / sizeof bt__pg_migrations[0];

@@ -711,6 +711,7 @@ static const bt_store_ops pg_ops = {
     OP(event_list), OP(audit_add), OP(audit_list), OP(variable_set),
     OP(variable_get), OP(variable_list), OP(variable_delete),
     OP(counter_set), OP(counter_get), OP(counter_add), OP(counter_delete),
+    OP(counter_list), OP(setting_move),
     OP(schedule_set), OP(schedule_get), OP(schedule_list),
     OP(schedule_delete), OP(purge_instances), OP(purge_events),
     OP(purge_audit), OP(query),

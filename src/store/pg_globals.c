@@ -120,19 +120,22 @@ int bt__pg_audit_list(bt_store *s, int64_t after_id, size_t limit,
 /* ---- Variables ------------------------------------------------------ */
 
 int bt__pg_variable_set(bt_store *s, const char *name, const void *value,
-                        size_t len, bool encrypted, bt_error *err) {
+                        size_t len, bool encrypted, const char *folder,
+                        bt_error *err) {
     bt_pg *p = bt__pg(s);
     bt_pg_args a = {0};
     bt__pg_text(&a, name);
     bt__pg_bytes(&a, value, len);
     bt__pg_text(&a, encrypted ? "t" : "f");
     bt__pg_int(&a, bt__pg_now(p));
+    bt__pg_text(&a, folder);
     return bt__pg_exec(p,
                        "INSERT INTO variables(name, value, encrypted, "
-                       "updated_us) VALUES ($1, $2, $3, $4) ON CONFLICT "
-                       "(name) DO UPDATE SET value = excluded.value, "
-                       "encrypted = excluded.encrypted, updated_us = "
-                       "excluded.updated_us",
+                       "updated_us, folder) VALUES ($1, $2, $3, $4, "
+                       "coalesce($5::text, '/')) ON CONFLICT (name) DO "
+                       "UPDATE SET value = excluded.value, encrypted = "
+                       "excluded.encrypted, updated_us = excluded.updated_us, "
+                       "folder = coalesce($5::text, variables.folder)",
                        &a, NULL, "setting a variable", err);
 }
 
@@ -141,6 +144,7 @@ static void read_variable(const PGresult *r, int row, bt_store_variable *v) {
     v->value = bt__pg_bytea(r, row, 1, &v->len);
     v->encrypted = bt__pg_bool(r, row, 2);
     v->updated_us = bt__pg_i64(r, row, 3);
+    v->folder = bt__pg_str0(r, row, 4);
 }
 
 int bt__pg_variable_get(bt_store *s, const char *name, bt_store_variable *out,
@@ -149,8 +153,8 @@ int bt__pg_variable_get(bt_store *s, const char *name, bt_store_variable *out,
     bt__pg_text(&a, name);
     PGresult *r = NULL;
     int rc = bt__pg_exec(bt__pg(s),
-                         "SELECT name, value, encrypted, updated_us FROM "
-                         "variables WHERE name = $1",
+                         "SELECT name, value, encrypted, updated_us, folder "
+                         "FROM variables WHERE name = $1",
                          &a, &r, "reading a variable", err);
     if (rc) return rc;
     if (PQntuples(r) == 0)
@@ -162,13 +166,16 @@ int bt__pg_variable_get(bt_store *s, const char *name, bt_store_variable *out,
     return rc;
 }
 
-int bt__pg_variable_list(bt_store *s, bt_store_variable **items, size_t *n,
-                         bt_error *err) {
+int bt__pg_variable_list(bt_store *s, const char *folder,
+                         bt_store_variable **items, size_t *n, bt_error *err) {
+    bt_pg_args a = {0};
+    bt__pg_text(&a, folder);
     PGresult *r = NULL;
     int rc = bt__pg_exec(bt__pg(s),
-                         "SELECT name, value, encrypted, updated_us FROM "
-                         "variables ORDER BY name COLLATE \"C\"",
-                         NULL, &r, "listing variables", err);
+                         "SELECT name, value, encrypted, updated_us, folder "
+                         "FROM variables WHERE $1::text IS NULL OR folder = "
+                         "$1 ORDER BY name COLLATE \"C\"",
+                         &a, &r, "listing variables", err);
     if (rc) return rc;
     int rows = PQntuples(r);
     if (rows) *items = bt_xcalloc((size_t)rows, sizeof **items);
@@ -187,17 +194,44 @@ int bt__pg_variable_delete(bt_store *s, const char *name, bt_error *err) {
 /* ---- Counters ------------------------------------------------------- */
 
 int bt__pg_counter_set(bt_store *s, const char *name, int64_t value,
-                       bt_error *err) {
+                       const char *folder, bt_error *err) {
     bt_pg *p = bt__pg(s);
     bt_pg_args a = {0};
     bt__pg_text(&a, name);
     bt__pg_int(&a, value);
     bt__pg_int(&a, bt__pg_now(p));
+    bt__pg_text(&a, folder);
     return bt__pg_exec(p,
-                       "INSERT INTO counters(name, value, updated_us) VALUES "
-                       "($1, $2, $3) ON CONFLICT (name) DO UPDATE SET value = "
-                       "excluded.value, updated_us = excluded.updated_us",
+                       "INSERT INTO counters(name, value, updated_us, folder) "
+                       "VALUES ($1, $2, $3, coalesce($4::text, '/')) ON "
+                       "CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                       "updated_us = excluded.updated_us, folder = "
+                       "coalesce($4::text, counters.folder)",
                        &a, NULL, "setting a counter", err);
+}
+
+int bt__pg_counter_list(bt_store *s, const char *folder,
+                        bt_store_counter **items, size_t *n, bt_error *err) {
+    bt_pg_args a = {0};
+    bt__pg_text(&a, folder);
+    PGresult *r = NULL;
+    int rc = bt__pg_exec(bt__pg(s),
+                         "SELECT name, value, folder, updated_us FROM "
+                         "counters WHERE $1::text IS NULL OR folder = $1 "
+                         "ORDER BY name COLLATE \"C\"",
+                         &a, &r, "listing counters", err);
+    if (rc) return rc;
+    int rows = PQntuples(r);
+    if (rows) *items = bt_xcalloc((size_t)rows, sizeof **items);
+    for (int i = 0; i < rows; i++) {
+        bt_store_counter *c = &(*items)[(*n)++];
+        c->name = bt__pg_str0(r, i, 0);
+        c->value = bt__pg_i64(r, i, 1);
+        c->folder = bt__pg_str0(r, i, 2);
+        c->updated_us = bt__pg_i64(r, i, 3);
+    }
+    PQclear(r);
+    return 0;
 }
 
 static int counter_read(bt_pg *p, const char *name, bool lock, int64_t *out,
@@ -234,7 +268,7 @@ static int add_in_tx(bt_pg *p, const char *name, int64_t delta, int64_t *out,
         return bt_error_set(err, BT_EINVAL,
                             "store: counter '%s' would overflow (%lld + %lld)",
                             name, (long long)cur, (long long)delta);
-    return bt__pg_counter_set(&p->base, name, *out, err);
+    return bt__pg_counter_set(&p->base, name, *out, NULL, err);
 }
 
 int bt__pg_counter_add(bt_store *s, const char *name, int64_t delta,
@@ -260,17 +294,19 @@ int bt__pg_counter_delete(bt_store *s, const char *name, bt_error *err) {
 /* ---- Schedules ------------------------------------------------------ */
 
 int bt__pg_schedule_set(bt_store *s, const char *name, const char *definition,
-                        bt_error *err) {
+                        const char *folder, bt_error *err) {
     bt_pg *p = bt__pg(s);
     bt_pg_args a = {0};
     bt__pg_text(&a, name);
     bt__pg_text(&a, definition);
     bt__pg_int(&a, bt__pg_now(p));
+    bt__pg_text(&a, folder);
     return bt__pg_exec(p,
-                       "INSERT INTO schedules(name, definition, updated_us) "
-                       "VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
-                       "definition = excluded.definition, updated_us = "
-                       "excluded.updated_us",
+                       "INSERT INTO schedules(name, definition, updated_us, "
+                       "folder) VALUES ($1, $2, $3, coalesce($4::text, '/')) "
+                       "ON CONFLICT (name) DO UPDATE SET definition = "
+                       "excluded.definition, updated_us = excluded.updated_us, "
+                       "folder = coalesce($4::text, schedules.folder)",
                        &a, NULL, "saving a schedule", err);
 }
 
@@ -280,8 +316,8 @@ int bt__pg_schedule_get(bt_store *s, const char *name, bt_store_schedule *out,
     bt__pg_text(&a, name);
     PGresult *r = NULL;
     int rc = bt__pg_exec(bt__pg(s),
-                         "SELECT name, definition, updated_us FROM schedules "
-                         "WHERE name = $1",
+                         "SELECT name, definition, updated_us, folder FROM "
+                         "schedules WHERE name = $1",
                          &a, &r, "reading a schedule", err);
     if (rc) return rc;
     if (PQntuples(r) == 0)
@@ -291,18 +327,22 @@ int bt__pg_schedule_get(bt_store *s, const char *name, bt_store_schedule *out,
         out->name = bt__pg_str0(r, 0, 0);
         out->definition = bt__pg_str0(r, 0, 1);
         out->updated_us = bt__pg_i64(r, 0, 2);
+        out->folder = bt__pg_str0(r, 0, 3);
     }
     PQclear(r);
     return rc;
 }
 
-int bt__pg_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
-                         bt_error *err) {
+int bt__pg_schedule_list(bt_store *s, const char *folder,
+                         bt_store_schedule **items, size_t *n, bt_error *err) {
+    bt_pg_args a = {0};
+    bt__pg_text(&a, folder);
     PGresult *r = NULL;
     int rc = bt__pg_exec(bt__pg(s),
-                         "SELECT name, definition, updated_us FROM schedules "
+                         "SELECT name, definition, updated_us, folder FROM "
+                         "schedules WHERE $1::text IS NULL OR folder = $1 "
                          "ORDER BY name COLLATE \"C\"",
-                         NULL, &r, "listing schedules", err);
+                         &a, &r, "listing schedules", err);
     if (rc) return rc;
     int rows = PQntuples(r);
     if (rows) *items = bt_xcalloc((size_t)rows, sizeof **items);
@@ -311,6 +351,7 @@ int bt__pg_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
         sc->name = bt__pg_str0(r, i, 0);
         sc->definition = bt__pg_str0(r, i, 1);
         sc->updated_us = bt__pg_i64(r, i, 2);
+        sc->folder = bt__pg_str0(r, i, 3);
     }
     PQclear(r);
     return 0;
@@ -321,6 +362,23 @@ int bt__pg_schedule_delete(bt_store *s, const char *name, bt_error *err) {
     bt__pg_text(&a, name);
     return exec_changed(bt__pg(s), "DELETE FROM schedules WHERE name = $1", &a,
                         "deleting a schedule", "schedule", name, err);
+}
+
+/* ---- Setting folders ------------------------------------------------ */
+
+int bt__pg_setting_move(bt_store *s, bt_store_setting_kind kind,
+                        const char *name, const char *folder, bt_error *err) {
+    static const char *const sql[] = {
+        "UPDATE variables SET folder = $1 WHERE name = $2",
+        "UPDATE counters SET folder = $1 WHERE name = $2",
+        "UPDATE schedules SET folder = $1 WHERE name = $2",
+    };
+    static const char *const kinds[] = {"variable", "counter", "schedule"};
+    bt_pg_args a = {0};
+    bt__pg_text(&a, folder);
+    bt__pg_text(&a, name);
+    return exec_changed(bt__pg(s), sql[kind], &a, "moving a setting",
+                        kinds[kind], name, err);
 }
 
 /* ---- Retention ------------------------------------------------------ */

@@ -164,23 +164,28 @@ BT__PG_DECL(audit_add, const char *who, const char *action,
 BT__PG_DECL(audit_list, int64_t after_id, size_t limit,
             bt_store_audit **items, size_t *n, bt_error *err);
 BT__PG_DECL(variable_set, const char *name, const void *value, size_t len,
-            bool encrypted, bt_error *err);
+            bool encrypted, const char *folder, bt_error *err);
 BT__PG_DECL(variable_get, const char *name, bt_store_variable *out,
             bt_error *err);
-BT__PG_DECL(variable_list, bt_store_variable **items, size_t *n,
-            bt_error *err);
+BT__PG_DECL(variable_list, const char *folder, bt_store_variable **items,
+            size_t *n, bt_error *err);
 BT__PG_DECL(variable_delete, const char *name, bt_error *err);
-BT__PG_DECL(counter_set, const char *name, int64_t value, bt_error *err);
+BT__PG_DECL(counter_set, const char *name, int64_t value, const char *folder,
+            bt_error *err);
+BT__PG_DECL(counter_list, const char *folder, bt_store_counter **items, size_t *n,
+            bt_error *err);
 BT__PG_DECL(counter_get, const char *name, int64_t *out, bt_error *err);
 BT__PG_DECL(counter_add, const char *name, int64_t delta, int64_t *out,
             bt_error *err);
 BT__PG_DECL(counter_delete, const char *name, bt_error *err);
 BT__PG_DECL(schedule_set, const char *name, const char *definition,
-            bt_error *err);
+            const char *folder, bt_error *err);
 BT__PG_DECL(schedule_get, const char *name, bt_store_schedule *out,
             bt_error *err);
-BT__PG_DECL(schedule_list, bt_store_schedule **items, size_t *n,
-            bt_error *err);
+BT__PG_DECL(schedule_list, const char *folder, bt_store_schedule **items,
+            size_t *n, bt_error *err);
+BT__PG_DECL(setting_move, bt_store_setting_kind kind, const char *name,
+            const char *folder, bt_error *err);
 BT__PG_DECL(schedule_delete, const char *name, bt_error *err);
 BT__PG_DECL(purge_instances, int64_t runbook_id, size_t keep_last,
             int64_t older_than_us, size_t *purged, bt_error *err);

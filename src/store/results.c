@@ -124,6 +124,7 @@ void bt_store_variable_clear(bt_store_variable *v) {
     if (!v) return;
     free(v->name);
     free(v->value);
+    free(v->folder);
     memset(v, 0, sizeof *v);
 }
 
@@ -136,10 +137,19 @@ void bt_store_schedule_clear(bt_store_schedule *sc) {
     if (!sc) return;
     free(sc->name);
     free(sc->definition);
+    free(sc->folder);
     memset(sc, 0, sizeof *sc);
 }
 
 void bt_store_schedule_list_free(bt_store_schedule *items, size_t n) {
     for (size_t i = 0; i < n; i++) bt_store_schedule_clear(&items[i]);
+    free(items);
+}
+
+void bt_store_counter_list_free(bt_store_counter *items, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].name);
+        free(items[i].folder);
+    }
     free(items);
 }

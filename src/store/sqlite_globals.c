@@ -127,18 +127,21 @@ int bt__sq_audit_list(bt_store *s, int64_t after_id, size_t limit,
 /* ---- Variables ------------------------------------------------------ */
 
 int bt__sq_variable_set(bt_store *s, const char *name, const void *value,
-                        size_t len, bool encrypted, bt_error *err) {
+                        size_t len, bool encrypted, const char *folder,
+                        bt_error *err) {
     bt_sqlite *q = bt__sq(s);
     static const char sql[] =
-        "INSERT INTO variables(name, value, encrypted, updated_us) "
-        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
-        "value = ?2, encrypted = ?3, updated_us = ?4";
+        "INSERT INTO variables(name, value, encrypted, updated_us, folder) "
+        "VALUES (?1, ?2, ?3, ?4, coalesce(?5, '/')) ON CONFLICT (name) DO "
+        "UPDATE SET value = ?2, encrypted = ?3, updated_us = ?4, "
+        "folder = coalesce(?5, folder)";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     bt__sq_bind_text(st, 1, name);
     sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, encrypted);
     sqlite3_bind_int64(st, 4, bt__sq_now(q));
+    bt__sq_bind_text(st, 5, folder);
     return bt__sq_exec_stmt(q, st, "setting a variable", err);
 }
 
@@ -151,13 +154,14 @@ static void read_variable(sqlite3_stmt *st, bt_store_variable *v) {
     v->value[v->len] = '\0';
     v->encrypted = sqlite3_column_int(st, 2) != 0;
     v->updated_us = sqlite3_column_int64(st, 3);
+    v->folder = bt__sq_text0(st, 4);
 }
 
 int bt__sq_variable_get(bt_store *s, const char *name, bt_store_variable *out,
                         bt_error *err) {
     bt_sqlite *q = bt__sq(s);
-    static const char sql[] = "SELECT name, value, encrypted, updated_us "
-                              "FROM variables WHERE name = ?";
+    static const char sql[] = "SELECT name, value, encrypted, updated_us, "
+                              "folder FROM variables WHERE name = ?";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     bt__sq_bind_text(st, 1, name);
@@ -171,13 +175,15 @@ int bt__sq_variable_get(bt_store *s, const char *name, bt_store_variable *out,
     return out_rc;
 }
 
-int bt__sq_variable_list(bt_store *s, bt_store_variable **items, size_t *n,
-                         bt_error *err) {
+int bt__sq_variable_list(bt_store *s, const char *folder,
+                         bt_store_variable **items, size_t *n, bt_error *err) {
     bt_sqlite *q = bt__sq(s);
-    static const char sql[] = "SELECT name, value, encrypted, updated_us "
-                              "FROM variables ORDER BY name";
+    static const char sql[] = "SELECT name, value, encrypted, updated_us, "
+                              "folder FROM variables WHERE ?1 IS NULL OR "
+                              "folder = ?1 ORDER BY name";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
+    bt__sq_bind_text(st, 1, folder);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -206,17 +212,48 @@ int bt__sq_variable_delete(bt_store *s, const char *name, bt_error *err) {
 /* ---- Counters ------------------------------------------------------- */
 
 int bt__sq_counter_set(bt_store *s, const char *name, int64_t value,
-                       bt_error *err) {
+                       const char *folder, bt_error *err) {
     bt_sqlite *q = bt__sq(s);
     static const char sql[] =
-        "INSERT INTO counters(name, value, updated_us) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT (name) DO UPDATE SET value = ?2, updated_us = ?3";
+        "INSERT INTO counters(name, value, updated_us, folder) VALUES "
+        "(?1, ?2, ?3, coalesce(?4, '/')) ON CONFLICT (name) DO UPDATE SET "
+        "value = ?2, updated_us = ?3, folder = coalesce(?4, folder)";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     bt__sq_bind_text(st, 1, name);
     sqlite3_bind_int64(st, 2, value);
     sqlite3_bind_int64(st, 3, bt__sq_now(q));
+    bt__sq_bind_text(st, 4, folder);
     return bt__sq_exec_stmt(q, st, "setting a counter", err);
+}
+
+int bt__sq_counter_list(bt_store *s, const char *folder,
+                        bt_store_counter **items, size_t *n, bt_error *err) {
+    bt_sqlite *q = bt__sq(s);
+    static const char sql[] = "SELECT name, value, folder, updated_us FROM "
+                              "counters WHERE ?1 IS NULL OR folder = ?1 "
+                              "ORDER BY name";
+    sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
+    if (!st) return -BT_EIO;
+    bt__sq_bind_text(st, 1, folder);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *items = bt__sq_grow(*items, *n, &cap, sizeof **items);
+        bt_store_counter *c = &(*items)[(*n)++];
+        c->name = bt__sq_text0(st, 0);
+        c->value = sqlite3_column_int64(st, 1);
+        c->folder = bt__sq_text0(st, 2);
+        c->updated_us = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        bt_store_counter_list_free(*items, *n);
+        *items = NULL;
+        *n = 0;
+        return bt__sq_fail(q, "listing counters", err);
+    }
+    return 0;
 }
 
 int bt__sq_counter_get(bt_store *s, const char *name, int64_t *out,
@@ -246,7 +283,7 @@ static int add_in_tx(bt_sqlite *q, const char *name, int64_t delta,
         return bt_error_set(err, BT_EINVAL,
                             "store: counter '%s' would overflow (%lld + %lld)",
                             name, (long long)cur, (long long)delta);
-    return bt__sq_counter_set(&q->base, name, *out, err);
+    return bt__sq_counter_set(&q->base, name, *out, NULL, err);
 }
 
 int bt__sq_counter_add(bt_store *s, const char *name, int64_t delta,
@@ -274,24 +311,26 @@ int bt__sq_counter_delete(bt_store *s, const char *name, bt_error *err) {
 /* ---- Schedules ------------------------------------------------------ */
 
 int bt__sq_schedule_set(bt_store *s, const char *name, const char *definition,
-                        bt_error *err) {
+                        const char *folder, bt_error *err) {
     bt_sqlite *q = bt__sq(s);
     static const char sql[] =
-        "INSERT INTO schedules(name, definition, updated_us) "
-        "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
-        "definition = ?2, updated_us = ?3";
+        "INSERT INTO schedules(name, definition, updated_us, folder) "
+        "VALUES (?1, ?2, ?3, coalesce(?4, '/')) ON CONFLICT (name) DO "
+        "UPDATE SET definition = ?2, updated_us = ?3, "
+        "folder = coalesce(?4, folder)";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
     bt__sq_bind_text(st, 1, name);
     bt__sq_bind_text(st, 2, definition);
     sqlite3_bind_int64(st, 3, bt__sq_now(q));
+    bt__sq_bind_text(st, 4, folder);
     return bt__sq_exec_stmt(q, st, "saving a schedule", err);
 }
 
 int bt__sq_schedule_get(bt_store *s, const char *name, bt_store_schedule *out,
                         bt_error *err) {
     bt_sqlite *q = bt__sq(s);
-    static const char sql[] = "SELECT name, definition, updated_us "
+    static const char sql[] = "SELECT name, definition, updated_us, folder "
                               "FROM schedules WHERE name = ?";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
@@ -301,6 +340,7 @@ int bt__sq_schedule_get(bt_store *s, const char *name, bt_store_schedule *out,
         out->name = bt__sq_text0(st, 0);
         out->definition = bt__sq_text0(st, 1);
         out->updated_us = sqlite3_column_int64(st, 2);
+        out->folder = bt__sq_text0(st, 3);
     } else if (rc == SQLITE_DONE)
         out_rc = bt_error_set(err, BT_ENOTFOUND,
                               "store: schedule '%s' does not exist", name);
@@ -309,13 +349,15 @@ int bt__sq_schedule_get(bt_store *s, const char *name, bt_store_schedule *out,
     return out_rc;
 }
 
-int bt__sq_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
-                         bt_error *err) {
+int bt__sq_schedule_list(bt_store *s, const char *folder,
+                         bt_store_schedule **items, size_t *n, bt_error *err) {
     bt_sqlite *q = bt__sq(s);
-    static const char sql[] = "SELECT name, definition, updated_us "
-                              "FROM schedules ORDER BY name";
+    static const char sql[] = "SELECT name, definition, updated_us, folder "
+                              "FROM schedules WHERE ?1 IS NULL OR folder = ?1 "
+                              "ORDER BY name";
     sqlite3_stmt *st = bt__sq_stmt(q, sql, err);
     if (!st) return -BT_EIO;
+    bt__sq_bind_text(st, 1, folder);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -324,6 +366,7 @@ int bt__sq_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
         sc->name = bt__sq_text0(st, 0);
         sc->definition = bt__sq_text0(st, 1);
         sc->updated_us = sqlite3_column_int64(st, 2);
+        sc->folder = bt__sq_text0(st, 3);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -342,6 +385,24 @@ int bt__sq_schedule_delete(bt_store *s, const char *name, bt_error *err) {
     if (!st) return -BT_EIO;
     bt__sq_bind_text(st, 1, name);
     return exec_changed(q, st, "deleting a schedule", "schedule", name, err);
+}
+
+/* ---- Setting folders ------------------------------------------------ */
+
+int bt__sq_setting_move(bt_store *s, bt_store_setting_kind kind,
+                        const char *name, const char *folder, bt_error *err) {
+    static const char *const sql[] = {
+        "UPDATE variables SET folder = ? WHERE name = ?",
+        "UPDATE counters SET folder = ? WHERE name = ?",
+        "UPDATE schedules SET folder = ? WHERE name = ?",
+    };
+    static const char *const kinds[] = {"variable", "counter", "schedule"};
+    bt_sqlite *q = bt__sq(s);
+    sqlite3_stmt *st = bt__sq_stmt(q, sql[kind], err);
+    if (!st) return -BT_EIO;
+    bt__sq_bind_text(st, 1, folder);
+    bt__sq_bind_text(st, 2, name);
+    return exec_changed(q, st, "moving a setting", kinds[kind], name, err);
 }
 
 /* ---- Retention ------------------------------------------------------ */

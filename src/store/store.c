@@ -552,9 +552,68 @@ int bt_store_audit_list(bt_store *s, int64_t after_id, size_t limit,
 
 /* ---- Variables, counters, schedules --------------------------------- */
 
+int bt_store_setting_folder_check(const char *folder, bt_error *err) {
+    if (!folder || folder[0] != '/')
+        return bt_error_set(err, BT_EINVAL,
+                            "store: folder '%s' does not start with '/'",
+                            folder ? folder : "");
+    size_t len = strlen(folder);
+    if (len > BT_STORE_FOLDER_MAX)
+        return bt_error_set(err, BT_ETOOBIG,
+                            "store: folder is longer than %d bytes",
+                            BT_STORE_FOLDER_MAX);
+    if (len == 1) return 0;
+    if (folder[len - 1] == '/')
+        return bt_error_set(err, BT_EINVAL,
+                            "store: folder '%s' ends with '/'", folder);
+    for (const char *seg = folder + 1; seg;) {
+        const char *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 || (n == 1 && seg[0] == '.') ||
+            (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return bt_error_set(err, BT_EINVAL,
+                                "store: folder '%s' has an empty, '.' or "
+                                "'..' segment",
+                                folder);
+        seg = end ? end + 1 : NULL;
+    }
+    for (const unsigned char *c = (const unsigned char *)folder; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return bt_error_set(err, BT_EINVAL,
+                                "store: folder has a control character");
+    return 0;
+}
+
+/* NULL is allowed where it means "keep" or "all". */
+static int check_folder_opt(const char *folder, bt_error *err) {
+    return folder ? bt_store_setting_folder_check(folder, err) : 0;
+}
+
+static const char *const setting_kinds[] = {"variable", "counter",
+                                            "schedule"};
+
+int bt_store_setting_move(bt_store *s, bt_store_setting_kind kind,
+                          const char *name, const char *folder,
+                          bt_error *err) {
+    if ((unsigned)kind > BT_SETTING_SCHEDULE)
+        return bt_error_set(err, BT_EINVAL, "store: unknown setting kind %d",
+                            (int)kind);
+    int rc = check_name(setting_kinds[kind], name, err);
+    if (!rc) rc = bt_store_setting_folder_check(folder, err);
+    if (rc) return rc;
+    return s->ops->setting_move(s, kind, name, folder, err);
+}
+
 int bt_store_variable_set(bt_store *s, const char *name, const void *value,
                           size_t len, bool encrypted, bt_error *err) {
+    return bt_store_variable_set_in(s, name, value, len, encrypted, NULL, err);
+}
+
+int bt_store_variable_set_in(bt_store *s, const char *name, const void *value,
+                             size_t len, bool encrypted, const char *folder,
+                             bt_error *err) {
     int rc = check_name("variable", name, err);
+    if (!rc) rc = check_folder_opt(folder, err);
     if (rc) return rc;
     if (len && !value)
         return bt_error_set(err, BT_EINVAL, "store: variable '%s' has no value",
@@ -564,7 +623,7 @@ int bt_store_variable_set(bt_store *s, const char *name, const void *value,
                             "store: variable '%s' is larger than %zu bytes",
                             name, BT_STORE_VALUE_MAX);
     return s->ops->variable_set(s, name, value ? value : "", len, encrypted,
-                                err);
+                                folder, err);
 }
 
 int bt_store_variable_get(bt_store *s, const char *name,
@@ -577,8 +636,16 @@ int bt_store_variable_get(bt_store *s, const char *name,
 
 int bt_store_variable_list(bt_store *s, bt_store_variable **items, size_t *n,
                            bt_error *err) {
+    return bt_store_variable_list_in(s, NULL, items, n, err);
+}
+
+int bt_store_variable_list_in(bt_store *s, const char *folder,
+                              bt_store_variable **items, size_t *n,
+                              bt_error *err) {
     ZERO_LIST(items, n);
-    return s->ops->variable_list(s, items, n, err);
+    int rc = check_folder_opt(folder, err);
+    if (rc) return rc;
+    return s->ops->variable_list(s, folder, items, n, err);
 }
 
 int bt_store_variable_delete(bt_store *s, const char *name, bt_error *err) {
@@ -589,9 +656,23 @@ int bt_store_variable_delete(bt_store *s, const char *name, bt_error *err) {
 
 int bt_store_counter_set(bt_store *s, const char *name, int64_t value,
                          bt_error *err) {
+    return bt_store_counter_set_in(s, name, value, NULL, err);
+}
+
+int bt_store_counter_set_in(bt_store *s, const char *name, int64_t value,
+                            const char *folder, bt_error *err) {
     int rc = check_name("counter", name, err);
+    if (!rc) rc = check_folder_opt(folder, err);
     if (rc) return rc;
-    return s->ops->counter_set(s, name, value, err);
+    return s->ops->counter_set(s, name, value, folder, err);
+}
+
+int bt_store_counter_list(bt_store *s, const char *folder,
+                          bt_store_counter **items, size_t *n, bt_error *err) {
+    ZERO_LIST(items, n);
+    int rc = check_folder_opt(folder, err);
+    if (rc) return rc;
+    return s->ops->counter_list(s, folder, items, n, err);
 }
 
 int bt_store_counter_get(bt_store *s, const char *name, int64_t *out,
@@ -619,13 +700,20 @@ int bt_store_counter_delete(bt_store *s, const char *name, bt_error *err) {
 
 int bt_store_schedule_set(bt_store *s, const char *name,
                           const char *definition, bt_error *err) {
+    return bt_store_schedule_set_in(s, name, definition, NULL, err);
+}
+
+int bt_store_schedule_set_in(bt_store *s, const char *name,
+                             const char *definition, const char *folder,
+                             bt_error *err) {
     int rc = check_name("schedule", name, err);
+    if (!rc) rc = check_folder_opt(folder, err);
     if (!rc && !definition)
         rc = bt_error_set(err, BT_EINVAL, "store: schedule '%s' has no "
                           "definition", name);
     if (!rc) rc = check_json_object("schedule definition", definition, err);
     if (rc) return rc;
-    return s->ops->schedule_set(s, name, definition, err);
+    return s->ops->schedule_set(s, name, definition, folder, err);
 }
 
 int bt_store_schedule_get(bt_store *s, const char *name,
@@ -638,8 +726,16 @@ int bt_store_schedule_get(bt_store *s, const char *name,
 
 int bt_store_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
                            bt_error *err) {
+    return bt_store_schedule_list_in(s, NULL, items, n, err);
+}
+
+int bt_store_schedule_list_in(bt_store *s, const char *folder,
+                              bt_store_schedule **items, size_t *n,
+                              bt_error *err) {
     ZERO_LIST(items, n);
-    return s->ops->schedule_list(s, items, n, err);
+    int rc = check_folder_opt(folder, err);
+    if (rc) return rc;
+    return s->ops->schedule_list(s, folder, items, n, err);
 }
 
 int bt_store_schedule_delete(bt_store *s, const char *name, bt_error *err) {

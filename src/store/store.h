@@ -675,14 +675,41 @@ typedef struct bt_store_variable {
     size_t len;
     bool encrypted;       /* the caller encrypts and decrypts */
     int64_t updated_us;
+    char *folder;         /* "/" or "/Ops/Mail" */
 } bt_store_variable;
+
+/* Global settings live in folders of their own, apart from the runbook
+ * folders (as in Orchestrator): a folder is just a path on each item,
+ * "/" or "/A/B" (segments without '/', not "." or "..", no control
+ * characters, at most BT_STORE_FOLDER_MAX bytes), so a folder exists
+ * exactly while something is in it. set leaves an existing item's folder
+ * alone and puts a new one in "/"; the _in variants take the folder (NULL:
+ * the same as set). List calls with a folder return the items of exactly
+ * that folder, NULL: all. */
+#define BT_STORE_FOLDER_MAX 1024
+typedef enum bt_store_setting_kind {
+    BT_SETTING_VARIABLE,
+    BT_SETTING_COUNTER,
+    BT_SETTING_SCHEDULE,
+} bt_store_setting_kind;
+
+int bt_store_setting_folder_check(const char *folder, bt_error *err);
+/* -BT_ENOTFOUND when the item does not exist. */
+int bt_store_setting_move(bt_store *s, bt_store_setting_kind kind,
+                          const char *name, const char *folder, bt_error *err);
 
 int bt_store_variable_set(bt_store *s, const char *name, const void *value,
                           size_t len, bool encrypted, bt_error *err);
 int bt_store_variable_get(bt_store *s, const char *name,
                           bt_store_variable *out, bt_error *err);
+int bt_store_variable_set_in(bt_store *s, const char *name, const void *value,
+                             size_t len, bool encrypted, const char *folder,
+                             bt_error *err);
 int bt_store_variable_list(bt_store *s, bt_store_variable **items, size_t *n,
                            bt_error *err);
+int bt_store_variable_list_in(bt_store *s, const char *folder,
+                              bt_store_variable **items, size_t *n,
+                              bt_error *err);
 int bt_store_variable_delete(bt_store *s, const char *name, bt_error *err);
 void bt_store_variable_clear(bt_store_variable *v);
 void bt_store_variable_list_free(bt_store_variable *items, size_t n);
@@ -697,20 +724,41 @@ int bt_store_counter_add(bt_store *s, const char *name, int64_t delta,
                          int64_t *out, bt_error *err);
 int bt_store_counter_delete(bt_store *s, const char *name, bt_error *err);
 
+typedef struct bt_store_counter {
+    char *name;
+    int64_t value;
+    char *folder;
+    int64_t updated_us;
+} bt_store_counter;
+
+int bt_store_counter_set_in(bt_store *s, const char *name, int64_t value,
+                            const char *folder, bt_error *err);
+/* Ordered by name; folder NULL: every counter. */
+int bt_store_counter_list(bt_store *s, const char *folder,
+                          bt_store_counter **items, size_t *n, bt_error *err);
+void bt_store_counter_list_free(bt_store_counter *items, size_t n);
+
 /* A schedule is a name and a JSON object definition (its meaning belongs
  * to the scheduler). */
 typedef struct bt_store_schedule {
     char *name;
     char *definition;
     int64_t updated_us;
+    char *folder;
 } bt_store_schedule;
 
 int bt_store_schedule_set(bt_store *s, const char *name,
                           const char *definition, bt_error *err);
 int bt_store_schedule_get(bt_store *s, const char *name,
                           bt_store_schedule *out, bt_error *err);
+int bt_store_schedule_set_in(bt_store *s, const char *name,
+                             const char *definition, const char *folder,
+                             bt_error *err);
 int bt_store_schedule_list(bt_store *s, bt_store_schedule **items, size_t *n,
                            bt_error *err);
+int bt_store_schedule_list_in(bt_store *s, const char *folder,
+                              bt_store_schedule **items, size_t *n,
+                              bt_error *err);
 int bt_store_schedule_delete(bt_store *s, const char *name, bt_error *err);
 void bt_store_schedule_clear(bt_store_schedule *sc);
 void bt_store_schedule_list_free(bt_store_schedule *items, size_t n);

@@ -221,16 +221,16 @@ static void test_open_is_idempotent(void **state) {
     fixture *f = *state;
     int v = 0;
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     assert_string_equal(bt_store_backend(f->s),
                         pg_base() ? "postgresql" : "sqlite");
     bt_store_close(f->s);
     /* A plain path works too. */
     f->s = open_or_fail(pg_base() ? f->url : f->path);
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM schema_migrations"),
-                     3);
+                     4);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM folders"), 1);
     if (!pg_base())
         assert_int_equal(raw_count(f->raw, "SELECT journal_mode = 'wal' FROM "
@@ -281,7 +281,7 @@ static void test_concurrent_first_open(void **state) {
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM schema_migrations"),
-                     3);
+                     4);
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM folders"), 1);
     if (fresh_db) pg_drop_db(fresh_db);
     free(fresh_db);
@@ -2102,6 +2102,119 @@ static void test_variables_counters_schedules(void **state) {
                      -BT_ENOTFOUND);
 }
 
+/* Global settings folders: a path per item, set keeps it, _in and move
+ * change it, lists filter by exactly one folder. */
+static void test_setting_folders(void **state) {
+    fixture *f = *state;
+    bt_error err = {0};
+    OK(bt_store_variable_set(f->s, "smtp_host", "mx", 2, false, &e_));
+    bt_store_variable v = {0};
+    OK(bt_store_variable_get(f->s, "smtp_host", &v, &e_));
+    assert_string_equal(v.folder, "/");
+    bt_store_variable_clear(&v);
+    OK(bt_store_variable_set_in(f->s, "api_key", "\x01", 1, true, "/Ops/Mail",
+                                &e_));
+    OK(bt_store_setting_move(f->s, BT_SETTING_VARIABLE, "smtp_host",
+                             "/Ops/Mail", &e_));
+    /* A plain set of an item in a folder leaves it there. */
+    OK(bt_store_variable_set(f->s, "smtp_host", "mx2", 3, false, &e_));
+    OK(bt_store_variable_get(f->s, "smtp_host", &v, &e_));
+    assert_string_equal(v.folder, "/Ops/Mail");
+    assert_string_equal((char *)v.value, "mx2");
+    bt_store_variable_clear(&v);
+    OK(bt_store_variable_set(f->s, "root_var", "r", 1, false, &e_));
+    bt_store_variable *vars = NULL;
+    size_t n = 0;
+    OK(bt_store_variable_list_in(f->s, "/Ops/Mail", &vars, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(vars[0].name, "api_key");
+    assert_true(vars[0].encrypted);
+    assert_string_equal(vars[1].name, "smtp_host");
+    assert_string_equal(vars[1].folder, "/Ops/Mail");
+    bt_store_variable_list_free(vars, n);
+    /* Exactly that folder: not its parent, not a prefix. */
+    OK(bt_store_variable_list_in(f->s, "/Ops", &vars, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_variable_list_free(vars, n);
+    OK(bt_store_variable_list(f->s, &vars, &n, &e_));
+    assert_int_equal(n, 3);
+    bt_store_variable_list_free(vars, n);
+
+    OK(bt_store_counter_set(f->s, "tickets", 41, &e_));
+    OK(bt_store_counter_set_in(f->s, "mails", 3, "/Ops/Mail", &e_));
+    int64_t c = 0;
+    OK(bt_store_counter_add(f->s, "mails", 2, &c, &e_));
+    bt_store_counter *cs = NULL;
+    OK(bt_store_counter_list(f->s, NULL, &cs, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(cs[0].name, "mails");
+    assert_int_equal(cs[0].value, 5);
+    assert_string_equal(cs[0].folder, "/Ops/Mail");
+    assert_string_equal(cs[1].name, "tickets");
+    assert_int_equal(cs[1].value, 41);
+    assert_string_equal(cs[1].folder, "/");
+    assert_true(cs[1].updated_us > 0);
+    bt_store_counter_list_free(cs, n);
+    OK(bt_store_setting_move(f->s, BT_SETTING_COUNTER, "tickets", "/Desk",
+                             &e_));
+    OK(bt_store_counter_list(f->s, "/Desk", &cs, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(cs[0].name, "tickets");
+    bt_store_counter_list_free(cs, n);
+
+    OK(bt_store_schedule_set_in(f->s, "nightly", "{\"at\": \"02:00\"}",
+                                "/Maintenance", &e_));
+    OK(bt_store_schedule_set(f->s, "weekdays", "{\"days\": [1]}", &e_));
+    bt_store_schedule sc = {0};
+    OK(bt_store_schedule_get(f->s, "nightly", &sc, &e_));
+    assert_string_equal(sc.folder, "/Maintenance");
+    bt_store_schedule_clear(&sc);
+    bt_store_schedule *scs = NULL;
+    OK(bt_store_schedule_list_in(f->s, "/", &scs, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(scs[0].name, "weekdays");
+    assert_string_equal(scs[0].folder, "/");
+    bt_store_schedule_list_free(scs, n);
+    OK(bt_store_setting_move(f->s, BT_SETTING_SCHEDULE, "nightly", "/", &e_));
+    OK(bt_store_schedule_list_in(f->s, "/", &scs, &n, &e_));
+    assert_int_equal(n, 2);
+    bt_store_schedule_list_free(scs, n);
+
+    /* Bad folders and missing items are refused, naming the problem. */
+    const char *bad[] = {"", "Ops", "/Ops/", "//", "/Ops//Mail", "/Ops/..",
+                         "/./x", "/a\tb"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(bt_store_setting_move(f->s, BT_SETTING_VARIABLE,
+                                               "root_var", bad[i], &err),
+                         -BT_EINVAL);
+        assert_non_null(strstr(err.message, "folder"));
+    }
+    assert_int_equal(bt_store_variable_list_in(f->s, "x", &vars, &n, &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_counter_set_in(f->s, "x", 1, "/a/", &err),
+                     -BT_EINVAL);
+    assert_int_equal(bt_store_setting_move(f->s, BT_SETTING_COUNTER, "nope",
+                                           "/A", &err),
+                     -BT_ENOTFOUND);
+    assert_non_null(strstr(err.message, "counter 'nope'"));
+    assert_int_equal(bt_store_setting_move(f->s, (bt_store_setting_kind)7,
+                                           "x", "/A", &err),
+                     -BT_EINVAL);
+    char longf[BT_STORE_FOLDER_MAX + 2];
+    memset(longf, 'a', sizeof longf - 1);
+    longf[0] = '/';
+    longf[sizeof longf - 1] = '\0';
+    assert_int_equal(bt_store_setting_move(f->s, BT_SETTING_SCHEDULE,
+                                           "nightly", longf, &err),
+                     -BT_ETOOBIG);
+    /* UTF-8 names are fine. */
+    OK(bt_store_setting_move(f->s, BT_SETTING_SCHEDULE, "nightly",
+                             "/Wartung/N\xc3\xa4" "chte", &e_));
+    OK(bt_store_schedule_get(f->s, "nightly", &sc, &e_));
+    assert_string_equal(sc.folder, "/Wartung/N\xc3\xa4" "chte");
+    bt_store_schedule_clear(&sc);
+}
+
 /* Two processes add to one counter; no increment is lost. */
 static void test_counter_add_two_processes(void **state) {
     fixture *f = *state;
@@ -2718,6 +2831,7 @@ int main(void) {
         T(test_takeover_processes),
         T(test_events_and_audit),
         T(test_variables_counters_schedules),
+        T(test_setting_folders),
         T(test_counter_add_two_processes),
         T(test_retention),
         T(test_users_and_groups),

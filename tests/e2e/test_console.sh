@@ -53,7 +53,7 @@ start() {
     : >"$SCRATCH/$name.log"
     "$BATOND" "$@" >>"$SCRATCH/$name.log" 2>&1 &
     PIDS+=($!)
-    for ((i = 0; i < 300; i++)); do
+    for ((i = 0; i < 600; i++)); do
         grep -q 'batond ready' "$SCRATCH/$name.log" && return 0
         kill -0 "${PIDS[-1]}" 2>/dev/null || break
         sleep 0.1

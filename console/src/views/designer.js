@@ -375,6 +375,15 @@ export function Designer({ runbook }) {
     });
 
     const onKey = (ev) => {
+        const arrows = { ArrowLeft: [-10, 0], ArrowRight: [10, 0], ArrowUp: [0, -10], ArrowDown: [0, 10] };
+        if (editable && sel && sel.kind === 'activity' && arrows[ev.key] && pos[sel.id]) {
+            // the keyboard's way to move a box
+            ev.preventDefault();
+            const [dx, dy] = arrows[ev.key];
+            const p = pos[sel.id];
+            setPos({ ...pos, [sel.id]: { x: Math.max(NODE_W / 2, p.x + dx), y: Math.max(NODE_H / 2, p.y + dy) } });
+            return;
+        }
         if (!editable || !sel || (ev.key !== 'Delete' && ev.key !== 'Backspace')) return;
         ev.preventDefault();
         if (sel.kind === 'activity')
@@ -409,7 +418,7 @@ export function Designer({ runbook }) {
   <div class="designer">
     <${Palette} types=${types} onAdd=${(t) => addActivity(t)} disabled=${!editable} />
     <div class="canvas" ref=${svgWrap} onDragOver=${(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }} onDrop=${onDrop}
-      onClick=${() => setSel(null)} onKeyDown=${onKey} aria-label="canvas (Delete removes the selection)">
+      onClick=${() => setSel(null)} onKeyDown=${onKey} aria-label="canvas (arrow keys move the selected box, Delete removes the selection)">
       <${Diagram} activities=${doc.activities} links=${dlinks} lay=${lay}
         selected=${selAct && selAct.id} onSelect=${(id) => setSel({ kind: 'activity', id })}
         selectedLink=${sel && sel.kind === 'link' ? sel.index : null} onLinkSelect=${(i) => setSel({ kind: 'link', index: i })}

@@ -8,7 +8,7 @@ const path = require('path');
 const env = process.env;
 const URL = env.CONSOLE_URL;
 const SHOTS = env.SHOTS;
-const T = 30000; // generous: two shared cores under ctest -j
+const T = 60000; // generous: two shared cores, ASan, ctest -j
 let failed = 0;
 const pageErrors = [];
 let expected = []; // regexps of console errors a step provokes on purpose
@@ -101,7 +101,7 @@ async function openRunbook(page, folder, name) {
     });
 
     await check('sees the job complete live', async () => {
-        await page.waitForSelector('.title-row .status-completed', { timeout: 60000 });
+        await page.waitForSelector('.title-row .status-completed', { timeout: 120000 });
         await page.waitForSelector('text=finished');
         const params = await page.locator('.summary td.cell').first().textContent();
         assert(params.includes('count = 5') && params.includes('mode = loud'), 'parameters shown: ' + params);
@@ -130,9 +130,9 @@ async function openRunbook(page, folder, name) {
         await openRunbook(page, 'Console', 'Sleep');
         await page.click('button:has-text("Start")');
         await page.waitForURL(/#\/jobs\/\d+/);
-        await page.waitForSelector('.title-row .status-running', { timeout: 60000 });
+        await page.waitForSelector('.title-row .status-running', { timeout: 120000 });
         await page.click('button:has-text("Stop")');
-        await page.waitForSelector('.title-row .status-canceled', { timeout: 60000 });
+        await page.waitForSelector('.title-row .status-canceled', { timeout: 120000 });
     });
 
     await check('the job list filters by status and pages', async () => {
@@ -215,6 +215,13 @@ async function openRunbook(page, folder, name) {
         await page.waitForSelector('g.node[data-activity=junction]', { state: 'detached' });
         await page.click('.palette-item[data-type=run-program]');
         await page.waitForSelector('g.node[data-activity=run_program]');
+        // arrow keys move the selected box
+        const before = await page.locator('g.node[data-activity=run_program]').getAttribute('transform');
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('ArrowDown');
+        const after = await page.locator('g.node[data-activity=run_program]').getAttribute('transform');
+        assert(before !== after, 'ArrowDown did not move the box: ' + after);
         // draw the link start -> run_program: drag from start's port
         const port = page.locator('g.node[data-activity=start] circle.port');
         const pb = await port.boundingBox();
@@ -267,7 +274,7 @@ async function openRunbook(page, folder, name) {
         await page.fill('input[name=who]', 'designer');
         await page.click('button:has-text("Start")');
         await page.waitForURL(/#\/jobs\/\d+/);
-        await page.waitForSelector('.title-row .status-completed', { timeout: 60000 });
+        await page.waitForSelector('.title-row .status-completed', { timeout: 120000 });
         const ret = await page.locator('[data-returned]').textContent();
         assert(ret.includes('message = hi designer'), 'returned: ' + ret);
     });
@@ -307,7 +314,7 @@ async function openRunbook(page, folder, name) {
     await check('a runbook with 500 activities is drawn', async () => {
         const t0 = Date.now();
         await openRunbook(page, 'Console', 'Big');
-        await page.waitForFunction(() => document.querySelectorAll('svg.diagram g.node').length === 500, null, { timeout: 60000 });
+        await page.waitForFunction(() => document.querySelectorAll('svg.diagram g.node').length === 500, null, { timeout: 120000 });
         console.log(`     (500 activities laid out and drawn in ${Date.now() - t0} ms)`);
     });
 
@@ -364,7 +371,7 @@ async function openRunbook(page, folder, name) {
         await p2.fill('input[name=password]', 'whatever');
         const t0 = Date.now();
         await p2.click('button[type=submit]');
-        await p2.waitForSelector('.error:has-text("no answer within 15 s")', { timeout: 60000 });
+        await p2.waitForSelector('.error:has-text("no answer within 15 s")', { timeout: 120000 });
         const waited = Date.now() - t0;
         assert(waited >= 14000, `gave up after ${waited} ms`);
         assert(await p2.locator('button[type=submit]').isEnabled(), 'the form stays usable');

@@ -194,16 +194,30 @@ void bt_web_folders_tree(bt_web_req *r) {
     bt_web_reply(r, 200, tree);
 }
 
-/* GET /api/variables */
+/* ?folder=/A/B of the global settings lists (their own folder tree, not
+ * the runbook folders): true to go on, *folder NULL for every item. */
+static bool settings_folder(bt_web_req *r, const char **folder) {
+    static const char *const allowed[] = {"folder", NULL};
+    if (!bt_web_query_only(r, allowed)) return false;
+    *folder = bt_web_query(r, "folder");
+    bt_error err = {0};
+    if (*folder && bt_store_setting_folder_check(*folder, &err)) {
+        bt_web_error(r, 400, "invalid_parameter", "folder", "%s", err.message);
+        return false;
+    }
+    return true;
+}
+
+/* GET /api/variables[?folder=] */
 void bt_web_variables_list(bt_web_req *r) {
-    static const char *const none[] = {NULL};
-    if (!bt_web_query_only(r, none)) return;
+    const char *folder;
+    if (!settings_folder(r, &folder)) return;
     bt_store *s = bt_web_store(r);
     if (!s) return;
     bt_store_variable *items = NULL;
     size_t n = 0;
     bt_error err = {0};
-    int rc = bt_store_variable_list(s, &items, &n, &err);
+    int rc = bt_store_variable_list_in(s, folder, &items, &n, &err);
     if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
         return;
@@ -211,7 +225,8 @@ void bt_web_variables_list(bt_web_req *r) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const bt_store_variable *v = &items[i];
-        json_t *o = json_pack("{s:s, s:b, s:o}", "name", v->name,
+        json_t *o = json_pack("{s:s, s:s, s:b, s:o}", "name", v->name,
+                              "folder", v->folder ? v->folder : "/",
                               "encrypted", v->encrypted, "updated",
                               bt_web_time(v->updated_us));
         /* A plain value that is not UTF-8 text is shown as null rather
@@ -223,6 +238,31 @@ void bt_web_variables_list(bt_web_req *r) {
         json_array_append_new(arr, o);
     }
     bt_store_variable_list_free(items, n);
+    bt_web_reply(r, 200, json_pack("{s:o}", "items", arr));
+}
+
+/* GET /api/counters[?folder=] */
+void bt_web_counters_list(bt_web_req *r) {
+    const char *folder;
+    if (!settings_folder(r, &folder)) return;
+    bt_store *s = bt_web_store(r);
+    if (!s) return;
+    bt_store_counter *items = NULL;
+    size_t n = 0;
+    bt_error err = {0};
+    int rc = bt_store_counter_list(s, folder, &items, &n, &err);
+    if (rc) {
+        bt_web_error_from(r, rc, &err, NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:I, s:o}", "name", items[i].name,
+                           "folder", items[i].folder, "value",
+                           (json_int_t)items[i].value, "updated",
+                           bt_web_time(items[i].updated_us)));
+    bt_store_counter_list_free(items, n);
     bt_web_reply(r, 200, json_pack("{s:o}", "items", arr));
 }
 
@@ -243,16 +283,16 @@ void bt_web_counters_get(bt_web_req *r) {
                                    "value", (json_int_t)value));
 }
 
-/* GET /api/schedules */
+/* GET /api/schedules[?folder=] */
 void bt_web_schedules_list(bt_web_req *r) {
-    static const char *const none[] = {NULL};
-    if (!bt_web_query_only(r, none)) return;
+    const char *folder;
+    if (!settings_folder(r, &folder)) return;
     bt_store *s = bt_web_store(r);
     if (!s) return;
     bt_store_schedule *items = NULL;
     size_t n = 0;
     bt_error err = {0};
-    int rc = bt_store_schedule_list(s, &items, &n, &err);
+    int rc = bt_store_schedule_list_in(s, folder, &items, &n, &err);
     if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
         return;
@@ -260,8 +300,8 @@ void bt_web_schedules_list(bt_web_req *r) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
-            arr, json_pack("{s:s, s:o, s:o}", "name", items[i].name,
-                           "definition",
+            arr, json_pack("{s:s, s:s, s:o, s:o}", "name", items[i].name,
+                           "folder", items[i].folder, "definition",
                            bt_web_json_text(items[i].definition), "updated",
                            bt_web_time(items[i].updated_us)));
     bt_store_schedule_list_free(items, n);

@@ -37,6 +37,7 @@ static const route routes[] = {
     {"GET", "/api/events/stream", bt_web_events_stream},
     {"GET", "/api/folders", bt_web_folders_tree},
     {"GET", "/api/variables", bt_web_variables_list},
+    {"GET", "/api/counters", bt_web_counters_list},
     {"GET", "/api/counters/{name}", bt_web_counters_get},
     {"GET", "/api/schedules", bt_web_schedules_list},
     {"POST", "/api/maintenance/purge", bt_web_maintenance_purge},

@@ -247,6 +247,7 @@ void bt_web_servers_list(bt_web_req *r);
 void bt_web_events_list(bt_web_req *r);
 void bt_web_folders_tree(bt_web_req *r);
 void bt_web_variables_list(bt_web_req *r);
+void bt_web_counters_list(bt_web_req *r);
 void bt_web_counters_get(bt_web_req *r);
 void bt_web_schedules_list(bt_web_req *r);
 void bt_web_maintenance_purge(bt_web_req *r);

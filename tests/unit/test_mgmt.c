@@ -824,6 +824,145 @@ static void test_counters_schedules(void **state) {
     expect(f, "alice", "GET", "/api/schedules/work", NULL, 404, "not_found");
 }
 
+/* The n-th item's field of a {"items": [...]} answer. */
+static const char *item_str(json_t *d, size_t i, const char *field) {
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(d, "items"), i), field));
+}
+
+/* Settings folders: set --folder, lists by folder, move (audited with the
+ * folder before and after), set keeping the folder, bad folders refused. */
+static void test_setting_folders(void **state) {
+    fixture *f = *state;
+    static const char secret[] = "folder-s3cret-Q";
+    long st;
+    json_t *d = call(f, "POST", "/api/variables",
+                     "{\"name\":\"smtp\",\"value\":\"mx\","
+                     "\"folder\":\"/Ops/Mail\"}",
+                     &st);
+    assert_int_equal(st, 201);
+    assert_string_equal(json_string_value(json_object_get(d, "folder")),
+                        "/Ops/Mail");
+    json_decref(d);
+    char *body = bt_xasprintf("{\"name\":\"smtp_pass\",\"value\":\"%s\","
+                              "\"encrypted\":true,\"folder\":\"/Ops/Mail\"}",
+                              secret);
+    expect(f, "alice", "POST", "/api/variables", body, 201, NULL);
+    free(body);
+    expect(f, "alice", "POST", "/api/variables",
+           "{\"name\":\"top\",\"value\":\"1\"}", 201, NULL);
+    d = call(f, "GET", "/api/variables?folder=%2FOps%2FMail", NULL, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 2);
+    assert_string_equal(item_str(d, 0, "name"), "smtp");
+    assert_string_equal(item_str(d, 1, "name"), "smtp_pass");
+    assert_string_equal(item_str(d, 1, "folder"), "/Ops/Mail");
+    assert_null(strstr(f->last_text, secret));
+    json_decref(d);
+    d = call(f, "GET", "/api/variables", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 3);
+    assert_string_equal(item_str(d, 2, "name"), "top");
+    assert_string_equal(item_str(d, 2, "folder"), "/");
+    json_decref(d);
+
+    d = call(f, "POST", "/api/variables/move",
+             "{\"name\":\"smtp_pass\",\"folder\":\"/Secrets\"}", &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(json_string_value(json_object_get(d, "from")),
+                        "/Ops/Mail");
+    assert_string_equal(json_string_value(json_object_get(d, "folder")),
+                        "/Secrets");
+    json_decref(d);
+    /* A set without a folder leaves the variable where it is. */
+    d = call(f, "POST", "/api/variables",
+             "{\"name\":\"smtp_pass\",\"value\":\"x2\",\"encrypted\":true}",
+             &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(json_string_value(json_object_get(d, "folder")),
+                        "/Secrets");
+    json_decref(d);
+    d = call(f, "GET", "/api/audit?action=variable.move", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 1);
+    json_t *a = json_array_get(json_object_get(d, "items"), 0);
+    assert_string_equal(json_string_value(json_object_get(a, "object")),
+                        "smtp_pass");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(a, "before"), "folder")),
+                        "/Ops/Mail");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(a, "after"), "folder")),
+                        "/Secrets");
+    assert_null(strstr(f->last_text, secret));
+    json_decref(d);
+
+    /* counters: a list at last, set with a folder, add keeps it */
+    expect(f, "alice", "POST", "/api/counters",
+           "{\"name\":\"sent\",\"value\":1,\"folder\":\"/Ops/Mail\"}", 201,
+           NULL);
+    expect(f, "alice", "POST", "/api/counters", "{\"name\":\"sent\",\"add\":4}",
+           200, NULL);
+    expect(f, "alice", "POST", "/api/counters",
+           "{\"name\":\"other\",\"value\":-7}", 201, NULL);
+    expect(f, "alice", "POST", "/api/counters",
+           "{\"name\":\"sent\",\"add\":1,\"folder\":\"/X\"}", 400,
+           "invalid");
+    d = call(f, "GET", "/api/counters", NULL, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 2);
+    assert_string_equal(item_str(d, 0, "name"), "other");
+    assert_string_equal(item_str(d, 0, "folder"), "/");
+    assert_string_equal(item_str(d, 1, "folder"), "/Ops/Mail");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(d, "items"), 1),
+                         "value")),
+                     5);
+    json_decref(d);
+    expect(f, "alice", "POST", "/api/counters/move",
+           "{\"name\":\"other\",\"folder\":\"/Ops/Mail\"}", 200, NULL);
+    d = call(f, "GET", "/api/counters?folder=/Ops/Mail", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 2);
+    json_decref(d);
+
+    /* schedules */
+    expect(f, "alice", "POST", "/api/schedules",
+           "{\"name\":\"office\",\"definition\":{\"days\":[\"mon\"]},"
+           "\"folder\":\"/Hours\"}",
+           201, NULL);
+    expect(f, "alice", "POST", "/api/schedules",
+           "{\"name\":\"night\",\"definition\":{\"hours\":\"0-6\"}}", 201,
+           NULL);
+    d = call(f, "GET", "/api/schedules?folder=/Hours", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 1);
+    assert_string_equal(item_str(d, 0, "name"), "office");
+    json_decref(d);
+    expect(f, "alice", "POST", "/api/schedules/move",
+           "{\"name\":\"night\",\"folder\":\"/Hours\"}", 200, NULL);
+    d = call(f, "GET", "/api/schedules/night", NULL, &st);
+    assert_string_equal(json_string_value(json_object_get(d, "folder")),
+                        "/Hours");
+    json_decref(d);
+    d = call(f, "GET", "/api/audit?action=schedule.move", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "items")), 1);
+    json_decref(d);
+
+    /* refused, naming the problem */
+    expect(f, "alice", "POST", "/api/variables",
+           "{\"name\":\"v\",\"value\":\"1\",\"folder\":\"Ops\"}", 400,
+           "invalid");
+    expect(f, "alice", "POST", "/api/variables/move",
+           "{\"name\":\"top\",\"folder\":\"/a/../b\"}", 400, "invalid");
+    expect(f, "alice", "POST", "/api/variables/move",
+           "{\"name\":\"top\"}", 400, "missing_field");
+    expect(f, "alice", "POST", "/api/counters/move",
+           "{\"name\":\"nope\",\"folder\":\"/A\"}", 404, "not_found");
+    expect(f, "alice", "GET", "/api/schedules?folder=/A/", NULL, 400,
+           "invalid_parameter");
+    expect(f, "alice", "GET", "/api/counters?name=x", NULL, 400, NULL);
+    d = call(f, "GET", "/api/variables/top", NULL, &st);
+    assert_string_equal(json_string_value(json_object_get(d, "folder")), "/");
+    json_decref(d);
+}
+
 static void test_servers(void **state) {
     fixture *f = *state;
     bt_store *s = NULL;
@@ -1426,6 +1565,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hostile_imports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_ois, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setting_folders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_variables_encrypted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_counters_schedules, setup,

@@ -853,6 +853,42 @@ static void test_resources(void **state) {
         json_string_value(json_array_get(
             json_object_get(json_object_get(sc, "definition"), "days"), 0)),
         "mon");
+    assert_string_equal(str_at(sc, "folder"), "/");
+    reply_free(&r);
+
+    /* Settings folders: each item names its folder, ?folder= filters. */
+    OK(bt_store_setting_move(f->s, BT_SETTING_VARIABLE, "secret", "/Ops/Mail",
+                             &e_));
+    OK(bt_store_counter_set_in(f->s, "mails", 3, "/Ops/Mail", &e_));
+    OK(bt_store_schedule_set_in(f->s, "night", "{\"hours\": \"0-6\"}",
+                                "/Ops/Mail", &e_));
+    static const char *const lists[] = {"/api/variables", "/api/counters",
+                                        "/api/schedules"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s?folder=%%2FOps%%2FMail", lists[i]);
+        r = http(f, "GET", path, NULL, NULL);
+        assert_int_equal(r.status, 200);
+        json_t *items = json_object_get(r.json, "items");
+        assert_int_equal(json_array_size(items), 1);
+        assert_string_equal(str_at(json_array_get(items, 0), "folder"),
+                            "/Ops/Mail");
+        reply_free(&r);
+        r = http(f, "GET", lists[i], NULL, NULL);
+        assert_int_equal(json_array_size(json_object_get(r.json, "items")),
+                         2);
+        assert_string_equal(
+            str_at(json_array_get(json_object_get(r.json, "items"), 0),
+                   "folder"),
+            i == 0 ? "/" : "/Ops/Mail"); /* by name */
+        reply_free(&r);
+        snprintf(path, sizeof path, "%s?folder=Ops", lists[i]);
+        expect_error(f, "GET", path, NULL, 400, "invalid_parameter",
+                     "folder");
+    }
+    r = http(f, "GET", "/api/counters", NULL, NULL);
+    json_t *c1 = json_array_get(json_object_get(r.json, "items"), 1);
+    assert_string_equal(str_at(c1, "name"), "tickets");
+    assert_int_equal(int_at(c1, "value"), 41);
     reply_free(&r);
 }
 

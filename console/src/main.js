@@ -14,6 +14,7 @@ import { Job } from './views/job.js';
 import { Servers } from './views/servers.js';
 import { Events } from './views/events.js';
 import { Designer } from './views/designer.js';
+import { Globals } from './views/globals.js';
 
 function useRoute() {
     const [hash, setHash] = useState(location.hash || '#/');
@@ -62,6 +63,7 @@ function Login({ message, onDone }) {
 const NAV = [
     ['#/', 'Home', ''], ['#/runbooks', 'Runbooks', 'runbooks'], ['#/jobs', 'Jobs', 'jobs'],
     ['#/design', 'Designer', 'design'], ['#/servers', 'Servers', 'servers'], ['#/events', 'Events', 'events'],
+    ['#/globals', 'Globals', 'globals'],
 ];
 
 function Shell({ route, onLogout }) {
@@ -81,6 +83,7 @@ function Shell({ route, onLogout }) {
     case 'design': view = html`<${Designer} runbook=${route.parts[1]} key=${route.parts[1] || 'new'} />`; break;
     case 'servers': view = html`<${Servers} />`; break;
     case 'events': view = html`<${Events} />`; break;
+    case 'globals': view = html`<${Globals} />`; break;
     default: view = html`<p>No such page. <a href="#/">Home</a></p>`;
     }
     return html`<div class="shell">

@@ -122,6 +122,8 @@ codes="$(api "$W" POST /api/users '{"name": "viewer", "password": "viewer-passwo
 codes+=" $(api "$W" POST /api/users '{"name": "bob", "password": "bob-password-1"}')"
 codes+=" $(api "$W" POST /api/permissions '{"folder": "/Console", "user": "viewer", "rights": ["view"]}')"
 codes+=" $(api "$W" POST /api/permissions '{"folder": "/Console", "user": "bob", "rights": ["view", "start", "author"]}')"
+codes+=" $(api "$M" POST /api/variables '{"name": "greeting", "value": "<b>hi</b>"}')"
+codes+=" $(api "$M" POST /api/variables '{"name": "secret", "value": "s3cret-value", "encrypted": true}')"
 # admin holds /Console/Sleep checked out: bob's check-out must be refused
 codes+=" $(api "$M" POST /api/runbook/checkout '{"runbook": "/Console/Sleep"}')"
 # a runbook with 500 activities (a chain of Return Data fan-out)
@@ -134,7 +136,7 @@ lines += ["  - {from: a%d, to: a%d}" % (i, i + 1) for i in range(1, 499)]
 json.dump({"yaml": "\n".join(lines) + "\n", "comment": "500 activities"}, open(sys.argv[1], "w"))
 PY
 codes+=" $(api "$M" POST /api/runbook/checkin "@$SCRATCH/big.json")"
-if [[ $codes == "201 201 "*" 200 201" ]]; then
+if [[ $codes == "201 201 "*" 201 201 200 201" ]]; then
     pass "users, rights, a check-out and a 500-activity runbook set up"
 else
     fail "users, rights, a check-out and a 500-activity runbook set up" "HTTP codes: $codes" "$(cat "$SCRATCH/api.out")"

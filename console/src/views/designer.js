@@ -105,6 +105,11 @@ function ActivityInspector({ doc, act, types, editable, update, remove, rename }
   <div class="field"><label for="act-name">Name</label>
     <input id="act-name" name="name" value=${act.name || ''} readonly=${!editable}
       onInput=${(e) => update({ ...act, name: e.target.value || undefined })} /></div>
+  <div class="field"><label for="act-timeout">Timeout <span class="muted small">duration, like 30s</span></label>
+    <input id="act-timeout" name="timeout" value=${act.timeout || ''} readonly=${!editable} placeholder="none"
+      onInput=${(e) => update({ ...act, timeout: e.target.value || undefined })} /></div>
+  <label class="field-inline"><input type="checkbox" name="flatten" checked=${!!act.flatten} disabled=${!editable}
+    onChange=${(e) => update({ ...act, flatten: e.target.checked || undefined })} /> Flatten its rows into one</label>
   ${specs.map((s) => html`<${PropField} key=${s.name} spec=${s} value=${props[s.name]} editable=${editable}
       onFocus=${() => setFocus(s.name)} onChange=${(v) => setProp(s.name, v)} />`)}
   ${extra.map((k) => html`<${PropField} key=${k} spec=${{ name: k, kind: open ? open.kind : 'string', description: open ? '' : 'not a property of this type' }}

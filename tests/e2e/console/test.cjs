@@ -165,6 +165,15 @@ async function openRunbook(page, folder, name) {
         await page.waitForSelector('table.events tbody tr');
     });
 
+    await check('global variables: text shown as typed, encrypted values never', async () => {
+        await page.goto(URL + '#/globals');
+        await page.waitForSelector('table.variables td:text("greeting")');
+        const cells = await page.locator('table.variables td.cell').allTextContents();
+        assert(cells.includes('<b>hi</b>'), 'cells: ' + cells.join(' | '));
+        assert(cells.includes('(encrypted)'), 'cells: ' + cells.join(' | '));
+        assert(!(await page.content()).includes('s3cret-value'), 'the encrypted value reached the page');
+    });
+
     await check('a narrow screen gets a menu', async () => {
         await page.setViewportSize({ width: 420, height: 800 });
         await page.goto(jobUrl);
@@ -233,6 +242,7 @@ async function openRunbook(page, folder, name) {
         await page.waitForSelector('g.link[data-link="start->run_program"]', { state: 'attached' });
         await page.click('g.node[data-activity=run_program] rect');
         await page.fill('textarea[name=command]', 'echo');
+        await page.fill('#act-timeout', '30s');
         await page.click('textarea[name=args]');
         await page.keyboard.type('hi ');
         await page.click('button[data-ref="{start.who}"]');
@@ -252,6 +262,7 @@ async function openRunbook(page, folder, name) {
         await page.click('button:has-text("Add")');
         await page.click('button[data-ref="{run_program.stdout}"]');
         const yaml = await page.locator('pre.yaml').textContent();
+        assert(yaml.includes('timeout: 30s'), 'no timeout in the YAML');
         assert(yaml.includes('name: Two step') && yaml.includes('folder: /Console') && yaml.includes('when: \'{run_program.exit_code} == 0\''),
             'YAML: ' + yaml);
         await shot(page, 'designer');

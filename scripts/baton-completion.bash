@@ -36,9 +36,9 @@ _baton_verbs() {
     case $1 in
     folder) echo "mkdir rename mv rm" ;;
     runbook) echo "rename mv rm servers limit" ;;
-    variable) echo "list get set rm" ;;
-    counter) echo "get set add rm" ;;
-    schedule) echo "list get set rm" ;;
+    variable) echo "list get set move rm" ;;
+    counter) echo "list get set add move rm" ;;
+    schedule) echo "list get set move rm" ;;
     server) echo "list throttle drain" ;;
     token) echo "create list revoke" ;;
     user) echo "add list passwd disable enable delete" ;;

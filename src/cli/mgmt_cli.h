@@ -78,6 +78,7 @@ int bt_cli_variables(int argc, char **argv);
 int bt_cli_counter(int argc, char **argv);
 int bt_cli_schedule(int argc, char **argv);
 int bt_cli_schedules(int argc, char **argv);
+int bt_cli_counters(int argc, char **argv);
 int bt_cli_server(int argc, char **argv);
 int bt_cli_servers(int argc, char **argv);
 

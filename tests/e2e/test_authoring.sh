@@ -230,9 +230,36 @@ run_baton "$O.c1" counter set hits 5 && run_baton "$O.c2" counter add hits 2
 grep -q "hits = 7" "$O.c2.out" && pass "counter set/add" || fail "counter" "$(cat "$O.c2.out" "$O.c2.err")"
 run_baton "$O.s1" schedule set weekdays '{"days": ["mon", "tue"]}'
 run_baton "$O.s2" schedules
-grep -q 'weekdays = {"days":\["mon","tue"\]}' "$O.s2.out" && pass "schedule set and list" || fail "schedules" "$(cat "$O.s2.out" "$O.s2.err")"
+grep -q '^weekdays  *\/  *{"days":\["mon","tue"\]}' "$O.s2.out" && pass "schedule set and list" || fail "schedules" "$(cat "$O.s2.out" "$O.s2.err")"
 run_baton "$O.s3" schedule set weekdays '[1'
 [[ $RC -eq 2 ]] && pass "a bad schedule definition is a usage error" || fail "schedule bad rc $RC"
+
+# ---- settings folders (their own tree, not runbook folders)
+run_baton "$O.f1" variable set mail_host mx1 --folder /Ops/Mail
+grep -q "mail_host = mx1  (folder /Ops/Mail)" "$O.f1.out" && pass "variable set --folder" || fail "set --folder" "$(cat "$O.f1.out" "$O.f1.err")"
+run_baton "$O.f2" variables list --folder /Ops/Mail
+grep -q "^mail_host  *\/Ops\/Mail " "$O.f2.out" && ! grep -q greeting "$O.f2.out" &&
+    pass "variables list --folder shows that folder's only" || fail "variables --folder" "$(cat "$O.f2.out" "$O.f2.err")"
+run_baton "$O.f3" counter move hits /Ops/Mail
+grep -q "moved hits from / to /Ops/Mail" "$O.f3.out" && pass "counter move" || fail "counter move" "$(cat "$O.f3.out" "$O.f3.err")"
+run_baton "$O.f4" counters --folder /Ops/Mail --json
+check_json "counters list by folder (JSON)" "$O.f4.out" <<'PY'
+items = doc["items"]
+assert [(c["name"], c["folder"], c["value"]) for c in items] == [("hits", "/Ops/Mail", 7)], items
+PY
+run_baton "$O.f5" schedule move weekdays /Hours && run_baton "$O.f6" schedules
+grep -q "^weekdays  *\/Hours " "$O.f6.out" && pass "schedule move, shown in the list" || fail "schedule move" "$(cat "$O.f6.out" "$O.f6.err")"
+run_baton "$O.f7" variable move nosuch /X
+[[ $RC -eq 4 ]] && pass "moving a missing variable exits 4" || fail "move missing rc $RC"
+run_baton "$O.f8" variable set x 1 --folder Ops
+[[ $RC -eq 2 ]] && grep -q "folder 'Ops' does not start with '/'" "$O.f8.err" &&
+    pass "a relative folder is refused naming it" || fail "bad folder rc $RC" "$(cat "$O.f8.err")"
+run_baton "$O.f9" audit --json
+check_json "moves are audited with the folder before and after" "$O.f9.out" <<'PY'
+moves = [a for a in doc["items"] if a["action"].endswith(".move")]
+assert [(a["action"], a["object"], a["before"]["folder"], a["after"]["folder"]) for a in moves] == [
+    ("counter.move", "hits", "/", "/Ops/Mail"), ("schedule.move", "weekdays", "/", "/Hours")], moves
+PY
 
 # ---- servers, preferred servers
 run_baton "$O.sv" servers

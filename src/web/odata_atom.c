@@ -79,10 +79,16 @@ static const char *edm(od_type t) {
     return NULL;
 }
 
+/* Appends without printf: a feed page writes about 700 properties. */
 void od_atom_property(const od_prop *p, json_t *v, bt_buf *b) {
     const char *type = edm(p->type);
-    bt_buf_printf(b, "<d:%s", p->name);
-    if (type) bt_buf_printf(b, " m:type=\"%s\"", type);
+    bt_buf_appends(b, "<d:");
+    bt_buf_appends(b, p->name);
+    if (type) {
+        bt_buf_appends(b, " m:type=\"");
+        bt_buf_appends(b, type);
+        bt_buf_appendc(b, '"');
+    }
     if (!v || json_is_null(v)) {
         bt_buf_appends(b, " m:null=\"true\" />");
         return;
@@ -97,7 +103,9 @@ void od_atom_property(const od_prop *p, json_t *v, bt_buf *b) {
     case OD_GUID:
     case OD_STRING: od_xml_escape(b, json_string_value(v)); break;
     }
-    bt_buf_printf(b, "</d:%s>", p->name);
+    bt_buf_appends(b, "</d:");
+    bt_buf_appends(b, p->name);
+    bt_buf_appendc(b, '>');
 }
 
 static int write_entry(od_ctx *c, const od_set *set, json_t *e,

@@ -283,8 +283,14 @@ export function Designer({ runbook }) {
         const id = M.uniqueId(doc, type);
         let p = at;
         if (!p) {
+            // right of the last box, or a new row under everything when
+            // that would leave the visible canvas
             const xs = Object.values(pos);
-            p = { x: (xs.length ? Math.max(...xs.map((q) => q.x)) : 0) + NODE_W + 70, y: xs.length ? xs[xs.length - 1].y : 60 };
+            const last = xs[xs.length - 1] || { x: NODE_W / 2 - 50, y: NODE_H / 2 + 20 };
+            const room = svgWrap.current ? svgWrap.current.clientWidth : 800;
+            p = { x: last.x + NODE_W + 70, y: last.y };
+            if (p.x + NODE_W / 2 > room)
+                p = { x: NODE_W / 2 + 20, y: Math.max(...xs.map((q) => q.y)) + NODE_H + 50 };
         }
         setPos({ ...pos, [id]: p });
         setDoc({ ...doc, activities: [...doc.activities, { id, type }] });
@@ -379,6 +385,13 @@ export function Designer({ runbook }) {
         setNotice(`Checked in as version ${rb.checked_in_version || fresh.latest_version}.`);
     });
 
+    const removeActivity = (id) => {
+        setDoc({ ...doc, activities: doc.activities.filter((a) => a.id !== id),
+            links: doc.links.filter((l) => l.from !== id && l.to !== id) });
+        const rest = { ...pos };
+        delete rest[id];
+        setPos(rest);
+    };
     const onKey = (ev) => {
         const arrows = { ArrowLeft: [-10, 0], ArrowRight: [10, 0], ArrowUp: [0, -10], ArrowDown: [0, 10] };
         if (editable && sel && sel.kind === 'activity' && arrows[ev.key] && pos[sel.id]) {
@@ -391,9 +404,7 @@ export function Designer({ runbook }) {
         }
         if (!editable || !sel || (ev.key !== 'Delete' && ev.key !== 'Backspace')) return;
         ev.preventDefault();
-        if (sel.kind === 'activity')
-            setDoc({ ...doc, activities: doc.activities.filter((a) => a.id !== sel.id),
-                links: doc.links.filter((l) => l.from !== sel.id && l.to !== sel.id) });
+        if (sel.kind === 'activity') removeActivity(sel.id);
         else setDoc({ ...doc, links: doc.links.filter((_, i) => i !== sel.index) });
         setSel(null);
     };
@@ -440,8 +451,7 @@ export function Designer({ runbook }) {
           }}
           rename=${(from, to) => { if (to && to !== from && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(to) && !doc.activities.some((a) => a.id === to)) {
             setDoc(M.renameActivity(doc, from, to)); setPos({ ...pos, [to]: pos[from] }); setSel({ kind: 'activity', id: to }); } }}
-          remove=${() => { setDoc({ ...doc, activities: doc.activities.filter((a) => a.id !== selAct.id),
-            links: doc.links.filter((l) => l.from !== selAct.id && l.to !== selAct.id) }); setSel(null); }} />`
+          remove=${() => { removeActivity(selAct.id); setSel(null); }} />`
         : selLink ? html`<${LinkInspector} key=${sel.index} link=${selLink} editable=${editable}
           update=${(l) => setDoc({ ...doc, links: doc.links.map((x, i) => (i === sel.index ? l : x)) })}
           remove=${() => { setDoc({ ...doc, links: doc.links.filter((_, i) => i !== sel.index) }); setSel(null); }} />`

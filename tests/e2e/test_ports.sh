@@ -234,4 +234,37 @@ expect "a stopped service: doctor names the row, refused (exit 1)" \
     bash -c "[[ $RC -eq 1 ]] && grep -q \"^FAIL .*REST web service (HTTP), TCP $WEB: reachable: 127.0.0.1 port $WEB refused\" $SCRATCH/d.out &&
              grep -q 'fix: on 127.0.0.1: run batond with the web role' $SCRATCH/d.out"
 
+# ---- TLS: the handshake checked against the CA given --------------------
+if command -v openssl >/dev/null; then
+    TLS=$SCRATCH/tls
+    mkdir -p "$TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TLS/key.pem" \
+        -out "$TLS/cert.pem" -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+    read -r TWEB < <(free_ports 1)
+    TSET=(--config "$EMPTY_CONF" --db "sqlite:$DATA/baton.db" --bind 127.0.0.1
+          --web-port "$TWEB" --tls-cert "$TLS/cert.pem" --tls-key "$TLS/key.pem")
+    : >"$SCRATCH/batond.log"
+    "$BATOND" "${TSET[@]}" --roles web >>"$SCRATCH/batond.log" 2>&1 &
+    BATOND_PID=$!
+    until_true 30 ready
+    run_baton "$SCRATCH/t" ports "${TSET[@]}" --no-runbooks
+    expect "with tls_cert the table says HTTPS" has "$SCRATCH/t.out" "|REST web service (HTTPS)|$TWEB|"
+    run_baton "$SCRATCH/d" doctor "${TSET[@]}" --host-role web --ca-file "$TLS/cert.pem"
+    DETAIL=$(cat "$SCRATCH/d.out" "$SCRATCH/batond.log")
+    expect "doctor: the TLS handshake passes with the server's CA" \
+        bash -c "[[ $RC -eq 0 ]] && grep -q \"^PASS .*(HTTPS), TCP $TWEB: TLS handshake: the certificate was accepted\" $SCRATCH/d.out &&
+                 grep -q '^PASS .*(HTTPS).*authenticated GET /api/runbooks: HTTP 200' $SCRATCH/d.out"
+    run_baton "$SCRATCH/d" doctor "${TSET[@]}" --host-role web
+    DETAIL=$(cat "$SCRATCH/d.out")
+    expect "doctor: without that CA the TLS handshake fails with the fix" \
+        bash -c "[[ $RC -eq 1 ]] && grep -q \"^FAIL .*(HTTPS), TCP $TWEB: TLS handshake: \" $SCRATCH/d.out &&
+                 grep -q 'fix: give the CA that signed the certificate' $SCRATCH/d.out"
+    kill -TERM "$BATOND_PID"
+    wait "$BATOND_PID" 2>/dev/null
+    BATOND_PID=
+else
+    echo "skip the TLS part: openssl is not installed"
+fi
+
 finish

@@ -552,6 +552,26 @@ int bt_store_audit_list(bt_store *s, int64_t after_id, size_t limit,
 
 /* ---- Variables, counters, schedules --------------------------------- */
 
+/* Folders go into JSON answers as they are, so they must be UTF-8
+ * (well-formed sequences, no overlongs or surrogates). */
+static bool utf8_ok(const unsigned char *p) {
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                            : c >= 0xe0 && c <= 0xef   ? 2
+                            : c >= 0xf0 && c <= 0xf4   ? 3
+                                                       : 9;
+        if (n == 9) return false;
+        for (size_t i = 1; i <= n; i++)
+            if ((p[i] & 0xc0) != 0x80) return false;
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+            (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
 int bt_store_setting_folder_check(const char *folder, bt_error *err) {
     if (!folder || folder[0] != '/')
         return bt_error_set(err, BT_EINVAL,
@@ -581,6 +601,9 @@ int bt_store_setting_folder_check(const char *folder, bt_error *err) {
         if (*c < 0x20 || *c == 0x7f)
             return bt_error_set(err, BT_EINVAL,
                                 "store: folder has a control character");
+    if (!utf8_ok((const unsigned char *)folder))
+        return bt_error_set(err, BT_EINVAL,
+                            "store: folder is not UTF-8 text");
     return 0;
 }
 

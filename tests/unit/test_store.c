@@ -2182,7 +2182,8 @@ static void test_setting_folders(void **state) {
 
     /* Bad folders and missing items are refused, naming the problem. */
     const char *bad[] = {"", "Ops", "/Ops/", "//", "/Ops//Mail", "/Ops/..",
-                         "/./x", "/a\tb"};
+                         "/./x", "/a\tb", "/bad\xff", "/x\xc3",
+                         "/\xc0\xaf"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(bt_store_setting_move(f->s, BT_SETTING_VARIABLE,
                                                "root_var", bad[i], &err),

@@ -922,6 +922,57 @@ static const char *const f_schedule[] = {
 static const char *const f_invoke[] = {"jobid=job_id",
                                        "jobstatus|status=job_status", NULL};
 
+static const char *const f_end_process[] = {
+    "processname|process|name=process",
+    "numberofprocesses|processcount|instances|count=count", NULL};
+static const char *const f_service[] = {
+    "servicename|service|name=unit", "servicestatus|status|state=active_state",
+    "displayname|description=description", NULL};
+static const char *const f_process[] = {
+    "processname|process|name=process", "processid|pid=pid",
+    "numberofinstances|instances|processcount|count=count",
+    "workingset|memoryusage=rss_bytes", NULL};
+static const char *const f_computer[] = {
+    "computer|computername|host=host", "ipaddress|address=address",
+    "responsetime|roundtriptime|latency=latency_ms", NULL};
+static const char *const f_disk[] = {
+    "drive|disk|path=path",
+    "freespace|freebytes=free_bytes",
+    "totalspace|capacity|totalsize=total_bytes",
+    "usedspace|usedbytes=used_bytes",
+    "percentfree|freepercent|freespacepercent=free_percent",
+    "percentused|usedpercent=used_percent",
+    NULL};
+static const char *const f_app[] = {
+    "url|address=url", "statuscode|httpstatus|httpstatuscode=status_code",
+    "responsetime=response_time_ms", "content|pagecontent|response=content",
+    NULL};
+static const char *const f_ssh[] = {"exitcode|exitstatus=exit_code",
+                                    "result|output|commandoutput|stdout=stdout",
+                                    "erroroutput|stderr=stderr",
+                                    "host|computer=host", NULL};
+static const char *const f_query_xml[] = {
+    "queryresult|result|xmlresult|value=value",
+    "numberofmatches|matchcount=match_count", NULL};
+static const char *const f_xslt[] = {
+    "transformedxml|transformedtext|output|result=output", NULL};
+static const char *const f_snmp[] = {
+    "oid|objectid=oid", "value|variablevalue=value", "type|syntax=type", NULL};
+static const char *const f_compress[] = {"archivepath|archive|zipfile=archive",
+                                         "numberoffiles|filecount=file_count",
+                                         "archivesize|size=size", NULL};
+static const char *const f_decompress[] = {
+    "archivepath|archive|zipfile=archive",
+    "destination|destinationfolder=destination", NULL};
+static const char *const f_move_folder[] = {
+    "source|sourcefolder=source", "destination|destinationfolder=destination",
+    NULL};
+static const char *const f_insert[] = {"file|filename|path=path",
+                                       "linenumber=line_number", NULL};
+static const char *const f_delete_line[] = {
+    "file|filename|path=path",
+    "numberoflinesdeleted|linesdeleted|deletedlines=lines_deleted", NULL};
+
 static const ois_mapping mappings[] = {
     {"Initialize Data|Custom Start", "{6C576F3D-E927-417A-B145-5D3EFF9C995F}",
      "initialize-data", conv_initialize_data, NULL},
@@ -961,21 +1012,66 @@ static const ois_mapping mappings[] = {
      "monitor-counter", conv_monitor_counter, f_counter},
     {"Check Schedule", "{0B807C4B-41C3-4517-B24E-7D98F016AD1C}",
      "check-schedule", conv_check_schedule, f_schedule},
+    {"End Process", NULL, "end-process", ois_conv_end_process, f_end_process},
+    {"Restart System", NULL, "restart-system", ois_conv_restart_system, NULL},
+    /* the converter writes stop-service or restart-service by the action */
+    {"Start/Stop Service", NULL, "start-service", ois_conv_service_control,
+     f_service},
+    {"Get Service Status", NULL, "get-service-status",
+     ois_conv_get_service_status, f_service},
+    {"Monitor Service", NULL, "monitor-service", ois_conv_monitor_service,
+     f_service},
+    {"Get Process Status", NULL, "get-process-status",
+     ois_conv_get_process_status, f_process},
+    {"Monitor Process", NULL, "monitor-process", ois_conv_monitor_process,
+     f_process},
+    {"Get Computer/IP Status", NULL, "get-computer-status",
+     ois_conv_get_computer_status, f_computer},
+    {"Monitor Computer/IP|Monitor Computer/IP Status", NULL,
+     "monitor-computer-status", ois_conv_monitor_computer_status, f_computer},
+    {"Get Disk Space Status", NULL, "get-disk-space", ois_conv_get_disk_space,
+     f_disk},
+    {"Monitor Disk Space", NULL, "monitor-disk-space",
+     ois_conv_monitor_disk_space, f_disk},
+    {"Get Internet Application Status", NULL, "get-internet-application-status",
+     ois_conv_get_internet_app, f_app},
+    {"Monitor Internet Application", NULL, "monitor-internet-application",
+     ois_conv_monitor_internet_app, f_app},
+    {"Send Event Log Message", NULL, "send-journal-message",
+     ois_conv_send_event_log, NULL},
+    {"Send Syslog Message", NULL, "send-syslog-message", ois_conv_send_syslog,
+     NULL},
+    {"Send Platform Event", NULL, "send-platform-event",
+     ois_conv_send_platform_event, NULL},
+    {"Send Email", NULL, "send-email", ois_conv_send_email, NULL},
+    {"Send SNMP Trap", NULL, "send-snmp-trap", ois_conv_send_snmp_trap, NULL},
+    {"Get SNMP Variable", NULL, "get-snmp-variable", ois_conv_get_snmp, f_snmp},
+    {"Set SNMP Variable", NULL, "set-snmp-variable", ois_conv_set_snmp, f_snmp},
+    {"Query XML", NULL, "query-xml", ois_conv_query_xml, f_query_xml},
+    {"Apply XSLT", NULL, "apply-xslt", ois_conv_apply_xslt, f_xslt},
+    {"Run SSH Command", NULL, "run-ssh-command", ois_conv_run_ssh, f_ssh},
+    {"Compress File", NULL, "compress-file", ois_conv_compress, f_compress},
+    {"Decompress File", NULL, "decompress-file", ois_conv_decompress,
+     f_decompress},
+    {"Move Folder", NULL, "move-folder", ois_conv_move_folder, f_move_folder},
+    {"Insert Line", NULL, "insert-line", ois_conv_insert_line, f_insert},
+    {"Delete Line", NULL, "delete-line", ois_conv_line_numbers, f_delete_line},
+    {"Get Lines", NULL, "get-lines", ois_conv_line_numbers, f_read_line},
+    /* Baton has these types, but the export does not hold what they need:
+     * placeholders saying what to write by hand. */
+    {"Query Database", NULL, "query-database", ois_conv_by_hand, NULL},
+    {"Write to Database", NULL, "write-to-database", ois_conv_by_hand, NULL},
+    {"Invoke Web Services", NULL, "invoke-web-service", ois_conv_by_hand, NULL},
+    {"PGP Encrypt File", NULL, "pgp-encrypt-file", ois_conv_by_hand, NULL},
+    {"PGP Decrypt File", NULL, "pgp-decrypt-file", ois_conv_by_hand, NULL},
+    {"Map Published Data", NULL, "map-published-data", ois_conv_by_hand, NULL},
+    {"Monitor Folder", NULL, "monitor-folder", ois_conv_by_hand, NULL},
+    {"Rename File", NULL, "rename-file", ois_conv_by_hand, NULL},
     /* Standard activities Baton does not have (yet): placeholders, named
      * so the report can say they are standard ones. */
-    {"Map Published Data|Monitor Folder|"
-     "Monitor Service|Monitor Process|Monitor Event Log|Monitor SNMP Trap|"
-     "Monitor Internet Application|Monitor WMI|Monitor Disk Space|"
-     "Send SNMP Trap|Get SNMP Variable|Set SNMP Variable|Send Email|"
-     "Send Event Log Message|Send Platform Event|Send Syslog Message|"
-     "Query Database|Write to Database|Query WMI|Query XML|Apply XSLT|"
-     "Invoke Web Services|Run SSH Command|Start/Stop Service|"
-     "Get Service Status|Restart System|Get Computer/IP Status|"
-     "Get Disk Space Status|Get Internet Application Status|"
-     "Get Process Status|Compress File|Decompress File|Rename File|"
-     "Insert Line|Delete Line|Get Lines|Print File|PGP Encrypt File|"
-     "PGP Decrypt File|Move Folder|Save Event Log|End Process|"
-     "Create Computer Group|Send FTP|Upload File|Download File|Wait",
+    {"Monitor Event Log|Monitor SNMP Trap|Monitor WMI|Query WMI|Print File|"
+     "Save Event Log|Create Computer Group|Send FTP|Upload File|"
+     "Download File|Wait",
      NULL, NULL, NULL, NULL},
 };
 

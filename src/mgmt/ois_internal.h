@@ -209,6 +209,40 @@ xmlNodePtr ois_nested(xmlNodePtr elem, xmlDocPtr *inner);
 size_t ois_entries(xmlNodePtr elem, const char *const *name_keys, char ***names,
                    char ***values, char ***guids);
 
+/* ---- converters of ois_ops.c (for the table in ois_activities.c) ----- */
+
+int ois_conv_end_process(ois_conv *cv);
+int ois_conv_restart_system(ois_conv *cv);
+int ois_conv_service_control(ois_conv *cv);
+int ois_conv_get_service_status(ois_conv *cv);
+int ois_conv_monitor_service(ois_conv *cv);
+int ois_conv_get_process_status(ois_conv *cv);
+int ois_conv_monitor_process(ois_conv *cv);
+int ois_conv_get_computer_status(ois_conv *cv);
+int ois_conv_monitor_computer_status(ois_conv *cv);
+int ois_conv_get_disk_space(ois_conv *cv);
+int ois_conv_monitor_disk_space(ois_conv *cv);
+int ois_conv_get_internet_app(ois_conv *cv);
+int ois_conv_monitor_internet_app(ois_conv *cv);
+int ois_conv_send_event_log(ois_conv *cv);
+int ois_conv_send_syslog(ois_conv *cv);
+int ois_conv_send_platform_event(ois_conv *cv);
+int ois_conv_send_email(ois_conv *cv);
+int ois_conv_get_snmp(ois_conv *cv);
+int ois_conv_set_snmp(ois_conv *cv);
+int ois_conv_send_snmp_trap(ois_conv *cv);
+int ois_conv_query_xml(ois_conv *cv);
+int ois_conv_apply_xslt(ois_conv *cv);
+int ois_conv_run_ssh(ois_conv *cv);
+int ois_conv_compress(ois_conv *cv);
+int ois_conv_decompress(ois_conv *cv);
+int ois_conv_move_folder(ois_conv *cv);
+int ois_conv_insert_line(ois_conv *cv);
+int ois_conv_line_numbers(ois_conv *cv);
+/* Always refuses, saying why (Baton has the type, the export lacks what
+ * it needs). */
+int ois_conv_by_hand(ois_conv *cv);
+
 /* ---- references (ois_refs.c) ------------------------------------------- */
 
 size_t ois_act_index(const ois_rb *rb, const char *guid); /* SIZE_MAX: none */

@@ -50,6 +50,40 @@ else
         "$(tail -20 "$SCRATCH/t.out" "$SCRATCH/t.err")"
 fi
 
+# ---- the activities Baton gained later (standard.ois_export) -----------------
+STD=$(fresh_dir std)
+run_baton "$SCRATCH/std" import-ois "$SRC/tests/fixtures/ois/standard.ois_export" \
+    --out "$STD" --json
+if [[ $RC -eq 1 ]] && python3 - "$SCRATCH/std.out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+items = [i for r in doc["runbooks"] for i in r["items"]]
+conv = {i["original_type"]: i["baton_type"] for i in items if i["kind"] == "converted"}
+assert conv["Send Email"] == "send-email", conv
+assert conv["Start/Stop Service"] == "restart-service", conv
+assert conv["Send Event Log Message"] == "send-journal-message", conv
+assert conv["Get Lines"] == "get-lines", conv
+ph = [(i["original_type"], i["text"]) for i in items if i["kind"] == "placeholder"]
+assert len(ph) == 1 and "print01" in ph[0][1], ph
+assert all(r["valid"] for r in doc["runbooks"])
+PY
+then
+    pass "import-ois converts services, mail, SNMP, XML, archives, line editing"
+else
+    fail "import-ois converts services, mail, SNMP, XML, archives, line editing" \
+        "exit $RC" "$(head -c 2000 "$SCRATCH/std.out" "$SCRATCH/std.err")"
+fi
+WORK2=$(fresh_dir work2)
+run_baton "$SCRATCH/t3" test "$STD/Standard/Edit-Hosts.runbook.yaml" \
+    --param "work_dir=$WORK2"
+if [[ $RC -eq 0 ]] && grep -q "host = web01" "$SCRATCH/t3.out" &&
+   [[ $(cat "$WORK2/unpacked/hosts.txt") == $'web01\nweb02' ]]; then
+    pass "baton test runs the converted line, XML and archive activities"
+else
+    fail "baton test runs the converted line, XML and archive activities" \
+        "exit $RC" "$(tail -20 "$SCRATCH/t3.out" "$SCRATCH/t3.err")"
+fi
+
 run_baton "$SCRATCH/t2" test "$OUT/Operations/Web/Restart-Web-Service.runbook.yaml" \
     --param host_name=web01 --param unit=nothing-here
 # systemctl fails here, so the failure branch reaches the placeholder.

@@ -152,6 +152,11 @@ void od_layout(const bt_runbook *def, int *x, int *y);
 /* A job as Orchestrator's Job entity; needs od_need_runbooks and
  * od_need_servers. A new reference. */
 json_t *od_job_entity(od_ctx *c, const bt_store_job *job);
+/* A runbook instance as Orchestrator's entity (same needs). */
+json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
+                           const char *job_guid);
+/* The instances of one job (by GUID) into out; 0 or -BT_E* with c->err. */
+int od_load_job_instances(od_ctx *c, const char *job_guid, json_t *out);
 
 /* odata_query.c */
 typedef struct od_expr od_expr;

@@ -242,24 +242,58 @@ static const char *instance_runbook_guid(od_ctx *c, size_t i) {
     return rb ? rb->guid : NULL;
 }
 
+json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
+                           const char *job_guid) {
+    const bt_store_runbook *rb = od_runbook_by_id(c, in->runbook_id, NULL);
+    json_t *o = json_object();
+    put_str(o, "Id", in->guid);
+    put_str(o, "RunbookId", rb ? rb->guid : NULL);
+    put_str(o, "JobId", job_guid);
+    put_str(o, "RunbookServerId", od_server_guid(c, in->server_id));
+    put_str(o, "Status", instance_status(in));
+    put_time(o, "CreationTime", in->started_us);
+    put_time(o, "CompletionTime", in->ended_us);
+    return o;
+}
+
 int od_load_instances(od_ctx *c, json_t *out) {
     int rc;
     if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)) ||
         (rc = od_need_instances(c)))
         return rc;
-    for (size_t i = 0; i < c->n_insts; i++) {
-        const bt_store_instance *in = &c->insts[i];
-        json_t *o = json_object();
-        put_str(o, "Id", in->guid);
-        put_str(o, "RunbookId", instance_runbook_guid(c, i));
-        put_str(o, "JobId", c->jobs[c->inst_job[i]].guid);
-        put_str(o, "RunbookServerId", od_server_guid(c, in->server_id));
-        put_str(o, "Status", instance_status(in));
-        put_time(o, "CreationTime", in->started_us);
-        put_time(o, "CompletionTime", in->ended_us);
-        json_array_append_new(out, o);
-    }
+    for (size_t i = 0; i < c->n_insts; i++)
+        json_array_append_new(
+            out, od_instance_entity(c, &c->insts[i],
+                                    c->jobs[c->inst_job[i]].guid));
     return 0;
+}
+
+/* Jobs(guid'…')/Instances, the way scripts fetch a job's result: that
+ * job's instances only, not every job's (od_nav_rows). */
+int od_load_job_instances(od_ctx *c, const char *job_guid, json_t *out) {
+    int rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
+    bt_store_job job;
+    bt_error e = {0};
+    rc = bt_store_job_get_guid(c->s, job_guid, &job, &e);
+    if (rc == -BT_ENOTFOUND || rc == -BT_EINVAL) return 0;
+    if (rc) {
+        c->err = e;
+        return od_fail(c, rc);
+    }
+    /* a job of a runbook the caller may not view has no instances here */
+    if (!bt_auth_enabled(c->r) || od_runbook_by_id(c, job.runbook_id, NULL)) {
+        bt_store_instance *items = NULL;
+        size_t n = 0;
+        rc = bt_store_instance_list(c->s, job.id, &items, &n, &c->err);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(out,
+                                  od_instance_entity(c, &items[i], job.guid));
+        bt_store_instance_list_free(items, n);
+        if (rc) rc = od_fail(c, rc);
+    }
+    bt_store_job_clear(&job);
+    return rc;
 }
 
 static void add_instance_params(json_t *out, const char *inst_guid,

@@ -274,10 +274,20 @@ json_t *od_set_rows(od_ctx *c, const od_set *set) {
 json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
                     json_t *entity) {
     const od_set *target = od_set_find(nav->target);
+    const char *want = json_string_value(json_object_get(entity, nav->local));
+    if (set->id == OD_JOBS && target->id == OD_RUNBOOK_INSTANCES &&
+        !c->sets[target->id]) {
+        /* one job's instances: not every job's (odata_entities.c) */
+        json_t *out = json_array();
+        if (want && od_load_job_instances(c, want, out)) {
+            json_decref(out);
+            return NULL;
+        }
+        return out;
+    }
     json_t *rows = od_set_rows(c, target);
     if (!rows) return NULL;
     json_t *out = json_array();
-    const char *want = json_string_value(json_object_get(entity, nav->local));
     if (!want) return out;
     size_t i;
     json_t *row;

@@ -331,6 +331,33 @@ static void expect_odata_error(fixture *f, const char *method,
 
 /* ---- tests ------------------------------------------------------------ */
 
+/* The Ids of every page of a JSON feed (following __next) and its
+ * __count ("" without $inlinecount). */
+static json_t *all_ids(fixture *f, const char *path, char **count) {
+    json_t *ids = json_array();
+    char *next = bt_xstrdup(path);
+    *count = NULL;
+    for (int pages = 0; next; pages++) {
+        assert_true(pages < 20);
+        reply r = get_json(f, next);
+        expect_status(&r, 200, next);
+        json_t *d = json_object_get(r.json, "d");
+        if (!*count) {
+            const char *c = json_string_value(json_object_get(d, "__count"));
+            *count = bt_xstrdup(c ? c : "");
+        }
+        size_t i;
+        json_t *row;
+        json_array_foreach(json_object_get(d, "results"), i, row)
+            json_array_append(ids, json_object_get(row, "Id"));
+        const char *n = json_string_value(json_object_get(d, "__next"));
+        free(next);
+        next = n ? bt_xstrdup(n) : NULL;
+        reply_free(&r);
+    }
+    return ids;
+}
+
 static void test_service_document_and_metadata(void **state) {
     fixture *f = *state;
     reply r = get(f, "");
@@ -525,6 +552,28 @@ static void test_every_set(void **state) {
     expect_text(r.xml, "//d:Status", "Success");
     char *inst = xtext(r.xml, "//d:Id");
     reply_free(&r);
+    /* read for that job alone, it equals the whole set filtered */
+    snprintf(path, sizeof path, "Jobs(guid'%s')/Instances?$format=json",
+             f->done_guid);
+    char *c1, *c2;
+    json_t *one = all_ids(f, path, &c1);
+    snprintf(path, sizeof path,
+             "RunbookInstances?$filter=JobId eq guid'%s'&$format=json",
+             f->done_guid);
+    json_t *all = all_ids(f, path, &c2);
+    assert_int_equal(json_array_size(one), 1);
+    assert_true(json_equal(one, all));
+    json_decref(one);
+    json_decref(all);
+    free(c1);
+    free(c2);
+    /* a pending job has none */
+    r = get(f, "Jobs?$filter=Status eq 'Pending'&$top=1");
+    char *pending = xtext(r.xml, "//d:Id");
+    reply_free(&r);
+    snprintf(path, sizeof path, "Jobs(guid'%s')/Instances", pending);
+    assert_int_equal(entries(f, path), 0);
+    free(pending);
     snprintf(path, sizeof path, "RunbookInstances(guid'%s')/Parameters", inst);
     r = get(f, path);
     expect_text(r.xml, "//m:properties[d:Direction='In']/d:Value", "web01");
@@ -717,33 +766,6 @@ static void test_paging_next_link_and_inlinecount(void **state) {
     reply_free(&r);
     expect_odata_error(f, "GET", "Jobs?$top=-1", NULL, 400);
     expect_odata_error(f, "GET", "Jobs?$inlinecount=some", NULL, 400);
-}
-
-/* The Ids of every page of a JSON feed (following __next) and its
- * __count ("" without $inlinecount). */
-static json_t *all_ids(fixture *f, const char *path, char **count) {
-    json_t *ids = json_array();
-    char *next = bt_xstrdup(path);
-    *count = NULL;
-    for (int pages = 0; next; pages++) {
-        assert_true(pages < 20);
-        reply r = get_json(f, next);
-        expect_status(&r, 200, next);
-        json_t *d = json_object_get(r.json, "d");
-        if (!*count) {
-            const char *c = json_string_value(json_object_get(d, "__count"));
-            *count = bt_xstrdup(c ? c : "");
-        }
-        size_t i;
-        json_t *row;
-        json_array_foreach(json_object_get(d, "results"), i, row)
-            json_array_append(ids, json_object_get(row, "Id"));
-        const char *n = json_string_value(json_object_get(d, "__next"));
-        free(next);
-        next = n ? bt_xstrdup(n) : NULL;
-        reply_free(&r);
-    }
-    return ids;
 }
 
 /* The Jobs feed answered by the store (filters, order and window pushed

@@ -720,6 +720,88 @@ static int conv_monitor_file(ois_conv *cv) {
     return 0;
 }
 
+/* Monitor Folder keeps the same filter document as Monitor File; its
+ * triggers are thresholds on the number and total size of the files and
+ * the files added or removed. */
+static int conv_monitor_folder(ois_conv *cv) {
+    char *dir =
+        ois_take(cv, "Path", "Folder", "Directory", "DirectoryToMonitor", NULL);
+    if (!dir) return ois_refuse(cv, "Monitor Folder names no folder");
+    ois_set(cv, "folder", dir);
+    bt_buf pats;
+    bt_buf_init(&pats, 0);
+    char *simple = ois_take(cv, "FileFilter", "Filter", NULL);
+    if (simple) bt_buf_appends(&pats, simple);
+    free(simple);
+    xmlDocPtr inner;
+    xmlNodePtr f =
+        ois_nested(bt_ois_xml_child(cv->act->node, "Filters"), &inner);
+    ois_consume(cv, "Filters");
+    if (f) collect_values(f, "FilterValue", &pats);
+    if (inner) xmlFreeDoc(inner);
+    if (pats.len) {
+        const char *items[64];
+        size_t n = 0;
+        char *all = bt_buf_detach(&pats);
+        for (char *t = strtok(all, ";,"); t && n < 64; t = strtok(NULL, ";,"))
+            items[n++] = t;
+        ois_set_list_gen(cv, "pattern", items, n);
+        free(all);
+    }
+    bt_buf_free(&pats);
+    static const struct {
+        const char *prop, *a, *b;
+    } th[] = {
+        {"count_above", "NumberOfFilesGreaterThan", "FileCountGreaterThan"},
+        {"count_below", "NumberOfFilesLessThan", "FileCountLessThan"},
+        {"size_above", "TotalSizeGreaterThan", "SizeGreaterThan"},
+        {"size_below", "TotalSizeLessThan", "SizeLessThan"},
+    };
+    bool any = false;
+    for (size_t i = 0; i < BT_ARRAY_LEN(th); i++) {
+        char *v = ois_take(cv, th[i].a, th[i].b, NULL);
+        if (v) {
+            ois_set(cv, th[i].prop, v);
+            any = true;
+        }
+    }
+    if (ois_take_bool(cv, 0, "NotifyIfFilesAdded", "FilesAdded", NULL)) {
+        ois_set_gen(cv, "files_added", "true");
+        any = true;
+    }
+    if (ois_take_bool(cv, 0, "NotifyIfFilesRemoved", "FilesRemoved",
+                      "NotifyIfFilesDeleted", NULL)) {
+        ois_set_gen(cv, "files_removed", "true");
+        any = true;
+    }
+    if (!any)
+        return ois_refuse(cv, "Monitor Folder has no trigger the import can "
+                              "read");
+    if (ois_take_bool(cv, 0, "IncludeSubFolders", "IncludeSubfolders", NULL))
+        ois_note(cv, BT_OIS_NOTE,
+                 "Orchestrator counted subfolders too; "
+                 "monitor-folder looks at the folder itself only");
+    note_computer(cv);
+    return 0;
+}
+
+/* An Opalis activity still found in migrated exports. */
+static int conv_write_web_page(ois_conv *cv) {
+    char *file = ois_take(cv, "OutputFile", "WebPage", "File", "Path", NULL);
+    if (!file) return ois_refuse(cv, "Write Web Page names no output file");
+    ois_set(cv, "file", file);
+    char *t = ois_take(cv, "TemplateFile", NULL);
+    if (t) ois_set(cv, "template_file", t);
+    t = ois_take(cv, "Template", NULL);
+    if (t) ois_set(cv, "template", t);
+    t = ois_take(cv, "Title", NULL);
+    if (t) ois_set(cv, "title", t);
+    t = ois_take(cv, "Text", "Body", "Content", NULL);
+    if (t) ois_set(cv, "text", t);
+    note_computer(cv);
+    return 0;
+}
+
 /* ---- files and text ------------------------------------------------------ */
 
 static int conv_copy_move(ois_conv *cv) {
@@ -916,6 +998,10 @@ static const char *const f_monitor_file[] = {
     "filenameext|nameofthefile|filenamewithextension=name",
     "path|folder|foldername|directory|pathofthefile=folder",
     "filesize|size=size", NULL};
+static const char *const f_monitor_folder[] = {
+    "folder|path=folder", "numberoffiles|filecount=file_count",
+    "totalsize|size=total_size", NULL};
+static const char *const f_web_page[] = {"file|outputfile|webpage=file", NULL};
 static const char *const f_counter[] = {"countervalue|value=value", NULL};
 static const char *const f_schedule[] = {
     "conformstoschedule|conforms|result=conforms", NULL};
@@ -1004,6 +1090,9 @@ static const ois_mapping mappings[] = {
     {"Monitor Date/Time", NULL, "monitor-datetime", conv_monitor_datetime,
      f_monitor_dt},
     {"Monitor File", NULL, "monitor-file", conv_monitor_file, f_monitor_file},
+    {"Monitor Folder", NULL, "monitor-folder", conv_monitor_folder,
+     f_monitor_folder},
+    {"Write Web Page", NULL, "write-web-page", conv_write_web_page, f_web_page},
     {"Get Counter", "{4E753C05-1A1F-4350-B572-09AE196AB593}", "get-counter",
      conv_get_counter, f_counter},
     {"Modify Counter", "{D2259B53-4C86-4A58-B40B-7493FC182E02}",
@@ -1065,7 +1154,6 @@ static const ois_mapping mappings[] = {
     {"PGP Encrypt File", NULL, "pgp-encrypt-file", ois_conv_by_hand, NULL},
     {"PGP Decrypt File", NULL, "pgp-decrypt-file", ois_conv_by_hand, NULL},
     {"Map Published Data", NULL, "map-published-data", ois_conv_by_hand, NULL},
-    {"Monitor Folder", NULL, "monitor-folder", ois_conv_by_hand, NULL},
     {"Rename File", NULL, "rename-file", ois_conv_by_hand, NULL},
     /* Standard activities Baton does not have (yet): placeholders, named
      * so the report can say they are standard ones. */

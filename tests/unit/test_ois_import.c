@@ -1068,6 +1068,28 @@ static void test_standard_choices(void **state) {
     bt_runbook_free(rb);
     bt_ois_import_free(imp);
 
+    imp = import_text(EXPORT(
+        OBJ(G1, "Drops", "Monitor Folder",
+            "<Path>/srv/drops</Path>"
+            "<Filters>&lt;ItemRoot&gt;&lt;Entry&gt;&lt;FilterValue&gt;*.csv"
+            "&lt;/FilterValue&gt;&lt;/Entry&gt;&lt;/ItemRoot&gt;</Filters>"
+            "<NumberOfFilesGreaterThan>10</NumberOfFilesGreaterThan>"
+            "<NotifyIfFilesAdded>TRUE</NotifyIfFilesAdded>")));
+    assert_string_equal(one_prop(imp, "drops", "count_above", &rb), "10");
+    assert_string_equal(prop(rb, "drops", "files_added"), "true");
+    assert_string_equal(prop(rb, "drops", "folder"), "/srv/drops");
+    assert_non_null(strstr(imp->runbooks[0].yaml, "\"*.csv\""));
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+
+    imp = import_text(EXPORT(OBJ(G1, "Page", "Write Web Page",
+                                 "<OutputFile>/tmp/x.html</OutputFile>"
+                                 "<Title>Status</Title>")));
+    assert_string_equal(one_prop(imp, "page", "file", &rb), "/tmp/x.html");
+    assert_string_equal(prop(rb, "page", "title"), "Status");
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+
     /* Refused: placeholders with the reason. */
     static const struct {
         const char *xml, *why;
@@ -1085,6 +1107,8 @@ static void test_standard_choices(void **state) {
          "version '1'"},
         {EXPORT(OBJ(G1, "X", "Query Database", "<Query>select 1</Query>")),
          "sqlite: or postgresql:"},
+        {EXPORT(OBJ(G1, "X", "Monitor Folder", "<Path>/srv</Path>")),
+         "no trigger"},
         {EXPORT(OBJ(G1, "X", "Query WMI", "<Query>select 1</Query>")),
          "no Baton equivalent yet"},
     };

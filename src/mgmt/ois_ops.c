@@ -415,10 +415,35 @@ int ois_conv_send_platform_event(ois_conv *cv) {
     return 0;
 }
 
+/* Orchestrator keeps some address lists as entries (child elements or an
+ * escaped document) rather than text: joined with ';' for set_list_raw.
+ * NULL when the element is plain text or missing. */
+static char *entry_list(ois_conv *cv, const char *elem) {
+    xmlNodePtr e = bt_ois_xml_child(cv->act->node, elem);
+    if (!e) return NULL;
+    static const char *const keys[] = {"Address", "EmailAddress", "Recipient",
+                                       "Value", NULL};
+    char **names, **values;
+    size_t n = ois_entries(e, keys, &names, &values, NULL);
+    if (!n) return NULL;
+    ois_consume(cv, elem);
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        bt_buf_printf(&b, "%s%s", i ? ";" : "", names[i]);
+        free(names[i]);
+        free(values[i]);
+    }
+    free(names);
+    free(values);
+    return bt_buf_detach(&b);
+}
+
 int ois_conv_send_email(ois_conv *cv) {
     char *server = ois_take(cv, "SmtpServer", "SMTPServer", "Server", NULL);
     char *from = ois_take(cv, "EmailFrom", "From", "Sender", NULL);
-    char *to = ois_take(cv, "Recipients", "To", "EmailTo", NULL);
+    char *to = entry_list(cv, "Recipients");
+    if (!to) to = ois_take(cv, "Recipients", "To", "EmailTo", NULL);
     if (!server || !from || !to) {
         int rc = ois_refuse(cv, "Send Email lacks its %s",
                             !server ? "SMTP server"

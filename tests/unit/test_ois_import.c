@@ -1090,6 +1090,18 @@ static void test_standard_choices(void **state) {
     bt_runbook_free(rb);
     bt_ois_import_free(imp);
 
+    /* Recipients kept as entries, as an escaped document. */
+    imp = import_text(EXPORT(
+        OBJ(G1, "Mail", "Send Email",
+            "<SmtpServer>127.0.0.1</SmtpServer><EmailFrom>a@x</EmailFrom>"
+            "<Recipients>&lt;ItemRoot&gt;&lt;Entry&gt;&lt;Address&gt;b@x"
+            "&lt;/Address&gt;&lt;/Entry&gt;&lt;Entry&gt;&lt;Address&gt;c@x"
+            "&lt;/Address&gt;&lt;/Entry&gt;&lt;/ItemRoot&gt;</Recipients>")));
+    one_prop(imp, "mail", "server", &rb);
+    assert_non_null(strstr(imp->runbooks[0].yaml, "to: [\"b@x\", \"c@x\"]"));
+    bt_runbook_free(rb);
+    bt_ois_import_free(imp);
+
     /* Refused: placeholders with the reason. */
     static const struct {
         const char *xml, *why;

@@ -404,9 +404,9 @@ static void check_http(doctor *d, const char *row, const char *base,
     report(d, rc == 0 && status == 200, row, check, fix, "%s", detail);
 }
 
-/* Runbook servers compare leases written with their own clocks, so a
- * host whose clock is off by more than this gives its jobs away (behind)
- * or takes others' (ahead) before their lease really lapses. */
+/* Leases are stamped on the database server's clock (the store measures
+ * the offset), but schedules, Monitor Date/Time, log lines and
+ * certificate checks use this host's: beyond this, times stop agreeing. */
 #define CLOCK_SKEW_MAX_MS 1000
 
 /* skew_ms: this host's clock minus the database server's, the query's
@@ -531,8 +531,8 @@ static void check_database(doctor *d, const bt_ports_row *r, const char *row) {
             bool ok = skew < CLOCK_SKEW_MAX_MS && skew > -CLOCK_SKEW_MAX_MS;
             report(d, ok, row, "clock",
                    "keep every Baton host's clock in sync with the "
-                   "database's (chrony or systemd-timesyncd): leases are "
-                   "compared across hosts",
+                   "database's (chrony or systemd-timesyncd): schedules, "
+                   "logs and certificates use this host's clock",
                    "this host's clock is %.1f s %s the database server's "
                    "(at most %.1f s either way)",
                    (skew < 0 ? -skew : skew) / 1000.0,

@@ -744,11 +744,33 @@ static void describe_target(const char *url, char *out, size_t size) {
 /* After connecting and after every reconnection. A call waiting on a lock
  * longer than lock_timeout fails and says so (as SQLite's busy_timeout),
  * unless the server or the URL chose a lock_timeout of its own. */
+static void measure_clock(bt_pg *p) {
+    uint64_t t0 = bt_now_us();
+    PGresult *r = PQexec(p->conn, "SELECT (extract(epoch FROM "
+                                  "clock_timestamp()) * 1000000)::bigint");
+    uint64_t t1 = bt_now_us();
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        /* the server read its clock about halfway through the round trip */
+        int64_t db = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        p->clock_offset_us = db - (int64_t)(t0 + (t1 - t0) / 2);
+        p->clock_checked_us = t1;
+    }
+    PQclear(r);
+}
+
+void bt__pg_clock_refresh(bt_pg *p) {
+    if (p->in_op || p->in_group || PQstatus(p->conn) != CONNECTION_OK)
+        return;
+    if (bt_now_us() - p->clock_checked_us >= 60 * 1000000ull) measure_clock(p);
+}
+
 static int session_setup(bt_pg *p, bt_error *err) {
-    return bt__pg_exec(p,
-                       "SELECT set_config('lock_timeout', '10s', false) "
-                       "WHERE current_setting('lock_timeout') = '0'",
-                       NULL, NULL, "setting lock_timeout", err);
+    int rc = bt__pg_exec(p,
+                         "SELECT set_config('lock_timeout', '10s', false) "
+                         "WHERE current_setting('lock_timeout') = '0'",
+                         NULL, NULL, "setting lock_timeout", err);
+    if (!rc) measure_clock(p);
+    return rc;
 }
 
 static int connect_error(PGconn *c, const char *where, bt_error *err) {

@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/util.h"
 #include "store/backend.h"
 
 typedef struct bt_pg {
@@ -17,6 +18,12 @@ typedef struct bt_pg {
     bool group_broken; /* the group's transaction is lost */
     char group_error[BT_ERROR_MESSAGE_MAX];
     PGconn *listen;    /* LISTEN baton_jobs; opened by bt_store_wait_fd */
+    /* The database server's clock minus this host's, measured at connect
+     * and refreshed by heartbeats: every host stamps leases, heartbeats and
+     * job times on the one clock they share, so a host whose clock is off
+     * neither takes over live jobs nor loses its own. */
+    int64_t clock_offset_us;
+    uint64_t clock_checked_us; /* this host's time of the last measure */
 } bt_pg;
 
 typedef struct bt_pg_migration {
@@ -34,9 +41,15 @@ extern const size_t bt__pg_migration_count;
 
 static inline bt_pg *bt__pg(bt_store *s) { return (bt_pg *)s; }
 
+/* A clock set by bt_store_set_clock (tests) is used as it is. */
 static inline int64_t bt__pg_now(bt_pg *p) {
-    return (int64_t)bt_store_now(&p->base);
+    if (p->base.clock) return (int64_t)bt_store_now(&p->base);
+    return (int64_t)bt_now_us() + p->clock_offset_us;
 }
+
+/* Measures clock_offset_us again when it is older than a minute (clocks
+ * drift and NTP steps them); a failed measure keeps the last one. */
+void bt__pg_clock_refresh(bt_pg *p);
 
 /* Query parameters, always passed apart from the SQL text. Text that is
  * not valid UTF-8 is sent with the bad bytes replaced by U+FFFD (the

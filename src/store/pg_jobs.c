@@ -595,6 +595,7 @@ int bt__pg_server_register(bt_store *s, const char *name, const char *version,
 int bt__pg_server_heartbeat(bt_store *s, int64_t server_id, uint64_t lease_ms,
                             bt_error *err) {
     bt_pg *p = bt__pg(s);
+    bt__pg_clock_refresh(p);
     bt_pg_args a = {0};
     bt__pg_int(&a, bt__pg_now(p));
     bt__pg_int(&a, lease_end(p, lease_ms));

@@ -12,7 +12,10 @@
  *
  * Times are microseconds since the epoch, taken from the handle's clock
  * (bt_now_us unless bt_store_set_clock replaced it), so that leases and
- * retention behave the same on every backend and tests control time.
+ * retention behave the same on every backend and tests control time. On
+ * PostgreSQL the default clock is the database server's (this host's plus
+ * an offset measured at connect and every minute): hosts whose clocks
+ * disagree still agree on leases.
  * Ids are 64-bit integers (0 means "none"); the entities that Orchestrator's
  * web service exposes by key also carry a random v4 GUID. */
 #ifndef BT_STORE_H

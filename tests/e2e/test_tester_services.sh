@@ -96,8 +96,8 @@ PY
 python3 - "$D/store.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-db.execute("INSERT INTO variables VALUES ('greeting', CAST('hello' AS BLOB), 0, 0)")
-db.execute("INSERT INTO schedules VALUES ('weekdays', '{\"days_of_week\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], \"timezone\": \"utc\"}', 0)")
+db.execute("INSERT INTO variables (name, value, encrypted, updated_us) VALUES ('greeting', CAST('hello' AS BLOB), 0, 0)")
+db.execute("INSERT INTO schedules (name, definition, updated_us) VALUES ('weekdays', '{\"days_of_week\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], \"timezone\": \"utc\"}', 0)")
 db.commit()
 PY
 cat >"$D/vars.runbook.yaml" <<'Y'

@@ -24,6 +24,7 @@
 #include "mgmt/mgmt.h"
 #include "server/listen.h"
 #include "server/log.h"
+#include "packs/sync.h"
 #include "server/rb_packs.h"
 #include "server/retention.h"
 #include "server/rbserver.h"
@@ -49,6 +50,10 @@ typedef struct daemon_ctx {
     /* Read by web threads (jobs_changed), written once by main. */
     _Atomic(bt_rbserver *) rb;
     uv_signal_t sigterm, sigint, sighup;
+    /* Without a runbook server (whose heartbeat does it), the packs
+     * registered, upgraded or removed elsewhere are picked up by this. */
+    uv_timer_t pack_timer;
+    bool pack_timer_on;
     bool stopping;
 } daemon_ctx;
 
@@ -73,6 +78,22 @@ static void on_rbserver_stopped(bt_rbserver *srv, void *ud) {
     daemon_ctx *d = ud;
     bt_logf(&d->log, BT_LOG_INFO, "runbook server stopped");
     close_signals(d);
+}
+
+#define PACK_REFRESH_MS 10000
+
+static void on_pack_timer(uv_timer_t *t) {
+    daemon_ctx *d = t->data;
+    bt_error err = {0};
+    if (bt_packs_sync(d->store, 0, NULL, &err))
+        bt_logf(&d->log, BT_LOG_WARNING,
+                "cannot read the registered packs: %s", err.message);
+}
+
+static void stop_pack_timer(daemon_ctx *d) {
+    if (!d->pack_timer_on) return;
+    uv_close((uv_handle_t *)&d->pack_timer, NULL);
+    d->pack_timer_on = false;
 }
 
 static void stop_retention(daemon_ctx *d) {
@@ -103,6 +124,7 @@ static void on_signal(uv_signal_t *h, int signum) {
     d->mgmt = NULL;
     d->console = NULL;
     stop_retention(d);
+    stop_pack_timer(d);
     bt_rbserver *rb = atomic_load(&d->rb);
     if (rb) {
         size_t running = bt_rbserver_running(rb);
@@ -446,12 +468,19 @@ static int start_roles(daemon_ctx *d, bt_error *err) {
         free(key);
         if (rc) return rc;
         atomic_store(&d->rb, rb);
+    } else {
+        uv_timer_init(&d->loop, &d->pack_timer);
+        d->pack_timer.data = d;
+        d->pack_timer_on = true;
+        uv_timer_start(&d->pack_timer, on_pack_timer, PACK_REFRESH_MS,
+                       PACK_REFRESH_MS);
     }
     return 0;
 }
 
 static void stop_all(daemon_ctx *d) {
     stop_retention(d);
+    stop_pack_timer(d);
     bt_web_stop(d->web);
     bt_mgmt_stop(d->mgmt);
     bt_console_stop(d->console);

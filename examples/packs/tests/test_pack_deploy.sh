@@ -15,8 +15,9 @@ export BATON_ADMIN_PASSWORD=e2e-packs-pw BATON_USER=admin BATON_PASSWORD=e2e-pac
 unset BATON_TOKEN BATON_PACK_PATH
 export XDG_CONFIG_HOME=$SCRATCH/config
 
-PID=
+PID= PID2=
 cleanup() {
+    [[ -n $PID2 ]] && kill -KILL "$PID2" 2>/dev/null && wait "$PID2" 2>/dev/null
     if [[ -n $PID ]] && kill -TERM "$PID" 2>/dev/null; then
         for ((i = 0; i < 100; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$PID" 2>/dev/null
@@ -26,10 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-read -r WEB CONSOLE MGMT < <(python3 - <<'PY'
+read -r WEB CONSOLE MGMT WEB2 < <(python3 - <<'PY'
 import socket
 socks = []
-for _ in range(3):
+for _ in range(4):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
@@ -47,6 +48,18 @@ done
 grep -q 'batond ready' "$SCRATCH/batond.log" || { cat "$SCRATCH/batond.log"; echo "batond did not start" >&2; exit 1; }
 export BATON_URL=http://127.0.0.1:$WEB BATON_MGMT_URL=http://127.0.0.1:$MGMT
 O=$SCRATCH/o
+
+# A second batond with the web role only, on the same database: no runbook
+# server heartbeat there, so its own timer must pick up what is registered.
+"$BATOND" --data-dir "$DATA" --bind 127.0.0.1 --roles web --web-port "$WEB2" \
+    >"$SCRATCH/batond2.log" 2>&1 &
+PID2=$!
+for ((i = 0; i < 300; i++)); do
+    grep -q 'batond ready' "$SCRATCH/batond2.log" && break
+    kill -0 "$PID2" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q 'batond ready' "$SCRATCH/batond2.log" || { cat "$SCRATCH/batond2.log"; echo "web-only batond did not start" >&2; exit 1; }
 
 # wait_pack NAME VERSION LOADED(true|false): polls the pack's status on
 # rbA (the runbook server syncs at each heartbeat).
@@ -74,6 +87,16 @@ run_baton "$O.r2" pack register "$SRC/examples/packs/sysinfo/pack.yaml"
 [[ $RC -eq 0 ]] && pass "register a command-line pack (its pack.yaml)" || fail "register sysinfo" "$(cat "$O.r2.out" "$O.r2.err")"
 wait_pack hello 1.0.0 true && pass "the runbook server loaded hello" || fail "hello not loaded" "$(cat "$O.wait.out")"
 wait_pack sysinfo 1.0.0 true && pass "the runbook server loaded sysinfo" || fail "sysinfo not loaded" "$(cat "$O.wait.out")"
+
+# The web-only process lists the pack's activities (the designer's palette)
+# without a restart: it re-reads the registered packs every 10 s.
+seen=
+for ((i = 0; i < 300; i++)); do
+    curl -s -u "admin:$BATON_PASSWORD" "http://127.0.0.1:$WEB2/api/activity-types" >"$O.types2.json"
+    grep -q '"hello/greet"' "$O.types2.json" && { seen=1; break; }
+    sleep 0.2
+done
+[[ -n $seen ]] && pass "a web-only batond picks up a pack registered elsewhere" || fail "web-only types" "$(head -c 300 "$O.types2.json"; cat "$SCRATCH/batond2.log")"
 
 run_baton "$O.r3" pack register "$BUILD/packs/hello"
 [[ $RC -eq 3 ]] && grep -q "registered already" "$O.r3.err" && pass "registering twice is a conflict (exit 3)" || fail "register twice rc $RC" "$(cat "$O.r3.err")"

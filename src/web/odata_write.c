@@ -335,10 +335,16 @@ void od_jobs_create(od_ctx *c) {
                  err.message);
         goto done;
     }
-    bt_web_notify_jobs(c->r);
+    /* Read back before waking the runbook servers, and answer the entry as
+     * created (Pending, as Orchestrator does): a quick job may otherwise
+     * already be Completed in its own 201. */
     json_t *entity = NULL;
     if (!od_find_entity(c, &od_sets[OD_JOBS], job.guid, &entity) && !entity)
         bt_error_set(&c->err, BT_ENOTFOUND, "not in the job list");
+    bt_web_notify_jobs(c->r);
+    if (entity)
+        json_object_set_new(entity, "Status",
+                            json_string(od_job_status(job.status)));
     if (!entity) {
         od_error(c, 500, "InternalError", "job %s was created but cannot be "
                                           "read back: %s", job.guid,

@@ -29,6 +29,43 @@ finish() {
     [[ $FAILED -eq 0 ]]
 }
 
+# free_ports N: N free TCP ports on 127.0.0.1, on one line.
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# until_true LIMIT CMD...: runs CMD every 0.1 s until it succeeds, at most
+# LIMIT*10 times (a slow CMD stretches the wait rather than shortening it).
+until_true() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_batond LOG PID [LIMIT]: waits until the batond PID logs that it is
+# ready in LOG; 1 when it exits first or LIMIT seconds (30) go by.
+wait_batond() {
+    local log=$1 pid=$2 i
+    for ((i = 0; i < ${3:-30} * 10; i++)); do
+        grep -q 'batond ready' "$log" && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q 'batond ready' "$log"
+}
+
 # fresh_dir NAME: a new empty directory under the scratch directory.
 fresh_dir() { mktemp -d "$SCRATCH/$1.XXXXXX"; }
 

@@ -26,25 +26,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-read -r WEB CONSOLE MGMT < <(python3 - <<'PY'
-import socket
-socks = []
-for _ in range(3):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
+read -r WEB CONSOLE MGMT < <(free_ports 3)
 DATA=$SCRATCH/data
 "$BATOND" --data-dir "$DATA" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rbA \
     >"$SCRATCH/batond.log" 2>&1 &
 PID=$!
-for ((i = 0; i < 300; i++)); do
-    grep -q 'batond ready' "$SCRATCH/batond.log" && break
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q 'batond ready' "$SCRATCH/batond.log"; then
+if ! wait_batond "$SCRATCH/batond.log" "$PID"; then
     cat "$SCRATCH/batond.log"
     echo "batond did not start" >&2
     exit 1

@@ -34,17 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_ports() {
-    python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 
 # start NAME ARGS...: batond in the background until it says it is ready
 start() {
@@ -61,7 +50,7 @@ start() {
     return 1
 }
 
-read -r WEB CONSOLE MGMT DEAD CONSOLE2 SLOW CONSOLE3 < <(free_ports 7)
+read -r WEB CONSOLE MGMT DEAD CONSOLE2 CONSOLE3 < <(free_ports 6)
 if start all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-console \
     --samples-dir "$E2E_DIR/console"; then
@@ -152,12 +141,17 @@ else
 fi
 
 # ... and one whose web service accepts connections but never answers
+# It binds a port of its own choosing and says which (a port picked ahead
+# may be taken meanwhile by another test).
 python3 -c 'import socket, sys, time
 s = socket.socket()
-s.bind(("127.0.0.1", int(sys.argv[1])))
+s.bind(("127.0.0.1", 0))
 s.listen(64)
-time.sleep(600)' "$SLOW" &
+print(s.getsockname()[1], flush=True)
+time.sleep(600)' >"$SCRATCH/slow.port" &
 PIDS+=($!)
+until_true 10 test -s "$SCRATCH/slow.port"
+SLOW=$(cat "$SCRATCH/slow.port")
 if start slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
     --console-port "$CONSOLE3" --web-url "http://127.0.0.1:$SLOW"; then
     pass "a console-only batond starts with a web service that never answers"

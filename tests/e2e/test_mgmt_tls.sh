@@ -28,24 +28,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$KEY" -out "$CERT" >/dev/null 2>&1 ||
     { echo "openssl could not make a certificate" >&2; exit 1; }
 
-read -r WEB CONSOLE MGMT < <(python3 - <<'PY'
-import socket
-socks = []
-for _ in range(3):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
+read -r WEB CONSOLE MGMT < <(free_ports 3)
 "$BATOND" --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rbT \
     --tls-cert "$CERT" --tls-key "$KEY" >"$SCRATCH/batond.log" 2>&1 &
 PID=$!
-for ((i = 0; i < 300; i++)); do
-    grep -q 'batond ready' "$SCRATCH/batond.log" && break
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q 'batond ready' "$SCRATCH/batond.log" || { cat "$SCRATCH/batond.log"; echo "batond did not start" >&2; exit 1; }
+wait_batond "$SCRATCH/batond.log" "$PID" || { cat "$SCRATCH/batond.log"; echo "batond did not start" >&2; exit 1; }
 O=$SCRATCH/o
 URL=https://127.0.0.1:$MGMT
 

@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_ports 1)
 RB_DIR=$(fresh_dir runbooks)
 cat >"$RB_DIR/greet.runbook.yaml" <<'YAML'
 name: Greet
@@ -57,11 +57,7 @@ BATON_ADMIN_PASSWORD=$ADMIN_PW "$BATOND" --roles web,runbook-server --db "sqlite
     --web-port "$PORT" --bind 127.0.0.1 --name rb1 --samples-dir "$RB_DIR" \
     >"$SCRATCH/batond.log" 2>&1 &
 PID=$!
-for ((i = 0; i < 100; i++)); do
-    grep -q 'batond ready' "$SCRATCH/batond.log" && break
-    sleep 0.1
-done
-if ! grep -q 'batond ready' "$SCRATCH/batond.log"; then
+if ! wait_batond "$SCRATCH/batond.log" "$PID"; then
     fail "batond starts" "$(cat "$SCRATCH/batond.log")"
     finish
     exit 1

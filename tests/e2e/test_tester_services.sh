@@ -136,11 +136,7 @@ Y
 "$BATOND" --db "sqlite:$D/store.db" --roles runbook-server --name t1 \
     --samples-dir "$D/stored" >"$SCRATCH/batond.log" 2>&1 &
 BPID=$!
-for ((i = 0; i < 300; i++)); do
-    grep -q 'batond ready' "$SCRATCH/batond.log" && break
-    kill -0 $BPID 2>/dev/null || break
-    sleep 0.1
-done
+wait_batond "$SCRATCH/batond.log" "$BPID"
 kill -TERM $BPID 2>/dev/null
 wait $BPID
 if grep -q "samples: loaded 1 runbook" "$SCRATCH/batond.log"; then

@@ -27,25 +27,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-read -r WEB CONSOLE MGMT WEB2 < <(python3 - <<'PY'
-import socket
-socks = []
-for _ in range(4):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)
+read -r WEB CONSOLE MGMT WEB2 < <(free_ports 4)
 DATA=$SCRATCH/data
 "$BATOND" --data-dir "$DATA" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rbA \
     >"$SCRATCH/batond.log" 2>&1 &
 PID=$!
-for ((i = 0; i < 300; i++)); do
-    grep -q 'batond ready' "$SCRATCH/batond.log" && break
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q 'batond ready' "$SCRATCH/batond.log" || { cat "$SCRATCH/batond.log"; echo "batond did not start" >&2; exit 1; }
+wait_batond "$SCRATCH/batond.log" "$PID" || { cat "$SCRATCH/batond.log"; echo "batond did not start" >&2; exit 1; }
 export BATON_URL=http://127.0.0.1:$WEB BATON_MGMT_URL=http://127.0.0.1:$MGMT
 O=$SCRATCH/o
 
@@ -54,12 +42,7 @@ O=$SCRATCH/o
 "$BATOND" --data-dir "$DATA" --bind 127.0.0.1 --roles web --web-port "$WEB2" \
     >"$SCRATCH/batond2.log" 2>&1 &
 PID2=$!
-for ((i = 0; i < 300; i++)); do
-    grep -q 'batond ready' "$SCRATCH/batond2.log" && break
-    kill -0 "$PID2" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q 'batond ready' "$SCRATCH/batond2.log" || { cat "$SCRATCH/batond2.log"; echo "web-only batond did not start" >&2; exit 1; }
+wait_batond "$SCRATCH/batond2.log" "$PID2" || { cat "$SCRATCH/batond2.log"; echo "web-only batond did not start" >&2; exit 1; }
 
 # wait_pack NAME VERSION LOADED(true|false): polls the pack's status on
 # rbA (the runbook server syncs at each heartbeat).

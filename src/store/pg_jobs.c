@@ -433,7 +433,7 @@ static bool transition_ok(bt_job_status from, bt_job_status to) {
 
 static int set_status_in_tx(bt_pg *p, int64_t id, bt_job_status to,
                             int64_t server_id, bt_error *err) {
-    bt_job_status from;
+    bt_job_status from = BT_JOB_PENDING; /* -O3 cannot see it is always set */
     int rc = job_status_of(p, id, &from, err);
     if (rc) return rc;
     if (!transition_ok(from, to))
@@ -490,7 +490,7 @@ int bt__pg_job_set_status(bt_store *s, int64_t job_id, bt_job_status to,
 }
 
 static int cancel_in_tx(bt_pg *p, int64_t id, bt_error *err) {
-    bt_job_status from;
+    bt_job_status from = BT_JOB_PENDING; /* -O3 cannot see it is always set */
     int rc = job_status_of(p, id, &from, err);
     if (rc) return rc;
     if (from == BT_JOB_PENDING)

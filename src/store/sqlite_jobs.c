@@ -368,7 +368,7 @@ static int set_status_in_tx(bt_sqlite *q, int64_t id, bt_job_status to,
     static const char end[] =
         "UPDATE jobs SET status = ?1, ended_us = ?2 WHERE id = ?3 AND "
         "(?4 = 0 OR (status = 1 AND server_id = ?4))";
-    bt_job_status from;
+    bt_job_status from = BT_JOB_PENDING; /* -O3 cannot see it is always set */
     int rc = job_status_of(q, id, &from, err);
     if (rc) return rc;
     if (!transition_ok(from, to))
@@ -417,7 +417,7 @@ int bt__sq_job_set_status(bt_store *s, int64_t job_id, bt_job_status to,
 static int cancel_in_tx(bt_sqlite *q, int64_t id, bt_error *err) {
     static const char flag[] =
         "UPDATE jobs SET cancel_requested = 1 WHERE id = ?";
-    bt_job_status from;
+    bt_job_status from = BT_JOB_PENDING; /* -O3 cannot see it is always set */
     int rc = job_status_of(q, id, &from, err);
     if (rc) return rc;
     if (from == BT_JOB_PENDING)

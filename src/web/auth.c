@@ -55,7 +55,7 @@ bt_auth *bt_auth_new(unsigned cache_ms) {
                 1000u;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->verify_free, NULL);
-    char pw[33];
+    char pw[64]; /* a whole token: snprintf never truncates */
     bt_auth_token_new(pw, sizeof pw);
     if (crypto_pwhash_str(a->dummy_hash, pw, strlen(pw),
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,

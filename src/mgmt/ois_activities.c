@@ -673,12 +673,10 @@ static void collect_values(xmlNodePtr n, const char *name, bt_buf *out) {
     }
 }
 
-/* Monitor File keeps its file-name filters in a nested document of
- * <FilterValue>s; the events it watches are four booleans. */
-static int conv_monitor_file(ois_conv *cv) {
-    char *dir =
-        ois_take(cv, "Path", "DirectoryToMonitor", "Directory", "Folder", NULL);
-    if (!dir) return ois_refuse(cv, "Monitor File names no folder");
+/* Monitor File and Monitor Folder: the folder, and the file-name filters
+ * kept as one FileFilter text and/or a nested document of <FilterValue>s,
+ * become `folder` and `pattern`. */
+static void conv_watched_folder(ois_conv *cv, char *dir) {
     ois_set(cv, "folder", dir);
     bt_buf pats;
     bt_buf_init(&pats, 0);
@@ -701,6 +699,15 @@ static int conv_monitor_file(ois_conv *cv) {
         free(all);
     }
     bt_buf_free(&pats);
+}
+
+/* Monitor File keeps its file-name filters in a nested document of
+ * <FilterValue>s; the events it watches are four booleans. */
+static int conv_monitor_file(ois_conv *cv) {
+    char *dir =
+        ois_take(cv, "Path", "DirectoryToMonitor", "Directory", "Folder", NULL);
+    if (!dir) return ois_refuse(cv, "Monitor File names no folder");
+    conv_watched_folder(cv, dir);
     const char *events[3];
     size_t ne = 0;
     if (ois_take_bool(cv, 0, "NotifyIfCreated", NULL)) events[ne++] = "created";
@@ -727,28 +734,7 @@ static int conv_monitor_folder(ois_conv *cv) {
     char *dir =
         ois_take(cv, "Path", "Folder", "Directory", "DirectoryToMonitor", NULL);
     if (!dir) return ois_refuse(cv, "Monitor Folder names no folder");
-    ois_set(cv, "folder", dir);
-    bt_buf pats;
-    bt_buf_init(&pats, 0);
-    char *simple = ois_take(cv, "FileFilter", "Filter", NULL);
-    if (simple) bt_buf_appends(&pats, simple);
-    free(simple);
-    xmlDocPtr inner;
-    xmlNodePtr f =
-        ois_nested(bt_ois_xml_child(cv->act->node, "Filters"), &inner);
-    ois_consume(cv, "Filters");
-    if (f) collect_values(f, "FilterValue", &pats);
-    if (inner) xmlFreeDoc(inner);
-    if (pats.len) {
-        const char *items[64];
-        size_t n = 0;
-        char *all = bt_buf_detach(&pats);
-        for (char *t = strtok(all, ";,"); t && n < 64; t = strtok(NULL, ";,"))
-            items[n++] = t;
-        ois_set_list_gen(cv, "pattern", items, n);
-        free(all);
-    }
-    bt_buf_free(&pats);
+    conv_watched_folder(cv, dir);
     static const struct {
         const char *prop, *a, *b;
     } th[] = {

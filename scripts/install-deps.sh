@@ -6,7 +6,8 @@
 #                                  the store's PostgreSQL tests; gnupg,
 #                                  openssh-server, snmpd: keyrings and
 #                                  servers the activity tests start;
-#                                  chromium: the console's browser tests;
+#                                  chromium, firefox-esr: the console's
+#                                  browser tests;
 #                                  iproute2, nftables, iptables: the
 #                                  multi-host test's namespaces and
 #                                  checks of baton ports' rules;
@@ -22,7 +23,7 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libyaml-dev
           libxslt1-dev libmariadb-dev unixodbc-dev libpcre2-dev nodejs npm)
 test_pkgs=(libcmocka-dev python3 valgrind postgresql-15
            gnupg openssh-server openssh-client snmpd snmp openssl
-           mariadb-server libsqliteodbc chromium
+           mariadb-server libsqliteodbc chromium firefox-esr
            iproute2 nftables iptables libfaketime)
 
 want=("${run_pkgs[@]}")

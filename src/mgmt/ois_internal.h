@@ -132,6 +132,8 @@ typedef struct ois_act {
     bool declare_publishes;
     char *republish_guid; /* junction */
     char *flatten;        /* NULL, or the separator ("\n" default) */
+    bool has_position;    /* where Orchestrator drew it, in Baton's scale */
+    int x, y;
 } ois_act;
 
 typedef struct ois_rb ois_rb; /* the runbook being converted */

@@ -482,6 +482,34 @@ static void emit_comment(bt_buf *b, int indent, const char *text) {
     bt_buf_appendc(b, '\n');
 }
 
+/* Where the Runbook Designer drew each activity, so the designer shows the
+ * diagram the author knows. Orchestrator's PositionX/PositionY place a
+ * small icon's corner; Baton's boxes are wider and placed by their centre,
+ * so the coordinates are scaled by 1.5 and moved by half a box. Positions
+ * are kept only when every activity has its own: an export whose objects
+ * all sit on one spot (written by a tool, not drawn) is laid out by the
+ * designer instead. */
+static void read_positions(ois_rb *rb) {
+    enum { SCALE_NUM = 3, SCALE_DEN = 2, HALF_W = 90, HALF_H = 27 };
+    for (size_t i = 0; i < rb->n; i++) {
+        ois_act *a = &rb->acts[i];
+        char *px = bt_ois_xml_child_text(a->node, "PositionX");
+        char *py = bt_ois_xml_child_text(a->node, "PositionY");
+        int64_t x, y;
+        bool ok = px && py && bt_parse_int64(px, &x) &&
+                  bt_parse_int64(py, &y) && x >= 0 && y >= 0 &&
+                  x <= 100000 && y <= 100000;
+        free(px);
+        free(py);
+        if (!ok) return;
+        a->x = (int)(x * SCALE_NUM / SCALE_DEN) + HALF_W;
+        a->y = (int)(y * SCALE_NUM / SCALE_DEN) + HALF_H;
+        for (size_t k = 0; k < i; k++)
+            if (rb->acts[k].x == a->x && rb->acts[k].y == a->y) return;
+    }
+    for (size_t i = 0; i < rb->n; i++) rb->acts[i].has_position = true;
+}
+
 static char *emit(ois_rb *rb, const char *folder, const char *description) {
     bt_buf b;
     bt_buf_init(&b, 0);
@@ -514,6 +542,7 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
         bt_buf_appends(&b, "]\n");
     }
     bt_buf_appends(&b, "activities:\n");
+    read_positions(rb);
     for (size_t i = 0; i < rb->n; i++) {
         ois_act *a = &rb->acts[i];
         if (a->why) emit_comment(&b, 2, a->why);
@@ -543,6 +572,8 @@ static char *emit(ois_rb *rb, const char *folder, const char *description) {
             oy_quoted(&b, a->flatten);
             bt_buf_appends(&b, "}\n");
         }
+        if (a->has_position)
+            bt_buf_printf(&b, "    position: {x: %d, y: %d}\n", a->x, a->y);
     }
     if (rb->n_links) bt_buf_appends(&b, "links:\n");
     for (size_t i = 0; i < rb->n_links; i++) {

@@ -22,8 +22,9 @@ static const char *const param_fields[] = {
     "name", "type", "required", "default", "description", "allowed", NULL};
 static const char *const activity_fields[] = {
     "id",      "type",    "name",      "properties", "retry",
-    "flatten", "timeout", "publishes", NULL};
+    "flatten", "timeout", "publishes", "position", NULL};
 static const char *const retry_fields[] = {"max", "delay", "until", NULL};
+static const char *const position_fields[] = {"x", "y", NULL};
 static const char *const flatten_fields[] = {"separator", NULL};
 static const char *const link_fields[] = {
     "from", "to", "name", "on", "when", "include", "exclude", "loop_guard",
@@ -210,6 +211,55 @@ static void load_flatten(bt_loader *ld, bt_activity_def *def,
     if (!def->flatten_separator) def->flatten_separator = bt_xstrdup("\n");
 }
 
+/* One coordinate of a position: a whole number of pixels, so a file moved
+ * between designers draws the same. */
+static bool load_coordinate(bt_loader *ld, const bt_node *map,
+                            const char *key, const char *where, int *out) {
+    const bt_node *n = bt_node_get(map, key);
+    if (!n || n->kind == BT_NODE_NULL) {
+        bt__load_error(ld, n ? n : map, "%s: '%s' is required", where, key);
+        return false;
+    }
+    int64_t v;
+    if (n->kind != BT_NODE_SCALAR || !bt_parse_int64(n->str, &v) || v < 0 ||
+        v > BT_RUNBOOK_MAX_POSITION) {
+        if (n->kind == BT_NODE_SCALAR)
+            bt__load_error(ld, n,
+                           "%s: '%s' must be a whole number of pixels from 0 "
+                           "to %d, not '%.100s'",
+                           where, key, BT_RUNBOOK_MAX_POSITION, n->str);
+        else
+            bt__load_error(ld, n,
+                           "%s: '%s' must be a whole number of pixels from 0 "
+                           "to %d, not %s",
+                           where, key, BT_RUNBOOK_MAX_POSITION,
+                           bt__kind_phrase(n->kind));
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+/* Where the designer draws the activity. Only the designer reads it; it is
+ * checked so that a hand-edited file cannot hide a typo in it. */
+static void load_position(bt_loader *ld, bt_activity_def *def,
+                          const bt_node *n, const char *where) {
+    if (!n || n->kind == BT_NODE_NULL) return;
+    if (!bt__expect_kind(ld, n, BT_NODE_MAP, where, "position",
+                         "a map such as {x: 120, y: 80}"))
+        return;
+    char pwhere[200];
+    snprintf(pwhere, sizeof pwhere, "%s: position", where);
+    bt__check_fields(ld, n, pwhere, position_fields);
+    int x = 0, y = 0;
+    bool ok_x = load_coordinate(ld, n, "x", pwhere, &x);
+    bool ok_y = load_coordinate(ld, n, "y", pwhere, &y);
+    if (!ok_x || !ok_y) return;
+    def->has_position = true;
+    def->x = x;
+    def->y = y;
+}
+
 static void suggest_type(bt_loader *ld, const bt_node *type,
                          const char *where) {
     const char **names = bt_xcalloc(ld->n_types + 1, sizeof *names);
@@ -277,6 +327,7 @@ static void load_activity(bt_loader *ld, const bt_node *n, size_t pos) {
     load_retry(ld, def, bt_node_get(n, "retry"), where);
     load_flatten(ld, def, bt_node_get(n, "flatten"), where);
     bt__duration_field(ld, n, "timeout", where, &def->timeout_ms);
+    load_position(ld, def, bt_node_get(n, "position"), where);
     def->publishes = bt__name_list(ld, bt_node_get(n, "publishes"), where,
                                "publishes", &def->n_publishes);
     const bt_node *props = bt_node_get(n, "properties");

@@ -21,6 +21,8 @@
 #define BT_RUNBOOK_MAX_NAMES 1000      /* returns, publishes */
 #define BT_RUNBOOK_MAX_PROPERTIES 1000 /* per activity */
 #define BT_RUNBOOK_MAX_REFERENCES 20000
+/* Largest coordinate of an activity's position, in pixels. */
+#define BT_RUNBOOK_MAX_POSITION 1000000
 /* Edit-distance cells spent on "did you mean" suggestions per load. */
 #define BT_LOADER_SUGGEST_BUDGET ((size_t)20 << 20)
 

@@ -57,6 +57,10 @@ typedef struct bt_activity_def {
     uint64_t timeout_ms;     /* 0: none */
     char **publishes;        /* declared extra published fields */
     size_t n_publishes;
+    /* Where the designer draws the box (its centre, in pixels from the
+     * canvas's top left); the engine never reads it. */
+    bool has_position;
+    int x, y;
     size_t index;
     size_t *links_out, n_links_out; /* link indexes */
     size_t *links_in, n_links_in;

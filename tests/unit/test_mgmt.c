@@ -591,6 +591,97 @@ static void test_export_import_round_trip(void **state) {
     free(ib);
 }
 
+/* Where the designer drew the boxes travels with the runbook: shown in the
+ * document, diffed, kept byte for byte by export and import; a bad one is
+ * refused naming the activity. */
+static const char RB_DRAWN[] =
+    "name: Drawn\n"
+    "folder: /Ops\n"
+    "activities:\n"
+    "  - {id: start, type: initialize-data, position: {x: 110, y: 47}}\n"
+    "  - id: greet\n"
+    "    type: run-program\n"
+    "    properties: {command: echo}\n"
+    "    position: {x: 400, y: 47}\n"
+    "  - {id: done, type: return-data}\n"
+    "links:\n"
+    "  - {from: start, to: greet}\n"
+    "  - {from: greet, to: done}\n";
+
+static void test_positions_round_trip(void **state) {
+    fixture *f = *state;
+    char *b = checkin_body(RB_DRAWN, "drawn");
+    expect(f, "alice", "POST", "/api/runbook/checkin", b, 201, NULL);
+    free(b);
+    long st;
+    json_t *d = call(f, "GET", "/api/runbook?runbook=/Ops/Drawn", NULL, &st);
+    assert_int_equal(st, 200);
+    json_t *acts = json_object_get(json_object_get(d, "document"), "activities");
+    json_t *pos = json_object_get(json_array_get(acts, 1), "position");
+    assert_string_equal(json_string_value(json_object_get(pos, "x")), "400");
+    assert_string_equal(json_string_value(json_object_get(pos, "y")), "47");
+    assert_null(json_object_get(json_array_get(acts, 2), "position"));
+    json_decref(d);
+
+    /* moved: the diff names the coordinate */
+    expect(f, "alice", "POST", "/api/runbook/checkout",
+           "{\"runbook\":\"/Ops/Drawn\"}", 200, NULL);
+    char *moved = bt_xstrdup(RB_DRAWN);
+    char *at = strstr(moved, "{x: 400, y: 47}");
+    memcpy(at, "{x: 400, y: 99}", 15);
+    b = checkin_body(moved, "moved");
+    expect(f, "alice", "POST", "/api/runbook/checkin", b, 200, NULL);
+    free(b);
+    d = call(f, "GET", "/api/runbook/diff?runbook=/Ops/Drawn&from=1", NULL,
+             &st);
+    json_t *c = json_array_get(json_object_get(d, "changes"), 0);
+    assert_int_equal(json_array_size(json_object_get(d, "changes")), 1);
+    assert_string_equal(json_string_value(json_object_get(c, "key")), "greet");
+    json_t *fld = json_array_get(json_object_get(c, "fields"), 0);
+    assert_string_equal(json_string_value(json_object_get(fld, "name")),
+                        "position.y");
+    assert_string_equal(json_string_value(json_object_get(fld, "after")), "99");
+    json_decref(d);
+
+    /* export -> import elsewhere -> export: the same text */
+    json_t *e1 = export_tree(f, "/Ops");
+    json_t *file = json_array_get(json_object_get(e1, "files"), 0);
+    assert_string_equal(json_string_value(json_object_get(file, "content")),
+                        moved);
+    char *ib = import_body(e1, "/Copy");
+    d = call(f, "POST", "/api/import", ib, &st);
+    assert_int_equal(st, 200);
+    json_decref(d);
+    json_t *e2 = export_tree(f, "/Copy");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(e2, "files"), 0), "content")),
+        moved);
+    json_decref(e1);
+    json_decref(e2);
+    free(ib);
+    free(moved);
+
+    /* a bad position: refused, the message names the activity */
+    expect(f, "alice", "POST", "/api/runbook/checkout",
+           "{\"runbook\":\"/Ops/Drawn\"}", 200, NULL);
+    char *bad = bt_xstrdup(RB_DRAWN);
+    at = strstr(bad, "{x: 400, y: 47}");
+    memcpy(at, "{x: 400, y: -1}", 15);
+    b = checkin_body(bad, "bad");
+    d = call(f, "POST", "/api/runbook/checkin", b, &st);
+    assert_int_equal(st, 400);
+    assert_non_null(strstr(f->last_text,
+                           "activity 'greet': position: 'y' must be a whole "
+                           "number of pixels"));
+    json_decref(d);
+    free(b);
+    free(bad);
+    d = call(f, "GET", "/api/runbook/history?runbook=/Ops/Drawn", NULL, &st);
+    assert_int_equal(json_array_size(json_object_get(d, "versions")), 2);
+    json_decref(d);
+}
+
 static void test_hostile_imports(void **state) {
     fixture *f = *state;
     create_hello(f);
@@ -1562,6 +1653,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_settings_rename_move_delete, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_export_import_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_positions_round_trip, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hostile_imports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_ois, setup, teardown),

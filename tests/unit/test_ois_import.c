@@ -1133,6 +1133,71 @@ static void test_standard_choices(void **state) {
     }
 }
 
+/* ---- where the Runbook Designer drew the activities ------------------- */
+
+/* text with each "<Name datatype=\"int\">100</Name>" replaced by the next
+ * value of f(k), k counting from 0 (malloc'd). */
+static char *set_positions(const char *text, const char *name, int base,
+                           int step) {
+    char *from = bt_xasprintf("<%s datatype=\"int\">100</%s>", name, name);
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    const char *p = text, *hit;
+    for (int k = 0; (hit = strstr(p, from)); k++) {
+        bt_buf_append(&b, p, (size_t)(hit - p));
+        bt_buf_printf(&b, "<%s datatype=\"int\">%d</%s>", name, base + k * step,
+                      name);
+        p = hit + strlen(from);
+    }
+    bt_buf_appends(&b, p);
+    free(from);
+    return bt_buf_detach(&b);
+}
+
+static void test_positions(void **state) {
+    (void)state;
+    /* The fixture's objects all sit at (100, 100): no positions kept, the
+     * designer lays them out. */
+    bt_ois_import *imp = import_fixture();
+    for (size_t i = 0; i < imp->n_runbooks; i++)
+        assert_null(strstr(imp->runbooks[i].yaml, "position:"));
+    bt_ois_import_free(imp);
+
+    /* Drawn: one column at x 200, a row every 20 px. */
+    char *path = fixture("operations.ois_export");
+    char *text = bt_harness_read_file(path);
+    assert_non_null(text);
+    char *xs = set_positions(text, "PositionX", 200, 0);
+    char *drawn = set_positions(xs, "PositionY", 0, 20);
+    bt_error err;
+    bt_error_clear(&err);
+    imp = NULL;
+    int rc = bt_ois_import_memory("drawn.ois_export", drawn, strlen(drawn),
+                                  NULL, &imp, &err);
+    if (rc) fprintf(stderr, "import: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    const bt_ois_runbook *r = find_rb(imp, "Restart Web Service");
+    assert_true(yaml_has(r, "    position: {x: 390, y: "));
+    for (size_t i = 0; i < imp->n_runbooks; i++) {
+        bt_runbook *rb = load(&imp->runbooks[i]);
+        for (size_t k = 0; k < rb->n_activities; k++) {
+            const bt_activity_def *a = &rb->activities[k];
+            assert_true(a->has_position);
+            /* 200 * 1.5 + 90 and 20k * 1.5 + 27 */
+            assert_int_equal(a->x, 390);
+            assert_int_equal(a->y % 30, 27);
+            for (size_t j = 0; j < k; j++)
+                assert_int_not_equal(rb->activities[j].y, a->y);
+        }
+        bt_runbook_free(rb);
+    }
+    bt_ois_import_free(imp);
+    free(drawn);
+    free(xs);
+    free(text);
+    free(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tree_and_validity),
@@ -1162,6 +1227,7 @@ int main(void) {
         cmocka_unit_test(test_standard_runbook_runs),
         cmocka_unit_test(test_standard_notify),
         cmocka_unit_test(test_standard_choices),
+        cmocka_unit_test(test_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

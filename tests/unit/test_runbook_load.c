@@ -538,7 +538,7 @@ static void test_unknown_fields(void **state) {
     expect_at(&l, 5, 57,
               "activity 'a': unknown field 'retrys'; did you mean 'retry'? "
               "(valid fields: id, type, name, properties, retry, flatten, "
-              "timeout, publishes)");
+              "timeout, publishes, position)");
     expect_at(&l, 6, 73, "activity 'b': retry: unknown field 'wait'");
     expect_at(&l, 6, 94,
               "activity 'b': flatten: unknown field 'sep' (valid fields: "
@@ -850,6 +850,95 @@ static void test_retry_flatten_timeout(void **state) {
                           "names, not a map");
     expect_at(&l, 15, 70, "activity 'c': retry: 'max' must be a whole number");
     expect_at(&l, 16, 80, "activity 'd': retry 'until': condition is empty");
+    loaded_free(&l);
+}
+
+/* Where the designer draws each box: kept on the model, in YAML flow and
+ * block style and in JSON, and every bad value named with its activity. */
+static void test_positions(void **state) {
+    (void)state;
+    loaded l;
+    load("name: drawn\n"
+         "activities:\n"
+         "  - {id: start, type: initialize-data, position: {x: 110, y: 47}}\n"
+         "  - id: run\n"
+         "    type: fake-exec\n"
+         "    properties: {command: ls}\n"
+         "    position:\n"
+         "      x: 0\n"
+         "      y: 1000000\n"
+         "  - {id: free, type: fake-exec, properties: {command: ls}}\n"
+         "  - {id: none, type: fake-exec, properties: {command: ls}, "
+         "position: ~}\n"
+         "links:\n"
+         "  - {from: start, to: run}\n"
+         "  - {from: run, to: free}\n"
+         "  - {from: free, to: none}\n",
+         &l);
+    expect_ok(&l);
+    const bt_activity_def *a = l.rb->activities;
+    assert_true(a[0].has_position);
+    assert_int_equal(a[0].x, 110);
+    assert_int_equal(a[0].y, 47);
+    assert_true(a[1].has_position);
+    assert_int_equal(a[1].x, 0);
+    assert_int_equal(a[1].y, 1000000);
+    assert_false(a[2].has_position);
+    assert_false(a[3].has_position);
+    loaded_free(&l);
+
+    load("{\"name\": \"j\", \"activities\": [{\"id\": \"s\", \"type\": "
+         "\"initialize-data\", \"position\": {\"x\": 90, \"y\": 27}}]}",
+         &l);
+    expect_ok(&l);
+    assert_true(l.rb->activities[0].has_position);
+    assert_int_equal(l.rb->activities[0].x, 90);
+    assert_int_equal(l.rb->activities[0].y, 27);
+    loaded_free(&l);
+
+    load("name: x\n"
+         "activities:\n"
+         "  - {id: a, type: initialize-data, position: here}\n"
+         "  - {id: b, type: junction, position: {x: 10}}\n"
+         "  - {id: c, type: junction, position: {x: -5, y: 1.5}}\n"
+         "  - {id: d, type: junction, position: {x: 1, y: 2, z: 3}}\n"
+         "  - {id: e, type: junction, position: {x: [1], y: 1000001}}\n"
+         "  - {id: f, type: junction, position: [1, 2]}\n"
+         "  - {id: g, type: junction, positon: {x: 1, y: 2}}\n"
+         "links:\n"
+         "  - {from: a, to: b}\n"
+         "  - {from: b, to: c}\n"
+         "  - {from: c, to: d}\n"
+         "  - {from: d, to: e}\n"
+         "  - {from: e, to: f}\n"
+         "  - {from: f, to: g}\n",
+         &l);
+    expect_at(&l, 3, 46,
+              "activity 'a': 'position' must be a map such as {x: 120, y: "
+              "80}, not a string");
+    expect_at(&l, 4, 39, "activity 'b': position: 'y' is required");
+    expect_at(&l, 5, 43,
+              "activity 'c': position: 'x' must be a whole number of pixels "
+              "from 0 to 1000000, not '-5'");
+    expect_at(&l, 5, 50,
+              "activity 'c': position: 'y' must be a whole number of pixels "
+              "from 0 to 1000000, not '1.5'");
+    expect_at(&l, 6, 52,
+              "activity 'd': position: unknown field 'z' (valid fields: x, "
+              "y)");
+    expect_at(&l, 7, 43,
+              "activity 'e': position: 'x' must be a whole number of pixels "
+              "from 0 to 1000000, not a list");
+    expect_at(&l, 7, 51,
+              "activity 'e': position: 'y' must be a whole number of pixels "
+              "from 0 to 1000000, not '1000001'");
+    expect_at(&l, 8, 39,
+              "activity 'f': 'position' must be a map such as {x: 120, y: "
+              "80}, not a list");
+    expect_at(&l, 9, 29,
+              "activity 'g': unknown field 'positon'; did you mean "
+              "'position'?");
+    assert_int_equal(l.d.count, 9);
     loaded_free(&l);
 }
 
@@ -1432,6 +1521,7 @@ int main(void) {
         cmocka_unit_test(test_property_checks),
         cmocka_unit_test(test_type_check_hook),
         cmocka_unit_test(test_retry_flatten_timeout),
+        cmocka_unit_test(test_positions),
         cmocka_unit_test(test_reference_checks),
         cmocka_unit_test(test_references_in_conditions),
         cmocka_unit_test(test_link_checks),

@@ -81,6 +81,10 @@ static json_t *diagram_json(const bt_store_runbook *rb, int version,
                                 ? json_string(bt_cond_source(a->retry.until))
                                 : json_null())
                 : json_null());
+        /* where the designer drew it, so every diagram shows the same */
+        if (a->has_position)
+            json_object_set_new(o, "position",
+                                json_pack("{s:i, s:i}", "x", a->x, "y", a->y));
         json_array_append_new(acts, o);
     }
     json_t *links = json_array();

@@ -34,7 +34,8 @@ static const char HELLO_YAML[] =
     "returns: [greeting]\n"
     "activities:\n"
     "  - {id: start, type: initialize-data}\n"
-    "  - {id: done, type: return-data, name: Say hi, properties: {greeting: \"hi {start.host}\"}}\n"
+    "  - {id: done, type: return-data, name: Say hi, properties: {greeting: \"hi {start.host}\"},\n"
+    "     position: {x: 300, y: 47}}\n"
     "links:\n"
     "  - {from: start, to: done, name: go, when: \"{start.host} != ''\"}\n";
 
@@ -311,6 +312,10 @@ static void test_diagram_and_instances(void **state) {
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(done, "properties"), "greeting")),
                         "hi {start.host}");
+    json_t *at = json_object_get(done, "position");
+    assert_int_equal(json_integer_value(json_object_get(at, "x")), 300);
+    assert_int_equal(json_integer_value(json_object_get(at, "y")), 47);
+    assert_null(json_object_get(json_array_get(acts, 0), "position"));
     json_t *link = json_array_get(json_object_get(r.json, "links"), 0);
     assert_string_equal(json_string_value(json_object_get(link, "from")), "start");
     assert_string_equal(json_string_value(json_object_get(link, "name")), "go");

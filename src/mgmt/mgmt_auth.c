@@ -58,35 +58,6 @@ out:
     return rc;
 }
 
-/* After a failed lookup: when the presented secret is that of a token
- * that has expired, say so and when, so the holder knows to make a new
- * one rather than hunt for a typo. Only someone holding the secret can
- * learn this, so it reveals nothing to a guesser. */
-static bool expired_token(bt_store *s, const char *hash, bt_error *err) {
-    bt_store_token *items = NULL;
-    size_t n = 0;
-    bt_error lerr = {0};
-    if (bt_store_token_list(s, 0, &items, &n, &lerr))
-        return false;
-    bool found = false;
-    int64_t now = (int64_t)bt_store_now(s);
-    for (size_t i = 0; i < n && !found; i++) {
-        if (!items[i].hash || strcmp(items[i].hash, hash) ||
-            !items[i].expires_us || items[i].expires_us > now)
-            continue;
-        char when[40];
-        bt_format_time_us((uint64_t)items[i].expires_us, when, sizeof when);
-        bt_error_set(err, BT_EINVAL,
-                     "the API token '%s' (id %lld) expired at %s; create a "
-                     "new one (baton token create --expires DAYS)",
-                     items[i].name ? items[i].name : "", (long long)items[i].id,
-                     when);
-        found = true;
-    }
-    bt_store_token_list_free(items, n);
-    return found;
-}
-
 static int bearer(bt_store *s, const char *secret, char *user, size_t size,
                   bt_error *err) {
     static const char bad[] = "the API token is unknown, revoked or expired";
@@ -101,7 +72,7 @@ static int bearer(bt_store *s, const char *secret, char *user, size_t size,
     bt_store_token t = {0};
     bt_store_user u = {0};
     int rc = bt_store_token_lookup(s, hash, &t, &u, err);
-    if (rc == -BT_ENOTFOUND && expired_token(s, hash, err))
+    if (rc == -BT_ESTATE) /* expired: the message names it for its holder */
         rc = -BT_EINVAL;
     else if (rc == -BT_ENOTFOUND ||
              (!rc &&

@@ -666,6 +666,8 @@ int bt_store_token_create(bt_store *s, int64_t user_id, const char *name,
     return 0;
 }
 
+#define TOKEN_USE_GRAIN_US (60 * (int64_t)1000000)
+
 int bt_store_token_lookup(bt_store *s, const char *hash, bt_store_token *tok,
                           bt_store_user *user, bt_error *err) {
     static const char sql[] = TOKEN_SELECT "WHERE t.hash = $1";
@@ -689,19 +691,27 @@ int bt_store_token_lookup(bt_store *s, const char *hash, bt_store_token *tok,
     bool disabled = i64_at(&r, 0, 8) != 0;
     bt__store_rows_free(&r);
     int64_t at = now(s);
-    if (t.expires_us && t.expires_us <= at)
-        rc = bt_error_set(err, BT_ENOTFOUND,
-                          "store: API token '%s' of user '%s' has expired",
-                          t.name, t.user_name);
-    else if (disabled)
+    if (t.expires_us && t.expires_us <= at) {
+        char when[40];
+        bt_format_time_us((uint64_t)t.expires_us, when, sizeof when);
+        rc = bt_error_set(err, BT_ESTATE,
+                          "the API token '%s' (id %lld) expired at %s; create "
+                          "a new one (baton token create --expires DAYS)",
+                          t.name, (long long)t.id, when);
+    } else if (disabled) {
         rc = bt_error_set(err, BT_ENOTFOUND,
                           "store: API token '%s' belongs to disabled user "
                           "'%s'",
                           t.name, t.user_name);
+    }
+    /* Recorded to the minute: a script polling with its token must not
+     * turn every read into a write. */
     num i, w;
     const char *args[] = {n64(&i, t.id), n64(&w, at)};
-    if (!rc) rc = query(s, used, args, 2, NULL, "recording a token's use", err);
-    if (!rc) t.last_used_us = at;
+    if (!rc && at - t.last_used_us >= TOKEN_USE_GRAIN_US) {
+        rc = query(s, used, args, 2, NULL, "recording a token's use", err);
+        if (!rc) t.last_used_us = at;
+    }
     if (!rc && user) rc = bt_store_user_get(s, t.user_id, user, err);
     if (!rc && tok) *tok = t;
     else bt_store_token_clear(&t);

@@ -615,8 +615,11 @@ int bt_store_token_create(bt_store *s, int64_t user_id, const char *name,
                           const char *hash, int64_t expires_us,
                           int64_t *out_id, bt_error *err);
 /* The token with this hash and its user (either output may be NULL);
- * records last_used. -BT_ENOTFOUND when unknown, expired, or its user is
- * disabled (the message says which, for the log, not for the client). */
+ * records last_used (to the minute: at most one write a minute per token).
+ * -BT_ENOTFOUND when unknown or its user is disabled (the message says
+ * which, for the log, not for the client); -BT_ESTATE when it expired,
+ * with a message for its holder naming the token and when (only someone
+ * holding the secret can learn it, so it tells a guesser nothing). */
 int bt_store_token_lookup(bt_store *s, const char *hash, bt_store_token *tok,
                           bt_store_user *user, bt_error *err);
 /* user_id 0: every token. Newest first. */

@@ -203,9 +203,13 @@ static bool unauthorized(bt_web_req *r, const char *why) {
 
 #define BAD_LOGIN "invalid user name or password"
 
-static void admitted(bt_web_req *r, const char *name) {
+static void admitted(bt_web_req *r, const char *name, const char *cred,
+                     bool is_token) {
     free(r->user);
     r->user = bt_xstrdup(name);
+    free(r->cred);
+    r->cred = bt_xstrdup(cred);
+    r->cred_is_token = is_token;
 }
 
 static bool admit_basic(bt_web_req *r, bt_auth *a, bt_store *s,
@@ -253,7 +257,7 @@ static bool admit_basic(bt_web_req *r, bt_auth *a, bt_store *s,
     cache_digest(a, user, password, u.password_hash, d);
     if (cache_hit(a, d, u.id) || verify(a, u.password_hash, password)) {
         cache_put(a, d, u.id);
-        admitted(r, u.name);
+        admitted(r, u.name, u.password_hash, false);
         ok = true;
     } else {
         unauthorized(r, BAD_LOGIN);
@@ -282,13 +286,15 @@ static bool admit_bearer(bt_web_req *r, bt_store *s, const char *secret) {
     bool ok = false;
     if (rc == -BT_ENOTFOUND)
         unauthorized(r, bad);
+    else if (rc == -BT_ESTATE) /* expired: named for its holder */
+        unauthorized(r, err.message);
     else if (rc)
         bt_web_error_from(r, rc, &err, NULL);
     else if ((t.expires_us && t.expires_us <= (int64_t)bt_store_now(s)) ||
              u.disabled)
         unauthorized(r, bad);
     else {
-        admitted(r, u.name);
+        admitted(r, u.name, hash, true);
         ok = true;
     }
     bt_store_user_clear(&u);
@@ -324,28 +330,64 @@ bool bt_auth_admit(bt_web_req *r, void *auth) {
 
 /* ---- rights ----------------------------------------------------------- */
 
-bool bt_auth_scope_open(bt_web_req *r, bt_auth_scope *sc) {
+/* The scope of r's user as the store has it now; with `recheck`,
+ * *revoked tells whether the credential that admitted r still would. */
+static int scope_load(bt_web_req *r, bt_store *s, bt_auth_scope *sc,
+                      bool recheck, bool *revoked, bt_error *err) {
     memset(sc, 0, sizeof *sc);
+    *revoked = false;
     if (!bt_auth_enabled(r)) {
         sc->all = true;
-        return true;
+        return 0;
     }
-    if (!r->user) return true; /* no rights at all */
-    bt_store *s = bt_web_store(r);
-    if (!s) return false;
+    if (!r->user) return 0; /* no rights at all */
     bt_store_user u = {0};
-    bt_error err = {0};
-    int rc = bt_store_user_find(s, r->user, &u, &err);
+    int rc = bt_store_user_find(s, r->user, &u, err);
     if (!rc) {
         sc->user_id = u.id;
         sc->all = u.is_admin && !u.disabled;
+        *revoked = recheck &&
+                   (u.disabled || (r->cred && !r->cred_is_token &&
+                                   (!u.password_hash ||
+                                    strcmp(u.password_hash, r->cred))));
+    } else if (rc == -BT_ENOTFOUND) {
+        *revoked = recheck;
+        rc = 0;
     }
     bt_store_user_clear(&u);
-    if (rc && rc != -BT_ENOTFOUND) {
+    if (!rc && recheck && !*revoked && r->cred && r->cred_is_token) {
+        int trc = bt_store_token_lookup(s, r->cred, NULL, NULL, err);
+        if (trc == -BT_ENOTFOUND || trc == -BT_ESTATE) *revoked = true;
+        else rc = trc;
+    }
+    return rc;
+}
+
+bool bt_auth_scope_open(bt_web_req *r, bt_auth_scope *sc) {
+    bool revoked;
+    if (!bt_auth_enabled(r) || !r->user)
+        return !scope_load(r, NULL, sc, false, &revoked, NULL);
+    bt_store *s = bt_web_store(r);
+    if (!s) return false;
+    bt_error err = {0};
+    /* the credential was checked moments ago by the admission hook */
+    int rc = scope_load(r, s, sc, false, &revoked, &err);
+    if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
         return false;
     }
     return true;
+}
+
+int bt_auth_scope_recheck(bt_web_req *r, bt_auth_scope *sc, bt_error *err) {
+    bool revoked = false;
+    int rc = scope_load(r, r->store, sc, true, &revoked, err);
+    if (!rc && revoked)
+        rc = bt_error_set(err, BT_ENOTFOUND,
+                          "the credentials of this stream are no longer "
+                          "valid (token revoked or expired, password "
+                          "changed, or user disabled or deleted)");
+    return rc;
 }
 
 bool bt_auth_scope_can(bt_web_req *r, bt_auth_scope *sc, int64_t folder_id,

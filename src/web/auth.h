@@ -54,6 +54,13 @@ bool bt_auth_enabled(const struct bt_web_req *r);
 const char *bt_auth_user_name(const struct bt_web_req *r);
 /* Opens the caller's scope; false when it answered 500. */
 bool bt_auth_scope_open(struct bt_web_req *r, bt_auth_scope *sc);
+/* For a long answer (an event stream) on r's store handle, without
+ * answering: reloads sc as the store has it now, and fails with
+ * -BT_ENOTFOUND and a message for the client when the credential that
+ * admitted r would no longer be accepted (token revoked or expired,
+ * password changed, user disabled or deleted). */
+int bt_auth_scope_recheck(struct bt_web_req *r, bt_auth_scope *sc,
+                          bt_error *err);
 /* Whether the caller holds every bit of `rights` (BT_RIGHT_*) on
  * folder_id (inherited rights count; admins hold all). Always true with
  * authentication off; false when the store cannot say. */

@@ -8,14 +8,19 @@
  * (backend-neutral; PostgreSQL's LISTEN would only shorten the wait),
  * sends a comment line as keep-alive when nothing happened for a while
  * (which also finds clients that went away), and ends when the service
- * stops. */
+ * stops.
+ *
+ * Anyone may follow the events stream: it carries the events and jobs of
+ * the runbooks the caller may view, and the events of no job (servers).
+ * A stream can stay open for days, so it re-reads the caller's rights
+ * every stream_recheck_ms and ends when the credential that opened it
+ * would no longer be accepted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/util.h"
-#include "web/auth.h"
 #include "web/auth.h"
 #include "web/web_internal.h"
 
@@ -44,6 +49,7 @@ struct bt_web_stream {
     size_t off;
     bool ended;
     uint64_t last_out_us;
+    uint64_t checked_us; /* when the caller's rights were last read */
     /* events stream */
     int64_t job_filter;
     int64_t after_event;
@@ -256,12 +262,9 @@ void bt_web_events_stream(bt_web_req *r) {
     int64_t job = 0, after = -1;
     const char *q = bt_web_query(r, "job");
     if (q && *q && !bt_web_parse_id(r, q, "job", &job)) return;
-    /* The stream follows every job; with authentication on, the whole
-     * feed is for administrators, one job's feed for those who may view
-     * it. */
-    if (job ? !bt_auth_job_check(r, job, BT_RIGHT_VIEW)
-            : !bt_auth_require_admin(r))
-        return;
+    /* one job's feed is for those who may view it; the whole feed is
+     * filtered by what the caller may view */
+    if (job && !bt_auth_job_check(r, job, BT_RIGHT_VIEW)) return;
     /* EventSource resends the last id it saw as Last-Event-ID; cursor is
      * the same for a first connection */
     q = bt_web_header(r, "Last-Event-ID");
@@ -285,6 +288,7 @@ void bt_web_events_stream(bt_web_req *r) {
         free(st);
         return;
     }
+    st->checked_us = bt_mono_us();
     bt_buf_init(&st->out, OUT_MAX);
     st->kind = STREAM_EVENTS;
     st->job_filter = job;
@@ -405,6 +409,12 @@ void bt_web_jobs_stream(bt_web_req *r) {
         return;
     }
     bt_web_stream *st = bt_xcalloc(1, sizeof *st);
+    if (!bt_auth_scope_open(r, &st->scope)) {
+        free(st);
+        bt_store_job_clear(&job);
+        return;
+    }
+    st->checked_us = bt_mono_us();
     bt_buf_init(&st->out, OUT_MAX);
     st->kind = STREAM_JOB;
     st->job_id = id;
@@ -428,6 +438,30 @@ void bt_web_jobs_stream(bt_web_req *r) {
 }
 
 /* ---- the body callback -------------------------------------------------- */
+
+/* The caller's rights as they are now: false (with the reason sent as an
+ * "error" event) when the stream must end. A job the caller may no
+ * longer view ends its stream as a missing one would. */
+static bool recheck(bt_web_req *r, bt_web_stream *st) {
+    if (!bt_auth_enabled(r)) return true;
+    uint64_t now = bt_mono_us();
+    if (now - st->checked_us < (uint64_t)r->web->stream_recheck_ms * 1000)
+        return true;
+    st->checked_us = now;
+    bt_error err = {0};
+    int rc = bt_auth_scope_recheck(r, &st->scope, &err);
+    const char *code = rc == -BT_ENOTFOUND ? "unauthorized" : "store_error";
+    if (!rc && st->kind == STREAM_JOB && !may_view_job(r, st, st->job_id, 0)) {
+        rc = bt_error_set(&err, BT_ENOTFOUND, "no job with id %lld",
+                          (long long)st->job_id);
+        code = "not_found";
+    }
+    if (!rc) return true;
+    emit(st, "error", 0, json_pack("{s:s, s:s}", "code", code, "message",
+                                   err.message));
+    st->ended = true;
+    return false;
+}
 
 static void sleep_ms(unsigned ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -453,6 +487,7 @@ ssize_t bt_web_stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
         }
         if (st->ended || atomic_load(&w->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
+        if (!recheck(r, st)) continue;
         bt_error err = {0};
         int rc = st->kind == STREAM_JOB ? poll_job(r, st, &err)
                                         : poll_events(r, st, &err);

@@ -79,6 +79,7 @@ static void req_free(bt_web_req *r) {
     free(r->location);
     free(r->capture_buf);
     free(r->user);
+    free(r->cred);
     for (size_t i = 0; i < r->n_hdrs; i++) {
         free(r->hdr_names[i]);
         free(r->hdr_values[i]);
@@ -445,6 +446,8 @@ int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
     w->max_body = cfg->max_body ? cfg->max_body : BT_WEB_DEFAULT_MAX_BODY;
     w->timeout_s = cfg->timeout_s ? cfg->timeout_s : 60;
     w->keepalive_ms = cfg->keepalive_ms ? cfg->keepalive_ms : 15000;
+    w->stream_recheck_ms = cfg->stream_recheck_ms ? cfg->stream_recheck_ms
+                                                  : 10000;
     w->jobs_changed = cfg->jobs_changed;
     w->ud = cfg->ud;
     w->log = cfg->log;

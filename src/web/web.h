@@ -31,6 +31,10 @@ typedef struct bt_web_config {
     size_t max_body;          /* request body cap in bytes; 0: 1 MiB */
     unsigned timeout_s;       /* idle/slow connection timeout; 0: 60 s */
     unsigned keepalive_ms;    /* event streams' keep-alive comment; 0: 15 s */
+    /* How often an open event stream re-checks its caller's credential and
+     * rights (a revoked token, a disabled user or a revoked right ends or
+     * narrows it); 0: 10 s. */
+    unsigned stream_recheck_ms;
     /* Called (from a web thread) after a job was created or a cancel was
      * requested, so a runbook server in the same process wakes at once
      * instead of at its next poll. May be NULL. */

@@ -44,6 +44,7 @@ struct bt_web {
     size_t max_body;
     unsigned timeout_s;
     unsigned keepalive_ms;
+    unsigned stream_recheck_ms;
     void (*jobs_changed)(void *ud);
     void *ud;
     void (*log)(void *log_ud, const bt_web_log_entry *e);
@@ -92,6 +93,10 @@ typedef struct bt_web_req {
     uint64_t start_us;        /* bt_mono_us at the first byte */
     const char *route;        /* the matched route's pattern */
     char *user;               /* set by the admission hook, or NULL */
+    /* What admitted the caller, so a long stream can re-check it: the
+     * token's hash, or the password hash the Basic credential matched. */
+    char *cred;
+    bool cred_is_token;
     const char *cors_origin;  /* the request's Origin when allowed */
     /* more response headers (WWW-Authenticate, Cache-Control, ...) */
     char *hdr_names[BT_WEB_MAX_HEADERS], *hdr_values[BT_WEB_MAX_HEADERS];

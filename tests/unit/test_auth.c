@@ -6,7 +6,10 @@
  * disabled user is refused at once). */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -114,7 +117,8 @@ static int setup(void **state) {
     bt_web_config cfg = {.bind_address = "127.0.0.1",
                          .store_url = f->url,
                          .authenticate = bt_auth_admit,
-                         .auth_ud = f->auth};
+                         .auth_ud = f->auth,
+                         .stream_recheck_ms = 100};
     if (bt_web_start(&cfg, &f->web, &err)) fail_msg("web: %s", err.message);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
              (unsigned)bt_web_port(f->web));
@@ -617,7 +621,13 @@ static void test_tokens(void **state) {
     OK(bt_store_token_create(f->s, f->alice_id, "old", hash,
                              (int64_t)bt_store_now(f->s) - 1000000, &tid, &e_));
     bearer = bt_xasprintf("Bearer %s", secret);
-    expect(f, bearer, "GET", "/api/runbooks", NULL, 401);
+    r = http(f, bearer, "GET", "/api/runbooks", NULL, NULL);
+    assert_int_equal(r.status, 401);
+    /* named for its holder, who needs a new one, not a typo hunt */
+    if (!strstr(error_message(&r), "API token 'old' (id ") ||
+        !strstr(error_message(&r), ") expired at "))
+        fail_msg("expired token: %s", bt_buf_str(&r.body));
+    reply_free(&r);
     free(bearer);
     expect(f, "alice:alice-password", "POST", "/api/tokens",
            "{\"expires_days\": 0}", 400);
@@ -630,6 +640,143 @@ static void test_tokens(void **state) {
     expect(f, bearer, "GET", "/api/runbooks", NULL, 401);
     free(bearer);
     free(tok);
+}
+
+/* ---- event streams ----------------------------------------------------- */
+
+typedef struct sse {
+    fixture *f;
+    const char *who, *path;
+    const char *until; /* stop once the body holds this; NULL: to the end */
+    bt_buf body;
+    atomic_bool connected;
+    CURLcode rc;
+    long status;
+} sse;
+
+static size_t on_sse(char *p, size_t size, size_t n, void *ud) {
+    sse *c = ud;
+    atomic_store(&c->connected, true);
+    bt_buf_append(&c->body, p, size * n);
+    if (c->until && strstr(bt_buf_str(&c->body), c->until)) return 0;
+    return size * n;
+}
+
+static void *sse_thread(void *arg) {
+    sse *c = arg;
+    CURL *h = curl_easy_init();
+    char *url = bt_xasprintf("%s%s", c->f->base, c->path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    struct curl_slist *hs = NULL;
+    char *auth = NULL;
+    if (!strncmp(c->who, "Bearer ", 7)) {
+        auth = bt_xasprintf("Authorization: %s", c->who);
+        hs = curl_slist_append(hs, auth);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERPWD, c->who);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sse);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    c->rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+    curl_slist_free_all(hs);
+    curl_easy_cleanup(h);
+    free(auth);
+    free(url);
+    return NULL;
+}
+
+static void sse_open(sse *c, pthread_t *t) {
+    bt_buf_init(&c->body, 0);
+    pthread_create(t, NULL, sse_thread, c);
+    for (int i = 0; i < 3000 && !atomic_load(&c->connected); i++)
+        usleep(10000);
+    assert_true(atomic_load(&c->connected));
+}
+
+static void add_event(fixture *f, const char *message, int64_t job) {
+    OK(bt_store_event_add(f->s, BT_SEVERITY_INFO, "test", message, job, &e_));
+}
+
+/* Anyone may follow the events stream, seeing what they may view; a
+ * stream narrows when a right is revoked and ends when its credential
+ * is, saying why. */
+static void test_event_stream_per_user(void **state) {
+    fixture *f = *state;
+    sse c = {.f = f, .who = "alice:alice-password",
+             .path = "/api/events/stream", .until = "\"message\":\"marker\""};
+    pthread_t t;
+    sse_open(&c, &t);
+    int64_t job = start_job(f, "alice:alice-password", "alice", "/Ops/Hello");
+    bt_store_job_spec spec = {.runbook_id = f->hidden_id,
+                              .created_by = "admin"};
+    bt_store_job hj = {0};
+    OK(bt_store_job_create(f->s, &spec, &hj, &e_));
+    add_event(f, "secret-event", hj.id);
+    add_event(f, "ops-event", job);
+    add_event(f, "server-event", 0);
+    add_event(f, "marker", 0);
+    pthread_join(t, NULL);
+    const char *b = bt_buf_str(&c.body);
+    char seen[64], hidden[64];
+    snprintf(seen, sizeof seen, "event: job\ndata: {\"id\":%lld,", (long long)job);
+    snprintf(hidden, sizeof hidden, "event: job\ndata: {\"id\":%lld,", (long long)hj.id);
+    if (c.status != 200 || !strstr(b, "ops-event") ||
+        !strstr(b, "server-event") || !strstr(b, seen))
+        fail_msg("alice's stream (%ld): %s", c.status, b);
+    assert_null(strstr(b, "secret-event"));
+    assert_null(strstr(b, hidden));
+    bt_buf_free(&c.body);
+    bt_store_job_clear(&hj);
+
+    /* a right revoked while the stream is open narrows it */
+    sse d = {.f = f, .who = "bob:bob-password", .path = "/api/events/stream",
+             .until = "\"message\":\"marker2\""};
+    sse_open(&d, &t);
+    add_event(f, "bob-sees", job);
+    for (int i = 0; i < 3000 && !strstr(bt_buf_str(&d.body), "bob-sees"); i++)
+        usleep(10000);
+    assert_non_null(strstr(bt_buf_str(&d.body), "bob-sees"));
+    OK(bt_store_permission_set(f->s, f->ops_id, BT_PRINCIPAL_USER, f->bob_id,
+                               0, &e_));
+    usleep(1000000); /* ten re-check periods */
+    add_event(f, "bob-no-longer", job);
+    add_event(f, "marker2", 0);
+    pthread_join(t, NULL);
+    assert_null(strstr(bt_buf_str(&d.body), "bob-no-longer"));
+    bt_buf_free(&d.body);
+
+    /* a revoked token ends its stream, saying why */
+    int64_t id;
+    char *tok = make_token(f, "carol:carol-password", "{\"name\": \"tv\"}", &id);
+    char *bearer = bt_xasprintf("Bearer %s", tok);
+    sse e = {.f = f, .who = bearer, .path = "/api/events/stream"};
+    sse_open(&e, &t);
+    char path[64];
+    snprintf(path, sizeof path, "/api/tokens/%lld", (long long)id);
+    expect(f, "carol:carol-password", "DELETE", path, NULL, 200);
+    pthread_join(t, NULL);
+    assert_int_equal(e.rc, CURLE_OK);
+    assert_non_null(strstr(bt_buf_str(&e.body),
+                           "event: error\ndata: {\"code\":\"unauthorized\""));
+    bt_buf_free(&e.body);
+    free(bearer);
+    free(tok);
+
+    /* so does disabling the user, on one job's stream too */
+    char jpath[64];
+    snprintf(jpath, sizeof jpath, "/api/jobs/%lld/stream", (long long)job);
+    sse g = {.f = f, .who = "alice:alice-password", .path = jpath};
+    sse_open(&g, &t);
+    expect(f, "admin:admin-password", "POST", "/api/users/alice/disable", NULL,
+           200);
+    pthread_join(t, NULL);
+    assert_int_equal(g.rc, CURLE_OK);
+    assert_non_null(strstr(bt_buf_str(&g.body), "\"code\":\"unauthorized\""));
+    bt_buf_free(&g.body);
 }
 
 /* The comparisons that see secrets are constant-time: the cache compares
@@ -698,6 +845,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_changed_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_ttl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_stream_per_user, setup, teardown),
         cmocka_unit_test(test_timing_safe_comparisons),
         cmocka_unit_test(test_config_setting),
     };

@@ -67,10 +67,36 @@ export function logout() {
     user = null;
     sessionStorage.removeItem('baton.auth');
     sessionStorage.removeItem('baton.stream');
+    sessionStorage.removeItem('baton.admin');
 }
 
 function base(service) {
     return service === 'mgmt' ? config.mgmt_url : config.web_url;
+}
+
+// Requests still waiting after SLOW_MS: the shell shows them ("waiting for
+// the web service…") with a retry, so a slow service is never a silent
+// hang. Each entry: {id, where, url, method, since, retry | null}.
+const SLOW_MS = 2000;
+const pending = new Map();
+let nextPending = 1;
+const slowListeners = new Set();
+export function onSlow(fn) {
+    slowListeners.add(fn);
+    fn(slowList());
+    return () => slowListeners.delete(fn);
+}
+function slowList() {
+    return [...pending.values()].filter((p) => p.slow);
+}
+function tellSlow() {
+    const list = slowList();
+    for (const fn of slowListeners) fn(list);
+}
+// Sends every slow GET again (a GET changes nothing, so a second one is
+// safe; a change is never sent twice, it stays waiting).
+export function retrySlow() {
+    for (const p of pending.values()) if (p.slow && p.retry) p.retry();
 }
 
 async function request(service, method, path, body, cred = credentials) {
@@ -79,23 +105,44 @@ async function request(service, method, path, body, cred = credentials) {
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let r;
     const where = service === 'mgmt' ? 'management server' : 'web service';
-    // a service that accepts but never answers must not leave the page
-    // waiting for ever
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+    const entry = { id: nextPending++, where, url: base(service), method, path, since: Date.now(), slow: false, retry: null };
+    pending.set(entry.id, entry);
+    const slowTimer = setTimeout(() => {
+        entry.slow = true;
+        tellSlow();
+    }, SLOW_MS);
     try {
-        r = await fetch(base(service) + path, {
-            method,
-            headers,
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: abort.signal,
-        });
-    } catch (e) {
-        const why = abort.signal.aborted ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : e.message;
-        tell('down', `${where} at ${base(service)}`);
-        throw new ApiError(0, 'unreachable', `The ${where} at ${base(service)} does not answer (${why}).`);
+        for (;;) {
+            // a service that accepts but never answers must not leave the
+            // page waiting for ever
+            const abort = new AbortController();
+            let retried = false;
+            if (method === 'GET') entry.retry = () => { retried = true; abort.abort(); };
+            const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+            try {
+                r = await fetch(base(service) + path, {
+                    method,
+                    headers,
+                    body: body === undefined ? undefined : JSON.stringify(body),
+                    signal: abort.signal,
+                });
+                break;
+            } catch (e) {
+                if (retried) {
+                    entry.since = Date.now();
+                    continue;
+                }
+                const why = abort.signal.aborted ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : e.message;
+                tell('down', `${where} at ${base(service)}`);
+                throw new ApiError(0, 'unreachable', `The ${where} at ${base(service)} does not answer (${why}).`);
+            } finally {
+                clearTimeout(timer);
+            }
+        }
     } finally {
-        clearTimeout(timer);
+        clearTimeout(slowTimer);
+        pending.delete(entry.id);
+        if (entry.slow) tellSlow();
     }
     tell('up');
     const text = await r.text();
@@ -121,11 +168,29 @@ async function request(service, method, path, body, cred = credentials) {
 export const web = {
     get: (path) => request('web', 'GET', path),
     post: (path, body) => request('web', 'POST', path, body ?? {}),
+    del: (path) => request('web', 'DELETE', path),
 };
 export const mgmt = {
     get: (path) => request('mgmt', 'GET', path),
     post: (path, body) => request('mgmt', 'POST', path, body ?? {}),
+    del: (path) => request('mgmt', 'DELETE', path),
 };
+
+// Whether the logged-in user is an administrator: only they may list
+// users (403 for anyone else), remembered for the session.
+export async function isAdmin() {
+    const known = sessionStorage.getItem('baton.admin');
+    if (known) return known === 'yes';
+    try {
+        await web.get('/api/users');
+        sessionStorage.setItem('baton.admin', 'yes');
+        return true;
+    } catch (e) {
+        if (e.status !== 403) throw e;
+        sessionStorage.setItem('baton.admin', 'no');
+        return false;
+    }
+}
 
 export function qs(params) {
     const parts = [];

@@ -15,6 +15,8 @@ import { Servers } from './views/servers.js';
 import { Events } from './views/events.js';
 import { Designer } from './views/designer.js';
 import { Globals } from './views/globals.js';
+import { Admin } from './views/admin.js';
+import { Waiting } from './waiting.js';
 
 function useRoute() {
     const [hash, setHash] = useState(location.hash || '#/');
@@ -56,6 +58,7 @@ function Login({ message, onDone }) {
     <${ErrorBox} error=${error} />
     <button type="submit" class="primary" disabled=${busy}>${busy ? 'Logging in…' : 'Log in'}</button>
     <p class="muted small">Web service: ${api.getConfig().web_url}</p>
+    <${Waiting} />
   </form>
 </main>`;
 }
@@ -69,6 +72,11 @@ const NAV = [
 function Shell({ route, onLogout }) {
     const [down, setDown] = useState(null);
     const [menu, setMenu] = useState(false);
+    const [admin, setAdmin] = useState(false);
+    useEffect(() => {
+        api.isAdmin().then(setAdmin, () => setAdmin(false));
+    }, []);
+    const nav = admin ? [...NAV, ['#/admin', 'Administration', 'admin']] : NAV;
     useEffect(() => api.onApiState((state, detail) => {
         if (state === 'down') setDown(detail);
         if (state === 'up') setDown(null);
@@ -83,7 +91,8 @@ function Shell({ route, onLogout }) {
     case 'design': view = html`<${Designer} runbook=${route.parts[1]} key=${route.parts[1] || 'new'} />`; break;
     case 'servers': view = html`<${Servers} />`; break;
     case 'events': view = html`<${Events} />`; break;
-    case 'globals': view = html`<${Globals} />`; break;
+    case 'globals': view = html`<${Globals} admin=${admin} />`; break;
+    case 'admin': view = html`<${Admin} section=${route.parts[1]} />`; break;
     default: view = html`<p>No such page. <a href="#/">Home</a></p>`;
     }
     return html`<div class="shell">
@@ -91,12 +100,13 @@ function Shell({ route, onLogout }) {
     <a class="brand" href="#/"><span class="logo">◆</span> Baton</a>
     <button class="menu-toggle" aria-expanded=${menu} aria-controls="nav" onClick=${() => setMenu(!menu)}>☰ Menu</button>
     <nav id="nav" class=${menu ? 'open' : ''} aria-label="main">
-      ${NAV.map(([href, label, key]) => html`<a href=${href} class=${top === key ? 'active' : ''}
+      ${nav.map(([href, label, key]) => html`<a href=${href} class=${top === key ? 'active' : ''}
           aria-current=${top === key ? 'page' : undefined} onClick=${() => setMenu(false)}>${label}</a>`)}
     </nav>
     <span class="user">${api.currentUser()} <button class="link-button" onClick=${onLogout}>Log out</button></span>
   </header>
   ${down && html`<div class="banner" role="alert">The ${down} does not answer; retrying as you work.</div>`}
+  <${Waiting} />
   <main class="content">${view}</main>
 </div>`;
 }

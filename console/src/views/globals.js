@@ -1,32 +1,29 @@
 // Global settings runbooks use: variables ({var:name}; encrypted ones
-// never show a value) and schedules, as the web service lists them.
-import { html, useLoad, ErrorBox, fmtTime } from '../ui.js';
-import { web } from '../api.js';
+// never show a value), counters and schedules, grouped by settings folder,
+// as the management server lists them; administrators edit them here.
+import { useState } from 'preact/hooks';
+import { html, useLoad, ErrorBox } from '../ui.js';
+import { mgmt } from '../api.js';
+import { SettingsSection, KINDS } from './settings.js';
 
-export function Globals() {
+export function Globals({ admin }) {
+    const [filter, setFilter] = useState('');
     const [data, error, reload] = useLoad(async () => {
-        const [variables, schedules] = await Promise.all([web.get('/api/variables'), web.get('/api/schedules')]);
-        return { variables: variables.items, schedules: schedules.items };
+        const kinds = Object.keys(KINDS);
+        const lists = await Promise.all(kinds.map((k) => mgmt.get('/api/' + k)));
+        return Object.fromEntries(kinds.map((k, i) => [k, lists[i].items]));
     }, []);
     if (error) return html`<${ErrorBox} error=${error} onRetry=${reload} />`;
     if (!data) return html`<p class="muted">Loading…</p>`;
-    return html`<section>
-  <h1>Global settings</h1>
-  <h2>Variables</h2>
-  <div class="table-wrap"><table class="list variables">
-    <thead><tr><th>Name</th><th>Value</th><th>Updated</th></tr></thead>
-    <tbody>${data.variables.map((v) => html`<tr key=${v.name}><td>${v.name}</td>
-      <td class="cell">${v.encrypted ? html`<span class="muted">(encrypted)</span>` : v.value === null ? html`<span class="muted">(not text)</span>` : v.value}</td>
-      <td>${fmtTime(v.updated)}</td></tr>`)}
-    ${data.variables.length === 0 && html`<tr><td colspan="3" class="muted">No variables.</td></tr>`}</tbody>
-  </table></div>
-  <h2>Schedules</h2>
-  <div class="table-wrap"><table class="list schedules">
-    <thead><tr><th>Name</th><th>Definition</th><th>Updated</th></tr></thead>
-    <tbody>${data.schedules.map((s) => html`<tr key=${s.name}><td>${s.name}</td>
-      <td class="cell">${JSON.stringify(s.definition)}</td><td>${fmtTime(s.updated)}</td></tr>`)}
-    ${data.schedules.length === 0 && html`<tr><td colspan="3" class="muted">No schedules.</td></tr>`}</tbody>
-  </table></div>
-  <p class="muted small">Change them with the management server: <code>baton var set</code>, <code>baton schedule set</code>.</p>
+    const folders = [...new Set(Object.values(data).flat().map((it) => it.folder))].sort();
+    const pick = (items) => (filter ? items.filter((it) => it.folder === filter) : items);
+    return html`<section class="globals">
+  <div class="title-row"><h1>Global settings</h1>
+    <label class="inline-label">Settings folder <select name="settings-folder" value=${filter} onChange=${(e) => setFilter(e.target.value)}>
+      <option value="">all folders</option>
+      ${folders.map((f) => html`<option value=${f}>${f}</option>`)}</select></label></div>
+  ${!admin && html`<p class="muted small">Only administrators change global settings.</p>`}
+  ${Object.keys(KINDS).map((k) => html`<${SettingsSection} key=${k} kind=${k} items=${pick(data[k])} admin=${admin}
+      folders=${folders} onDone=${reload} />`)}
 </section>`;
 }

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The console's administration and settings pages in a real browser:
+# users, groups, folder rights and folders managed by an administrator, a
+# user with view+start on one folder seeing only that, variables, counters
+# and schedules edited and read back with the baton CLI, and a web service
+# that answers slowly (a delaying proxy on 127.0.0.1). batond with every
+# role on free loopback ports, Debian's chromium driven by playwright-core
+# (console/admin.cjs). Skips (77) only when chromium is not installed.
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$E2E_DIR/lib.sh"
+
+BATOND=$BUILD/batond
+[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+CHROMIUM=${BATON_CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x $CHROMIUM ]]; then
+    echo "SKIP: no chromium at $CHROMIUM (scripts/install-deps.sh test installs it)"
+    exit 77
+fi
+NODE_MODULES=$BUILD/console/node_modules
+if [[ ! -d $NODE_MODULES/playwright-core ]]; then
+    echo "FAIL: no playwright-core in $NODE_MODULES: the console was built without npm (see the build log)"
+    exit 1
+fi
+
+ADMIN_PW=console-admin-e2e
+export BATON_ADMIN_PASSWORD=$ADMIN_PW
+unset BATON_TOKEN BATON_USER BATON_PASSWORD
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# start NAME ARGS...: batond in the background until it says it is ready
+start() {
+    local name=$1
+    shift
+    : >"$SCRATCH/$name.log"
+    "$BATOND" "$@" >>"$SCRATCH/$name.log" 2>&1 &
+    PIDS+=($!)
+    wait_batond "$SCRATCH/$name.log" "${PIDS[-1]}" 60
+}
+
+read -r WEB CONSOLE MGMT CONSOLE2 < <(free_ports 4)
+if start all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
+    --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-admin \
+    --samples-dir "$E2E_DIR/console" \
+    --cors-origins "http://127.0.0.1:$CONSOLE,http://127.0.0.1:$CONSOLE2"; then
+    pass "batond starts with every role"
+else
+    fail "batond starts with every role" "$(tail -5 "$SCRATCH/all.log")"
+    finish
+    exit 1
+fi
+
+W=http://127.0.0.1:$WEB
+M=http://127.0.0.1:$MGMT
+api() { # api SERVICE_URL METHOD PATH [BODY]: as admin; prints the HTTP status
+    curl -s -o "$SCRATCH/api.out" -w '%{http_code}' -u "admin:$ADMIN_PW" -X "$2" \
+        -H 'Content-Type: application/json' ${4:+--data "$4"} "$1$3"
+}
+# A folder the new user must not see, a second user for a group, and
+# settings the browser edits.
+hidden='{"yaml": "name: Hidden\nfolder: /Other\nactivities:\n  - {id: start, type: initialize-data}\n", "comment": "not for carol"}'
+codes="$(api "$M" POST /api/folders '{"path": "/Other"}')"
+codes+=" $(api "$M" POST /api/runbook/checkin "$hidden")"
+codes+=" $(api "$W" POST /api/users '{"name": "dave", "password": "dave-password-1"}')"
+codes+=" $(api "$M" POST /api/variables '{"name": "colour", "value": "red"}')"
+codes+=" $(api "$M" POST /api/variables '{"name": "db_password", "value": "enc-s3cret-XYZ", "encrypted": true}')"
+codes+=" $(api "$M" POST /api/counters '{"name": "builds", "value": 1}')"
+codes+=" $(api "$M" POST /api/schedules '{"name": "office", "definition": {}}')"
+if [[ $codes == "201 201 201 201 201 201 201" ]]; then
+    pass "a hidden folder, a second user and settings set up"
+else
+    fail "a hidden folder, a second user and settings set up" "HTTP codes: $codes" "$(cat "$SCRATCH/api.out")"
+fi
+
+# A web service that answers, but only after DELAY seconds, and a console
+# that talks to it (the management server is reached directly).
+DELAY=5
+python3 "$E2E_DIR/console/admin_slow_proxy.py" "$WEB" "$DELAY" "$SCRATCH/proxy.log" >"$SCRATCH/proxy.port" &
+PIDS+=($!)
+until_true 10 test -s "$SCRATCH/proxy.port"
+PROXY=$(cat "$SCRATCH/proxy.port")
+if start slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
+    --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$PROXY" --mgmt-url "$M"; then
+    pass "a console-only batond starts with a slow web service (a proxy holding answers ${DELAY} s)"
+else
+    fail "a console-only batond starts with a slow web service" "$(tail -5 "$SCRATCH/slow.log")"
+fi
+
+export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ SLOW_URL=http://127.0.0.1:$CONSOLE2/
+export WEB_URL=$W MGMT_URL=$M PROXY_URL=http://127.0.0.1:$PROXY PROXY_LOG=$SCRATCH/proxy.log DELAY
+export ADMIN_PW CHROMIUM BATON SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
+mkdir -p "$SHOTS"
+NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/admin.cjs" >"$SCRATCH/browser.out" 2>&1
+rc=$?
+cat "$SCRATCH/browser.out"
+PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
+FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
+if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
+    fail "the browser driver ran to the end" "exit $rc"
+fi
+
+# What the browser did, seen from the server side: the audit history
+# names admin for every change it made.
+if BATON_MGMT_URL=$M BATON_USER=admin BATON_PASSWORD=$ADMIN_PW "$BATON" audit --json >"$SCRATCH/audit.json" &&
+    python3 - "$SCRATCH/audit.json" <<'PY'
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+acts = {(i["who"], i["action"]) for i in items}
+for a in ("folder.create", "folder.rename", "folder.move", "folder.delete", "variable.set",
+          "variable.move", "variable.delete", "counter.set", "schedule.set"):
+    assert ("admin", a) in acts, a
+PY
+then
+    pass "the management server's audit history holds the console's changes, by admin"
+else
+    fail "the management server's audit history holds the console's changes, by admin" "$(head -c 600 "$SCRATCH/audit.json")"
+fi
+finish

@@ -100,21 +100,27 @@ static bool match(const char *pattern, const char *path, char *buf,
  * the decoded path, so a runbook path arrives as more segments
  * ("/api/runbooks//Ops/Hello"). A runbook literally named "diagram" is
  * reached by id. */
-static bool route_runbook_path(bt_web_req *r) {
+static const route *runbook_path_route(const char *path, size_t *cap_len) {
     static const char prefix[] = "/api/runbooks/", tail[] = "/diagram";
     size_t pl = sizeof prefix - 1, tl = sizeof tail - 1;
-    if (strncmp(r->path, prefix, pl) || r->path[pl] != '/' ||
-        strcmp(r->method, "GET"))
-        return false;
-    const char *rest = r->path + pl;
-    size_t len = strlen(rest);
-    bool diagram = len > tl && !strcmp(rest + len - tl, tail);
+    if (strncmp(path, prefix, pl) || path[pl] != '/') return NULL;
+    size_t len = strlen(path + pl);
+    bool diagram = len > tl && !strcmp(path + pl + len - tl, tail);
     bt_web_handler h = diagram ? bt_web_runbooks_diagram : bt_web_runbooks_get;
+    *cap_len = diagram ? len - tl : len;
     for (size_t i = 0; i < BT_ARRAY_LEN(routes); i++)
-        if (routes[i].handler == h) r->route = routes[i].pattern;
-    r->capture_buf = bt_xstrndup(rest, diagram ? len - tl : len);
+        if (routes[i].handler == h) return &routes[i];
+    return NULL;
+}
+
+static bool route_runbook_path(bt_web_req *r) {
+    size_t cap_len;
+    const route *rt = runbook_path_route(r->path, &cap_len);
+    if (!rt || strcmp(r->method, "GET")) return false;
+    r->route = rt->pattern;
+    r->capture_buf = bt_xstrndup(r->path + strlen("/api/runbooks/"), cap_len);
     r->captures[0] = r->capture_buf;
-    h(r);
+    rt->handler(r);
     return true;
 }
 
@@ -161,6 +167,9 @@ void bt_web_route(bt_web_req *r) {
 }
 
 const char *bt_web_route_pattern(const char *path) {
+    size_t cap_len;
+    const route *rt = runbook_path_route(path, &cap_len);
+    if (rt) return rt->pattern;
     char *buf = bt_xmalloc(strlen(path) + 1);
     const char *found = NULL;
     for (size_t i = 0; i < BT_ARRAY_LEN(routes) && !found; i++) {

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -153,16 +154,10 @@ static enum MHD_Result send_reply(bt_web_req *r) {
         if (!resp) return MHD_NO;
         return queue(r, resp);
     }
-    char *text = NULL;
-    if (r->reply) text = json_dumps(r->reply, JSON_COMPACT);
-    if (!text) text = bt_xstrdup("{}");
-    size_t len = strlen(text);
-    /* a trailing newline makes curl and shell users happier */
-    char *body = bt_xrealloc(text, len + 2);
-    body[len] = '\n';
-    body[len + 1] = '\0';
+    size_t len = 0;
+    char *body = bt_web_json_answer(r->reply, &len);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len + 1, body, MHD_RESPMEM_MUST_FREE);
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -194,15 +189,22 @@ static const char *allowed_origin(bt_web *w, struct MHD_Connection *conn) {
  * CORS headers only for an allowed origin). Never authenticated: browsers
  * send preflights without credentials. */
 static void answer_options(bt_web_req *r) {
-    const char *pattern = bt_web_route_pattern(r->path);
+    size_t root = strlen(BT_ODATA_ROOT);
+    bool odata = !strncmp(r->path, BT_ODATA_ROOT, root) &&
+                 (r->path[root] == '\0' || r->path[root] == '/');
+    const char *pattern = odata ? BT_ODATA_ROOT : bt_web_route_pattern(r->path);
     r->route = pattern ? pattern : "unmatched";
-    if (!pattern) {
+    if (odata) {
+        /* what Orchestrator's clients send: MERGE to stop a job, or a POST
+         * carrying X-HTTP-Method with If-Match */
+        snprintf(r->allow, sizeof r->allow, "GET, POST, PUT, MERGE, PATCH");
+    } else if (!pattern) {
         bt_web_error(r, 404, "not_found", r->path, "no such resource: %s",
                      r->path);
         return;
     }
     /* the methods of every route with this pattern */
-    for (size_t i = 0; i < bt_web_route_count(); i++) {
+    for (size_t i = 0; i < bt_web_route_count() && !odata; i++) {
         const char *m, *pat;
         bt_web_route_at(i, &m, &pat);
         if (strcmp(pat, pattern) || strstr(r->allow, m)) continue;
@@ -215,8 +217,11 @@ static void answer_options(bt_web_req *r) {
     if (r->cors_origin) {
         bt_web_add_header(r, "Access-Control-Allow-Methods", r->allow);
         bt_web_add_header(r, "Access-Control-Allow-Headers",
-                          "Authorization, Content-Type, Last-Event-ID, "
-                          "X-Baton-User");
+                          odata ? "Authorization, Content-Type, Accept, "
+                                  "DataServiceVersion, MaxDataServiceVersion, "
+                                  "X-HTTP-Method, If-Match"
+                                : "Authorization, Content-Type, Last-Event-ID, "
+                                  "X-Baton-User");
         bt_web_add_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
     }
 }
@@ -464,7 +469,7 @@ int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
     w->metrics = bt_web_metrics_new();
     w->defs = bt_web_defs_new();
     w->jobq = bt_web_jobq_new();
-    w->listing = bt_web_listing_new();
+    w->answers = bt_web_answers_new();
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->pool_lock, NULL);
 
@@ -558,7 +563,7 @@ void bt_web_stop(bt_web *w) {
     bt_web_metrics_free(w->metrics);
     bt_web_defs_free(w->defs);
     bt_web_jobq_free(w->jobq);
-    bt_web_listing_free(w->listing);
+    bt_web_answers_free(w->answers);
     free(w->store_url);
     free(w);
 }

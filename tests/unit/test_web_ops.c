@@ -854,6 +854,29 @@ static void test_cors(void **state) {
     r = http_h(f, "OPTIONS", "/api/nothing", NULL, ok);
     assert_int_equal(r.status, 404);
     reply_free(&r);
+
+    /* a runbook named by its path (%2F-encoded) and the OData endpoint
+     * answer preflights too; OData's with the headers its clients send */
+    const char *get[] = {"Origin: https://ops.example",
+                         "Access-Control-Request-Method: GET", NULL};
+    r = http_h(f, "OPTIONS", "/api/runbooks/%2FOps%2FHello%20World/diagram",
+               NULL, get);
+    assert_int_equal(r.status, 204);
+    assert_true(header(&r, "Access-Control-Allow-Methods", v, sizeof v));
+    assert_non_null(strstr(v, "GET"));
+    reply_free(&r);
+    r = http_h(f, "OPTIONS",
+               "/Orchestrator2012/Orchestrator.svc/Jobs(guid'00000000-0000-"
+               "0000-0000-000000000001')",
+               NULL, get);
+    assert_int_equal(r.status, 204);
+    assert_true(header(&r, "Access-Control-Allow-Methods", v, sizeof v));
+    assert_non_null(strstr(v, "MERGE"));
+    assert_non_null(strstr(v, "OPTIONS"));
+    assert_true(header(&r, "Access-Control-Allow-Headers", v, sizeof v));
+    assert_non_null(strstr(v, "X-HTTP-Method"));
+    assert_non_null(strstr(v, "If-Match"));
+    reply_free(&r);
 }
 
 /* ---- HTTPS -------------------------------------------------------------------- */

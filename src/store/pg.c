@@ -595,12 +595,19 @@ static int migrate(bt_pg *p, bt_error *err) {
 /* ---- Notifications -------------------------------------------------- */
 
 static PGconn *connect_url(const char *url) {
-    /* Keywords after dbname override what the URL says; connect_timeout
-     * comes first so that the URL can set its own. */
-    static const char *const keys[] = {"connect_timeout", "dbname",
-                                       "client_encoding",
-                                       "fallback_application_name", NULL};
-    const char *values[] = {"10", url, "UTF8", "baton", NULL};
+    /* Keywords after dbname override what the URL says; the ones before
+     * it are defaults the URL can change. A firewall that starts dropping
+     * packets must not leave a runbook server blocked for minutes in TCP
+     * retransmissions while holding a job's row lock: unacknowledged data
+     * fails the connection after 10 s (tcp_user_timeout), an idle one is
+     * probed by keepalives, and the store then reconnects. */
+    static const char *const keys[] = {
+        "connect_timeout",     "keepalives",      "keepalives_idle",
+        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+        "dbname",              "client_encoding", "fallback_application_name",
+        NULL};
+    const char *values[] = {"10", "1", "10", "3", "3", "10000",
+                            url, "UTF8", "baton", NULL};
     return PQconnectdbParams(keys, values, 1);
 }
 

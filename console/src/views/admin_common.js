@@ -1,7 +1,7 @@
 // Pieces the administration and settings views share: running a change
 // with its busy/error state, and showing a server's validation error next
 // to the field it names (the error's `target`) instead of only on top.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html, ErrorBox } from '../ui.js';
 
 // run(fn, note) calls fn, then onDone; keeps the error for the form.
@@ -62,16 +62,32 @@ export function LoadError({ error, what, onRetry }) {
     return html`<${ErrorBox} error=${error} onRetry=${onRetry} />`;
 }
 
+// A ref whose element takes the keyboard focus when it appears (a form
+// opened in place, a confirmation), so keyboard users land on it.
+export function useFocus() {
+    const ref = useRef(null);
+    useEffect(() => {
+        if (ref.current) ref.current.focus();
+    }, []);
+    return ref;
+}
+
+function Asking({ label, confirm, onYes, onNo }) {
+    const no = useFocus();
+    return html`<span class="confirm" role="group" aria-label=${confirm}>
+  <span>${confirm}</span>
+  <button type="button" class="danger" onClick=${onYes}>Yes, ${label.toLowerCase()}</button>
+  <button type="button" ref=${no} onClick=${onNo}>Cancel</button>
+</span>`;
+}
+
 // A delete that asks once more in place (no modal dialog to trap focus).
 export function ConfirmButton({ label, confirm, onConfirm, busy }) {
     const [asking, setAsking] = useState(false);
     if (!asking)
         return html`<button type="button" class="danger-outline" onClick=${() => setAsking(true)} disabled=${busy}>${label}</button>`;
-    return html`<span class="confirm" role="group" aria-label=${confirm}>
-  <span>${confirm}</span>
-  <button type="button" class="danger" onClick=${() => { setAsking(false); onConfirm(); }}>Yes, ${label.toLowerCase()}</button>
-  <button type="button" onClick=${() => setAsking(false)}>Cancel</button>
-</span>`;
+    return html`<${Asking} label=${label} confirm=${confirm} onYes=${() => { setAsking(false); onConfirm(); }}
+      onNo=${() => setAsking(false)} />`;
 }
 
 // Every folder of a /api/tree answer, depth first: [{path, name, depth}].

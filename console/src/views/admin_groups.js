@@ -43,9 +43,9 @@ function GroupRow({ g, users, onDone }) {
         if (user) act.run(() => web.post(`/api/groups/${enc(g.name)}/members`, { user }), `${user} added to ${g.name}.`);
     };
     return html`<tr data-group=${g.name}>
-  <td>${g.name}</td>
-  <td class="cell">${g.description || ''}</td>
-  <td><ul class="chips">${g.members.map((m) => html`<li key=${m}>${m}
+  <td data-label="Name">${g.name}</td>
+  <td class="cell" data-label="Description">${g.description || ''}</td>
+  <td data-label="Members"><ul class="chips">${g.members.map((m) => html`<li key=${m}>${m}
       <button type="button" class="chip-remove" aria-label=${`remove ${m} from ${g.name}`} title="remove from the group"
         onClick=${() => act.run(() => web.del(`/api/groups/${enc(g.name)}/members/${enc(m)}`), `${m} removed from ${g.name}.`)}>×</button></li>`)}
     ${g.members.length === 0 && html`<li class="muted">no members</li>`}</ul></td>
@@ -73,7 +73,7 @@ export function Groups() {
     return html`<div>
   <${AddGroup} onDone=${reload} />
   <h2>Groups</h2>
-  <div class="table-wrap"><table class="list groups">
+  <div class="table-wrap"><table class="list stack groups">
     <thead><tr><th>Name</th><th>Description</th><th>Members</th><th>Actions</th></tr></thead>
     <tbody>${data.groups.map((g) => html`<${GroupRow} key=${g.name} g=${g} users=${data.users} onDone=${reload} />`)}
     ${data.groups.length === 0 && html`<tr><td colspan="4" class="muted">No groups.</td></tr>`}</tbody>

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { html, useLoad, fmtTime } from '../ui.js';
 import { web } from '../api.js';
-import { useAction, FieldError, FormError, invalid, LoadError, ConfirmButton } from './admin_common.js';
+import { useAction, useFocus, FieldError, FormError, invalid, LoadError, ConfirmButton } from './admin_common.js';
 
 const enc = encodeURIComponent;
 
@@ -36,6 +36,12 @@ function AddUser({ onDone }) {
 </form>`;
 }
 
+function NewPassword({ value, onInput, ...rest }) {
+    const ref = useFocus();
+    return html`<input ref=${ref} type="password" name="reset-password" autocomplete="new-password" value=${value}
+      onInput=${onInput} required ...${rest} />`;
+}
+
 function UserRow({ u, onDone }) {
     const act = useAction(onDone);
     const [pw, setPw] = useState(null); // null: the reset form is closed
@@ -45,19 +51,19 @@ function UserRow({ u, onDone }) {
             setPw(null);
     };
     return html`<tr data-user=${u.name}>
-  <td>${u.name}</td>
-  <td>${u.admin ? 'administrator' : 'user'}</td>
-  <td>${u.disabled ? html`<span class="status status-down">disabled</span>` : html`<span class="status status-up">enabled</span>`}</td>
-  <td>${(u.groups || []).join(', ')}</td>
-  <td>${fmtTime(u.created)}</td>
+  <td data-label="Name">${u.name}</td>
+  <td data-label="Role">${u.admin ? 'administrator' : 'user'}</td>
+  <td data-label="State">${u.disabled ? html`<span class="status status-down">disabled</span>` : html`<span class="status status-up">enabled</span>`}</td>
+  <td data-label="Groups">${(u.groups || []).join(', ')}</td>
+  <td data-label="Created">${fmtTime(u.created)}</td>
   <td class="actions">
     <button type="button" disabled=${act.busy} onClick=${() => act.run(() =>
         web.post(`/api/users/${enc(u.name)}/${u.disabled ? 'enable' : 'disable'}`), `${u.name} ${u.disabled ? 'enabled' : 'disabled'}.`)}>
       ${u.disabled ? 'Enable' : 'Disable'}</button>
     ${pw === null ? html`<button type="button" onClick=${() => setPw('')}>Reset password</button>`
         : html`<form class="row-form" onSubmit=${reset} aria-label=${'new password for ' + u.name}>
-        <label>New password <input type="password" name="reset-password" autocomplete="new-password" value=${pw}
-          onInput=${(e) => setPw(e.target.value)} required ...${invalid(act.error, 'reset-' + u.name, 'password')} /></label>
+        <label>New password <${NewPassword} value=${pw} onInput=${(e) => setPw(e.target.value)}
+          ...${invalid(act.error, 'reset-' + u.name, 'password')} /></label>
         <button type="submit" class="primary" disabled=${act.busy}>Set</button>
         <button type="button" onClick=${() => { setPw(null); act.setError(null); }}>Cancel</button>
         <${FieldError} error=${act.error} form=${'reset-' + u.name} field="password" />
@@ -77,7 +83,7 @@ export function Users() {
     return html`<div>
   <${AddUser} onDone=${reload} />
   <h2>Users</h2>
-  <div class="table-wrap"><table class="list users">
+  <div class="table-wrap"><table class="list stack users">
     <thead><tr><th>Name</th><th>Role</th><th>State</th><th>Groups</th><th>Created</th><th>Actions</th></tr></thead>
     <tbody>${data.items.map((u) => html`<${UserRow} key=${u.name} u=${u} onDone=${reload} />`)}</tbody>
   </table></div>

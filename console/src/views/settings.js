@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { html, fmtTime } from '../ui.js';
 import { mgmt } from '../api.js';
-import { useAction, FieldError, FormError, invalid, ConfirmButton } from './admin_common.js';
+import { useAction, useFocus, FieldError, FormError, invalid, ConfirmButton } from './admin_common.js';
 
 export const KINDS = {
     variables: { title: 'Variables', one: 'variable' },
@@ -77,11 +77,12 @@ function Editor({ kind, item, folders, onDone, onCancel }) {
         });
     };
     const secret = kind === 'variables' && f.encrypted;
+    const first = useFocus(); // the name of a new one, the value of one edited
     return html`<form class="card settings-editor" aria-label=${(item ? 'edit ' : 'new ') + one} onSubmit=${submit}
       data-kind=${kind}>
   <h3>${item ? `Edit ${one} ${item.name}` : `New ${one}`}</h3>
   <div class="form-grid">
-    <label class="field">Name <input name="name" value=${f.name} onInput=${set('name')} required readOnly=${!!item}
+    <label class="field">Name <input name="name" ref=${item ? undefined : first} value=${f.name} onInput=${set('name')} required readOnly=${!!item}
         autocomplete="off" ...${invalid(act.error, form, 'name')} />
       <${FieldError} error=${act.error} form=${form} field="name" /></label>
     <label class="field">Folder <input name="folder" value=${f.folder} onInput=${set('folder')} placeholder=${item ? item.folder : '/'}
@@ -89,7 +90,7 @@ function Editor({ kind, item, folders, onDone, onCancel }) {
       <datalist id=${form + '-folders'}>${folders.map((x) => html`<option value=${x} />`)}</datalist>
       <${FieldError} error=${act.error} form=${form} field="folder" /></label>
     ${kind === 'variables' && html`<label class="field">Value
-        <input name="value" type=${secret ? 'password' : 'text'} autocomplete=${secret ? 'new-password' : 'off'} value=${f.value}
+        <input name="value" ref=${item ? first : undefined} type=${secret ? 'password' : 'text'} autocomplete=${secret ? 'new-password' : 'off'} value=${f.value}
           onInput=${set('value')} placeholder=${item && item.encrypted ? 'type a new value to replace it' : ''}
           ...${invalid(act.error, form, 'value')} />
         <${FieldError} error=${act.error} form=${form} field="value" /></label>
@@ -97,10 +98,10 @@ function Editor({ kind, item, folders, onDone, onCancel }) {
         Encrypted (write-only: never shown again)</label>
       <${FieldError} error=${act.error} form=${form} field="encrypted" />`}
     ${kind === 'counters' && html`<label class="field">Value
-        <input name="value" inputmode="numeric" value=${f.value} onInput=${set('value')} required ...${invalid(act.error, form, 'value')} />
+        <input name="value" ref=${item ? first : undefined} inputmode="numeric" value=${f.value} onInput=${set('value')} required ...${invalid(act.error, form, 'value')} />
         <${FieldError} error=${act.error} form=${form} field="value" /></label>`}
     ${kind === 'schedules' && html`<label class="field wide">Definition (JSON: days_of_week, days_of_month, occurrences, hours, exceptions, timezone)
-        <textarea name="definition" rows="6" value=${f.definition} onInput=${set('definition')} spellcheck="false"
+        <textarea name="definition" ref=${item ? first : undefined} rows="6" value=${f.definition} onInput=${set('definition')} spellcheck="false"
           ...${invalid(act.error, form, 'definition')}></textarea>
         <${FieldError} error=${act.error} form=${form} field="definition" /></label>`}
   </div>
@@ -121,8 +122,10 @@ function shown(kind, it) {
 
 function Row({ kind, it, admin, onEdit, onDone }) {
     const act = useAction(onDone);
-    return html`<tr key=${it.name} data-name=${it.name}><td>${it.name}</td><td class="folder-cell">${it.folder}</td>
-  <td class="cell">${shown(kind, it)}</td><td>${fmtTime(it.updated)}</td>
+    return html`<tr key=${it.name} data-name=${it.name}><td data-label="Name">${it.name}</td>
+  <td class="folder-cell" data-label="Folder">${it.folder}</td>
+  <td class="cell" data-label=${kind === 'schedules' ? 'Definition' : 'Value'}>${shown(kind, it)}</td>
+  <td data-label="Updated">${fmtTime(it.updated)}</td>
   ${admin && html`<td class="actions">
     <button type="button" onClick=${() => onEdit(it)} aria-label=${`edit ${KINDS[kind].one} ${it.name}`}>Edit</button>
     <${ConfirmButton} label="Delete" confirm=${`Delete ${KINDS[kind].one} ${it.name}?`} busy=${act.busy}
@@ -150,7 +153,7 @@ export function SettingsSection({ kind, items, admin, folders, onDone }) {
   ${note && html`<p class="notice" role="status">${note}</p>`}
   ${editing && html`<${Editor} key=${editing === 'new' ? 'new' : editing.name} kind=${kind} item=${editing === 'new' ? null : editing}
       folders=${folders} onDone=${done} onCancel=${() => setEditing(null)} />`}
-  <div class="table-wrap"><table class=${'list ' + kind}>
+  <div class="table-wrap"><table class=${'list stack ' + kind}>
     <thead><tr><th>Name</th><th>Folder</th><th>${kind === 'schedules' ? 'Definition' : 'Value'}</th><th>Updated</th>
       ${admin && html`<th>Actions</th>`}</tr></thead>
     <tbody>${items.map((it) => html`<${Row} key=${it.name} kind=${kind} it=${it} admin=${admin}

@@ -314,6 +314,22 @@ async function poll(what, fn, ms = T) {
         assert(JSON.stringify(s.definition.days_of_week) === '["mon","tue"]', 'baton schedule get office: ' + JSON.stringify(s));
     });
 
+    await check('a counter is added with the keyboard alone', async () => {
+        const sec = page.locator('section[aria-label=Counters]');
+        await sec.locator('button:text("New counter")').focus();
+        await page.keyboard.press('Enter');
+        // the form takes the focus on its first field
+        await poll('the name field to take the focus', () => page.evaluate(() => document.activeElement.name === 'name'));
+        await page.keyboard.type('deploys');
+        await page.keyboard.press('Tab');
+        await page.keyboard.type('/CI');
+        await page.keyboard.press('Tab');
+        await page.keyboard.type('7');
+        await page.keyboard.press('Enter');
+        await sec.locator('tr[data-name=deploys] td.cell:text-is("7")').waitFor();
+        assert(cli('counter', 'get', 'deploys').value === 7, 'baton counter get deploys');
+    });
+
     await check('a variable is deleted after a second confirmation', async () => {
         const sec = page.locator('section[aria-label=Variables]');
         const row = sec.locator('tr[data-name=greeting]');

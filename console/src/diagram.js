@@ -33,24 +33,48 @@ function shorten(s, n) {
     return s.length > n ? s.slice(0, n - 1) + '…' : s;
 }
 
-// Positions for activities (with x/y when the designer placed them).
+// An activity's own position (the runbook's `position`, text or numbers),
+// or null.
+function ownPosition(a) {
+    const p = a.position;
+    if (!p || typeof p !== 'object') return null;
+    const x = Number(p.x);
+    const y = Number(p.y);
+    return Number.isFinite(x) && Number.isFinite(y) ? { x, y } : null;
+}
+
+// Positions (box centres) for activities: fixed[id] when given, else the
+// activity's own position, else dagre's, for those left only, laid out
+// among themselves under the placed ones so that none lands on another.
 export function layout(activities, links, fixed) {
-    const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 110, marginx: 20, marginy: 20 });
-    g.setDefaultEdgeLabel(() => ({}));
-    for (const a of activities) g.setNode(a.id, { width: NODE_W, height: NODE_H });
-    links.forEach((l, i) => {
-        if (g.hasNode(l.from) && g.hasNode(l.to)) g.setEdge(l.from, l.to, { width: 10, height: 10 }, 'l' + i);
-    });
-    dagre.layout(g);
     const pos = {};
+    const free = [];
     for (const a of activities) {
-        const n = g.node(a.id);
-        pos[a.id] = fixed && fixed[a.id] ? fixed[a.id] : { x: n.x, y: n.y };
+        const p = (fixed && fixed[a.id]) || ownPosition(a);
+        if (p) pos[a.id] = p;
+        else free.push(a);
     }
-    const gr = g.graph();
-    let w = gr.width || 200;
-    let h = gr.height || 100;
+    let w = 200;
+    let h = 100;
+    if (free.length) {
+        const g = new dagre.graphlib.Graph({ multigraph: true });
+        g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 110, marginx: 20, marginy: 20 });
+        g.setDefaultEdgeLabel(() => ({}));
+        for (const a of free) g.setNode(a.id, { width: NODE_W, height: NODE_H });
+        links.forEach((l, i) => {
+            if (g.hasNode(l.from) && g.hasNode(l.to)) g.setEdge(l.from, l.to, { width: 10, height: 10 }, 'l' + i);
+        });
+        dagre.layout(g);
+        const placed = Object.values(pos);
+        const top = placed.length ? Math.max(...placed.map((p) => p.y)) + NODE_H / 2 + 20 : 0;
+        for (const a of free) {
+            const n = g.node(a.id);
+            pos[a.id] = { x: n.x, y: n.y + top };
+        }
+        const gr = g.graph();
+        w = gr.width || w;
+        h = (gr.height || h) + top;
+    }
     for (const p of Object.values(pos)) {
         w = Math.max(w, p.x + NODE_W / 2 + 20);
         h = Math.max(h, p.y + NODE_H / 2 + 20);
@@ -100,7 +124,10 @@ export function Diagram(props) {
         const cls = 'link' + ((l.on || ['success']).some((o) => o !== 'success') ? ' link-nonsuccess' : '') +
             (selectedLink === i ? ' selected' : '');
         return html`<g class=${cls} key=${'l' + i} data-link=${l.from + '->' + l.to}
-            onClick=${onLinkSelect ? (ev) => { ev.stopPropagation(); onLinkSelect(i); } : undefined}>
+            tabindex=${onLinkSelect ? '0' : undefined} role=${onLinkSelect ? 'button' : undefined}
+            aria-label=${onLinkSelect ? `link ${l.from} to ${l.to}${label ? ', ' + label : ''}` : undefined}
+            onClick=${onLinkSelect ? (ev) => { ev.stopPropagation(); onLinkSelect(i); } : undefined}
+            onKeyDown=${onLinkSelect ? (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); onLinkSelect(i); } } : undefined}>
           <path d=${p.d} class="link-hit" />
           <path d=${p.d} class="link-line" marker-end="url(#arrow)" />
           ${label && html`<text x=${p.mid.x} y=${p.mid.y - 6} class="link-label" text-anchor="middle"><title>${label}</title>${shorten(label, 24)}</text>`}

@@ -4,7 +4,8 @@
 import yaml from 'js-yaml';
 
 const TOP_ORDER = ['name', 'folder', 'description', 'parameters', 'returns', 'activities', 'links'];
-const ACT_ORDER = ['id', 'name', 'type', 'properties'];
+const ACT_ORDER = ['id', 'name', 'type', 'properties', 'retry', 'flatten', 'timeout', 'publishes', 'position'];
+const RETRY_ORDER = ['max', 'delay', 'until'];
 const LINK_ORDER = ['from', 'to', 'name', 'on', 'when', 'include', 'exclude'];
 
 function ordered(obj, order) {
@@ -14,7 +15,10 @@ function ordered(obj, order) {
     return out;
 }
 
-export function toYaml(doc) {
+// pos: {id: {x, y}}, where the designer draws each box (its centre);
+// written as each activity's `position`, whole pixels, in flow style so a
+// box that moved is a one-line change.
+export function toYaml(doc, pos) {
     const d = ordered(doc, TOP_ORDER);
     if (d.folder === '/') delete d.folder;
     if (!d.description) delete d.description;
@@ -24,10 +28,37 @@ export function toYaml(doc) {
         const o = ordered(a, ACT_ORDER);
         if (o.properties && !Object.keys(o.properties).length) delete o.properties;
         if (!o.name) delete o.name;
+        if (o.retry && typeof o.retry === 'object') {
+            o.retry = ordered(o.retry, RETRY_ORDER);
+            if (/^\d+$/.test(String(o.retry.max))) o.retry.max = Number(o.retry.max);
+        }
+        if (Array.isArray(o.publishes) && !o.publishes.length) delete o.publishes;
+        const p = pos && pos[a.id];
+        if (p) o.position = { x: Math.max(0, Math.round(p.x)), y: Math.max(0, Math.round(p.y)) };
+        if (o.position) {
+            // after everything else, whatever order it came in
+            const { position, ...rest } = o;
+            return { ...rest, position };
+        }
         return o;
     });
     if (d.links) d.links = d.links.map((l) => ordered(l, LINK_ORDER));
-    return yaml.dump(d, { lineWidth: -1, noRefs: true });
+    // js-yaml writes every map and list in block style; these two read
+    // better on one line (and js-yaml quotes the key y, a YAML 1.1 boolean)
+    return yaml.dump(d, { lineWidth: -1, noRefs: true })
+        .replace(/^( +)position:\n\1  x: (\d+)\n\1  '?y'?: (\d+)$/gm, '$1position: {x: $2, y: $3}')
+        .replace(/^( +)publishes:\n((?:\1  - [A-Za-z_][A-Za-z0-9_-]*\n)+)/gm,
+            (all, ind, items) => `${ind}publishes: [${items.trim().split('\n').map((l) => l.trim().slice(2)).join(', ')}]\n`);
+}
+
+// An activity's position as numbers ({x, y}), or null: the management
+// server gives the document's scalars as text.
+export function positionOf(act) {
+    const p = act && act.position;
+    if (!p || typeof p !== 'object') return null;
+    const x = Number(p.x);
+    const y = Number(p.y);
+    return Number.isFinite(x) && Number.isFinite(y) ? { x, y } : null;
 }
 
 export function newDocument() {
@@ -67,19 +98,66 @@ export function publishedFields(act, types, doc) {
     return [...new Set([...fields, ...(types.common || [])])];
 }
 
-export function renameActivity(doc, from, to) {
-    const re = new RegExp('\\{' + from.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&') + '\\.', 'g');
-    const fix = (v) => (typeof v === 'string' ? v.replace(re, '{' + to + '.')
-        : Array.isArray(v) ? v.map(fix)
-            : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fix(x)])) : v);
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+
+// Every place a reference may be written: properties, retry 'until' and
+// link conditions; fix(text) rewrites one value.
+function rewriteReferences(doc, fix, renameAct) {
+    const deep = (v) => (typeof v === 'string' ? fix(v)
+        : Array.isArray(v) ? v.map(deep)
+            : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)])) : v);
     return {
         ...doc,
-        activities: doc.activities.map((a) => (a.id === from ? { ...a, id: to } : { ...a, properties: fix(a.properties) })),
-        links: (doc.links || []).map((l) => ({
-            ...l, from: l.from === from ? to : l.from, to: l.to === from ? to : l.to,
-            when: fix(l.when), include: fix(l.include), exclude: fix(l.exclude),
-        })),
+        activities: doc.activities.map((a) => {
+            const o = { ...(renameAct ? renameAct(a) : a), properties: deep(a.properties) };
+            if (a.retry && typeof a.retry === 'object' && a.retry.until !== undefined) o.retry = { ...a.retry, until: deep(a.retry.until) };
+            if (o.properties === undefined) delete o.properties;
+            return o;
+        }),
+        links: (doc.links || []).map((l) => {
+            const o = { ...l };
+            for (const k of ['when', 'include', 'exclude']) if (l[k] !== undefined) o[k] = deep(l[k]);
+            return o;
+        }),
     };
+}
+
+export function renameActivity(doc, from, to) {
+    const re = new RegExp('\\{' + escapeRe(from) + '\\.', 'g');
+    const d = rewriteReferences(doc, (v) => v.replace(re, '{' + to + '.'), (a) => (a.id === from ? { ...a, id: to } : a));
+    d.links = d.links.map((l) => ({ ...l, from: l.from === from ? to : l.from, to: l.to === from ? to : l.to }));
+    return d;
+}
+
+// A published field declared in `publishes` renamed, and every
+// {act.from} reference with it.
+export function renamePublished(doc, act, from, to) {
+    const re = new RegExp('\\{' + escapeRe(act) + '\\.' + escapeRe(from) + '\\}', 'g');
+    return rewriteReferences(doc, (v) => v.replace(re, '{' + act + '.' + to + '}'),
+        (a) => (a.id === act ? { ...a, publishes: (a.publishes || []).map((f) => (f === from ? to : f)) } : a));
+}
+
+// What the loader accepts for a name in `publishes` (and an activity id).
+export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+// The loader's duration syntax: 250ms, 5s, 1.5s, 2m, 2min, 1h, 1d, or a
+// bare number of seconds.
+export function isDuration(text) {
+    return /^\s*(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*(ms|s|m|min|h|d)?$/.test(String(text));
+}
+
+// What is wrong with a retry map, field by field ({max, delay, until}:
+// a sentence each), as the loader would say it.
+export function retryProblems(r) {
+    const out = {};
+    if (!r || typeof r !== 'object') return out;
+    const max = r.max === undefined || r.max === null ? '' : String(r.max);
+    if (max === '') out.max = 'Attempts is required: the total number of runs, from 1 to 1000000.';
+    else if (!/^[+]?\d+$/.test(max) || Number(max) < 1 || Number(max) > 1000000)
+        out.max = `Attempts must be a whole number from 1 to 1000000, not '${max}'.`;
+    if (r.delay !== undefined && r.delay !== null && r.delay !== '' && !isDuration(r.delay))
+        out.delay = `Delay must be a duration such as 500ms, 30s, 2m or 1h, not '${r.delay}'.`;
+    return out;
 }
 
 // A property's value as the editor shows it, and back.

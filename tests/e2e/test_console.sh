@@ -161,6 +161,7 @@ fi
 
 export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ DOWN_URL=http://127.0.0.1:$CONSOLE2/ SLOW_URL=http://127.0.0.1:$CONSOLE3/
 export WEB_URL=http://127.0.0.1:$WEB MGMT_URL=http://127.0.0.1:$MGMT
+export DESIGNED=$SCRATCH/designed.json
 export ADMIN_PW CHROMIUM SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
 NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/test.cjs" >"$SCRATCH/browser.out" 2>&1
@@ -171,5 +172,37 @@ PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
 FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
 if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
     fail "the browser driver ran to the end" "exit $rc"
+fi
+
+# What the designer checked in, as `baton export` writes it: the boxes
+# where the browser drew them, the loop and the declared fields.
+if [[ -s $DESIGNED ]]; then
+    if BATON_MGMT_URL=$M BATON_USER=admin BATON_PASSWORD=$ADMIN_PW \
+        "$BUILD/baton" export /Console --out "$SCRATCH/export" >"$SCRATCH/export.out" 2>&1 &&
+        NODE_PATH=$NODE_MODULES node -e '
+const fs = require("fs"), path = require("path"), yaml = require("js-yaml");
+const want = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+const dir = process.argv[2];
+const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+const file = walk(dir).find((f) => /^name: Two step$/m.test(fs.readFileSync(f, "utf8")));
+if (!file) throw new Error("no Two step in the export");
+const doc = yaml.load(fs.readFileSync(file, "utf8"));
+const act = (id) => doc.activities.find((a) => a.id === id);
+for (const [id, p] of Object.entries(want.positions)) {
+    const got = act(id).position;
+    if (!got || got.x !== p.x || got.y !== p.y) throw new Error(`${id}: position ${JSON.stringify(got)}, drawn at ${JSON.stringify(p)}`);
+}
+const r = act("run_program");
+if (JSON.stringify(r.retry) !== JSON.stringify({ max: 4, delay: "2s", until: "{run_program.exit_code} == 0" })) throw new Error("retry " + JSON.stringify(r.retry));
+if (JSON.stringify(r.publishes) !== JSON.stringify(["sum"])) throw new Error("publishes " + JSON.stringify(r.publishes));
+if (act("return_data").properties.total !== "{run_program.sum}") throw new Error("reference " + act("return_data").properties.total);
+ ' "$DESIGNED" "$SCRATCH/export" >"$SCRATCH/export.check" 2>&1; then
+        pass "baton export writes the designer's positions, retry and published fields"
+    else
+        fail "baton export writes the designer's positions, retry and published fields" \
+            "$(cat "$SCRATCH/export.out" "$SCRATCH/export.check")"
+    fi
+else
+    fail "baton export writes the designer's positions, retry and published fields" "the browser did not get as far as checking them in"
 fi
 finish

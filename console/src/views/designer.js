@@ -9,6 +9,10 @@ import { web, mgmt, currentUser, qs } from '../api.js';
 import { Diagram, layout, NODE_W, NODE_H, iconFor } from '../diagram.js';
 import * as M from '../model.js';
 
+// Where this browser kept a runbook's positions before the runbook format
+// had a field for them; read for runbooks not checked in since.
+const storedKey = (id) => 'baton.pos.' + id;
+
 function extent(pos) {
     let w = 600;
     let h = 400;
@@ -69,7 +73,87 @@ function PropField({ spec, value, onChange, onFocus, editable }) {
 </div>`;
 }
 
-function ActivityInspector({ doc, act, types, editable, update, remove, rename }) {
+// retry: {max, delay, until} (runbook-format.md, "Looping"). What is
+// typed is kept as typed, so the YAML shows it and the loader's refusal at
+// check-in names it too; the messages here come at once.
+function RetryEditor({ act, editable, update }) {
+    const r = act.retry && typeof act.retry === 'object' ? act.retry : null;
+    const problems = M.retryProblems(r);
+    const set = (k, v) => {
+        const next = { ...r };
+        if (v === '') delete next[k];
+        else next[k] = v;
+        update({ ...act, retry: next });
+    };
+    const field = (key, label, hint, attrs) => html`<div class="field">
+    <label for=${'retry-' + key}>${label} <span class="muted small">${hint}</span></label>
+    <input id=${'retry-' + key} name=${'retry-' + key} value=${r[key] ?? ''} readonly=${!editable} placeholder=${attrs.placeholder || ''}
+      inputmode=${attrs.inputmode} aria-invalid=${problems[key] ? 'true' : 'false'}
+      aria-describedby=${problems[key] ? 'retry-' + key + '-error' : undefined}
+      onInput=${(e) => set(key, attrs.number && /^\d+$/.test(e.target.value) ? Number(e.target.value) : e.target.value)} />
+    ${problems[key] && html`<div class="error-text small" id=${'retry-' + key + '-error'} role="alert">${problems[key]}</div>`}
+  </div>`;
+    return html`<fieldset class="retry"><legend>Looping (retry)</legend>
+  <label class="field-inline"><input type="checkbox" name="retry-on" checked=${!!r} disabled=${!editable}
+    onChange=${(e) => update({ ...act, retry: e.target.checked ? { max: 3 } : undefined })} /> Run it again until it succeeds or a condition holds</label>
+  ${r && html`
+    ${field('max', 'Attempts', 'runs in all, the first included (1 to 1000000)', { inputmode: 'numeric', number: true })}
+    ${field('delay', 'Delay', 'between attempts, like 5s', { placeholder: 'none' })}
+    ${field('until', 'Until', 'stop when this condition holds', { placeholder: 'until its result is success' })}`}
+</fieldset>`;
+}
+
+function PublishedName({ name, editable, check, rename, remove }) {
+    const [text, setText] = useState(name);
+    useEffect(() => setText(name), [name]);
+    const problem = text === name ? null : check(text);
+    return html`<div class="published-row">
+  <div class="toolbar"><input aria-label=${'published field ' + name} name=${'publishes-' + name} value=${text} readonly=${!editable}
+      aria-invalid=${problem ? 'true' : 'false'}
+      onInput=${(e) => setText(e.target.value)}
+      onChange=${(e) => { if (e.target.value !== name && !check(e.target.value)) rename(e.target.value); }} />
+    ${editable && html`<button aria-label=${'remove published field ' + name} onClick=${remove}>✕</button>`}</div>
+  ${problem && html`<div class="error-text small" role="alert">${problem}</div>`}
+</div>`;
+}
+
+// publishes: the names of fields the activity declares it publishes;
+// renaming one follows the references to it.
+function PublishesEditor({ act, type, editable, update, renameField }) {
+    const list = Array.isArray(act.publishes) ? act.publishes.map(String)
+        : act.publishes !== undefined && act.publishes !== null ? [String(act.publishes)] : [];
+    const [add, setAdd] = useState('');
+    const check = (name, self) => {
+        if (name === '') return 'A published field needs a name.';
+        if (!M.FIELD_NAME.test(name))
+            return `'${name}' is not a valid field name: use letters, digits, '_' and '-', starting with a letter or '_'.`;
+        if (list.some((f) => f === name && f !== self)) return `'${name}' is already in the list.`;
+        if (list.length >= 1000 && self === undefined) return 'An activity declares at most 1000 published fields.';
+        return null;
+    };
+    const addProblem = add === '' ? null : check(add);
+    const set = (next) => update({ ...act, publishes: next.length ? next : undefined });
+    const doAdd = () => {
+        if (add === '' || addProblem) return;
+        set([...list, add]);
+        setAdd('');
+    };
+    return html`<fieldset class="publishes"><legend>Published fields it declares</legend>
+  <p class="muted small">${type && type.open_published
+        ? 'This type publishes whatever its script sets. Declare the fields: then only those can be read, and a misspelt reference is refused at check-in.'
+        : 'Fields it publishes besides its type\'s own.'}</p>
+  ${list.map((f) => html`<${PublishedName} key=${f} name=${f} editable=${editable} check=${(n) => check(n, f)}
+      rename=${(to) => renameField(f, to)} remove=${() => set(list.filter((x) => x !== f))} />`)}
+  ${editable && html`<div class="field"><label for="publishes-add">Add a published field</label>
+    <div class="toolbar"><input id="publishes-add" name="publishes-add" value=${add} placeholder="field name"
+        aria-invalid=${addProblem ? 'true' : 'false'} aria-describedby=${addProblem ? 'publishes-add-error' : undefined}
+        onInput=${(e) => setAdd(e.target.value)} onKeyDown=${(e) => { if (e.key === 'Enter') { e.preventDefault(); doAdd(); } }} />
+      <button name="publishes-add-button" onClick=${doAdd} disabled=${add === '' || !!addProblem}>Add field</button></div>
+    ${addProblem && html`<div class="error-text small" id="publishes-add-error" role="alert">${addProblem}</div>`}</div>`}
+</fieldset>`;
+}
+
+function ActivityInspector({ doc, act, types, editable, update, remove, rename, renameField }) {
     const t = types.byName[act.type];
     const [focus, setFocus] = useState(null);
     const [newProp, setNewProp] = useState('');
@@ -117,13 +201,15 @@ function ActivityInspector({ doc, act, types, editable, update, remove, rename }
   ${open && editable && html`<div class="field"><label for="new-prop">Add a field</label>
     <div class="toolbar"><input id="new-prop" name="new-prop" value=${newProp} onInput=${(e) => setNewProp(e.target.value)} placeholder="field name" />
     <button onClick=${() => { if (newProp && !(newProp in props)) { setProp(newProp, ''); setFocus(newProp); setNewProp(''); } }}>Add</button></div></div>`}
+  <${RetryEditor} act=${act} editable=${editable} update=${update} />
+  <${PublishesEditor} act=${act} type=${t} editable=${editable} update=${update} renameField=${renameField} />
   <h4>Published data of upstream activities</h4>
   ${up.length === 0 ? html`<p class="muted small">Link an activity to this one to use its data.</p>`
         : html`<div aria-label="published data picker">${up.map((a) => html`<div key=${a.id}><span class="muted small">${a.name || a.id}</span>
       <div class="picker">${M.publishedFields(a, types, doc).map((f) => html`<button disabled=${!editable} data-ref=${`{${a.id}.${f}}`}
         onClick=${() => insert(`{${a.id}.${f}}`)} title=${'insert into ' + (focus || 'the first property')}>${a.id}.${f}</button>`)}</div></div>`)}</div>`}
   ${editable && html`<h4>Link to</h4><div class="toolbar">
-    <select aria-label="link to" value=${linkTo} onChange=${(e) => setLinkTo(e.target.value)}>
+    <select id="link-to" aria-label="link to" aria-keyshortcuts="L" value=${linkTo} onChange=${(e) => setLinkTo(e.target.value)}>
       <option value="">(choose an activity)</option>
       ${others.map((a) => html`<option value=${a.id}>${a.name || a.id}</option>`)}</select>
     <button onClick=${() => { if (linkTo) { update(act, { from: act.id, to: linkTo }); setLinkTo(''); } }}>Add link</button></div>
@@ -238,6 +324,7 @@ export function Designer({ runbook }) {
     const [showHistory, setShowHistory] = useState(false);
     const [drawing, setDrawing] = useState(null); // {from, x, y}
     const svgWrap = useRef(null);
+    const focusBox = useRef(null); // a box to give the keyboard focus to after rendering
 
     const setDoc = (d) => {
         setDocRaw(d);
@@ -255,26 +342,37 @@ export function Designer({ runbook }) {
         setDocRaw(d);
         setDirty(false);
         setSel(null);
+        // Positions are the activities' own (`position` in the YAML); a
+        // runbook checked in before they were may have some in this
+        // browser, where the designer used to keep them; dagre places the
+        // rest.
         let saved = null;
         try {
-            saved = rb && JSON.parse(localStorage.getItem('baton.pos.' + rb.id) || 'null');
+            saved = rb && JSON.parse(localStorage.getItem(storedKey(rb.id)) || 'null');
         } catch (e) {
             saved = null;
         }
-        const lay = layout(d.activities, diagramLinks(d.links), saved);
-        setPos(lay.pos);
+        const fixed = {};
+        for (const a of d.activities) {
+            const p = M.positionOf(a) || (saved && saved[a.id]);
+            if (p) fixed[a.id] = p;
+        }
+        const lay = layout(d.activities, diagramLinks(d.links), fixed);
+        // whole pixels, as the YAML keeps them: what is seen is what is saved
+        setPos(Object.fromEntries(Object.entries(lay.pos).map(([id, p]) => [id, { x: Math.round(p.x), y: Math.round(p.y) }])));
     };
     useEffect(() => {
         load().catch(setError);
     }, [runbook]);
-    // where the boxes are is this browser's business: the runbook format
-    // has no field for it
     useEffect(() => {
-        if (meta && Object.keys(pos).length) localStorage.setItem('baton.pos.' + meta.id, JSON.stringify(pos));
-    }, [pos, meta]);
+        if (!focusBox.current || !svgWrap.current) return;
+        const g = [...svgWrap.current.querySelectorAll('g.node')].find((n) => n.getAttribute('data-activity') === focusBox.current);
+        focusBox.current = null;
+        if (g) g.focus();
+    });
     const me = currentUser();
     const editable = isNew || (meta && meta.checked_out_by === me);
-    const yamlText = useMemo(() => (doc ? M.toYaml(doc) : ''), [doc]);
+    const yamlText = useMemo(() => (doc ? M.toYaml(doc, pos) : ''), [doc, pos]);
     if (error && !doc) return html`<${ErrorBox} error=${error} />`;
     if (!doc || !types) return html`<p class="muted">Loading the designer…</p>`;
 
@@ -292,9 +390,12 @@ export function Designer({ runbook }) {
             if (p.x + NODE_W / 2 > room)
                 p = { x: NODE_W / 2 + 20, y: Math.max(...xs.map((q) => q.y)) + NODE_H + 50 };
         }
-        setPos({ ...pos, [id]: p });
+        setPos({ ...pos, [id]: { x: Math.round(p.x), y: Math.round(p.y) } });
         setDoc({ ...doc, activities: [...doc.activities, { id, type }] });
         setSel({ kind: 'activity', id });
+        // from the keyboard (Enter on the palette) the arrow keys then
+        // move the new box at once
+        focusBox.current = id;
     };
     const addLink = (from, to) => {
         if (from === to || doc.links.some((l) => l.from === from && l.to === to)) return;
@@ -316,7 +417,8 @@ export function Designer({ runbook }) {
             const p = svgPoint(e);
             if (!moved && Math.abs(p.x - start.x) + Math.abs(p.y - start.y) < 4) return;
             moved = true;
-            setPos((old) => ({ ...old, [id]: { x: Math.max(NODE_W / 2, orig.x + p.x - start.x), y: Math.max(NODE_H / 2, orig.y + p.y - start.y) } }));
+            setDirty(true);
+            setPos((old) => ({ ...old, [id]: { x: Math.round(Math.max(NODE_W / 2, orig.x + p.x - start.x)), y: Math.round(Math.max(NODE_H / 2, orig.y + p.y - start.y)) } }));
         };
         const up = () => {
             removeEventListener('pointermove', move);
@@ -371,11 +473,13 @@ export function Designer({ runbook }) {
         setNotice('Check-out undone; changes discarded.');
     });
     const checkin = () => run('checkin', async () => {
-        const body = { yaml: M.toYaml(doc), comment: comment || 'edited in the console designer' };
+        const body = { yaml: M.toYaml(doc, pos), comment: comment || 'edited in the console designer' };
         if (!isNew) body.runbook = meta.id;
         const rb = await mgmt.post('/api/runbook/checkin', body);
         setComment('');
         setDirty(false);
+        // the positions are in the runbook now
+        if (!isNew) localStorage.removeItem(storedKey(meta.id));
         if (isNew) {
             navigate('#/design/' + rb.id);
             return;
@@ -400,6 +504,16 @@ export function Designer({ runbook }) {
             const [dx, dy] = arrows[ev.key];
             const p = pos[sel.id];
             setPos({ ...pos, [sel.id]: { x: Math.max(NODE_W / 2, p.x + dx), y: Math.max(NODE_H / 2, p.y + dy) } });
+            setDirty(true);
+            return;
+        }
+        if (editable && sel && sel.kind === 'activity' && (ev.key === 'l' || ev.key === 'L') && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+            // the keyboard's way to draw a link: choose its target there
+            const to = document.getElementById('link-to');
+            if (to) {
+                ev.preventDefault();
+                to.focus();
+            }
             return;
         }
         if (!editable || !sel || (ev.key !== 'Delete' && ev.key !== 'Backspace')) return;
@@ -434,7 +548,7 @@ export function Designer({ runbook }) {
   <div class="designer">
     <${Palette} types=${types} onAdd=${(t) => addActivity(t)} disabled=${!editable} />
     <div class="canvas" ref=${svgWrap} onDragOver=${(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }} onDrop=${onDrop}
-      onClick=${() => setSel(null)} onKeyDown=${onKey} aria-label="canvas (arrow keys move the selected box, Delete removes the selection)">
+      onClick=${() => setSel(null)} onKeyDown=${onKey} aria-label="canvas (arrow keys move the selected box, L links it to another, Delete removes the selection)">
       <${Diagram} activities=${doc.activities} links=${dlinks} lay=${lay}
         selected=${selAct && selAct.id} onSelect=${(id) => setSel({ kind: 'activity', id })}
         selectedLink=${sel && sel.kind === 'link' ? sel.index : null} onLinkSelect=${(i) => setSel({ kind: 'link', index: i })}
@@ -451,6 +565,7 @@ export function Designer({ runbook }) {
           }}
           rename=${(from, to) => { if (to && to !== from && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(to) && !doc.activities.some((a) => a.id === to)) {
             setDoc(M.renameActivity(doc, from, to)); setPos({ ...pos, [to]: pos[from] }); setSel({ kind: 'activity', id: to }); } }}
+          renameField=${(from, to) => setDoc(M.renamePublished(doc, selAct.id, from, to))}
           remove=${() => { removeActivity(selAct.id); setSel(null); }} />`
         : selLink ? html`<${LinkInspector} key=${sel.index} link=${selLink} editable=${editable}
           update=${(l) => setDoc({ ...doc, links: doc.links.map((x, i) => (i === sel.index ? l : x)) })}

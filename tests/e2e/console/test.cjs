@@ -265,6 +265,7 @@ async function openRunbook(page, folder, name) {
         assert(yaml.includes('timeout: 30s'), 'no timeout in the YAML');
         assert(yaml.includes('name: Two step') && yaml.includes('folder: /Console') && yaml.includes('when: \'{run_program.exit_code} == 0\''),
             'YAML: ' + yaml);
+        await page.evaluate(() => window.scrollTo(0, 0));
         await shot(page, 'designer');
     });
 
@@ -320,6 +321,151 @@ async function openRunbook(page, folder, name) {
         await page.click('.history button:has-text("Diff to latest")');
         await page.waitForSelector('table.diff td:has-text("now with a description")');
         await shot(page, 'history');
+    });
+
+    // where each box is drawn: {id: transform}
+    const transforms = (p) => p.evaluate(() => Object.fromEntries([...document.querySelectorAll('svg.diagram g.node')]
+        .map((g) => [g.getAttribute('data-activity'), g.getAttribute('transform')])));
+    // the messages shown with a field (in its .field or .published-row)
+    const alertText = async (sel) => (await page.locator(sel)
+        .locator('xpath=ancestor::div[contains(@class, "field") or contains(@class, "published-row")][1]')
+        .locator('[role=alert]').allTextContents()).join(' ');
+    let drawn = null;
+    await check('designer: adds a box and links it without the mouse, then removes it', async () => {
+        await page.goto(URL + '#/design/' + designedId);
+        await page.click('button:has-text("Check out")');
+        await page.waitForSelector('text=checked out by admin');
+        // Enter on a palette item adds the activity and gives its box the focus
+        await page.focus('.palette-item[data-type=junction]');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('g.node[data-activity=junction]');
+        await page.waitForFunction(() => document.activeElement && document.activeElement.getAttribute('data-activity') === 'junction');
+        const before = await page.locator('g.node[data-activity=junction]').getAttribute('transform');
+        await page.keyboard.press('ArrowDown');
+        const after = await page.locator('g.node[data-activity=junction]').getAttribute('transform');
+        assert(before !== after, 'ArrowDown did not move the new box');
+        // L jumps to "Link to"; choose the target and add the link, all keys
+        await page.keyboard.press('l');
+        await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'link-to');
+        for (let i = 0; i < 10 && (await page.inputValue('#link-to')) !== 'return_data'; i++) await page.keyboard.press('ArrowDown');
+        assert((await page.inputValue('#link-to')) === 'return_data', 'the keyboard could not choose return_data');
+        await page.keyboard.press('Tab');
+        assert(await page.evaluate(() => document.activeElement.textContent) === 'Add link', 'Tab after "Link to" is not "Add link"');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('g.link[data-link="junction->return_data"]', { state: 'attached' });
+        assert(await page.locator('.inspector[aria-label="link properties"]').count() === 1, 'the new link is not selected');
+        // the link is reachable by the keyboard too: focus it, Delete
+        await page.focus('g.link[data-link="junction->return_data"]');
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Delete');
+        await page.waitForSelector('g.link[data-link="junction->return_data"]', { state: 'detached' });
+        await page.focus('g.node[data-activity=junction]');
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Delete');
+        await page.waitForSelector('g.node[data-activity=junction]', { state: 'detached' });
+    });
+
+    await check('designer: edits retry and published fields with clear messages', async () => {
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.check('input[name=retry-on]');
+        await page.fill('#retry-max', '0');
+        assert((await alertText('#retry-max')).includes('whole number from 1 to 1000000'), 'no message for max 0: ' + await alertText('#retry-max'));
+        await page.fill('#retry-max', '4');
+        assert((await alertText('#retry-max')) === '', 'a message for max 4');
+        await page.fill('#retry-delay', 'soon');
+        assert((await alertText('#retry-delay')).includes("not 'soon'"), 'no message for delay soon');
+        await page.fill('#retry-delay', '2s');
+        await page.fill('#retry-until', '{run_program.exit_code} == 0');
+        // published fields: a bad name is refused with a reason, good ones added
+        await page.fill('#publishes-add', '1st field');
+        assert((await alertText('#publishes-add')).includes('not a valid field name'), 'no message for a bad name');
+        assert(await page.locator('button[name=publishes-add-button]').isDisabled(), 'a bad name can be added');
+        await page.fill('#publishes-add', 'total');
+        await page.click('button[name=publishes-add-button]');
+        await page.fill('#publishes-add', 'count');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('input[name=publishes-count]');
+        await page.fill('#publishes-add', 'count');
+        assert((await alertText('#publishes-add')).includes('already in the list'), 'no message for a duplicate');
+        await page.fill('#publishes-add', '');
+        // Return Data reads the declared field through the picker ...
+        await page.click('g.node[data-activity=return_data] rect');
+        await page.fill('#new-prop', 'total');
+        await page.click('button:has-text("Add")');
+        await page.click('textarea[name=total]');
+        await page.click('button[data-ref="{run_program.total}"]');
+        // ... and renaming the field follows the reference
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.fill('input[name=publishes-total]', 'count');
+        assert((await alertText('input[name=publishes-total]')).includes('already in the list'), 'no message for a rename onto another field');
+        await page.fill('input[name=publishes-total]', 'sum');
+        await page.press('input[name=publishes-total]', 'Enter');
+        await page.waitForSelector('input[name=publishes-sum]');
+        await page.click('button[aria-label="remove published field count"]');
+        await page.waitForSelector('input[name=publishes-count]', { state: 'detached' });
+        await page.click('g.node[data-activity=return_data] rect');
+        assert((await page.inputValue('textarea[name=total]')) === '{run_program.sum}', 'the reference did not follow the rename');
+        const yaml = await page.locator('pre.yaml').textContent();
+        assert(/retry:\n {6}max: 4\n {6}delay: 2s\n {6}until: '\{run_program\.exit_code\} == 0'/.test(yaml), 'retry in the YAML: ' + yaml);
+        assert(yaml.includes('publishes: [sum]'), 'publishes in the YAML: ' + yaml);
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.locator('fieldset.retry').scrollIntoViewIfNeeded();
+        await shot(page, 'designer-loop');
+    });
+
+    await check('designer: moved boxes, retry and published fields survive check-in and a fresh browser', async () => {
+        // one box moved with the mouse, one with the keyboard
+        const box = await page.locator('g.node[data-activity=run_program] rect').boundingBox();
+        await page.mouse.move(box.x + 60, box.y + 10);
+        await page.mouse.down();
+        await page.mouse.move(box.x + 100, box.y + 70, { steps: 6 });
+        await page.mouse.up();
+        await page.click('g.node[data-activity=return_data] rect');
+        for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+        drawn = await transforms(page);
+        const yaml = await page.locator('pre.yaml').textContent();
+        assert((yaml.match(/position: \{x: \d+, y: \d+\}/g) || []).length === 3, 'positions in the YAML: ' + yaml);
+        await page.fill('input[name=comment]', 'loops, fields and a layout');
+        await page.click('button:has-text("Check in")');
+        await page.waitForSelector('.notice:has-text("version 3")');
+        // a new browser context: no localStorage, nothing but the runbook
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+        const p = await ctx.newPage();
+        watch(p);
+        p.setDefaultTimeout(T);
+        try {
+            await p.goto(URL);
+            await p.fill('input[name=user]', 'admin');
+            await p.fill('input[name=password]', env.ADMIN_PW);
+            await p.click('button[type=submit]');
+            await p.waitForSelector('.tiles');
+            assert(await p.evaluate(() => localStorage.length) === 0, 'the fresh context has localStorage');
+            await p.goto(URL + '#/design/' + designedId);
+            await p.waitForSelector('g.node[data-activity=run_program]');
+            const seen = await transforms(p);
+            assert(JSON.stringify(seen) === JSON.stringify(drawn), `boxes moved: ${JSON.stringify(seen)} vs ${JSON.stringify(drawn)}`);
+            await p.click('g.node[data-activity=run_program] rect');
+            assert(await p.isChecked('input[name=retry-on]'), 'retry is off');
+            assert((await p.inputValue('#retry-max')) === '4', 'max: ' + await p.inputValue('#retry-max'));
+            assert((await p.inputValue('#retry-delay')) === '2s', 'delay');
+            assert((await p.inputValue('#retry-until')) === '{run_program.exit_code} == 0', 'until');
+            assert(await p.locator('input[name=publishes-sum]').count() === 1, 'the published field is gone');
+            // the runbook page (web service) draws the boxes in the same places
+            await p.click('a:has-text("Open to run")');
+            await p.waitForSelector('svg.diagram g.node[data-activity=run_program]');
+            const operated = await transforms(p);
+            assert(JSON.stringify(operated) === JSON.stringify(drawn), `runbook page: ${JSON.stringify(operated)}`);
+        } finally {
+            await ctx.close();
+        }
+        if (env.DESIGNED) {
+            const pos = {};
+            for (const [id, t] of Object.entries(drawn)) {
+                const m = t.match(/translate\(([-\d.]+),([-\d.]+)\)/);
+                pos[id] = { x: Math.round(Number(m[1]) + 90), y: Math.round(Number(m[2]) + 27) };
+            }
+            require('fs').writeFileSync(env.DESIGNED, JSON.stringify({ id: designedId, positions: pos }));
+        }
     });
 
     await check('a runbook with 500 activities is drawn', async () => {

@@ -134,7 +134,13 @@ export function renameActivity(doc, from, to) {
 export function renamePublished(doc, act, from, to) {
     const re = new RegExp('\\{' + escapeRe(act) + '\\.' + escapeRe(from) + '\\}', 'g');
     return rewriteReferences(doc, (v) => v.replace(re, '{' + act + '.' + to + '}'),
-        (a) => (a.id === act ? { ...a, publishes: (a.publishes || []).map((f) => (f === from ? to : f)) } : a));
+        (a) => (a.id === act ? { ...a, publishes: publishesOf(a).map((f) => (f === from ? to : f)) } : a));
+}
+
+// An activity's `publishes` as a list: the format also takes one name.
+export function publishesOf(a) {
+    return Array.isArray(a.publishes) ? a.publishes.map(String)
+        : a.publishes !== undefined && a.publishes !== null ? [String(a.publishes)] : [];
 }
 
 // What the loader accepts for a name in `publishes` (and an activity id).

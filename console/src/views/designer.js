@@ -120,8 +120,7 @@ function PublishedName({ name, editable, check, rename, remove }) {
 // publishes: the names of fields the activity declares it publishes;
 // renaming one follows the references to it.
 function PublishesEditor({ act, type, editable, update, renameField }) {
-    const list = Array.isArray(act.publishes) ? act.publishes.map(String)
-        : act.publishes !== undefined && act.publishes !== null ? [String(act.publishes)] : [];
+    const list = M.publishesOf(act);
     const [add, setAdd] = useState('');
     const check = (name, self) => {
         if (name === '') return 'A published field needs a name.';

@@ -82,10 +82,13 @@ else
     fail "a hidden folder, a second user and settings set up" "HTTP codes: $codes" "$(cat "$SCRATCH/api.out")"
 fi
 
-# A web service that answers, but only after DELAY seconds, and a console
-# that talks to it (the management server is reached directly).
-DELAY=5
-python3 "$E2E_DIR/console/admin_slow_proxy.py" "$WEB" "$DELAY" "$SCRATCH/proxy.log" >"$SCRATCH/proxy.port" &
+# A web service that answers, but only after DELAY seconds (the list of
+# completed jobs after LONG, under the console's 15 s limit, so the test
+# has time to press Retry), and a console that talks to it (the management
+# server is reached directly).
+DELAY=5 LONG=11
+python3 "$E2E_DIR/console/admin_slow_proxy.py" "$WEB" "$DELAY" "$SCRATCH/proxy.log" \
+    status=completed "$LONG" >"$SCRATCH/proxy.port" &
 PIDS+=($!)
 until_true 10 test -s "$SCRATCH/proxy.port"
 PROXY=$(cat "$SCRATCH/proxy.port")
@@ -97,7 +100,7 @@ else
 fi
 
 export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ SLOW_URL=http://127.0.0.1:$CONSOLE2/
-export WEB_URL=$W MGMT_URL=$M PROXY_URL=http://127.0.0.1:$PROXY PROXY_LOG=$SCRATCH/proxy.log DELAY
+export WEB_URL=$W MGMT_URL=$M PROXY_URL=http://127.0.0.1:$PROXY PROXY_LOG=$SCRATCH/proxy.log DELAY LONG
 export ADMIN_PW CHROMIUM BATON SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
 NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/admin.cjs" >"$SCRATCH/browser.out" 2>&1

@@ -1,0 +1,367 @@
+// test_console_firefox.sh's browser half: drives Debian's firefox-esr
+// headless over WebDriver BiDi with puppeteer-core (Playwright needs its
+// own patched Firefox) through the console as an operator would. Prints
+// one "ok NAME" or "FAIL NAME" line per check. Any console error, uncaught
+// page error or Content-Security-Policy violation that a step did not
+// provoke on purpose fails the run.
+const puppeteer = require('puppeteer-core');
+const path = require('path');
+
+const env = process.env;
+const URL = env.CONSOLE_URL;
+const SHOTS = env.SHOTS;
+const T = 60000; // generous: two shared cores, ASan, ctest -j
+let failed = 0;
+const pageErrors = [];
+let expected = []; // regexps of console errors a step provokes on purpose
+
+let stepStart = Date.now();
+function ok(name) { console.log(`ok   ${name} (${((Date.now() - stepStart) / 1000).toFixed(1)} s)`); }
+function bad(name, detail) {
+    failed++;
+    console.log('FAIL ' + name + (detail ? '\n     ' + String(detail).split('\n').join('\n     ') : ''));
+}
+let step = '';
+async function check(name, fn) {
+    step = name;
+    stepStart = Date.now();
+    try {
+        await fn();
+        ok(name);
+    } catch (e) {
+        bad(name, e && e.message ? e.message.split('\n').slice(0, 6).join('\n') : e);
+    }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+async function expecting(patterns, fn) {
+    expected = patterns;
+    try { await fn(); } finally { expected = []; }
+}
+
+// Firefox reports a CSP violation as a page error; the page logs each one
+// as a console error too, naming the directive and the source line.
+const REPORT_CSP = () => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+};
+
+async function watch(page) {
+    page.on('console', (m) => {
+        if (m.type() !== 'error') return;
+        const text = m.text();
+        if (expected.some((re) => re.test(text))) return;
+        pageErrors.push(`console error (${step}): ${text}`);
+    });
+    page.on('pageerror', (e) => pageErrors.push(`page error (${step}): ${e.message || e}`));
+    await page.evaluateOnNewDocument(REPORT_CSP);
+}
+async function shot(page, name) {
+    await page.screenshot({ path: path.join(SHOTS, name + '.png') });
+}
+// Waits until an element matches (or, gone, none does). puppeteer's
+// waitForSelector sometimes misses an SVG element that a pointer drag
+// added in Firefox; querying the document from a polled function does not.
+async function present(page, sel, gone = false) {
+    await page.waitForFunction((s, g) => !document.querySelector(s) === g, { polling: 100 }, sel, gone);
+}
+const text = (page, sel) => page.$eval(sel, (e) => e.textContent);
+const count = (page, sel) => page.$$eval(sel, (l) => l.length);
+const value = (page, sel) => page.$eval(sel, (e) => e.value);
+
+// Types into a field as a user would: focus, select what is there, type.
+async function fill(page, sel, s) {
+    await page.waitForSelector(sel);
+    await page.focus(sel);
+    await page.$eval(sel, (e) => e.select());
+    // typing replaces the selection (a field may not stay empty between)
+    if (s) await page.keyboard.type(s);
+    else await page.keyboard.press('Backspace');
+    const v = await value(page, sel);
+    assert(v === s, `${sel} holds ${JSON.stringify(v)} after typing ${JSON.stringify(s)}`);
+}
+// Routes live in the fragment: change it as a link would.
+async function go(page, hash) {
+    await page.evaluate((h) => { location.hash = h; }, hash);
+}
+// Activates a control from the keyboard: focus it, press a key.
+async function press(page, sel, key = 'Enter') {
+    await page.waitForSelector(sel);
+    // page.focus() wants an HTMLElement; the diagram's boxes are SVG
+    await page.$eval(sel, (e) => e.focus());
+    assert(await page.$eval(sel, (e) => e === document.activeElement), sel + ' cannot take the focus');
+    await page.keyboard.press(key);
+}
+async function login(page) {
+    await page.goto(URL);
+    await fill(page, 'input[name=user]', 'admin');
+    await fill(page, 'input[name=password]', env.ADMIN_PW);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.tiles', { timeout: T });
+}
+async function openRunbook(page, folder, name) {
+    await go(page, '#/runbooks');
+    await page.waitForSelector('.tree .folder');
+    const find = () => page.$$eval('a.runbook-link', (l, n) => l.findIndex((a) => a.textContent === n), name);
+    if ((await find()) < 0) await page.click(`.tree .folder::-p-text(${folder})`);
+    await page.waitForFunction((n) => [...document.querySelectorAll('a.runbook-link')].some((a) => a.textContent === n), {}, name);
+    const i = await find();
+    await (await page.$$('a.runbook-link'))[i].click();
+    await page.waitForFunction((n) => {
+        const h = document.querySelector('.runbook-detail h1');
+        return h && h.textContent === n && document.querySelector('svg.diagram g.node');
+    }, {}, name);
+}
+// The job page's status, as the title row shows it.
+const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textContent).catch(() => null);
+
+(async () => {
+    const browser = await puppeteer.launch({
+        browser: 'firefox',
+        executablePath: env.FIREFOX || '/usr/bin/firefox-esr',
+        headless: true,
+        protocolTimeout: 180000,
+    });
+    console.log(`     (${await browser.version()} over WebDriver BiDi)`);
+    const page = await browser.newPage();
+    await watch(page);
+    page.setDefaultTimeout(T);
+    await page.setViewport({ width: 1280, height: 720 });
+
+    await check('firefox: a wrong password is refused on the login form', async () => {
+        await expecting([/401/], async () => {
+            await page.goto(URL);
+            await fill(page, 'input[name=password]', 'not-the-password');
+            await page.click('button[type=submit]');
+            await page.waitForSelector('.error::-p-text(Wrong user name or password)');
+        });
+        await shot(page, 'firefox-login');
+    });
+
+    await check('firefox: logs in and shows the home page with its chart', async () => {
+        await login(page);
+        await page.waitForSelector('.chart canvas');
+        const user = await text(page, '.topbar .user');
+        assert(user.includes('admin'), 'user shown: ' + user);
+    });
+
+    const html = '<img src=x onerror="window.__xss=1"><b id="xss">bold</b> & "quotes"';
+    let jobHash = null;
+    await check('firefox: browses to a runbook and sees its diagram with labelled links', async () => {
+        await openRunbook(page, 'Console', 'Echo');
+        assert(await count(page, 'svg.diagram g.node') === 3, 'the diagram should have 3 activities');
+        assert(await count(page, 'svg.diagram g.link') === 2, 'the diagram should have 2 links');
+        const label = await text(page, 'svg.diagram .link-label');
+        assert(label.includes('{echo.exit_code}'), 'link label: ' + label);
+        // the boxes have room: dagre placed them apart, inside the drawing
+        const boxes = await page.$$eval('svg.diagram g.node rect', (l) => l.map((r) => r.getBoundingClientRect().toJSON()));
+        for (let i = 1; i < boxes.length; i++)
+            assert(boxes[i].left >= boxes[i - 1].right, 'boxes overlap: ' + JSON.stringify(boxes));
+        // an activity's properties, opened from the keyboard
+        await press(page, 'svg.diagram g.node[data-activity=echo]');
+        await page.waitForSelector('.activity-props td.cell::-p-text({start.text})');
+    });
+
+    await check('firefox: starts it with parameters from the generated form', async () => {
+        assert(await count(page, 'select[name=mode]') === 1, 'allowed values should be a select');
+        assert(await value(page, 'input[name=count][type=number]') === '2', 'integer default');
+        assert(await page.$eval('input[name=text]', (e) => e.required), 'text should be required');
+        await fill(page, 'input[name=text]', html);
+        await fill(page, 'input[name=count]', '5');
+        await page.select('select[name=mode]', 'loud');
+        await shot(page, 'firefox-runbook');
+        await page.click('form.start-form button[type=submit]');
+        await page.waitForFunction(() => /#\/jobs\/\d+$/.test(location.hash));
+        jobHash = await page.evaluate(() => location.hash);
+    });
+
+    await check('firefox: sees the job complete over its event stream', async () => {
+        await page.waitForSelector('.title-row .status-completed', { timeout: 120000 });
+        // "finished" is set by the stream's end event only, never by a GET
+        await page.waitForSelector('.title-row .live-ended');
+        const params = await text(page, '.summary td.cell');
+        assert(params.includes('count = 5') && params.includes('mode = loud'), 'parameters shown: ' + params);
+        assert(await count(page, 'svg.diagram g.node-success[data-activity=echo]') === 1, 'echo not coloured success');
+    });
+
+    await check('firefox: opens an activity instance: published data, stdout, timings', async () => {
+        await page.click('button[data-act=echo]');
+        await page.waitForSelector('.activity-detail');
+        const detail = await text(page, '.activity-detail');
+        assert(detail.includes('exit_code'), 'no exit_code field');
+        assert(detail.includes('Duration'), 'no timings');
+        assert(await count(page, '.activity-detail pre.output') >= 1, 'no stdout shown');
+        await shot(page, 'firefox-job');
+    });
+
+    await check('firefox: HTML in published data is shown as text, never run', async () => {
+        const cells = await page.$$eval('.activity-detail td.cell', (l) => l.map((c) => c.textContent));
+        assert(cells.some((c) => c.includes('<b id="xss">bold</b>')), 'the markup is not shown literally: ' + cells.join(' | '));
+        const out = await text(page, '.activity-detail pre.output');
+        assert(out.includes('<img src=x onerror='), 'stdout not literal: ' + out);
+        assert(await count(page, '#xss') === 0, 'a <b> element was created from data');
+        assert(await count(page, '.activity-detail img') === 0, 'an <img> was created from data');
+        assert(await page.evaluate(() => window.__xss === undefined), 'the onerror handler ran');
+    });
+
+    await check('firefox: a running job turns completed live, without a reload', async () => {
+        await openRunbook(page, 'Console', 'Sleep');
+        await fill(page, 'input[name=seconds]', '3');
+        // a reload would clear this mark: it must survive to the end
+        await page.evaluate(() => { window.__sameDocument = true; });
+        await page.click('form.start-form button[type=submit]');
+        await page.waitForFunction(() => /#\/jobs\/\d+$/.test(location.hash));
+        await page.waitForSelector('.title-row .status-running', { timeout: 120000 });
+        await page.waitForSelector('.title-row .live-live');
+        await page.waitForSelector('.title-row .status-completed', { timeout: 120000 });
+        await page.waitForSelector('.title-row .live-ended');
+        assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
+        assert((await text(page, '.summary td.cell')).includes('seconds = 3'), 'parameters');
+    });
+
+    let designedId = null;
+    await check('firefox: designer builds a two-activity runbook from the keyboard', async () => {
+        await go(page, '#/design');
+        await page.waitForSelector('.palette-item[data-type=run-program]');
+        const [pw, psw] = await page.$eval('.palette', (p) => [p.clientWidth, p.scrollWidth]);
+        assert(psw <= pw, `the palette scrolls sideways: ${psw} px of content in ${pw} px`);
+        await fill(page, '#rb-name', 'Firefox two step');
+        await fill(page, '#rb-folder', '/Console');
+        await press(page, '.inspector button::-p-text(Add parameter)');
+        await fill(page, 'input[name=param-name-0]', 'who');
+        // Enter on a palette item adds the activity and selects it;
+        // Delete removes the selected box
+        await press(page, '.palette-item[data-type=junction]');
+        await present(page, 'g.node[data-activity=junction]');
+        await press(page, 'g.node[data-activity=junction]');
+        await page.keyboard.press('Delete');
+        await present(page, 'g.node[data-activity=junction]', true);
+        // Enter on a palette item adds the box and gives it the focus;
+        // arrow keys move it
+        await press(page, '.palette-item[data-type=run-program]');
+        await present(page, 'g.node[data-activity=run_program]');
+        await page.waitForFunction(() => document.activeElement && document.activeElement.getAttribute('data-activity') === 'run_program');
+        const at = () => page.$eval('g.node[data-activity=run_program]', (g) => g.getAttribute('transform'));
+        const before = await at();
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('ArrowDown');
+        const after = await at();
+        assert(before !== after, 'ArrowDown did not move the box: ' + after);
+        // link start -> run_program with keys only: select start, L jumps
+        // to "Link to", arrows choose, Tab to "Add link", Enter
+        await press(page, 'g.node[data-activity=start]');
+        await page.keyboard.press('l');
+        await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'link-to');
+        for (let i = 0; i < 10 && (await value(page, '#link-to')) !== 'run_program'; i++) await page.keyboard.press('ArrowDown');
+        assert((await value(page, '#link-to')) === 'run_program', 'the keyboard could not choose run_program');
+        await page.keyboard.press('Tab');
+        assert(await page.evaluate(() => document.activeElement.textContent) === 'Add link', 'Tab after "Link to" is not "Add link"');
+        await page.keyboard.press('Enter');
+        await present(page, 'g.link[data-link="start->run_program"]');
+        assert(await count(page, '.inspector[aria-label="link properties"]') === 1, 'the new link is not selected');
+        // run_program's properties and the data picker
+        await press(page, 'g.node[data-activity=run_program]');
+        await fill(page, 'textarea[name=command]', 'echo');
+        await fill(page, '#act-timeout', '30s');
+        await fill(page, 'textarea[name=args]', 'hi ');
+        await press(page, 'button[data-ref="{start.who}"]');
+        await page.waitForFunction(() => document.querySelector('textarea[name=args]').value === 'hi {start.who}');
+        await press(page, '.palette-item[data-type=return-data]');
+        await present(page, 'g.node[data-activity=return_data]');
+        await press(page, 'g.node[data-activity=run_program]');
+        await page.select('select[aria-label="link to"]', 'return_data');
+        await press(page, 'button::-p-text(Add link)');
+        await present(page, 'g.link[data-link="run_program->return_data"]');
+        // the new link is selected: a condition on it
+        await fill(page, '#link-when', '{run_program.exit_code} == 0');
+        await press(page, 'g.node[data-activity=return_data]');
+        await fill(page, '#new-prop', 'message');
+        await press(page, '#new-prop + button');
+        await press(page, 'button[data-ref="{run_program.stdout}"]');
+        await page.waitForFunction(() => (document.querySelector('textarea[name=message]') || {}).value === '{run_program.stdout}');
+        const yaml = await text(page, 'pre.yaml');
+        assert(yaml.includes('timeout: 30s'), 'no timeout in the YAML');
+        assert(yaml.includes('name: Firefox two step') && yaml.includes('folder: /Console') &&
+            yaml.includes('when: \'{run_program.exit_code} == 0\''), 'YAML: ' + yaml);
+        await shot(page, 'firefox-designer');
+    });
+
+    await check('firefox: designer draws a link with the pointer', async () => {
+        // a junction to link to, then a drag from run_program's port to it
+        await press(page, '.palette-item[data-type=junction]');
+        await present(page, 'g.node[data-activity=junction]');
+        // the new box may start a row below the window: bring it in
+        await page.$eval('g.node[data-activity=junction]', (g) => g.scrollIntoView({ block: 'center' }));
+        const port = await (await page.$('g.node[data-activity=run_program] circle.port')).boundingBox();
+        const target = await (await page.$('g.node[data-activity=junction] rect')).boundingBox();
+        const vh = await page.evaluate(() => innerHeight);
+        assert(port.y > 0 && target.y + target.height < vh, `port at ${port.y}, box at ${target.y}, window ${vh} high`);
+        await page.mouse.move(port.x + port.width / 2, port.y + port.height / 2);
+        await page.mouse.down();
+        for (let i = 1; i <= 8; i++)
+            await page.mouse.move(port.x + (target.x + 40 - port.x) * i / 8, port.y + (target.y + 20 - port.y) * i / 8);
+        await page.mouse.up();
+        await present(page, 'g.link[data-link="run_program->junction"]');
+        // a click on the link selects it; gone again from its inspector
+        await page.click('g.link[data-link="run_program->junction"] path.link-hit');
+        await page.waitForSelector('.inspector h3::-p-text(Link run_program → junction)');
+        await page.click('.inspector button::-p-text(Delete link)');
+        await present(page, 'g.link[data-link="run_program->junction"]', true);
+        await press(page, 'g.node[data-activity=junction]');
+        await page.keyboard.press('Delete');
+        await present(page, 'g.node[data-activity=junction]', true);
+    });
+
+    await check('firefox: designer checks the runbook in through the management server', async () => {
+        await fill(page, 'input[name=comment]', 'built in Firefox');
+        await page.click('button::-p-text(Check in)');
+        await page.waitForFunction(() => document.querySelector('.designer-page .error') ||
+            /\/Console\/Firefox two step/.test((document.querySelector('.designer-page h1') || {}).textContent));
+        if (await count(page, '.designer-page .error'))
+            throw new Error('check-in refused: ' + await text(page, '.designer-page .error'));
+        designedId = (await page.evaluate(() => location.hash)).match(/design\/(\d+)/)[1];
+        await page.waitForSelector('.designer-page ::-p-text(checked in)');
+    });
+
+    await check('firefox: runs the runbook it designed', async () => {
+        await page.click('a::-p-text(Open to run)');
+        await page.waitForSelector('input[name=who]');
+        await fill(page, 'input[name=who]', 'firefox');
+        await page.click('form.start-form button[type=submit]');
+        await page.waitForFunction(() => /#\/jobs\/\d+$/.test(location.hash));
+        await page.waitForSelector('.title-row .status-completed', { timeout: 120000 });
+        const ret = await text(page, '[data-returned]');
+        assert(ret.includes('message = hi firefox'), 'returned: ' + ret);
+    });
+
+    await check('firefox: a narrow window folds the navigation into a menu', async () => {
+        await page.setViewport({ width: 420, height: 800 });
+        await go(page, jobHash);
+        await page.waitForSelector('.title-row .status-completed');
+        assert(await page.$eval('nav#nav', (n) => getComputedStyle(n).display) === 'none', 'navigation shown before the menu opens');
+        await page.click('.menu-toggle');
+        await page.waitForSelector('nav.open a::-p-text(Jobs)', { visible: true });
+        // nothing wider than the window: no sideways scrolling
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert(wide <= 420, `the page is ${wide} px wide in a 420 px window`);
+        await shot(page, 'firefox-narrow');
+        await page.click('nav.open a::-p-text(Jobs)');
+        await page.waitForSelector('table.jobs tbody tr');
+        assert(!(await count(page, 'nav.open')), 'the menu stays open after choosing');
+        await page.setViewport({ width: 1280, height: 720 });
+    });
+
+    await check('firefox: the designed runbook is listed in its folder', async () => {
+        await openRunbook(page, 'Console', 'Firefox two step');
+        assert(await count(page, 'svg.diagram g.node') === 3, 'the diagram should have 3 activities');
+        assert(designedId && (await page.evaluate(() => location.hash)).endsWith('/' + designedId), 'id ' + designedId);
+    });
+
+    if (pageErrors.length) bad('firefox: no console errors', pageErrors.join('\n'));
+    else ok('firefox: no console errors');
+    await browser.close();
+    process.exit(failed ? 1 : 0);
+})().catch((e) => {
+    bad('the browser run', e && e.stack);
+    process.exit(1);
+});

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The Orchestration console in Firefox: batond with every role on free
+# loopback ports, Debian's firefox-esr driven headless over WebDriver BiDi
+# by puppeteer-core (console/firefox.cjs). Skips (77) only when
+# firefox-esr is not installed; without puppeteer-core it fails.
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$E2E_DIR/lib.sh"
+
+BATOND=$BUILD/batond
+[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+FIREFOX=${BATON_FIREFOX:-/usr/bin/firefox-esr}
+if [[ ! -x $FIREFOX ]]; then
+    echo "SKIP: no firefox-esr at $FIREFOX (scripts/install-deps.sh test installs it)"
+    exit 77
+fi
+NODE_MODULES=$BUILD/console/node_modules
+if [[ ! -d $NODE_MODULES/puppeteer-core ]]; then
+    echo "FAIL: no puppeteer-core in $NODE_MODULES: the console was built without npm (see the build log)"
+    exit 1
+fi
+echo "     ($("$FIREFOX" --version 2>/dev/null))"
+
+ADMIN_PW=console-e2e-password
+export BATON_ADMIN_PASSWORD=$ADMIN_PW
+unset BATON_TOKEN BATON_USER BATON_PASSWORD
+
+PID=
+cleanup() {
+    if [[ -n $PID ]]; then
+        kill -TERM "$PID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$PID" 2>/dev/null
+    fi
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+read -r WEB CONSOLE MGMT < <(free_ports 3)
+"$BATOND" --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
+    --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-firefox \
+    --samples-dir "$E2E_DIR/console" >"$SCRATCH/batond.log" 2>&1 &
+PID=$!
+if wait_batond "$SCRATCH/batond.log" "$PID" 60; then
+    pass "batond starts with every role"
+else
+    fail "batond starts with every role" "$(tail -5 "$SCRATCH/batond.log")"
+    finish
+    exit 1
+fi
+
+# Firefox keeps its profile and caches under HOME: a scratch one, so the
+# test needs no home directory and leaves nothing behind.
+mkdir -p "$SCRATCH/home"
+export HOME=$SCRATCH/home XDG_CACHE_HOME=$SCRATCH/home/.cache
+export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ ADMIN_PW FIREFOX
+export SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
+mkdir -p "$SHOTS"
+NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/firefox.cjs" >"$SCRATCH/browser.out" 2>&1
+rc=$?
+cat "$SCRATCH/browser.out"
+# the driver prints ok/FAIL lines; fold them in
+PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
+FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
+if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
+    fail "the browser driver ran to the end" "exit $rc"
+fi
+if [[ $FAILED != 0 ]]; then
+    echo "     batond's log:"
+    tail -20 "$SCRATCH/batond.log" | sed 's/^/     /'
+fi
+finish

@@ -254,11 +254,51 @@ static const char m4_setting_folders[] =
     "CREATE INDEX counters_folder ON counters(folder);\n"
     "CREATE INDEX schedules_folder ON schedules(folder);\n";
 
+/* Change counters, as in migrations_sqlite.c: "catalog" and "purge",
+ * bumped once per writing statement in its transaction. No "jobs" counter
+ * here: with several runbook servers writing jobs at once, one counter row
+ * updated by every job write would hold each of those transactions up
+ * until the one before committed; answers made of jobs are not kept on
+ * PostgreSQL. */
+#define BUMP(trigger, event, table, counter)                                  \
+    "CREATE TRIGGER " trigger " AFTER " event " ON " table                    \
+    " FOR EACH STATEMENT EXECUTE PROCEDURE baton_bump('" counter "');\n"
+static const char m5_change_counters[] =
+    "CREATE TABLE change_counters (\n"
+    "  name text PRIMARY KEY,\n"
+    "  value bigint NOT NULL\n"
+    ");\n"
+    "INSERT INTO change_counters VALUES ('catalog', 0), ('purge', 0);\n"
+    "CREATE FUNCTION baton_bump() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  UPDATE change_counters SET value = value + 1 WHERE name = TG_ARGV[0];\n"
+    "  RETURN NULL;\n"
+    "END $$;\n"
+    BUMP("folders_catalog", "INSERT OR UPDATE OR DELETE", "folders", "catalog")
+    BUMP("runbooks_catalog", "INSERT OR UPDATE OR DELETE", "runbooks", "catalog")
+    BUMP("runbook_versions_catalog", "INSERT OR UPDATE OR DELETE",
+         "runbook_versions", "catalog")
+    BUMP("runbook_servers_catalog", "INSERT OR UPDATE OR DELETE",
+         "runbook_servers", "catalog")
+    BUMP("users_catalog", "INSERT OR UPDATE OR DELETE", "users", "catalog")
+    BUMP("user_groups_catalog", "INSERT OR UPDATE OR DELETE", "user_groups",
+         "catalog")
+    BUMP("group_members_catalog", "INSERT OR UPDATE OR DELETE",
+         "group_members", "catalog")
+    BUMP("folder_permissions_catalog", "INSERT OR UPDATE OR DELETE",
+         "folder_permissions", "catalog")
+    BUMP("servers_catalog", "INSERT OR UPDATE OF guid, name OR DELETE",
+         "servers", "catalog")
+    BUMP("jobs_purge", "DELETE", "jobs", "purge")
+    BUMP("instances_purge", "DELETE", "instances", "purge");
+#undef BUMP
+
 const bt_pg_migration bt__pg_migrations[] = {
     {1, "core schema", m1_core},
     {2, "users, permissions, check-out, server settings", m2_admin},
     {3, "integration packs", m3_packs},
     {4, "folders for variables, counters and schedules", m4_setting_folders},
+    {5, "change counters for cached answers", m5_change_counters},
 };
 const size_t bt__pg_migration_count =
     sizeof bt__pg_migrations / sizeof bt__pg_migrations[0];

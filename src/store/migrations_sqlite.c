@@ -249,11 +249,52 @@ static const char m4_setting_folders[] =
     "CREATE INDEX counters_folder ON counters(folder);\n"
     "CREATE INDEX schedules_folder ON schedules(folder);\n";
 
+/* Change counters: each write to what a rendered web answer is made of
+ * bumps a counter in the writing transaction, so a process can keep the
+ * answer and check it with one read, whichever process wrote
+ * (src/store/changes.c, src/web/answers.c). "catalog": folders, runbooks,
+ * versions, preferred servers, users, groups, rights, and servers coming
+ * or going (not their heartbeats); "purge": jobs or instances deleted;
+ * "jobs": any job row written (SQLite has one writer at a time, so the
+ * counter row costs no concurrency here). */
+#define BUMP(trigger, event, table, counter)                                  \
+    "CREATE TRIGGER " trigger " AFTER " event " ON " table                    \
+    " BEGIN UPDATE change_counters SET value = value + 1 WHERE name = '"      \
+    counter "'; END;\n"
+#define BUMP_ALL(table, counter)                                              \
+    BUMP(table "_" counter "_ins", "INSERT", table, counter)                  \
+    BUMP(table "_" counter "_upd", "UPDATE", table, counter)                  \
+    BUMP(table "_" counter "_del", "DELETE", table, counter)
+static const char m5_change_counters[] =
+    "CREATE TABLE change_counters (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  value INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO change_counters VALUES ('catalog', 0), ('purge', 0), "
+    "('jobs', 0);\n"
+    BUMP_ALL("folders", "catalog")
+    BUMP_ALL("runbooks", "catalog")
+    BUMP_ALL("runbook_versions", "catalog")
+    BUMP_ALL("runbook_servers", "catalog")
+    BUMP_ALL("users", "catalog")
+    BUMP_ALL("user_groups", "catalog")
+    BUMP_ALL("group_members", "catalog")
+    BUMP_ALL("folder_permissions", "catalog")
+    BUMP("servers_catalog_ins", "INSERT", "servers", "catalog")
+    BUMP("servers_catalog_upd", "UPDATE OF guid, name", "servers", "catalog")
+    BUMP("servers_catalog_del", "DELETE", "servers", "catalog")
+    BUMP("jobs_purge_del", "DELETE", "jobs", "purge")
+    BUMP("instances_purge_del", "DELETE", "instances", "purge")
+    BUMP_ALL("jobs", "jobs");
+#undef BUMP_ALL
+#undef BUMP
+
 const bt_sqlite_migration bt__sqlite_migrations[] = {
     {1, "core schema", m1_core},
     {2, "users, permissions, check-out, server settings", m2_admin},
     {3, "integration packs", m3_packs},
     {4, "folders for variables, counters and schedules", m4_setting_folders},
+    {5, "change counters for cached answers", m5_change_counters},
 };
 const size_t bt__sqlite_migration_count =
     sizeof bt__sqlite_migrations / sizeof bt__sqlite_migrations[0];

@@ -769,6 +769,28 @@ int bt_store_schedule_delete(bt_store *s, const char *name, bt_error *err);
 void bt_store_schedule_clear(bt_store_schedule *sc);
 void bt_store_schedule_list_free(bt_store_schedule *items, size_t n);
 
+/* ---- Change counters ------------------------------------------------ */
+
+/* Counters the database bumps in every transaction that writes what they
+ * cover (triggers, schema migration 5), whichever process writes: a
+ * process may keep an answer made from those tables and check it with
+ * this one read. Read them BEFORE the data the answer is made of: then a
+ * write that lands in between makes the kept answer look stale rather
+ * than a stale one look fresh. The values only grow. */
+typedef struct bt_store_changes {
+    /* folders, runbooks, versions, preferred servers, users, groups,
+     * group members, folder rights, runbook servers registered or removed
+     * (not their heartbeats) */
+    int64_t catalog;
+    int64_t purge; /* jobs or runbook instances deleted */
+    /* any job row written; -1 where it is not counted (PostgreSQL, where
+     * one counter row written by every job write would make concurrent
+     * runbook servers wait for each other's commits) */
+    int64_t jobs;
+} bt_store_changes;
+
+int bt_store_changes_read(bt_store *s, bt_store_changes *out, bt_error *err);
+
 /* ---- Retention ------------------------------------------------------ */
 
 /* Deletes finished instances (with their activity instances and data) of

@@ -509,7 +509,7 @@ static void sleep_ms(unsigned ms) {
  * published data. The runbook version is loaded to name activity types;
  * when it does not load the data is shown without them. */
 static json_t *job_detail(bt_web_defs *defs, bt_store *s,
-                          const bt_store_job *job,
+                          const bt_store_job *job, bool *settled,
                           bt_error *err, int *rc) {
     bt_store_runbook rb = {0};
     bool have_rb = !bt_store_runbook_get(s, job->runbook_id, &rb, NULL);
@@ -523,10 +523,17 @@ static json_t *job_detail(bt_web_defs *defs, bt_store *s,
         json_decref(o);
         return NULL;
     }
+    /* finished, with every instance ended: it will not change */
+    *settled = finished(job->status) && have_rb;
+    for (size_t i = 0; i < n_inst; i++)
+        if (!finished(inst[i].status)) *settled = false;
     const bt_runbook *def =
         n_inst ? bt_web_defs_take(defs, s, job->runbook_id,
                                   job->runbook_version, NULL)
                : NULL;
+    /* without its definition (a version that does not load, or could not
+     * be read just now) the answer lacks the activity types: not kept */
+    if (n_inst && !def) *settled = false;
     json_t *instances = json_array();
     json_t *returned = json_null();
     for (size_t i = 0; i < n_inst && !*rc; i++) {
@@ -558,22 +565,48 @@ static json_t *job_detail(bt_web_defs *defs, bt_store *s,
     return o;
 }
 
+/* A finished job whose instances have all ended too never changes again,
+ * except that a purge may delete it and a rename moves its runbook's
+ * path: its detail is kept (answers.c) while the purge and catalog
+ * counters hold. The caller's right to see it was checked before
+ * (bt_auth_job_check), and the detail is the same for everyone. */
+#define DETAIL_USES (BT_WEB_USES_CATALOG | BT_WEB_USES_PURGE)
+
 static void answer_job(bt_web_req *r, unsigned status, int64_t job_id) {
     bt_store *s = bt_web_store(r);
     if (!s) return;
+    const bt_store_changes *ch = bt_web_changes(r);
+    char key[40];
+    snprintf(key, sizeof key, "job\n%lld", (long long)job_id);
+    size_t len = 0;
+    char *text =
+        ch ? bt_web_answers_get(r->web->answers, key, ch, DETAIL_USES, &len)
+           : NULL;
+    if (text) {
+        bt_web_reply_text(r, status, text, len);
+        return;
+    }
     bt_store_job job = {0};
     bt_error err = {0};
     int rc = bt_store_job_get(s, job_id, &job, &err);
     json_t *o = NULL;
-    if (!rc) o = job_detail(r->web->defs, s, &job, &err, &rc);
-    bt_store_job_clear(&job);
-    if (rc == -BT_ENOTFOUND)
+    bool settled = false;
+    if (!rc) o = job_detail(r->web->defs, s, &job, &settled, &err, &rc);
+    bool keep = !rc && ch && settled;
+    if (rc == -BT_ENOTFOUND) {
         bt_web_error(r, 404, "not_found", "id", "no job with id %lld",
                      (long long)job_id);
-    else if (rc)
+    } else if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
-    else
-        bt_web_reply(r, status, o);
+    } else {
+        text = bt_web_json_answer(o, &len);
+        json_decref(o);
+        if (keep)
+            bt_web_answers_put(r->web->answers, key, ch, DETAIL_USES, false,
+                               text, len);
+        bt_web_reply_text(r, status, text, len);
+    }
+    bt_store_job_clear(&job);
 }
 
 /* Blocks until the job is finished, the time is up or the service stops.

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "web/auth.h"
 #include "web/odata.h"
 
 #define DSV_1 "1.0;"
@@ -211,20 +212,71 @@ static bool load_failed(od_ctx *c) {
     return false;
 }
 
+/* ---- kept Jobs pages ----------------------------------------------------- */
+
+/* A page of the Jobs feed read through the store (odata_jobs.c) is made of
+ * jobs, the runbooks and servers they name and the caller's rights alone,
+ * so it is kept (answers.c) while the jobs and catalog counters hold: a
+ * script polling the feed, or many of them, costs one counter read per
+ * request until a job changes. Where jobs are not counted (PostgreSQL)
+ * nothing is kept. */
+#define PAGE_USES (BT_WEB_USES_CATALOG | BT_WEB_USES_PURGE | BT_WEB_USES_JOBS)
+
+static enum MHD_Result key_arg(void *cls, enum MHD_ValueKind kind,
+                               const char *key, const char *value) {
+    bt_buf *b = cls;
+    url_encode(b, key);
+    bt_buf_appendc(b, value ? '=' : '!');
+    if (value) url_encode(b, value);
+    bt_buf_appendc(b, '&');
+    return MHD_YES;
+}
+
+/* Everything the answer depends on besides the counters: the caller (their
+ * rights), the media type, the base of the links (Host), the path and
+ * every query argument (the next link repeats them). */
+static char *page_key(od_ctx *c) {
+    const char *who = bt_auth_enabled(c->r) ? c->r->user : NULL;
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_printf(&b, "odata\n%c%s\n%c\n%s\n%s\n", who ? 'u' : '-',
+                  who ? who : "", c->json ? 'j' : 'a', c->base, c->r->path);
+    MHD_get_connection_values(c->r->conn, MHD_GET_ARGUMENT_KIND, key_arg, &b);
+    return bt_buf_detach(&b);
+}
+
 /* rows: the set's entities, or NULL to read them only when the query
  * cannot be answered from the store directly (od_jobs_page). */
 static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
                               const char *self) {
+    const bt_store_changes *ch =
+        set->id == OD_JOBS && !rows ? bt_web_changes(c->r) : NULL;
+    char *key = ch ? page_key(c) : NULL;
+    if (key) {
+        size_t len = 0;
+        char *text = bt_web_answers_get(c->r->web->answers, key, ch,
+                                        PAGE_USES, &len);
+        if (text) {
+            bt_buf b = {.data = text, .len = len, .alloc = len + 1};
+            c->r->data_service_version = DSV_2;
+            od_answer(c, 200, c->json ? CT_JSON : CT_FEED, &b);
+            free(key);
+            return;
+        }
+    }
     const char *ftext = bt_web_query(c->r, "$filter");
     const char *otext = bt_web_query(c->r, "$orderby");
     const char *ic = bt_web_query(c->r, "$inlinecount");
     long long skip = 0, top = -1, token = 0;
     if (!parse_count(c, "$skip", &skip) || !parse_count(c, "$top", &top) ||
-        !parse_count(c, "$skiptoken", &token))
+        !parse_count(c, "$skiptoken", &token)) {
+        free(key);
         return;
+    }
     if (ic && strcmp(ic, "allpages") && strcmp(ic, "none")) {
         od_error(c, 400, "BadRequest",
                  "$inlinecount must be allpages or none, got '%s'", ic);
+        free(key);
         return;
     }
     char msg[256] = "";
@@ -260,6 +312,7 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
             goto done;
         }
     }
+    bool pushed = page != NULL; /* read through the store's query */
     if (!page && !rows && !(rows = od_set_rows(c, set))) {
         load_failed(c);
         goto done;
@@ -292,9 +345,13 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
         load_failed(c);
         goto done;
     }
+    if (key && pushed)
+        bt_web_answers_put(c->r->web->answers, key, ch, PAGE_USES, !c->json,
+                           b.data, b.len);
     c->r->data_service_version = DSV_2;
     od_answer(c, 200, c->json ? CT_JSON : CT_FEED, &b);
 done:
+    free(key);
     json_decref(sel);
     od_shape_free(sh);
     free(order);

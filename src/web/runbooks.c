@@ -25,9 +25,11 @@ void bt_web_release_version(bt_web_req *r, const bt_runbook *def) {
     bt_web_defs_release(r->web->defs, def);
 }
 
-/* The runbook's JSON with its parameters (or why they are unknown). */
+/* The runbook's JSON with its parameters (or why they are unknown).
+ * *lasting (may be NULL) turns false when the reason is the store's (a
+ * read that failed just now) rather than a version that does not load. */
 static json_t *runbook_json(bt_web_req *r, bt_store *s,
-                            const bt_store_runbook *rb) {
+                            const bt_store_runbook *rb, bool *lasting) {
     json_t *o = bt_web_runbook_json(rb);
     if (!rb->latest_version) {
         json_object_set_new(o, "parameters", json_array());
@@ -37,6 +39,7 @@ static json_t *runbook_json(bt_web_req *r, bt_store *s,
     const bt_runbook *def = bt_web_defs_take(r->web->defs, s, rb->id,
                                              rb->latest_version, &err);
     if (!def) {
+        if (lasting && err.code != BT_EINTERNAL) *lasting = false;
         json_object_set_new(o, "parameters", json_null());
         json_object_set_new(o, "load_error", json_string(err.message));
     } else {
@@ -51,57 +54,64 @@ static json_t *runbook_json(bt_web_req *r, bt_store *s,
     return o;
 }
 
+/* The answer is kept per caller (answers.c): what they may view depends
+ * on who they are and on the catalog alone, which the catalog counter
+ * covers (rights, users and groups included). */
+static char *list_key(bt_web_req *r) {
+    const char *who = bt_auth_enabled(r) ? r->user : NULL;
+    return bt_xasprintf("runbooks\n%c%s", who ? 'u' : '-', who ? who : "");
+}
+
 void bt_web_runbooks_list(bt_web_req *r) {
     static const char *const allowed[] = {NULL};
     if (!bt_web_query_only(r, allowed)) return;
     bt_store *s = bt_web_store(r);
     if (!s) return;
+    const bt_store_changes *ch = bt_web_changes(r);
+    char *key = list_key(r);
+    size_t len = 0;
+    char *text = ch ? bt_web_answers_get(r->web->answers, key, ch,
+                                         BT_WEB_USES_CATALOG, &len)
+                    : NULL;
+    if (text) {
+        bt_web_reply_text(r, 200, text, len);
+        free(key);
+        return;
+    }
     bt_store_runbook *items = NULL;
     size_t n = 0;
     bt_error err = {0};
     int rc = bt_store_runbook_list(s, 0, &items, &n, &err);
     if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
+        free(key);
         return;
     }
     bt_auth_scope sc;
     if (!bt_auth_scope_open(r, &sc)) {
         bt_store_runbook_list_free(items, n);
+        free(key);
         return;
     }
-    const bt_store_runbook **shown = bt_xcalloc(n + 1, sizeof *shown);
-    size_t n_shown = 0;
-    for (size_t i = 0; i < n; i++)
+    json_t *a = json_array();
+    bool lasting = true;
+    for (size_t i = 0; i < n && !r->status; i++)
         if (bt_auth_scope_can(r, &sc, items[i].folder_id, BT_RIGHT_VIEW))
-            shown[n_shown++] = &items[i];
-    if (r->status) goto done; /* reading the rights failed */
-    /* the answer of the same rows is kept (listcache.c) */
-    unsigned char digest[16];
-    bt_web_listing_digest(shown, n_shown, digest);
-    size_t len = 0;
-    char *text = bt_web_listing_get(r->web->listing, digest, &len);
-    if (!text) {
-        json_t *a = json_array();
-        for (size_t i = 0; i < n_shown; i++)
-            json_array_append_new(a, runbook_json(r, s, shown[i]));
-        json_t *o = json_pack("{s:o}", "items", a);
-        char *dumped = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        len = strlen(dumped);
-        /* as send_reply writes JSON: with a trailing newline */
-        text = bt_xrealloc(dumped, len + 2);
-        text[len++] = '\n';
-        text[len] = '\0';
-        bt_web_listing_put(r->web->listing, digest, text, len);
-    }
-    r->status = 200;
-    r->content_type = "application/json; charset=utf-8";
-    free(r->text);
-    r->text = text;
-    r->text_len = len;
-done:
-    free(shown);
+            json_array_append_new(a, runbook_json(r, s, &items[i], &lasting));
     bt_store_runbook_list_free(items, n);
+    if (r->status) { /* reading the rights failed */
+        json_decref(a);
+        free(key);
+        return;
+    }
+    json_t *o = json_pack("{s:o}", "items", a);
+    text = bt_web_json_answer(o, &len);
+    json_decref(o);
+    if (ch && lasting)
+        bt_web_answers_put(r->web->answers, key, ch, BT_WEB_USES_CATALOG,
+                           false, text, len);
+    free(key);
+    bt_web_reply_text(r, 200, text, len);
 }
 
 static json_t *versions_json(bt_store *s, int64_t id, bt_error *err,
@@ -140,7 +150,7 @@ void bt_web_runbooks_get(bt_web_req *r) {
     if (rc) {
         bt_web_error_from(r, rc, &err, "id");
     } else {
-        json_t *o = runbook_json(r, s, &rb);
+        json_t *o = runbook_json(r, s, &rb, NULL);
         json_object_set_new(o, "versions", versions);
         bt_web_reply(r, 200, o);
     }

@@ -154,16 +154,10 @@ static enum MHD_Result send_reply(bt_web_req *r) {
         if (!resp) return MHD_NO;
         return queue(r, resp);
     }
-    char *text = NULL;
-    if (r->reply) text = json_dumps(r->reply, JSON_COMPACT);
-    if (!text) text = bt_xstrdup("{}");
-    size_t len = strlen(text);
-    /* a trailing newline makes curl and shell users happier */
-    char *body = bt_xrealloc(text, len + 2);
-    body[len] = '\n';
-    body[len + 1] = '\0';
+    size_t len = 0;
+    char *body = bt_web_json_answer(r->reply, &len);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len + 1, body, MHD_RESPMEM_MUST_FREE);
+        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -475,7 +469,7 @@ int bt_web_start(const bt_web_config *cfg, bt_web **out, bt_error *err) {
     w->metrics = bt_web_metrics_new();
     w->defs = bt_web_defs_new();
     w->jobq = bt_web_jobq_new();
-    w->listing = bt_web_listing_new();
+    w->answers = bt_web_answers_new();
     atomic_init(&w->stopping, false);
     pthread_mutex_init(&w->pool_lock, NULL);
 
@@ -569,7 +563,7 @@ void bt_web_stop(bt_web *w) {
     bt_web_metrics_free(w->metrics);
     bt_web_defs_free(w->defs);
     bt_web_jobq_free(w->jobq);
-    bt_web_listing_free(w->listing);
+    bt_web_answers_free(w->answers);
     free(w->store_url);
     free(w);
 }

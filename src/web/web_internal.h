@@ -34,7 +34,7 @@
 typedef struct bt_web_metrics bt_web_metrics;
 typedef struct bt_web_defs bt_web_defs;
 typedef struct bt_web_jobq bt_web_jobq;
-typedef struct bt_web_listing bt_web_listing;
+typedef struct bt_web_answers bt_web_answers;
 typedef struct bt_web_stream bt_web_stream;
 
 struct bt_web {
@@ -58,7 +58,7 @@ struct bt_web {
     bt_web_metrics *metrics;
     bt_web_defs *defs; /* parsed runbook versions (defcache.c) */
     bt_web_jobq *jobq; /* job creations committed in groups (jobq.c) */
-    bt_web_listing *listing; /* GET /api/runbooks answers (listcache.c) */
+    bt_web_answers *answers; /* rendered answers kept (answers.c) */
     atomic_bool stopping; /* long-polls and streams give up when set */
     pthread_mutex_t pool_lock;
     bt_store *pool[BT_WEB_POOL_MAX];
@@ -104,6 +104,10 @@ typedef struct bt_web_req {
     /* Server-Sent Events: set by a stream handler (with status 200); the
      * response is then produced by bt_web_stream_read until it ends. */
     bt_web_stream *stream;
+    /* the store's change counters, read once for kept answers (answers.c):
+     * 0 not yet, 1 read, -1 could not be read */
+    int changes_read;
+    bt_store_changes changes;
 } bt_web_req;
 
 typedef void (*bt_web_handler)(bt_web_req *r);
@@ -221,16 +225,30 @@ const bt_runbook *bt_web_defs_take(bt_web_defs *d, bt_store *s,
                                    bt_error *err);
 void bt_web_defs_release(bt_web_defs *d, const bt_runbook *def);
 
-/* listcache.c: rendered GET /api/runbooks answers by a digest of the
- * rows shown. get returns a copy (NULL: none kept); put copies text. */
-bt_web_listing *bt_web_listing_new(void);
-void bt_web_listing_free(bt_web_listing *l);
-void bt_web_listing_digest(const bt_store_runbook *const *rbs, size_t n,
-                           unsigned char out[16]);
-char *bt_web_listing_get(bt_web_listing *l, const unsigned char digest[16],
+/* answers.c: rendered answers kept while the store's change counters
+ * they depend on (BT_WEB_USES_*) read the same. get returns a copy (NULL:
+ * none kept, or stale); put copies text (atom: its <updated> times are
+ * written anew on each get). ch must have been read before the data the
+ * answer was made of. */
+#define BT_WEB_USES_CATALOG 1u
+#define BT_WEB_USES_PURGE 2u
+#define BT_WEB_USES_JOBS 4u
+bt_web_answers *bt_web_answers_new(void);
+void bt_web_answers_free(bt_web_answers *a);
+char *bt_web_answers_get(bt_web_answers *a, const char *key,
+                         const bt_store_changes *ch, unsigned uses,
                          size_t *len);
-void bt_web_listing_put(bt_web_listing *l, const unsigned char digest[16],
+void bt_web_answers_put(bt_web_answers *a, const char *key,
+                        const bt_store_changes *ch, unsigned uses, bool atom,
                         const char *text, size_t len);
+/* The counters for this request (read once, on first use); NULL when they
+ * cannot be read, and the request then goes without kept answers. */
+const bt_store_changes *bt_web_changes(bt_web_req *r);
+/* Answers with text as JSON (a copy of what send_reply writes). */
+void bt_web_reply_text(bt_web_req *r, unsigned status, char *text,
+                       size_t len);
+/* The JSON text send_reply would write for body (with its newline). */
+char *bt_web_json_answer(json_t *body, size_t *len);
 
 /* jobq.c: bt_store_job_create through the group commit: the job is
  * committed (durably, at the store's setting) when this returns 0. */

@@ -296,11 +296,32 @@ static void test_lists_are_filtered(void **state) {
     reply_free(&r);
 }
 
-/* The list is kept rendered (src/web/listcache.c), but what it shows
+/* The list is kept rendered (src/web/answers.c), but what it shows
  * follows a grant, a revocation, a check-in and a rename at once, and
  * users with different rights never see each other's list. */
+static int64_t start_job(fixture *f, const char *who, const char *name,
+                         const char *runbook);
+
+static bool feed_has(fixture *f, const char *who, const char *guid) {
+    reply r = http(f, who, "GET", "/Orchestrator2012/Orchestrator.svc/Jobs",
+                   NULL, NULL);
+    assert_int_equal(r.status, 200);
+    bool has = strstr(bt_buf_str(&r.body), guid) != NULL;
+    reply_free(&r);
+    return has;
+}
+
 static void test_list_follows_changes(void **state) {
     fixture *f = *state;
+    /* the OData Jobs page is kept per caller as well */
+    int64_t job = start_job(f, "admin:admin-password", "admin",
+                            "/Secret/Hidden");
+    bt_store_job j = {0};
+    OK(bt_store_job_get(f->s, job, &j, &e_));
+    assert_true(feed_has(f, "admin:admin-password", j.guid));
+    assert_false(feed_has(f, "alice:alice-password", j.guid));
+    assert_false(feed_has(f, "alice:alice-password", j.guid));
+
     reply r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
     assert_false(lists(&r, "/Secret/Hidden"));
     reply_free(&r);
@@ -316,11 +337,15 @@ static void test_list_follows_changes(void **state) {
     r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
     assert_true(lists(&r, "/Secret/Hidden"));
     reply_free(&r);
+    assert_true(feed_has(f, "alice:alice-password", j.guid));
     OK(bt_store_permission_set(f->s, f->secret_id, BT_PRINCIPAL_USER,
                                f->alice_id, 0, &e_));
     r = http(f, "alice:alice-password", "GET", "/api/runbooks", NULL, NULL);
     assert_false(lists(&r, "/Secret/Hidden"));
     reply_free(&r);
+    assert_false(feed_has(f, "alice:alice-password", j.guid));
+    assert_true(feed_has(f, "admin:admin-password", j.guid));
+    bt_store_job_clear(&j);
 
     /* a new version's parameters, a new name */
     int v = 0;

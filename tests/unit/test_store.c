@@ -221,16 +221,16 @@ static void test_open_is_idempotent(void **state) {
     fixture *f = *state;
     int v = 0;
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     assert_string_equal(bt_store_backend(f->s),
                         pg_base() ? "postgresql" : "sqlite");
     bt_store_close(f->s);
     /* A plain path works too. */
     f->s = open_or_fail(pg_base() ? f->url : f->path);
     OK(bt_store_schema_version(f->s, &v, &e_));
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM schema_migrations"),
-                     4);
+                     5);
     assert_int_equal(raw_count(f->raw, "SELECT count(*) FROM folders"), 1);
     if (!pg_base())
         assert_int_equal(raw_count(f->raw, "SELECT journal_mode = 'wal' FROM "
@@ -281,7 +281,7 @@ static void test_concurrent_first_open(void **state) {
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM schema_migrations"),
-                     4);
+                     5);
     assert_int_equal(raw_count(fresh, "SELECT count(*) FROM folders"), 1);
     if (fresh_db) pg_drop_db(fresh_db);
     free(fresh_db);
@@ -2811,6 +2811,100 @@ static void test_folder_rename_move_delete(void **state) {
     bt_store_user_clear(&u);
 }
 
+/* The change counters (migration 5) move with every write to what they
+ * cover, from any handle, and not with what they do not cover (a
+ * heartbeat, a job on PostgreSQL, an event). */
+static bt_store_changes changes(bt_store *s) {
+    bt_store_changes c;
+    OK(bt_store_changes_read(s, &c, &e_));
+    return c;
+}
+
+static void test_change_counters(void **state) {
+    fixture *f = *state;
+    bt_store *other = open_or_fail(f->url); /* another writer */
+    bt_store_changes c0 = changes(f->s);
+    assert_true(c0.catalog >= 0 && c0.purge >= 0);
+    if (pg_base()) assert_int_equal(c0.jobs, -1);
+    else assert_true(c0.jobs >= 0);
+
+    bt_store_folder fo = {0};
+    OK(bt_store_folder_create(other, "/Counted", &fo, &e_));
+    bt_store_changes c1 = changes(f->s);
+    assert_true(c1.catalog > c0.catalog);
+    assert_int_equal(c1.purge, c0.purge);
+    bt_store_runbook rb = {0};
+    OK(bt_store_runbook_create(other, fo.id, "R", NULL, &rb, &e_));
+    int v = 0;
+    OK(bt_store_version_add(other, rb.id, "name: R\nactivities:\n  - {id: a, "
+                                          "type: initialize-data}\n",
+                            "t", NULL, &v, &e_));
+    bt_store_changes c2 = changes(f->s);
+    assert_true(c2.catalog > c1.catalog);
+    bt_store_user u = {0};
+    OK(bt_store_user_create(other, "counted", "", false, &u, &e_));
+    bt_store_changes c3 = changes(f->s);
+    assert_true(c3.catalog > c2.catalog);
+    OK(bt_store_permission_set(other, fo.id, BT_PRINCIPAL_USER, u.id,
+                               BT_RIGHT_VIEW, &e_));
+    bt_store_changes c4 = changes(f->s);
+    assert_true(c4.catalog > c3.catalog);
+    OK(bt_store_runbook_rename(other, rb.id, "R2", &e_));
+    bt_store_changes c5 = changes(f->s);
+    assert_true(c5.catalog > c4.catalog);
+
+    /* a server coming counts; its heartbeats do not */
+    int64_t sid = 0;
+    OK(bt_store_server_register(other, "counted-srv", "t", 60000, &sid, &e_));
+    bt_store_changes c6 = changes(f->s);
+    assert_true(c6.catalog > c5.catalog);
+    OK(bt_store_server_heartbeat(other, sid, 60000, &e_));
+    OK(bt_store_event_add(other, BT_SEVERITY_INFO, "test", "hello", 0, &e_));
+    bt_store_changes c7 = changes(f->s);
+    assert_int_equal(c7.catalog, c6.catalog);
+    assert_int_equal(c7.jobs, c6.jobs);
+
+    /* jobs: counted on SQLite only; the catalog stays */
+    bt_store_job_spec spec = {.runbook_id = rb.id, .created_by = "t"};
+    bt_store_job job = {0};
+    OK(bt_store_job_create(other, &spec, &job, &e_));
+    bt_store_changes c8 = changes(f->s);
+    assert_int_equal(c8.catalog, c7.catalog);
+    if (pg_base()) assert_int_equal(c8.jobs, -1);
+    else assert_true(c8.jobs > c7.jobs);
+    OK(bt_store_job_set_status(other, job.id, BT_JOB_RUNNING, sid, &e_));
+    bt_store_instance in = {0};
+    OK(bt_store_instance_create(other, job.id, sid, &in, &e_));
+    OK(bt_store_instance_finish(other, in.id, BT_JOB_COMPLETED,
+                                BT_RESULT_SUCCESS, NULL, &e_));
+    OK(bt_store_job_set_status(other, job.id, BT_JOB_COMPLETED, sid, &e_));
+    bt_store_changes c9 = changes(f->s);
+    if (!pg_base()) assert_true(c9.jobs > c8.jobs);
+    assert_int_equal(c9.purge, c0.purge);
+
+    /* a purge: the instance and its job go */
+    size_t purged = 0;
+    OK(bt_store_purge_instances(other, 0, 0, (int64_t)bt_store_now(other) + 1000000,
+                                &purged, &e_));
+    assert_int_equal(purged, 1);
+    bt_store_changes c10 = changes(f->s);
+    assert_true(c10.purge > c9.purge);
+    assert_true(c10.catalog >= c9.catalog);
+
+    /* a group's writes count once committed, and not when rolled back */
+    OK(bt_store_begin(other, &e_));
+    OK(bt_store_folder_create(other, "/Rolled", NULL, &e_));
+    bt_store_rollback(other);
+    assert_int_equal(changes(f->s).catalog, c10.catalog);
+
+    bt_store_instance_clear(&in);
+    bt_store_job_clear(&job);
+    bt_store_user_clear(&u);
+    bt_store_runbook_clear(&rb);
+    bt_store_folder_clear(&fo);
+    bt_store_close(other);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -2856,6 +2950,7 @@ int main(void) {
         T(test_checkout_checkin),
         T(test_runbook_rename_move_delete),
         T(test_folder_rename_move_delete),
+        T(test_change_counters),
         cmocka_unit_test(test_guid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -974,6 +975,220 @@ static void test_port_in_use(void **state) {
     free(bad);
 }
 
+/* ---- kept answers (src/web/answers.c) ---------------------------------- */
+
+/* Runs fn in another process with its own store handle, as the
+ * management server or a runbook server on another host writes: nothing
+ * in this process hears of the change but the store's counters. */
+static void in_other_process(fixture *f, int (*fn)(bt_store *s, void *arg),
+                             void *arg) {
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        bt_store *s = NULL;
+        int rc = bt_store_open(f->url, &s, NULL) ? 10 : fn(s, arg) ? 11 : 0;
+        bt_store_close(s);
+        _exit(rc);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+typedef struct writer_args {
+    int64_t runbook_id, job_id, server_id;
+} writer_args;
+
+static int rename_hello(bt_store *s, void *arg) {
+    return bt_store_runbook_rename(s, ((writer_args *)arg)->runbook_id,
+                                   "Greeter", NULL);
+}
+
+static int create_job(bt_store *s, void *arg) {
+    writer_args *w = arg;
+    bt_store_job_spec spec = {.runbook_id = w->runbook_id,
+                              .parameters = "{\"host\": \"other\"}",
+                              .created_by = "elsewhere"};
+    /* the parent finds it as the one pending job */
+    return bt_store_job_create(s, &spec, NULL, NULL);
+}
+
+static int run_job(bt_store *s, void *arg) {
+    writer_args *w = arg;
+    return bt_store_job_set_status(s, w->job_id, BT_JOB_RUNNING, w->server_id,
+                                   NULL);
+}
+
+static int end_job(bt_store *s, void *arg) {
+    writer_args *w = arg;
+    bt_store_instance *in = NULL;
+    size_t n = 0;
+    int rc = bt_store_instance_list(s, w->job_id, &in, &n, NULL);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = bt_store_instance_finish(s, in[i].id, BT_JOB_COMPLETED,
+                                      BT_RESULT_SUCCESS, NULL, NULL);
+    bt_store_instance_list_free(in, n);
+    return rc ? rc
+              : bt_store_job_set_status(s, w->job_id, BT_JOB_COMPLETED,
+                                        w->server_id, NULL);
+}
+
+static int purge_all_but_newest(bt_store *s, void *arg) {
+    size_t purged = 0;
+    int rc = bt_store_purge_instances(s, 0, 1, 0, &purged, NULL);
+    return rc ? rc : purged == 0;
+}
+
+/* The text of an answer (the OData feed is Atom, not JSON). */
+static char *get_text(fixture *f, const char *path, long *status) {
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    reply r = {.body = b};
+    CURL *c = curl_easy_init();
+    char *url = bt_xasprintf("%s%s", f->base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    if (curl_easy_perform(c) != CURLE_OK) fail_msg("GET %s failed", path);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(c);
+    free(url);
+    return bt_buf_detach(&r.body);
+}
+
+static char *job_guid(fixture *f, int64_t id) {
+    bt_store_job j = {0};
+    OK(bt_store_job_get(f->s, id, &j, &e_));
+    char *g = bt_xstrdup(j.guid);
+    bt_store_job_clear(&j);
+    return g;
+}
+
+/* The entry of a job in an Atom feed, up to its end. */
+static char *feed_entry(const char *feed, const char *guid) {
+    const char *p = strstr(feed, guid);
+    if (!p) return NULL;
+    const char *end = strstr(p, "</entry>");
+    return end ? bt_xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
+#define JOBS_FEED "/Orchestrator2012/Orchestrator.svc/Jobs?$top=50"
+
+/* A job's detail, the runbook list and a page of the OData Jobs feed are
+ * kept rendered, but each follows at once what another process writes:
+ * a rename (catalog), a new job and a job's status (jobs), a purge. A job
+ * still running is never kept, and the kept feed says when it was read. */
+static void test_kept_answers_follow_other_writers(void **state) {
+    fixture *f = *state;
+    int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
+                              "{\"host\": \"web01\"}}");
+    int64_t sid = server_id_of(f, f->s), inst;
+    claim(f->s, sid, id, &inst);
+    finish(f->s, sid, id, inst);
+    char path[64];
+    snprintf(path, sizeof path, "/api/jobs/%lld", (long long)id);
+    long status = 0;
+    char *first = get_text(f, path, &status);
+    assert_int_equal(status, 200);
+    char *again = get_text(f, path, &status);
+    assert_string_equal(first, again); /* kept: byte for byte the same */
+    free(first);
+    free(again);
+    reply r = http(f, "GET", "/api/runbooks", NULL, NULL);
+    assert_non_null(strstr(bt_buf_str(&r.body), "\"/Ops/Hello\""));
+    reply_free(&r);
+    char *feed = get_text(f, JOBS_FEED, &status);
+    assert_int_equal(status, 200);
+    char *g1 = job_guid(f, id);
+    assert_non_null(strstr(feed, g1));
+    free(feed);
+
+    writer_args w = {.runbook_id = f->hello_id, .server_id = sid};
+    in_other_process(f, rename_hello, &w);
+    r = http(f, "GET", path, NULL, NULL);
+    assert_string_equal(str_at(r.json, "runbook_path"), "/Ops/Greeter");
+    reply_free(&r);
+    r = http(f, "GET", "/api/runbooks", NULL, NULL);
+    assert_non_null(strstr(bt_buf_str(&r.body), "\"/Ops/Greeter\""));
+    assert_null(strstr(bt_buf_str(&r.body), "\"/Ops/Hello\""));
+    reply_free(&r);
+
+    /* a job created elsewhere joins the kept feed, and its status follows */
+    feed = get_text(f, JOBS_FEED, &status);
+    char *kept = get_text(f, JOBS_FEED, &status);
+    in_other_process(f, create_job, &w);
+    bt_store_job *pending = NULL;
+    size_t n = 0;
+    bt_store_job_filter jf = {.status = BT_JOB_PENDING};
+    int64_t next = 0;
+    OK(bt_store_job_list(f->s, &jf, &pending, &n, &next, &e_));
+    assert_int_equal(n, 1);
+    w.job_id = pending[0].id;
+    char *g2 = bt_xstrdup(pending[0].guid);
+    bt_store_job_list_free(pending, n);
+    assert_null(strstr(kept, g2));
+    free(feed);
+    free(kept);
+    feed = get_text(f, JOBS_FEED, &status);
+    char *e2 = feed_entry(feed, g2);
+    assert_non_null(e2);
+    assert_non_null(strstr(e2, ">Pending<"));
+    free(e2);
+    free(feed);
+    in_other_process(f, run_job, &w);
+    feed = get_text(f, JOBS_FEED, &status);
+    e2 = feed_entry(feed, g2);
+    assert_non_null(strstr(e2, ">Running<"));
+    free(e2);
+    free(feed);
+
+    /* the detail of a job still running is read each time */
+    bt_store_instance in2 = {0};
+    OK(bt_store_instance_create(f->s, w.job_id, sid, &in2, &e_));
+    bt_store_instance_clear(&in2);
+    char p2[64];
+    snprintf(p2, sizeof p2, "/api/jobs/%lld", (long long)w.job_id);
+    r = http(f, "GET", p2, NULL, NULL);
+    assert_string_equal(str_at(r.json, "status"), "running");
+    reply_free(&r);
+    in_other_process(f, end_job, &w);
+    r = http(f, "GET", p2, NULL, NULL);
+    assert_string_equal(str_at(r.json, "status"), "completed");
+    assert_string_equal(
+        str_at(json_array_get(json_object_get(r.json, "instances"), 0),
+               "status"),
+        "completed");
+    reply_free(&r);
+
+    /* a kept feed says when it was read, not when it was kept */
+    char *a = get_text(f, JOBS_FEED, &status);
+    usleep(20 * 1000);
+    char *b = get_text(f, JOBS_FEED, &status);
+    assert_int_equal(strlen(a), strlen(b));
+    const char *ua = strstr(a, "<updated>"), *ub = strstr(b, "<updated>");
+    assert_non_null(ua);
+    assert_true(strncmp(ua, ub, 9 + 24) < 0);
+    free(a);
+    free(b);
+
+    /* purged elsewhere: gone here too */
+    r = http(f, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    in_other_process(f, purge_all_but_newest, &w);
+    r = http(f, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    feed = get_text(f, JOBS_FEED, &status);
+    assert_null(strstr(feed, g1));
+    assert_non_null(strstr(feed, g2));
+    free(feed);
+    free(g1);
+    free(g2);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -993,6 +1208,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_error_is_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_answers_follow_other_writers,
+                                        setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

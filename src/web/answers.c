@@ -1,0 +1,221 @@
+/* Rendered answers kept between requests: GET /api/runbooks per caller,
+ * a finished job's detail, and pages of the OData Jobs feed. An answer is
+ * kept with the store's change counters (bt_store_changes) read before the
+ * data it was made of, and is given out again only while the counters it
+ * depends on still read the same. Triggers bump them in the writing
+ * transaction, whichever process writes (the management server, a runbook
+ * server on another host), so a request pays one counter read instead of
+ * reading and rendering the data, and never gets an answer older than the
+ * last committed write. Anything a key does not name (the caller, the
+ * URL, the media type) must not change the answer.
+ *
+ * The table is set-associative: a key's hash picks a set of WAYS entries,
+ * and a full set drops its least recently used one. Atom answers carry
+ * the time of the answer in their <updated> elements; those are written
+ * again on each hit, so a kept feed reads as if rendered now. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "web/web_internal.h"
+
+#define SETS 256
+#define WAYS 4
+/* all kept text together; a put that would pass it is not kept */
+#define BYTES_MAX ((size_t)64 << 20)
+#define STAMP "<updated>"
+#define STAMP_LEN 24 /* bt_format_time_us: 2026-12-04T16:24:28.123Z */
+
+typedef struct entry {
+    char *key; /* NULL: free */
+    uint64_t hash;
+    unsigned uses;
+    bt_store_changes at;
+    char *text;
+    size_t len;
+    size_t *stamps; /* offsets of <updated> times to write again */
+    size_t n_stamps;
+    uint64_t used;
+} entry;
+
+struct bt_web_answers {
+    pthread_mutex_t lock;
+    entry e[SETS][WAYS];
+    size_t bytes;
+    uint64_t tick;
+};
+
+bt_web_answers *bt_web_answers_new(void) {
+    bt_web_answers *a = bt_xcalloc(1, sizeof *a);
+    pthread_mutex_init(&a->lock, NULL);
+    return a;
+}
+
+static void drop(bt_web_answers *a, entry *e) {
+    if (!e->key) return;
+    a->bytes -= e->len;
+    free(e->key);
+    free(e->text);
+    free(e->stamps);
+    memset(e, 0, sizeof *e);
+}
+
+void bt_web_answers_free(bt_web_answers *a) {
+    if (!a) return;
+    for (size_t s = 0; s < SETS; s++)
+        for (size_t w = 0; w < WAYS; w++) drop(a, &a->e[s][w]);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+static uint64_t hash_key(const char *key) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* false when a counter the answer depends on is not kept by this store */
+static bool countable(const bt_store_changes *ch, unsigned uses) {
+    return !((uses & BT_WEB_USES_CATALOG) && ch->catalog < 0) &&
+           !((uses & BT_WEB_USES_PURGE) && ch->purge < 0) &&
+           !((uses & BT_WEB_USES_JOBS) && ch->jobs < 0);
+}
+
+static bool current(const entry *e, const bt_store_changes *ch) {
+    return (!(e->uses & BT_WEB_USES_CATALOG) || e->at.catalog == ch->catalog) &&
+           (!(e->uses & BT_WEB_USES_PURGE) || e->at.purge == ch->purge) &&
+           (!(e->uses & BT_WEB_USES_JOBS) || e->at.jobs == ch->jobs);
+}
+
+static entry *find(bt_web_answers *a, const char *key, uint64_t h) {
+    entry *set = a->e[h % SETS];
+    for (size_t w = 0; w < WAYS; w++)
+        if (set[w].key && set[w].hash == h && !strcmp(set[w].key, key))
+            return &set[w];
+    return NULL;
+}
+
+char *bt_web_answers_get(bt_web_answers *a, const char *key,
+                         const bt_store_changes *ch, unsigned uses,
+                         size_t *len) {
+    if (!countable(ch, uses)) return NULL;
+    uint64_t h = hash_key(key);
+    char *copy = NULL;
+    pthread_mutex_lock(&a->lock);
+    entry *e = find(a, key, h);
+    if (e && e->uses == uses && current(e, ch)) {
+        e->used = ++a->tick;
+        copy = bt_xmalloc(e->len + 1);
+        memcpy(copy, e->text, e->len + 1);
+        *len = e->len;
+        if (e->n_stamps) {
+            char now[40];
+            bt_format_time_us(bt_now_us(), now, sizeof now);
+            if (strlen(now) == STAMP_LEN)
+                for (size_t i = 0; i < e->n_stamps; i++)
+                    memcpy(copy + e->stamps[i], now, STAMP_LEN);
+        }
+    } else if (e) {
+        drop(a, e); /* stale for good: the counters only grow */
+    }
+    pthread_mutex_unlock(&a->lock);
+    return copy;
+}
+
+/* Offsets of the times in <updated>…</updated>; user data in an Atom
+ * answer is escaped, so the element cannot appear inside a value. */
+static size_t *find_stamps(const char *text, size_t len, size_t *n) {
+    size_t *out = NULL, cap = 0;
+    *n = 0;
+    const char *end = text + len;
+    for (const char *p = text; (p = strstr(p, STAMP)); p += sizeof STAMP - 1) {
+        const char *t = p + sizeof STAMP - 1;
+        if (end - t < STAMP_LEN + 2 || memcmp(t + STAMP_LEN, "</", 2)) continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            out = bt_xrealloc(out, cap * sizeof *out);
+        }
+        out[(*n)++] = (size_t)(t - text);
+    }
+    return out;
+}
+
+void bt_web_answers_put(bt_web_answers *a, const char *key,
+                        const bt_store_changes *ch, unsigned uses,
+                        bool atom, const char *text, size_t len) {
+    if (!countable(ch, uses) || len > BYTES_MAX / 16) return;
+    entry fresh = {.key = bt_xstrdup(key),
+                   .hash = hash_key(key),
+                   .uses = uses,
+                   .at = *ch,
+                   .len = len};
+    fresh.text = bt_xmalloc(len + 1);
+    memcpy(fresh.text, text, len);
+    fresh.text[len] = '\0';
+    if (atom) fresh.stamps = find_stamps(fresh.text, len, &fresh.n_stamps);
+    pthread_mutex_lock(&a->lock);
+    entry *e = find(a, key, fresh.hash);
+    if (!e) {
+        entry *set = a->e[fresh.hash % SETS];
+        e = &set[0];
+        for (size_t w = 0; w < WAYS && e->key; w++)
+            if (!set[w].key || set[w].used < e->used) e = &set[w];
+    }
+    /* another thread may have kept a newer one meanwhile */
+    bool newer = e->key && !strcmp(e->key, key) &&
+                 (e->at.catalog > ch->catalog || e->at.purge > ch->purge ||
+                  e->at.jobs > ch->jobs);
+    if (!newer) {
+        drop(a, e);
+        if (a->bytes + len <= BYTES_MAX) {
+            fresh.used = ++a->tick;
+            *e = fresh;
+            a->bytes += len;
+            memset(&fresh, 0, sizeof fresh);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    free(fresh.key);
+    free(fresh.text);
+    free(fresh.stamps);
+}
+
+/* ---- helpers for the handlers that keep answers ----------------------- */
+
+const bt_store_changes *bt_web_changes(bt_web_req *r) {
+    if (!r->changes_read) {
+        bt_store *s = bt_web_store(r);
+        r->changes_read = -1;
+        if (!s) return NULL;
+        if (!BT_WEB_TIMED(r, bt_store_changes_read(s, &r->changes, NULL)))
+            r->changes_read = 1;
+    }
+    return r->changes_read > 0 ? &r->changes : NULL;
+}
+
+char *bt_web_json_answer(json_t *body, size_t *len) {
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (!text) text = bt_xstrdup("{}");
+    size_t n = strlen(text);
+    /* a trailing newline makes curl and shell users happier */
+    text = bt_xrealloc(text, n + 2);
+    text[n++] = '\n';
+    text[n] = '\0';
+    *len = n;
+    return text;
+}
+
+void bt_web_reply_text(bt_web_req *r, unsigned status, char *text,
+                       size_t len) {
+    json_decref(r->reply);
+    r->reply = NULL;
+    free(r->text);
+    r->status = status;
+    r->content_type = "application/json; charset=utf-8";
+    r->text = text;
+    r->text_len = len;
+}

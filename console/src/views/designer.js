@@ -322,6 +322,7 @@ export function Designer({ runbook }) {
     const [busy, setBusy] = useState(false);
     const [showHistory, setShowHistory] = useState(false);
     const [drawing, setDrawing] = useState(null); // {from, x, y}
+    const [dragging, setDragging] = useState(false);
     const svgWrap = useRef(null);
     const focusBox = useRef(null); // a box to give the keyboard focus to after rendering
 
@@ -371,7 +372,8 @@ export function Designer({ runbook }) {
     });
     const me = currentUser();
     const editable = isNew || (meta && meta.checked_out_by === me);
-    const yamlText = useMemo(() => (doc ? M.toYaml(doc, pos) : ''), [doc, pos]);
+    // not at every step of a drag: 500 activities take some 25 ms to write
+    const yamlText = useMemo(() => (doc ? M.toYaml(doc, pos) : ''), [doc, dragging ? null : pos]);
     if (error && !doc) return html`<${ErrorBox} error=${error} />`;
     if (!doc || !types) return html`<p class="muted">Loading the designer…</p>`;
 
@@ -415,6 +417,7 @@ export function Designer({ runbook }) {
         const move = (e) => {
             const p = svgPoint(e);
             if (!moved && Math.abs(p.x - start.x) + Math.abs(p.y - start.y) < 4) return;
+            if (!moved) setDragging(true);
             moved = true;
             setDirty(true);
             setPos((old) => ({ ...old, [id]: { x: Math.round(Math.max(NODE_W / 2, orig.x + p.x - start.x)), y: Math.round(Math.max(NODE_H / 2, orig.y + p.y - start.y)) } }));
@@ -422,6 +425,7 @@ export function Designer({ runbook }) {
         const up = () => {
             removeEventListener('pointermove', move);
             removeEventListener('pointerup', up);
+            setDragging(false);
         };
         addEventListener('pointermove', move);
         addEventListener('pointerup', up);

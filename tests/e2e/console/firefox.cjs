@@ -283,6 +283,7 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         assert(yaml.includes('timeout: 30s'), 'no timeout in the YAML');
         assert(yaml.includes('name: Firefox two step') && yaml.includes('folder: /Console') &&
             yaml.includes('when: \'{run_program.exit_code} == 0\''), 'YAML: ' + yaml);
+        await page.evaluate(() => scrollTo(0, 0)); // the picker's focus scrolled down
         await shot(page, 'firefox-designer');
     });
 

@@ -108,7 +108,7 @@ function PublishedName({ name, editable, check, rename, remove }) {
     useEffect(() => setText(name), [name]);
     const problem = text === name ? null : check(text);
     return html`<div class="published-row">
-  <div class="toolbar"><input aria-label=${'published field ' + name} name=${'publishes-' + name} value=${text} readonly=${!editable}
+  <div class="toolbar"><input aria-label=${'published field ' + name} name=${'published-' + name} value=${text} readonly=${!editable}
       aria-invalid=${problem ? 'true' : 'false'}
       onInput=${(e) => setText(e.target.value)}
       onChange=${(e) => { if (e.target.value !== name && !check(e.target.value)) rename(e.target.value); }} />

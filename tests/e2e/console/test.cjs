@@ -384,7 +384,7 @@ async function openRunbook(page, folder, name) {
         await page.click('button[name=publishes-add-button]');
         await page.fill('#publishes-add', 'count');
         await page.keyboard.press('Enter');
-        await page.waitForSelector('input[name=publishes-count]');
+        await page.waitForSelector('input[name=published-count]');
         await page.fill('#publishes-add', 'count');
         assert((await alertText('#publishes-add')).includes('already in the list'), 'no message for a duplicate');
         await page.fill('#publishes-add', '');
@@ -396,13 +396,13 @@ async function openRunbook(page, folder, name) {
         await page.click('button[data-ref="{run_program.total}"]');
         // ... and renaming the field follows the reference
         await page.click('g.node[data-activity=run_program] rect');
-        await page.fill('input[name=publishes-total]', 'count');
-        assert((await alertText('input[name=publishes-total]')).includes('already in the list'), 'no message for a rename onto another field');
-        await page.fill('input[name=publishes-total]', 'sum');
-        await page.press('input[name=publishes-total]', 'Enter');
-        await page.waitForSelector('input[name=publishes-sum]');
+        await page.fill('input[name=published-total]', 'count');
+        assert((await alertText('input[name=published-total]')).includes('already in the list'), 'no message for a rename onto another field');
+        await page.fill('input[name=published-total]', 'sum');
+        await page.press('input[name=published-total]', 'Enter');
+        await page.waitForSelector('input[name=published-sum]');
         await page.click('button[aria-label="remove published field count"]');
-        await page.waitForSelector('input[name=publishes-count]', { state: 'detached' });
+        await page.waitForSelector('input[name=published-count]', { state: 'detached' });
         await page.click('g.node[data-activity=return_data] rect');
         assert((await page.inputValue('textarea[name=total]')) === '{run_program.sum}', 'the reference did not follow the rename');
         const yaml = await page.locator('pre.yaml').textContent();
@@ -449,7 +449,7 @@ async function openRunbook(page, folder, name) {
             assert((await p.inputValue('#retry-max')) === '4', 'max: ' + await p.inputValue('#retry-max'));
             assert((await p.inputValue('#retry-delay')) === '2s', 'delay');
             assert((await p.inputValue('#retry-until')) === '{run_program.exit_code} == 0', 'until');
-            assert(await p.locator('input[name=publishes-sum]').count() === 1, 'the published field is gone');
+            assert(await p.locator('input[name=published-sum]').count() === 1, 'the published field is gone');
             // the runbook page (web service) draws the boxes in the same places
             await p.click('a:has-text("Open to run")');
             await p.waitForSelector('svg.diagram g.node[data-activity=run_program]');

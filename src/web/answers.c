@@ -12,8 +12,11 @@
  * The table is set-associative: a key's hash picks a set of WAYS entries,
  * and a full set drops its least recently used one. Atom answers carry
  * the time of the answer in their <updated> elements; those are written
- * again on each hit, so a kept feed reads as if rendered now. */
+ * again for each millisecond, so a kept feed reads as if rendered now.
+ * Texts are shared, not copied: a hit takes a reference that the response
+ * gives back once sent (a feed page is 100 KB). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +30,22 @@
 #define STAMP "<updated>"
 #define STAMP_LEN 24 /* bt_format_time_us: 2026-12-04T16:24:28.123Z */
 
+/* One rendered text, shared by the answers that send it. */
+struct bt_web_kept {
+    atomic_uint refs;
+    uint64_t ms; /* the millisecond its <updated> times say; 0: as kept */
+    size_t len;
+    char text[];
+};
+
 typedef struct entry {
     char *key; /* NULL: free */
     uint64_t hash;
     unsigned uses;
     bt_store_changes at;
-    char *text;
-    size_t len;
-    size_t *stamps; /* offsets of <updated> times to write again */
+    bt_web_kept *base; /* as rendered */
+    bt_web_kept *now;  /* base with this millisecond's times (Atom) */
+    size_t *stamps;    /* offsets of <updated> times to write again */
     size_t n_stamps;
     uint64_t used;
 } entry;
@@ -46,6 +57,25 @@ struct bt_web_answers {
     uint64_t tick;
 };
 
+static bt_web_kept *kept_new(const char *text, size_t len) {
+    bt_web_kept *k = bt_xmalloc(sizeof *k + len + 1);
+    atomic_init(&k->refs, 1);
+    k->ms = 0;
+    k->len = len;
+    memcpy(k->text, text, len);
+    k->text[len] = '\0';
+    return k;
+}
+
+static bt_web_kept *kept_ref(bt_web_kept *k) {
+    atomic_fetch_add(&k->refs, 1);
+    return k;
+}
+
+void bt_web_kept_release(bt_web_kept *k) {
+    if (k && atomic_fetch_sub(&k->refs, 1) == 1) free(k);
+}
+
 bt_web_answers *bt_web_answers_new(void) {
     bt_web_answers *a = bt_xcalloc(1, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
@@ -54,9 +84,10 @@ bt_web_answers *bt_web_answers_new(void) {
 
 static void drop(bt_web_answers *a, entry *e) {
     if (!e->key) return;
-    a->bytes -= e->len;
+    a->bytes -= e->base->len;
     free(e->key);
-    free(e->text);
+    bt_web_kept_release(e->base);
+    bt_web_kept_release(e->now);
     free(e->stamps);
     memset(e, 0, sizeof *e);
 }
@@ -99,31 +130,40 @@ static entry *find(bt_web_answers *a, const char *key, uint64_t h) {
     return NULL;
 }
 
-char *bt_web_answers_get(bt_web_answers *a, const char *key,
-                         const bt_store_changes *ch, unsigned uses,
-                         size_t *len) {
+/* The text to send now: base, or a copy with this millisecond's times,
+ * made once per millisecond and shared by the answers in it. */
+static bt_web_kept *text_now(entry *e) {
+    if (!e->n_stamps) return kept_ref(e->base);
+    uint64_t us = bt_now_us();
+    if (!e->now || e->now->ms != us / 1000) {
+        char now[40];
+        bt_format_time_us(us, now, sizeof now);
+        if (strlen(now) != STAMP_LEN) return kept_ref(e->base);
+        bt_web_kept *k = kept_new(e->base->text, e->base->len);
+        k->ms = us / 1000;
+        for (size_t i = 0; i < e->n_stamps; i++)
+            memcpy(k->text + e->stamps[i], now, STAMP_LEN);
+        bt_web_kept_release(e->now);
+        e->now = k;
+    }
+    return kept_ref(e->now);
+}
+
+bt_web_kept *bt_web_answers_get(bt_web_answers *a, const char *key,
+                                const bt_store_changes *ch, unsigned uses) {
     if (!countable(ch, uses)) return NULL;
     uint64_t h = hash_key(key);
-    char *copy = NULL;
+    bt_web_kept *k = NULL;
     pthread_mutex_lock(&a->lock);
     entry *e = find(a, key, h);
     if (e && e->uses == uses && current(e, ch)) {
         e->used = ++a->tick;
-        copy = bt_xmalloc(e->len + 1);
-        memcpy(copy, e->text, e->len + 1);
-        *len = e->len;
-        if (e->n_stamps) {
-            char now[40];
-            bt_format_time_us(bt_now_us(), now, sizeof now);
-            if (strlen(now) == STAMP_LEN)
-                for (size_t i = 0; i < e->n_stamps; i++)
-                    memcpy(copy + e->stamps[i], now, STAMP_LEN);
-        }
+        k = text_now(e);
     } else if (e) {
         drop(a, e); /* stale for good: the counters only grow */
     }
     pthread_mutex_unlock(&a->lock);
-    return copy;
+    return k;
 }
 
 /* Offsets of the times in <updated>…</updated>; user data in an Atom
@@ -152,11 +192,9 @@ void bt_web_answers_put(bt_web_answers *a, const char *key,
                    .hash = hash_key(key),
                    .uses = uses,
                    .at = *ch,
-                   .len = len};
-    fresh.text = bt_xmalloc(len + 1);
-    memcpy(fresh.text, text, len);
-    fresh.text[len] = '\0';
-    if (atom) fresh.stamps = find_stamps(fresh.text, len, &fresh.n_stamps);
+                   .base = kept_new(text, len)};
+    if (atom)
+        fresh.stamps = find_stamps(fresh.base->text, len, &fresh.n_stamps);
     pthread_mutex_lock(&a->lock);
     entry *e = find(a, key, fresh.hash);
     if (!e) {
@@ -180,7 +218,7 @@ void bt_web_answers_put(bt_web_answers *a, const char *key,
     }
     pthread_mutex_unlock(&a->lock);
     free(fresh.key);
-    free(fresh.text);
+    bt_web_kept_release(fresh.base);
     free(fresh.stamps);
 }
 
@@ -215,7 +253,25 @@ void bt_web_reply_text(bt_web_req *r, unsigned status, char *text,
     r->reply = NULL;
     free(r->text);
     r->status = status;
-    r->content_type = "application/json; charset=utf-8";
+    r->content_type = BT_WEB_JSON_TYPE;
     r->text = text;
     r->text_len = len;
+}
+
+void bt_web_reply_kept(bt_web_req *r, unsigned status,
+                       const char *content_type, bt_web_kept *k) {
+    json_decref(r->reply);
+    r->reply = NULL;
+    free(r->text);
+    r->text = NULL;
+    r->text_len = 0;
+    bt_web_kept_release(r->kept);
+    r->status = status;
+    r->content_type = content_type;
+    r->kept = k;
+}
+
+const char *bt_web_kept_text(const bt_web_kept *k, size_t *len) {
+    *len = k->len;
+    return k->text;
 }

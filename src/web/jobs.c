@@ -578,12 +578,10 @@ static void answer_job(bt_web_req *r, unsigned status, int64_t job_id) {
     const bt_store_changes *ch = bt_web_changes(r);
     char key[40];
     snprintf(key, sizeof key, "job\n%lld", (long long)job_id);
-    size_t len = 0;
-    char *text =
-        ch ? bt_web_answers_get(r->web->answers, key, ch, DETAIL_USES, &len)
-           : NULL;
-    if (text) {
-        bt_web_reply_text(r, status, text, len);
+    bt_web_kept *kept =
+        ch ? bt_web_answers_get(r->web->answers, key, ch, DETAIL_USES) : NULL;
+    if (kept) {
+        bt_web_reply_kept(r, status, BT_WEB_JSON_TYPE, kept);
         return;
     }
     bt_store_job job = {0};
@@ -599,7 +597,8 @@ static void answer_job(bt_web_req *r, unsigned status, int64_t job_id) {
     } else if (rc) {
         bt_web_error_from(r, rc, &err, NULL);
     } else {
-        text = bt_web_json_answer(o, &len);
+        size_t len = 0;
+        char *text = bt_web_json_answer(o, &len);
         json_decref(o);
         if (keep)
             bt_web_answers_put(r->web->answers, key, ch, DETAIL_USES, false,

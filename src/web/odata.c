@@ -253,13 +253,11 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
         set->id == OD_JOBS && !rows ? bt_web_changes(c->r) : NULL;
     char *key = ch ? page_key(c) : NULL;
     if (key) {
-        size_t len = 0;
-        char *text = bt_web_answers_get(c->r->web->answers, key, ch,
-                                        PAGE_USES, &len);
-        if (text) {
-            bt_buf b = {.data = text, .len = len, .alloc = len + 1};
+        bt_web_kept *kept =
+            bt_web_answers_get(c->r->web->answers, key, ch, PAGE_USES);
+        if (kept) {
             c->r->data_service_version = DSV_2;
-            od_answer(c, 200, c->json ? CT_JSON : CT_FEED, &b);
+            bt_web_reply_kept(c->r, 200, c->json ? CT_JSON : CT_FEED, kept);
             free(key);
             return;
         }

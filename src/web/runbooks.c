@@ -69,12 +69,11 @@ void bt_web_runbooks_list(bt_web_req *r) {
     if (!s) return;
     const bt_store_changes *ch = bt_web_changes(r);
     char *key = list_key(r);
-    size_t len = 0;
-    char *text = ch ? bt_web_answers_get(r->web->answers, key, ch,
-                                         BT_WEB_USES_CATALOG, &len)
-                    : NULL;
-    if (text) {
-        bt_web_reply_text(r, 200, text, len);
+    bt_web_kept *kept = ch ? bt_web_answers_get(r->web->answers, key, ch,
+                                                BT_WEB_USES_CATALOG)
+                           : NULL;
+    if (kept) {
+        bt_web_reply_kept(r, 200, BT_WEB_JSON_TYPE, kept);
         free(key);
         return;
     }
@@ -105,7 +104,8 @@ void bt_web_runbooks_list(bt_web_req *r) {
         return;
     }
     json_t *o = json_pack("{s:o}", "items", a);
-    text = bt_web_json_answer(o, &len);
+    size_t len = 0;
+    char *text = bt_web_json_answer(o, &len);
     json_decref(o);
     if (ch && lasting)
         bt_web_answers_put(r->web->answers, key, ch, BT_WEB_USES_CATALOG,

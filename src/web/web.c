@@ -77,6 +77,7 @@ static void req_free(bt_web_req *r) {
     bt_buf_free(&r->body);
     json_decref(r->reply);
     free(r->text);
+    bt_web_kept_release(r->kept);
     free(r->location);
     free(r->capture_buf);
     free(r->user);
@@ -115,13 +116,32 @@ static enum MHD_Result queue(bt_web_req *r, struct MHD_Response *resp) {
 }
 
 /* An answer that is not JSON: OData's Atom/XML, verbose JSON, text. */
+static void kept_sent(void *cls) { bt_web_kept_release(cls); }
+
+/* A kept answer goes out from the shared text itself; the response holds
+ * a reference until it is sent. */
+static struct MHD_Response *kept_response(bt_web_req *r) {
+    size_t len = 0;
+    const char *text = bt_web_kept_text(r->kept, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(
+            len, (void *)text, kept_sent, r->kept);
+    if (resp) r->kept = NULL; /* the response owns the reference now */
+    return resp;
+}
+
 static enum MHD_Result send_text_reply(bt_web_req *r) {
-    size_t len = r->text ? r->text_len : 0;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, len ? r->text : (void *)"", len ? MHD_RESPMEM_MUST_FREE
-                                             : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp;
+    if (r->kept) {
+        resp = kept_response(r);
+    } else {
+        size_t len = r->text ? r->text_len : 0;
+        resp = MHD_create_response_from_buffer(
+            len, len ? r->text : (void *)"",
+            len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (resp && len) r->text = NULL; /* the response owns it now */
+    }
     if (!resp) return MHD_NO;
-    if (len) r->text = NULL; /* the response owns it now */
     if (r->status != 204)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 r->content_type);
@@ -163,7 +183,7 @@ static enum MHD_Result send_reply(bt_web_req *r) {
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json; charset=utf-8");
+                            BT_WEB_JSON_TYPE);
     return queue(r, resp);
 }
 

@@ -335,6 +335,21 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         assert(ret.includes('message = hi firefox'), 'returned: ' + ret);
     });
 
+    await check('firefox: the home page counts the three completed jobs and charts them', async () => {
+        await go(page, '#/');
+        await page.waitForFunction(() => (document.querySelector('[data-count=completed]') || {}).textContent === '3');
+        // the completed jobs are drawn: the chart has pixels of their
+        // green (#2e9d57, 80 % opaque)
+        const green = await page.$eval('.chart canvas', (c) => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4)
+                if (d[i + 3] && d[i + 1] > d[i] + 50 && d[i + 1] > d[i + 2] + 40) n++;
+            return n;
+        });
+        assert(green > 50, `the chart shows no completed jobs (${green} green pixels)`);
+    });
+
     await check('firefox: a narrow window folds the navigation into a menu', async () => {
         await page.setViewport({ width: 420, height: 800 });
         await go(page, jobHash);

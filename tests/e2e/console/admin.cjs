@@ -147,6 +147,18 @@ async function poll(what, fn, ms = T) {
         await row.locator('button[aria-label="remove erin from operators"]').click();
         await poll('erin to leave the group', async () => (await row.locator('ul.chips li:has-text("erin")').count()) === 0);
         await shot(page, 'admin-groups');
+        // one made and deleted again
+        await page.fill('input[name=new-group]', 'temp');
+        await page.click('button:text("Add group")');
+        const temp = page.locator('table.groups tr[data-group=temp]');
+        await temp.locator('button:text("Delete")').click();
+        await temp.locator('button:text("Yes, delete")').click();
+        await poll('the group to go', async () => (await temp.count()) === 0);
+        const groups = await page.evaluate(async ([w, pw]) => {
+            const res = await fetch(w + '/api/groups', { headers: { Authorization: 'Basic ' + btoa('admin:' + pw) } });
+            return (await res.json()).items.map((g) => g.name + ':' + g.members.join('+'));
+        }, [env.WEB_URL, env.ADMIN_PW]);
+        assert(groups.join() === 'operators:dave', 'groups: ' + groups.join());
     });
 
     const xssFolder = '<img src=x onerror="window.__xss=2">';
@@ -202,6 +214,11 @@ async function poll(what, fn, ms = T) {
         await page.check('input[name=right-start]');
         await page.click('button:text("Grant")');
         await page.waitForSelector('table.perms-direct tr[data-principal="user:carol"] td:text("view, start")');
+        // Edit fills the form with what carol holds there
+        await page.click('table.perms-direct tr[data-principal="user:carol"] button:text("Edit")');
+        assert(await page.inputValue('select[name=grant-name]') === 'carol', 'the form names someone else');
+        for (const [r, on] of [['view', true], ['start', true], ['stop', false], ['author', false], ['admin', false]])
+            assert(await page.isChecked(`input[name=right-${r}]`) === on, `${r} ticked: ${!on}`);
         await page.selectOption('select[name=perm-folder]', '/');
         await page.selectOption('select[name=grant-kind]', 'group');
         await page.selectOption('select[name=grant-name]', 'operators');

@@ -120,6 +120,8 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         browser: 'firefox',
         executablePath: env.FIREFOX || '/usr/bin/firefox-esr',
         headless: true,
+        // Firefox may take long to start on a loaded machine (30 s default)
+        timeout: 180000,
         protocolTimeout: 180000,
     });
     console.log(`     (${await browser.version()} over WebDriver BiDi)`);

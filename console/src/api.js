@@ -156,6 +156,8 @@ async function request(service, method, path, body, cred = credentials) {
         const err = (doc && doc.error) || {};
         const ex = new ApiError(r.status, err.code || 'http_' + r.status,
             err.message || `${method} ${path}: HTTP ${r.status}`, err.target);
+        // every problem of a runbook the loader refused (the message has the first)
+        if (Array.isArray(err.problems)) ex.problems = err.problems;
         if (r.status === 401 && cred === credentials && credentials) {
             logout();
             tell('unauthorized', 'Your session has expired or the credentials were refused: log in again.');

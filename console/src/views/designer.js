@@ -263,6 +263,15 @@ function RunbookInspector({ doc, setDoc, editable, isNew }) {
 </div>`;
 }
 
+// The activity a loader problem is about ("r.yaml:9:5: activity 'a': ..."
+// or "r.yaml:4:5: junction 'j': ..."), or null.
+function problemActivity(doc, text) {
+    const m = /^.*?:\d+:\d+: (activity|[a-z][a-z0-9-]*) '([^']+)'/.exec(text);
+    if (!m) return null;
+    const act = doc.activities.find((a) => a.id === m[2]);
+    return act && (m[1] === 'activity' || m[1] === act.type) ? act.id : null;
+}
+
 const show = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
 // One row per change, or per changed field of a changed activity or link.
@@ -525,6 +534,14 @@ export function Designer({ runbook }) {
         else setDoc({ ...doc, links: doc.links.filter((_, i) => i !== sel.index) });
         setSel(null);
     };
+    // what the loader refused at the last check-in: each problem listed,
+    // the boxes it names marked
+    const problems = (error && error.problems) || [];
+    const marked = {};
+    for (const p of problems) {
+        const id = problemActivity(doc, p);
+        if (id) marked[id] = 'failed';
+    }
     const selAct = sel && sel.kind === 'activity' && doc.activities.find((a) => a.id === sel.id);
     const selLink = sel && sel.kind === 'link' && doc.links[sel.index];
     const dlinks = diagramLinks(doc.links);
@@ -547,12 +564,16 @@ export function Designer({ runbook }) {
   </div>
   ${notice && html`<div class="notice" role="status">${notice}</div>`}
   <${ErrorBox} error=${error} />
+  ${problems.length > 1 && html`<ul class="problems" aria-label="problems">${problems.map((p, i) => {
+        const id = problemActivity(doc, p);
+        return html`<li key=${i}>${id ? html`<button class="link-button" onClick=${() => setSel({ kind: 'activity', id })}>${p}</button>` : p}</li>`;
+    })}</ul>`}
   ${showHistory && html`<${History} id=${meta.id} onClose=${() => setShowHistory(false)} />`}
   <div class="designer">
     <${Palette} types=${types} onAdd=${(t) => addActivity(t)} disabled=${!editable} />
     <div class="canvas" ref=${svgWrap} onDragOver=${(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; }} onDrop=${onDrop}
       onClick=${() => setSel(null)} onKeyDown=${onKey} aria-label="canvas (arrow keys move the selected box, L links it to another, Delete removes the selection)">
-      <${Diagram} activities=${doc.activities} links=${dlinks} lay=${lay}
+      <${Diagram} activities=${doc.activities} links=${dlinks} lay=${lay} status=${marked}
         selected=${selAct && selAct.id} onSelect=${(id) => setSel({ kind: 'activity', id })}
         selectedLink=${sel && sel.kind === 'link' ? sel.index : null} onLinkSelect=${(i) => setSel({ kind: 'link', index: i })}
         onNodeDown=${onNodeDown} onPortDown=${editable ? onPortDown : null}>

@@ -296,14 +296,25 @@ async function openRunbook(page, folder, name) {
         await expecting([/status of 400/], async () => {
             await page.click('button:has-text("Check out")');
             await page.waitForSelector('text=checked out by admin');
+            await page.click('g.node[data-activity=run_program] rect');
+            await page.fill('#act-timeout', 'soon');
             await page.click('g.node[data-activity=return_data] rect');
             await page.fill('textarea[name=message]', '{nosuch.field}');
             await page.click('button:has-text("Check in")');
             await page.waitForSelector('.designer-page .error');
         });
         const msg = await page.locator('.designer-page .error').textContent();
-        assert(msg.includes('nosuch'), 'message: ' + msg);
+        assert(msg.includes('2 problems'), 'message: ' + msg);
         assert((await page.inputValue('textarea[name=message]')) === '{nosuch.field}', 'the edit was lost');
+        // every problem listed, the boxes they name marked; a click selects one
+        const listed = await page.locator('ul.problems li').allTextContents();
+        assert(listed.length === 2 && listed.some((t) => t.includes('nosuch')) && listed.some((t) => t.includes("'timeout'")),
+            'problems: ' + listed.join(' | '));
+        assert(await page.locator('g.node-failed[data-activity=return_data]').count() === 1, 'return_data not marked');
+        assert(await page.locator('g.node-failed[data-activity=run_program]').count() === 1, 'run_program not marked');
+        assert(await page.locator('g.node-failed[data-activity=start]').count() === 0, 'start marked');
+        await page.click('ul.problems button:has-text("timeout")');
+        assert((await page.inputValue('#act-id')) === 'run_program', 'the problem did not select run_program');
         await page.click('button:has-text("Undo check-out")');
         await page.waitForSelector('.notice:has-text("undone")');
     });

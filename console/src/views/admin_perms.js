@@ -69,19 +69,27 @@ export function Permissions() {
     const [data, error, reload] = useLoad(async () => {
         const [perms, users, groups, tree] = await Promise.all([web.get('/api/permissions'), web.get('/api/users'),
             web.get('/api/groups'), mgmt.get('/api/tree')]);
-        return { perms: perms.items, users: users.items.map((u) => u.name), groups: groups.items.map((g) => g.name),
+        return { perms: perms.items, users: users.items, groups: groups.items.map((g) => g.name),
             folders: flattenTree(tree) };
     }, []);
     if (error) return html`<${LoadError} error=${error} what="grant folder rights" onRetry=${reload} />`;
     if (!data) return html`<p class="muted">Loading…</p>`;
     const direct = data.perms.filter((p) => p.folder === folder);
     const inherited = data.perms.filter((p) => p.folder !== folder && covers(p.folder, folder));
-    // what each user or group named here may do on this folder, its own
-    // grant and everything above together (group membership aside)
-    const effective = new Map();
-    for (const p of [...inherited, ...direct]) {
-        const k = who(p);
-        effective.set(k, RIGHTS.filter((r) => p.rights.includes(r) || (effective.get(k) || []).includes(r)));
+    // what each user may do on this folder: their own grants and their
+    // groups', here and above (administrators: everything; disabled: nothing)
+    const covering = data.perms.filter((p) => covers(p.folder, folder));
+    const effective = [];
+    for (const u of data.users) {
+        if (u.admin) {
+            effective.push({ who: `user ${u.name}`, may: 'every right (administrator)', via: '' });
+            continue;
+        }
+        const via = covering.filter((p) => (p.kind === 'user' && p.user === u.name) || (p.kind === 'group' && (u.groups || []).includes(p.group)));
+        if (!via.length) continue;
+        const may = RIGHTS.filter((r) => via.some((p) => p.rights.includes(r)));
+        effective.push({ who: `user ${u.name}`, may: u.disabled ? 'nothing (disabled)' : may.join(', '),
+            via: via.map((p) => `${who(p)} on ${p.folder}`).join('; ') });
     }
     const done = (msg) => { setEdit(null); setFormKey((k) => k + 1); setNote(msg || null); reload(); };
     return html`<div class="perms">
@@ -104,15 +112,14 @@ export function Permissions() {
         <tbody>${inherited.map((p) => html`<tr><td>${who(p)}</td><td>${p.rights.join(', ')}</td><td>${p.folder}</td></tr>`)}
         ${inherited.length === 0 && html`<tr><td colspan="3" class="muted">Nothing inherited.</td></tr>`}</tbody>
       </table></div>
-      <h2>Rights here</h2>
+      <h2>Who may do what here</h2>
       <div class="table-wrap"><table class="list perms-effective">
-        <thead><tr><th>Who</th><th>May</th></tr></thead>
-        <tbody>${[...effective].map(([k, r]) => html`<tr><td>${k}</td><td>${r.length ? r.join(', ') : '—'}</td></tr>`)}
-        ${effective.size === 0 && html`<tr><td colspan="2" class="muted">Only administrators.</td></tr>`}</tbody>
+        <thead><tr><th>Who</th><th>May</th><th>Through</th></tr></thead>
+        <tbody>${effective.map((e) => html`<tr><td>${e.who}</td><td>${e.may}</td><td class="cell">${e.via}</td></tr>`)}</tbody>
       </table></div>
-      <p class="muted small">Administrators hold every right everywhere; members of a group also hold the group's rights.</p>
+      <p class="muted small">A user holds what they and each of their groups were granted on this folder and every folder above it.</p>
     </div>
-    <${GrantForm} key=${folder + formKey} folder=${folder} users=${data.users} groups=${data.groups} edit=${edit} onDone=${done} />
+    <${GrantForm} key=${folder + formKey} folder=${folder} users=${data.users.map((u) => u.name)} groups=${data.groups} edit=${edit} onDone=${done} />
   </div>
 </div>`;
 }

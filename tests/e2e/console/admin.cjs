@@ -231,6 +231,9 @@ async function poll(what, fn, ms = T) {
         assert(rows.some((r) => r.includes('group operators') && r.includes('view')), 'inherited: ' + rows.join(' | '));
         const eff = await page.locator('table.perms-effective tbody tr').allTextContents();
         assert(eff.some((r) => r.includes('user carol') && r.includes('view, start')), 'effective: ' + eff.join(' | '));
+        // dave holds view through the group, erin (no longer a member) nothing
+        assert(eff.some((r) => r.includes('user dave') && r.includes('group operators on /')), 'effective: ' + eff.join(' | '));
+        assert(!eff.some((r) => r.includes('user erin')), 'effective: ' + eff.join(' | '));
         await shot(page, 'admin-permissions');
         // the web service agrees
         const r = await page.evaluate(async ([w, pw]) => {

@@ -48,11 +48,35 @@ else
     exit 1
 fi
 
+# A runbook that sends a platform event, for the events page to show live
+python3 - "$SCRATCH/notify.json" <<'PY'
+import json, sys
+yaml = """name: Notify
+folder: /Console
+parameters:
+  - {name: summary, type: string, required: true}
+activities:
+  - {id: start, type: initialize-data}
+  - {id: tell, type: send-platform-event, properties: {summary: "{start.summary}", severity: warning}}
+links:
+  - {from: start, to: tell}
+"""
+json.dump({"yaml": yaml, "comment": "sends an event"}, open(sys.argv[1], "w"))
+PY
+code=$(curl -s -o "$SCRATCH/api.out" -w '%{http_code}' -u "admin:$ADMIN_PW" -X POST \
+    -H 'Content-Type: application/json' --data "@$SCRATCH/notify.json" \
+    "http://127.0.0.1:$MGMT/api/runbook/checkin")
+if [[ $code == 201 ]]; then
+    pass "a runbook that sends an event checked in"
+else
+    fail "a runbook that sends an event checked in" "HTTP $code" "$(cat "$SCRATCH/api.out")"
+fi
+
 # Firefox keeps its profile and caches under HOME: a scratch one, so the
 # test needs no home directory and leaves nothing behind.
 mkdir -p "$SCRATCH/home"
 export HOME=$SCRATCH/home XDG_CACHE_HOME=$SCRATCH/home/.cache
-export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ ADMIN_PW FIREFOX
+export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ WEB_URL=http://127.0.0.1:$WEB ADMIN_PW FIREFOX
 export SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
 NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/firefox.cjs" >"$SCRATCH/browser.out" 2>&1

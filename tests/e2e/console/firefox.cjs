@@ -221,6 +221,36 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         assert((await text(page, '.summary td.cell')).includes('seconds = 3'), 'parameters');
     });
 
+    await check('firefox: stops a running job', async () => {
+        await openRunbook(page, 'Console', 'Sleep');
+        await page.click('form.start-form button[type=submit]');
+        await page.waitForFunction(() => /#\/jobs\/\d+$/.test(location.hash));
+        await page.waitForSelector('.title-row .status-running', { timeout: 120000 });
+        await page.click('.title-row button.danger');
+        await page.waitForSelector('.title-row .status-canceled', { timeout: 120000 });
+    });
+
+    await check('firefox: an event arrives live over the event stream, markup as text', async () => {
+        await go(page, '#/events');
+        // the list is loaded (rows or "No events."): what comes after
+        // this can only arrive over the stream
+        await page.waitForSelector('table.events tbody tr');
+        await page.evaluate(() => { window.__sameDocument = true; });
+        const summary = '<i id="evxss">live</i> from Firefox';
+        const r = await fetch(env.WEB_URL + '/api/jobs', {
+            method: 'POST',
+            headers: { Authorization: 'Basic ' + Buffer.from('admin:' + env.ADMIN_PW).toString('base64'), 'Content-Type': 'application/json' },
+            body: JSON.stringify({ runbook: '/Console/Notify', parameters: { summary } }),
+        });
+        assert(r.status === 201, `starting Notify: HTTP ${r.status} ${await r.text()}`);
+        await page.waitForFunction((s) => [...document.querySelectorAll('table.events td.cell')].some((td) => td.textContent.includes(s)),
+            { timeout: 120000 }, summary);
+        assert(await count(page, '#evxss') === 0, 'an <i> element was created from the event');
+        assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
+        const sev = await page.$$eval('table.events tbody tr', (l, s) => l.filter((tr) => tr.textContent.includes(s)).map((tr) => tr.className), summary);
+        assert(sev.length === 1 && sev[0].includes('sev-warning'), 'row classes: ' + sev.join(','));
+    });
+
     let designedId = null;
     await check('firefox: designer builds a two-activity runbook from the keyboard', async () => {
         await go(page, '#/design');
@@ -337,9 +367,10 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         assert(ret.includes('message = hi firefox'), 'returned: ' + ret);
     });
 
-    await check('firefox: the home page counts the three completed jobs and charts them', async () => {
+    await check('firefox: the home page counts the jobs (four completed, one canceled) and charts them', async () => {
         await go(page, '#/');
-        await page.waitForFunction(() => (document.querySelector('[data-count=completed]') || {}).textContent === '3');
+        await page.waitForFunction(() => (document.querySelector('[data-count=completed]') || {}).textContent === '4' &&
+            (document.querySelector('[data-count=canceled]') || {}).textContent === '1');
         // the completed jobs are drawn: the chart has pixels of their
         // green (#2e9d57, 80 % opaque)
         const green = await page.$eval('.chart canvas', (c) => {
@@ -373,6 +404,19 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         await openRunbook(page, 'Console', 'Firefox two step');
         assert(await count(page, 'svg.diagram g.node') === 3, 'the diagram should have 3 activities');
         assert(designedId && (await page.evaluate(() => location.hash)).endsWith('/' + designedId), 'id ' + designedId);
+    });
+
+    await check('firefox: an expired session returns to the login form and says why', async () => {
+        await expecting([/401/], async () => {
+            await page.evaluate(() => sessionStorage.setItem('baton.auth',
+                JSON.stringify({ credentials: 'Basic ' + btoa('admin:expired'), user: 'admin' })));
+            await go(page, '#/jobs');
+            await page.reload();
+            await page.waitForSelector('.login .error::-p-text(expired)');
+            // the page's other requests with the stale credentials may
+            // still answer 401 meanwhile
+            await login(page);
+        });
     });
 
     if (pageErrors.length) bad('firefox: no console errors', pageErrors.join('\n'));

@@ -14,13 +14,21 @@
  * the time of the answer in their <updated> elements; those are written
  * again for each millisecond, so a kept feed reads as if rendered now.
  * Texts are shared, not copied: a hit takes a reference that the response
- * gives back once sent (a feed page is 100 KB). */
+ * gives back once sent (a feed page is 100 KB).
+ *
+ * A kept answer carries an ETag made of its key and the counters it was
+ * kept at, so a client that sends it back in If-None-Match while they
+ * still hold gets 304 without a body. The tag is weak: an Atom page's
+ * <updated> times differ between two answers of the same data. */
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "common/version.h"
 #include "web/web_internal.h"
 
 #define SETS 256
@@ -149,7 +157,7 @@ static bt_web_kept *text_now(entry *e) {
     return kept_ref(e->now);
 }
 
-bt_web_kept *bt_web_answers_get(bt_web_answers *a, const char *key,
+static bt_web_kept *answers_get(bt_web_answers *a, const char *key,
                                 const bt_store_changes *ch, unsigned uses) {
     if (!countable(ch, uses)) return NULL;
     uint64_t h = hash_key(key);
@@ -184,9 +192,9 @@ static size_t *find_stamps(const char *text, size_t len, size_t *n) {
     return out;
 }
 
-void bt_web_answers_put(bt_web_answers *a, const char *key,
-                        const bt_store_changes *ch, unsigned uses,
-                        bool atom, const char *text, size_t len) {
+static void answers_put(bt_web_answers *a, const char *key,
+                        const bt_store_changes *ch, unsigned uses, bool atom,
+                        const char *text, size_t len) {
     if (!countable(ch, uses) || len > BYTES_MAX / 16) return;
     entry fresh = {.key = bt_xstrdup(key),
                    .hash = hash_key(key),
@@ -224,7 +232,9 @@ void bt_web_answers_put(bt_web_answers *a, const char *key,
 
 /* ---- helpers for the handlers that keep answers ----------------------- */
 
-const bt_store_changes *bt_web_changes(bt_web_req *r) {
+/* The counters for this request, read once on first use; NULL when they
+ * cannot be read, and the request then goes without kept answers. */
+static const bt_store_changes *changes(bt_web_req *r) {
     if (!r->changes_read) {
         bt_store *s = bt_web_store(r);
         r->changes_read = -1;
@@ -258,7 +268,7 @@ void bt_web_reply_text(bt_web_req *r, unsigned status, char *text,
     r->text_len = len;
 }
 
-void bt_web_reply_kept(bt_web_req *r, unsigned status,
+static void reply_kept(bt_web_req *r, unsigned status,
                        const char *content_type, bt_web_kept *k) {
     json_decref(r->reply);
     r->reply = NULL;
@@ -274,4 +284,75 @@ void bt_web_reply_kept(bt_web_req *r, unsigned status,
 const char *bt_web_kept_text(const bt_web_kept *k, size_t *len) {
     *len = k->len;
     return k->text;
+}
+
+/* ---- for the handlers: answer from what is kept, or keep an answer ---- */
+
+/* W/"<32 hex>": the key, the counters it depends on, and this build (a
+ * newer batond may render the same data differently). */
+static void etag_of(const char *key, const bt_store_changes *ch,
+                    unsigned uses, char out[40]) {
+    int64_t v[4] = {(int64_t)uses, uses & BT_WEB_USES_CATALOG ? ch->catalog : 0,
+                    uses & BT_WEB_USES_PURGE ? ch->purge : 0,
+                    uses & BT_WEB_USES_JOBS ? ch->jobs : 0};
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)BATON_VERSION_STRING,
+                              sizeof BATON_VERSION_STRING);
+    crypto_generichash_update(&st, (const unsigned char *)key, strlen(key) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)v, sizeof v);
+    crypto_generichash_final(&st, h, sizeof h);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(out, 40, "W/\"%s\"", hex);
+}
+
+/* If-None-Match names tag (or is "*"); compared weakly, as RFC 9110 says
+ * for this header: the opaque part alone. */
+static bool none_match(bt_web_req *r, const char *tag) {
+    const char *h = bt_web_header(r, "If-None-Match");
+    if (!h) return false;
+    const char *opaque = tag + 2; /* "<hex>" with its quotes */
+    size_t n = strlen(opaque);
+    for (const char *p = h; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (*p == '*') return true;
+        if (!strncmp(p, "W/", 2)) p += 2;
+        if (!strncmp(p, opaque, n) &&
+            (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+            return true;
+        while (*p && *p != ',') p++;
+    }
+    return false;
+}
+
+bool bt_web_answer_kept(bt_web_req *r, const char *key, unsigned uses,
+                        unsigned status, const char *content_type) {
+    const bt_store_changes *ch = changes(r);
+    if (!ch) return false;
+    bt_web_kept *k = answers_get(r->web->answers, key, ch, uses);
+    if (!k) return false;
+    char tag[40];
+    etag_of(key, ch, uses, tag);
+    bt_web_add_header(r, "ETag", tag);
+    if (status == 200 && none_match(r, tag)) {
+        bt_web_kept_release(k);
+        json_decref(r->reply);
+        r->reply = NULL;
+        r->status = 304; /* no body */
+        return true;
+    }
+    reply_kept(r, status, content_type, k);
+    return true;
+}
+
+void bt_web_answer_keep(bt_web_req *r, const char *key, unsigned uses,
+                        bool atom, const char *text, size_t len) {
+    const bt_store_changes *ch = r->changes_read > 0 ? &r->changes : NULL;
+    if (!ch || !countable(ch, uses)) return;
+    answers_put(r->web->answers, key, ch, uses, atom, text, len);
+    char tag[40];
+    etag_of(key, ch, uses, tag);
+    bt_web_add_header(r, "ETag", tag);
 }

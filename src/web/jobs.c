@@ -575,22 +575,17 @@ static json_t *job_detail(bt_web_defs *defs, bt_store *s,
 static void answer_job(bt_web_req *r, unsigned status, int64_t job_id) {
     bt_store *s = bt_web_store(r);
     if (!s) return;
-    const bt_store_changes *ch = bt_web_changes(r);
     char key[40];
     snprintf(key, sizeof key, "job\n%lld", (long long)job_id);
-    bt_web_kept *kept =
-        ch ? bt_web_answers_get(r->web->answers, key, ch, DETAIL_USES) : NULL;
-    if (kept) {
-        bt_web_reply_kept(r, status, BT_WEB_JSON_TYPE, kept);
+    if (bt_web_answer_kept(r, key, DETAIL_USES, status, BT_WEB_JSON_TYPE))
         return;
-    }
     bt_store_job job = {0};
     bt_error err = {0};
     int rc = bt_store_job_get(s, job_id, &job, &err);
     json_t *o = NULL;
     bool settled = false;
     if (!rc) o = job_detail(r->web->defs, s, &job, &settled, &err, &rc);
-    bool keep = !rc && ch && settled;
+    bool keep = !rc && settled;
     if (rc == -BT_ENOTFOUND) {
         bt_web_error(r, 404, "not_found", "id", "no job with id %lld",
                      (long long)job_id);
@@ -600,9 +595,7 @@ static void answer_job(bt_web_req *r, unsigned status, int64_t job_id) {
         size_t len = 0;
         char *text = bt_web_json_answer(o, &len);
         json_decref(o);
-        if (keep)
-            bt_web_answers_put(r->web->answers, key, ch, DETAIL_USES, false,
-                               text, len);
+        if (keep) bt_web_answer_keep(r, key, DETAIL_USES, false, text, len);
         bt_web_reply_text(r, status, text, len);
     }
     bt_store_job_clear(&job);

@@ -249,18 +249,12 @@ static char *page_key(od_ctx *c) {
  * cannot be answered from the store directly (od_jobs_page). */
 static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
                               const char *self) {
-    const bt_store_changes *ch =
-        set->id == OD_JOBS && !rows ? bt_web_changes(c->r) : NULL;
-    char *key = ch ? page_key(c) : NULL;
-    if (key) {
-        bt_web_kept *kept =
-            bt_web_answers_get(c->r->web->answers, key, ch, PAGE_USES);
-        if (kept) {
-            c->r->data_service_version = DSV_2;
-            bt_web_reply_kept(c->r, 200, c->json ? CT_JSON : CT_FEED, kept);
-            free(key);
-            return;
-        }
+    char *key = set->id == OD_JOBS && !rows ? page_key(c) : NULL;
+    if (key && bt_web_answer_kept(c->r, key, PAGE_USES, 200,
+                                  c->json ? CT_JSON : CT_FEED)) {
+        c->r->data_service_version = DSV_2;
+        free(key);
+        return;
     }
     const char *ftext = bt_web_query(c->r, "$filter");
     const char *otext = bt_web_query(c->r, "$orderby");
@@ -344,8 +338,7 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
         goto done;
     }
     if (key && pushed)
-        bt_web_answers_put(c->r->web->answers, key, ch, PAGE_USES, !c->json,
-                           b.data, b.len);
+        bt_web_answer_keep(c->r, key, PAGE_USES, !c->json, b.data, b.len);
     c->r->data_service_version = DSV_2;
     od_answer(c, 200, c->json ? CT_JSON : CT_FEED, &b);
 done:

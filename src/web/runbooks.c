@@ -67,13 +67,9 @@ void bt_web_runbooks_list(bt_web_req *r) {
     if (!bt_web_query_only(r, allowed)) return;
     bt_store *s = bt_web_store(r);
     if (!s) return;
-    const bt_store_changes *ch = bt_web_changes(r);
     char *key = list_key(r);
-    bt_web_kept *kept = ch ? bt_web_answers_get(r->web->answers, key, ch,
-                                                BT_WEB_USES_CATALOG)
-                           : NULL;
-    if (kept) {
-        bt_web_reply_kept(r, 200, BT_WEB_JSON_TYPE, kept);
+    if (bt_web_answer_kept(r, key, BT_WEB_USES_CATALOG, 200,
+                           BT_WEB_JSON_TYPE)) {
         free(key);
         return;
     }
@@ -107,9 +103,8 @@ void bt_web_runbooks_list(bt_web_req *r) {
     size_t len = 0;
     char *text = bt_web_json_answer(o, &len);
     json_decref(o);
-    if (ch && lasting)
-        bt_web_answers_put(r->web->answers, key, ch, BT_WEB_USES_CATALOG,
-                           false, text, len);
+    if (lasting)
+        bt_web_answer_keep(r, key, BT_WEB_USES_CATALOG, false, text, len);
     free(key);
     bt_web_reply_text(r, 200, text, len);
 }

@@ -168,7 +168,7 @@ static enum MHD_Result send_stream(bt_web_req *r) {
 static enum MHD_Result send_reply(bt_web_req *r) {
     if (r->stream && r->status == 200) return send_stream(r);
     if (r->content_type) return send_text_reply(r);
-    if (r->status == 204 && !r->reply) {
+    if ((r->status == 204 || r->status == 304) && !r->reply) {
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         if (!resp) return MHD_NO;

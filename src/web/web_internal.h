@@ -228,29 +228,25 @@ const bt_runbook *bt_web_defs_take(bt_web_defs *d, bt_store *s,
 void bt_web_defs_release(bt_web_defs *d, const bt_runbook *def);
 
 /* answers.c: rendered answers kept while the store's change counters
- * they depend on (BT_WEB_USES_*) read the same. get returns a reference
- * to the text to send (NULL: none kept, or stale), given back with
- * bt_web_kept_release or handed to the answer (bt_web_reply_kept); put
- * copies text (atom: its <updated> times are written anew). ch must have
- * been read before the data the answer was made of. */
+ * they depend on (BT_WEB_USES_*) read the same, sent from a shared,
+ * referenced text (bt_web_kept). For handlers: answer_kept answers from
+ * the answer kept under key while the counters in uses hold (with its
+ * ETag; 304 when If-None-Match names it) and returns true; false: nothing
+ * current is kept, render it. answer_keep then keeps the rendered text
+ * (atom: its <updated> times are written anew for each answer) when the
+ * request's counters were read before its data (by answer_kept), and
+ * gives the answer its ETag. */
 #define BT_WEB_USES_CATALOG 1u
 #define BT_WEB_USES_PURGE 2u
 #define BT_WEB_USES_JOBS 4u
 bt_web_answers *bt_web_answers_new(void);
 void bt_web_answers_free(bt_web_answers *a);
-bt_web_kept *bt_web_answers_get(bt_web_answers *a, const char *key,
-                                const bt_store_changes *ch, unsigned uses);
-void bt_web_answers_put(bt_web_answers *a, const char *key,
-                        const bt_store_changes *ch, unsigned uses, bool atom,
-                        const char *text, size_t len);
+bool bt_web_answer_kept(bt_web_req *r, const char *key, unsigned uses,
+                        unsigned status, const char *content_type);
+void bt_web_answer_keep(bt_web_req *r, const char *key, unsigned uses,
+                        bool atom, const char *text, size_t len);
 void bt_web_kept_release(bt_web_kept *k); /* NULL is fine */
 const char *bt_web_kept_text(const bt_web_kept *k, size_t *len);
-/* Answers with a kept text (the reference passes to the answer). */
-void bt_web_reply_kept(bt_web_req *r, unsigned status,
-                       const char *content_type, bt_web_kept *k);
-/* The counters for this request (read once, on first use); NULL when they
- * cannot be read, and the request then goes without kept answers. */
-const bt_store_changes *bt_web_changes(bt_web_req *r);
 #define BT_WEB_JSON_TYPE "application/json; charset=utf-8"
 /* Answers with text as JSON (a copy of what send_reply writes). */
 void bt_web_reply_text(bt_web_req *r, unsigned status, char *text,

@@ -1189,6 +1189,103 @@ static void test_kept_answers_follow_other_writers(void **state) {
     free(g2);
 }
 
+/* One GET with an optional request header; the answer's ETag (or "") and
+ * body. */
+typedef struct tagged {
+    long status;
+    char etag[64];
+    bt_buf body;
+} tagged;
+
+static size_t on_etag(char *p, size_t size, size_t n, void *ud) {
+    tagged *t = ud;
+    size_t len = size * n;
+    if (len > 6 && !strncasecmp(p, "ETag: ", 6)) {
+        size_t end = len;
+        while (end > 6 && (p[end - 1] == '\r' || p[end - 1] == '\n')) end--;
+        snprintf(t->etag, sizeof t->etag, "%.*s", (int)(end - 6), p + 6);
+    }
+    return len;
+}
+
+static size_t on_tagged_body(char *p, size_t size, size_t n, void *ud) {
+    return bt_buf_append(&((tagged *)ud)->body, p, size * n) ? 0 : size * n;
+}
+
+static tagged get_tagged(fixture *f, const char *path, const char *extra) {
+    tagged t = {0};
+    bt_buf_init(&t.body, 0);
+    CURL *c = curl_easy_init();
+    char *url = bt_xasprintf("%s%s", f->base, path);
+    struct curl_slist *h = extra ? curl_slist_append(NULL, extra) : NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_etag);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_tagged_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    if (curl_easy_perform(c) != CURLE_OK) fail_msg("GET %s failed", path);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    free(url);
+    return t;
+}
+
+/* The tag revalidates: 304 without a body while nothing changed, 200 with
+ * a new tag once another process changed what the answer shows. */
+static void revalidates(fixture *f, const char *path, tagged *first) {
+    assert_int_equal(first->status, 200);
+    assert_true(!strncmp(first->etag, "W/\"", 3));
+    char inm[96];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", first->etag);
+    tagged t = get_tagged(f, path, inm);
+    assert_int_equal(t.status, 304);
+    assert_int_equal(t.body.len, 0);
+    assert_string_equal(t.etag, first->etag);
+    bt_buf_free(&t.body);
+    t = get_tagged(f, path, "If-None-Match: W/\"0123\", \"abc\"");
+    assert_int_equal(t.status, 200);
+    assert_true(t.body.len > 0);
+    bt_buf_free(&t.body);
+}
+
+static void test_etags(void **state) {
+    fixture *f = *state;
+    int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
+                              "{\"host\": \"web01\"}}");
+    int64_t sid = server_id_of(f, f->s), inst;
+    claim(f->s, sid, id, &inst);
+    char path[64];
+    snprintf(path, sizeof path, "/api/jobs/%lld", (long long)id);
+    /* running: read each time, no tag */
+    tagged t = get_tagged(f, path, NULL);
+    assert_int_equal(t.status, 200);
+    assert_string_equal(t.etag, "");
+    bt_buf_free(&t.body);
+    finish(f->s, sid, id, inst);
+
+    const char *paths[] = {path, "/api/runbooks", JOBS_FEED};
+    tagged first[3];
+    for (int i = 0; i < 3; i++) {
+        first[i] = get_tagged(f, paths[i], NULL);
+        revalidates(f, paths[i], &first[i]);
+    }
+    /* a rename elsewhere: the job's runbook path, the list and the feed's
+     * runbook links all may change, so no tag matches any more */
+    writer_args w = {.runbook_id = f->hello_id, .server_id = sid};
+    in_other_process(f, rename_hello, &w);
+    for (int i = 0; i < 3; i++) {
+        char inm[96];
+        snprintf(inm, sizeof inm, "If-None-Match: %s", first[i].etag);
+        tagged again = get_tagged(f, paths[i], inm);
+        assert_int_equal(again.status, 200);
+        assert_true(again.etag[0] && strcmp(again.etag, first[i].etag));
+        bt_buf_free(&again.body);
+        bt_buf_free(&first[i].body);
+    }
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -1210,6 +1307,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_answers_follow_other_writers,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_etags, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

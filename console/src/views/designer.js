@@ -450,7 +450,13 @@ export function Designer({ runbook }) {
             setDrawing(null);
             const el = document.elementFromPoint(e.clientX, e.clientY);
             const g = el && el.closest('[data-activity]');
-            if (g) addLink(from, g.getAttribute('data-activity'));
+            if (!g) return;
+            addLink(from, g.getAttribute('data-activity'));
+            // the click that ends the drag lands on the canvas, whose click
+            // clears the selection: the new link stays selected instead
+            const swallow = (c) => c.stopPropagation();
+            addEventListener('click', swallow, { capture: true, once: true });
+            setTimeout(() => removeEventListener('click', swallow, { capture: true }), 0);
         };
         addEventListener('pointermove', move);
         addEventListener('pointerup', up);

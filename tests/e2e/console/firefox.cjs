@@ -335,7 +335,10 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
             await page.mouse.move(port.x + (target.x + 40 - port.x) * i / 8, port.y + (target.y + 20 - port.y) * i / 8);
         await page.mouse.up();
         await present(page, 'g.link[data-link="run_program->junction"]');
-        // a click on the link selects it; gone again from its inspector
+        // the link just drawn is selected; a click on a box and back on the
+        // link selects it again; gone again from its inspector
+        await page.waitForSelector('.inspector h3::-p-text(Link run_program → junction)');
+        await page.click('g.node[data-activity=run_program] rect');
         await page.click('g.link[data-link="run_program->junction"] path.link-hit');
         await page.waitForSelector('.inspector h3::-p-text(Link run_program → junction)');
         await page.click('.inspector button::-p-text(Delete link)');

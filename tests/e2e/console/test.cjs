@@ -240,6 +240,8 @@ async function openRunbook(page, folder, name) {
         await page.mouse.move(tb.x + 40, tb.y + 20, { steps: 8 });
         await page.mouse.up();
         await page.waitForSelector('g.link[data-link="start->run_program"]', { state: 'attached' });
+        // the link just drawn is the selection, its properties shown
+        await page.waitForSelector('.inspector[aria-label="link properties"]');
         await page.click('g.node[data-activity=run_program] rect');
         await page.fill('textarea[name=command]', 'echo');
         await page.fill('#act-timeout', '30s');

@@ -178,20 +178,14 @@ export const mgmt = {
     del: (path) => request('mgmt', 'DELETE', path),
 };
 
-// Whether the logged-in user is an administrator: only they may list
-// users (403 for anyone else), remembered for the session.
+// Whether the logged-in user is an administrator (GET /api/me),
+// remembered for the session.
 export async function isAdmin() {
     const known = sessionStorage.getItem('baton.admin');
     if (known) return known === 'yes';
-    try {
-        await web.get('/api/users');
-        sessionStorage.setItem('baton.admin', 'yes');
-        return true;
-    } catch (e) {
-        if (e.status !== 403) throw e;
-        sessionStorage.setItem('baton.admin', 'no');
-        return false;
-    }
+    const me = await web.get('/api/me');
+    sessionStorage.setItem('baton.admin', me.admin ? 'yes' : 'no');
+    return !!me.admin;
 }
 
 export function qs(params) {
@@ -280,10 +274,10 @@ export function stream(path, onEvent, { once = false, onState, onForbidden } = {
     };
 }
 
-// Calls onChange (at most once a second) when any job is created or
-// changes status: the web service's event stream, which is for
-// administrators; for anyone else (403, remembered for the session) a
-// poll every 5 seconds.
+// Calls onChange (at most once a second) when any job the user may view
+// is created or changes status: the web service's event stream; a poll
+// every 5 seconds when the stream is refused (403, from a web service
+// older than the per-user stream; remembered for the session).
 export function followJobs(onChange) {
     let timer = null;
     let poll = null;

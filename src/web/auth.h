@@ -109,6 +109,7 @@ void bt_auth_audit(struct bt_web_req *r, const char *action,
 void bt_web_tokens_create(struct bt_web_req *r);
 void bt_web_tokens_list(struct bt_web_req *r);
 void bt_web_tokens_delete(struct bt_web_req *r);
+void bt_web_users_me(struct bt_web_req *r);
 void bt_web_users_list(struct bt_web_req *r);
 void bt_web_users_create(struct bt_web_req *r);
 void bt_web_users_password(struct bt_web_req *r);

@@ -68,6 +68,42 @@ static const char *password_field(bt_web_req *r, json_t *doc) {
 
 /* ---- users ------------------------------------------------------------ */
 
+/* GET /api/me: who the caller is, so a client (the console) can show
+ * what they may do without probing an administrators-only resource. */
+void bt_web_users_me(bt_web_req *r) {
+    static const char *const none[] = {NULL};
+    if (!bt_web_query_only(r, none)) return;
+    if (!bt_auth_enabled(r)) { /* everyone may do everything */
+        const char *who = bt_web_user(r, "api");
+        bt_web_reply(r, 200, json_pack("{s:s, s:b, s:b, s:[]}", "name",
+                                       who ? who : "api", "admin", 1,
+                                       "authentication", 0, "groups"));
+        return;
+    }
+    bt_store *s = bt_web_store(r);
+    if (!s) return;
+    bt_store_user u = {0};
+    bt_error err = {0};
+    int rc = bt_store_user_find(s, r->user, &u, &err);
+    if (rc) {
+        bt_web_error_from(r, rc, &err, NULL);
+        return;
+    }
+    json_t *o = user_json(&u);
+    json_object_set_new(o, "authentication", json_true());
+    json_object_set_new(o, "token", json_boolean(r->cred_is_token));
+    bt_store_group *gs = NULL;
+    size_t ng = 0;
+    json_t *ga = json_array();
+    if (!bt_store_user_groups(s, u.id, &gs, &ng, NULL))
+        for (size_t k = 0; k < ng; k++)
+            json_array_append_new(ga, json_string(gs[k].name));
+    bt_store_group_list_free(gs, ng);
+    json_object_set_new(o, "groups", ga);
+    bt_store_user_clear(&u);
+    bt_web_reply(r, 200, o);
+}
+
 void bt_web_users_list(bt_web_req *r) {
     static const char *const none[] = {NULL};
     if (!bt_web_query_only(r, none) || !bt_auth_require_admin(r)) return;

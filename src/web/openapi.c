@@ -53,6 +53,7 @@ static const op OPS[] = {
     {"post", "/api/tokens", "security", "Create an API token for the caller (the secret is shown once)", NULL, "201", "Object", "Object"},
     {"get", "/api/tokens", "security", "API tokens (the caller's; all for an administrator)", NULL, "200", "Object", NULL},
     {"delete", "/api/tokens/{id}", "security", "Revoke an API token", NULL, "204", NULL, NULL},
+    {"get", "/api/me", "security", "The caller: name, admin, groups, whether authentication is on", NULL, "200", "Object", NULL},
     {"get", "/api/users", "security", "Users (administrators)", NULL, "200", "Object", NULL},
     {"post", "/api/users", "security", "Create a user (administrators)", NULL, "201", "Object", "Object"},
     {"delete", "/api/users/{name}", "security", "Delete a user (administrators)", NULL, "204", NULL, NULL},

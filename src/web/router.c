@@ -44,6 +44,7 @@ static const route routes[] = {
     {"POST", "/api/tokens", bt_web_tokens_create},
     {"GET", "/api/tokens", bt_web_tokens_list},
     {"DELETE", "/api/tokens/{id}", bt_web_tokens_delete},
+    {"GET", "/api/me", bt_web_users_me},
     {"GET", "/api/users", bt_web_users_list},
     {"POST", "/api/users", bt_web_users_create},
     {"DELETE", "/api/users/{name}", bt_web_users_delete},

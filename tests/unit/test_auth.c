@@ -490,6 +490,22 @@ static void test_admin_only(void **state) {
     expect(f, alice, "GET", "/api/permissions", NULL, 403);
     expect(f, alice, "POST", "/api/maintenance/purge", NULL, 403);
 
+    /* anyone may ask who they are: the console's menu needs no 403 */
+    reply me = http(f, "carol:carol-password", "GET", "/api/me", NULL, NULL);
+    assert_int_equal(me.status, 200);
+    assert_string_equal(json_string_value(json_object_get(me.json, "name")),
+                        "carol");
+    assert_false(json_is_true(json_object_get(me.json, "admin")));
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(me.json, "groups"), 0)),
+                        "ops");
+    reply_free(&me);
+    me = http(f, admin, "GET", "/api/me", NULL, NULL);
+    assert_true(json_is_true(json_object_get(me.json, "admin")));
+    assert_true(json_is_true(json_object_get(me.json, "authentication")));
+    reply_free(&me);
+    expect(f, NULL, "GET", "/api/me", NULL, 401);
+
     expect(f, admin, "POST", "/api/users",
            "{\"name\": \"dave\", \"password\": \"s3cret-pass\"}", 201);
     assert_true(audited(f, "user.create", "dave"));

@@ -484,13 +484,12 @@ static void emit_comment(bt_buf *b, int indent, const char *text) {
 
 /* Where the Runbook Designer drew each activity, so the designer shows the
  * diagram the author knows. Orchestrator's PositionX/PositionY place a
- * small icon's corner; Baton's boxes are wider and placed by their centre,
- * so the coordinates are scaled by 1.5 and moved by half a box. Positions
+ * small icon's corner; Baton's boxes are wider and placed by their centre
+ * (bt_runbook_position_from_orchestrator converts). Positions
  * are kept only when every activity has its own: an export whose objects
  * all sit on one spot (written by a tool, not drawn) is laid out by the
  * designer instead. */
 static void read_positions(ois_rb *rb) {
-    enum { SCALE_NUM = 3, SCALE_DEN = 2, HALF_W = 90, HALF_H = 27 };
     for (size_t i = 0; i < rb->n; i++) {
         ois_act *a = &rb->acts[i];
         char *px = bt_ois_xml_child_text(a->node, "PositionX");
@@ -502,8 +501,7 @@ static void read_positions(ois_rb *rb) {
         free(px);
         free(py);
         if (!ok) return;
-        a->x = (int)(x * SCALE_NUM / SCALE_DEN) + HALF_W;
-        a->y = (int)(y * SCALE_NUM / SCALE_DEN) + HALF_H;
+        bt_runbook_position_from_orchestrator((int)x, (int)y, &a->x, &a->y);
         for (size_t k = 0; k < i; k++)
             if (rb->acts[k].x == a->x && rb->acts[k].y == a->y) return;
     }

@@ -127,4 +127,9 @@ bool bt_param_allows(const bt_param_def *p, const char *value);
 bool bt_runbook_is_upstream(const bt_runbook *rb, size_t ancestor,
                             size_t activity);
 
+/* Orchestrator's PositionX/PositionY (an icon's top-left corner) to a
+ * box position (its centre, 1.5 times the scale) and back. */
+void bt_runbook_position_from_orchestrator(int ox, int oy, int *x, int *y);
+void bt_runbook_position_to_orchestrator(int x, int y, int *ox, int *oy);
+
 #endif

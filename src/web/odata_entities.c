@@ -432,8 +432,13 @@ int od_load_activities(od_ctx *c, json_t *out) {
             put_str(o, "LastModifiedBy", NULL);
             put_time(o, "LastModifiedTime", c->rbs[i].created_us);
             put_bool(o, "HasBreakpoint", false);
-            put_int(o, "PositionX", x[k]);
-            put_int(o, "PositionY", y[k]);
+            /* where the designer (or Orchestrator, for an imported
+             * runbook) drew it; else the layout the diagram uses */
+            int px = x[k], py = y[k];
+            if (a->has_position)
+                bt_runbook_position_to_orchestrator(a->x, a->y, &px, &py);
+            put_int(o, "PositionX", px);
+            put_int(o, "PositionY", py);
             put_bool(o, "Enabled", true);
             json_array_append_new(out, o);
         }

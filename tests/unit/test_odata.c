@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "common/buf.h"
+#include "runbook/runbook.h"
 #include "common/util.h"
 #include "harness.h"
 #include "store/store.h"
@@ -646,6 +647,36 @@ static int count_json(fixture *f, const char *path) {
     int n = (int)json_array_size(res);
     reply_free(&r);
     return n;
+}
+
+/* Activities placed by the designer (or imported from Orchestrator)
+ * report those places, in Orchestrator's terms; the others the layout. */
+static void test_drawn_positions(void **state) {
+    fixture *f = *state;
+    static const char drawn[] =
+        "name: Hello\n"
+        "folder: /Ops\n"
+        "activities:\n"
+        "  - {id: start, type: initialize-data, position: {x: 390, y: 177}}\n"
+        "  - {id: done, type: return-data}\n"
+        "links:\n"
+        "  - {from: start, to: done}\n";
+    int v = 0;
+    OK(bt_store_version_add(f->s, f->hello_id, drawn, "bob", "drawn", &v, &e_));
+    /* the box's centre 390,177 is the icon's corner 200,100 */
+    assert_int_equal(count_json(f, "Activities?$filter=Name eq 'start' and "
+                                   "PositionX eq 200 and PositionY eq 100"),
+                     1);
+    assert_int_equal(count_json(f, "Activities?$filter=Name eq 'done' and "
+                                   "PositionX eq 240 and PositionY eq 40"),
+                     1);
+    int ox, oy, x, y;
+    bt_runbook_position_from_orchestrator(200, 100, &x, &y);
+    assert_int_equal(x, 390);
+    assert_int_equal(y, 177);
+    bt_runbook_position_to_orchestrator(10, 10, &ox, &oy);
+    assert_int_equal(ox, 0); /* never negative */
+    assert_int_equal(oy, 0);
 }
 
 static void test_filter_operators(void **state) {
@@ -1289,6 +1320,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_runbooks_keys_and_navigation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_operators, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drawn_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_next_link_and_inlinecount, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs_pushdown_matches_generic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_and_expand, setup, teardown),

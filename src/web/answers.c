@@ -55,6 +55,7 @@ typedef struct entry {
     bt_web_kept *now;  /* base with this millisecond's times (Atom) */
     size_t *stamps;    /* offsets of <updated> times to write again */
     size_t n_stamps;
+    char etag[40];
     uint64_t used;
 } entry;
 
@@ -157,8 +158,13 @@ static bt_web_kept *text_now(entry *e) {
     return kept_ref(e->now);
 }
 
+static void etag_of(const char *key, const bt_store_changes *ch,
+                    unsigned uses, char out[40]);
+
+/* The text to send and its ETag (etag: 40 bytes), or NULL. */
 static bt_web_kept *answers_get(bt_web_answers *a, const char *key,
-                                const bt_store_changes *ch, unsigned uses) {
+                                const bt_store_changes *ch, unsigned uses,
+                                char *etag) {
     if (!countable(ch, uses)) return NULL;
     uint64_t h = hash_key(key);
     bt_web_kept *k = NULL;
@@ -167,6 +173,7 @@ static bt_web_kept *answers_get(bt_web_answers *a, const char *key,
     if (e && e->uses == uses && current(e, ch)) {
         e->used = ++a->tick;
         k = text_now(e);
+        memcpy(etag, e->etag, sizeof e->etag);
     } else if (e) {
         drop(a, e); /* stale for good: the counters only grow */
     }
@@ -203,6 +210,7 @@ static void answers_put(bt_web_answers *a, const char *key,
                    .base = kept_new(text, len)};
     if (atom)
         fresh.stamps = find_stamps(fresh.base->text, len, &fresh.n_stamps);
+    etag_of(key, ch, uses, fresh.etag);
     pthread_mutex_lock(&a->lock);
     entry *e = find(a, key, fresh.hash);
     if (!e) {
@@ -331,10 +339,9 @@ bool bt_web_answer_kept(bt_web_req *r, const char *key, unsigned uses,
                         unsigned status, const char *content_type) {
     const bt_store_changes *ch = changes(r);
     if (!ch) return false;
-    bt_web_kept *k = answers_get(r->web->answers, key, ch, uses);
-    if (!k) return false;
     char tag[40];
-    etag_of(key, ch, uses, tag);
+    bt_web_kept *k = answers_get(r->web->answers, key, ch, uses, tag);
+    if (!k) return false;
     bt_web_add_header(r, "ETag", tag);
     if (status == 200 && none_match(r, tag)) {
         bt_web_kept_release(k);

@@ -16,6 +16,7 @@ import { Events } from './views/events.js';
 import { Designer } from './views/designer.js';
 import { Globals } from './views/globals.js';
 import { Admin } from './views/admin.js';
+import { Tokens } from './views/tokens.js';
 import { Waiting } from './waiting.js';
 
 function useRoute() {
@@ -93,6 +94,7 @@ function Shell({ route, onLogout }) {
     case 'events': view = html`<${Events} />`; break;
     case 'globals': view = html`<${Globals} admin=${admin} />`; break;
     case 'admin': view = html`<${Admin} section=${route.parts[1]} />`; break;
+    case 'tokens': view = html`<${Tokens} />`; break;
     default: view = html`<p>No such page. <a href="#/">Home</a></p>`;
     }
     return html`<div class="shell">
@@ -103,7 +105,9 @@ function Shell({ route, onLogout }) {
       ${nav.map(([href, label, key]) => html`<a href=${href} class=${top === key ? 'active' : ''}
           aria-current=${top === key ? 'page' : undefined} onClick=${() => setMenu(false)}>${label}</a>`)}
     </nav>
-    <span class="user">${api.currentUser()} <button class="link-button" onClick=${onLogout}>Log out</button></span>
+    <span class="user">${api.currentUser()}
+      <a href="#/tokens" class=${top === 'tokens' ? 'active' : ''} aria-current=${top === 'tokens' ? 'page' : undefined}>API tokens</a>
+      <button class="link-button" onClick=${onLogout}>Log out</button></span>
   </header>
   ${down && html`<div class="banner" role="alert">The ${down} does not answer; retrying as you work.</div>`}
   <${Waiting} />

@@ -24,18 +24,21 @@ ADMIN_PW=console-e2e-password
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
 unset BATON_TOKEN BATON_USER BATON_PASSWORD
 
-PID=
+PID= PID2=
+stop() {
+    [[ -n $1 ]] || return 0
+    kill -TERM "$1" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null
+}
 cleanup() {
-    if [[ -n $PID ]]; then
-        kill -TERM "$PID" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$PID" 2>/dev/null
-    fi
+    stop "$PID"
+    stop "$PID2"
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
 
-read -r WEB CONSOLE MGMT < <(free_ports 3)
+read -r WEB CONSOLE MGMT CONSOLE2 DEAD < <(free_ports 5)
 "$BATOND" --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-firefox \
     --samples-dir "$E2E_DIR/console" >"$SCRATCH/batond.log" 2>&1 &
@@ -46,6 +49,18 @@ else
     fail "batond starts with every role" "$(tail -5 "$SCRATCH/batond.log")"
     finish
     exit 1
+fi
+
+# A console whose web service and management server are down (web_url and
+# mgmt_url name a closed port)
+"$BATOND" --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
+    --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$DEAD" \
+    --mgmt-url "http://127.0.0.1:$DEAD" >"$SCRATCH/down.log" 2>&1 &
+PID2=$!
+if wait_batond "$SCRATCH/down.log" "$PID2" 60; then
+    pass "a console-only batond starts with its web service down"
+else
+    fail "a console-only batond starts with its web service down" "$(tail -5 "$SCRATCH/down.log")"
 fi
 
 # A runbook that sends a platform event, for the events page to show live
@@ -77,6 +92,7 @@ fi
 mkdir -p "$SCRATCH/home"
 export HOME=$SCRATCH/home XDG_CACHE_HOME=$SCRATCH/home/.cache
 export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ WEB_URL=http://127.0.0.1:$WEB ADMIN_PW FIREFOX
+export DOWN_URL=http://127.0.0.1:$CONSOLE2/ DEAD_URL=http://127.0.0.1:$DEAD
 export SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
 NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/firefox.cjs" >"$SCRATCH/browser.out" 2>&1

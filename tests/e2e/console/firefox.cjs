@@ -11,6 +11,7 @@ const env = process.env;
 const URL = env.CONSOLE_URL;
 const SHOTS = env.SHOTS;
 const T = 60000; // generous: two shared cores, ASan, ctest -j
+const basicAdmin = 'Basic ' + Buffer.from('admin:' + env.ADMIN_PW).toString('base64');
 let failed = 0;
 const pageErrors = [];
 let expected = []; // regexps of console errors a step provokes on purpose
@@ -53,7 +54,11 @@ async function watch(page) {
         if (expected.some((re) => re.test(text))) return;
         pageErrors.push(`console error (${step}): ${text}`);
     });
-    page.on('pageerror', (e) => pageErrors.push(`page error (${step}): ${e.message || e}`));
+    page.on('pageerror', (e) => {
+        const text = e.message || String(e);
+        if (expected.some((re) => re.test(text))) return;
+        pageErrors.push(`page error (${step}): ${text}`);
+    });
     await page.evaluateOnNewDocument(REPORT_CSP);
 }
 async function shot(page, name) {
@@ -407,6 +412,131 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         await openRunbook(page, 'Console', 'Firefox two step');
         assert(await count(page, 'svg.diagram g.node') === 3, 'the diagram should have 3 activities');
         assert(designedId && (await page.evaluate(() => location.hash)).endsWith('/' + designedId), 'id ' + designedId);
+    });
+
+    await check('firefox: designer: checked out, changed, checked in again; history and diff', async () => {
+        await go(page, '#/design/' + designedId);
+        await page.waitForSelector('button::-p-text(Check out)');
+        await page.click('button::-p-text(Check out)');
+        await page.waitForSelector('.designer-page ::-p-text(checked out by admin)');
+        await fill(page, '#rb-description', 'described in Firefox');
+        await fill(page, 'input[name=comment]', 'second version from Firefox');
+        await page.click('button::-p-text(Check in)');
+        await page.waitForSelector('.notice::-p-text(version 2)');
+        await page.click('button::-p-text(History)');
+        await page.waitForSelector('.history td::-p-text(second version from Firefox)');
+        const rows = await page.$$eval('.history tbody tr', (l) => l.map((tr) => tr.textContent));
+        assert(rows.length === 2 && rows.some((r) => r.includes('built in Firefox')), 'history: ' + rows.join(' | '));
+        await page.click('.history button::-p-text(Diff to latest)');
+        await page.waitForSelector('table.diff td::-p-text(described in Firefox)');
+        await shot(page, 'firefox-history');
+    });
+
+    await check('firefox: administration: a user added, a right granted on a folder', async () => {
+        await go(page, '#/admin/users');
+        await page.waitForSelector('table.users tr[data-user=admin]');
+        await fill(page, 'input[name=new-user]', 'frank');
+        await fill(page, 'input[name=new-password]', 'frank-password-1');
+        await page.keyboard.press('Enter'); // submits the form
+        await page.waitForSelector('table.users tr[data-user=frank]');
+        await page.waitForSelector('.notice::-p-text(User frank added)');
+        await page.click('.tabs a::-p-text(Folder permissions)');
+        await page.waitForSelector('select[name=perm-folder] option[value="/Console"]');
+        await page.select('select[name=perm-folder]', '/Console');
+        await page.select('select[name=grant-kind]', 'user');
+        await page.waitForSelector('select[name=grant-name] option[value=frank]');
+        await page.select('select[name=grant-name]', 'frank');
+        for (const r of ['view', 'start'])
+            if (!(await page.$eval(`input[name=right-${r}]`, (e) => e.checked))) await page.click(`input[name=right-${r}]`);
+        await page.click('form button[type=submit]::-p-text(Grant)');
+        await page.waitForFunction(() => {
+            const tr = document.querySelector('table.perms-direct tr[data-principal="user:frank"]');
+            return tr && tr.textContent.includes('view, start');
+        });
+        await shot(page, 'firefox-admin');
+        // the web service agrees
+        const r = await fetch(env.WEB_URL + '/api/permissions?folder=%2FConsole', { headers: { Authorization: basicAdmin } });
+        const doc = await r.json();
+        assert(doc.items.some((p) => p.user === 'frank' && p.rights.join() === 'view,start'), JSON.stringify(doc));
+    });
+
+    await check('firefox: API tokens: one made, its secret shown once, used, revoked, then refused', async () => {
+        await page.click('.topbar .user a::-p-text(API tokens)');
+        await page.waitForSelector('form[aria-label="create a token"]');
+        await fill(page, 'input[name=token-name]', 'firefox <i>ci</i>');
+        await fill(page, 'input[name=token-days]', '7');
+        await press(page, 'form[aria-label="create a token"] button[type=submit]');
+        await page.waitForSelector('.secret ::-p-text(it will not be shown again)');
+        const secret = await value(page, 'input[name=token-secret]');
+        assert(/^baton_[A-Za-z0-9_-]{43}$/.test(secret), 'secret: ' + secret);
+        assert(await page.evaluate(() => document.activeElement.name) === 'token-secret', 'the secret does not have the focus');
+        await page.click('.secret button::-p-text(Copy)');
+        await page.waitForSelector('.secret [role=status]');
+        await shot(page, 'firefox-tokens');
+        const use = (path) => fetch(env.WEB_URL + path, { headers: { Authorization: 'Bearer ' + secret } });
+        let r = await use('/api/me');
+        const me = r.ok ? await r.json() : {};
+        assert(r.status === 200 && me.name === 'admin', `GET /api/me with the token: ${r.status} ${JSON.stringify(me)}`);
+        r = await use('/api/jobs');
+        assert(r.status === 200, 'GET /api/jobs with the token: HTTP ' + r.status);
+        await press(page, '.secret button::-p-text(I have saved it)');
+        await present(page, '.secret', true);
+        const inPage = await page.evaluate(() => document.documentElement.outerHTML +
+            [...document.querySelectorAll('input')].map((i) => i.value).join('\n'));
+        assert(!inPage.includes(secret), 'the secret is still in the page');
+        // listed, used (the list read again), its name as text
+        await go(page, '#/');
+        await go(page, '#/tokens');
+        await page.waitForSelector('table.tokens td.cell::-p-text(firefox <i>ci</i>)');
+        assert(await count(page, 'table.tokens i') === 0, 'markup in the name made an element');
+        const used = await page.$eval('table.tokens td[data-label="Last used"]', (td) => td.textContent);
+        assert(used !== 'never', 'last used: ' + used);
+        // revoked after a confirmation, then refused
+        await press(page, 'table.tokens button::-p-text(Revoke)');
+        await page.waitForSelector('table.tokens .confirm');
+        await page.click('table.tokens button::-p-text(Yes, revoke)');
+        await page.waitForSelector('[data-empty]');
+        r = await use('/api/me');
+        assert(r.status === 401, 'the revoked token: HTTP ' + r.status);
+    });
+
+    await check('firefox: a web service that is down is said plainly, on the login form and in the console', async () => {
+        const p = await browser.newPage();
+        try {
+            await watch(p);
+            // what reaches the page's own handlers: nothing may go uncaught
+            await p.evaluateOnNewDocument(() => {
+                window.__uncaught = [];
+                addEventListener('error', (e) => window.__uncaught.push(String(e.message)));
+                addEventListener('unhandledrejection', (e) => window.__uncaught.push(String(e.reason)));
+            });
+            p.setDefaultTimeout(T);
+            // Firefox reports each refused connection as an error of the
+            // page (a network failure, not a script's): expected here only
+            await expecting([/CORS request did not succeed|NetworkError/], async () => {
+                await p.goto(env.DOWN_URL);
+                await fill(p, 'input[name=password]', 'whatever');
+                await p.click('button[type=submit]');
+                await p.waitForSelector('.login .error::-p-text(does not answer)');
+                const msg = await text(p, '.login .error');
+                assert(msg.includes(env.DEAD_URL), 'the message does not name the web service: ' + msg);
+                assert(!(await p.evaluate(() => window.__uncaught)).length, 'uncaught on the login form');
+                // a session open when the service goes away: the banner, and
+                // the page's own error with a retry
+                await p.evaluate(() => sessionStorage.setItem('baton.auth',
+                    JSON.stringify({ credentials: 'Basic ' + btoa('admin:gone'), user: 'admin' })));
+                await p.reload();
+                await p.waitForSelector('.banner::-p-text(does not answer)');
+                await p.waitForSelector('main.content .error ::-p-text(Retry)');
+                await shot(p, 'firefox-down');
+                await go(p, '#/jobs');
+                await p.waitForSelector('main.content .error');
+                const uncaught = await p.evaluate(() => window.__uncaught);
+                assert(!uncaught.length, 'uncaught: ' + uncaught.join('; '));
+            });
+        } finally {
+            await p.close();
+        }
     });
 
     await check('firefox: an expired session returns to the login form and says why', async () => {

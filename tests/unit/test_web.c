@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -977,26 +978,6 @@ static void test_port_in_use(void **state) {
 
 /* ---- kept answers (src/web/answers.c) ---------------------------------- */
 
-/* Runs fn in another process with its own store handle, as the
- * management server or a runbook server on another host writes: nothing
- * in this process hears of the change but the store's counters. */
-static void in_other_process(fixture *f, int (*fn)(bt_store *s, void *arg),
-                             void *arg) {
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        bt_store *s = NULL;
-        int rc = bt_store_open(f->url, &s, NULL) ? 10 : fn(s, arg) ? 11 : 0;
-        bt_store_close(s);
-        _exit(rc);
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-}
-
 typedef struct writer_args {
     int64_t runbook_id, job_id, server_id;
 } writer_args;
@@ -1039,6 +1020,58 @@ static int purge_all_but_newest(bt_store *s, void *arg) {
     size_t purged = 0;
     int rc = bt_store_purge_instances(s, 0, 1, 0, &purged, NULL);
     return rc ? rc : purged == 0;
+}
+
+typedef struct writer {
+    const char *name;
+    int (*fn)(bt_store *s, void *arg);
+} writer;
+
+static const writer WRITERS[] = {
+    {"rename", rename_hello},     {"create", create_job},
+    {"run", run_job},             {"end", end_job},
+    {"purge", purge_all_but_newest},
+};
+
+/* The other process: this test program run again as
+ * "--other-writer NAME URL RUNBOOK JOB SERVER" (see main). */
+static int other_writer(char **argv) {
+    writer_args w = {strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10),
+                     strtoll(argv[5], NULL, 10)};
+    for (size_t i = 0; i < BT_ARRAY_LEN(WRITERS); i++) {
+        if (strcmp(WRITERS[i].name, argv[1])) continue;
+        bt_store *s = NULL;
+        int rc = bt_store_open(argv[2], &s, NULL) ? 10
+                 : WRITERS[i].fn(s, &w)          ? 11
+                                                 : 0;
+        bt_store_close(s);
+        return rc;
+    }
+    return 12;
+}
+
+/* Runs a writer in another process with its own store handle, as the
+ * management server or a runbook server on another host writes: nothing
+ * in this process hears of the change but the store's counters. A new
+ * program, not a fork: a fork of this process (web threads inside SQLite
+ * or the allocator) could inherit a lock held by a thread it does not
+ * have. */
+static void in_other_process(fixture *f, const char *name,
+                             const writer_args *w) {
+    char ids[3][24];
+    snprintf(ids[0], sizeof ids[0], "%lld", (long long)w->runbook_id);
+    snprintf(ids[1], sizeof ids[1], "%lld", (long long)w->job_id);
+    snprintf(ids[2], sizeof ids[2], "%lld", (long long)w->server_id);
+    char *argv[] = {"test_web", "--other-writer", (char *)name, f->url,
+                    ids[0], ids[1], ids[2], NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv,
+                                 environ),
+                     0);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* The text of an answer (the OData feed is Atom, not JSON). */
@@ -1106,7 +1139,7 @@ static void test_kept_answers_follow_other_writers(void **state) {
     free(feed);
 
     writer_args w = {.runbook_id = f->hello_id, .server_id = sid};
-    in_other_process(f, rename_hello, &w);
+    in_other_process(f, "rename", &w);
     r = http(f, "GET", path, NULL, NULL);
     assert_string_equal(str_at(r.json, "runbook_path"), "/Ops/Greeter");
     reply_free(&r);
@@ -1118,7 +1151,7 @@ static void test_kept_answers_follow_other_writers(void **state) {
     /* a job created elsewhere joins the kept feed, and its status follows */
     feed = get_text(f, JOBS_FEED, &status);
     char *kept = get_text(f, JOBS_FEED, &status);
-    in_other_process(f, create_job, &w);
+    in_other_process(f, "create", &w);
     bt_store_job *pending = NULL;
     size_t n = 0;
     bt_store_job_filter jf = {.status = BT_JOB_PENDING};
@@ -1137,7 +1170,7 @@ static void test_kept_answers_follow_other_writers(void **state) {
     assert_non_null(strstr(e2, ">Pending<"));
     free(e2);
     free(feed);
-    in_other_process(f, run_job, &w);
+    in_other_process(f, "run", &w);
     feed = get_text(f, JOBS_FEED, &status);
     e2 = feed_entry(feed, g2);
     assert_non_null(strstr(e2, ">Running<"));
@@ -1153,7 +1186,7 @@ static void test_kept_answers_follow_other_writers(void **state) {
     r = http(f, "GET", p2, NULL, NULL);
     assert_string_equal(str_at(r.json, "status"), "running");
     reply_free(&r);
-    in_other_process(f, end_job, &w);
+    in_other_process(f, "end", &w);
     r = http(f, "GET", p2, NULL, NULL);
     assert_string_equal(str_at(r.json, "status"), "completed");
     assert_string_equal(
@@ -1177,7 +1210,7 @@ static void test_kept_answers_follow_other_writers(void **state) {
     r = http(f, "GET", path, NULL, NULL);
     assert_int_equal(r.status, 200);
     reply_free(&r);
-    in_other_process(f, purge_all_but_newest, &w);
+    in_other_process(f, "purge", &w);
     r = http(f, "GET", path, NULL, NULL);
     assert_int_equal(r.status, 404);
     reply_free(&r);
@@ -1274,7 +1307,7 @@ static void test_etags(void **state) {
     /* a rename elsewhere: the job's runbook path, the list and the feed's
      * runbook links all may change, so no tag matches any more */
     writer_args w = {.runbook_id = f->hello_id, .server_id = sid};
-    in_other_process(f, rename_hello, &w);
+    in_other_process(f, "rename", &w);
     for (int i = 0; i < 3; i++) {
         char inm[96];
         snprintf(inm, sizeof inm, "If-None-Match: %s", first[i].etag);
@@ -1286,7 +1319,9 @@ static void test_etags(void **state) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 7 && !strcmp(argv[1], "--other-writer"))
+        return other_writer(argv + 1);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),

@@ -441,6 +441,47 @@ async function poll(what, fn, ms = T) {
         });
     });
 
+    await check('carol\'s API tokens: a bad expiry refused by its field, one made, used, revoked and refused', async () => {
+        await p2.click('.topbar .user a:text("API tokens")');
+        await p2.waitForSelector('form[aria-label="create a token"]');
+        await expecting([/status of 400/], async () => {
+            await p2.fill('input[name=token-name]', 'carol <b>ci</b>');
+            await p2.fill('input[name=token-days]', '0');
+            await p2.click('button:text("Create token")');
+            const err = p2.locator('label:has(input[name=token-days]) .field-error');
+            await err.waitFor();
+            assert(/1 to 3650/.test(await err.textContent()), 'message: ' + await err.textContent());
+            assert(await p2.getAttribute('input[name=token-days]', 'aria-invalid') === 'true', 'the field is not marked invalid');
+        });
+        await p2.fill('input[name=token-days]', '30');
+        await p2.click('button:text("Create token")');
+        await p2.waitForSelector('.secret:has-text("it will not be shown again")');
+        const secret = await p2.inputValue('input[name=token-secret]');
+        assert(/^baton_[A-Za-z0-9_-]{43}$/.test(secret), 'secret: ' + secret);
+        // the focus lands on the secret, selected, for a keyboard copy
+        assert(await p2.evaluate(() => document.activeElement.name) === 'token-secret', 'the secret does not have the focus');
+        await p2.click('.secret button:text("Copy")');
+        await p2.waitForSelector('.secret [role=status]');
+        await shot(p2, 'tokens');
+        const me = async () => {
+            const r = await fetch(env.WEB_URL + '/api/me', { headers: { Authorization: 'Bearer ' + secret } });
+            return [r.status, r.ok ? (await r.json()).name : null];
+        };
+        const [code, name] = await me();
+        assert(code === 200 && name === 'carol', `GET /api/me with the token: ${code} ${name}`);
+        await p2.click('button:text("I have saved it")');
+        const row = p2.locator('table.tokens tr', { hasText: 'carol <b>ci</b>' });
+        await row.waitFor();
+        assert(await p2.locator('table.tokens b').count() === 0, 'markup in the name made an element');
+        // shown once: after closing it, nowhere in the page
+        assert(!(await everything(p2)).includes(secret), 'the secret is still in the page');
+        await row.locator('button:text("Revoke")').click();
+        await row.locator('button:text("Yes, revoke")').click();
+        await p2.waitForSelector('[data-empty]:text("No tokens yet.")');
+        const [after] = await me();
+        assert(after === 401, 'the revoked token: HTTP ' + after);
+    });
+
     await check('disabled, carol is sent back to log in; enabled with a new password, she is let in', async () => {
         // every 401 (and the console's 403s for carol) in this step is on
         // purpose: requests carol's page had in flight when she was

@@ -160,9 +160,27 @@ async function openRunbook(page, folder, name) {
         await shot(page, 'servers');
     });
 
-    await check('events', async () => {
+    await check('events: a platform event\'s row with its message', async () => {
+        // a runbook that sends one, run now: a real row must show, not
+        // just the table's "No events." row
+        const auth = 'Basic ' + Buffer.from('admin:' + env.ADMIN_PW).toString('base64');
+        const headers = { Authorization: auth, 'Content-Type': 'application/json' };
+        const yaml = ['name: Notify', 'folder: /Console', 'parameters:',
+            '  - {name: summary, type: string, required: true}', 'activities:',
+            '  - {id: start, type: initialize-data}',
+            '  - {id: tell, type: send-platform-event, properties: {summary: "{start.summary}", severity: warning}}',
+            'links:', '  - {from: start, to: tell}', ''].join('\n');
+        let r = await fetch(env.MGMT_URL + '/api/runbook/checkin', { method: 'POST', headers, body: JSON.stringify({ yaml, comment: 'sends an event' }) });
+        assert(r.status === 201, `checking Notify in: HTTP ${r.status} ${await r.text()}`);
+        const summary = 'event from test_console <b>as text</b>';
+        r = await fetch(env.WEB_URL + '/api/jobs', { method: 'POST', headers, body: JSON.stringify({ runbook: '/Console/Notify', parameters: { summary } }) });
+        assert(r.status === 201, `starting Notify: HTTP ${r.status} ${await r.text()}`);
         await page.goto(URL + '#/events');
-        await page.waitForSelector('table.events tbody tr');
+        await page.waitForFunction((s) => [...document.querySelectorAll('table.events tbody tr')].some((tr) =>
+            tr.classList.contains('sev-warning') && [...tr.querySelectorAll('td.cell')].some((td) => td.textContent.includes(s))),
+        summary, { timeout: 120000 });
+        assert(!(await page.locator('table.events td:text("No events.")').count()), 'the empty row is shown beside the event');
+        assert(!(await page.locator('table.events td.cell b').count()), 'markup in the event made an element');
     });
 
     await check('global variables: text shown as typed, encrypted values never', async () => {

@@ -6,7 +6,7 @@ import yaml from 'js-yaml';
 const TOP_ORDER = ['name', 'folder', 'description', 'parameters', 'returns', 'activities', 'links'];
 const ACT_ORDER = ['id', 'name', 'type', 'properties', 'retry', 'flatten', 'timeout', 'publishes', 'position'];
 const RETRY_ORDER = ['max', 'delay', 'until'];
-const LINK_ORDER = ['from', 'to', 'name', 'on', 'when', 'include', 'exclude'];
+const LINK_ORDER = ['from', 'to', 'name', 'on', 'when', 'include', 'exclude', 'loop_guard'];
 
 function ordered(obj, order) {
     const out = {};
@@ -33,6 +33,9 @@ export function toYaml(doc, pos) {
             if (/^\d+$/.test(String(o.retry.max))) o.retry.max = Number(o.retry.max);
         }
         if (Array.isArray(o.publishes) && !o.publishes.length) delete o.publishes;
+        // the server gives `flatten: true` as the text 'true'
+        if (typeof o.flatten === 'string' && parseBool(o.flatten) !== null) o.flatten = parseBool(o.flatten);
+        if (o.flatten === false) delete o.flatten;
         const p = pos && pos[a.id];
         if (p) o.position = { x: Math.max(0, Math.round(p.x)), y: Math.max(0, Math.round(p.y)) };
         if (o.position) {
@@ -42,7 +45,11 @@ export function toYaml(doc, pos) {
         }
         return o;
     });
-    if (d.links) d.links = d.links.map((l) => ordered(l, LINK_ORDER));
+    if (d.links) d.links = d.links.map((l) => {
+        const o = ordered(l, LINK_ORDER);
+        if (/^\d+$/.test(String(o.loop_guard))) o.loop_guard = Number(o.loop_guard);
+        return o;
+    });
     // js-yaml writes every map and list in block style; these two read
     // better on one line (and js-yaml quotes the key y, a YAML 1.1 boolean)
     return yaml.dump(d, { lineWidth: -1, noRefs: true })
@@ -163,6 +170,10 @@ export function retryProblems(r) {
         out.max = `Attempts must be a whole number from 1 to 1000000, not '${max}'.`;
     if (r.delay !== undefined && r.delay !== null && r.delay !== '' && !isDuration(r.delay))
         out.delay = `Delay must be a duration such as 500ms, 30s, 2m or 1h, not '${r.delay}'.`;
+    if (r.until !== undefined && r.until !== null && r.until !== '') {
+        const c = conditionProblem(r.until);
+        if (c) out.until = c;
+    }
     return out;
 }
 
@@ -202,4 +213,188 @@ export function setLinkOn(l, on) {
     else if (on.length === 3) out.on = 'any';
     else out.on = on.length === 1 ? on[0] : on;
     return out;
+}
+
+// bt_parse_bool: true false yes no on off 1 0, any case; null otherwise.
+export function parseBool(v) {
+    if (typeof v === 'boolean') return v;
+    const s = String(v).toLowerCase();
+    return ['true', 'yes', 'on', '1'].includes(s) ? true : ['false', 'no', 'off', '0'].includes(s) ? false : null;
+}
+
+// An activity's `flatten` (true, false or {separator}) as {on, separator}:
+// separator null means the default, a newline.
+export function flattenOf(act) {
+    const f = act && act.flatten;
+    if (f && typeof f === 'object') return { on: true, separator: f.separator === undefined ? null : f.separator === null ? '' : String(f.separator) };
+    return { on: f === undefined || f === null ? false : parseBool(f) === true, separator: null };
+}
+
+// The flatten value to write: true for the default separator (a newline).
+export function flattenValue(on, separator) {
+    if (!on) return undefined;
+    return separator === null || separator === undefined || separator === '' ? true : { separator };
+}
+
+// A link's conditions under one key (`include`, `exclude`) as a list: the
+// format also takes a single condition.
+export function conditionsOf(link, key) {
+    const v = link[key];
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v.map((c) => (c === null || c === undefined ? '' : String(c)));
+    return typeof v === 'object' ? [] : [String(v)];
+}
+
+// What the loader says of a loop_guard (bt_parse_int64, then 1..1000000),
+// or null when it is fine or absent.
+export function loopGuardProblem(v) {
+    if (v === undefined || v === null || v === '') return null;
+    const s = String(v);
+    if (!/^[+-]?\d+$/.test(s) || Number(s) < 1 || Number(s) > 1000000)
+        return `Loop guard must be a whole number from 1 to 1000000 (how often the link may fire), not '${s}'.`;
+    return null;
+}
+
+// The syntax of a condition as src/engine/cond.c parses it, with its
+// messages: the problem as a sentence, or null. What only the loader can
+// tell (references to activities and fields, whether a `matches` pattern
+// compiles as a POSIX regular expression) is left to check-in.
+const COND_MAX_LEN = 64 << 10;
+const COND_MAX_DEPTH = 64;
+const SHOW_MAX = 40;
+const isSpace = (c) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+const endsWord = (c) => isSpace(c) || c === '(' || c === ')' || c === '=' || c === '!' || c === '<' || c === '>';
+const OPS1 = ['==', '=', 'equals', '!=', '<>', '>=', '<=', '>', '<', 'contains', 'matches'];
+const OPS2 = { starts: ['with'], ends: ['with'], not: ['contains', 'matches', 'equals'] };
+
+export function conditionProblem(source) {
+    const text = source === undefined || source === null ? '' : String(source);
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > COND_MAX_LEN) return `condition is ${bytes} bytes long; the limit is ${COND_MAX_LEN}`;
+    const fail = (msg) => {
+        throw Object.assign(new Error(msg), { condition: true });
+    };
+    const col = (o) => o + 1;
+    const short = (s) => (s.length > SHOW_MAX ? s.slice(0, SHOW_MAX) + '...' : s);
+    const describe = (t) => (t.kind === 'end' ? 'the end of the condition' : `'${short(t.text)}'`);
+    let pos = 0;
+    let tok = { kind: 'end', start: 0, len: 0, text: '' };
+    let prevEnd = 0;
+    let depth = 0;
+    const next = () => {
+        prevEnd = tok.start + tok.len;
+        while (pos < text.length && isSpace(text[pos])) pos++;
+        const t = { kind: 'end', start: pos, len: 0 };
+        if (pos < text.length) {
+            const ch = text[pos];
+            const nx = text[pos + 1] || '';
+            if (ch === '(' || ch === ')') {
+                t.kind = ch;
+                t.len = 1;
+            } else if (ch === '=') {
+                t.kind = 'sym';
+                t.len = nx === '=' ? 2 : 1;
+            } else if (ch === '!') {
+                if (nx !== '=') fail(`unexpected '!' at column ${col(pos)}: write != or 'not'`);
+                t.kind = 'sym';
+                t.len = 2;
+            } else if (ch === '<' || ch === '>') {
+                t.kind = 'sym';
+                t.len = nx === '=' || (ch === '<' && nx === '>') ? 2 : 1;
+            } else if (ch === '"' || ch === "'") {
+                let i = pos + 1;
+                while (i < text.length && text[i] !== ch) i += text[i] === '\\' && i + 1 < text.length ? 2 : 1;
+                if (i >= text.length) fail(`unterminated quoted text starting at column ${col(pos)}: expected a closing ${ch}`);
+                t.kind = 'quoted';
+                t.len = i + 1 - pos;
+            } else {
+                let i = pos;
+                while (i < text.length && !endsWord(text[i])) i++;
+                t.kind = 'word';
+                t.len = i - pos;
+            }
+        }
+        t.text = text.substr(t.start, t.len);
+        pos += t.len;
+        tok = t;
+    };
+    const is = (w) => (tok.kind === 'word' || tok.kind === 'sym') && tok.text.toLowerCase() === w;
+    const operand = (what) => {
+        const t = tok;
+        if (t.kind !== 'word' && t.kind !== 'quoted')
+            fail(`expected a value (a {reference}, quoted text, a word or a number) ${what} at column ${col(t.start)}, found ${describe(t)}`);
+        if (is('and') || is('or') || is('not'))
+            fail(`expected a value ${what} at column ${col(t.start)}, found the keyword ${describe(t)} (quote it to compare with the word)`);
+        next();
+    };
+    const operator = () => {
+        if (is('is')) {
+            const at = tok.start;
+            next();
+            const negated = is('not');
+            if (negated) next();
+            if (!is('empty'))
+                fail(`expected 'empty' after '${negated ? 'is not' : 'is'}' (the 'is' at column ${col(at)}) at column ${col(tok.start)}, found ${describe(tok)}`);
+            next();
+            return { unary: true };
+        }
+        for (const o of OPS1) if (is(o)) {
+            next();
+            return { unary: false };
+        }
+        for (const [first, seconds] of Object.entries(OPS2)) if (is(first)) {
+            const save = tok;
+            next();
+            if (seconds.some((w) => is(w))) {
+                next();
+                return { unary: false };
+            }
+            fail(`expected ${first === 'not' ? "'contains', 'matches' or 'equals'" : "'with'"} after ${describe(save)} at column ${col(tok.start)}, found ${describe(tok)}`);
+        }
+        return null;
+    };
+    const compare = () => {
+        const lt = tok;
+        operand('at the start of a comparison');
+        const before = tok;
+        const op = operator();
+        if (!op)
+            fail(`expected an operator (==, !=, <, >, <=, >=, contains, starts with, ends with, matches, is empty...) after '${short(lt.text)}' at column ${col(before.start)}, found ${describe(before)}`);
+        if (!op.unary) operand(`after '${text.slice(before.start, prevEnd)}'`);
+    };
+    let chain = null;
+    const unary = () => {
+        if (++depth > COND_MAX_DEPTH) fail(`condition nests 'not' and parentheses more than ${COND_MAX_DEPTH} deep at column ${col(tok.start)}`);
+        if (is('not')) {
+            next();
+            unary();
+        } else if (tok.kind === '(') {
+            const open = tok.start;
+            next();
+            chain('or');
+            if (tok.kind !== ')')
+                fail(`expected ')' to close the '(' at column ${col(open)}, or 'and' / 'or', at column ${col(tok.start)}, found ${describe(tok)}`);
+            next();
+        } else compare();
+        depth--;
+    };
+    chain = (kind) => {
+        for (;;) {
+            if (kind === 'or') chain('and');
+            else unary();
+            if (!is(kind)) break;
+            next();
+        }
+    };
+    try {
+        next();
+        if (tok.kind === 'end') fail('empty condition: expected a comparison such as {step.exit_code} == 0 at column 1');
+        chain('or');
+        if (tok.kind === ')') fail(`unbalanced ')' at column ${col(tok.start)}: no '(' is open`);
+        if (tok.kind !== 'end') fail(`expected 'and', 'or' or the end of the condition at column ${col(tok.start)}, found ${describe(tok)}`);
+    } catch (e) {
+        if (e.condition) return e.message;
+        throw e;
+    }
+    return null;
 }

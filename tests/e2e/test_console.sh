@@ -205,4 +205,23 @@ if (act("return_data").properties.total !== "{run_program.sum}") throw new Error
 else
     fail "baton export writes the designer's positions, retry and published fields" "the browser did not get as far as checking them in"
 fi
+# ... and the link filters, the loop guard and flatten, as the designer
+# wrote them (the export above holds the latest version)
+if [[ -d $SCRATCH/export ]] && NODE_PATH=$NODE_MODULES node -e '
+const fs = require("fs"), path = require("path"), yaml = require("js-yaml");
+const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+const file = walk(process.argv[1]).find((f) => /^name: Two step$/m.test(fs.readFileSync(f, "utf8")));
+if (!file) throw new Error("no Two step in the export");
+const doc = yaml.load(fs.readFileSync(file, "utf8"));
+const link = (f, t) => doc.links.find((l) => l.from === f && l.to === t) || {};
+const same = (what, got, want) => { if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`${what}: ${JSON.stringify(got)}`); };
+same("include", link("run_program", "return_data").include, ["{start.who} == designer or {start.who} == admin"]);
+same("exclude", link("run_program", "return_data").exclude, ["{start.who} == skip"]);
+same("loop_guard", link("return_data", "run_program").loop_guard, 2);
+same("flatten", doc.activities.find((a) => a.id === "run_program").flatten, { separator: ", " });
+ ' "$SCRATCH/export" >"$SCRATCH/export2.check" 2>&1; then
+    pass "baton export writes the designer's link filters, loop guard and flatten"
+else
+    fail "baton export writes the designer's link filters, loop guard and flatten" "$(cat "$SCRATCH/export2.check" 2>/dev/null)"
+fi
 finish

@@ -103,6 +103,19 @@ function RetryEditor({ act, editable, update }) {
 </fieldset>`;
 }
 
+// flatten: true, false or {separator} (runbook-format.md, "Rows and
+// flatten"); an empty separator writes `flatten: true`, a newline.
+function FlattenEditor({ act, editable, update }) {
+    const f = M.flattenOf(act);
+    return html`<fieldset class="flatten"><legend>Rows</legend>
+  <label class="field-inline"><input type="checkbox" name="flatten" checked=${f.on} disabled=${!editable}
+    onChange=${(e) => update({ ...act, flatten: M.flattenValue(e.target.checked, f.separator) })} /> Flatten its rows into one</label>
+  ${f.on && html`<div class="field"><label for="flatten-separator">Separator <span class="muted small">joins each field's values</span></label>
+    <input id="flatten-separator" name="flatten-separator" value=${f.separator ?? ''} readonly=${!editable} placeholder="a new line"
+      onInput=${(e) => update({ ...act, flatten: M.flattenValue(true, e.target.value) })} /></div>`}
+</fieldset>`;
+}
+
 function PublishedName({ name, editable, check, rename, remove }) {
     const [text, setText] = useState(name);
     useEffect(() => setText(name), [name]);
@@ -191,8 +204,7 @@ function ActivityInspector({ doc, act, types, editable, update, remove, rename, 
   <div class="field"><label for="act-timeout">Timeout <span class="muted small">duration, like 30s</span></label>
     <input id="act-timeout" name="timeout" value=${act.timeout || ''} readonly=${!editable} placeholder="none"
       onInput=${(e) => update({ ...act, timeout: e.target.value || undefined })} /></div>
-  <label class="field-inline"><input type="checkbox" name="flatten" checked=${!!act.flatten} disabled=${!editable}
-    onChange=${(e) => update({ ...act, flatten: e.target.checked || undefined })} /> Flatten its rows into one</label>
+  <${FlattenEditor} act=${act} editable=${editable} update=${update} />
   ${specs.map((s) => html`<${PropField} key=${s.name} spec=${s} value=${props[s.name]} editable=${editable}
       onFocus=${() => setFocus(s.name)} onChange=${(v) => setProp(s.name, v)} />`)}
   ${extra.map((k) => html`<${PropField} key=${k} spec=${{ name: k, kind: open ? open.kind : 'string', description: open ? '' : 'not a property of this type' }}
@@ -216,8 +228,48 @@ function ActivityInspector({ doc, act, types, editable, update, remove, rename, 
 </div>`;
 }
 
+// One condition field: its loader message under it at once. What is
+// typed is kept as typed, so the YAML shows it and a check-in names it too.
+function ConditionField({ id, name, label, ariaLabel, hint, value, editable, onInput, placeholder, children }) {
+    const problem = value === undefined ? null : M.conditionProblem(value);
+    return html`<div class="field">
+    ${label && html`<label for=${id}>${label} ${hint && html`<span class="muted small">${hint}</span>`}</label>`}
+    <div class="toolbar condition"><input id=${id} name=${name} value=${value ?? ''} readonly=${!editable} placeholder=${placeholder || ''}
+      aria-label=${ariaLabel} aria-invalid=${problem ? 'true' : 'false'} aria-describedby=${problem ? id + '-error' : undefined}
+      onInput=${(e) => onInput(e.target.value)} />${children}</div>
+    ${problem && html`<div class="error-text small" id=${id + '-error'} role="alert">${problem}</div>`}
+  </div>`;
+}
+
+// include / exclude: lists of conditions (one condition is a list of one).
+function ConditionList({ link, kind, legend, hint, editable, update }) {
+    const list = M.conditionsOf(link, kind);
+    const [add, setAdd] = useState('');
+    const addProblem = add === '' ? null : M.conditionProblem(add);
+    const set = (next) => update({ ...link, [kind]: next.length ? next : undefined });
+    const doAdd = () => {
+        if (add === '' || addProblem) return;
+        set([...list, add]);
+        setAdd('');
+    };
+    return html`<fieldset class=${'conditions ' + kind}><legend>${legend}</legend>
+  <p class="muted small">${hint}</p>
+  ${list.map((c, i) => html`<${ConditionField} key=${i} id=${kind + '-' + i} name=${kind + '-' + i} ariaLabel=${`${kind} condition ${i + 1}`}
+      value=${c} editable=${editable}
+      onInput=${(v) => set(list.map((x, j) => (j === i ? v : x)))}>
+    ${editable && html`<button aria-label=${`remove ${kind} condition ${i + 1}`} onClick=${() => set(list.filter((_, j) => j !== i))}>✕</button>`}<//>`)}
+  ${editable && html`<div class="field"><label for=${kind + '-add'}>Add a condition</label>
+    <div class="toolbar condition"><input id=${kind + '-add'} name=${kind + '-add'} value=${add} placeholder="{activity.field} == value"
+        aria-invalid=${addProblem ? 'true' : 'false'} aria-describedby=${addProblem ? kind + '-add-error' : undefined}
+        onInput=${(e) => setAdd(e.target.value)} onKeyDown=${(e) => { if (e.key === 'Enter') { e.preventDefault(); doAdd(); } }} />
+      <button name=${kind + '-add-button'} onClick=${doAdd} disabled=${add === '' || !!addProblem}>Add</button></div>
+    ${addProblem && html`<div class="error-text small" id=${kind + '-add-error'} role="alert">${addProblem}</div>`}</div>`}
+</fieldset>`;
+}
+
 function LinkInspector({ link, editable, update, remove }) {
     const on = M.linkOn(link);
+    const guardProblem = M.loopGuardProblem(link.loop_guard);
     const toggle = (r) => {
         const next = on.includes(r) ? on.filter((x) => x !== r) : [...on, r];
         if (next.length) update(M.setLinkOn(link, ['success', 'warning', 'failed'].filter((x) => next.includes(x))));
@@ -228,9 +280,18 @@ function LinkInspector({ link, editable, update, remove }) {
     ${['success', 'warning', 'failed'].map((r) => html`<label key=${r}><input type="checkbox" name=${'on-' + r} checked=${on.includes(r)}
       disabled=${!editable} onChange=${() => toggle(r)} /> ${r} </label>`)}
   </fieldset>
-  <div class="field"><label for="link-when">Condition (when)</label>
-    <input id="link-when" name="when" value=${link.when || ''} readonly=${!editable} placeholder="{activity.field} == value"
-      onInput=${(e) => update({ ...link, when: e.target.value || undefined })} /></div>
+  <${ConditionField} id="link-when" name="when" label="Condition (when)" value=${link.when === undefined || link.when === null ? undefined : String(link.when)}
+    editable=${editable} placeholder="{activity.field} == value" onInput=${(v) => update({ ...link, when: v || undefined })} />
+  <${ConditionList} link=${link} kind="include" legend="Also follow when (include)" editable=${editable} update=${update}
+    hint="With conditions here or in 'when', the link is followed when at least one holds." />
+  <${ConditionList} link=${link} kind="exclude" legend="Never follow when (exclude)" editable=${editable} update=${update}
+    hint="Any one that holds stops the link." />
+  <div class="field"><label for="link-loop-guard">Loop guard <span class="muted small">fires at most this often per instance (1 to 1000000)</span></label>
+    <input id="link-loop-guard" name="loop_guard" value=${link.loop_guard ?? ''} readonly=${!editable} inputmode="numeric" placeholder="no limit"
+      aria-invalid=${guardProblem ? 'true' : 'false'} aria-describedby=${guardProblem ? 'link-loop-guard-error' : undefined}
+      onInput=${(e) => update({ ...link, loop_guard: e.target.value === '' ? undefined : /^\d+$/.test(e.target.value) ? Number(e.target.value) : e.target.value })} />
+    ${guardProblem && html`<div class="error-text small" id="link-loop-guard-error" role="alert">${guardProblem}</div>`}
+    <div class="muted small">Needed on one link of every loop; an activity whose only incoming links have one also starts the runbook.</div></div>
   <div class="field"><label for="link-name">Name</label>
     <input id="link-name" name="link-name" value=${link.name || ''} readonly=${!editable}
       onInput=${(e) => update({ ...link, name: e.target.value || undefined })} /></div>

@@ -499,6 +499,102 @@ async function openRunbook(page, folder, name) {
         }
     });
 
+    // a link chosen from the keyboard: focus it, Enter
+    const selectLink = async (p, key) => {
+        await p.focus(`g.link[data-link="${key}"]`);
+        await p.keyboard.press('Enter');
+        await p.waitForSelector(`.inspector[aria-label="link properties"] h3:has-text("${key.replace('->', ' → ')}")`);
+    };
+    await check('designer: edits link filters, a loop guard and flatten with the loader\'s messages', async () => {
+        await page.goto(URL + '#/design/' + designedId);
+        await page.click('button:has-text("Check out")');
+        await page.waitForSelector('text=checked out by admin');
+        await selectLink(page, 'run_program->return_data');
+        // a wrong condition is named at once, as the loader names it, and cannot be added
+        await page.fill('#exclude-add', '{start.who} =! skip');
+        assert((await alertText('#exclude-add')).includes("unexpected '!' at column 14: write != or 'not'"), 'exclude message: ' + await alertText('#exclude-add'));
+        assert(await page.locator('button[name=exclude-add-button]').isDisabled(), 'a wrong condition can be added');
+        await page.fill('#exclude-add', '{start.who} == skip');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#exclude-0');
+        await page.fill('#include-add', '{start.who} == designer');
+        await page.click('button[name=include-add-button]');
+        await page.waitForSelector('#include-0');
+        // a condition already in the list edited into a wrong one: named under it, kept as typed
+        await page.fill('#include-0', '{start.who} == designer and');
+        assert((await alertText('#include-0')).includes('expected a value'), 'include message: ' + await alertText('#include-0'));
+        await page.fill('#include-0', '{start.who} == designer or {start.who} == admin');
+        assert((await alertText('#include-0')) === '', 'a message for a good condition');
+        await page.fill('#link-when', '{run_program.exit_code} ==');
+        assert((await alertText('#link-when')).includes('found the end of the condition'), 'when message: ' + await alertText('#link-when'));
+        await page.fill('#link-when', '{run_program.exit_code} == 0');
+        // a loop back with its guard, drawn from the keyboard's Link to
+        await page.click('g.node[data-activity=return_data] rect');
+        await page.selectOption('select[aria-label="link to"]', 'run_program');
+        await page.click('button:has-text("Add link")');
+        await page.waitForSelector('.inspector[aria-label="link properties"] h3:has-text("return_data → run_program")');
+        await page.fill('#link-loop-guard', '0');
+        assert((await alertText('#link-loop-guard')).includes("whole number from 1 to 1000000 (how often the link may fire), not '0'"),
+            'loop guard message: ' + await alertText('#link-loop-guard'));
+        await page.fill('#link-loop-guard', '2');
+        assert((await alertText('#link-loop-guard')) === '', 'a message for loop guard 2');
+        // flatten with a separator
+        await page.click('g.node[data-activity=run_program] rect');
+        await page.check('input[name=flatten]');
+        await page.fill('#flatten-separator', ', ');
+        const yaml = await page.locator('pre.yaml').textContent();
+        assert(yaml.includes("    include:\n      - '{start.who} == designer or {start.who} == admin'\n    exclude:\n      - '{start.who} == skip'"),
+            'filters in the YAML: ' + yaml);
+        assert(/- from: return_data\n {4}to: run_program\n {4}loop_guard: 2\n/.test(yaml), 'loop guard in the YAML: ' + yaml);
+        assert(yaml.includes("    flatten:\n      separator: ', '"), 'flatten in the YAML: ' + yaml);
+        await selectLink(page, 'run_program->return_data');
+        await page.locator('fieldset.exclude').scrollIntoViewIfNeeded();
+        await shot(page, 'designer-link');
+        await page.fill('input[name=comment]', 'filters and a loop');
+        await page.click('button:has-text("Check in")');
+        await page.waitForSelector('.notice:has-text("version 4")');
+    });
+
+    await check('designer: the filters and loop guard survive a fresh browser and a run honours them', async () => {
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+        const p = await ctx.newPage();
+        watch(p);
+        p.setDefaultTimeout(T);
+        try {
+            await p.goto(URL);
+            await p.fill('input[name=user]', 'admin');
+            await p.fill('input[name=password]', env.ADMIN_PW);
+            await p.click('button[type=submit]');
+            await p.waitForSelector('.tiles');
+            await p.goto(URL + '#/design/' + designedId);
+            await p.waitForSelector('g.link[data-link="return_data->run_program"]', { state: 'attached' });
+            await selectLink(p, 'run_program->return_data');
+            assert((await p.inputValue('#exclude-0')) === '{start.who} == skip', 'exclude: ' + await p.inputValue('#exclude-0'));
+            assert((await p.inputValue('#include-0')) === '{start.who} == designer or {start.who} == admin', 'include');
+            assert((await p.inputValue('#link-when')) === '{run_program.exit_code} == 0', 'when');
+            await selectLink(p, 'return_data->run_program');
+            assert((await p.inputValue('#link-loop-guard')) === '2', 'loop guard: ' + await p.inputValue('#link-loop-guard'));
+            await p.click('g.node[data-activity=run_program] rect');
+            assert(await p.isChecked('input[name=flatten]'), 'flatten is off');
+            assert((await p.inputValue('#flatten-separator')) === ', ', 'separator: ' + await p.inputValue('#flatten-separator'));
+            // who=skip: the exclude condition holds, so Return Data never runs
+            await p.click('a:has-text("Open to run")');
+            await p.waitForSelector('input[name=who]');
+            await p.fill('input[name=who]', 'skip');
+            await p.click('button:has-text("Start")');
+            await p.waitForURL(/#\/jobs\/\d+/);
+            await p.waitForSelector('.title-row .status-completed', { timeout: 120000 });
+            await p.waitForSelector('table.acts button[data-act=run_program]');
+            assert(await p.locator('table.acts button[data-act=return_data]').count() === 0, 'return_data ran on a filtered path');
+            assert(await p.locator('[data-returned]').count() === 0, 'data returned on a filtered path');
+            assert(await p.locator('svg.diagram g.node-success[data-activity=run_program]').count() === 1, 'run_program not coloured success');
+            assert(await p.locator('svg.diagram g.node[data-activity=return_data]:not(.node-success):not(.node-failed)').count() === 1,
+                'return_data coloured as if it ran');
+        } finally {
+            await ctx.close();
+        }
+    });
+
     await check('a runbook with 500 activities is drawn', async () => {
         const t0 = Date.now();
         await openRunbook(page, 'Console', 'Big');

@@ -473,6 +473,13 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         await page.click('.secret button::-p-text(Copy)');
         await page.waitForSelector('.secret [role=status]');
         await shot(page, 'firefox-tokens');
+        // narrow: the secret's field and its button fit, nothing wider
+        await page.setViewport({ width: 420, height: 800 });
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        const field = await page.$eval('input[name=token-secret]', (e) => e.getBoundingClientRect().right);
+        assert(wide <= 420 && field <= 420, `the page is ${wide} px wide, the secret's field ends at ${field} px in a 420 px window`);
+        await shot(page, 'firefox-tokens-narrow');
+        await page.setViewport({ width: 1280, height: 720 });
         const use = (path) => fetch(env.WEB_URL + path, { headers: { Authorization: 'Bearer ' + secret } });
         let r = await use('/api/me');
         const me = r.ok ? await r.json() : {};
@@ -491,6 +498,10 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         assert(await count(page, 'table.tokens i') === 0, 'markup in the name made an element');
         const used = await page.$eval('table.tokens td[data-label="Last used"]', (td) => td.textContent);
         assert(used !== 'never', 'last used: ' + used);
+        await page.setViewport({ width: 420, height: 800 });
+        const listWide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert(listWide <= 420, `the list is ${listWide} px wide in a 420 px window`);
+        await page.setViewport({ width: 1280, height: 720 });
         // revoked after a confirmation, then refused
         await press(page, 'table.tokens button::-p-text(Revoke)');
         await page.waitForSelector('table.tokens .confirm');

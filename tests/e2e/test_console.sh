@@ -18,6 +18,42 @@ if [[ ! -d $NODE_MODULES/playwright-core ]]; then
     exit 1
 fi
 
+# The designer checks conditions as they are typed with model.js's copy of
+# the loader's grammar: for each condition here it must say what
+# `baton validate` says (the same sentence, or nothing).
+mkdir -p "$SCRATCH/model"
+cp "$SRC/console/src/model.js" "$SCRATCH/model/model.mjs"
+ln -s "$NODE_MODULES" "$SCRATCH/model/node_modules"
+if node --input-type=module -e '
+import { spawnSync } from "child_process";
+import fs from "fs";
+const M = await import(process.argv[1] + "/model.mjs");
+const conds = ["{a.status} == success", "{a.status} =! 0", "{a.status} == success and", "", "   ",
+    "a is not empty", "a is b", "a is not", "not (a == b or c contains d)", "NOT a Starts With b", "a starts b",
+    "a ends with", "(a == b", "a == b)", "a == \"x", "b == '\''x\\'\''", "a not foo", "a not equals b", "x and",
+    "a == or", "a == \"or\"", "not not (a", "a <> ", "((((a))))", "a >= 1 and (b < 2 or c<>3)", "a = = b",
+    "{a.status} matches \"^s\" or {a.status} not matches x", "a contains b c", "a !b", "\"unclosed", "a == b and or c"];
+let bad = 0;
+conds.forEach((c, i) => {
+    const file = `${process.argv[1]}/c${i}.runbook.yaml`;
+    fs.writeFileSync(file, `name: t\nactivities:\n  - {id: a, type: junction}\n  - {id: b, type: junction}\nlinks:\n  - from: a\n    to: b\n    when: ${JSON.stringify(c)}\n`);
+    const out = spawnSync(process.argv[2], ["validate", file], { encoding: "utf8" });
+    const text = out.stdout + out.stderr;
+    const at = text.indexOf(`condition '\''${c}'\'': `);
+    const loader = out.status === 0 ? null : at >= 0 ? text.slice(at + c.length + 14).split("\n")[0] : "(" + text.trim() + ")";
+    const designer = M.conditionProblem(c);
+    if (loader !== designer) {
+        bad++;
+        console.log(`${JSON.stringify(c)}:\n  loader:   ${loader}\n  designer: ${designer}`);
+    }
+});
+process.exit(bad ? 1 : 0);
+ ' "$SCRATCH/model" "$BUILD/baton" >"$SCRATCH/conditions.out" 2>&1; then
+    pass "the designer's condition check says what the loader says"
+else
+    fail "the designer's condition check says what the loader says" "$(cat "$SCRATCH/conditions.out")"
+fi
+
 ADMIN_PW=console-e2e-password
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
 unset BATON_TOKEN BATON_USER BATON_PASSWORD

@@ -247,17 +247,24 @@ function ConditionList({ link, kind, legend, hint, editable, update }) {
     const [add, setAdd] = useState('');
     const addProblem = add === '' ? null : M.conditionProblem(add);
     const set = (next) => update({ ...link, [kind]: next.length ? next : undefined });
+    // the button pressed goes away (✕) or is disabled (Add): the keyboard
+    // carries on from the field for a new condition
+    const refocus = () => setTimeout(() => {
+        const el = document.getElementById(kind + '-add');
+        if (el) el.focus();
+    }, 0);
     const doAdd = () => {
         if (add === '' || addProblem) return;
         set([...list, add]);
         setAdd('');
+        refocus();
     };
     return html`<fieldset class=${'conditions ' + kind}><legend>${legend}</legend>
   <p class="muted small">${hint}</p>
   ${list.map((c, i) => html`<${ConditionField} key=${i} id=${kind + '-' + i} name=${kind + '-' + i} ariaLabel=${`${kind} condition ${i + 1}`}
       value=${c} editable=${editable}
       onInput=${(v) => set(list.map((x, j) => (j === i ? v : x)))}>
-    ${editable && html`<button aria-label=${`remove ${kind} condition ${i + 1}`} onClick=${() => set(list.filter((_, j) => j !== i))}>✕</button>`}<//>`)}
+    ${editable && html`<button aria-label=${`remove ${kind} condition ${i + 1}`} onClick=${() => { set(list.filter((_, j) => j !== i)); refocus(); }}>✕</button>`}<//>`)}
   ${editable && html`<div class="field"><label for=${kind + '-add'}>Add a condition</label>
     <div class="toolbar condition"><input id=${kind + '-add'} name=${kind + '-add'} value=${add} placeholder="{activity.field} == value"
         aria-invalid=${addProblem ? 'true' : 'false'} aria-describedby=${addProblem ? kind + '-add-error' : undefined}

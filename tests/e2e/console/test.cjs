@@ -520,6 +520,14 @@ async function openRunbook(page, folder, name) {
         await page.fill('#include-add', '{start.who} == designer');
         await page.click('button[name=include-add-button]');
         await page.waitForSelector('#include-0');
+        // one added and removed from the keyboard: the focus comes back to the field for a new one
+        await page.keyboard.type('{start.who} == nobody');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#include-1');
+        await page.focus('button[aria-label="remove include condition 2"]');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#include-1', { state: 'detached' });
+        await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'include-add');
         // a condition already in the list edited into a wrong one: named under it, kept as typed
         await page.fill('#include-0', '{start.who} == designer and');
         assert((await alertText('#include-0')).includes('expected a value'), 'include message: ' + await alertText('#include-0'));

@@ -64,6 +64,9 @@ struct bt_web_answers {
     entry e[SETS][WAYS];
     size_t bytes;
     uint64_t tick;
+    /* whether the store counts jobs (-1: not known yet): where it does not
+     * (PostgreSQL), answers made of jobs skip the counter read */
+    atomic_int jobs_counted;
 };
 
 static bt_web_kept *kept_new(const char *text, size_t len) {
@@ -88,6 +91,7 @@ void bt_web_kept_release(bt_web_kept *k) {
 bt_web_answers *bt_web_answers_new(void) {
     bt_web_answers *a = bt_xcalloc(1, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
+    atomic_init(&a->jobs_counted, -1);
     return a;
 }
 
@@ -247,8 +251,10 @@ static const bt_store_changes *changes(bt_web_req *r) {
         bt_store *s = bt_web_store(r);
         r->changes_read = -1;
         if (!s) return NULL;
-        if (!BT_WEB_TIMED(r, bt_store_changes_read(s, &r->changes, NULL)))
+        if (!BT_WEB_TIMED(r, bt_store_changes_read(s, &r->changes, NULL))) {
             r->changes_read = 1;
+            atomic_store(&r->web->answers->jobs_counted, r->changes.jobs >= 0);
+        }
     }
     return r->changes_read > 0 ? &r->changes : NULL;
 }
@@ -337,6 +343,9 @@ static bool none_match(bt_web_req *r, const char *tag) {
 
 bool bt_web_answer_kept(bt_web_req *r, const char *key, unsigned uses,
                         unsigned status, const char *content_type) {
+    if ((uses & BT_WEB_USES_JOBS) &&
+        !atomic_load(&r->web->answers->jobs_counted))
+        return false; /* never kept here: no read for nothing */
     const bt_store_changes *ch = changes(r);
     if (!ch) return false;
     char tag[40];

@@ -101,7 +101,7 @@ static void add_headers(bt_web_req *r, struct MHD_Response *resp) {
         MHD_add_response_header(resp, "Access-Control-Allow-Origin",
                                 r->cors_origin);
         MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                                "Location, Allow, WWW-Authenticate");
+                                "Location, Allow, WWW-Authenticate, ETag");
     }
     /* the answer depends on Origin whenever CORS is configured */
     if (r->web->n_cors_origins) MHD_add_response_header(resp, "Vary", "Origin");

@@ -16,7 +16,21 @@ fi
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 2; }
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/baton-e2e.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
+
+# Processes a script started in the background (batond, helper servers):
+# add their pids to BG_PIDS and the EXIT trap ends them, TERM first, KILL
+# after 10 s.
+BG_PIDS=()
+stop_background() {
+    local p
+    for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${BG_PIDS[@]}"; do
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    return 0
+}
+trap 'stop_background; rm -rf "$SCRATCH"' EXIT
 
 PASSED=0
 FAILED=0
@@ -64,6 +78,18 @@ wait_batond() {
         sleep 0.1
     done
     grep -q 'batond ready' "$log"
+}
+
+# start_batond NAME ARGS...: batond ($BATOND, else the build's) in the
+# background with its output in $SCRATCH/NAME.log, until it says it is
+# ready (60 s); 1 when it exits or does not get ready.
+start_batond() {
+    local name=$1
+    shift
+    : >"$SCRATCH/$name.log"
+    "${BATOND:-$BUILD/batond}" "$@" >>"$SCRATCH/$name.log" 2>&1 &
+    BG_PIDS+=($!)
+    wait_batond "$SCRATCH/$name.log" "${BG_PIDS[-1]}" 60
 }
 
 # fresh_dir NAME: a new empty directory under the scratch directory.

@@ -58,36 +58,11 @@ ADMIN_PW=console-e2e-password
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
 unset BATON_TOKEN BATON_USER BATON_PASSWORD
 
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
 
 
-# start NAME ARGS...: batond in the background until it says it is ready
-start() {
-    local name=$1 i
-    shift
-    : >"$SCRATCH/$name.log"
-    "$BATOND" "$@" >>"$SCRATCH/$name.log" 2>&1 &
-    PIDS+=($!)
-    for ((i = 0; i < 600; i++)); do
-        grep -q 'batond ready' "$SCRATCH/$name.log" && return 0
-        kill -0 "${PIDS[-1]}" 2>/dev/null || break
-        sleep 0.1
-    done
-    return 1
-}
 
 read -r WEB CONSOLE MGMT DEAD CONSOLE2 CONSOLE3 < <(free_ports 6)
-if start all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
+if start_batond all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-console \
     --samples-dir "$E2E_DIR/console"; then
     pass "batond starts with every role"
@@ -168,7 +143,7 @@ else
 fi
 
 # A console whose web service is down (web_url names a closed port).
-if start down --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
+if start_batond down --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
     --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$DEAD" \
     --mgmt-url "http://127.0.0.1:$DEAD/"; then
     pass "a console-only batond starts with web_url and mgmt_url"
@@ -185,10 +160,10 @@ s.bind(("127.0.0.1", 0))
 s.listen(64)
 print(s.getsockname()[1], flush=True)
 time.sleep(600)' >"$SCRATCH/slow.port" &
-PIDS+=($!)
+BG_PIDS+=($!)
 until_true 10 test -s "$SCRATCH/slow.port"
 SLOW=$(cat "$SCRATCH/slow.port")
-if start slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
+if start_batond slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
     --console-port "$CONSOLE3" --web-url "http://127.0.0.1:$SLOW"; then
     pass "a console-only batond starts with a web service that never answers"
 else

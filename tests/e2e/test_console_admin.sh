@@ -26,30 +26,10 @@ ADMIN_PW=console-admin-e2e
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
 unset BATON_TOKEN BATON_USER BATON_PASSWORD
 
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null
-    done
-    rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
 
-# start NAME ARGS...: batond in the background until it says it is ready
-start() {
-    local name=$1
-    shift
-    : >"$SCRATCH/$name.log"
-    "$BATOND" "$@" >>"$SCRATCH/$name.log" 2>&1 &
-    PIDS+=($!)
-    wait_batond "$SCRATCH/$name.log" "${PIDS[-1]}" 60
-}
 
 read -r WEB CONSOLE MGMT CONSOLE2 < <(free_ports 4)
-if start all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
+if start_batond all --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-admin \
     --samples-dir "$E2E_DIR/console" \
     --cors-origins "http://127.0.0.1:$CONSOLE,http://127.0.0.1:$CONSOLE2"; then
@@ -89,10 +69,10 @@ fi
 DELAY=5 LONG=11
 python3 "$E2E_DIR/console/admin_slow_proxy.py" "$WEB" "$DELAY" "$SCRATCH/proxy.log" \
     status=completed "$LONG" >"$SCRATCH/proxy.port" &
-PIDS+=($!)
+BG_PIDS+=($!)
 until_true 10 test -s "$SCRATCH/proxy.port"
 PROXY=$(cat "$SCRATCH/proxy.port")
-if start slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
+if start_batond slow --data-dir "$SCRATCH/data-slow" --bind 127.0.0.1 --roles console \
     --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$PROXY" --mgmt-url "$M"; then
     pass "a console-only batond starts with a slow web service (a proxy holding answers ${DELAY} s)"
 else

@@ -24,26 +24,10 @@ ADMIN_PW=console-e2e-password
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
 unset BATON_TOKEN BATON_USER BATON_PASSWORD
 
-PID= PID2=
-stop() {
-    [[ -n $1 ]] || return 0
-    kill -TERM "$1" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null
-}
-cleanup() {
-    stop "$PID"
-    stop "$PID2"
-    rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-
 read -r WEB CONSOLE MGMT CONSOLE2 DEAD < <(free_ports 5)
-"$BATOND" --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
+if start_batond batond --data-dir "$SCRATCH/data" --bind 127.0.0.1 --web-port "$WEB" \
     --console-port "$CONSOLE" --mgmt-port "$MGMT" --name rb-firefox \
-    --samples-dir "$E2E_DIR/console" >"$SCRATCH/batond.log" 2>&1 &
-PID=$!
-if wait_batond "$SCRATCH/batond.log" "$PID" 60; then
+    --samples-dir "$E2E_DIR/console"; then
     pass "batond starts with every role"
 else
     fail "batond starts with every role" "$(tail -5 "$SCRATCH/batond.log")"
@@ -53,11 +37,9 @@ fi
 
 # A console whose web service and management server are down (web_url and
 # mgmt_url name a closed port)
-"$BATOND" --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
+if start_batond down --data-dir "$SCRATCH/data-down" --bind 127.0.0.1 --roles console \
     --console-port "$CONSOLE2" --web-url "http://127.0.0.1:$DEAD" \
-    --mgmt-url "http://127.0.0.1:$DEAD" >"$SCRATCH/down.log" 2>&1 &
-PID2=$!
-if wait_batond "$SCRATCH/down.log" "$PID2" 60; then
+    --mgmt-url "http://127.0.0.1:$DEAD"; then
     pass "a console-only batond starts with its web service down"
 else
     fail "a console-only batond starts with its web service down" "$(tail -5 "$SCRATCH/down.log")"

@@ -8,6 +8,7 @@ const { chromium } = require('playwright-core');
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const { check, assert, expecting, watch, finish, crashed } = require('./steps.cjs');
 
 const env = process.env;
 const URL = env.CONSOLE_URL;
@@ -15,41 +16,6 @@ const SHOTS = env.SHOTS;
 const T = 60000; // generous: two shared cores, ASan, ctest -j
 const DELAY_MS = Number(env.DELAY) * 1000;
 const LONG_MS = Number(env.LONG) * 1000;
-let failed = 0;
-const pageErrors = [];
-let expected = []; // regexps of console errors a step provokes on purpose
-
-let stepStart = Date.now();
-function ok(name) { console.log(`ok   ${name} (${((Date.now() - stepStart) / 1000).toFixed(1)} s)`); }
-function bad(name, detail) {
-    failed++;
-    console.log('FAIL ' + name + (detail ? '\n     ' + String(detail).split('\n').join('\n     ') : ''));
-}
-let step = '';
-async function check(name, fn) {
-    step = name;
-    stepStart = Date.now();
-    try {
-        await fn();
-        ok(name);
-    } catch (e) {
-        bad(name, e && e.message ? e.message.split('\n').slice(0, 8).join('\n') : e);
-    }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-async function expecting(patterns, fn) {
-    expected = patterns;
-    try { await fn(); } finally { expected = []; }
-}
-function watch(page) {
-    page.on('console', (m) => {
-        if (m.type() !== 'error') return;
-        const text = m.text();
-        if (expected.some((re) => re.test(text))) return;
-        pageErrors.push(`console error (${step}): ${text}`);
-    });
-    page.on('pageerror', (e) => pageErrors.push(`page error (${step}): ${e.message}`));
-}
 async function shot(page, name) {
     await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 }
@@ -571,11 +537,5 @@ async function poll(what, fn, ms = T) {
         await ctx3.close();
     });
 
-    if (pageErrors.length) bad('no console errors', pageErrors.join('\n'));
-    else ok('no console errors');
-    await browser.close();
-    process.exit(failed ? 1 : 0);
-})().catch((e) => {
-    bad('the browser run', e && e.stack);
-    process.exit(1);
-});
+    await finish(browser);
+})().catch(crashed);

@@ -6,39 +6,13 @@
 // provoke on purpose fails the run.
 const puppeteer = require('puppeteer-core');
 const path = require('path');
+const { check, assert, expecting, watch, finish, crashed } = require('./steps.cjs');
 
 const env = process.env;
 const URL = env.CONSOLE_URL;
 const SHOTS = env.SHOTS;
 const T = 60000; // generous: two shared cores, ASan, ctest -j
 const basicAdmin = 'Basic ' + Buffer.from('admin:' + env.ADMIN_PW).toString('base64');
-let failed = 0;
-const pageErrors = [];
-let expected = []; // regexps of console errors a step provokes on purpose
-
-let stepStart = Date.now();
-function ok(name) { console.log(`ok   ${name} (${((Date.now() - stepStart) / 1000).toFixed(1)} s)`); }
-function bad(name, detail) {
-    failed++;
-    console.log('FAIL ' + name + (detail ? '\n     ' + String(detail).split('\n').join('\n     ') : ''));
-}
-let step = '';
-async function check(name, fn) {
-    step = name;
-    stepStart = Date.now();
-    try {
-        await fn();
-        ok(name);
-    } catch (e) {
-        bad(name, e && e.message ? e.message.split('\n').slice(0, 6).join('\n') : e);
-    }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-async function expecting(patterns, fn) {
-    expected = patterns;
-    try { await fn(); } finally { expected = []; }
-}
-
 // Firefox reports a CSP violation as a page error; the page logs each one
 // as a console error too, naming the directive and the source line.
 const REPORT_CSP = () => {
@@ -47,18 +21,9 @@ const REPORT_CSP = () => {
     });
 };
 
-async function watch(page) {
-    page.on('console', (m) => {
-        if (m.type() !== 'error') return;
-        const text = m.text();
-        if (expected.some((re) => re.test(text))) return;
-        pageErrors.push(`console error (${step}): ${text}`);
-    });
-    page.on('pageerror', (e) => {
-        const text = e.message || String(e);
-        if (expected.some((re) => re.test(text))) return;
-        pageErrors.push(`page error (${step}): ${text}`);
-    });
+// every page: the shared error watch, and CSP violations logged
+async function watchAll(page) {
+    watch(page);
     await page.evaluateOnNewDocument(REPORT_CSP);
 }
 async function shot(page, name) {
@@ -131,7 +96,7 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
     });
     console.log(`     (${await browser.version()} over WebDriver BiDi)`);
     const page = await browser.newPage();
-    await watch(page);
+    await watchAll(page);
     page.setDefaultTimeout(T);
     await page.setViewport({ width: 1280, height: 720 });
 
@@ -514,7 +479,7 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
     await check('firefox: a web service that is down is said plainly, on the login form and in the console', async () => {
         const p = await browser.newPage();
         try {
-            await watch(p);
+            await watchAll(p);
             // what reaches the page's own handlers: nothing may go uncaught
             await p.evaluateOnNewDocument(() => {
                 window.__uncaught = [];
@@ -563,11 +528,5 @@ const jobStatus = (page) => page.$eval('.title-row .status', (e) => e.textConten
         });
     });
 
-    if (pageErrors.length) bad('firefox: no console errors', pageErrors.join('\n'));
-    else ok('firefox: no console errors');
-    await browser.close();
-    process.exit(failed ? 1 : 0);
-})().catch((e) => {
-    bad('the browser run', e && e.stack);
-    process.exit(1);
-});
+    await finish(browser, 'firefox: no console errors');
+})().catch(crashed);

@@ -92,6 +92,37 @@ start_batond() {
     wait_batond "$SCRATCH/$name.log" "${BG_PIDS[-1]}" 60
 }
 
+# console_prereqs BROWSER MODULE: what a console browser test needs:
+# batond built, the browser installed (else it skips, 77), and the npm
+# MODULE that drives it in the build's console/node_modules (else it
+# fails: the console was built without npm). Sets BATOND, NODE_MODULES.
+console_prereqs() {
+    BATOND=$BUILD/batond
+    [[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
+    if [[ ! -x $1 ]]; then
+        echo "SKIP: no $(basename "$1") at $1 (scripts/install-deps.sh test installs it)"
+        exit 77
+    fi
+    NODE_MODULES=$BUILD/console/node_modules
+    if [[ ! -d $NODE_MODULES/$2 ]]; then
+        echo "FAIL: no $2 in $NODE_MODULES: the console was built without npm (see the build log)"
+        exit 1
+    fi
+}
+
+# run_driver SCRIPT: a browser test's node half; the ok/FAIL lines it
+# prints count with this script's.
+run_driver() {
+    NODE_PATH=$NODE_MODULES node "$1" >"$SCRATCH/browser.out" 2>&1
+    local rc=$?
+    cat "$SCRATCH/browser.out"
+    PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
+    FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
+    if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
+        fail "the browser driver ran to the end" "exit $rc"
+    fi
+}
+
 # fresh_dir NAME: a new empty directory under the scratch directory.
 fresh_dir() { mktemp -d "$SCRATCH/$1.XXXXXX"; }
 

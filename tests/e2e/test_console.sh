@@ -5,18 +5,8 @@
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_DIR/lib.sh"
 
-BATOND=$BUILD/batond
-[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
 CHROMIUM=${BATON_CHROMIUM:-/usr/bin/chromium}
-if [[ ! -x $CHROMIUM ]]; then
-    echo "SKIP: no chromium at $CHROMIUM (scripts/install-deps.sh test installs it)"
-    exit 77
-fi
-NODE_MODULES=$BUILD/console/node_modules
-if [[ ! -d $NODE_MODULES/playwright-core ]]; then
-    echo "FAIL: no playwright-core in $NODE_MODULES: the console was built without npm (see the build log)"
-    exit 1
-fi
+console_prereqs "$CHROMIUM" playwright-core
 
 # The designer checks conditions as they are typed with model.js's copy of
 # the loader's grammar: for each condition here it must say what
@@ -175,15 +165,7 @@ export WEB_URL=http://127.0.0.1:$WEB MGMT_URL=http://127.0.0.1:$MGMT
 export DESIGNED=$SCRATCH/designed.json
 export ADMIN_PW CHROMIUM SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
-NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/test.cjs" >"$SCRATCH/browser.out" 2>&1
-rc=$?
-cat "$SCRATCH/browser.out"
-# the driver prints ok/FAIL lines and its own count; fold them in
-PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
-FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
-if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
-    fail "the browser driver ran to the end" "exit $rc"
-fi
+run_driver "$E2E_DIR/console/test.cjs"
 
 # What the designer checked in, as `baton export` writes it: the boxes
 # where the browser drew them, the loop and the declared fields.

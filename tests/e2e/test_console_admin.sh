@@ -9,18 +9,8 @@
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_DIR/lib.sh"
 
-BATOND=$BUILD/batond
-[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
 CHROMIUM=${BATON_CHROMIUM:-/usr/bin/chromium}
-if [[ ! -x $CHROMIUM ]]; then
-    echo "SKIP: no chromium at $CHROMIUM (scripts/install-deps.sh test installs it)"
-    exit 77
-fi
-NODE_MODULES=$BUILD/console/node_modules
-if [[ ! -d $NODE_MODULES/playwright-core ]]; then
-    echo "FAIL: no playwright-core in $NODE_MODULES: the console was built without npm (see the build log)"
-    exit 1
-fi
+console_prereqs "$CHROMIUM" playwright-core
 
 ADMIN_PW=console-admin-e2e
 export BATON_ADMIN_PASSWORD=$ADMIN_PW
@@ -83,14 +73,7 @@ export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ SLOW_URL=http://127.0.0.1:$CONSOLE
 export WEB_URL=$W MGMT_URL=$M PROXY_URL=http://127.0.0.1:$PROXY PROXY_LOG=$SCRATCH/proxy.log DELAY LONG
 export ADMIN_PW CHROMIUM BATON SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
-NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/admin.cjs" >"$SCRATCH/browser.out" 2>&1
-rc=$?
-cat "$SCRATCH/browser.out"
-PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
-FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
-if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
-    fail "the browser driver ran to the end" "exit $rc"
-fi
+run_driver "$E2E_DIR/console/admin.cjs"
 
 # What the browser did, seen from the server side: the audit history
 # names admin for every change it made.

@@ -6,18 +6,8 @@
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_DIR/lib.sh"
 
-BATOND=$BUILD/batond
-[[ -x $BATOND ]] || { echo "no batond at $BATOND" >&2; exit 2; }
 FIREFOX=${BATON_FIREFOX:-/usr/bin/firefox-esr}
-if [[ ! -x $FIREFOX ]]; then
-    echo "SKIP: no firefox-esr at $FIREFOX (scripts/install-deps.sh test installs it)"
-    exit 77
-fi
-NODE_MODULES=$BUILD/console/node_modules
-if [[ ! -d $NODE_MODULES/puppeteer-core ]]; then
-    echo "FAIL: no puppeteer-core in $NODE_MODULES: the console was built without npm (see the build log)"
-    exit 1
-fi
+console_prereqs "$FIREFOX" puppeteer-core
 echo "     ($("$FIREFOX" --version 2>/dev/null))"
 
 ADMIN_PW=console-e2e-password
@@ -77,15 +67,7 @@ export CONSOLE_URL=http://127.0.0.1:$CONSOLE/ WEB_URL=http://127.0.0.1:$WEB ADMI
 export DOWN_URL=http://127.0.0.1:$CONSOLE2/ DEAD_URL=http://127.0.0.1:$DEAD
 export SHOTS=${BATON_CONSOLE_SHOTS:-$SCRATCH/shots}
 mkdir -p "$SHOTS"
-NODE_PATH=$NODE_MODULES node "$E2E_DIR/console/firefox.cjs" >"$SCRATCH/browser.out" 2>&1
-rc=$?
-cat "$SCRATCH/browser.out"
-# the driver prints ok/FAIL lines; fold them in
-PASSED=$((PASSED + $(grep -c '^ok ' "$SCRATCH/browser.out")))
-FAILED=$((FAILED + $(grep -c '^FAIL ' "$SCRATCH/browser.out")))
-if [[ $rc != 0 ]] && ! grep -q '^FAIL ' "$SCRATCH/browser.out"; then
-    fail "the browser driver ran to the end" "exit $rc"
-fi
+run_driver "$E2E_DIR/console/firefox.cjs"
 if [[ $FAILED != 0 ]]; then
     echo "     batond's log:"
     tail -20 "$SCRATCH/batond.log" | sed 's/^/     /'

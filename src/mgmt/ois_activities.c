@@ -790,37 +790,48 @@ static int conv_write_web_page(ois_conv *cv) {
 
 /* ---- files and text ------------------------------------------------------ */
 
+/* Orchestrator's choice for a destination that exists, as if_exists. */
+static void set_if_exists(ois_conv *cv) {
+    char *ex = ois_take(cv, "IfExists", "IfTheDestinationFileExists",
+                        "Overwrite", "FileExistsOption", NULL);
+    if (!ex) return;
+    char *n = ois_normalize(ex);
+    const char *v =
+        strstr(n, "overwrite") || !strcmp(n, "true") || !strcmp(n, "1")
+            ? "overwrite"
+        : strstr(n, "unique") || strstr(n, "increment") || strstr(n, "rename")
+            ? "rename"
+        : strstr(n, "skip") || strstr(n, "ignore") ? "skip"
+                                                   : "fail";
+    ois_set_gen(cv, "if_exists", v);
+    free(n);
+    free(ex);
+}
+
+int ois_set_pair(ois_conv *cv, const char *title, const char *src_prop,
+                 char *src, const char *src_what, char *dst,
+                 const char *dst_what) {
+    if (!src || !dst) {
+        free(src);
+        free(dst);
+        return ois_refuse(cv, "%s lacks its %s", title,
+                          src ? dst_what : src_what);
+    }
+    ois_set(cv, src_prop, src);
+    ois_set(cv, "destination", dst);
+    set_if_exists(cv);
+    return 0;
+}
+
 static int conv_copy_move(ois_conv *cv) {
     char *src = ois_take(cv, "SourceFileName", "SourceFile", "Source",
                          "SourcePath", "Path", "FileName", "File", NULL);
     char *dst = ois_take(cv, "DestinationFolder", "Destination",
                          "DestinationPath", "TargetFolder", NULL);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return ois_refuse(cv, "%s lacks its %s", cv->act->type_name,
-                          src ? "destination" : "source");
-    }
-    ois_set(cv, "source", src);
-    ois_set(cv, "destination", dst);
-    char *ex = ois_take(cv, "IfExists", "IfTheDestinationFileExists",
-                        "Overwrite", "FileExistsOption", NULL);
-    if (ex) {
-        char *n = ois_normalize(ex);
-        const char *v =
-            strstr(n, "overwrite") || !strcmp(n, "true") || !strcmp(n, "1")
-                ? "overwrite"
-            : strstr(n, "unique") || strstr(n, "increment") ||
-                    strstr(n, "rename")
-                ? "rename"
-            : strstr(n, "skip") || strstr(n, "ignore") ? "skip"
-                                                       : "fail";
-        ois_set_gen(cv, "if_exists", v);
-        free(n);
-        free(ex);
-    }
-    note_computer(cv);
-    return 0;
+    int rc = ois_set_pair(cv, cv->act->type_name, "source", src, "source",
+                          dst, "destination");
+    if (!rc) note_computer(cv);
+    return rc;
 }
 
 static int conv_delete_file(ois_conv *cv) {

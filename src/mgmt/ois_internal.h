@@ -195,6 +195,13 @@ void ois_set_map(ois_conv *cv, const char *name, char **keys, char **raw,
                  size_t n); /* takes the arrays and strings */
 void ois_note(ois_conv *cv, bt_ois_item_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The end of a converter between two paths: both are needed (else the
+ * import refuses, naming the one missing), src is set as src_prop and
+ * dst as "destination", and Orchestrator's if-exists choice is read.
+ * Takes src and dst. */
+int ois_set_pair(ois_conv *cv, const char *title, const char *src_prop,
+                 char *src, const char *src_what, char *dst,
+                 const char *dst_what);
 int ois_refuse(ois_conv *cv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ois_consume(ois_conv *cv, const char *name);

@@ -622,35 +622,14 @@ int ois_conv_run_ssh(ois_conv *cv) {
 /* ---- files and lines ------------------------------------------------------
  */
 
-static void if_exists(ois_conv *cv) {
-    char *ex = ois_take(cv, "IfExists", "FileExistsOption",
-                        "IfTheDestinationFileExists", "Overwrite", NULL);
-    if (!ex) return;
-    static const char *const t[] = {
-        "overwrite", "overwrite", "true",   "overwrite", "unique",
-        "rename",    "rename",    "rename", "skip",      "skip",
-        "ignore",    "skip",      NULL,     NULL};
-    const char *v = pick(ex, t);
-    ois_set_gen(cv, "if_exists", v ? v : "fail");
-    free(ex);
-}
-
 int ois_conv_compress(ois_conv *cv) {
     if (local_only(cv)) return -1;
     char *src =
         ois_take(cv, "Files", "File", "Path", "Source", "SourceFileName", NULL);
     char *dst =
         ois_take(cv, "ArchivePath", "Archive", "ZipFile", "Destination", NULL);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return ois_refuse(cv, "Compress File lacks its %s",
-                          src ? "archive" : "files");
-    }
-    ois_set(cv, "source", src);
-    ois_set(cv, "destination", dst);
-    if_exists(cv);
-    return 0;
+    return ois_set_pair(cv, "Compress File", "source", src, "files", dst,
+                        "archive");
 }
 
 int ois_conv_decompress(ois_conv *cv) {
@@ -659,32 +638,16 @@ int ois_conv_decompress(ois_conv *cv) {
         ois_take(cv, "ArchivePath", "Archive", "ZipFile", "File", "Path", NULL);
     char *dst =
         ois_take(cv, "DestinationFolder", "Destination", "Folder", NULL);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return ois_refuse(cv, "Decompress File lacks its %s",
-                          src ? "destination" : "archive");
-    }
-    ois_set(cv, "path", src);
-    ois_set(cv, "destination", dst);
-    if_exists(cv);
-    return 0;
+    return ois_set_pair(cv, "Decompress File", "path", src, "archive", dst,
+                        "destination");
 }
 
 int ois_conv_move_folder(ois_conv *cv) {
     if (local_only(cv)) return -1;
     char *src = ois_take(cv, "SourceFolder", "Source", "Folder", "Path", NULL);
     char *dst = ois_take(cv, "DestinationFolder", "Destination", NULL);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return ois_refuse(cv, "Move Folder lacks its %s",
-                          src ? "destination" : "source");
-    }
-    ois_set(cv, "source", src);
-    ois_set(cv, "destination", dst);
-    if_exists(cv);
-    return 0;
+    return ois_set_pair(cv, "Move Folder", "source", src, "source", dst,
+                        "destination");
 }
 
 static int line_file(ois_conv *cv) {

@@ -203,10 +203,12 @@ static bool unauthorized(bt_web_req *r, const char *why) {
 
 #define BAD_LOGIN "invalid user name or password"
 
-static void admitted(bt_web_req *r, const char *name, const char *cred,
+static void admitted(bt_web_req *r, const bt_store_user *u, const char *cred,
                      bool is_token) {
     free(r->user);
-    r->user = bt_xstrdup(name);
+    r->user = bt_xstrdup(u->name);
+    r->user_id = u->id;
+    r->user_admin = u->is_admin; /* a disabled user is not admitted */
     free(r->cred);
     r->cred = bt_xstrdup(cred);
     r->cred_is_token = is_token;
@@ -257,7 +259,7 @@ static bool admit_basic(bt_web_req *r, bt_auth *a, bt_store *s,
     cache_digest(a, user, password, u.password_hash, d);
     if (cache_hit(a, d, u.id) || verify(a, u.password_hash, password)) {
         cache_put(a, d, u.id);
-        admitted(r, u.name, u.password_hash, false);
+        admitted(r, &u, u.password_hash, false);
         ok = true;
     } else {
         unauthorized(r, BAD_LOGIN);
@@ -294,7 +296,7 @@ static bool admit_bearer(bt_web_req *r, bt_store *s, const char *secret) {
              u.disabled)
         unauthorized(r, bad);
     else {
-        admitted(r, u.name, hash, true);
+        admitted(r, &u, hash, true);
         ok = true;
     }
     bt_store_user_clear(&u);
@@ -341,6 +343,11 @@ static int scope_load(bt_web_req *r, bt_store *s, bt_auth_scope *sc,
         return 0;
     }
     if (!r->user) return 0; /* no rights at all */
+    if (!recheck && r->user_id) { /* admission has just read the row */
+        sc->user_id = r->user_id;
+        sc->all = r->user_admin;
+        return 0;
+    }
     bt_store_user u = {0};
     int rc = bt_store_user_find(s, r->user, &u, err);
     if (!rc) {

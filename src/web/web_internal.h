@@ -99,6 +99,10 @@ typedef struct bt_web_req {
      * token's hash, or the password hash the Basic credential matched. */
     char *cred;
     bool cred_is_token;
+    /* the admitted user as admission read it (user_id 0: not yet), so
+     * the rights checks of the request need not read the row again */
+    int64_t user_id;
+    bool user_admin;
     const char *cors_origin;  /* the request's Origin when allowed */
     /* more response headers (WWW-Authenticate, Cache-Control, ...) */
     char *hdr_names[BT_WEB_MAX_HEADERS], *hdr_values[BT_WEB_MAX_HEADERS];

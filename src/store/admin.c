@@ -1199,6 +1199,41 @@ int bt_store_instance_get_guid(bt_store *s, const char *guid,
     return rc ? rc : bt_store_instance_get(s, id, out, err);
 }
 
+/* The activity instance with this GUID, with its data: found by its
+ * instance and sequence number, then read as a server resuming reads it. */
+int bt_store_activity_get_guid(bt_store *s, const char *guid,
+                               bt_store_activity *out, bt_error *err) {
+    static const char sql[] =
+        "SELECT instance_id, seq FROM activity_instances WHERE guid = $1";
+    memset(out, 0, sizeof *out);
+    char g[BT_GUID_LEN];
+    int rc = norm_guid(guid, g, err);
+    if (rc) return rc;
+    const char *arg = g;
+    bt_store_rows r;
+    if ((rc = query(s, sql, &arg, 1, &r, "looking up a GUID", err))) return rc;
+    int64_t instance_id = r.n ? i64_at(&r, 0, 0) : 0;
+    int64_t seq = r.n ? i64_at(&r, 0, 1) : 0;
+    bt__store_rows_free(&r);
+    if (!instance_id || seq < 1)
+        return bt_error_set(err, BT_ENOTFOUND,
+                            "store: no activity instance has GUID %s", g);
+    bt_store_activity *items = NULL;
+    size_t n = 0;
+    rc = bt_store_activity_list(s, instance_id, (uint64_t)seq - 1, &items, &n,
+                                err);
+    if (rc) return rc;
+    if (n && items[0].seq == (uint64_t)seq) {
+        *out = items[0];
+        memset(&items[0], 0, sizeof items[0]);
+    } else { /* purged between the two reads */
+        rc = bt_error_set(err, BT_ENOTFOUND,
+                          "store: no activity instance has GUID %s", g);
+    }
+    bt_store_activity_list_free(items, n);
+    return rc;
+}
+
 /* ---- Statistics and server settings --------------------------------- */
 
 int bt_store_job_counts(bt_store *s, int64_t runbook_id, uint64_t counts[5],

@@ -444,6 +444,10 @@ typedef struct bt_store_activity {
 int bt_store_activity_list(bt_store *s, int64_t instance_id,
                            uint64_t after_seq, bt_store_activity **items,
                            size_t *n, bt_error *err);
+/* One activity instance by its GUID, with its data; -BT_ENOTFOUND when
+ * none has it. */
+int bt_store_activity_get_guid(bt_store *s, const char *guid,
+                               bt_store_activity *out, bt_error *err);
 void bt_store_activity_clear(bt_store_activity *a);
 void bt_store_activity_list_free(bt_store_activity *items, size_t n);
 

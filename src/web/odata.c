@@ -276,7 +276,7 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
     od_order *order = NULL;
     size_t n_order = 0;
     od_shape *sh = NULL;
-    json_t *sel = json_array();
+    json_t *sel = json_array(), *owned = NULL;
     if (ftext && !(filter = od_filter_parse(set, ftext, msg, sizeof msg))) {
         od_error(c, 400, "BadRequest", "%s", msg);
         goto done;
@@ -305,7 +305,7 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
         }
     }
     bool pushed = page != NULL; /* read through the store's query */
-    if (!page && !rows && !(rows = od_set_rows(c, set))) {
+    if (!page && !rows && !(rows = owned = od_filter_rows(c, set, filter))) {
         load_failed(c);
         goto done;
     }
@@ -343,10 +343,31 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
     od_answer(c, 200, c->json ? CT_JSON : CT_FEED, &b);
 done:
     free(key);
+    json_decref(owned);
     json_decref(sel);
     od_shape_free(sh);
     free(order);
     od_expr_free(filter);
+}
+
+/* Set/$count of a whole set answered by the store's count (Jobs, with a
+ * filter it can take): the count, -1 when the store cannot answer it, or
+ * below -1 on a store failure. */
+static long long set_count(od_ctx *c, const od_set *set,
+                           const od_expr *filter) {
+    if (set->id != OD_JOBS) return -1;
+    char msg[256];
+    od_shape *sh = od_shape_parse(set, NULL, NULL, msg, sizeof msg);
+    json_t *page = NULL;
+    long long total = -1;
+    bool more = false;
+    int rc = sh ? od_jobs_page(c, filter, NULL, 0, sh, 0, 0, 0, true, &page,
+                               &total, &more)
+                : 0;
+    od_shape_free(sh);
+    json_decref(page);
+    if (rc < 0) return -2;
+    return rc ? total : -1;
 }
 
 static void answer_entity(od_ctx *c, const od_set *set, json_t *entity,
@@ -567,7 +588,7 @@ static void handle(od_ctx *c, char *rest) {
         }
         rows = json_array();
         if (found) json_array_append_new(rows, found);
-    } else if (n_segs > 1) {
+    } else if (n_segs > 1 && !(n_segs == 2 && !strcmp(segs_text[1], "$count"))) {
         rows = json_incref(od_set_rows(c, set));
         if (!rows) {
             load_failed(c);
@@ -652,14 +673,28 @@ static void handle(od_ctx *c, char *rest) {
             od_error(c, 400, "BadRequest", "%s", msg);
             goto done;
         }
-        size_t count = 0, i;
-        json_t *row;
-        json_array_foreach(rows, i, row) count +=
-            !filter || od_filter_match(c, filter, row);
+        long long count = -1;
+        if (!rows && (count = set_count(c, set, filter)) < -1) {
+            od_expr_free(filter);
+            load_failed(c);
+            goto done;
+        }
+        if (!rows && count < 0 && !(rows = od_filter_rows(c, set, filter))) {
+            od_expr_free(filter);
+            load_failed(c);
+            goto done;
+        }
+        if (count < 0) {
+            size_t i;
+            json_t *row;
+            count = 0;
+            json_array_foreach(rows, i, row) count +=
+                !filter || od_filter_match(c, filter, row);
+        }
         od_expr_free(filter);
         bt_buf b;
         bt_buf_init(&b, 0);
-        bt_buf_printf(&b, "%zu", count);
+        bt_buf_printf(&b, "%lld", count);
         c->r->data_service_version = DSV_2;
         od_answer(c, 200, CT_TEXT, &b);
         goto done;
@@ -691,7 +726,7 @@ void bt_odata_handle(bt_web_req *r) {
     c.r = r;
     c.base = base_url(r);
     c.json = wants_json(r);
-    c.hint_set = -1;
+    c.scope_set = -1;
     char *rest = bt_xstrdup(r->path + strlen(BT_ODATA_ROOT));
     char *p = rest;
     while (*p == '/') p++;

@@ -82,11 +82,15 @@ struct od_ctx {
     bool json;  /* verbose JSON instead of Atom */
     json_t *sets[OD_N_SETS];
     bt_error err;
-    /* While set `hint_set` is loaded for a key lookup, its loader may skip
-     * every entity but `hint_key` (a poll of Jobs(guid'…') must not read
-     * every job's instances); the partial set is never cached. */
-    int hint_set; /* od_set_id, or -1 */
-    const char *hint_key;
+    /* While set `scope_set` is loaded, its loader may read only the
+     * entities whose `scope_prop` is the GUID `scope_key` (a key lookup, a
+     * navigation from one entity, a filter term): a poll of
+     * RunbookInstances(guid'…')/Parameters must not read every job's
+     * instances. It may return more, never fewer; the caller still
+     * filters, and never caches the partial set. */
+    int scope_set; /* od_set_id, or -1 */
+    const char *scope_prop;
+    const char *scope_key;
     /* raw caches (odata_entities.c) */
     bool have_runbooks, have_servers, have_jobs, have_instances, have_acts;
     bt_store_runbook *rbs;
@@ -128,7 +132,10 @@ json_t *od_set_rows(od_ctx *c, const od_set *set); /* borrowed; NULL+err */
  * the set's loader can; *out NULL when there is none. 0 or -BT_E*. */
 int od_find_entity(od_ctx *c, const od_set *set, const char *key,
                    json_t **out);
-/* Whether a loader may skip the entity with this key (see hint_set). */
+/* The GUID that set's loader may restrict its property prop to (see
+ * scope_set), or NULL: load every entity. */
+const char *od_scope(const od_ctx *c, od_set_id set, const char *prop);
+/* Whether a loader may skip the entity with this key (a scope on Id). */
 bool od_skip(const od_ctx *c, od_set_id set, const char *key);
 void od_ctx_clear(od_ctx *c);
 void od_guid_derive(const char *ns, const char *kind, const char *name,
@@ -137,7 +144,9 @@ void od_guid_derive(const char *ns, const char *kind, const char *name,
 bool od_guid_parse(const char *text, size_t len, char out[BT_GUID_LEN]);
 int od_find_runbook(od_ctx *c, const char *guid, size_t *idx);
 const bt_runbook *od_runbook_def(od_ctx *c, size_t idx);
-const bt_store_job *od_find_job(od_ctx *c, const char *guid);
+/* The job with this GUID into *out when the caller may see it: 1, else 0
+ * (no such job, or hidden), or -BT_E* with c->err set. */
+int od_get_job(od_ctx *c, const char *guid, bt_store_job *out);
 char *od_param_guid(const char *runbook_guid, const char *name);
 
 /* Orchestrator's job status names. */
@@ -155,8 +164,6 @@ json_t *od_job_entity(od_ctx *c, const bt_store_job *job);
 /* A runbook instance as Orchestrator's entity (same needs). */
 json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
                            const char *job_guid);
-/* The instances of one job (by GUID) into out; 0 or -BT_E* with c->err. */
-int od_load_job_instances(od_ctx *c, const char *job_guid, json_t *out);
 
 /* odata_query.c */
 typedef struct od_expr od_expr;
@@ -180,6 +187,10 @@ typedef struct od_term {
 /* false when e is anything else or has more than max terms; no filter is
  * zero terms. */
 bool od_filter_terms(const od_expr *e, od_term *out, size_t max, size_t *n);
+/* The rows of set that can satisfy filter (NULL: all), a new reference:
+ * only those of the scope when filter requires a GUID property to equal
+ * one and the set's loader can read by it, else the whole (cached) set. */
+json_t *od_filter_rows(od_ctx *c, const od_set *set, const od_expr *filter);
 void od_expr_free(od_expr *e);
 
 /* odata_select.c */

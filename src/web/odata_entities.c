@@ -199,16 +199,9 @@ json_t *od_job_entity(od_ctx *c, const bt_store_job *job) {
 /* A poll of Jobs(guid'…') reads that one job, not the table. */
 static int load_one_job(od_ctx *c, const char *guid, json_t *out) {
     bt_store_job job;
-    bt_error e = {0};
-    int rc = bt_store_job_get_guid(c->s, guid, &job, &e);
-    if (rc == -BT_ENOTFOUND || rc == -BT_EINVAL) return 0;
-    if (rc) {
-        c->err = e;
-        return od_fail(c, rc);
-    }
-    /* jobs of runbooks the caller may not view are not there */
-    if (!bt_auth_enabled(c->r) || od_runbook_by_id(c, job.runbook_id, NULL))
-        json_array_append_new(out, od_job_entity(c, &job));
+    int rc = od_get_job(c, guid, &job);
+    if (rc <= 0) return rc;
+    json_array_append_new(out, od_job_entity(c, &job));
     bt_store_job_clear(&job);
     return 0;
 }
@@ -216,8 +209,8 @@ static int load_one_job(od_ctx *c, const char *guid, json_t *out) {
 int od_load_jobs(od_ctx *c, json_t *out) {
     int rc;
     if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
-    if (c->hint_set == OD_JOBS && c->hint_key && !c->have_jobs)
-        return load_one_job(c, c->hint_key, out);
+    const char *key = od_scope(c, OD_JOBS, "Id");
+    if (key && !c->have_jobs) return load_one_job(c, key, out);
     if ((rc = od_need_jobs(c))) return rc;
     for (size_t j = 0; j < c->n_jobs; j++) {
         if (od_skip(c, OD_JOBS, c->jobs[j].guid)) continue;
@@ -256,44 +249,69 @@ json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
     return o;
 }
 
-int od_load_instances(od_ctx *c, json_t *out) {
-    int rc;
-    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)) ||
-        (rc = od_need_instances(c)))
-        return rc;
-    for (size_t i = 0; i < c->n_insts; i++)
-        json_array_append_new(
-            out, od_instance_entity(c, &c->insts[i],
-                                    c->jobs[c->inst_job[i]].guid));
-    return 0;
-}
-
-/* Jobs(guid'…')/Instances, the way scripts fetch a job's result: that
- * job's instances only, not every job's (od_nav_rows). */
-int od_load_job_instances(od_ctx *c, const char *job_guid, json_t *out) {
-    int rc;
-    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
-    bt_store_job job;
+/* One runbook instance (by GUID, or by id when guid is NULL) and its job,
+ * for a scoped load: 1 when the caller may see them, 0 when there is none
+ * or it is hidden, or -BT_E*. */
+static int scoped_instance(od_ctx *c, const char *guid, int64_t id,
+                           bt_store_instance *in, bt_store_job *job) {
     bt_error e = {0};
-    rc = bt_store_job_get_guid(c->s, job_guid, &job, &e);
+    int rc = guid ? bt_store_instance_get_guid(c->s, guid, in, &e)
+                  : bt_store_instance_get(c->s, id, in, &e);
+    if (!rc) {
+        rc = bt_store_job_get(c->s, in->job_id, job, &e);
+        if (rc) bt_store_instance_clear(in);
+    }
     if (rc == -BT_ENOTFOUND || rc == -BT_EINVAL) return 0;
     if (rc) {
         c->err = e;
         return od_fail(c, rc);
     }
-    /* a job of a runbook the caller may not view has no instances here */
-    if (!bt_auth_enabled(c->r) || od_runbook_by_id(c, job.runbook_id, NULL)) {
-        bt_store_instance *items = NULL;
-        size_t n = 0;
-        rc = bt_store_instance_list(c->s, job.id, &items, &n, &c->err);
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(out,
-                                  od_instance_entity(c, &items[i], job.guid));
-        bt_store_instance_list_free(items, n);
-        if (rc) rc = od_fail(c, rc);
+    /* the instances of jobs the caller may not see are not there */
+    if (bt_auth_enabled(c->r) && !od_runbook_by_id(c, job->runbook_id, NULL)) {
+        bt_store_instance_clear(in);
+        bt_store_job_clear(job);
+        return 0;
     }
+    return 1;
+}
+
+/* Jobs(guid'…')/Instances, the way scripts fetch a job's result: that
+ * job's instances only. */
+static int load_job_instances(od_ctx *c, const char *job_guid, json_t *out) {
+    bt_store_job job;
+    int rc = od_get_job(c, job_guid, &job);
+    if (rc <= 0) return rc;
+    bt_store_instance *items = NULL;
+    size_t n = 0;
+    rc = bt_store_instance_list(c->s, job.id, &items, &n, &c->err);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, od_instance_entity(c, &items[i], job.guid));
+    bt_store_instance_list_free(items, n);
     bt_store_job_clear(&job);
-    return rc;
+    return rc ? od_fail(c, rc) : 0;
+}
+
+int od_load_instances(od_ctx *c, json_t *out) {
+    int rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
+    const char *key;
+    if ((key = od_scope(c, OD_RUNBOOK_INSTANCES, "JobId")))
+        return load_job_instances(c, key, out);
+    if ((key = od_scope(c, OD_RUNBOOK_INSTANCES, "Id"))) {
+        bt_store_instance in;
+        bt_store_job job;
+        if ((rc = scoped_instance(c, key, 0, &in, &job)) <= 0) return rc;
+        json_array_append_new(out, od_instance_entity(c, &in, job.guid));
+        bt_store_instance_clear(&in);
+        bt_store_job_clear(&job);
+        return 0;
+    }
+    if ((rc = od_need_instances(c))) return rc;
+    for (size_t i = 0; i < c->n_insts; i++)
+        json_array_append_new(
+            out, od_instance_entity(c, &c->insts[i],
+                                    c->jobs[c->inst_job[i]].guid));
+    return 0;
 }
 
 static void add_instance_params(json_t *out, const char *inst_guid,
@@ -321,62 +339,148 @@ static void add_instance_params(json_t *out, const char *inst_guid,
     json_decref(p);
 }
 
+static void add_instance_in_out(od_ctx *c, json_t *out,
+                                const bt_store_instance *in,
+                                const bt_store_job *job) {
+    const bt_store_runbook *rb = od_runbook_by_id(c, in->runbook_id, NULL);
+    const char *rbg = rb ? rb->guid : NULL;
+    add_instance_params(out, in->guid, rbg, job->parameters, "parameter", "In");
+    add_instance_params(out, in->guid, rbg, in->return_data, "return", "Out");
+}
+
 int od_load_instance_parameters(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = od_need_runbooks(c)) || (rc = od_need_instances(c))) return rc;
-    for (size_t i = 0; i < c->n_insts; i++) {
-        const char *rbg = instance_runbook_guid(c, i);
-        add_instance_params(out, c->insts[i].guid, rbg,
-                            c->jobs[c->inst_job[i]].parameters, "parameter",
-                            "In");
-        add_instance_params(out, c->insts[i].guid, rbg,
-                            c->insts[i].return_data, "return", "Out");
+    if ((rc = od_need_runbooks(c))) return rc;
+    const char *key = od_scope(c, OD_RUNBOOK_INSTANCE_PARAMETERS,
+                               "RunbookInstanceId");
+    if (key) {
+        bt_store_instance in;
+        bt_store_job job;
+        if ((rc = scoped_instance(c, key, 0, &in, &job)) <= 0) return rc;
+        add_instance_in_out(c, out, &in, &job);
+        bt_store_instance_clear(&in);
+        bt_store_job_clear(&job);
+        return 0;
     }
+    if ((rc = od_need_instances(c))) return rc;
+    for (size_t i = 0; i < c->n_insts; i++)
+        add_instance_in_out(c, out, &c->insts[i], &c->jobs[c->inst_job[i]]);
     return 0;
+}
+
+static json_t *activity_entity(const bt_store_activity *a,
+                               const char *inst_guid, const char *rb_guid) {
+    char aid[BT_GUID_LEN];
+    od_guid_derive(rb_guid ? rb_guid : OD_NULL_GUID, "activity",
+                   a->activity_id, aid);
+    json_t *o = json_object();
+    put_str(o, "Id", a->guid);
+    put_str(o, "RunbookInstanceId", inst_guid);
+    put_str(o, "ActivityId", aid);
+    put_int(o, "SequenceNumber", (int64_t)a->seq);
+    put_str(o, "Status", bt_result_name(a->result));
+    put_time(o, "StartTime", (int64_t)a->start_us);
+    put_time(o, "EndTime", (int64_t)a->end_us);
+    return o;
+}
+
+static void add_activity_data(json_t *out, const bt_store_activity *a) {
+    for (size_t k = 0; k < a->n_data; k++) {
+        const bt_store_value *v = &a->data[k];
+        char key[64 + 256];
+        snprintf(key, sizeof key, "%u:%s", v->row, v->name);
+        char g[BT_GUID_LEN];
+        od_guid_derive(a->guid, "data", key, g);
+        json_t *o = json_object();
+        put_str(o, "Id", g);
+        put_str(o, "ActivityInstanceId", a->guid);
+        put_str(o, "Name", v->name);
+        put_str(o, "Value", v->value);
+        put_int(o, "GroupId", v->row);
+        json_array_append_new(out, o);
+    }
+}
+
+/* One activity instance by GUID when the caller may see its runbook
+ * instance: 1, 0 (none, or hidden) or -BT_E*; *in is its instance. */
+static int scoped_activity(od_ctx *c, const char *guid, bt_store_activity *a,
+                           bt_store_instance *in) {
+    bt_error e = {0};
+    int rc = bt_store_activity_get_guid(c->s, guid, a, &e);
+    if (rc == -BT_ENOTFOUND || rc == -BT_EINVAL) return 0;
+    if (rc) {
+        c->err = e;
+        return od_fail(c, rc);
+    }
+    bt_store_job job;
+    rc = scoped_instance(c, NULL, a->instance_id, in, &job);
+    if (rc > 0) bt_store_job_clear(&job);
+    else bt_store_activity_clear(a);
+    return rc;
+}
+
+/* The activity instances of one runbook instance, or one of them. */
+static int load_scoped_activities(od_ctx *c, const char *inst_guid,
+                                  const char *guid, json_t *out) {
+    bt_store_instance in;
+    bt_store_activity *items = NULL;
+    size_t n = 0;
+    int rc;
+    if (guid) {
+        items = bt_xcalloc(1, sizeof *items);
+        rc = scoped_activity(c, guid, items, &in);
+        n = rc > 0;
+    } else {
+        bt_store_job job;
+        rc = scoped_instance(c, inst_guid, 0, &in, &job);
+        if (rc > 0) {
+            bt_store_job_clear(&job);
+            int lrc = bt_store_activity_list(c->s, in.id, 0, &items, &n,
+                                             &c->err);
+            if (lrc) rc = od_fail(c, lrc);
+        }
+    }
+    if (rc > 0) {
+        const bt_store_runbook *rb = od_runbook_by_id(c, in.runbook_id, NULL);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(out, activity_entity(&items[i], in.guid,
+                                                       rb ? rb->guid : NULL));
+        bt_store_instance_clear(&in);
+    }
+    bt_store_activity_list_free(items, n);
+    return rc < 0 ? rc : 0;
 }
 
 int od_load_activity_instances(od_ctx *c, json_t *out) {
     int rc;
-    if ((rc = od_need_runbooks(c)) || (rc = od_need_acts(c))) return rc;
-    for (size_t i = 0; i < c->n_acts; i++) {
-        const bt_store_activity *a = &c->acts[i];
-        const char *rbg = instance_runbook_guid(c, c->act_inst[i]);
-        char aid[BT_GUID_LEN];
-        od_guid_derive(rbg ? rbg : OD_NULL_GUID, "activity", a->activity_id,
-                       aid);
-        json_t *o = json_object();
-        put_str(o, "Id", a->guid);
-        put_str(o, "RunbookInstanceId", c->insts[c->act_inst[i]].guid);
-        put_str(o, "ActivityId", aid);
-        put_int(o, "SequenceNumber", (int64_t)a->seq);
-        put_str(o, "Status", bt_result_name(a->result));
-        put_time(o, "StartTime", (int64_t)a->start_us);
-        put_time(o, "EndTime", (int64_t)a->end_us);
-        json_array_append_new(out, o);
-    }
+    if ((rc = od_need_runbooks(c))) return rc;
+    const char *key = od_scope(c, OD_ACTIVITY_INSTANCES, "Id");
+    const char *inst = od_scope(c, OD_ACTIVITY_INSTANCES, "RunbookInstanceId");
+    if (key || inst) return load_scoped_activities(c, inst, key, out);
+    if ((rc = od_need_acts(c))) return rc;
+    for (size_t i = 0; i < c->n_acts; i++)
+        json_array_append_new(
+            out, activity_entity(&c->acts[i], c->insts[c->act_inst[i]].guid,
+                                 instance_runbook_guid(c, c->act_inst[i])));
     return 0;
 }
 
 int od_load_activity_data(od_ctx *c, json_t *out) {
-    int rc = od_need_acts(c);
-    if (rc) return rc;
-    for (size_t i = 0; i < c->n_acts; i++) {
-        const bt_store_activity *a = &c->acts[i];
-        for (size_t k = 0; k < a->n_data; k++) {
-            const bt_store_value *v = &a->data[k];
-            char key[64 + 256];
-            snprintf(key, sizeof key, "%u:%s", v->row, v->name);
-            char g[BT_GUID_LEN];
-            od_guid_derive(a->guid, "data", key, g);
-            json_t *o = json_object();
-            put_str(o, "Id", g);
-            put_str(o, "ActivityInstanceId", a->guid);
-            put_str(o, "Name", v->name);
-            put_str(o, "Value", v->value);
-            put_int(o, "GroupId", v->row);
-            json_array_append_new(out, o);
-        }
+    int rc;
+    const char *key = od_scope(c, OD_ACTIVITY_INSTANCE_DATA,
+                               "ActivityInstanceId");
+    if (key) {
+        if ((rc = od_need_runbooks(c))) return rc;
+        bt_store_activity a;
+        bt_store_instance in;
+        if ((rc = scoped_activity(c, key, &a, &in)) <= 0) return rc;
+        add_activity_data(out, &a);
+        bt_store_activity_clear(&a);
+        bt_store_instance_clear(&in);
+        return 0;
     }
+    if ((rc = od_need_acts(c))) return rc;
+    for (size_t i = 0; i < c->n_acts; i++) add_activity_data(out, &c->acts[i]);
     return 0;
 }
 

@@ -271,24 +271,72 @@ json_t *od_set_rows(od_ctx *c, const od_set *set) {
     return a;
 }
 
+/* What each loader can read without reading its whole set (odata_entities.c):
+ * the sets whose rows grow with every job, by their key and their parent. */
+static const struct {
+    od_set_id set;
+    const char *prop;
+} scopes[] = {
+    {OD_JOBS, "Id"},
+    {OD_RUNBOOKS, "Id"},
+    {OD_RUNBOOK_INSTANCES, "Id"},
+    {OD_RUNBOOK_INSTANCES, "JobId"},
+    {OD_RUNBOOK_INSTANCE_PARAMETERS, "RunbookInstanceId"},
+    {OD_ACTIVITY_INSTANCES, "Id"},
+    {OD_ACTIVITY_INSTANCES, "RunbookInstanceId"},
+    {OD_ACTIVITY_INSTANCE_DATA, "ActivityInstanceId"},
+};
+
+static bool scoped_load(od_set_id set, const char *prop) {
+    for (size_t i = 0; i < BT_ARRAY_LEN(scopes); i++)
+        if (scopes[i].set == set && !strcmp(scopes[i].prop, prop)) return true;
+    return false;
+}
+
+const char *od_scope(const od_ctx *c, od_set_id set, const char *prop) {
+    return c->scope_set == (int)set && !strcmp(c->scope_prop, prop)
+               ? c->scope_key
+               : NULL;
+}
+
+bool od_skip(const od_ctx *c, od_set_id set, const char *key) {
+    const char *k = od_scope(c, set, "Id");
+    return k && strcasecmp(k, key);
+}
+
+/* The entities of set whose prop is key (and maybe more), uncached; a new
+ * reference, or NULL with c->err set. */
+static json_t *load_scoped(od_ctx *c, const od_set *set, const char *prop,
+                           const char *key) {
+    int saved_set = c->scope_set;
+    const char *saved_prop = c->scope_prop, *saved_key = c->scope_key;
+    c->scope_set = (int)set->id;
+    c->scope_prop = prop;
+    c->scope_key = key;
+    json_t *a = json_array();
+    if (set->load(c, a)) {
+        json_decref(a);
+        a = NULL;
+    }
+    c->scope_set = saved_set;
+    c->scope_prop = saved_prop;
+    c->scope_key = saved_key;
+    return a;
+}
+
 json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
                     json_t *entity) {
+    (void)set;
     const od_set *target = od_set_find(nav->target);
     const char *want = json_string_value(json_object_get(entity, nav->local));
-    if (set->id == OD_JOBS && target->id == OD_RUNBOOK_INSTANCES &&
-        !c->sets[target->id]) {
-        /* one job's instances: not every job's (odata_entities.c) */
-        json_t *out = json_array();
-        if (want && od_load_job_instances(c, want, out)) {
-            json_decref(out);
-            return NULL;
-        }
-        return out;
-    }
-    json_t *rows = od_set_rows(c, target);
+    if (!want) return json_array();
+    json_t *rows = c->sets[target->id];
+    if (!rows && scoped_load(target->id, nav->remote))
+        rows = load_scoped(c, target, nav->remote, want);
+    else if ((rows = od_set_rows(c, target)))
+        json_incref(rows);
     if (!rows) return NULL;
     json_t *out = json_array();
-    if (!want) return out;
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
@@ -298,46 +346,66 @@ json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
             if (!nav->many) break;
         }
     }
+    json_decref(rows);
     return out;
 }
 
-bool od_skip(const od_ctx *c, od_set_id set, const char *key) {
-    return c->hint_set == (int)set && c->hint_key &&
-           strcasecmp(c->hint_key, key);
+json_t *od_filter_rows(od_ctx *c, const od_set *set, const od_expr *filter) {
+    od_term terms[16];
+    size_t n = 0;
+    if (!c->sets[set->id] && od_filter_terms(filter, terms, 16, &n))
+        for (size_t i = 0; i < n; i++) {
+            char g[BT_GUID_LEN];
+            const od_term *t = &terms[i];
+            if (t->op != OD_EQ || t->is_time || t->prop->type != OD_GUID ||
+                !scoped_load(set->id, t->prop->name))
+                continue;
+            /* a term no GUID can equal matches nothing */
+            if (t->text_len != BT_GUID_LEN - 1 ||
+                !od_guid_parse(t->text, t->text_len, g))
+                return json_array();
+            return load_scoped(c, set, t->prop->name, g);
+        }
+    json_t *rows = od_set_rows(c, set);
+    return rows ? json_incref(rows) : NULL;
 }
 
 int od_find_entity(od_ctx *c, const od_set *set, const char *key,
                    json_t **out) {
     *out = NULL;
-    bool cached = c->sets[set->id] != NULL;
-    if (!cached) {
-        c->hint_set = (int)set->id;
-        c->hint_key = key;
-    }
-    json_t *rows = od_set_rows(c, set);
-    c->hint_set = -1;
-    c->hint_key = NULL;
+    const char *id = set->props[0].name;
+    json_t *rows = !c->sets[set->id] && scoped_load(set->id, id)
+                       ? load_scoped(c, set, id, key)
+                       : json_incref(od_set_rows(c, set));
     if (!rows) return od_fail(c, -BT_EIO);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
-        const char *k = json_string_value(json_object_get(row,
-                                                          set->props[0].name));
+        const char *k = json_string_value(json_object_get(row, id));
         if (k && !strcasecmp(k, key)) {
             *out = json_incref(row);
             break;
         }
     }
-    if (!cached) { /* partial: a later join must load the whole set */
-        json_decref(c->sets[set->id]);
-        c->sets[set->id] = NULL;
-    }
+    json_decref(rows);
     return 0;
 }
 
-const bt_store_job *od_find_job(od_ctx *c, const char *guid) {
-    if (od_need_jobs(c)) return NULL;
-    for (size_t j = 0; j < c->n_jobs; j++)
-        if (!strcasecmp(c->jobs[j].guid, guid)) return &c->jobs[j];
-    return NULL;
+int od_get_job(od_ctx *c, const char *guid, bt_store_job *out) {
+    memset(out, 0, sizeof *out);
+    int rc = od_need_runbooks(c);
+    if (rc) return rc;
+    bt_error e = {0};
+    rc = bt_store_job_get_guid(c->s, guid, out, &e);
+    if (rc == -BT_ENOTFOUND || rc == -BT_EINVAL) return 0;
+    if (rc) {
+        c->err = e;
+        return od_fail(c, rc);
+    }
+    /* jobs of runbooks the caller may not view are not there */
+    if (bt_auth_enabled(c->r) && !od_runbook_by_id(c, out->runbook_id, NULL)) {
+        bt_store_job_clear(out);
+        return 0;
+    }
+    return 1;
 }

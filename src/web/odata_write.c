@@ -367,6 +367,7 @@ done:
 void od_jobs_update(od_ctx *c, json_t *entity) {
     json_t *props = body_properties(c);
     if (!props) return;
+    bt_store_job found = {0};
     if (!only_job_properties(c, props)) goto done;
     const char *guid = json_string_value(json_object_get(entity, "Id"));
     const char *status = prop_text(props, "Status");
@@ -377,11 +378,16 @@ void od_jobs_update(od_ctx *c, json_t *entity) {
                  "'%s')", status ? status : "no Status");
         goto done;
     }
-    const bt_store_job *job = od_find_job(c, guid);
-    if (!job) {
+    int got = od_get_job(c, guid, &found);
+    if (got < 0) {
+        od_error(c, 500, "InternalError", "%s", c->err.message);
+        goto done;
+    }
+    if (!got) {
         od_error(c, 404, "NotFound", "no job has the Id %s", guid);
         goto done;
     }
+    const bt_store_job *job = &found;
     const bt_store_runbook *jrb = od_runbook_by_id(c, job->runbook_id, NULL);
     if (bt_auth_enabled(c->r) &&
         (!jrb || !bt_auth_can(c->r, jrb->folder_id, BT_RIGHT_STOP))) {
@@ -413,5 +419,6 @@ void od_jobs_update(od_ctx *c, json_t *entity) {
     }
     od_answer(c, 204, NULL, NULL);
 done:
+    bt_store_job_clear(&found);
     json_decref(props);
 }

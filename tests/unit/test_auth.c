@@ -402,6 +402,117 @@ static void test_hidden_is_404_like_missing(void **state) {
            "{\"runbook\": \"/Secret/Hidden\"}", 404);
 }
 
+/* OData entries under a path as who: the number, or -1 for a 404. */
+static int od_entries(fixture *f, const char *who, const char *fmt,
+                      const char *guid) {
+    char path[512];
+    snprintf(path, sizeof path, "/Orchestrator2012/Orchestrator.svc/");
+    size_t len = strlen(path);
+    snprintf(path + len, sizeof path - len, fmt, guid);
+    reply r = http(f, who, "GET", path, NULL, "Accept: application/json");
+    int n = -1;
+    if (r.status == 200) {
+        json_t *d = json_object_get(r.json, "d");
+        json_t *res = json_object_get(d, "results");
+        n = json_is_array(res) ? (int)json_array_size(res)
+            : json_is_array(d) ? (int)json_array_size(d)
+                               : 1;
+    } else if (r.status != 404) {
+        fail_msg("GET %s as %s: status %ld: %s", path, who, r.status,
+                 bt_buf_str(&r.body));
+    }
+    reply_free(&r);
+    return n;
+}
+
+/* Runbook and activity instances are read one at a time when a script
+ * names one (a key, a navigation from one, a filter on its parent's key):
+ * those reads hide what the caller may not view exactly as reading the
+ * whole set does. */
+static void test_odata_instances_follow_rights(void **state) {
+    fixture *f = *state;
+    int64_t job = start_job(f, "admin:admin-password", "admin",
+                            "/Secret/Hidden");
+    int64_t server = 0;
+    OK(bt_store_server_register(f->s, "rb1", "0.1.0", 60000, &server, &e_));
+    OK(bt_store_job_set_status(f->s, job, BT_JOB_RUNNING, server, &e_));
+    bt_store_instance in = {0};
+    OK(bt_store_instance_create(f->s, job, server, &in, &e_));
+    bt_store_datum d[] = {{0, "secret", "s3cr3t"}};
+    bt_store_activity_spec a = {.instance_id = in.id, .activity_id = "start",
+                                .seq = 1, .attempt = 1, .start_us = 1,
+                                .end_us = 2, .data = d, .n_data = 1};
+    OK(bt_store_commit_activity(f->s, server, &a, NULL, &e_));
+    OK(bt_store_instance_finish(f->s, in.id, BT_JOB_COMPLETED,
+                                BT_RESULT_SUCCESS, "{\"out\":\"x\"}", &e_));
+    bt_store_activity *acts = NULL;
+    size_t n = 0;
+    OK(bt_store_activity_list(f->s, in.id, 0, &acts, &n, &e_));
+    assert_int_equal(n, 1);
+    bt_store_job j = {0};
+    OK(bt_store_job_get(f->s, job, &j, &e_));
+    static const struct {
+        const char *fmt;
+        int admin; /* what the administrator sees; alice sees nothing */
+    } reads[] = {
+        {"RunbookInstances(guid'%s')", 1},
+        {"RunbookInstances(guid'%s')/Parameters", 1},
+        {"RunbookInstances(guid'%s')/ActivityInstances", 1},
+        {"RunbookInstances?$filter=Id%%20eq%%20guid'%s'", 1},
+        {"RunbookInstanceParameters?$filter=RunbookInstanceId%%20eq%%20guid'%s'", 1},
+        {"ActivityInstances?$filter=RunbookInstanceId%%20eq%%20guid'%s'", 1},
+    };
+    for (size_t i = 0; i < BT_ARRAY_LEN(reads); i++) {
+        assert_int_equal(od_entries(f, "admin:admin-password", reads[i].fmt,
+                                    in.guid),
+                         reads[i].admin);
+        int seen = od_entries(f, "alice:alice-password", reads[i].fmt, in.guid);
+        if (seen > 0)
+            fail_msg("alice sees %d entries of %s", seen, reads[i].fmt);
+    }
+    static const char *const by_activity[] = {
+        "ActivityInstances(guid'%s')", "ActivityInstances(guid'%s')/Data",
+        "ActivityInstances?$filter=Id%%20eq%%20guid'%s'",
+        "ActivityInstanceData?$filter=ActivityInstanceId%%20eq%%20guid'%s'"};
+    for (size_t i = 0; i < BT_ARRAY_LEN(by_activity); i++) {
+        assert_int_equal(od_entries(f, "admin:admin-password", by_activity[i],
+                                    acts[0].guid),
+                         1);
+        assert_true(od_entries(f, "alice:alice-password", by_activity[i],
+                               acts[0].guid) <= 0);
+    }
+    static const char *const by_job[] = {
+        "Jobs(guid'%s')/Instances",
+        "RunbookInstances?$filter=JobId%%20eq%%20guid'%s'"};
+    for (size_t i = 0; i < BT_ARRAY_LEN(by_job); i++) {
+        assert_int_equal(od_entries(f, "admin:admin-password", by_job[i], j.guid),
+                         1);
+        assert_true(od_entries(f, "alice:alice-password", by_job[i], j.guid) <= 0);
+    }
+    /* the count the store makes leaves the hidden job out too */
+    reply ra = http(f, "admin:admin-password", "GET",
+                    "/Orchestrator2012/Orchestrator.svc/Jobs/$count", NULL, NULL);
+    reply rl = http(f, "alice:alice-password", "GET",
+                    "/Orchestrator2012/Orchestrator.svc/Jobs/$count", NULL, NULL);
+    assert_int_equal(ra.status, 200);
+    assert_int_equal(rl.status, 200);
+    assert_int_equal(atoi(bt_buf_str(&ra.body)),
+                     atoi(bt_buf_str(&rl.body)) + 1);
+    reply_free(&ra);
+    reply_free(&rl);
+    /* nor can alice stop it through OData: it is not there for her */
+    char *stop = bt_xasprintf("/Orchestrator2012/Orchestrator.svc/Jobs(guid'%s')",
+                              j.guid);
+    reply r = http(f, "alice:alice-password", "MERGE", stop,
+                   "{\"Status\": \"Canceled\"}", NULL);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    free(stop);
+    bt_store_job_clear(&j);
+    bt_store_activity_list_free(acts, n);
+    bt_store_instance_clear(&in);
+}
+
 static int64_t start_job(fixture *f, const char *who, const char *name,
                          const char *runbook) {
     char *body = bt_xasprintf("{\"runbook\": \"%s\"}", runbook);
@@ -881,6 +992,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_lists_are_filtered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_follows_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hidden_is_404_like_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_odata_instances_follow_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_and_stop_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_password, setup, teardown),

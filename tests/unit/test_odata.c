@@ -894,6 +894,160 @@ static void test_jobs_pushdown_matches_generic(void **state) {
     free(mid);
 }
 
+/* Every entity of a one-page JSON feed (d.results), a new reference. */
+static json_t *feed_rows(fixture *f, const char *path) {
+    char *enc = encode(path);
+    reply r = get_json(f, enc);
+    expect_status(&r, 200, path);
+    json_t *res = json_object_get(json_object_get(r.json, "d"), "results");
+    if (!json_is_array(res)) fail_msg("%s: no d.results", path);
+    json_t *out = json_incref(res);
+    reply_free(&r);
+    free(enc);
+    return out;
+}
+
+/* The scoped reads (a key, a navigation from one entity, a filter on a
+ * parent's key: odata_store.c reads only those rows) must answer what
+ * the generic path answers from the whole set: "not (P ne K)" asks the
+ * same but cannot be scoped. Two finished jobs, so a scope that leaked
+ * another instance's rows would show. */
+static void test_scoped_reads_match_generic(void **state) {
+    fixture *f = *state;
+    bt_store_job_spec spec = {.runbook_id = f->hello_id,
+                              .parameters = "{\"host\":\"db02\"}",
+                              .created_by = "bob"};
+    bt_store_job job = {0};
+    OK(bt_store_job_create(f->s, &spec, &job, &e_));
+    OK(bt_store_job_set_status(f->s, job.id, BT_JOB_RUNNING, f->server_id,
+                               &e_));
+    bt_store_instance in = {0};
+    OK(bt_store_instance_create(f->s, job.id, f->server_id, &in, &e_));
+    bt_store_datum d[] = {{0, "host", "db02"}, {1, "host", "db03"},
+                          {2, "host", "db04"}};
+    for (unsigned seq = 1; seq <= 3; seq++) {
+        bt_store_activity_spec a = {.instance_id = in.id,
+                                    .activity_id = seq == 3 ? "done" : "start",
+                                    .seq = seq, .attempt = 1,
+                                    .start_us = 10 * seq, .end_us = 10 * seq + 5,
+                                    .data = d, .n_data = seq};
+        OK(bt_store_commit_activity(f->s, f->server_id, &a, NULL, &e_));
+    }
+    OK(bt_store_instance_finish(f->s, in.id, BT_JOB_FAILED, BT_RESULT_FAILED,
+                                NULL, &e_));
+    OK(bt_store_job_set_status(f->s, job.id, BT_JOB_FAILED, 0, &e_));
+    bt_store_instance_clear(&in);
+    bt_store_job_clear(&job);
+
+    static const struct {
+        const char *set, *prop, *parent, *nav;
+    } scopes[] = {
+        {"RunbookInstances", "JobId", "Jobs", "Instances"},
+        {"RunbookInstances", "Id", NULL, NULL},
+        {"RunbookInstanceParameters", "RunbookInstanceId", "RunbookInstances",
+         "Parameters"},
+        {"ActivityInstances", "RunbookInstanceId", "RunbookInstances",
+         "ActivityInstances"},
+        {"ActivityInstances", "Id", NULL, NULL},
+        {"ActivityInstanceData", "ActivityInstanceId", "ActivityInstances",
+         "Data"},
+    };
+    char path[512];
+    size_t compared = 0;
+    for (size_t s = 0; s < BT_ARRAY_LEN(scopes); s++) {
+        /* every key the property takes, and two it never takes */
+        snprintf(path, sizeof path, "%s?$select=%s", scopes[s].set,
+                 scopes[s].prop);
+        json_t *all = feed_rows(f, path);
+        json_t *keys = json_array();
+        size_t i;
+        json_t *row;
+        json_array_foreach(all, i, row)
+            json_array_append(keys, json_object_get(row, scopes[s].prop));
+        json_array_append_new(keys, json_string("00000000-0000-0000-0000-000000000001"));
+        json_array_append_new(keys, json_string("nope"));
+        json_decref(all);
+        json_array_foreach(keys, i, row) {
+            const char *k = json_string_value(row);
+            bool guid = strlen(k) == 36;
+            char upper[64];
+            snprintf(upper, sizeof upper, "{%s}", k);
+            for (char *p = upper; *p; p++) *p = (char)toupper((unsigned char)*p);
+            snprintf(path, sizeof path, "%s?$filter=not (%s ne %s'%s')",
+                     scopes[s].set, scopes[s].prop, guid ? "guid" : "", k);
+            json_t *want = feed_rows(f, path);
+            const char *forms[3];
+            char f0[256], f1[256], f2[256];
+            snprintf(f0, sizeof f0, "%s?$filter=%s eq guid'%s'", scopes[s].set,
+                     scopes[s].prop, k);
+            snprintf(f1, sizeof f1, "%s?$filter=%s eq '%s'", scopes[s].set,
+                     scopes[s].prop, upper);
+            forms[0] = guid ? f0 : NULL; /* guid'nope' is a 400 */
+            forms[1] = f1;
+            forms[2] = NULL;
+            if (scopes[s].nav && guid) {
+                snprintf(f2, sizeof f2, "%s(guid'%s')/%s", scopes[s].parent, k,
+                         scopes[s].nav);
+                forms[2] = f2;
+            }
+            for (size_t x = 0; x < 3; x++) {
+                if (!forms[x]) continue;
+                if (x == 2 && !json_array_size(want)) continue; /* 404 */
+                json_t *got = feed_rows(f, forms[x]);
+                if (!json_equal(got, want)) {
+                    char *a = json_dumps(got, JSON_COMPACT);
+                    char *b = json_dumps(want, JSON_COMPACT);
+                    fail_msg("%s: %s\nthe whole set filtered: %s", forms[x], a, b);
+                }
+                json_decref(got);
+                compared++;
+            }
+            json_decref(want);
+        }
+        json_decref(keys);
+    }
+    assert_true(compared > 30);
+    /* a key lookup of one of them equals its row in the whole set */
+    json_t *acts = feed_rows(f, "ActivityInstances");
+    assert_int_equal(json_array_size(acts), 5);
+    size_t i;
+    json_t *row;
+    json_array_foreach(acts, i, row) {
+        snprintf(path, sizeof path, "ActivityInstances(guid'%s')?$format=json",
+                 json_string_value(json_object_get(row, "Id")));
+        reply r = get(f, path);
+        expect_status(&r, 200, path);
+        json_t *one = json_loads(bt_buf_str(&r.body), 0, NULL);
+        json_t *d1 = json_object_get(one, "d");
+        json_t *e1 = json_object_get(d1, "results");
+        if (!json_equal(e1 ? e1 : d1, row)) fail_msg("%s differs", path);
+        json_decref(one);
+        reply_free(&r);
+    }
+    json_decref(acts);
+    /* Jobs/$count is the store's count, with or without a filter */
+    static const char *const counts[][2] = {
+        {"Jobs/$count", "Jobs/$count?$filter=not (Status eq 'Nope')"},
+        {"Jobs/$count?$filter=Status eq 'Pending'",
+         "Jobs/$count?$filter=not (Status ne 'Pending')"},
+        {"Jobs/$count?$filter=Status eq 'Failed'",
+         "Jobs/$count?$filter=not (Status ne 'Failed')"},
+    };
+    for (size_t c = 0; c < BT_ARRAY_LEN(counts); c++) {
+        char *a = encode(counts[c][0]), *b = encode(counts[c][1]);
+        reply ra = get(f, a), rb = get(f, b);
+        expect_status(&ra, 200, a);
+        assert_string_equal(bt_buf_str(&ra.body), bt_buf_str(&rb.body));
+        reply_free(&ra);
+        reply_free(&rb);
+        free(a);
+        free(b);
+    }
+    reply r = get(f, "Jobs/$count?$filter=Status%20eq%20'Failed'");
+    assert_string_equal(bt_buf_str(&r.body), "1");
+    reply_free(&r);
+}
+
 static void test_select_and_expand(void **state) {
     fixture *f = *state;
     char path[256];
@@ -1323,6 +1477,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_drawn_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_next_link_and_inlinecount, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jobs_pushdown_matches_generic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scoped_reads_match_generic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_select_and_expand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_verbose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_job_with_atom_entry, setup, teardown),

@@ -1306,6 +1306,27 @@ static void test_commit_activity_roundtrip(void **state) {
     assert_int_equal(items[1].parent_row, 1);
     assert_int_equal(items[0].parent_row, 0);
     assert_string_equal(items[1].error, a2.error);
+    /* by GUID, one with its data; in either case; none */
+    bt_store_activity one = {0};
+    char upper[BT_GUID_LEN];
+    snprintf(upper, sizeof upper, "%s", items[0].guid);
+    for (char *p = upper; *p; p++) *p = (char)toupper((unsigned char)*p);
+    OK(bt_store_activity_get_guid(f->s, upper, &one, &e_));
+    assert_int_equal(one.id, items[0].id);
+    assert_int_equal(one.seq, 1);
+    assert_int_equal(one.n_data, 4);
+    assert_string_equal(one.data[2].value, "/tmp/b");
+    bt_store_activity_clear(&one);
+    OK(bt_store_activity_get_guid(f->s, items[1].guid, &one, &e_));
+    assert_int_equal(one.seq, 2);
+    assert_string_equal(one.error, a2.error);
+    bt_store_activity_clear(&one);
+    assert_int_equal(bt_store_activity_get_guid(
+                         f->s, "00000000-0000-0000-0000-000000000001", &one,
+                         &err),
+                     -BT_ENOTFOUND);
+    assert_int_equal(bt_store_activity_get_guid(f->s, "nope", &one, &err),
+                     -BT_EINVAL);
     bt_store_activity_list_free(items, n);
     OK(bt_store_activity_list(f->s, inst, 1, &items, &n, &e_));
     assert_int_equal(n, 1);

@@ -451,6 +451,40 @@ int bt_store_activity_get_guid(bt_store *s, const char *guid,
 void bt_store_activity_clear(bt_store_activity *a);
 void bt_store_activity_list_free(bt_store_activity *items, size_t n);
 
+/* A window of a whole table in GUID order, for feeds that page it (the
+ * OData RunbookInstances and ActivityInstances sets) without reading
+ * every row. runbook_ids: ",1,2,", only rows of those runbooks (NULL:
+ * any), as in bt_store_job_query. */
+typedef struct bt_store_window {
+    const char *runbook_ids;
+    bool desc;       /* highest GUID first */
+    uint64_t offset;
+    size_t limit;    /* 0: no limit */
+} bt_store_window;
+
+/* What a windowed row belongs to: a runbook instance's job, an activity
+ * instance's runbook instance (GUID), and that one's runbook. */
+typedef struct bt_store_parent {
+    char guid[BT_GUID_LEN];
+    int64_t runbook_id;
+} bt_store_parent;
+
+/* Free items with bt_store_instance_list_free, parents with free. */
+int bt_store_instance_window(bt_store *s, const bt_store_window *w,
+                             bt_store_instance **items,
+                             bt_store_parent **parents, size_t *n,
+                             bt_error *err);
+int bt_store_instance_window_count(bt_store *s, const bt_store_window *w,
+                                   uint64_t *n, bt_error *err);
+/* Activity instances without their data (n_data 0); free items with
+ * bt_store_activity_list_free, parents with free. */
+int bt_store_activity_window(bt_store *s, const bt_store_window *w,
+                             bt_store_activity **items,
+                             bt_store_parent **parents, size_t *n,
+                             bt_error *err);
+int bt_store_activity_window_count(bt_store *s, const bt_store_window *w,
+                                   uint64_t *n, bt_error *err);
+
 /* ---- Runbook servers ------------------------------------------------ */
 
 typedef struct bt_store_server {

@@ -296,9 +296,13 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
     json_t *page = NULL;
     long long total = -1;
     bool more = false;
-    if (!rows && set->id == OD_JOBS) {
-        int rc = od_jobs_page(c, filter, order, n_order, sh, skip, top,
-                              token, want_total, &page, &total, &more);
+    if (!rows) {
+        int rc = set->id == OD_JOBS
+                     ? od_jobs_page(c, filter, order, n_order, sh, skip, top,
+                                    token, want_total, &page, &total, &more)
+                     : od_window_page(c, set, filter, order, n_order, sh,
+                                      skip, top, token, want_total, &page,
+                                      &total, &more);
         if (rc < 0) {
             load_failed(c);
             goto done;

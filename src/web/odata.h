@@ -127,6 +127,9 @@ int od_need_acts(od_ctx *c);
 int od_fail(od_ctx *c, int rc);
 const bt_store_runbook *od_runbook_by_id(od_ctx *c, int64_t id, size_t *idx);
 const char *od_server_guid(od_ctx *c, int64_t id); /* NULL: none */
+/* ",1,2,": the runbooks whose jobs and instances the caller may see, for
+ * the store's queries (needs od_need_runbooks); NULL when every one. */
+char *od_visible_runbook_ids(od_ctx *c);
 json_t *od_set_rows(od_ctx *c, const od_set *set); /* borrowed; NULL+err */
 /* The entity of set with this key (a new reference), loading only it when
  * the set's loader can; *out NULL when there is none. 0 or -BT_E*. */
@@ -161,6 +164,9 @@ void od_layout(const bt_runbook *def, int *x, int *y);
 /* A job as Orchestrator's Job entity; needs od_need_runbooks and
  * od_need_servers. A new reference. */
 json_t *od_job_entity(od_ctx *c, const bt_store_job *job);
+/* An activity instance as Orchestrator's entity. A new reference. */
+json_t *od_activity_entity(const bt_store_activity *a, const char *inst_guid,
+                           const char *rb_guid);
 /* A runbook instance as Orchestrator's entity (same needs). */
 json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
                            const char *job_guid);
@@ -215,6 +221,8 @@ typedef struct od_shape {
 od_shape *od_shape_parse(const od_set *set, const char *select,
                          const char *expand, char *err, size_t errlen);
 void od_shape_free(od_shape *sh);
+/* Whether the shape expands any navigation property. */
+bool od_shape_expands(const od_shape *sh);
 
 /* odata_atom.c: Atom/XML; odata_json.c: verbose JSON. */
 typedef struct od_feed {
@@ -261,5 +269,16 @@ int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
                  size_t n_order, const od_shape *sh, long long skip,
                  long long top, long long token, bool want_total,
                  json_t **page, long long *total, bool *more);
+
+/* odata_window.c: the same for RunbookInstances and ActivityInstances
+ * (key order, no filter), 0 for any other set or query. */
+int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
+                   const od_order *order, size_t n_order, const od_shape *sh,
+                   long long skip, long long top, long long token,
+                   bool want_total, json_t **page, long long *total,
+                   bool *more);
+/* How many entries to read for the page at token of a window of top (-1:
+ * all): at most a page, and one more that tells whether a next exists. */
+long long od_page_want(long long top, long long token);
 
 #endif

@@ -368,8 +368,8 @@ int od_load_instance_parameters(od_ctx *c, json_t *out) {
     return 0;
 }
 
-static json_t *activity_entity(const bt_store_activity *a,
-                               const char *inst_guid, const char *rb_guid) {
+json_t *od_activity_entity(const bt_store_activity *a, const char *inst_guid,
+                           const char *rb_guid) {
     char aid[BT_GUID_LEN];
     od_guid_derive(rb_guid ? rb_guid : OD_NULL_GUID, "activity",
                    a->activity_id, aid);
@@ -443,7 +443,7 @@ static int load_scoped_activities(od_ctx *c, const char *inst_guid,
     if (rc > 0) {
         const bt_store_runbook *rb = od_runbook_by_id(c, in.runbook_id, NULL);
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(out, activity_entity(&items[i], in.guid,
+            json_array_append_new(out, od_activity_entity(&items[i], in.guid,
                                                        rb ? rb->guid : NULL));
         bt_store_instance_clear(&in);
     }
@@ -460,7 +460,7 @@ int od_load_activity_instances(od_ctx *c, json_t *out) {
     if ((rc = od_need_acts(c))) return rc;
     for (size_t i = 0; i < c->n_acts; i++)
         json_array_append_new(
-            out, activity_entity(&c->acts[i], c->insts[c->act_inst[i]].guid,
+            out, od_activity_entity(&c->acts[i], c->insts[c->act_inst[i]].guid,
                                  instance_runbook_guid(c, c->act_inst[i])));
     return 0;
 }

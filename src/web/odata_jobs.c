@@ -116,27 +116,6 @@ static bool push_order(pushed *p, const od_order *order, size_t n_order) {
     return true;
 }
 
-/* With folder rights on, the jobs of runbooks the caller may not view (or
- * of deleted runbooks) are not in the feed at all. */
-static void push_rights(od_ctx *c, pushed *p) {
-    if (!bt_auth_enabled(c->r))
-        return;
-    bt_buf b;
-    bt_buf_init(&b, 0);
-    bt_buf_appendc(&b, ',');
-    for (size_t i = 0; i < c->n_rbs; i++)
-        bt_buf_printf(&b, "%lld,", (long long)c->rbs[i].id);
-    p->runbook_ids = bt_buf_detach(&b);
-    p->q.runbook_ids = p->runbook_ids;
-}
-
-static bool expands(const od_shape *sh) {
-    for (size_t i = 0; i < sh->set->n_navs; i++)
-        if (sh->expand[i])
-            return true;
-    return false;
-}
-
 static int read_page(od_ctx *c, const pushed *p, json_t *page) {
     bt_store_job *jobs = NULL;
     size_t n = 0;
@@ -157,7 +136,8 @@ int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
     *more = false;
     od_term terms[MAX_TERMS];
     size_t n_terms = 0;
-    if (expands(sh) || !od_filter_terms(filter, terms, MAX_TERMS, &n_terms))
+    if (od_shape_expands(sh) ||
+        !od_filter_terms(filter, terms, MAX_TERMS, &n_terms))
         return 0;
     int rc;
     if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)))
@@ -181,7 +161,10 @@ int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
         if (!rc)
             bt_store_job_clear(&job);
     }
-    push_rights(c, &p);
+    /* with folder rights on, the jobs of runbooks the caller may not view
+     * (or of deleted runbooks) are not in the feed at all */
+    p.runbook_ids = od_visible_runbook_ids(c);
+    p.q.runbook_ids = p.runbook_ids;
     json_t *rows = json_array();
     if (want_total && !p.empty) {
         uint64_t count = 0;
@@ -195,8 +178,7 @@ int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
     }
     /* the page: entries token .. token+50 of the window skip .. skip+top;
      * one more tells whether a next page exists */
-    long long remaining = top >= 0 ? top - token : OD_PAGE_SIZE + 1;
-    long long want = remaining > OD_PAGE_SIZE ? OD_PAGE_SIZE + 1 : remaining;
+    long long want = od_page_want(top, token);
     if (!p.empty && want > 0) {
         p.q.offset = (uint64_t)skip + (uint64_t)token;
         p.q.limit = (size_t)want;

@@ -145,6 +145,16 @@ int od_need_servers(od_ctx *c) {
     return 0;
 }
 
+char *od_visible_runbook_ids(od_ctx *c) {
+    if (!bt_auth_enabled(c->r)) return NULL;
+    bt_buf b;
+    bt_buf_init(&b, 0);
+    bt_buf_appendc(&b, ',');
+    for (size_t i = 0; i < c->n_rbs; i++)
+        bt_buf_printf(&b, "%lld,", (long long)c->rbs[i].id);
+    return bt_buf_detach(&b);
+}
+
 const char *od_server_guid(od_ctx *c, int64_t id) {
     for (size_t i = 0; id && i < c->n_servers; i++)
         if (c->servers[i].id == id) return c->servers[i].guid;

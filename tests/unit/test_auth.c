@@ -489,6 +489,23 @@ static void test_odata_instances_follow_rights(void **state) {
                          1);
         assert_true(od_entries(f, "alice:alice-password", by_job[i], j.guid) <= 0);
     }
+    /* the feeds the store pages leave them out, and their counts too */
+    static const char *const feeds[] = {
+        "/Orchestrator2012/Orchestrator.svc/RunbookInstances?$inlinecount=allpages",
+        "/Orchestrator2012/Orchestrator.svc/ActivityInstances?$inlinecount=allpages"};
+    const char *hidden[] = {in.guid, acts[0].guid};
+    for (size_t i = 0; i < BT_ARRAY_LEN(feeds); i++) {
+        reply ra = http(f, "admin:admin-password", "GET", feeds[i], NULL, NULL);
+        reply rl = http(f, "alice:alice-password", "GET", feeds[i], NULL, NULL);
+        assert_int_equal(ra.status, 200);
+        assert_int_equal(rl.status, 200);
+        assert_non_null(strstr(bt_buf_str(&ra.body), hidden[i]));
+        assert_null(strstr(bt_buf_str(&rl.body), hidden[i]));
+        assert_non_null(strstr(bt_buf_str(&ra.body), "<m:count>1</m:count>"));
+        assert_non_null(strstr(bt_buf_str(&rl.body), "<m:count>0</m:count>"));
+        reply_free(&ra);
+        reply_free(&rl);
+    }
     /* the count the store makes leaves the hidden job out too */
     reply ra = http(f, "admin:admin-password", "GET",
                     "/Orchestrator2012/Orchestrator.svc/Jobs/$count", NULL, NULL);

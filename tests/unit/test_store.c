@@ -2926,6 +2926,108 @@ static void test_change_counters(void **state) {
     bt_store_close(other);
 }
 
+/* Windows of every runbook and activity instance in GUID order, as the
+ * OData feeds page them: order, offset, limit, the runbooks filter, the
+ * parents, the counts. */
+static void test_instance_windows(void **state) {
+    fixture *f = *state;
+    int64_t r1 = make_runbook(f->s, "W1"), r2 = make_runbook(f->s, "W2");
+    int64_t srv = make_server(f->s, "rs1");
+    char guids[6][BT_GUID_LEN], jobs[6][BT_GUID_LEN];
+    bt_store_datum d[] = {{0, "k", "v"}};
+    for (int k = 0; k < 6; k++) {
+        int64_t job = make_job(f->s, k < 4 ? r1 : r2);
+        OK(bt_store_job_set_status(f->s, job, BT_JOB_RUNNING, srv, &e_));
+        bt_store_job j = {0};
+        OK(bt_store_job_get(f->s, job, &j, &e_));
+        snprintf(jobs[k], sizeof jobs[k], "%s", j.guid);
+        bt_store_job_clear(&j);
+        bt_store_instance in = {0};
+        OK(bt_store_instance_create(f->s, job, srv, &in, &e_));
+        snprintf(guids[k], sizeof guids[k], "%s", in.guid);
+        bt_store_activity_spec a = activity(in.id, 1, d, 1);
+        OK(bt_store_commit_activity(f->s, srv, &a, NULL, &e_));
+        if (k % 2)
+            OK(bt_store_instance_finish(f->s, in.id, BT_JOB_COMPLETED,
+                                        BT_RESULT_SUCCESS, "{\"o\": 1}", &e_));
+        bt_store_instance_clear(&in);
+    }
+    bt_store_window w = {0};
+    bt_store_instance *items = NULL;
+    bt_store_parent *par = NULL;
+    size_t n = 0;
+    OK(bt_store_instance_window(f->s, &w, &items, &par, &n, &e_));
+    assert_int_equal(n, 6);
+    for (size_t i = 1; i < n; i++)
+        assert_true(strcmp(items[i - 1].guid, items[i].guid) < 0);
+    for (size_t i = 0; i < n; i++) {
+        int k = 0;
+        while (k < 6 && strcmp(guids[k], items[i].guid)) k++;
+        assert_true(k < 6);
+        assert_string_equal(par[i].guid, jobs[k]);
+        assert_int_equal(items[i].runbook_id, k < 4 ? r1 : r2);
+        assert_int_equal(items[i].server_id, srv);
+        if (k % 2) {
+            assert_int_equal(items[i].status, BT_JOB_COMPLETED);
+            assert_string_equal(items[i].return_data, "{\"o\": 1}");
+        } else {
+            assert_int_equal(items[i].status, BT_JOB_RUNNING);
+            assert_null(items[i].return_data);
+        }
+    }
+    char second[BT_GUID_LEN], last[BT_GUID_LEN];
+    snprintf(second, sizeof second, "%s", items[1].guid);
+    snprintf(last, sizeof last, "%s", items[5].guid);
+    bt_store_instance_list_free(items, n);
+    free(par);
+    /* a window, backwards, of one runbook */
+    w = (bt_store_window){.offset = 1, .limit = 2};
+    OK(bt_store_instance_window(f->s, &w, &items, &par, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0].guid, second);
+    bt_store_instance_list_free(items, n);
+    free(par);
+    w = (bt_store_window){.desc = true, .limit = 1};
+    OK(bt_store_instance_window(f->s, &w, &items, &par, &n, &e_));
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].guid, last);
+    bt_store_instance_list_free(items, n);
+    free(par);
+    char ids[64];
+    snprintf(ids, sizeof ids, ",%lld,", (long long)r2);
+    w = (bt_store_window){.runbook_ids = ids};
+    uint64_t count = 0;
+    OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
+    assert_int_equal(count, 2);
+    OK(bt_store_activity_window_count(f->s, &w, &count, &e_));
+    assert_int_equal(count, 2);
+    w = (bt_store_window){.runbook_ids = ","};
+    OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
+    assert_int_equal(count, 0);
+    /* activity instances, with their instance as parent, no data */
+    bt_store_activity *acts = NULL;
+    w = (bt_store_window){.runbook_ids = ids, .desc = true};
+    OK(bt_store_activity_window(f->s, &w, &acts, &par, &n, &e_));
+    assert_int_equal(n, 2);
+    assert_true(strcmp(acts[0].guid, acts[1].guid) > 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(!strcmp(par[i].guid, guids[4]) ||
+                    !strcmp(par[i].guid, guids[5]));
+        assert_int_equal(par[i].runbook_id, r2);
+        assert_string_equal(acts[i].activity_id, "step");
+        assert_int_equal(acts[i].seq, 1);
+        assert_int_equal(acts[i].start_us, 1000);
+        assert_int_equal(acts[i].n_data, 0);
+    }
+    bt_store_activity_list_free(acts, n);
+    free(par);
+    w = (bt_store_window){.offset = 100};
+    OK(bt_store_activity_window(f->s, &w, &acts, &par, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_activity_list_free(acts, n);
+    free(par);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -2943,6 +3045,7 @@ int main(void) {
         T(test_job_lifecycle),
         T(test_job_list_paging),
         T(test_job_select),
+        T(test_instance_windows),
         T(test_claim_two_handles),
         T(test_claim_two_processes),
         T(test_concurrency_limit_queues),

@@ -203,6 +203,42 @@ wait_idle >/dev/null
 api "$BASE/api/jobs/$JOB" | grep -q '"status": *"completed"' ||
     die "job $JOB did not complete: $(api "$BASE/api/jobs/$JOB")"
 
+# Orchestrator scripts' reads of one job's results, each timed alone (the
+# median of 21 in a row, in ms): what a script polling its job waits for.
+# Run at the seeded size and again after the POST run has added thousands
+# of jobs, so a read that grows with the table shows.
+READS=$T/reads
+: >"$READS"
+first_id() { grep -o '"Id": *"[0-9a-f-]*"' | head -1 | sed 's/.*"\([0-9a-f-]*\)"$/\1/'; }
+median_ms() {
+    local url=$1 i
+    for i in $(seq 21); do curl -s "${CURL_AUTH[@]}" -o /dev/null -w '%{time_total}\n' "$url"; done |
+        sort -g | sed -n 11p | awk '{printf "%.2f", $1 * 1000}'
+}
+script_reads() { # LABEL: one line per read into $READS
+    local j i a
+    j=$(api "$ODATA/Jobs?%24format=json&%24top=1&%24orderby=CreationTime%20desc&%24filter=Status%20eq%20'Completed'" | first_id)
+    i=$(api "$ODATA/Jobs(guid'$j')/Instances?%24format=json" | first_id)
+    a=$(api "$ODATA/RunbookInstances(guid'$i')/ActivityInstances?%24format=json" | first_id)
+    [[ -n $j && -n $i && -n $a ]] || die "no finished job with an activity to read ($j/$i/$a)"
+    local -a reads=(
+        "Jobs(guid'J')|$ODATA/Jobs(guid'$j')"
+        "Jobs(guid'J')/Instances|$ODATA/Jobs(guid'$j')/Instances"
+        "RunbookInstances(guid'I')/Parameters|$ODATA/RunbookInstances(guid'$i')/Parameters"
+        "RunbookInstances(guid'I')/ActivityInstances|$ODATA/RunbookInstances(guid'$i')/ActivityInstances"
+        "ActivityInstances(guid'A')/Data|$ODATA/ActivityInstances(guid'$a')/Data"
+        "ActivityInstances?\$filter=RunbookInstanceId eq guid'I'|$ODATA/ActivityInstances?%24filter=RunbookInstanceId%20eq%20guid'$i'"
+        "Jobs/\$count|$ODATA/Jobs/%24count"
+        "RunbookInstances?\$top=50|$ODATA/RunbookInstances?%24top=50"
+        "ActivityInstances?\$top=50|$ODATA/ActivityInstances?%24top=50"
+    )
+    local r
+    for r in "${reads[@]}"; do
+        printf '%s|%s|%s\n' "$1" "${r%%|*}" "$(median_ms "${r#*|}")" >>"$READS"
+    done
+}
+script_reads seeded
+
 # ---- nginx -------------------------------------------------------------------
 NGINX_PORT=$(free_port) || die "no free loopback port"
 N=$T/nginx
@@ -304,6 +340,7 @@ failed=$(job_count "Status%20eq%20'Failed'")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # The OData feed again, now over a table holding every job of the POST run.
 run_wrk odata_big "$ODATA/Jobs?%24top=50" BATOND_PIDS
+script_reads after_post
 
 # ---- report ------------------------------------------------------------------
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
@@ -393,7 +430,17 @@ printf 'POST /api/jobs: %d jobs created in %.1f s = %.0f jobs/s (%d refused)\n' 
     "$created" "$post_s" "$created_rps" "$(field " $post" non2xx)"
 printf 'runbook server: %d completed during the run (%.0f jobs/s), %d pending or running when it ended, drained in %.1f s; %.0f jobs/s from first POST to last completion; %d failed\n' \
     "$ran_during" "$ran_rps" "$backlog" "$drain_s" "$overall" "$failed"
-json+=", \"jobs_created\": $created, \"jobs_created_per_s\": $(printf '%.0f' "$created_rps"), \"jobs_completed_during_post_per_s\": $(printf '%.0f' "$ran_rps"), \"backlog_at_end\": $backlog, \"drain_s\": $(printf '%.2f' "$drain_s"), \"jobs_failed\": $failed}"
+json+=", \"jobs_created\": $created, \"jobs_created_per_s\": $(printf '%.0f' "$created_rps"), \"jobs_completed_during_post_per_s\": $(printf '%.0f' "$ran_rps"), \"backlog_at_end\": $backlog, \"drain_s\": $(printf '%.2f' "$drain_s"), \"jobs_failed\": $failed"
+echo
+echo
+printf '%-52s %14s %14s\n' "OData read (median of 21, ms)" "$jobs_before jobs" "$jobs_after jobs"
+while IFS='|' read -r label what ms; do
+    [[ $label = seeded ]] || continue
+    after=$(awk -F'|' -v w="$what" '$1 == "after_post" && $2 == w {print $3}' "$READS")
+    printf '%-52s %14s %14s\n' "$what" "$ms" "$after"
+    key=$(tr -c 'A-Za-z0-9\n' _ <<<"$what" | tr -s _ | sed 's/_$//')
+    json+=", \"read_${key}_ms\": [$ms, ${after:-null}]"
+done <"$READS"
 echo
 verdict() { if [[ $(echo "$1 >= 0.5" | bc -l) = 1 ]]; then echo met; else echo MISSED; fi; }
 for k in runbooks job odata; do
@@ -402,5 +449,5 @@ for k in runbooks job odata; do
         "${NAME[$k]}" "$(verdict "$r")" "$r" "$(verdict "$same")" "$same"
 done
 if [[ $(echo "$created_rps >= 2000" | bc -l) = 1 ]]; then echo "target POST /api/jobs >= 2,000 jobs/s: met"; else echo "target POST /api/jobs >= 2,000 jobs/s: MISSED"; fi
-echo "$json"
+echo "$json}"
 exit 0

@@ -355,19 +355,21 @@ done:
 }
 
 /* Set/$count of a whole set answered by the store's count (Jobs, with a
- * filter it can take): the count, -1 when the store cannot answer it, or
- * below -1 on a store failure. */
+ * filter it can take; the instance sets without one): the count, -1 when
+ * the store cannot answer it, or below -1 on a store failure. */
 static long long set_count(od_ctx *c, const od_set *set,
                            const od_expr *filter) {
-    if (set->id != OD_JOBS) return -1;
     char msg[256];
     od_shape *sh = od_shape_parse(set, NULL, NULL, msg, sizeof msg);
     json_t *page = NULL;
     long long total = -1;
     bool more = false;
-    int rc = sh ? od_jobs_page(c, filter, NULL, 0, sh, 0, 0, 0, true, &page,
-                               &total, &more)
-                : 0;
+    int rc = !sh                ? 0
+             : set->id == OD_JOBS ? od_jobs_page(c, filter, NULL, 0, sh, 0, 0, 0,
+                                                 true, &page, &total, &more)
+                                  : od_window_page(c, set, filter, NULL, 0, sh, 0,
+                                                   0, 0, true, &page, &total,
+                                                   &more);
     od_shape_free(sh);
     json_decref(page);
     if (rc < 0) return -2;

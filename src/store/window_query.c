@@ -25,7 +25,8 @@ static const char inst_asc[] =
     "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid" WINDOW;
 static const char inst_desc[] =
     "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid DESC" WINDOW;
-static const char inst_count[] = "SELECT count(*)" INSTANCES;
+static const char inst_count[] =
+    "SELECT count(*) FROM instances i WHERE " RIGHTS; /* no job needed */
 
 #define ACTIVITIES                                                             \
     " FROM activity_instances a JOIN instances i ON i.id = a.instance_id "    \

@@ -248,7 +248,8 @@ static char *page_key(od_ctx *c) {
 /* rows: the set's entities, or NULL to read them only when the query
  * cannot be answered from the store directly (od_jobs_page). */
 static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
-                              const char *self) {
+                              const char *self, const od_prop *pin,
+                              const char *pin_key) {
     char *key = set->id == OD_JOBS && !rows ? page_key(c) : NULL;
     if (key && bt_web_answer_kept(c->r, key, PAGE_USES, 200,
                                   c->json ? CT_JSON : CT_FEED)) {
@@ -281,6 +282,7 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
         od_error(c, 400, "BadRequest", "%s", msg);
         goto done;
     }
+    if (pin) filter = od_filter_pin(filter, set, pin, pin_key);
     if (otext && od_orderby_parse(set, otext, &order, &n_order, msg,
                                   sizeof msg)) {
         od_error(c, 400, "BadRequest", "%s", msg);
@@ -595,12 +597,12 @@ static void handle(od_ctx *c, char *rest) {
         rows = json_array();
         if (found) json_array_append_new(rows, found);
     } else if (n_segs > 1 && !(n_segs == 2 && !strcmp(segs_text[1], "$count"))) {
-        rows = json_incref(od_set_rows(c, set));
-        if (!rows) {
-            load_failed(c);
-            return;
-        }
+        rows = json_array(); /* a segment after a set needs a key: 400 below */
     } /* else a feed of the whole set: answer_collection reads what it needs */
+    /* a navigation to a feed, last but for $count, is asked as a filter of
+     * the target set (od_filter_pin), so the store can answer it */
+    const od_prop *pin = NULL;
+    char *pin_key = NULL;
     char *self = bt_xstrdup(seg.name);
     if (seg.has_key) {
         entity = found;
@@ -642,8 +644,17 @@ static void handle(od_ctx *c, char *rest) {
                                          "'%s'.", segs_text[i]);
             goto done;
         }
-        json_t *nrows = od_nav_rows(c, set, nv, entity);
-        if (!nrows) {
+        const od_set *target = od_set_find(nv->target);
+        const char *want = json_string_value(json_object_get(entity, nv->local));
+        bool last = i == n_segs - 1 ||
+                    (i == n_segs - 2 && !strcmp(segs_text[i + 1], "$count"));
+        const od_prop *remote = od_prop_find(target, nv->remote);
+        json_t *nrows = NULL;
+        if (get && nv->many && !seg.has_key && last && want && remote &&
+            remote->type == OD_GUID) {
+            pin = remote;
+            pin_key = bt_xstrdup(want);
+        } else if (!(nrows = od_nav_rows(c, set, nv, entity))) {
             load_failed(c);
             goto done;
         }
@@ -679,6 +690,7 @@ static void handle(od_ctx *c, char *rest) {
             od_error(c, 400, "BadRequest", "%s", msg);
             goto done;
         }
+        if (pin) filter = od_filter_pin(filter, set, pin, pin_key);
         long long count = -1;
         if (!rows && (count = set_count(c, set, filter)) < -1) {
             od_expr_free(filter);
@@ -721,8 +733,9 @@ static void handle(od_ctx *c, char *rest) {
         goto done;
     }
     if (entity) answer_entity(c, set, entity, 200);
-    else answer_collection(c, set, rows, self);
+    else answer_collection(c, set, rows, self, pin, pin_key);
 done:
+    free(pin_key);
     free(self);
     json_decref(rows);
 }

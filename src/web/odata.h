@@ -197,6 +197,11 @@ bool od_filter_terms(const od_expr *e, od_term *out, size_t max, size_t *n);
  * only those of the scope when filter requires a GUID property to equal
  * one and the set's loader can read by it, else the whole (cached) set. */
 json_t *od_filter_rows(od_ctx *c, const od_set *set, const od_expr *filter);
+/* e and "prop eq guid'…'" (e may be NULL): a navigation from one entity
+ * asked as a filter of the target set, so the store can answer it. Takes
+ * e. */
+od_expr *od_filter_pin(od_expr *e, const od_set *set, const od_prop *prop,
+                       const char *guid);
 void od_expr_free(od_expr *e);
 
 /* odata_select.c */

@@ -505,6 +505,27 @@ od_expr *od_filter_parse(const od_set *set, const char *text, char *err,
     return e;
 }
 
+od_expr *od_filter_pin(od_expr *e, const od_set *set, const od_prop *prop,
+                       const char *guid) {
+    od_expr *p = node(E_PROP);
+    p->prop = prop;
+    p->set = set;
+    od_expr *lit = node(E_LIT);
+    lit->lit.k = V_GUID;
+    lit->lit.s = bt_xstrdup(guid);
+    od_expr *cmp = node(E_CMP);
+    cmp->op = OP_EQ;
+    cmp->a[0] = p;
+    cmp->a[1] = lit;
+    cmp->n = 2;
+    if (!e) return cmp;
+    od_expr *both = node(E_AND);
+    both->a[0] = e;
+    both->a[1] = cmp;
+    both->n = 2;
+    return both;
+}
+
 /* ---- terms a database can evaluate -------------------------------------- */
 
 static bool collect_terms(const od_expr *e, od_term *out, size_t max,

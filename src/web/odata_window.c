@@ -1,9 +1,9 @@
 /* The RunbookInstances and ActivityInstances feeds paged by the store: a
  * page of either read every job's instances (and every instance's
  * activities) before it was cut to 50 entries, so its cost grew with the
- * whole history. In key order (none, or $orderby=Id), without $filter or
- * $expand, the store's GUID index gives the window and only its entries
- * are read. Anything else returns 0 and takes the generic path, whose
+ * whole history. In key order (none, or $orderby=Id), without $expand and
+ * without a filter (but a runbook's, for RunbookInstances), the store's
+ * GUID index gives the window and only its entries are read. Anything else returns 0 and takes the generic path, whose
  * answer this must equal entry for entry (test_odata). */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +46,35 @@ static int read_window(od_ctx *c, od_set_id set, const bt_store_window *w,
     return rc ? od_fail(c, rc) : 0;
 }
 
+/* The only filter taken: RunbookInstances' "RunbookId eq guid'…'" terms
+ * (Runbooks(guid'…')/Instances asks that). 1 with *runbook the id (0: no
+ * filter, -1: no visible runbook can match), 0: the generic path. */
+static int pinned_runbook(od_ctx *c, const od_set *set, const od_expr *filter,
+                          int64_t *runbook) {
+    od_term t[4];
+    size_t n = 0;
+    if (!filter) return 1;
+    if (set->id != OD_RUNBOOK_INSTANCES || !od_filter_terms(filter, t, 4, &n))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].prop->name, "RunbookId") || t[i].op != OD_EQ ||
+            t[i].is_time)
+            return 0;
+        char g[BT_GUID_LEN];
+        size_t idx;
+        /* an instance shows its runbook's GUID only while the caller can
+         * see the runbook (od_need_runbooks), so only those can match */
+        int64_t id = t[i].text_len == BT_GUID_LEN - 1 &&
+                             od_guid_parse(t[i].text, t[i].text_len, g) &&
+                             !od_find_runbook(c, g, &idx)
+                         ? c->rbs[idx].id
+                         : -1;
+        if (*runbook && *runbook != id) id = -1;
+        *runbook = id;
+    }
+    return 1;
+}
+
 int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
                    const od_order *order, size_t n_order, const od_shape *sh,
                    long long skip, long long top, long long token,
@@ -56,12 +85,16 @@ int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
     *more = false;
     if (set->id != OD_RUNBOOK_INSTANCES && set->id != OD_ACTIVITY_INSTANCES)
         return 0;
-    if (filter || od_shape_expands(sh) || n_order > 1 ||
+    if (od_shape_expands(sh) || n_order > 1 ||
         (n_order == 1 && strcmp(order->prop->name, "Id")))
         return 0;
     int rc;
     if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
-    char *ids = od_visible_runbook_ids(c);
+    int64_t runbook = 0;
+    if ((rc = pinned_runbook(c, set, filter, &runbook)) <= 0) return rc;
+    char *ids = runbook > 0 ? bt_xasprintf(",%lld,", (long long)runbook)
+                : runbook < 0 ? bt_xstrdup(",") /* no runbook: no rows */
+                              : od_visible_runbook_ids(c);
     bt_store_window w = {.runbook_ids = ids, .desc = n_order && order->desc};
     json_t *rows = json_array();
     if (want_total) {

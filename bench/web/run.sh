@@ -216,11 +216,13 @@ median_ms() {
         sort -g | sed -n 11p | awk '{printf "%.2f", $1 * 1000}'
 }
 script_reads() { # LABEL: one line per read into $READS
-    local j i a
-    j=$(api "$ODATA/Jobs?%24format=json&%24top=1&%24orderby=CreationTime%20desc&%24filter=Status%20eq%20'Completed'" | first_id)
+    local j i a r
+    # the /Bench/Quick runbook's newest finished job: the POST run's jobs
+    r=$(api "$ODATA/Runbooks?%24format=json&%24filter=Name%20eq%20'Quick'" | first_id)
+    j=$(api "$ODATA/Runbooks(guid'$r')/Jobs?%24format=json&%24top=1&%24orderby=CreationTime%20desc&%24filter=Status%20eq%20'Completed'" | first_id)
     i=$(api "$ODATA/Jobs(guid'$j')/Instances?%24format=json" | first_id)
     a=$(api "$ODATA/RunbookInstances(guid'$i')/ActivityInstances?%24format=json" | first_id)
-    [[ -n $j && -n $i && -n $a ]] || die "no finished job with an activity to read ($j/$i/$a)"
+    [[ -n $j && -n $i && -n $a && -n $r ]] || die "no finished job with an activity to read ($j/$i/$a/$r)"
     local -a reads=(
         "Jobs(guid'J')|$ODATA/Jobs(guid'$j')"
         "Jobs(guid'J')/Instances|$ODATA/Jobs(guid'$j')/Instances"
@@ -229,6 +231,8 @@ script_reads() { # LABEL: one line per read into $READS
         "ActivityInstances(guid'A')/Data|$ODATA/ActivityInstances(guid'$a')/Data"
         "ActivityInstances?\$filter=RunbookInstanceId eq guid'I'|$ODATA/ActivityInstances?%24filter=RunbookInstanceId%20eq%20guid'$i'"
         "Jobs/\$count|$ODATA/Jobs/%24count"
+        "Runbooks(guid'R')/Jobs|$ODATA/Runbooks(guid'$r')/Jobs"
+        "Runbooks(guid'R')/Instances|$ODATA/Runbooks(guid'$r')/Instances"
         "RunbookInstances?\$top=50|$ODATA/RunbookInstances?%24top=50"
         "ActivityInstances?\$top=50|$ODATA/ActivityInstances?%24top=50"
     )

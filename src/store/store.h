@@ -455,8 +455,21 @@ void bt_store_activity_list_free(bt_store_activity *items, size_t n);
  * OData RunbookInstances and ActivityInstances sets) without reading
  * every row. runbook_ids: ",1,2,", only rows of those runbooks (NULL:
  * any), as in bt_store_job_query. */
+/* A runbook instance's state as its feed filters it: running (or still
+ * pending), canceled, or ended with a result. */
+typedef enum {
+    BT_INSTANCE_ANY = 0,
+    BT_INSTANCE_RUNNING,
+    BT_INSTANCE_CANCELED,
+    BT_INSTANCE_SUCCEEDED,
+    BT_INSTANCE_WARNED,
+    BT_INSTANCE_FAILED
+} bt_store_instance_state;
+bt_store_instance_state bt_store_instance_state_of(const bt_store_instance *in);
+
 typedef struct bt_store_window {
     const char *runbook_ids;
+    bt_store_instance_state state; /* runbook instances only */
     bool desc;       /* highest GUID first */
     uint64_t offset;
     size_t limit;    /* 0: no limit */

@@ -15,18 +15,24 @@
 #define RIGHTS                                                                 \
     "(CAST($1 AS text) IS NULL OR "                                            \
     "CAST($1 AS text) LIKE '%,' || CAST(i.runbook_id AS text) || ',%')"
-#define WINDOW " LIMIT CAST($2 AS bigint) OFFSET CAST($3 AS bigint)"
 
-#define INSTANCES " FROM instances i JOIN jobs j ON j.id = i.job_id WHERE " RIGHTS
+/* an instance's state as bt_store_instance_state numbers it */
+#define STATE                                                                  \
+    " AND (CAST($2 AS integer) = 0 OR CAST($2 AS integer) = CASE "             \
+    "WHEN i.status IN (0, 1) THEN 1 WHEN i.status = 4 THEN 2 "                 \
+    "WHEN i.result = 0 THEN 3 WHEN i.result = 1 THEN 4 ELSE 5 END)"
+#define INSTANCES                                                              \
+    " FROM instances i JOIN jobs j ON j.id = i.job_id WHERE " RIGHTS STATE
 #define INSTANCE_COLS                                                          \
     "i.id, i.guid, i.job_id, i.runbook_id, coalesce(i.server_id, 0), "        \
     "i.status, i.result, i.started_us, i.ended_us, i.return_data, j.guid"
+#define INSTANCE_WINDOW " LIMIT CAST($3 AS bigint) OFFSET CAST($4 AS bigint)"
 static const char inst_asc[] =
-    "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid" WINDOW;
+    "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid" INSTANCE_WINDOW;
 static const char inst_desc[] =
-    "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid DESC" WINDOW;
-static const char inst_count[] =
-    "SELECT count(*) FROM instances i WHERE " RIGHTS; /* no job needed */
+    "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid DESC" INSTANCE_WINDOW;
+static const char inst_count[] = /* no job needed */
+    "SELECT count(*) FROM instances i WHERE " RIGHTS STATE;
 
 #define ACTIVITIES                                                             \
     " FROM activity_instances a JOIN instances i ON i.id = a.instance_id "    \
@@ -35,26 +41,32 @@ static const char inst_count[] =
     "a.id, a.guid, a.instance_id, a.activity_id, a.seq, a.attempt, "          \
     "a.result, a.error, a.start_us, a.end_us, a.parent_seq, a.parent_row, "   \
     "i.guid, i.runbook_id"
+#define ACTIVITY_WINDOW " LIMIT CAST($2 AS bigint) OFFSET CAST($3 AS bigint)"
 static const char act_asc[] =
-    "SELECT " ACTIVITY_COLS ACTIVITIES " ORDER BY a.guid" WINDOW;
+    "SELECT " ACTIVITY_COLS ACTIVITIES " ORDER BY a.guid" ACTIVITY_WINDOW;
 static const char act_desc[] =
-    "SELECT " ACTIVITY_COLS ACTIVITIES " ORDER BY a.guid DESC" WINDOW;
+    "SELECT " ACTIVITY_COLS ACTIVITIES " ORDER BY a.guid DESC" ACTIVITY_WINDOW;
 static const char act_count[] = "SELECT count(*)" ACTIVITIES;
 
+/* The statements' arguments: the runbooks, [the state,] limit, offset. */
 typedef struct args {
-    char num[2][24];
-    const char *v[3];
+    char num[3][24];
+    const char *v[4];
+    int n;
 } args;
 
-static void fill(const bt_store_window *w, args *a) {
-    snprintf(a->num[0], sizeof a->num[0], "%lld",
-             w->limit ? (long long)w->limit : (long long)INT64_MAX);
+static void fill(const bt_store_window *w, bool state, args *a) {
+    snprintf(a->num[0], sizeof a->num[0], "%d", (int)w->state);
     snprintf(a->num[1], sizeof a->num[1], "%lld",
+             w->limit ? (long long)w->limit : (long long)INT64_MAX);
+    snprintf(a->num[2], sizeof a->num[2], "%lld",
              w->offset > INT64_MAX ? (long long)INT64_MAX
                                    : (long long)w->offset);
-    a->v[0] = w->runbook_ids;
-    a->v[1] = a->num[0];
-    a->v[2] = a->num[1];
+    a->n = 0;
+    a->v[a->n++] = w->runbook_ids;
+    if (state) a->v[a->n++] = a->num[0];
+    a->v[a->n++] = a->num[1];
+    a->v[a->n++] = a->num[2];
 }
 
 static int64_t i64(const bt_store_rows *r, size_t row, size_t col) {
@@ -73,13 +85,14 @@ static void guid(const bt_store_rows *r, size_t row, size_t col,
     snprintf(out, BT_GUID_LEN, "%s", c ? c : "");
 }
 
+/* count(*) takes the window's filters, not its limit and offset */
 static int count(bt_store *s, const char *sql, const bt_store_window *w,
-                 uint64_t *out, const char *doing, bt_error *err) {
+                 bool state, uint64_t *out, const char *doing, bt_error *err) {
     *out = 0;
     args a;
-    fill(w, &a);
+    fill(w, state, &a);
     bt_store_rows r = {0};
-    int rc = s->ops->query(s, sql, a.v, 1, &r, doing, err);
+    int rc = s->ops->query(s, sql, a.v, a.n - 2, &r, doing, err);
     if (rc) return rc;
     *out = r.n ? (uint64_t)i64(&r, 0, 0) : 0;
     bt__store_rows_free(&r);
@@ -94,9 +107,9 @@ int bt_store_instance_window(bt_store *s, const bt_store_window *w,
     *parents = NULL;
     *n = 0;
     args a;
-    fill(w, &a);
+    fill(w, true, &a);
     bt_store_rows r = {0};
-    int rc = s->ops->query(s, w->desc ? inst_desc : inst_asc, a.v, 3, &r,
+    int rc = s->ops->query(s, w->desc ? inst_desc : inst_asc, a.v, a.n, &r,
                            "listing runbook instances", err);
     if (rc) return rc;
     bt_store_instance *out = bt_xcalloc(r.n + 1, sizeof *out);
@@ -125,7 +138,7 @@ int bt_store_instance_window(bt_store *s, const bt_store_window *w,
 
 int bt_store_instance_window_count(bt_store *s, const bt_store_window *w,
                                    uint64_t *n, bt_error *err) {
-    return count(s, inst_count, w, n, "counting runbook instances", err);
+    return count(s, inst_count, w, true, n, "counting runbook instances", err);
 }
 
 int bt_store_activity_window(bt_store *s, const bt_store_window *w,
@@ -135,10 +148,13 @@ int bt_store_activity_window(bt_store *s, const bt_store_window *w,
     *items = NULL;
     *parents = NULL;
     *n = 0;
+    if (w->state)
+        return bt_error_set(err, BT_EINVAL,
+                            "store: activity instances have no state filter");
     args a;
-    fill(w, &a);
+    fill(w, false, &a);
     bt_store_rows r = {0};
-    int rc = s->ops->query(s, w->desc ? act_desc : act_asc, a.v, 3, &r,
+    int rc = s->ops->query(s, w->desc ? act_desc : act_asc, a.v, a.n, &r,
                            "listing activity instances", err);
     if (rc) return rc;
     bt_store_activity *out = bt_xcalloc(r.n + 1, sizeof *out);
@@ -170,5 +186,19 @@ int bt_store_activity_window(bt_store *s, const bt_store_window *w,
 
 int bt_store_activity_window_count(bt_store *s, const bt_store_window *w,
                                    uint64_t *n, bt_error *err) {
-    return count(s, act_count, w, n, "counting activity instances", err);
+    if (w->state)
+        return bt_error_set(err, BT_EINVAL,
+                            "store: activity instances have no state filter");
+    return count(s, act_count, w, false, n, "counting activity instances",
+                 err);
+}
+
+/* The C twin of STATE above. */
+bt_store_instance_state bt_store_instance_state_of(const bt_store_instance *in) {
+    if (in->status == BT_JOB_PENDING || in->status == BT_JOB_RUNNING)
+        return BT_INSTANCE_RUNNING;
+    if (in->status == BT_JOB_CANCELED) return BT_INSTANCE_CANCELED;
+    if (in->result == BT_RESULT_SUCCESS) return BT_INSTANCE_SUCCEEDED;
+    if (in->result == BT_RESULT_WARNING) return BT_INSTANCE_WARNED;
+    return BT_INSTANCE_FAILED;
 }

@@ -167,6 +167,8 @@ json_t *od_job_entity(od_ctx *c, const bt_store_job *job);
 /* An activity instance as Orchestrator's entity. A new reference. */
 json_t *od_activity_entity(const bt_store_activity *a, const char *inst_guid,
                            const char *rb_guid);
+/* Orchestrator's name of a runbook instance's Status ("InProgress"). */
+const char *od_instance_state_name(bt_store_instance_state st);
 /* A runbook instance as Orchestrator's entity (same needs). */
 json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
                            const char *job_guid);

@@ -2,11 +2,13 @@
  * page of either read every job's instances (and every instance's
  * activities) before it was cut to 50 entries, so its cost grew with the
  * whole history. In key order (none, or $orderby=Id), without $expand and
- * without a filter (but a runbook's, for RunbookInstances), the store's
- * GUID index gives the window and only its entries are read. Anything else returns 0 and takes the generic path, whose
+ * without a filter (but a runbook's or a Status, for RunbookInstances),
+ * the store's GUID index gives the window and only its entries are
+ * read. Anything else returns 0 and takes the generic path, whose
  * answer this must equal entry for entry (test_odata). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "web/auth.h"
@@ -46,20 +48,34 @@ static int read_window(od_ctx *c, od_set_id set, const bt_store_window *w,
     return rc ? od_fail(c, rc) : 0;
 }
 
-/* The only filter taken: RunbookInstances' "RunbookId eq guid'…'" terms
- * (Runbooks(guid'…')/Instances asks that). 1 with *runbook the id (0: no
- * filter, -1: no visible runbook can match), 0: the generic path. */
-static int pinned_runbook(od_ctx *c, const od_set *set, const od_expr *filter,
-                          int64_t *runbook) {
-    od_term t[4];
+/* The filter terms taken, for RunbookInstances only: "RunbookId eq
+ * guid'…'" (Runbooks(guid'…')/Instances asks that) and "Status eq '…'".
+ * 1 with w's runbooks and state set (*none: no row can match), 0: the
+ * generic path. */
+static int window_terms(od_ctx *c, const od_set *set, const od_expr *filter,
+                        int64_t *runbook, bt_store_window *w, bool *none) {
+    od_term t[8];
     size_t n = 0;
     if (!filter) return 1;
-    if (set->id != OD_RUNBOOK_INSTANCES || !od_filter_terms(filter, t, 4, &n))
+    if (set->id != OD_RUNBOOK_INSTANCES || !od_filter_terms(filter, t, 8, &n))
         return 0;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(t[i].prop->name, "RunbookId") || t[i].op != OD_EQ ||
-            t[i].is_time)
-            return 0;
+        if (t[i].op != OD_EQ || t[i].is_time) return 0;
+        if (!strcmp(t[i].prop->name, "Status")) {
+            /* the names compare as text, without regard to case */
+            int st = 0;
+            for (int k = BT_INSTANCE_RUNNING; k <= BT_INSTANCE_FAILED; k++) {
+                const char *name = od_instance_state_name(k);
+                if (strlen(name) == t[i].text_len &&
+                    !strncasecmp(name, t[i].text, t[i].text_len))
+                    st = k;
+            }
+            if (!st || (w->state && w->state != (bt_store_instance_state)st))
+                *none = true;
+            w->state = (bt_store_instance_state)st;
+            continue;
+        }
+        if (strcmp(t[i].prop->name, "RunbookId")) return 0;
         char g[BT_GUID_LEN];
         size_t idx;
         /* an instance shows its runbook's GUID only while the caller can
@@ -68,8 +84,8 @@ static int pinned_runbook(od_ctx *c, const od_set *set, const od_expr *filter,
                              od_guid_parse(t[i].text, t[i].text_len, g) &&
                              !od_find_runbook(c, g, &idx)
                          ? c->rbs[idx].id
-                         : -1;
-        if (*runbook && *runbook != id) id = -1;
+                         : 0;
+        if (!id || (*runbook && *runbook != id)) *none = true;
         *runbook = id;
     }
     return 1;
@@ -91,11 +107,14 @@ int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
     int rc;
     if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
     int64_t runbook = 0;
-    if ((rc = pinned_runbook(c, set, filter, &runbook)) <= 0) return rc;
-    char *ids = runbook > 0 ? bt_xasprintf(",%lld,", (long long)runbook)
-                : runbook < 0 ? bt_xstrdup(",") /* no runbook: no rows */
-                              : od_visible_runbook_ids(c);
-    bt_store_window w = {.runbook_ids = ids, .desc = n_order && order->desc};
+    bool none = false;
+    bt_store_window w = {.desc = n_order && order->desc};
+    if ((rc = window_terms(c, set, filter, &runbook, &w, &none)) <= 0)
+        return rc;
+    char *ids = none      ? bt_xstrdup(",") /* no runbook: no rows */
+                : runbook ? bt_xasprintf(",%lld,", (long long)runbook)
+                          : od_visible_runbook_ids(c);
+    w.runbook_ids = ids;
     json_t *rows = json_array();
     if (want_total) {
         uint64_t count = 0;

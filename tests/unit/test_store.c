@@ -3004,6 +3004,30 @@ static void test_instance_windows(void **state) {
     w = (bt_store_window){.runbook_ids = ","};
     OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
     assert_int_equal(count, 0);
+    /* by state: three running, three ended with success, none failed */
+    static const struct {
+        bt_store_instance_state st;
+        size_t n;
+    } states[] = {{BT_INSTANCE_RUNNING, 3}, {BT_INSTANCE_SUCCEEDED, 3},
+                  {BT_INSTANCE_FAILED, 0}, {BT_INSTANCE_CANCELED, 0}};
+    for (size_t k = 0; k < BT_ARRAY_LEN(states); k++) {
+        w = (bt_store_window){.state = states[k].st};
+        OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
+        assert_int_equal(count, states[k].n);
+        OK(bt_store_instance_window(f->s, &w, &items, &par, &n, &e_));
+        assert_int_equal(n, states[k].n);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(bt_store_instance_state_of(&items[i]),
+                             states[k].st);
+        bt_store_instance_list_free(items, n);
+        free(par);
+    }
+    w = (bt_store_window){.state = BT_INSTANCE_RUNNING, .runbook_ids = ids};
+    OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
+    assert_int_equal(count, 1); /* k = 4 */
+    bt_error err = {0};
+    assert_int_equal(bt_store_activity_window_count(f->s, &w, &count, &err),
+                     -BT_EINVAL);
     /* activity instances, with their instance as parent, no data */
     bt_store_activity *acts = NULL;
     w = (bt_store_window){.runbook_ids = ids, .desc = true};

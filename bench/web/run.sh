@@ -233,6 +233,7 @@ script_reads() { # LABEL: one line per read into $READS
         "Jobs/\$count|$ODATA/Jobs/%24count"
         "Runbooks(guid'R')/Jobs|$ODATA/Runbooks(guid'$r')/Jobs"
         "Runbooks(guid'R')/Instances|$ODATA/Runbooks(guid'$r')/Instances"
+        "RunbookInstances?\$filter=Status eq 'InProgress'|$ODATA/RunbookInstances?%24filter=Status%20eq%20'InProgress'"
         "RunbookInstances?\$top=50|$ODATA/RunbookInstances?%24top=50"
         "ActivityInstances?\$top=50|$ODATA/ActivityInstances?%24top=50"
     )

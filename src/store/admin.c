@@ -1156,20 +1156,30 @@ int bt_store_folder_delete(bt_store *s, int64_t id, bool recursive,
 
 /* ---- Lookups by GUID ------------------------------------------------ */
 
-static int id_by_guid(bt_store *s, const char *sql, const char *what,
-                      const char *guid, int64_t *id, bt_error *err) {
+/* The first row sql finds for the GUID ($1) into *r (freed on error). */
+static int row_by_guid(bt_store *s, const char *sql, const char *what,
+                       const char *guid, bt_store_rows *r, bt_error *err) {
     char g[BT_GUID_LEN];
     int rc = norm_guid(guid, g, err);
     if (rc) return rc;
     const char *arg = g;
+    if ((rc = query(s, sql, &arg, 1, r, "looking up a GUID", err))) return rc;
+    if (r->n == 0) {
+        bt__store_rows_free(r);
+        return bt_error_set(err, BT_ENOTFOUND, "store: no %s has GUID %s",
+                            what, g);
+    }
+    return 0;
+}
+
+static int id_by_guid(bt_store *s, const char *sql, const char *what,
+                      const char *guid, int64_t *id, bt_error *err) {
     bt_store_rows r;
-    if ((rc = query(s, sql, &arg, 1, &r, "looking up a GUID", err))) return rc;
-    if (r.n == 0)
-        rc = bt_error_set(err, BT_ENOTFOUND,
-                          "store: no %s has GUID %s", what, g);
-    else *id = i64_at(&r, 0, 0);
+    int rc = row_by_guid(s, sql, what, guid, &r, err);
+    if (rc) return rc;
+    *id = i64_at(&r, 0, 0);
     bt__store_rows_free(&r);
-    return rc;
+    return 0;
 }
 
 int bt_store_runbook_get_guid(bt_store *s, const char *guid,
@@ -1206,18 +1216,11 @@ int bt_store_activity_get_guid(bt_store *s, const char *guid,
     static const char sql[] =
         "SELECT instance_id, seq FROM activity_instances WHERE guid = $1";
     memset(out, 0, sizeof *out);
-    char g[BT_GUID_LEN];
-    int rc = norm_guid(guid, g, err);
-    if (rc) return rc;
-    const char *arg = g;
     bt_store_rows r;
-    if ((rc = query(s, sql, &arg, 1, &r, "looking up a GUID", err))) return rc;
-    int64_t instance_id = r.n ? i64_at(&r, 0, 0) : 0;
-    int64_t seq = r.n ? i64_at(&r, 0, 1) : 0;
+    int rc = row_by_guid(s, sql, "activity instance", guid, &r, err);
+    if (rc) return rc;
+    int64_t instance_id = i64_at(&r, 0, 0), seq = i64_at(&r, 0, 1);
     bt__store_rows_free(&r);
-    if (!instance_id || seq < 1)
-        return bt_error_set(err, BT_ENOTFOUND,
-                            "store: no activity instance has GUID %s", g);
     bt_store_activity *items = NULL;
     size_t n = 0;
     rc = bt_store_activity_list(s, instance_id, (uint64_t)seq - 1, &items, &n,
@@ -1228,7 +1231,7 @@ int bt_store_activity_get_guid(bt_store *s, const char *guid,
         memset(&items[0], 0, sizeof items[0]);
     } else { /* purged between the two reads */
         rc = bt_error_set(err, BT_ENOTFOUND,
-                          "store: no activity instance has GUID %s", g);
+                          "store: no activity instance has GUID %s", guid);
     }
     bt_store_activity_list_free(items, n);
     return rc;

@@ -25,7 +25,8 @@
     " FROM instances i JOIN jobs j ON j.id = i.job_id WHERE " RIGHTS STATE
 #define INSTANCE_COLS                                                          \
     "i.id, i.guid, i.job_id, i.runbook_id, coalesce(i.server_id, 0), "        \
-    "i.status, i.result, i.started_us, i.ended_us, i.return_data, j.guid"
+    "i.status, i.result, i.started_us, i.ended_us, i.return_data, "          \
+    "j.guid, i.runbook_id"
 #define INSTANCE_WINDOW " LIMIT CAST($3 AS bigint) OFFSET CAST($4 AS bigint)"
 static const char inst_asc[] =
     "SELECT " INSTANCE_COLS INSTANCES " ORDER BY i.guid" INSTANCE_WINDOW;
@@ -99,6 +100,24 @@ static int count(bt_store *s, const char *sql, const bt_store_window *w,
     return 0;
 }
 
+/* Runs a window statement whose last two columns are each row's parent
+ * (its GUID and runbook): the rows in *r, the parents in *parents. */
+static int window_rows(bt_store *s, const char *sql, const bt_store_window *w,
+                       bool state, const char *doing, bt_store_rows *r,
+                       bt_store_parent **parents, bt_error *err) {
+    args a;
+    fill(w, state, &a);
+    int rc = s->ops->query(s, sql, a.v, a.n, r, doing, err);
+    if (rc) return rc;
+    bt_store_parent *par = bt_xcalloc(r->n + 1, sizeof *par);
+    for (size_t k = 0; k < r->n; k++) {
+        guid(r, k, r->cols - 2, par[k].guid);
+        par[k].runbook_id = i64(r, k, r->cols - 1);
+    }
+    *parents = par;
+    return 0;
+}
+
 int bt_store_instance_window(bt_store *s, const bt_store_window *w,
                              bt_store_instance **items,
                              bt_store_parent **parents, size_t *n,
@@ -106,14 +125,11 @@ int bt_store_instance_window(bt_store *s, const bt_store_window *w,
     *items = NULL;
     *parents = NULL;
     *n = 0;
-    args a;
-    fill(w, true, &a);
     bt_store_rows r = {0};
-    int rc = s->ops->query(s, w->desc ? inst_desc : inst_asc, a.v, a.n, &r,
-                           "listing runbook instances", err);
+    int rc = window_rows(s, w->desc ? inst_desc : inst_asc, w, true,
+                         "listing runbook instances", &r, parents, err);
     if (rc) return rc;
     bt_store_instance *out = bt_xcalloc(r.n + 1, sizeof *out);
-    bt_store_parent *par = bt_xcalloc(r.n + 1, sizeof *par);
     for (size_t k = 0; k < r.n; k++) {
         bt_store_instance *in = &out[k];
         in->id = i64(&r, k, 0);
@@ -126,11 +142,8 @@ int bt_store_instance_window(bt_store *s, const bt_store_window *w,
         in->started_us = i64(&r, k, 7);
         in->ended_us = i64(&r, k, 8);
         in->return_data = text(&r, k, 9);
-        guid(&r, k, 10, par[k].guid);
-        par[k].runbook_id = in->runbook_id;
     }
     *items = out;
-    *parents = par;
     *n = r.n;
     bt__store_rows_free(&r);
     return 0;
@@ -151,14 +164,11 @@ int bt_store_activity_window(bt_store *s, const bt_store_window *w,
     if (w->state)
         return bt_error_set(err, BT_EINVAL,
                             "store: activity instances have no state filter");
-    args a;
-    fill(w, false, &a);
     bt_store_rows r = {0};
-    int rc = s->ops->query(s, w->desc ? act_desc : act_asc, a.v, a.n, &r,
-                           "listing activity instances", err);
+    int rc = window_rows(s, w->desc ? act_desc : act_asc, w, false,
+                         "listing activity instances", &r, parents, err);
     if (rc) return rc;
     bt_store_activity *out = bt_xcalloc(r.n + 1, sizeof *out);
-    bt_store_parent *par = bt_xcalloc(r.n + 1, sizeof *par);
     for (size_t k = 0; k < r.n; k++) {
         bt_store_activity *act = &out[k];
         act->id = i64(&r, k, 0);
@@ -174,11 +184,8 @@ int bt_store_activity_window(bt_store *s, const bt_store_window *w,
         act->end_us = (uint64_t)i64(&r, k, 9);
         act->parent_seq = (uint64_t)i64(&r, k, 10);
         act->parent_row = (uint32_t)i64(&r, k, 11);
-        guid(&r, k, 12, par[k].guid);
-        par[k].runbook_id = i64(&r, k, 13);
     }
     *items = out;
-    *parents = par;
     *n = r.n;
     bt__store_rows_free(&r);
     return 0;

@@ -287,5 +287,8 @@ int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
 /* How many entries to read for the page at token of a window of top (-1:
  * all): at most a page, and one more that tells whether a next exists. */
 long long od_page_want(long long top, long long token);
+/* Drops the look-ahead entry of a page read with od_page_want; whether it
+ * was there (a next page exists). */
+bool od_page_trim(json_t *rows);
 
 #endif

@@ -184,10 +184,7 @@ int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
         p.q.limit = (size_t)want;
         if ((rc = read_page(c, &p, rows)))
             goto out;
-        if (json_array_size(rows) > OD_PAGE_SIZE) {
-            json_array_remove(rows, OD_PAGE_SIZE);
-            *more = true;
-        }
+        *more = od_page_trim(rows);
     }
     *page = rows;
     rows = NULL;

@@ -19,6 +19,12 @@ long long od_page_want(long long top, long long token) {
     return remaining > OD_PAGE_SIZE ? OD_PAGE_SIZE + 1 : remaining;
 }
 
+bool od_page_trim(json_t *rows) {
+    if (json_array_size(rows) <= OD_PAGE_SIZE) return false;
+    json_array_remove(rows, OD_PAGE_SIZE);
+    return true;
+}
+
 /* The window's entries as the set's entities. */
 static int read_window(od_ctx *c, od_set_id set, const bt_store_window *w,
                        json_t *page) {
@@ -132,10 +138,7 @@ int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
         w.offset = (uint64_t)skip + (uint64_t)token;
         w.limit = (size_t)want;
         if ((rc = read_window(c, set->id, &w, rows))) goto out;
-        if (json_array_size(rows) > OD_PAGE_SIZE) {
-            json_array_remove(rows, OD_PAGE_SIZE);
-            *more = true;
-        }
+        *more = od_page_trim(rows);
     }
     *page = rows;
     rows = NULL;

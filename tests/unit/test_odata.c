@@ -799,6 +799,20 @@ static void test_paging_next_link_and_inlinecount(void **state) {
     expect_odata_error(f, "GET", "Jobs?$inlinecount=some", NULL, 400);
 }
 
+/* Two queries that must answer the same feed: every page's Ids and the
+ * $inlinecount. fast is named in the failure. */
+static void expect_same_feed(fixture *f, const char *fast, const char *slow) {
+    char *cf, *cs;
+    json_t *a = all_ids(f, fast, &cf), *b = all_ids(f, slow, &cs);
+    if (!json_equal(a, b) || strcmp(cf, cs))
+        fail_msg("%s: %zu entries (count %s), the generic path %zu (count %s)",
+                 fast, json_array_size(a), cf, json_array_size(b), cs);
+    json_decref(a);
+    json_decref(b);
+    free(cf);
+    free(cs);
+}
+
 /* The Jobs feed answered by the store (filters, order and window pushed
  * down) must equal the generic path's answer: the same query with a term
  * the store is not given ("CreatedBy ne ...", true for every job) takes
@@ -869,16 +883,7 @@ static void test_jobs_pushdown_matches_generic(void **state) {
                     "'nobody'%s%s%s",
                     filters[i], *filters[i] ? " and " : "", ob, orders[o],
                     windows[w]);
-                char *cf, *cs;
-                json_t *a = all_ids(f, fast, &cf), *b = all_ids(f, slow, &cs);
-                if (!json_equal(a, b) || strcmp(cf, cs))
-                    fail_msg("%s: %zu entries (count %s), the generic path "
-                             "%zu (count %s)", fast, json_array_size(a), cf,
-                             json_array_size(b), cs);
-                json_decref(a);
-                json_decref(b);
-                free(cf);
-                free(cs);
+                expect_same_feed(f, fast, slow);
                 free(fast);
                 free(slow);
             }
@@ -1124,16 +1129,7 @@ static void test_instance_pages_match_generic(void **state) {
                 char *slow = bt_xasprintf("%s?$inlinecount=allpages&$filter=%s%s%s",
                                           sets[k][0], sets[k][2], orders[o],
                                           windows[w]);
-                char *cf, *cs;
-                json_t *a = all_ids(f, fast, &cf), *b = all_ids(f, slow, &cs);
-                if (!json_equal(a, b) || strcmp(cf, cs))
-                    fail_msg("%s: %zu entries (count %s), the generic path "
-                             "%zu (count %s)", fast, json_array_size(a), cf,
-                             json_array_size(b), cs);
-                json_decref(a);
-                json_decref(b);
-                free(cf);
-                free(cs);
+                expect_same_feed(f, fast, slow);
                 /* and the entries themselves, property for property */
                 json_t *ra = feed_rows(f, fast), *rb = feed_rows(f, slow);
                 if (!json_equal(ra, rb)) fail_msg("%s: entries differ", fast);
@@ -1173,16 +1169,7 @@ static void test_instance_pages_match_generic(void **state) {
                     continue;
                 }
                 reply_free(&probe);
-                char *cn, *cs;
-                json_t *a = all_ids(f, nav, &cn), *b = all_ids(f, slow, &cs);
-                if (!json_equal(a, b) || strcmp(cn, cs))
-                    fail_msg("%s: %zu entries (count %s), the generic path "
-                             "%zu (count %s)", nav, json_array_size(a), cn,
-                             json_array_size(b), cs);
-                json_decref(a);
-                json_decref(b);
-                free(cn);
-                free(cs);
+                expect_same_feed(f, nav, slow);
                 free(nav);
                 free(slow);
             }

@@ -19,8 +19,9 @@
     "AND created_us >= CAST($5 AS bigint) "                                    \
     "AND created_us <= CAST($6 AS bigint) "                                    \
     "AND (CAST($7 AS text) IS NULL OR "                                        \
-    "CAST($7 AS text) LIKE '%,' || CAST(runbook_id AS text) || ',%')"
-#define WINDOW " LIMIT CAST($8 AS bigint) OFFSET CAST($9 AS bigint)"
+    "CAST($7 AS text) LIKE '%,' || CAST(runbook_id AS text) || ',%') "         \
+    "AND (CAST($8 AS bigint) = 0 OR server_id = CAST($8 AS bigint))"
+#define WINDOW " LIMIT CAST($9 AS bigint) OFFSET CAST($10 AS bigint)"
 /* the whole row, so that a page is one statement (one read transaction),
  * not one per job; flags as integers on both backends */
 #define COLS                                                                   \
@@ -39,8 +40,8 @@ static const char by_created_desc[] =
 static const char count_sql[] = "SELECT count(*)" WHERE;
 
 typedef struct args {
-    char num[7][24];
-    const char *v[9];
+    char num[8][24];
+    const char *v[10];
 } args;
 
 static const char *num(args *a, int slot, int64_t v) {
@@ -60,8 +61,9 @@ static int fill(const bt_store_job_query *q, args *a, bt_error *err) {
     a->v[4] = num(a, 2, q->has_created_min ? q->created_min : INT64_MIN);
     a->v[5] = num(a, 3, q->has_created_max ? q->created_max : INT64_MAX);
     a->v[6] = q->runbook_ids;
-    a->v[7] = num(a, 4, q->limit ? (int64_t)q->limit : INT64_MAX);
-    a->v[8] = num(a, 5, q->offset > INT64_MAX ? INT64_MAX : (int64_t)q->offset);
+    a->v[7] = num(a, 7, q->server_id);
+    a->v[8] = num(a, 4, q->limit ? (int64_t)q->limit : INT64_MAX);
+    a->v[9] = num(a, 5, q->offset > INT64_MAX ? INT64_MAX : (int64_t)q->offset);
     return 0;
 }
 
@@ -103,7 +105,7 @@ int bt_store_job_select(bt_store *s, const bt_store_job_query *q,
                       : q->order == BT_JOB_BY_CREATED_DESC ? by_created_desc
                                                            : by_guid;
     bt_store_rows r = {0};
-    rc = s->ops->query(s, sql, a.v, 9, &r, "listing jobs", err);
+    rc = s->ops->query(s, sql, a.v, 10, &r, "listing jobs", err);
     if (rc) return rc;
     bt_store_job *out = bt_xcalloc(r.n + 1, sizeof *out);
     for (size_t i = 0; i < r.n; i++) {
@@ -143,8 +145,8 @@ int bt_store_job_select_count(bt_store *s, const bt_store_job_query *q,
     if (rc)
         return rc;
     bt_store_rows r = {0};
-    /* count ignores the window: $7 is the last argument it names */
-    rc = s->ops->query(s, count_sql, a.v, 7, &r, "counting jobs", err);
+    /* count ignores the window: $8 is the last argument it names */
+    rc = s->ops->query(s, count_sql, a.v, 8, &r, "counting jobs", err);
     if (rc)
         return rc;
     const char *c = bt__store_cell(&r, 0, 0);

@@ -335,6 +335,7 @@ typedef struct bt_store_job_query {
     bool any_status; /* false: only jobs with status */
     bt_job_status status;
     int64_t runbook_id; /* 0: any */
+    int64_t server_id;  /* 0: any; else only jobs this server ran or runs */
     int64_t id;         /* 0: any; else only this job */
     bool has_created_min, has_created_max;
     int64_t created_min, created_max; /* inclusive, microseconds */
@@ -469,6 +470,7 @@ bt_store_instance_state bt_store_instance_state_of(const bt_store_instance *in);
 
 typedef struct bt_store_window {
     const char *runbook_ids;
+    int64_t server_id;             /* runbook instances only; 0: any */
     bt_store_instance_state state; /* runbook instances only */
     bool desc;       /* highest GUID first */
     uint64_t offset;

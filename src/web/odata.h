@@ -127,6 +127,9 @@ int od_need_acts(od_ctx *c);
 int od_fail(od_ctx *c, int rc);
 const bt_store_runbook *od_runbook_by_id(od_ctx *c, int64_t id, size_t *idx);
 const char *od_server_guid(od_ctx *c, int64_t id); /* NULL: none */
+/* The id of the server with this GUID text (a filter term's), 0: none
+ * (needs od_need_servers). */
+int64_t od_server_id(od_ctx *c, const char *text, size_t len);
 /* ",1,2,": the runbooks whose jobs and instances the caller may see, for
  * the store's queries (needs od_need_runbooks); NULL when every one. */
 char *od_visible_runbook_ids(od_ctx *c);

@@ -221,9 +221,12 @@ int od_load_jobs(od_ctx *c, json_t *out) {
 
 const char *od_instance_state_name(bt_store_instance_state st) {
     static const char *const names[] = {
-        [BT_INSTANCE_ANY] = "", [BT_INSTANCE_RUNNING] = "InProgress",
-        [BT_INSTANCE_CANCELED] = "Canceled", [BT_INSTANCE_SUCCEEDED] = "Success",
-        [BT_INSTANCE_WARNED] = "Warning", [BT_INSTANCE_FAILED] = "Failed"};
+        [BT_INSTANCE_ANY] = "",
+        [BT_INSTANCE_RUNNING] = "InProgress",
+        [BT_INSTANCE_CANCELED] = "Canceled",
+        [BT_INSTANCE_SUCCEEDED] = "Success",
+        [BT_INSTANCE_WARNED] = "Warning",
+        [BT_INSTANCE_FAILED] = "Failed"};
     return (size_t)st < BT_ARRAY_LEN(names) ? names[st] : "";
 }
 
@@ -240,7 +243,8 @@ json_t *od_instance_entity(od_ctx *c, const bt_store_instance *in,
     put_str(o, "RunbookId", rb ? rb->guid : NULL);
     put_str(o, "JobId", job_guid);
     put_str(o, "RunbookServerId", od_server_guid(c, in->server_id));
-    put_str(o, "Status", od_instance_state_name(bt_store_instance_state_of(in)));
+    put_str(o, "Status",
+            od_instance_state_name(bt_store_instance_state_of(in)));
     put_time(o, "CreationTime", in->started_us);
     put_time(o, "CompletionTime", in->ended_us);
     return o;

@@ -3,10 +3,10 @@
  * filter, sort and page it, which made each page cost about 19 µs per
  * stored job. Here the common shapes of the query (Orchestrator's scripts
  * page Jobs by key or CreationTime and filter on Status, RunbookId,
- * CreationTime or Id) become one store query with a window, and only the
- * page's jobs are read and built. Anything else ($expand, other
- * properties, "or", functions) returns 0 and takes the generic path, whose
- * answer this must equal entry for entry. */
+ * RunbookServerId, CreationTime or Id) become one store query with a
+ * window, and only the page's jobs are read and built. Anything else
+ * ($expand, other properties, "or", functions) returns 0 and takes the
+ * generic path, whose answer this must equal entry for entry. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +83,14 @@ static bool push_term(od_ctx *c, pushed *p, const od_term *t) {
             p->empty = true;
         else
             memcpy(p->guid, g, sizeof g);
+        return true;
+    }
+    if (!strcmp(name, "RunbookServerId")) {
+        /* a job shows its server's GUID only while the server is known */
+        int64_t id = od_server_id(c, t->text, t->text_len);
+        if (!id || (p->q.server_id && p->q.server_id != id))
+            p->empty = true;
+        p->q.server_id = id;
         return true;
     }
     if (!strcmp(name, "RunbookId")) {

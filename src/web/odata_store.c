@@ -155,6 +155,14 @@ char *od_visible_runbook_ids(od_ctx *c) {
     return bt_buf_detach(&b);
 }
 
+int64_t od_server_id(od_ctx *c, const char *text, size_t len) {
+    char g[BT_GUID_LEN];
+    if (len != BT_GUID_LEN - 1 || !od_guid_parse(text, len, g)) return 0;
+    for (size_t i = 0; i < c->n_servers; i++)
+        if (!strcmp(c->servers[i].guid, g)) return c->servers[i].id;
+    return 0;
+}
+
 const char *od_server_guid(od_ctx *c, int64_t id) {
     for (size_t i = 0; id && i < c->n_servers; i++)
         if (c->servers[i].id == id) return c->servers[i].guid;

@@ -20,7 +20,8 @@ long long od_page_want(long long top, long long token) {
 }
 
 bool od_page_trim(json_t *rows) {
-    if (json_array_size(rows) <= OD_PAGE_SIZE) return false;
+    if (json_array_size(rows) <= OD_PAGE_SIZE)
+        return false;
     json_array_remove(rows, OD_PAGE_SIZE);
     return true;
 }
@@ -44,9 +45,9 @@ static int read_window(od_ctx *c, od_set_id set, const bt_store_window *w,
         for (size_t i = 0; i < n; i++) {
             const bt_store_runbook *rb =
                 od_runbook_by_id(c, par[i].runbook_id, NULL);
-            json_array_append_new(page, od_activity_entity(&a[i], par[i].guid,
-                                                           rb ? rb->guid
-                                                              : NULL));
+            json_array_append_new(
+                page,
+                od_activity_entity(&a[i], par[i].guid, rb ? rb->guid : NULL));
         }
         bt_store_activity_list_free(a, n);
     }
@@ -55,18 +56,21 @@ static int read_window(od_ctx *c, od_set_id set, const bt_store_window *w,
 }
 
 /* The filter terms taken, for RunbookInstances only: "RunbookId eq
- * guid'…'" (Runbooks(guid'…')/Instances asks that) and "Status eq '…'".
+ * guid'…'" (Runbooks(guid'…')/Instances asks that), "RunbookServerId eq
+ * guid'…'" (RunbookServers(guid'…')/Instances) and "Status eq '…'".
  * 1 with w's runbooks and state set (*none: no row can match), 0: the
  * generic path. */
 static int window_terms(od_ctx *c, const od_set *set, const od_expr *filter,
                         int64_t *runbook, bt_store_window *w, bool *none) {
     od_term t[8];
     size_t n = 0;
-    if (!filter) return 1;
+    if (!filter)
+        return 1;
     if (set->id != OD_RUNBOOK_INSTANCES || !od_filter_terms(filter, t, 8, &n))
         return 0;
     for (size_t i = 0; i < n; i++) {
-        if (t[i].op != OD_EQ || t[i].is_time) return 0;
+        if (t[i].op != OD_EQ || t[i].is_time)
+            return 0;
         if (!strcmp(t[i].prop->name, "Status")) {
             /* the names compare as text, without regard to case */
             int st = 0;
@@ -81,7 +85,15 @@ static int window_terms(od_ctx *c, const od_set *set, const od_expr *filter,
             w->state = (bt_store_instance_state)st;
             continue;
         }
-        if (strcmp(t[i].prop->name, "RunbookId")) return 0;
+        if (!strcmp(t[i].prop->name, "RunbookServerId")) {
+            int64_t id = od_server_id(c, t[i].text, t[i].text_len);
+            if (!id || (w->server_id && w->server_id != id))
+                *none = true;
+            w->server_id = id;
+            continue;
+        }
+        if (strcmp(t[i].prop->name, "RunbookId"))
+            return 0;
         char g[BT_GUID_LEN];
         size_t idx;
         /* an instance shows its runbook's GUID only while the caller can
@@ -91,7 +103,8 @@ static int window_terms(od_ctx *c, const od_set *set, const od_expr *filter,
                              !od_find_runbook(c, g, &idx)
                          ? c->rbs[idx].id
                          : 0;
-        if (!id || (*runbook && *runbook != id)) *none = true;
+        if (!id || (*runbook && *runbook != id))
+            *none = true;
         *runbook = id;
     }
     return 1;
@@ -111,7 +124,8 @@ int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
         (n_order == 1 && strcmp(order->prop->name, "Id")))
         return 0;
     int rc;
-    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c))) return rc;
+    if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)))
+        return rc;
     int64_t runbook = 0;
     bool none = false;
     bt_store_window w = {.desc = n_order && order->desc};
@@ -137,7 +151,8 @@ int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
     if (want > 0) {
         w.offset = (uint64_t)skip + (uint64_t)token;
         w.limit = (size_t)want;
-        if ((rc = read_window(c, set->id, &w, rows))) goto out;
+        if ((rc = read_window(c, set->id, &w, rows)))
+            goto out;
         *more = od_page_trim(rows);
     }
     *page = rows;

@@ -848,8 +848,14 @@ static void test_jobs_pushdown_matches_generic(void **state) {
     reply_free(&r);
     assert_true(*mid);
 
-    char filters[16][200];
+    char filters[20][200];
     size_t nf = 0;
+    char sp[128];
+    snprintf(sp, sizeof sp, "Jobs(guid'%s')/RunbookServerId/$value", f->done_guid);
+    reply rs = get(f, sp);
+    char *server = bt_xstrdup(bt_buf_str(&rs.body));
+    reply_free(&rs);
+    assert_int_equal(strlen(server), 36);
     snprintf(filters[nf++], 200, "%s", "");
     snprintf(filters[nf++], 200, "Status eq 'Pending'");
     snprintf(filters[nf++], 200, "Status eq 'canceled'");
@@ -865,6 +871,12 @@ static void test_jobs_pushdown_matches_generic(void **state) {
     snprintf(filters[nf++], 200, "CreationTime eq datetime'%s'", mid);
     snprintf(filters[nf++], 200, "CreationTime gt datetime'%s' and "
              "CreationTime le datetime'2999-01-01T00:00'", mid);
+    snprintf(filters[nf++], 200, "RunbookServerId eq guid'%s'", server);
+    snprintf(filters[nf++], 200, "RunbookServerId eq '{%s}' and Status eq "
+             "'Completed'", server);
+    snprintf(filters[nf++], 200, "RunbookServerId eq guid'%s'",
+             "00000000-0000-0000-0000-000000000002");
+    free(server);
     static const char *const orders[] = {"", "Id", "Id desc", "CreationTime",
                                          "CreationTime desc"};
     static const char *const windows[] = {"", "&$top=7", "&$skip=45",
@@ -1067,11 +1079,15 @@ static void test_instance_pages_match_generic(void **state) {
     OK(bt_store_job_list(f->s, &jf, &jobs, &nj, &next, &e_));
     assert_int_equal(nj, 70);
     bt_store_datum d[] = {{0, "n", "1"}};
+    /* one job in seven runs on a second server */
+    int64_t rb2 = 0;
+    OK(bt_store_server_register(f->s, "rb2", "0.1.0", 60000, &rb2, &e_));
     for (size_t j = 0; j < nj; j++) {
-        OK(bt_store_job_set_status(f->s, jobs[j].id, BT_JOB_RUNNING,
-                                   f->server_id, &e_));
+        int64_t srv = j % 7 ? f->server_id : rb2;
+        OK(bt_store_job_set_status(f->s, jobs[j].id, BT_JOB_RUNNING, srv,
+                                   &e_));
         bt_store_instance in = {0};
-        OK(bt_store_instance_create(f->s, jobs[j].id, f->server_id, &in, &e_));
+        OK(bt_store_instance_create(f->s, jobs[j].id, srv, &in, &e_));
         for (unsigned seq = 1; seq <= 2; seq++) {
             bt_store_activity_spec a = {.instance_id = in.id,
                                         .activity_id = seq == 1 ? "start"
@@ -1079,7 +1095,7 @@ static void test_instance_pages_match_generic(void **state) {
                                         .seq = seq, .attempt = 1,
                                         .start_us = seq, .end_us = seq + 1,
                                         .data = d, .n_data = 1};
-            OK(bt_store_commit_activity(f->s, f->server_id, &a, NULL, &e_));
+            OK(bt_store_commit_activity(f->s, srv, &a, NULL, &e_));
         }
         /* every state an instance can show: one in five still running */
         static const struct {
@@ -1102,6 +1118,22 @@ static void test_instance_pages_match_generic(void **state) {
     char by_runbook[160];
     snprintf(by_runbook, sizeof by_runbook,
              "RunbookId eq guid'%s' and Status eq 'warning'", f->hello);
+    char sp[128];
+    snprintf(sp, sizeof sp, "Jobs(guid'%s')/RunbookServerId/$value", f->done_guid);
+    reply rs = get(f, sp);
+    char server[BT_GUID_LEN];
+    snprintf(server, sizeof server, "%s", bt_buf_str(&rs.body));
+    reply_free(&rs);
+    char by_server[160], by_server_failed[200];
+    snprintf(by_server, sizeof by_server, "RunbookServerId eq guid'%s'", server);
+    snprintf(by_server_failed, sizeof by_server_failed,
+             "Status eq 'Failed' and RunbookServerId eq guid'%s'", server);
+    char slow_server[160], slow_server_failed[200];
+    snprintf(slow_server, sizeof slow_server,
+             "not (RunbookServerId ne guid'%s')", server);
+    snprintf(slow_server_failed, sizeof slow_server_failed,
+             "not (RunbookServerId ne guid'%s') and not (Status ne 'Failed')",
+             server);
     /* [set, $filter the store takes or "", the same the generic way] */
     const char *sets[][3] = {
         {"RunbookInstances", "", "Status ne 'Nope'"},
@@ -1114,6 +1146,8 @@ static void test_instance_pages_match_generic(void **state) {
         {"RunbookInstances", "Status eq 'Success' and Status eq 'Failed'",
          "not (Status ne 'Success') and not (Status ne 'Failed')"},
         {"RunbookInstances", by_runbook, "Status ne 'x' and Status eq 'Warning'"},
+        {"RunbookInstances", by_server, slow_server},
+        {"RunbookInstances", by_server_failed, slow_server_failed},
     };
     static const char *const orders[] = {"", "&$orderby=Id",
                                          "&$orderby=Id desc"};
@@ -1173,6 +1207,21 @@ static void test_instance_pages_match_generic(void **state) {
                 free(nav);
                 free(slow);
             }
+    /* and a server's, the same way */
+    static const char *const server_navs[][2] = {{"Jobs", "Jobs"},
+                                                 {"Instances", "RunbookInstances"}};
+    for (size_t v = 0; v < BT_ARRAY_LEN(server_navs); v++)
+        for (size_t w = 0; w < BT_ARRAY_LEN(nav_windows); w++) {
+            char *nav = bt_xasprintf(
+                "RunbookServers(guid'%s')/%s?$inlinecount=allpages%s", server,
+                server_navs[v][0], nav_windows[w]);
+            char *slow = bt_xasprintf(
+                "%s?$inlinecount=allpages&$filter=not (RunbookServerId ne "
+                "guid'%s')%s", server_navs[v][1], server, nav_windows[w]);
+            expect_same_feed(f, nav, slow);
+            free(nav);
+            free(slow);
+        }
     char nav_count[160];
     snprintf(nav_count, sizeof nav_count, "Runbooks(guid'%s')/Instances/$count",
              f->hello);

@@ -892,6 +892,27 @@ static void test_job_select(void **state) {
     q = (bt_store_job_query){.status = (bt_job_status)9};
     assert_int_equal(bt_store_job_select(f->s, &q, &ids, &n, &err),
                      -BT_EINVAL);
+    /* by the server that runs them: three new jobs, two on one server */
+    int64_t srv = make_server(f->s, "sel1"), other = make_server(f->s, "sel2");
+    int64_t j1 = make_job(f->s, a), j2 = make_job(f->s, b);
+    int64_t j3 = make_job(f->s, a);
+    OK(bt_store_job_set_status(f->s, j1, BT_JOB_RUNNING, srv, &e_));
+    OK(bt_store_job_set_status(f->s, j2, BT_JOB_RUNNING, srv, &e_));
+    OK(bt_store_job_set_status(f->s, j3, BT_JOB_RUNNING, other, &e_));
+    bt_store_job_query sq = {.any_status = true, .server_id = srv};
+    bt_store_job *on = NULL;
+    size_t n_on = 0;
+    OK(bt_store_job_select(f->s, &sq, &on, &n_on, &e_));
+    assert_int_equal(n_on, 2);
+    assert_true((on[0].id == j1 && on[1].id == j2) ||
+                (on[0].id == j2 && on[1].id == j1));
+    bt_store_job_list_free(on, n_on);
+    uint64_t on_count = 0;
+    OK(bt_store_job_select_count(f->s, &sq, &on_count, &e_));
+    assert_int_equal(on_count, 2);
+    sq.server_id = other;
+    OK(bt_store_job_select_count(f->s, &sq, &on_count, &e_));
+    assert_int_equal(on_count, 1);
 }
 
 /* Claims until nothing is left; records every id in seen[] (counts). */
@@ -3025,6 +3046,14 @@ static void test_instance_windows(void **state) {
     w = (bt_store_window){.state = BT_INSTANCE_RUNNING, .runbook_ids = ids};
     OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
     assert_int_equal(count, 1); /* k = 4 */
+    w = (bt_store_window){.server_id = srv};
+    OK(bt_store_instance_window_count(f->s, &w, &count, &e_));
+    assert_int_equal(count, 6);
+    w.server_id = srv + 1000;
+    OK(bt_store_instance_window(f->s, &w, &items, &par, &n, &e_));
+    assert_int_equal(n, 0);
+    bt_store_instance_list_free(items, n);
+    free(par);
     bt_error err = {0};
     assert_int_equal(bt_store_activity_window_count(f->s, &w, &count, &err),
                      -BT_EINVAL);

@@ -165,6 +165,15 @@ int bt_store_instance_window_count(bt_store *s, const bt_store_window *w,
     return count(s, inst_count, w, true, n, "counting runbook instances", err);
 }
 
+/* The filters of runbook instances alone are refused for activities. */
+static bool activity_filters(const bt_store_window *w, bt_error *err) {
+    if (!w->state && !w->server_id)
+        return true;
+    bt_error_set(err, BT_EINVAL,
+                 "store: activity instances have no state or server filter");
+    return false;
+}
+
 int bt_store_activity_window(bt_store *s, const bt_store_window *w,
                              bt_store_activity **items,
                              bt_store_parent **parents, size_t *n,
@@ -172,10 +181,8 @@ int bt_store_activity_window(bt_store *s, const bt_store_window *w,
     *items = NULL;
     *parents = NULL;
     *n = 0;
-    if (w->state || w->server_id)
-        return bt_error_set(err, BT_EINVAL,
-                            "store: activity instances have "
-                            "no state or server filter");
+    if (!activity_filters(w, err))
+        return -BT_EINVAL;
     bt_store_rows r = {0};
     int rc = window_rows(s, w->desc ? act_desc : act_asc, w, false,
                          "listing activity instances", &r, parents, err);
@@ -207,10 +214,8 @@ int bt_store_activity_window(bt_store *s, const bt_store_window *w,
 
 int bt_store_activity_window_count(bt_store *s, const bt_store_window *w,
                                    uint64_t *n, bt_error *err) {
-    if (w->state || w->server_id)
-        return bt_error_set(err, BT_EINVAL,
-                            "store: activity instances have "
-                            "no state or server filter");
+    if (!activity_filters(w, err))
+        return -BT_EINVAL;
     return count(s, act_count, w, false, n, "counting activity instances", err);
 }
 

@@ -203,10 +203,12 @@ static size_t *find_stamps(const char *text, size_t len, size_t *n) {
     return out;
 }
 
+/* Keeps text under key; etag (40 bytes) gets its tag either way. */
 static void answers_put(bt_web_answers *a, const char *key,
                         const bt_store_changes *ch, unsigned uses, bool atom,
-                        const char *text, size_t len) {
-    if (!countable(ch, uses) || len > BYTES_MAX / 16) return;
+                        const char *text, size_t len, char *etag) {
+    etag_of(key, ch, uses, etag);
+    if (len > BYTES_MAX / 16) return;
     entry fresh = {.key = bt_xstrdup(key),
                    .hash = hash_key(key),
                    .uses = uses,
@@ -214,7 +216,7 @@ static void answers_put(bt_web_answers *a, const char *key,
                    .base = kept_new(text, len)};
     if (atom)
         fresh.stamps = find_stamps(fresh.base->text, len, &fresh.n_stamps);
-    etag_of(key, ch, uses, fresh.etag);
+    memcpy(fresh.etag, etag, sizeof fresh.etag);
     pthread_mutex_lock(&a->lock);
     entry *e = find(a, key, fresh.hash);
     if (!e) {
@@ -367,8 +369,7 @@ void bt_web_answer_keep(bt_web_req *r, const char *key, unsigned uses,
                         bool atom, const char *text, size_t len) {
     const bt_store_changes *ch = r->changes_read > 0 ? &r->changes : NULL;
     if (!ch || !countable(ch, uses)) return;
-    answers_put(r->web->answers, key, ch, uses, atom, text, len);
     char tag[40];
-    etag_of(key, ch, uses, tag);
+    answers_put(r->web->answers, key, ch, uses, atom, text, len, tag);
     bt_web_add_header(r, "ETag", tag);
 }

@@ -250,7 +250,12 @@ static char *page_key(od_ctx *c) {
 static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
                               const char *self, const od_prop *pin,
                               const char *pin_key) {
-    char *key = set->id == OD_JOBS && !rows ? page_key(c) : NULL;
+    /* an expanded page shows instances and activities, which the jobs
+     * counter does not follow: never kept */
+    const char *expand = bt_web_query(c->r, "$expand");
+    char *key = set->id == OD_JOBS && !rows && !(expand && *expand)
+                    ? page_key(c)
+                    : NULL;
     if (key && bt_web_answer_kept(c->r, key, PAGE_USES, 200,
                                   c->json ? CT_JSON : CT_FEED)) {
         c->r->data_service_version = DSV_2;
@@ -300,11 +305,11 @@ static void answer_collection(od_ctx *c, const od_set *set, json_t *rows,
     bool more = false;
     if (!rows) {
         int rc = set->id == OD_JOBS
-                     ? od_jobs_page(c, filter, order, n_order, sh, skip, top,
+                     ? od_jobs_page(c, filter, order, n_order, skip, top,
                                     token, want_total, &page, &total, &more)
-                     : od_window_page(c, set, filter, order, n_order, sh,
-                                      skip, top, token, want_total, &page,
-                                      &total, &more);
+                     : od_window_page(c, set, filter, order, n_order, skip,
+                                      top, token, want_total, &page, &total,
+                                      &more);
         if (rc < 0) {
             load_failed(c);
             goto done;
@@ -361,18 +366,14 @@ done:
  * the store cannot answer it, or below -1 on a store failure. */
 static long long set_count(od_ctx *c, const od_set *set,
                            const od_expr *filter) {
-    char msg[256];
-    od_shape *sh = od_shape_parse(set, NULL, NULL, msg, sizeof msg);
     json_t *page = NULL;
     long long total = -1;
     bool more = false;
-    int rc = !sh                ? 0
-             : set->id == OD_JOBS ? od_jobs_page(c, filter, NULL, 0, sh, 0, 0, 0,
-                                                 true, &page, &total, &more)
-                                  : od_window_page(c, set, filter, NULL, 0, sh, 0,
-                                                   0, 0, true, &page, &total,
-                                                   &more);
-    od_shape_free(sh);
+    int rc = set->id == OD_JOBS
+                 ? od_jobs_page(c, filter, NULL, 0, 0, 0, 0, true, &page,
+                                &total, &more)
+                 : od_window_page(c, set, filter, NULL, 0, 0, 0, 0, true,
+                                  &page, &total, &more);
     json_decref(page);
     if (rc < 0) return -2;
     return rc ? total : -1;

@@ -231,8 +231,6 @@ typedef struct od_shape {
 od_shape *od_shape_parse(const od_set *set, const char *select,
                          const char *expand, char *err, size_t errlen);
 void od_shape_free(od_shape *sh);
-/* Whether the shape expands any navigation property. */
-bool od_shape_expands(const od_shape *sh);
 
 /* odata_atom.c: Atom/XML; odata_json.c: verbose JSON. */
 typedef struct od_feed {
@@ -276,17 +274,16 @@ void od_jobs_update(od_ctx *c, json_t *job);
  * *more when a next page exists) is the answer; 0: the query needs the
  * generic path; <0: store failure with c->err set. */
 int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
-                 size_t n_order, const od_shape *sh, long long skip,
-                 long long top, long long token, bool want_total,
-                 json_t **page, long long *total, bool *more);
+                 size_t n_order, long long skip, long long top,
+                 long long token, bool want_total, json_t **page,
+                 long long *total, bool *more);
 
 /* odata_window.c: the same for RunbookInstances and ActivityInstances
  * (key order, no filter), 0 for any other set or query. */
 int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
-                   const od_order *order, size_t n_order, const od_shape *sh,
-                   long long skip, long long top, long long token,
-                   bool want_total, json_t **page, long long *total,
-                   bool *more);
+                   const od_order *order, size_t n_order, long long skip,
+                   long long top, long long token, bool want_total,
+                   json_t **page, long long *total, bool *more);
 /* How many entries to read for the page at token of a window of top (-1:
  * all): at most a page, and one more that tells whether a next exists. */
 long long od_page_want(long long top, long long token);

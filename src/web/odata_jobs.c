@@ -5,7 +5,7 @@
  * page Jobs by key or CreationTime and filter on Status, RunbookId,
  * RunbookServerId, CreationTime or Id) become one store query with a
  * window, and only the page's jobs are read and built. Anything else
- * ($expand, other properties, "or", functions) returns 0 and takes the
+ * (other properties, "or", functions) returns 0 and takes the
  * generic path, whose answer this must equal entry for entry. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,16 +136,15 @@ static int read_page(od_ctx *c, const pushed *p, json_t *page) {
 }
 
 int od_jobs_page(od_ctx *c, const od_expr *filter, const od_order *order,
-                 size_t n_order, const od_shape *sh, long long skip,
-                 long long top, long long token, bool want_total, json_t **page,
+                 size_t n_order, long long skip, long long top,
+                 long long token, bool want_total, json_t **page,
                  long long *total, bool *more) {
     *page = NULL;
     *total = -1;
     *more = false;
     od_term terms[MAX_TERMS];
     size_t n_terms = 0;
-    if (od_shape_expands(sh) ||
-        !od_filter_terms(filter, terms, MAX_TERMS, &n_terms))
+    if (!od_filter_terms(filter, terms, MAX_TERMS, &n_terms))
         return 0;
     int rc;
     if ((rc = od_need_runbooks(c)) || (rc = od_need_servers(c)))

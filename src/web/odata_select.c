@@ -193,9 +193,3 @@ fail:
     od_shape_free(sh);
     return NULL;
 }
-
-bool od_shape_expands(const od_shape *sh) {
-    for (size_t i = 0; i < sh->set->n_navs; i++)
-        if (sh->expand[i]) return true;
-    return false;
-}

@@ -290,24 +290,30 @@ json_t *od_set_rows(od_ctx *c, const od_set *set) {
 }
 
 /* What each loader can read without reading its whole set (odata_entities.c):
- * the sets whose rows grow with every job, by their key and their parent. */
+ * the sets whose rows grow with every job, by their key and their parent,
+ * and Runbooks by key. Runbooks is small and built once per request
+ * otherwise: a navigation to it from every entry of a feed or a filter
+ * (Jobs?$expand=Runbook, Runbook/Name eq …) reads the whole set once rather
+ * than one runbook (two statements) per entry. */
 static const struct {
     od_set_id set;
     const char *prop;
+    bool key_only; /* for Set(guid'…'), not for navigations */
 } scopes[] = {
-    {OD_JOBS, "Id"},
-    {OD_RUNBOOKS, "Id"},
-    {OD_RUNBOOK_INSTANCES, "Id"},
-    {OD_RUNBOOK_INSTANCES, "JobId"},
-    {OD_RUNBOOK_INSTANCE_PARAMETERS, "RunbookInstanceId"},
-    {OD_ACTIVITY_INSTANCES, "Id"},
-    {OD_ACTIVITY_INSTANCES, "RunbookInstanceId"},
-    {OD_ACTIVITY_INSTANCE_DATA, "ActivityInstanceId"},
+    {OD_JOBS, "Id", false},
+    {OD_RUNBOOKS, "Id", true},
+    {OD_RUNBOOK_INSTANCES, "Id", false},
+    {OD_RUNBOOK_INSTANCES, "JobId", false},
+    {OD_RUNBOOK_INSTANCE_PARAMETERS, "RunbookInstanceId", false},
+    {OD_ACTIVITY_INSTANCES, "Id", false},
+    {OD_ACTIVITY_INSTANCES, "RunbookInstanceId", false},
+    {OD_ACTIVITY_INSTANCE_DATA, "ActivityInstanceId", false},
 };
 
-static bool scoped_load(od_set_id set, const char *prop) {
+static bool scoped_load(od_set_id set, const char *prop, bool key) {
     for (size_t i = 0; i < BT_ARRAY_LEN(scopes); i++)
-        if (scopes[i].set == set && !strcmp(scopes[i].prop, prop)) return true;
+        if (scopes[i].set == set && !strcmp(scopes[i].prop, prop))
+            return key || !scopes[i].key_only;
     return false;
 }
 
@@ -349,7 +355,7 @@ json_t *od_nav_rows(od_ctx *c, const od_set *set, const od_nav *nav,
     const char *want = json_string_value(json_object_get(entity, nav->local));
     if (!want) return json_array();
     json_t *rows = c->sets[target->id];
-    if (!rows && scoped_load(target->id, nav->remote))
+    if (!rows && scoped_load(target->id, nav->remote, false))
         rows = load_scoped(c, target, nav->remote, want);
     else if ((rows = od_set_rows(c, target)))
         json_incref(rows);
@@ -376,7 +382,7 @@ json_t *od_filter_rows(od_ctx *c, const od_set *set, const od_expr *filter) {
             char g[BT_GUID_LEN];
             const od_term *t = &terms[i];
             if (t->op != OD_EQ || t->is_time || t->prop->type != OD_GUID ||
-                !scoped_load(set->id, t->prop->name))
+                !scoped_load(set->id, t->prop->name, false))
                 continue;
             /* a term no GUID can equal matches nothing */
             if (t->text_len != BT_GUID_LEN - 1 ||
@@ -392,7 +398,7 @@ int od_find_entity(od_ctx *c, const od_set *set, const char *key,
                    json_t **out) {
     *out = NULL;
     const char *id = set->props[0].name;
-    json_t *rows = !c->sets[set->id] && scoped_load(set->id, id)
+    json_t *rows = !c->sets[set->id] && scoped_load(set->id, id, true)
                        ? load_scoped(c, set, id, key)
                        : json_incref(od_set_rows(c, set));
     if (!rows) return od_fail(c, -BT_EIO);

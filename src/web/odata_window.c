@@ -1,10 +1,11 @@
 /* The RunbookInstances and ActivityInstances feeds paged by the store: a
  * page of either read every job's instances (and every instance's
  * activities) before it was cut to 50 entries, so its cost grew with the
- * whole history. In key order (none, or $orderby=Id), without $expand and
- * without a filter (but a runbook's or a Status, for RunbookInstances),
- * the store's GUID index gives the window and only its entries are
- * read. Anything else returns 0 and takes the generic path, whose
+ * whole history. In key order (none, or $orderby=Id) and without a
+ * filter (but a runbook's, a server's or a Status, for RunbookInstances),
+ * the store's GUID index gives the window and only its entries are read
+ * ($expand then reads each entry's navigations alone, od_nav_rows).
+ * Anything else returns 0 and takes the generic path, whose
  * answer this must equal entry for entry (test_odata). */
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +112,15 @@ static int window_terms(od_ctx *c, const od_set *set, const od_expr *filter,
 }
 
 int od_window_page(od_ctx *c, const od_set *set, const od_expr *filter,
-                   const od_order *order, size_t n_order, const od_shape *sh,
-                   long long skip, long long top, long long token,
-                   bool want_total, json_t **page, long long *total,
-                   bool *more) {
+                   const od_order *order, size_t n_order, long long skip,
+                   long long top, long long token, bool want_total,
+                   json_t **page, long long *total, bool *more) {
     *page = NULL;
     *total = -1;
     *more = false;
     if (set->id != OD_RUNBOOK_INSTANCES && set->id != OD_ACTIVITY_INSTANCES)
         return 0;
-    if (od_shape_expands(sh) || n_order > 1 ||
+    if (n_order > 1 ||
         (n_order == 1 && strcmp(order->prop->name, "Id")))
         return 0;
     int rc;

@@ -49,9 +49,10 @@ typedef struct fixture {
 
 typedef struct reply {
     long status;
-    json_t *json;
+    json_t *json; /* NULL for an answer that is not JSON (raw_request) */
     char *location;
     char *allow;
+    char etag[64]; /* "" when none */
     bt_buf body;
 } reply;
 
@@ -137,12 +138,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
     size_t skip = 0;
     if (len > 10 && !strncasecmp(p, "Location: ", 10)) slot = &r->location, skip = 10;
     if (len > 7 && !strncasecmp(p, "Allow: ", 7)) slot = &r->allow, skip = 7;
+    bool etag = len > 6 && !strncasecmp(p, "ETag: ", 6);
+    if (etag) skip = 6;
+    size_t end = len;
+    while (end > skip && (p[end - 1] == '\r' || p[end - 1] == '\n')) end--;
     if (slot) {
-        size_t end = len;
-        while (end > skip && (p[end - 1] == '\r' || p[end - 1] == '\n')) end--;
         free(*slot);
         *slot = bt_xstrndup(p + skip, end - skip);
     }
+    if (etag)
+        snprintf(r->etag, sizeof r->etag, "%.*s", (int)(end - skip), p + skip);
     return len;
 }
 
@@ -150,9 +155,10 @@ static size_t on_discard(char *p, size_t size, size_t n, void *ud) {
     return size * n;
 }
 
-/* One request; body may be NULL. extra: one more header line or NULL. */
-static reply http(fixture *f, const char *method, const char *path,
-                  const char *body, const char *extra) {
+/* One request; body may be NULL. extra: one more header line or NULL.
+ * The answer need not be JSON (r.json is then NULL). */
+static reply raw_request(fixture *f, const char *method, const char *path,
+                         const char *body, const char *extra) {
     reply r = {0};
     bt_buf_init(&r.body, 0);
     CURL *c = curl_easy_init();
@@ -177,12 +183,18 @@ static reply http(fixture *f, const char *method, const char *path,
     if (rc != CURLE_OK)
         fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    json_error_t jerr;
-    r.json = json_loads(bt_buf_str(&r.body), 0, &jerr);
-    if (!r.json) fail_msg("%s %s: not JSON: %s", method, path, bt_buf_str(&r.body));
+    r.json = json_loads(bt_buf_str(&r.body), 0, NULL);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     free(url);
+    return r;
+}
+
+/* The same, for an answer that must be JSON. */
+static reply http(fixture *f, const char *method, const char *path,
+                  const char *body, const char *extra) {
+    reply r = raw_request(f, method, path, body, extra);
+    if (!r.json) fail_msg("%s %s: not JSON: %s", method, path, bt_buf_str(&r.body));
     return r;
 }
 
@@ -603,13 +615,20 @@ static void finish(bt_store *s, int64_t sid, int64_t job_id, int64_t inst_id) {
     OK(bt_store_job_set_status(s, job_id, BT_JOB_COMPLETED, sid, &e_));
 }
 
-static void test_show_job(void **state) {
-    fixture *f = *state;
+/* A /Ops/Hello job started through the API, then run to its end by this
+ * process as server *sid would, in runbook instance *inst. */
+static int64_t finished_job(fixture *f, int64_t *sid, int64_t *inst) {
     int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
                               "{\"host\": \"web01\"}}");
-    int64_t sid = server_id_of(f, f->s), inst;
-    claim(f->s, sid, id, &inst);
-    finish(f->s, sid, id, inst);
+    *sid = server_id_of(f, f->s);
+    claim(f->s, *sid, id, inst);
+    finish(f->s, *sid, id, *inst);
+    return id;
+}
+
+static void test_show_job(void **state) {
+    fixture *f = *state;
+    int64_t sid, inst, id = finished_job(f, &sid, &inst);
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", (long long)id);
     reply r = http(f, "GET", path, NULL, NULL);
@@ -1076,19 +1095,11 @@ static void in_other_process(fixture *f, const char *name,
 
 /* The text of an answer (the OData feed is Atom, not JSON). */
 static char *get_text(fixture *f, const char *path, long *status) {
-    bt_buf b;
-    bt_buf_init(&b, 0);
-    reply r = {.body = b};
-    CURL *c = curl_easy_init();
-    char *url = bt_xasprintf("%s%s", f->base, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    if (curl_easy_perform(c) != CURLE_OK) fail_msg("GET %s failed", path);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
-    free(url);
-    return bt_buf_detach(&r.body);
+    reply r = raw_request(f, "GET", path, NULL, NULL);
+    *status = r.status;
+    char *text = bt_buf_detach(&r.body);
+    reply_free(&r);
+    return text;
 }
 
 static char *job_guid(fixture *f, int64_t id) {
@@ -1115,11 +1126,7 @@ static char *feed_entry(const char *feed, const char *guid) {
  * still running is never kept, and the kept feed says when it was read. */
 static void test_kept_answers_follow_other_writers(void **state) {
     fixture *f = *state;
-    int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
-                              "{\"host\": \"web01\"}}");
-    int64_t sid = server_id_of(f, f->s), inst;
-    claim(f->s, sid, id, &inst);
-    finish(f->s, sid, id, inst);
+    int64_t sid, inst, id = finished_job(f, &sid, &inst);
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", (long long)id);
     long status = 0;
@@ -1222,65 +1229,22 @@ static void test_kept_answers_follow_other_writers(void **state) {
     free(g2);
 }
 
-/* One GET with an optional request header; the answer's ETag (or "") and
- * body. */
-typedef struct tagged {
-    long status;
-    char etag[64];
-    bt_buf body;
-} tagged;
-
-static size_t on_etag(char *p, size_t size, size_t n, void *ud) {
-    tagged *t = ud;
-    size_t len = size * n;
-    if (len > 6 && !strncasecmp(p, "ETag: ", 6)) {
-        size_t end = len;
-        while (end > 6 && (p[end - 1] == '\r' || p[end - 1] == '\n')) end--;
-        snprintf(t->etag, sizeof t->etag, "%.*s", (int)(end - 6), p + 6);
-    }
-    return len;
-}
-
-static size_t on_tagged_body(char *p, size_t size, size_t n, void *ud) {
-    return bt_buf_append(&((tagged *)ud)->body, p, size * n) ? 0 : size * n;
-}
-
-static tagged get_tagged(fixture *f, const char *path, const char *extra) {
-    tagged t = {0};
-    bt_buf_init(&t.body, 0);
-    CURL *c = curl_easy_init();
-    char *url = bt_xasprintf("%s%s", f->base, path);
-    struct curl_slist *h = extra ? curl_slist_append(NULL, extra) : NULL;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_etag);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_tagged_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    if (curl_easy_perform(c) != CURLE_OK) fail_msg("GET %s failed", path);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    free(url);
-    return t;
-}
-
 /* The tag revalidates: 304 without a body while nothing changed, 200 with
  * a new tag once another process changed what the answer shows. */
-static void revalidates(fixture *f, const char *path, tagged *first) {
+static void revalidates(fixture *f, const char *path, reply *first) {
     assert_int_equal(first->status, 200);
     assert_true(!strncmp(first->etag, "W/\"", 3));
     char inm[96];
     snprintf(inm, sizeof inm, "If-None-Match: %s", first->etag);
-    tagged t = get_tagged(f, path, inm);
+    reply t = raw_request(f, "GET", path, NULL, inm);
     assert_int_equal(t.status, 304);
     assert_int_equal(t.body.len, 0);
     assert_string_equal(t.etag, first->etag);
-    bt_buf_free(&t.body);
-    t = get_tagged(f, path, "If-None-Match: W/\"0123\", \"abc\"");
+    reply_free(&t);
+    t = raw_request(f, "GET", path, NULL, "If-None-Match: W/\"0123\", \"abc\"");
     assert_int_equal(t.status, 200);
     assert_true(t.body.len > 0);
-    bt_buf_free(&t.body);
+    reply_free(&t);
 }
 
 static void test_etags(void **state) {
@@ -1292,16 +1256,16 @@ static void test_etags(void **state) {
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", (long long)id);
     /* running: read each time, no tag */
-    tagged t = get_tagged(f, path, NULL);
+    reply t = raw_request(f, "GET", path, NULL, NULL);
     assert_int_equal(t.status, 200);
     assert_string_equal(t.etag, "");
-    bt_buf_free(&t.body);
+    reply_free(&t);
     finish(f->s, sid, id, inst);
 
     const char *paths[] = {path, "/api/runbooks", JOBS_FEED};
-    tagged first[3];
+    reply first[3];
     for (int i = 0; i < 3; i++) {
-        first[i] = get_tagged(f, paths[i], NULL);
+        first[i] = raw_request(f, "GET", paths[i], NULL, NULL);
         revalidates(f, paths[i], &first[i]);
     }
     /* a rename elsewhere: the job's runbook path, the list and the feed's
@@ -1311,11 +1275,11 @@ static void test_etags(void **state) {
     for (int i = 0; i < 3; i++) {
         char inm[96];
         snprintf(inm, sizeof inm, "If-None-Match: %s", first[i].etag);
-        tagged again = get_tagged(f, paths[i], inm);
+        reply again = raw_request(f, "GET", paths[i], NULL, inm);
         assert_int_equal(again.status, 200);
         assert_true(again.etag[0] && strcmp(again.etag, first[i].etag));
-        bt_buf_free(&again.body);
-        bt_buf_free(&first[i].body);
+        reply_free(&again);
+        reply_free(&first[i]);
     }
 }
 

@@ -410,6 +410,25 @@ async function openRunbook(page, folder, name) {
         await shot(page, 'designer-loop');
     });
 
+    // A user in a browser context of their own (own sessionStorage and
+    // localStorage), logged in.
+    async function as(name, password, fn) {
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+        const p = await ctx.newPage();
+        watch(p);
+        p.setDefaultTimeout(T);
+        try {
+            await p.goto(URL);
+            await p.fill('input[name=user]', name);
+            await p.fill('input[name=password]', password);
+            await p.click('button[type=submit]');
+            await p.waitForSelector('.tiles');
+            await fn(p);
+        } finally {
+            await ctx.close();
+        }
+    }
+
     await check('designer: moved boxes, retry and published fields survive check-in and a fresh browser', async () => {
         // one box moved with the mouse, one with the keyboard
         const box = await page.locator('g.node[data-activity=run_program] rect').boundingBox();
@@ -426,16 +445,7 @@ async function openRunbook(page, folder, name) {
         await page.click('button:has-text("Check in")');
         await page.waitForSelector('.notice:has-text("version 3")');
         // a new browser context: no localStorage, nothing but the runbook
-        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-        const p = await ctx.newPage();
-        watch(p);
-        p.setDefaultTimeout(T);
-        try {
-            await p.goto(URL);
-            await p.fill('input[name=user]', 'admin');
-            await p.fill('input[name=password]', env.ADMIN_PW);
-            await p.click('button[type=submit]');
-            await p.waitForSelector('.tiles');
+        await as('admin', env.ADMIN_PW, async (p) => {
             assert(await p.evaluate(() => localStorage.length) === 0, 'the fresh context has localStorage');
             await p.goto(URL + '#/design/' + designedId);
             await p.waitForSelector('g.node[data-activity=run_program]');
@@ -452,9 +462,7 @@ async function openRunbook(page, folder, name) {
             await p.waitForSelector('svg.diagram g.node[data-activity=run_program]');
             const operated = await transforms(p);
             assert(JSON.stringify(operated) === JSON.stringify(drawn), `runbook page: ${JSON.stringify(operated)}`);
-        } finally {
-            await ctx.close();
-        }
+        });
         if (env.DESIGNED) {
             const pos = {};
             for (const [id, t] of Object.entries(drawn)) {
@@ -530,16 +538,7 @@ async function openRunbook(page, folder, name) {
     });
 
     await check('designer: the filters and loop guard survive a fresh browser and a run honours them', async () => {
-        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-        const p = await ctx.newPage();
-        watch(p);
-        p.setDefaultTimeout(T);
-        try {
-            await p.goto(URL);
-            await p.fill('input[name=user]', 'admin');
-            await p.fill('input[name=password]', env.ADMIN_PW);
-            await p.click('button[type=submit]');
-            await p.waitForSelector('.tiles');
+        await as('admin', env.ADMIN_PW, async (p) => {
             await p.goto(URL + '#/design/' + designedId);
             await p.waitForSelector('g.link[data-link="return_data->run_program"]', { state: 'attached' });
             await selectLink(p, 'run_program->return_data');
@@ -564,9 +563,7 @@ async function openRunbook(page, folder, name) {
             assert(await p.locator('svg.diagram g.node-success[data-activity=run_program]').count() === 1, 'run_program not coloured success');
             assert(await p.locator('svg.diagram g.node[data-activity=return_data]:not(.node-success):not(.node-failed)').count() === 1,
                 'return_data coloured as if it ran');
-        } finally {
-            await ctx.close();
-        }
+        });
     });
 
     await check('a runbook with 500 activities is drawn', async () => {
@@ -576,23 +573,6 @@ async function openRunbook(page, folder, name) {
         console.log(`     (500 activities laid out and drawn in ${Date.now() - t0} ms)`);
     });
 
-    // Other users in their own browser contexts (their own sessionStorage).
-    async function as(name, password, fn) {
-        const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-        const p = await ctx.newPage();
-        watch(p);
-        p.setDefaultTimeout(T);
-        try {
-            await p.goto(URL);
-            await p.fill('input[name=user]', name);
-            await p.fill('input[name=password]', password);
-            await p.click('button[type=submit]');
-            await p.waitForSelector('.tiles');
-            await fn(p);
-        } finally {
-            await ctx.close();
-        }
-    }
 
     await check('a user without the start right sees why the start was refused', async () => {
         await expecting([/status of 403/], () => as('viewer', 'viewer-password', async (p) => {

@@ -92,6 +92,19 @@ start_batond() {
     wait_batond "$SCRATCH/$name.log" "${BG_PIDS[-1]}" 60
 }
 
+# start_all_roles NAME ARGS...: start_batond as a test's first step; when
+# it does not come up, the step fails with the end of its log and the
+# test ends there (nothing after it could pass).
+start_all_roles() {
+    if start_batond "$@"; then
+        pass "batond starts with every role"
+        return 0
+    fi
+    fail "batond starts with every role" "$(tail -5 "$SCRATCH/$1.log")"
+    finish
+    exit 1
+}
+
 # console_prereqs BROWSER MODULE: what a console browser test needs:
 # batond built, the browser installed (else it skips, 77), and the npm
 # MODULE that drives it in the build's console/node_modules (else it

@@ -615,13 +615,19 @@ static void finish(bt_store *s, int64_t sid, int64_t job_id, int64_t inst_id) {
     OK(bt_store_job_set_status(s, job_id, BT_JOB_COMPLETED, sid, &e_));
 }
 
-/* A /Ops/Hello job started through the API, then run to its end by this
- * process as server *sid would, in runbook instance *inst. */
-static int64_t finished_job(fixture *f, int64_t *sid, int64_t *inst) {
+/* A /Ops/Hello job started through the API and claimed by this process
+ * as server *sid would, running in runbook instance *inst. */
+static int64_t running_job(fixture *f, int64_t *sid, int64_t *inst) {
     int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
                               "{\"host\": \"web01\"}}");
     *sid = server_id_of(f, f->s);
     claim(f->s, *sid, id, inst);
+    return id;
+}
+
+/* The same, run to its end. */
+static int64_t finished_job(fixture *f, int64_t *sid, int64_t *inst) {
+    int64_t id = running_job(f, sid, inst);
     finish(f->s, *sid, id, *inst);
     return id;
 }
@@ -675,10 +681,7 @@ static void *finish_later(void *arg) {
 
 static void test_wait(void **state) {
     fixture *f = *state;
-    int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
-                              "{\"host\": \"web01\"}}");
-    int64_t sid = server_id_of(f, f->s), inst;
-    claim(f->s, sid, id, &inst);
+    int64_t sid, inst, id = running_job(f, &sid, &inst);
 
     /* times out: still running, after about the time asked for */
     char path[64];
@@ -1249,10 +1252,7 @@ static void revalidates(fixture *f, const char *path, reply *first) {
 
 static void test_etags(void **state) {
     fixture *f = *state;
-    int64_t id = start_job(f, "{\"runbook\": \"/Ops/Hello\", \"parameters\": "
-                              "{\"host\": \"web01\"}}");
-    int64_t sid = server_id_of(f, f->s), inst;
-    claim(f->s, sid, id, &inst);
+    int64_t sid, inst, id = running_job(f, &sid, &inst);
     char path[64];
     snprintf(path, sizeof path, "/api/jobs/%lld", (long long)id);
     /* running: read each time, no tag */
